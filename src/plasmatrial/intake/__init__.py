@@ -1,0 +1,1 @@
+"""Read, validate and standardise SDTM-like input (DM, LB, EX, ...)."""

@@ -1,0 +1,1 @@
+"""Survival and inference statistics: numpy arrays in, frozen typed results out, no I/O."""
