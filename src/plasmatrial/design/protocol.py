@@ -1,0 +1,219 @@
+"""Trial definitions: a small YAML file describes a protocol; this module validates it.
+
+A trial file names the disease, the arms and their regimens (drug, dose, days of each cycle),
+allocation ratio and stratification, eligibility, the schedule of assessments, the criteria rule
+sets, the endpoints with their analyses, and (optionally) the figures the trial published, which the
+report puts side by side with the computed ones. A ``simulation`` section, read only by the
+virtual-patient generator, holds the generator's calibration targets; the analysis never reads it.
+
+:func:`parse_trial` takes the YAML text (the CLI reads the file) and returns a frozen
+:class:`Trial`, or raises :class:`~plasmatrial.errors.DesignError` listing every problem with its
+location in the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from plasmatrial.endpoints.exposure import PlannedDose, planned_from_mapping
+from plasmatrial.errors import DesignError
+
+Disease = Literal["AL", "MM"]
+EndpointType = Literal[
+    "response_rate",
+    "time_to_event",
+    "time_to_response",
+    "duration_of_response",
+    "organ_response",
+    "mrd",
+    "eq5d",
+    "adverse_events",
+    "dose_intensity",
+]
+CIMethod = Literal[
+    "clopper-pearson", "wilson", "wilson-cc", "jeffreys", "agresti-coull", "mid-p", "wald"
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DrugSchedule(_Frozen):
+    """One drug of a regimen: dose on each of ``days`` of every ``cycle_days``-day cycle."""
+
+    drug: str
+    dose: float = Field(gt=0)
+    unit: str = "mg"
+    days: str | list[int] = "1-28"
+    cycle_days: int = Field(default=28, gt=0)
+    route: str = "oral"
+
+    def planned(self) -> PlannedDose:
+        """The schedule as a :class:`~plasmatrial.endpoints.exposure.PlannedDose`."""
+        return planned_from_mapping(self.model_dump())
+
+    @model_validator(mode="after")
+    def _days_in_cycle(self) -> DrugSchedule:
+        self.planned()  # raises PlasmatrialError on bad days
+        return self
+
+
+class Arm(_Frozen):
+    """A treatment arm."""
+
+    code: str
+    name: str
+    ratio: int = Field(default=1, ge=1)
+    regimen: tuple[DrugSchedule, ...]
+    crossover_to: str | None = None
+
+
+class Schedule(_Frozen):
+    """Schedule of disease assessments."""
+
+    cycle_days: int = Field(default=28, gt=0)
+    treatment_cycles: int | None = Field(default=None, ge=1)
+    assess_every_cycles: int = Field(default=1, ge=1)
+    followup_every_months: float = Field(default=3.0, gt=0)
+    followup_months: float = Field(default=36.0, gt=0)
+    accrual_months: float = Field(default=12.0, gt=0)
+
+
+class CriteriaChoice(_Frozen):
+    """Rule sets by registry name (``plasmatrial criteria list``)."""
+
+    hematologic: str | None = None
+    progression: str | None = None
+    cardiac: str | None = None
+    renal: str | None = None
+    response: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Endpoint(_Frozen):
+    """An endpoint and its analysis."""
+
+    id: str
+    label: str
+    type: EndpointType
+    categories: tuple[str, ...] = ()
+    timepoint: str = "best"
+    ci_method: CIMethod = "clopper-pearson"
+    conf_level: float = Field(default=0.95, gt=0, lt=1)
+    test: str | None = None
+    strata: tuple[str, ...] = ()
+    subgroups: tuple[str, ...] = ()
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PublishedFigure(_Frozen):
+    """A figure the trial published, for the report's published-vs-computed table."""
+
+    endpoint: str
+    label: str
+    value: float
+    unit: Literal["proportion", "months", "hazard_ratio", "p_value", "count", "percent"]
+    arm: str | None = None
+    ci: tuple[float, float] | None = None
+    precision: float | None = None
+    source: str = ""
+
+
+class Trial(_Frozen):
+    """A validated trial definition."""
+
+    id: str
+    title: str
+    disease: Disease
+    phase: str = ""
+    reference: str = ""
+    randomised: bool = False
+    n_planned: int = Field(gt=0)
+    arms: tuple[Arm, ...]
+    stratification: tuple[str, ...] = ()
+    eligibility: tuple[str, ...] = ()
+    eligibility_rule: str | None = None
+    schedule: Schedule = Schedule()
+    criteria: CriteriaChoice = CriteriaChoice()
+    primary: tuple[Endpoint, ...]
+    secondary: tuple[Endpoint, ...] = ()
+    published: tuple[PublishedFigure, ...] = ()
+    simulation: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("arms")
+    @classmethod
+    def _unique_arms(cls, arms: tuple[Arm, ...]) -> tuple[Arm, ...]:
+        codes = [a.code for a in arms]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"arm codes must be unique, got {codes}")
+        if not arms:
+            raise ValueError("at least one arm is required")
+        return arms
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Trial:
+        codes = {a.code for a in self.arms}
+        for arm in self.arms:
+            if arm.crossover_to is not None and arm.crossover_to not in codes:
+                raise ValueError(f"arm {arm.code}: crossover_to '{arm.crossover_to}' is not an arm")
+        for fig in self.published:
+            if fig.arm is not None and fig.arm not in codes:
+                raise ValueError(f"published figure {fig.endpoint}: unknown arm '{fig.arm}'")
+        ids = [e.id for e in (*self.primary, *self.secondary)]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"endpoint ids must be unique, got {ids}")
+        if self.randomised and len(self.arms) < 2:
+            raise ValueError("a randomised trial needs at least two arms")
+        return self
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """Primary then secondary endpoints."""
+        return (*self.primary, *self.secondary)
+
+    def allocation(self) -> dict[str, float]:
+        """Allocation probability of each arm from the ratios."""
+        total = sum(a.ratio for a in self.arms)
+        return {a.code: a.ratio / total for a in self.arms}
+
+
+def parse_trial(text: str, *, source: str = "<trial>") -> Trial:
+    """Parse and validate a trial definition written in YAML.
+
+    Parameters
+    ----------
+    text:
+        The YAML document.
+    source:
+        File name used in error messages.
+
+    Returns
+    -------
+    Trial
+        The frozen, validated definition.
+
+    Raises
+    ------
+    DesignError
+        Listing every problem as ``source: location: message``.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DesignError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DesignError(f"{source}: expected a mapping at the top level")
+    try:
+        return Trial.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"{source}: {'.'.join(str(p) for p in err['loc']) or '<top>'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise DesignError(
+            f"{len(lines)} problem(s) in trial definition\n" + "\n".join(lines)
+        ) from None
