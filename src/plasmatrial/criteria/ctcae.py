@@ -489,7 +489,8 @@ def derive_var_atoxgr(
     unit_col:
         Unit of the result, LLN, ULN and baseline (they must share it). Accepted: g/dL, g/L,
         mmol/L (Hb); 10^9/L (and spellings), /mm3, cells/uL (counts); mg/dL, mmol/L (corrected
-        calcium); any unit for creatinine (ratio-based). ``None``: no unit column.
+        calcium); any unit for creatinine (ratio-based). ``None``: no unit column (then
+        only ratio-based terms can be graded; others raise :class:`RuleError`).
     lln_col, uln_col:
         Lower/upper limit of normal; ``None`` when the frame has none (grades that need them
         become missing unless a higher grade applies).
