@@ -10,19 +10,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-from scipy import stats
 
-from plasmatrial.design._validate import check_int, check_open_unit, check_unit
+from plasmatrial.design._validate import check_int, check_unit
 from plasmatrial.errors import DesignError
 
 __all__ = [
-    "BoinBoundaries",
-    "BoinSimulationResult",
     "ThreePlusThreeResult",
-    "boin_boundaries",
-    "boin_decision_table",
-    "isotonic_mtd",
-    "simulate_boin",
     "three_plus_three",
 ]
 
