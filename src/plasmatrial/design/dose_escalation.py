@@ -10,12 +10,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
+from scipy import stats
 
-from plasmatrial.design._validate import check_int, check_unit
+from plasmatrial.design._validate import check_int, check_open_unit, check_unit
 from plasmatrial.errors import DesignError
 
 __all__ = [
+    "BoinBoundaries",
     "ThreePlusThreeResult",
+    "boin_boundaries",
     "three_plus_three",
 ]
 
@@ -227,4 +230,133 @@ def three_plus_three(
         prob_below_lowest=float(en.sel[0]),
         expected_patients=en.n.copy(),
         expected_dlts=en.t.copy(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BoinBoundaries:
+    """BOIN escalation/de-escalation boundaries and the decision table by patients treated.
+
+    Row ``i`` of the table is for ``n_treated[i]`` patients at the current dose: escalate when
+    DLTs <= ``escalate_max``, de-escalate when DLTs >= ``deescalate_min``, eliminate the dose
+    (and higher) when DLTs >= ``eliminate_min`` (-1 = never).
+    """
+
+    target: float
+    phi1: float
+    phi2: float
+    lambda_e: float
+    lambda_d: float
+    n_treated: IntArray
+    escalate_max: IntArray
+    deescalate_min: IntArray
+    eliminate_min: IntArray
+
+    def to_frame(self) -> pl.DataFrame:
+        """The decision table, one row per number treated."""
+        return pl.DataFrame(
+            {
+                "n_treated": self.n_treated,
+                "escalate_if_dlt_le": self.escalate_max,
+                "deescalate_if_dlt_ge": self.deescalate_min,
+                "eliminate_if_dlt_ge": self.eliminate_min,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return boundaries and table as a plain dictionary (for JSON)."""
+        return {
+            "target": self.target,
+            "phi1": self.phi1,
+            "phi2": self.phi2,
+            "lambda_e": self.lambda_e,
+            "lambda_d": self.lambda_d,
+            "table": self.to_frame().to_dicts(),
+        }
+
+
+def boin_boundaries(
+    target: float,
+    *,
+    phi1: float | None = None,
+    phi2: float | None = None,
+    max_n: int = 30,
+    cutoff_eliminate: float = 0.95,
+) -> BoinBoundaries:
+    """BOIN boundaries (Liu & Yuan 2015) and the decision table for 1..``max_n`` patients.
+
+    Parameters
+    ----------
+    target : float
+        Target DLT probability.
+    phi1, phi2 : float, optional
+        Highest sub-therapeutic and lowest overly toxic DLT probabilities
+        (default ``0.6 * target`` and ``1.4 * target``).
+    max_n : int, default 30
+        Largest number treated in the decision table.
+    cutoff_eliminate : float, default 0.95
+        Eliminate when ``P(p > target | data) > cutoff_eliminate`` (beta(1, 1) prior, n >= 3).
+
+    Returns
+    -------
+    BoinBoundaries
+        ``lambda_e``, ``lambda_d`` and the decision table.
+
+    Raises
+    ------
+    DesignError
+        Unless ``0 < phi1 < target < phi2 < 1``.
+
+    Notes
+    -----
+    ``lambda_e = log((1 - phi1)/(1 - target)) / log(target (1 - phi1) / (phi1 (1 - target)))``,
+    ``lambda_d = log((1 - target)/(1 - phi2)) / log(phi2 (1 - target) / (target (1 - phi2)))``.
+    Table as R ``BOIN::get.boundary``: escalate if ``y <= floor(n lambda_e)``, de-escalate if
+    ``y >= floor(n lambda_d) + 1``, eliminate at the smallest ``y`` with
+    ``1 - pbeta(target, y + 1, n - y + 1) > cutoff_eliminate`` for ``n >= 3``.
+
+    References
+    ----------
+    .. [1] Liu S, Yuan Y. Bayesian optimal interval designs for phase I clinical trials.
+       J R Stat Soc C 2015;64:507-523.
+
+    Examples
+    --------
+    >>> b = boin_boundaries(0.3)
+    >>> round(b.lambda_e, 4), round(b.lambda_d, 4)
+    (0.2365, 0.3585)
+    """
+    target = check_open_unit("target", target)
+    phi1 = 0.6 * target if phi1 is None else check_open_unit("phi1", phi1)
+    phi2 = 1.4 * target if phi2 is None else check_open_unit("phi2", phi2)
+    if not (phi1 < target < phi2 < 1.0):
+        raise DesignError(f"need 0 < phi1 < target < phi2 < 1, got {phi1!r}, {target!r}, {phi2!r}")
+    max_n = check_int("max_n", max_n, minimum=1)
+    cutoff_eliminate = check_open_unit("cutoff_eliminate", cutoff_eliminate)
+    lam_e = math.log((1 - phi1) / (1 - target)) / math.log(
+        target * (1 - phi1) / (phi1 * (1 - target))
+    )
+    lam_d = math.log((1 - target) / (1 - phi2)) / math.log(
+        phi2 * (1 - target) / (target * (1 - phi2))
+    )
+    n = np.arange(1, max_n + 1)
+    elim = np.full(max_n, -1, dtype=np.int64)
+    for i, m in enumerate(n):
+        if m < 3:
+            continue
+        y = np.arange(m + 1)
+        post = stats.beta.sf(target, y + 1, m - y + 1)
+        hit = np.flatnonzero(post > cutoff_eliminate)
+        if hit.size:
+            elim[i] = int(hit[0])
+    return BoinBoundaries(
+        target=target,
+        phi1=phi1,
+        phi2=phi2,
+        lambda_e=lam_e,
+        lambda_d=lam_d,
+        n_treated=n.astype(np.int64),
+        escalate_max=np.floor(n * lam_e).astype(np.int64),
+        deescalate_min=(np.floor(n * lam_d) + 1).astype(np.int64),
+        eliminate_min=elim,
     )

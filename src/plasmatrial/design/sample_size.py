@@ -247,6 +247,7 @@ def sample_size_logrank(
         d_fixed = z**2 * (1.0 + ratio) ** 2 / (ratio * math.log(hr) ** 2)
     else:
         d_fixed = z**2 * (1.0 + ratio * hr) ** 2 / (ratio * (1.0 - hr) ** 2)
+    d_fixed = float(d_fixed)
     d_max = d_fixed * design.inflation_factor
     d_stage = design.information_rates * d_max
 
