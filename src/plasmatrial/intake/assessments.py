@@ -97,7 +97,12 @@ def _imid_flag(keys: pl.DataFrame, ex: pl.DataFrame) -> pl.Series:
     )
     probe = keys.select("USUBJID", "ADT").with_row_index("_I").sort("ADT")
     joined = probe.join_asof(
-        intervals.sort("_S"), left_on="ADT", right_on="_S", by="USUBJID", strategy="backward"
+        intervals.sort("_S"),
+        left_on="ADT",
+        right_on="_S",
+        by="USUBJID",
+        strategy="backward",
+        check_sortedness=False,
     ).sort("_I")
     return joined.select((pl.col("_EMAX") >= pl.col("ADT")).fill_null(False)).to_series()
 

@@ -15,6 +15,12 @@ from plasmatrial.errors import PlasmatrialError
 WRITABLE: Final[tuple[str, ...]] = (".csv", ".parquet", ".pq")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` to ``path`` atomically; the format follows the extension.
 
@@ -60,6 +66,7 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
                 frame.write_parquet(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except Exception as exc:
         with contextlib.suppress(OSError):

@@ -247,13 +247,13 @@ def unknown_subjects(frame: pl.DataFrame, subjects: Iterable[str], *, file: str)
 
 def _lb_code_problems(prep: pl.DataFrame, file: str) -> list[Problem]:
     out = _missing_value(prep, "LBTESTCD", file=file, expected="a test code")
-    shown = ", ".join(a.code for a in ANALYTES)
+    shown = ", ".join(a.code for a in ANALYTES[:6]) + ", ..."
     out += emit(
         prep.filter(pl.col("LBTESTCD").is_not_null() & pl.col("_CODE").is_null()),
         file=file,
         column="LBTESTCD",
         reason=ReasonCode.UNKNOWN_TEST,
-        expected=f"a catalogue test code or alias ({shown})",
+        expected=f"a catalogue test code or alias ({shown}; see docs/intake.md)",
     )
     return out
 
