@@ -176,7 +176,7 @@ def generate_al_cohort(
     relapse_t = 6 * 30.0
     regrow = np.where(
         (p["course"] == "relapsing")[:, None] & (t_days > relapse_t),
-        np.exp((t_days - relapse_t) / 70.0),
+        np.minimum(np.exp((t_days - relapse_t) / 70.0), 6.0),
         1.0,
     )
     frac = frac * regrow

@@ -62,7 +62,7 @@ def generate_wide_assessments(
     tau = rng.uniform(25.0, 60.0, n)[:, None]
     frac = resid[:, None] + (1 - resid[:, None]) * np.exp(-t / tau)
     regrow = (rng.random(n) < 0.1)[:, None] & (t > 180)
-    frac = np.where(regrow, frac * np.exp((t - 180) / 70.0), frac)
+    frac = np.where(regrow, frac * np.minimum(np.exp((t - 180) / 70.0), 6.0), frac)
     u = u0[:, None] * rng.lognormal(0, 0.06, shape)
     involved = u + dflc0[:, None] * frac * rng.lognormal(0, 0.07, shape)
     heart = rng.random(n) < 0.7
