@@ -18,9 +18,11 @@ def dtc_date(col: str) -> pl.Expr:
     ``"2024-03-05"`` and ``"2024-03-05T08:30"`` give 2024-03-05; ``"2024-03"`` (partial),
     ``"2024-02-30"`` and ``"05/03/2024"`` give null. Partial dates are never imputed.
     """
-    part = pl.col(col).str.extract(r"^([^T]*)", 1)
+    c = pl.col(col)
+    shape_ok = (c.str.len_bytes() == 10) | (c.str.slice(10, 1) == "T")
+    part = c.str.slice(0, 10)
     return (
-        pl.when(part.str.contains(_FULL))
+        pl.when(shape_ok & part.str.contains(_FULL))
         .then(part.str.to_date("%Y-%m-%d", strict=False))
         .otherwise(None)
     )

@@ -7,13 +7,14 @@ validator accepted is exactly the value that gets standardised.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import polars as pl
 
 from plasmatrial.intake.analytes import ALIAS_TO_CODE, ANALYTES, IFE_VALUES
 from plasmatrial.intake.dates import dtc_date
-from plasmatrial.intake.units import UNIT_FACTORS, accepted_units, unit_key_expr
+from plasmatrial.intake.units import UNIT_FACTORS, accepted_units, unit_key
 
 #: Roman numerals accepted for integer-coded results (NYHA class).
 ROMAN: Final[dict[str, float]] = {"I": 1.0, "II": 2.0, "III": 3.0, "IV": 4.0}
@@ -23,13 +24,27 @@ _CANUNIT: Final[dict[str, str]] = {a.code: a.unit for a in ANALYTES}
 _UNITS_OK: Final[dict[str, str]] = {a.code: accepted_units(a.code) for a in ANALYTES}
 _LO: Final[dict[str, float | None]] = {a.code: a.plausible[0] for a in ANALYTES}
 _HI: Final[dict[str, float | None]] = {a.code: a.plausible[1] for a in ANALYTES}
-_FACTOR_BY_KEY: Final[dict[str, float]] = {f"{c}|{u}": f for (c, u), f in UNIT_FACTORS.items()}
 
 
 def _text_upper(frame: pl.DataFrame) -> pl.DataFrame:
     renamed = frame.rename({c: c.upper() for c in frame.columns if c != c.upper()})
     casts = [pl.col(c).cast(pl.String) for c, t in renamed.schema.items() if t != pl.String]
     return renamed.with_columns(casts) if casts else renamed
+
+
+def _code_of(raw: str) -> str | None:
+    return ALIAS_TO_CODE.get(raw.strip().upper())
+
+
+def _unit_key_of(raw: str) -> str | None:
+    return unit_key(raw) or None
+
+
+def _map_uniques(frame: pl.DataFrame, col: str, fn: Callable[[str], str | None]) -> pl.Expr:
+    """Apply ``fn`` to the distinct values of a text column only (few codes/units, many rows)."""
+    uniques = frame.get_column(col).drop_nulls().unique().to_list()
+    mapping = {u: fn(u) for u in uniques}
+    return pl.col(col).replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
 def _number(col: str) -> pl.Expr:
@@ -68,24 +83,35 @@ def prepare_lb(lb: pl.DataFrame) -> pl.DataFrame:
         frame = frame.filter(
             pl.col("LBSTAT").is_null() | (pl.col("LBSTAT").str.to_uppercase() != "NOT DONE")
         )
-    code = pl.col("LBTESTCD").str.strip_chars().str.to_uppercase()
     frame = frame.with_columns(
-        code.replace_strict(ALIAS_TO_CODE, default=None, return_dtype=pl.String).alias("_CODE"),
-        unit_key_expr("LBORRESU").alias("_UNITKEY"),
+        _map_uniques(frame, "LBTESTCD", _code_of).alias("_CODE"),
+        _map_uniques(frame, "LBORRESU", _unit_key_of).alias("_UNITKEY"),
         _number("LBORRES").alias("_NUMRAW"),
         dtc_date("LBDTC").alias("ADT"),
         _number("VISITNUM").alias("_VISITNUM"),
     )
-    c = pl.col("_CODE")
-    frame = frame.with_columns(
-        c.replace_strict(_KIND, default=None, return_dtype=pl.String).alias("_KIND"),
-        c.replace_strict(_CANUNIT, default=None, return_dtype=pl.String).alias("_CANUNIT"),
-        c.replace_strict(_UNITS_OK, default=None, return_dtype=pl.String).alias("_UNITS_OK"),
-        c.replace_strict(_LO, default=None, return_dtype=pl.Float64).alias("_LO"),
-        c.replace_strict(_HI, default=None, return_dtype=pl.Float64).alias("_HI"),
-        pl.format("{}|{}", c, pl.col("_UNITKEY"))
-        .replace_strict(_FACTOR_BY_KEY, default=None, return_dtype=pl.Float64)
-        .alias("_FACTOR"),
+    pairs = frame.select("_CODE", "_UNITKEY").unique()
+    lookup = pairs.with_columns(
+        pl.Series(
+            "_FACTOR",
+            [
+                UNIT_FACTORS.get((c, u)) if c is not None and u is not None else None
+                for c, u in pairs.iter_rows()
+            ],
+            dtype=pl.Float64,
+        ),
+        pl.Series("_KIND", [_KIND.get(c) for c in pairs.get_column("_CODE")], dtype=pl.String),
+        pl.Series(
+            "_CANUNIT", [_CANUNIT.get(c) for c in pairs.get_column("_CODE")], dtype=pl.String
+        ),
+        pl.Series(
+            "_UNITS_OK", [_UNITS_OK.get(c) for c in pairs.get_column("_CODE")], dtype=pl.String
+        ),
+        pl.Series("_LO", [_LO.get(c) for c in pairs.get_column("_CODE")], dtype=pl.Float64),
+        pl.Series("_HI", [_HI.get(c) for c in pairs.get_column("_CODE")], dtype=pl.Float64),
+    )
+    frame = frame.join(
+        lookup, on=["_CODE", "_UNITKEY"], how="left", nulls_equal=True, maintain_order="left"
     )
     roman = (
         pl.col("LBORRES")

@@ -69,11 +69,18 @@ def flc_unit_mixups(prep: pl.DataFrame, *, file: str) -> list[Problem]:
     if flc.height == 0:
         return []
     key = ["USUBJID", "_CODE"]
-    series = flc.sort("USUBJID", "_CODE", "ADT", "_ROW").with_columns(
-        pl.col("_FACTOR").shift(1).over(key).alias("_PFACTOR"),
-        pl.col("_NUM").shift(1).over(key).alias("_PNUM"),
-        pl.col("_ROW").shift(1).over(key).alias("_PROW"),
-        pl.col("LBORRESU").shift(1).over(key).alias("_PUNIT"),
+    switching = (
+        flc.group_by(key).agg(pl.col("_FACTOR").n_unique().alias("_NF")).filter(pl.col("_NF") > 1)
+    )
+    series = (
+        flc.join(switching.select(key), on=key, how="semi")
+        .sort("USUBJID", "_CODE", "ADT", "_ROW")
+        .with_columns(
+            pl.col("_FACTOR").shift(1).over(key).alias("_PFACTOR"),
+            pl.col("_NUM").shift(1).over(key).alias("_PNUM"),
+            pl.col("_ROW").shift(1).over(key).alias("_PROW"),
+            pl.col("LBORRESU").shift(1).over(key).alias("_PUNIT"),
+        )
     )
     ratio = pl.col("_NUM") / pl.col("_PNUM")
     label_switch = (pl.col("_FACTOR") / pl.col("_PFACTOR") - 10.0).abs() < 1e-9
@@ -94,10 +101,15 @@ def flc_unit_mixups(prep: pl.DataFrame, *, file: str) -> list[Problem]:
             pl.col("LBORRESU"),
         ),
     )
-    both_low = flc.with_columns(
-        pl.col("_CODE").n_unique().over("USUBJID", "ADT").alias("_NCODES"),
-        pl.col("AVAL").max().over("USUBJID", "ADT").alias("_MAXFLC"),
-    ).filter((pl.col("_NCODES") == 2) & (pl.col("_MAXFLC") < FLC_FLOOR_MGL))
+    low = flc.filter(pl.col("AVAL") < FLC_FLOOR_MGL).select("USUBJID", "ADT").unique()
+    both_low = (
+        flc.join(low, on=["USUBJID", "ADT"], how="semi")
+        .with_columns(
+            pl.col("_CODE").n_unique().over("USUBJID", "ADT").alias("_NCODES"),
+            pl.col("AVAL").max().over("USUBJID", "ADT").alias("_MAXFLC"),
+        )
+        .filter((pl.col("_NCODES") == 2) & (pl.col("_MAXFLC") < FLC_FLOOR_MGL))
+    )
     problems += _emit(
         both_low.sort("_ROW"),
         file,

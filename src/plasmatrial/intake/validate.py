@@ -85,8 +85,11 @@ def _with_row(frame: pl.DataFrame) -> pl.DataFrame:
     return renamed.with_columns(casts).with_row_index("_ROW", offset=1)
 
 
-def _date_problems(frame: pl.DataFrame, col: str, *, file: str, required: bool) -> list[Problem]:
-    status = frame.select("_ROW", col, dtc_status(col).alias("_S"))
+def _date_problems(
+    frame: pl.DataFrame, col: str, *, file: str, required: bool, parsed: str | None = None
+) -> list[Problem]:
+    ok = pl.col(parsed) if parsed is not None else dtc_date(col)
+    status = frame.filter(ok.is_null()).select("_ROW", col, dtc_status(col).alias("_S"))
     out = emit(
         status.filter(pl.col("_S") == "partial"),
         file=file,
@@ -359,13 +362,19 @@ def _lb_visit_problems(prep: pl.DataFrame, file: str) -> list[Problem]:
     return out
 
 
+def _first_rows(ok: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Rows of ``ok`` (in file order) repeating an earlier row's ``keys``, with ``_FIRST``."""
+    involved = ok.filter(ok.select(keys).is_duplicated())  # every copy, usually very few
+    return (
+        involved.with_columns(pl.col("_ROW").min().over(keys).alias("_FIRST"))
+        .filter(pl.col("_ROW") != pl.col("_FIRST"))
+        .sort("_ROW")
+    )
+
+
 def _lb_duplicates(prep: pl.DataFrame, file: str) -> list[Problem]:
     ok = prep.filter(pl.col("_CODE").is_not_null() & pl.col("USUBJID").is_not_null())
-    by_date = ["USUBJID", "_CODE", "ADT"]
-    d1 = ok.filter(pl.col("ADT").is_not_null()).with_columns(
-        pl.col("_ROW").min().over(by_date).alias("_FIRST")
-    )
-    d1 = d1.filter(pl.col("_ROW") != pl.col("_FIRST"))
+    d1 = _first_rows(ok.filter(pl.col("ADT").is_not_null()), ["USUBJID", "_CODE", "ADT"])
     out = emit(
         d1,
         file=file,
@@ -379,11 +388,10 @@ def _lb_duplicates(prep: pl.DataFrame, file: str) -> list[Problem]:
         ),
     )
     flagged = d1.get_column("_ROW")
-    by_visit = ["USUBJID", "_CODE", "_VISITNUM"]
-    d2 = ok.filter(pl.col("_VISITNUM").is_not_null()).with_columns(
-        pl.col("_ROW").min().over(by_visit).alias("_FIRST")
+    d2 = _first_rows(
+        ok.filter(pl.col("_VISITNUM").is_not_null()), ["USUBJID", "_CODE", "_VISITNUM"]
     )
-    d2 = d2.filter((pl.col("_ROW") != pl.col("_FIRST")) & ~pl.col("_ROW").is_in(flagged.implode()))
+    d2 = d2.filter(~pl.col("_ROW").is_in(flagged.implode()))
     out += emit(
         d2,
         file=file,
@@ -438,7 +446,7 @@ def lb_problems_prepared(prep: pl.DataFrame, *, file: str = "LB") -> list[Proble
     problems += _lb_code_problems(prep, file)
     problems += _lb_unit_problems(prep, file)
     problems += _lb_value_problems(prep, file)
-    problems += _date_problems(prep, "LBDTC", file=file, required=True)
+    problems += _date_problems(prep, "LBDTC", file=file, required=True, parsed="ADT")
     problems += _lb_visit_problems(prep, file)
     problems += _lb_duplicates(prep, file)
     problems += _lb_visit_order(prep, file)
