@@ -107,16 +107,24 @@ def _imid_flag(keys: pl.DataFrame, ex: pl.DataFrame) -> pl.Series:
     return joined.select((pl.col("_EMAX") >= pl.col("ADT")).fill_null(False)).to_series()
 
 
-def _pivot(lb: pl.DataFrame, codes: tuple[str, ...], value: str) -> pl.DataFrame:
-    sub = lb.filter(pl.col("LBTESTCD").is_in(list(codes)) & pl.col(value).is_not_null())
-    wide = sub.pivot(
-        on="LBTESTCD",
-        on_columns=list(codes),
-        index=["USUBJID", "ADT"],
-        values=value,
-        aggregate_function="first",
-    )
-    return wide
+def _spread(
+    parts: dict[str, pl.DataFrame], n_keys: int, codes: tuple[str, ...], value: str
+) -> list[pl.Series]:
+    """One column per code: the first non-null ``value`` of that code per assessment key ``_K``.
+
+    A vectorised pivot: each code's records are scattered into a null column at their key index.
+    """
+    out: list[pl.Series] = []
+    for code in codes:
+        dtype = pl.String if value in ("AVALC", "EGFRMETH") else pl.Float64
+        col = pl.Series(code, [None] * 0, dtype=dtype).extend_constant(None, n_keys)
+        part = parts.get(code)
+        if part is not None:
+            first = part.filter(pl.col(value).is_not_null()).unique("_K", keep="first")
+            if first.height:
+                col = col.scatter(first.get_column("_K"), first.get_column(value).cast(dtype))
+        out.append(col.alias(code))
+    return out
 
 
 def baseline_problems(wide: pl.DataFrame, fdt: pl.DataFrame, *, file: str = "LB") -> list[Problem]:
@@ -151,22 +159,25 @@ def baseline_problems(wide: pl.DataFrame, fdt: pl.DataFrame, *, file: str = "LB"
 
 def assemble_wide(dm: pl.DataFrame, lb: pl.DataFrame, fdt: pl.DataFrame) -> pl.DataFrame:
     keys = (
-        lb.sort("VISITNUM", nulls_last=True)
-        .group_by("USUBJID", "ADT")
-        .agg(pl.col("VISIT").first(), pl.col("VISITNUM").first())
+        lb.group_by("USUBJID", "ADT")
+        .agg(
+            pl.col("VISIT").sort_by("VISITNUM", nulls_last=True).first(),
+            pl.col("VISITNUM").min(),
+        )
+        .with_row_index("_K")
     )
-    num = _pivot(lb, NUMERIC_CODES, "AVAL")
-    char = _pivot(lb, CHARACTER_CODES, "AVALC")
-    uln = lb.filter(pl.col("LBTESTCD").is_in(["ALP", "LDH"]) & pl.col("ANRHI").is_not_null())
-    uln = uln.with_columns((pl.col("LBTESTCD") + "_ULN").alias("LBTESTCD"))
-    uln_w = _pivot(uln, ("ALP_ULN", "LDH_ULN"), "ANRHI")
-    meth = lb.filter(pl.col("LBTESTCD") == "EGFR").with_columns(
-        pl.lit("EGFRMETH").alias("LBTESTCD")
-    )
-    meth_w = _pivot(meth, ("EGFRMETH",), "EGFRMETH")
-    wide = keys
-    for part in (num, char, uln_w, meth_w):
-        wide = wide.join(part, on=["USUBJID", "ADT"], how="left")
+    lbk = lb.join(keys.select("USUBJID", "ADT", "_K"), on=["USUBJID", "ADT"], how="left")
+    parts = {
+        str(name[0]): part
+        for name, part in lbk.partition_by("LBTESTCD", as_dict=True, maintain_order=True).items()
+    }
+    uln_parts = {f"{code}_ULN": parts[code] for code in ("ALP", "LDH") if code in parts}
+    meth_parts = {"EGFRMETH": parts["EGFR"]} if "EGFR" in parts else {}
+    columns = _spread(parts, keys.height, NUMERIC_CODES, "AVAL")
+    columns += _spread(parts, keys.height, CHARACTER_CODES, "AVALC")
+    columns += _spread(uln_parts, keys.height, ("ALP_ULN", "LDH_ULN"), "ANRHI")
+    columns += _spread(meth_parts, keys.height, ("EGFRMETH",), "EGFRMETH")
+    wide = keys.drop("_K").with_columns(columns)
     dmu = _upper(dm)
     attrs = [pl.col("USUBJID").cast(pl.String)]
     attrs.append(
