@@ -202,7 +202,7 @@ def _bl(expr: pl.Expr) -> pl.Expr:
     return pl.when(pl.col(BASELINE_FLAG)).then(expr).forward_fill().backward_fill().over(G)
 
 
-def _derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
+def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
     ratio = pl.when(pl.col("FLCLAM") > 0).then(pl.col("FLCKAP") / pl.col("FLCLAM"))
 
     def invlc() -> pl.Expr:
@@ -905,7 +905,7 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
         disease="AL amyloidosis",
         description=f"AL hematologic response ({variant}), {prog_text}, cardiac (binary + graded), renal, liver",
         tables=tables,
-        derivations=_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
+        derivations=al_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
         overall=(
             Overall(
                 "HEMRESP",

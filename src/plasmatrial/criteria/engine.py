@@ -17,9 +17,9 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.criteria.predicates import (
+    BASELINE_FLAG,
     CategoryIs,
     Input,
-    BASELINE_FLAG,
     Predicate,
     Ref,
 )

@@ -99,7 +99,9 @@ def _with_unit(text: pl.Expr, unit: str) -> pl.Expr:
     if not unit:
         return text
     sep = "" if unit == "%" else " "
-    return pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+    return (
+        pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+    )
 
 
 # ----------------------------------------------------------------------------------- references
