@@ -244,7 +244,13 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
         if t.flags
         else pl.lit(None, dtype=pl.Utf8)
     )
+    unknown = [
+        r.when.to_expr().is_null().alias(f"{P}__U{i}")
+        for i, r in enumerate(t.rows)
+        if r.note_missing
+    ]
     df = df.with_columns(
+        *unknown,
         w.replace_strict(mapping, return_dtype=pl.Utf8).alias(P),
         boundary.alias(f"{P}__BOUNDARY"),
         pl.when(flags == "").then(None).otherwise(flags).alias(f"{P}__FLAGS"),
@@ -280,8 +286,37 @@ def _confirm(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
     return df.with_columns(pl.when(cur.is_not_null()).then(conf).alias(f"{P}__CONF"))
 
 
+def _depends_on(t: RuleTable, names: set[str]) -> set[str]:
+    deps: set[str] = set()
+    for p in _table_predicates(t):
+        for node in p.walk():
+            for i in node.inputs():
+                base = i.column.split("__")[0]
+                if base in names:
+                    deps.add(base)
+                if i.ref.param is not None:
+                    deps.add(i.ref.param)
+    return deps
+
+
+def _needed_tables(rule_set: RuleSet, wanted: Sequence[str]) -> set[str]:
+    names = {t.paramcd for t in rule_set.tables}
+    need = set(wanted)
+    for o in rule_set.overall:
+        if o.paramcd in need:
+            need |= {o.progression, o.response}
+    for t in reversed(rule_set.tables):
+        if t.paramcd in need:
+            need |= _depends_on(t, names)
+    return need
+
+
 def prepare(
-    assessments: pl.DataFrame, rule_set: RuleSet, *, confirm: Sequence[str] = ()
+    assessments: pl.DataFrame,
+    rule_set: RuleSet,
+    *,
+    confirm: Sequence[str] = (),
+    parameters: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Wide frame with derived inputs, references and per-table winners (engine internals).
 
@@ -293,6 +328,8 @@ def prepare(
         The rule set to apply.
     confirm:
         Parameters whose categories get a confirmation flag.
+    parameters:
+        Only evaluate the tables these parameters need (default: all).
 
     Returns
     -------
@@ -303,7 +340,14 @@ def prepare(
     if rule_set.derivations:
         for d in rule_set.derivations:
             df = df.with_columns(d.build().alias(d.column))
+    need = (
+        {t.paramcd for t in rule_set.tables}
+        if parameters is None
+        else _needed_tables(rule_set, parameters)
+    )
     for t in rule_set.tables:
+        if t.paramcd not in need:
+            continue
         df = _evaluate_table(df, t, rule_set)
         if t.paramcd in confirm:
             df = _confirm(df, t)
@@ -403,7 +447,7 @@ def _outcome(
         explain = pl.concat_str(
             [
                 pl.lit(f"{cat}: "),
-                rule.when.explain(),
+                rule.when.explain_as(True),
                 pl.concat_str([pl.lit(" [downgraded: "), dgr, pl.lit("]")]),
             ],
             ignore_nulls=True,
@@ -519,7 +563,7 @@ def adjudicate(
     bad = [p for p in wanted if p not in emitted]
     if bad:
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
-    wide = prepare(assessments, rs, confirm=conf)
+    wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
     lf = wide.lazy()
     frames: list[pl.LazyFrame] = []
     for pindex, p in enumerate(wanted):
@@ -531,7 +575,7 @@ def adjudicate(
         frames += [
             _outcome(lf, rs, t, k, paramcd=p, pindex=pindex, extra=None) for k in _table_outcomes(t)
         ]
-    out = pl.concat(frames, how="vertical").collect()
+    out = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
     if sort:
         out = out.sort([_ROW, "__P"])
     return out.drop([_ROW, "__P"])

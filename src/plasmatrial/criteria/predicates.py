@@ -441,6 +441,10 @@ class Predicate:
         """Inputs the predicate reads (columns, units and references), de-duplicated."""
         raise NotImplementedError
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        """Explanation for rows where the predicate is known to be ``truth`` (smaller plan)."""
+        return self.explain()
+
     def boundary(self) -> pl.Expr | None:
         """True where an input equals one of the predicate's thresholds exactly."""
         return None
@@ -497,6 +501,10 @@ class Cmp(Predicate):
         )
         return pl.concat_str([self.left.explain(), shown, self.right.explain()])
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        op = f" {_OP_TEXT[self.op]} " if truth else f" {_NEGATED[self.op]} "
+        return pl.concat_str([self.left.explain(), pl.lit(op), self.right.explain()])
+
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
 
@@ -526,6 +534,18 @@ class AllOf(Predicate):
             ignore_nulls=True,
         )
         return pl.when(self.to_expr().fill_null(True)).then(everything).otherwise(failing)
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if truth:
+            return pl.concat_str([p.explain_as(True) for p in self.items], separator="; ")
+        return pl.concat_str(
+            [
+                pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
+                for p in self.items
+            ],
+            separator="; ",
+            ignore_nulls=True,
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(tuple(i for p in self.items for i in p.inputs()))
@@ -557,6 +577,15 @@ class AnyOf(Predicate):
         )
         everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
         return pl.when(self.to_expr().fill_null(False)).then(met).otherwise(everything)
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if not truth:
+            return pl.concat_str([p.explain_as(False) for p in self.items], separator="; ")
+        return pl.concat_str(
+            [pl.when(p.to_expr().fill_null(False)).then(p.explain_as(True)) for p in self.items],
+            separator=" or ",
+            ignore_nulls=True,
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(tuple(i for p in self.items for i in p.inputs()))
@@ -620,6 +649,9 @@ class Not(Predicate):
     def explain(self) -> pl.Expr:
         return self.item.explain()
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        return self.item.explain_as(not truth)
+
     def inputs(self) -> tuple[Input, ...]:
         return self.item.inputs()
 
@@ -645,6 +677,9 @@ class Known(Predicate):
 
     def explain(self) -> pl.Expr:
         return self.item.explain()
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        return self.item.explain_as(truth) if truth != self.missing else self.item.explain()
 
     def inputs(self) -> tuple[Input, ...]:
         return self.item.inputs()
