@@ -247,7 +247,18 @@ def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...
             "DFLC", "mg/L", "dFLC = iFLC − uFLC (signed)", lambda: pl.col("IFLC") - pl.col("UFLC")
         ),
         Derivation("ALPEXC", "U/L", "ALP − ALP ULN", lambda: pl.col("ALP") - pl.col("ALP_ULN")),
+        *(
+            Derivation(fl, "", f"{fl} is subject-level: carried to every row", _subject_level(fl))
+            for fl in ("HEARTFL", "KIDNEYFL", "LIVERFL")
+        ),
     )
+
+
+def _subject_level(column: str) -> Callable[[], pl.Expr]:
+    def build() -> pl.Expr:
+        return pl.col(column).forward_fill().backward_fill().over(G)
+
+    return build
 
 
 # ------------------------------------------------------------------------------------ hematology

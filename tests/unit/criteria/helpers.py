@@ -42,7 +42,12 @@ def last(out: pl.DataFrame, paramcd: str) -> dict[str, Any]:
     return rows.row(-1, named=True)
 
 
-def run(baseline: dict[str, Any], *visits: dict[str, Any], rule_set: str = "CR_2012_RATIO", **options: Any) -> pl.DataFrame:
+def run(
+    baseline: dict[str, Any],
+    *visits: dict[str, Any],
+    rule_set: str = "CR_2012_RATIO",
+    **options: Any,
+) -> pl.DataFrame:
     """Adjudicate one subject."""
     return adjudicate(frame(baseline, *visits), rule_set, **options)
 
@@ -66,7 +71,13 @@ class Case:
     _registry: dict[tuple[str, tuple[tuple[str, Any], ...]], list[Case]] = {}
     _results: dict[tuple[str, tuple[tuple[str, Any], ...]], pl.DataFrame] = {}
 
-    def __init__(self, baseline: dict[str, Any], *visits: dict[str, Any], rule_set: str = "CR_2012_RATIO", **options: Any) -> None:
+    def __init__(
+        self,
+        baseline: dict[str, Any],
+        *visits: dict[str, Any],
+        rule_set: str = "CR_2012_RATIO",
+        **options: Any,
+    ) -> None:
         self.key = (rule_set, tuple(sorted(options.items())))
         group = Case._registry.setdefault(self.key, [])
         self.subject = f"C{len(group):04d}"

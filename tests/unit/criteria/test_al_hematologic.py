@@ -20,7 +20,9 @@ def lam(lam_v: float, kap_v: float, **extra: Any) -> dict[str, Any]:
 def test_a1_pr() -> None:
     r = last(run(LAMBDA_240, lam(60, 12)), "HEMRESP")
     assert (r["AVALC"], r["RULEID"]) == ("PR", "AL.HEM.PR")
-    assert "decrease 80.0%" in r["EXPLAIN"] and "baseline dFLC 240.0 mg/L (2024-01-01)" in r["EXPLAIN"]
+    assert (
+        "decrease 80.0%" in r["EXPLAIN"] and "baseline dFLC 240.0 mg/L (2024-01-01)" in r["EXPLAIN"]
+    )
 
 
 def test_a2_vgpr() -> None:
@@ -32,7 +34,9 @@ def test_a3_cr() -> None:
     assert (r["AVALC"], r["RULEID"]) == ("CR", "AL.HEM.CR.CR_2012_RATIO")
 
 
-@pytest.mark.parametrize("rs", ["CR_2012_RATIO", "CR_2012_LEVELS_AND_RATIO", "CR_ISA", "CR_MAYO_2020"])
+@pytest.mark.parametrize(
+    "rs", ["CR_2012_RATIO", "CR_2012_LEVELS_AND_RATIO", "CR_ISA", "CR_MAYO_2020"]
+)
 def test_a4_vgpr_under_every_cr_rule(rs: str) -> None:
     r = last(run(LAMBDA_240, lam(40, 8, **NEG), rule_set=rs), "HEMRESP")
     assert r["AVALC"] == "VGPR"
@@ -40,12 +44,18 @@ def test_a4_vgpr_under_every_cr_rule(rs: str) -> None:
 
 
 def test_a5_low_dflc_pr() -> None:
-    r = last(run({"INVLC": "KAPPA", "FLCKAP": 40.0, "FLCLAM": 10.0}, {"FLCKAP": 17.0, "FLCLAM": 8.0}), "HEMRESP")
+    r = last(
+        run({"INVLC": "KAPPA", "FLCKAP": 40.0, "FLCLAM": 10.0}, {"FLCKAP": 17.0, "FLCLAM": 8.0}),
+        "HEMRESP",
+    )
     assert (r["AVALC"], r["RULEID"]) == ("LDPR", "AL.HEM.LDPR")
 
 
 def test_a6_low_dflc_nr() -> None:
-    r = last(run({"INVLC": "KAPPA", "FLCKAP": 40.0, "FLCLAM": 10.0}, {"FLCKAP": 22.0, "FLCLAM": 10.0}), "HEMRESP")
+    r = last(
+        run({"INVLC": "KAPPA", "FLCKAP": 40.0, "FLCLAM": 10.0}, {"FLCKAP": 22.0, "FLCLAM": 10.0}),
+        "HEMRESP",
+    )
     assert (r["AVALC"], r["RULEID"]) == ("NR", "AL.HEM.NR.LOW_DFLC")
 
 
@@ -74,15 +84,60 @@ def test_a9_flc_progression_from_pr() -> None:
 @pytest.mark.parametrize(
     ("baseline", "expected"),
     [
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 60.0, "FLCLAM": 10.0}, "DFLC_MEASURABLE", id="just-meets", marks=pytest.mark.rule("AL.EVAL.DFLC_MEASURABLE")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 59.9, "FLCLAM": 10.0}, "LOW_DFLC", id="measurable-just-misses", marks=pytest.mark.rule("AL.EVAL.DFLC_MEASURABLE")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 30.0, "FLCLAM": 10.0}, "LOW_DFLC", id="low-just-meets", marks=pytest.mark.rule("AL.EVAL.LOW_DFLC")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 29.9, "FLCLAM": 10.0}, "CR_ONLY", id="low-just-misses", marks=pytest.mark.rule("AL.EVAL.CR_ONLY")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "SPEPMP": 0.51}, "MPROTEIN_ONLY", id="spep-just-meets", marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "SPEPMP": 0.5}, "CR_ONLY", id="spep-just-misses", marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "UPEPMP": 100.1}, "MPROTEIN_ONLY", id="upep-just-meets", marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY")),
-        pytest.param({"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "UPEPMP": 100.0}, "CR_ONLY", id="upep-just-misses", marks=pytest.mark.rule("AL.EVAL.CR_ONLY")),
-        pytest.param({"FLCKAP": 30.0, "FLCLAM": 20.0}, "NE", id="invlc-unknown-ratio-normal", marks=pytest.mark.rule("AL.EVAL.NE")),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 60.0, "FLCLAM": 10.0},
+            "DFLC_MEASURABLE",
+            id="just-meets",
+            marks=pytest.mark.rule("AL.EVAL.DFLC_MEASURABLE"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 59.9, "FLCLAM": 10.0},
+            "LOW_DFLC",
+            id="measurable-just-misses",
+            marks=pytest.mark.rule("AL.EVAL.DFLC_MEASURABLE"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 30.0, "FLCLAM": 10.0},
+            "LOW_DFLC",
+            id="low-just-meets",
+            marks=pytest.mark.rule("AL.EVAL.LOW_DFLC"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 29.9, "FLCLAM": 10.0},
+            "CR_ONLY",
+            id="low-just-misses",
+            marks=pytest.mark.rule("AL.EVAL.CR_ONLY"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "SPEPMP": 0.51},
+            "MPROTEIN_ONLY",
+            id="spep-just-meets",
+            marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "SPEPMP": 0.5},
+            "CR_ONLY",
+            id="spep-just-misses",
+            marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "UPEPMP": 100.1},
+            "MPROTEIN_ONLY",
+            id="upep-just-meets",
+            marks=pytest.mark.rule("AL.EVAL.MPROTEIN_ONLY"),
+        ),
+        pytest.param(
+            {"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "UPEPMP": 100.0},
+            "CR_ONLY",
+            id="upep-just-misses",
+            marks=pytest.mark.rule("AL.EVAL.CR_ONLY"),
+        ),
+        pytest.param(
+            {"FLCKAP": 30.0, "FLCLAM": 20.0},
+            "NE",
+            id="invlc-unknown-ratio-normal",
+            marks=pytest.mark.rule("AL.EVAL.NE"),
+        ),
     ],
 )
 def test_evaluability_boundaries(baseline: dict[str, Any], expected: str) -> None:
@@ -112,11 +167,41 @@ def test_invlc_inference(kappa: float, expected: str, inferred: bool) -> None:
 @pytest.mark.parametrize(
     ("visit", "expected", "rule_id"),
     [
-        pytest.param(Case(LAMBDA_240, lam(49.9, 10)), "VGPR", "AL.HEM.VGPR", id="vgpr-just-meets", marks=pytest.mark.rule("AL.HEM.VGPR")),
-        pytest.param(Case(LAMBDA_240, lam(50, 10)), "PR", "AL.HEM.PR", id="vgpr-just-misses", marks=pytest.mark.rule("AL.HEM.VGPR")),
-        pytest.param(Case(LAMBDA_240, lam(129.99, 10)), "PR", "AL.HEM.PR", id="pr-just-meets", marks=pytest.mark.rule("AL.HEM.PR")),
-        pytest.param(Case(LAMBDA_240, lam(130, 10)), "NR", "AL.HEM.NR", id="pr-just-misses", marks=[pytest.mark.rule("AL.HEM.PR"), pytest.mark.rule("AL.HEM.NR")]),
-        pytest.param(Case(LAMBDA_240, lam(None, 10)), "NE", "AL.HEM.NE", id="flc-missing", marks=pytest.mark.rule("AL.HEM.NE")),  # type: ignore[arg-type]
+        pytest.param(
+            Case(LAMBDA_240, lam(49.9, 10)),
+            "VGPR",
+            "AL.HEM.VGPR",
+            id="vgpr-just-meets",
+            marks=pytest.mark.rule("AL.HEM.VGPR"),
+        ),
+        pytest.param(
+            Case(LAMBDA_240, lam(50, 10)),
+            "PR",
+            "AL.HEM.PR",
+            id="vgpr-just-misses",
+            marks=pytest.mark.rule("AL.HEM.VGPR"),
+        ),
+        pytest.param(
+            Case(LAMBDA_240, lam(129.99, 10)),
+            "PR",
+            "AL.HEM.PR",
+            id="pr-just-meets",
+            marks=pytest.mark.rule("AL.HEM.PR"),
+        ),
+        pytest.param(
+            Case(LAMBDA_240, lam(130, 10)),
+            "NR",
+            "AL.HEM.NR",
+            id="pr-just-misses",
+            marks=[pytest.mark.rule("AL.HEM.PR"), pytest.mark.rule("AL.HEM.NR")],
+        ),
+        pytest.param(
+            Case(LAMBDA_240, lam(None, 10)),
+            "NE",
+            "AL.HEM.NE",
+            id="flc-missing",
+            marks=pytest.mark.rule("AL.HEM.NE"),
+        ),  # type: ignore[arg-type]
     ],
 )
 def test_measurable_boundaries(visit: Case, expected: str, rule_id: str) -> None:
@@ -136,8 +221,18 @@ LOW = {"INVLC": "KAPPA", "FLCKAP": 40.0, "FLCLAM": 10.0}
 @pytest.mark.parametrize(
     ("kappa", "expected"),
     [
-        pytest.param(Case(LOW, {"FLCKAP": 19.99, "FLCLAM": 10.0}), "LDPR", id="just-meets", marks=pytest.mark.rule("AL.HEM.LDPR")),
-        pytest.param(Case(LOW, {"FLCKAP": 20.0, "FLCLAM": 10.0}), "NR", id="just-misses", marks=[pytest.mark.rule("AL.HEM.LDPR"), pytest.mark.rule("AL.HEM.NR.LOW_DFLC")]),
+        pytest.param(
+            Case(LOW, {"FLCKAP": 19.99, "FLCLAM": 10.0}),
+            "LDPR",
+            id="just-meets",
+            marks=pytest.mark.rule("AL.HEM.LDPR"),
+        ),
+        pytest.param(
+            Case(LOW, {"FLCKAP": 20.0, "FLCLAM": 10.0}),
+            "NR",
+            id="just-misses",
+            marks=[pytest.mark.rule("AL.HEM.LDPR"), pytest.mark.rule("AL.HEM.NR.LOW_DFLC")],
+        ),
     ],
 )
 def test_ldpr_boundary(kappa: Case, expected: str) -> None:
@@ -150,10 +245,34 @@ MPROT = {"INVLC": "KAPPA", "FLCKAP": 20.0, "FLCLAM": 10.0, "SPEPMP": 1.0, "UPEPM
 @pytest.mark.parametrize(
     ("visit", "expected", "rule_id"),
     [
-        pytest.param(Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 0.5, "UPEPMP": 400.0}}), "PR", "AL.HEM.PR.MPROTEIN", id="serum-just-meets", marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN")),
-        pytest.param(Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 0.51, "UPEPMP": 400.0}}), "NR", "AL.HEM.NR.MPROTEIN", id="serum-just-misses", marks=[pytest.mark.rule("AL.HEM.PR.MPROTEIN"), pytest.mark.rule("AL.HEM.NR.MPROTEIN")]),
-        pytest.param(Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 1.0, "UPEPMP": 200.0}}), "PR", "AL.HEM.PR.MPROTEIN", id="urine-just-meets", marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN")),
-        pytest.param(Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 1.0, "UPEPMP": 200.1}}), "NR", "AL.HEM.NR.MPROTEIN", id="urine-just-misses", marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN")),
+        pytest.param(
+            Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 0.5, "UPEPMP": 400.0}}),
+            "PR",
+            "AL.HEM.PR.MPROTEIN",
+            id="serum-just-meets",
+            marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN"),
+        ),
+        pytest.param(
+            Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 0.51, "UPEPMP": 400.0}}),
+            "NR",
+            "AL.HEM.NR.MPROTEIN",
+            id="serum-just-misses",
+            marks=[pytest.mark.rule("AL.HEM.PR.MPROTEIN"), pytest.mark.rule("AL.HEM.NR.MPROTEIN")],
+        ),
+        pytest.param(
+            Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 1.0, "UPEPMP": 200.0}}),
+            "PR",
+            "AL.HEM.PR.MPROTEIN",
+            id="urine-just-meets",
+            marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN"),
+        ),
+        pytest.param(
+            Case(MPROT, {"FLCKAP": 20.0, "FLCLAM": 10.0, **{"SPEPMP": 1.0, "UPEPMP": 200.1}}),
+            "NR",
+            "AL.HEM.NR.MPROTEIN",
+            id="urine-just-misses",
+            marks=pytest.mark.rule("AL.HEM.PR.MPROTEIN"),
+        ),
     ],
 )
 def test_mprotein_only_boundaries(visit: Case, expected: str, rule_id: str) -> None:
@@ -176,20 +295,104 @@ def test_cr_only_class(ife: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("rs", "visit", "is_cr"),
     [
-        pytest.param("CR_2012_RATIO", Case(LAMBDA_240, {**lam(50, 13), **NEG}, rule_set="CR_2012_RATIO"), True, id="ratio-low-just-meets", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO")),
-        pytest.param("CR_2012_RATIO", Case(LAMBDA_240, {**lam(50, 12.99), **NEG}, rule_set="CR_2012_RATIO"), False, id="ratio-low-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO")),
-        pytest.param("CR_2012_RATIO", Case(LAMBDA_240, {**lam(10, 16.5), **NEG}, rule_set="CR_2012_RATIO"), True, id="ratio-high-just-meets", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO")),
-        pytest.param("CR_2012_RATIO", Case(LAMBDA_240, {**lam(10, 16.51), **NEG}, rule_set="CR_2012_RATIO"), False, id="ratio-high-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO")),
-        pytest.param("CR_2012_LEVELS_AND_RATIO", Case(LAMBDA_240, {**lam(26.3, 19.4), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"), True, id="levels-just-meet", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO")),
-        pytest.param("CR_2012_LEVELS_AND_RATIO", Case(LAMBDA_240, {**lam(26.31, 19.4), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"), False, id="lambda-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO")),
-        pytest.param("CR_2012_LEVELS_AND_RATIO", Case(LAMBDA_240, {**lam(5.7, 3.3), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"), True, id="low-levels-just-meet", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO")),
-        pytest.param("CR_2012_LEVELS_AND_RATIO", Case(LAMBDA_240, {**lam(5.7, 3.29), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"), False, id="kappa-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO")),
-        pytest.param("CR_ISA", Case(LAMBDA_240, {**lam(40, 70), **NEG}, rule_set="CR_ISA"), True, id="isa-abnormal-ratio-uflc-greater", marks=pytest.mark.rule("AL.HEM.CR.CR_ISA")),
-        pytest.param("CR_ISA", Case(LAMBDA_240, {**lam(40, 8), **NEG}, rule_set="CR_ISA"), False, id="isa-abnormal-ratio-uflc-smaller", marks=pytest.mark.rule("AL.HEM.CR.CR_ISA")),
-        pytest.param("CR_MAYO_2020", Case(LAMBDA_240, {**lam(20, 2), **NEG}, rule_set="CR_MAYO_2020"), True, id="iflc-just-meets", marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020")),
-        pytest.param("CR_MAYO_2020", Case(LAMBDA_240, {**lam(20.1, 2), **NEG}, rule_set="CR_MAYO_2020"), False, id="iflc-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020")),
-        pytest.param("CR_MAYO_2020", Case(LAMBDA_240, {**lam(25, 15), **NEG}, rule_set="CR_MAYO_2020"), True, id="dflc-just-meets", marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020")),
-        pytest.param("CR_MAYO_2020", Case(LAMBDA_240, {**lam(25, 14.9), **NEG}, rule_set="CR_MAYO_2020"), False, id="dflc-just-misses", marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020")),
+        pytest.param(
+            "CR_2012_RATIO",
+            Case(LAMBDA_240, {**lam(50, 13), **NEG}, rule_set="CR_2012_RATIO"),
+            True,
+            id="ratio-low-just-meets",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_RATIO",
+            Case(LAMBDA_240, {**lam(50, 12.99), **NEG}, rule_set="CR_2012_RATIO"),
+            False,
+            id="ratio-low-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_RATIO",
+            Case(LAMBDA_240, {**lam(10, 16.5), **NEG}, rule_set="CR_2012_RATIO"),
+            True,
+            id="ratio-high-just-meets",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_RATIO",
+            Case(LAMBDA_240, {**lam(10, 16.51), **NEG}, rule_set="CR_2012_RATIO"),
+            False,
+            id="ratio-high-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_LEVELS_AND_RATIO",
+            Case(LAMBDA_240, {**lam(26.3, 19.4), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"),
+            True,
+            id="levels-just-meet",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_LEVELS_AND_RATIO",
+            Case(LAMBDA_240, {**lam(26.31, 19.4), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"),
+            False,
+            id="lambda-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_LEVELS_AND_RATIO",
+            Case(LAMBDA_240, {**lam(5.7, 3.3), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"),
+            True,
+            id="low-levels-just-meet",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO"),
+        ),
+        pytest.param(
+            "CR_2012_LEVELS_AND_RATIO",
+            Case(LAMBDA_240, {**lam(5.7, 3.29), **NEG}, rule_set="CR_2012_LEVELS_AND_RATIO"),
+            False,
+            id="kappa-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_2012_LEVELS_AND_RATIO"),
+        ),
+        pytest.param(
+            "CR_ISA",
+            Case(LAMBDA_240, {**lam(40, 70), **NEG}, rule_set="CR_ISA"),
+            True,
+            id="isa-abnormal-ratio-uflc-greater",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_ISA"),
+        ),
+        pytest.param(
+            "CR_ISA",
+            Case(LAMBDA_240, {**lam(40, 8), **NEG}, rule_set="CR_ISA"),
+            False,
+            id="isa-abnormal-ratio-uflc-smaller",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_ISA"),
+        ),
+        pytest.param(
+            "CR_MAYO_2020",
+            Case(LAMBDA_240, {**lam(20, 2), **NEG}, rule_set="CR_MAYO_2020"),
+            True,
+            id="iflc-just-meets",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020"),
+        ),
+        pytest.param(
+            "CR_MAYO_2020",
+            Case(LAMBDA_240, {**lam(20.1, 2), **NEG}, rule_set="CR_MAYO_2020"),
+            False,
+            id="iflc-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020"),
+        ),
+        pytest.param(
+            "CR_MAYO_2020",
+            Case(LAMBDA_240, {**lam(25, 15), **NEG}, rule_set="CR_MAYO_2020"),
+            True,
+            id="dflc-just-meets",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020"),
+        ),
+        pytest.param(
+            "CR_MAYO_2020",
+            Case(LAMBDA_240, {**lam(25, 14.9), **NEG}, rule_set="CR_MAYO_2020"),
+            False,
+            id="dflc-just-misses",
+            marks=pytest.mark.rule("AL.HEM.CR.CR_MAYO_2020"),
+        ),
     ],
 )
 def test_cr_variant_boundaries(rs: str, visit: Case, is_cr: bool) -> None:
@@ -237,12 +440,28 @@ _upep_cases = {
 @pytest.mark.parametrize(
     ("nadir", "now", "prog"),
     [
-        pytest.param(0.4, 0.6, True, id="pct-just-meets", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
-        pytest.param(0.4, 0.59, False, id="pct-just-misses", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
-        pytest.param(0.3, 0.51, True, id="floor-just-meets", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
-        pytest.param(0.3, 0.5, False, id="floor-just-misses", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
-        pytest.param(0.0, 0.51, True, id="r1-zero-nadir", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
-        pytest.param(0.0, 0.5, False, id="r1-zero-nadir-floor-misses", marks=pytest.mark.rule("AL2012.PROG.SPEP")),
+        pytest.param(
+            0.4, 0.6, True, id="pct-just-meets", marks=pytest.mark.rule("AL2012.PROG.SPEP")
+        ),
+        pytest.param(
+            0.4, 0.59, False, id="pct-just-misses", marks=pytest.mark.rule("AL2012.PROG.SPEP")
+        ),
+        pytest.param(
+            0.3, 0.51, True, id="floor-just-meets", marks=pytest.mark.rule("AL2012.PROG.SPEP")
+        ),
+        pytest.param(
+            0.3, 0.5, False, id="floor-just-misses", marks=pytest.mark.rule("AL2012.PROG.SPEP")
+        ),
+        pytest.param(
+            0.0, 0.51, True, id="r1-zero-nadir", marks=pytest.mark.rule("AL2012.PROG.SPEP")
+        ),
+        pytest.param(
+            0.0,
+            0.5,
+            False,
+            id="r1-zero-nadir-floor-misses",
+            marks=pytest.mark.rule("AL2012.PROG.SPEP"),
+        ),
     ],
 )
 def test_spep_progression(nadir: float, now: float, prog: bool) -> None:
@@ -273,7 +492,10 @@ CR_VISIT = {**lam(20, 12), **NEG}
 @pytest.mark.rule("AL2012.PROG.CR.IFE")
 @pytest.mark.parametrize(
     ("sife", "prog"),
-    [pytest.param("POSITIVE", True, id="just-meets"), pytest.param("NEGATIVE", False, id="just-misses")],
+    [
+        pytest.param("POSITIVE", True, id="just-meets"),
+        pytest.param("NEGATIVE", False, id="just-misses"),
+    ],
 )
 def test_cr_relapse_ife(sife: str, prog: bool) -> None:
     out = run(LAMBDA_240, CR_VISIT, {**lam(20, 12), "SIFE": sife, "UIFE": "NEGATIVE"})
@@ -306,7 +528,12 @@ def test_cr_relapse_ratio(lam_now: float, option: str, prog: bool) -> None:
 @pytest.mark.rule("AL2012.PROG.CR.IFE")
 def test_cr_relapse_ife_with_doubling_option_both() -> None:
     visit = {**lam(30, 12), "SIFE": "POSITIVE", "UIFE": "NEGATIVE"}
-    assert last(run(LAMBDA_240, CR_VISIT, visit, cr_relapse_doubling_applies_to="both"), "HEMPROG")["AVALC"] == "NOPROG"
+    assert (
+        last(run(LAMBDA_240, CR_VISIT, visit, cr_relapse_doubling_applies_to="both"), "HEMPROG")[
+            "AVALC"
+        ]
+        == "NOPROG"
+    )
     assert last(run(LAMBDA_240, CR_VISIT, visit), "HEMPROG")["AVALC"] == "PROG"
 
 
@@ -320,12 +547,48 @@ def test_progression_ne_when_nothing_measured() -> None:
 @pytest.mark.parametrize(
     ("best", "now", "prog"),
     [
-        pytest.param(lam(40, 10), lam(58.1, 10), True, id="all-three-met", marks=pytest.mark.rule("AL2018.PROG.DFLC")),
-        pytest.param(lam(40, 10), lam(58, 10), False, id="ii-just-misses", marks=[pytest.mark.rule("AL2018.PROG.DFLC"), pytest.mark.rule("AL2018.PROG.NONE")]),
-        pytest.param(lam(45, 10), lam(62.5, 10), False, id="iii-just-misses", marks=pytest.mark.rule("AL2018.PROG.DFLC")),
-        pytest.param(lam(45, 10), lam(62.6, 10), True, id="iii-just-meets", marks=pytest.mark.rule("AL2018.PROG.DFLC")),
-        pytest.param({**lam(8, 13), **NEG}, lam(58.1, 10), True, id="r1-best-dflc-negative", marks=pytest.mark.rule("AL2018.PROG.DFLC")),
-        pytest.param(lam(40, 10), {"SPEPMP": 1.0}, None, id="dflc-missing", marks=pytest.mark.rule("AL2018.PROG.NE")),
+        pytest.param(
+            lam(40, 10),
+            lam(58.1, 10),
+            True,
+            id="all-three-met",
+            marks=pytest.mark.rule("AL2018.PROG.DFLC"),
+        ),
+        pytest.param(
+            lam(40, 10),
+            lam(58, 10),
+            False,
+            id="ii-just-misses",
+            marks=[pytest.mark.rule("AL2018.PROG.DFLC"), pytest.mark.rule("AL2018.PROG.NONE")],
+        ),
+        pytest.param(
+            lam(45, 10),
+            lam(62.5, 10),
+            False,
+            id="iii-just-misses",
+            marks=pytest.mark.rule("AL2018.PROG.DFLC"),
+        ),
+        pytest.param(
+            lam(45, 10),
+            lam(62.6, 10),
+            True,
+            id="iii-just-meets",
+            marks=pytest.mark.rule("AL2018.PROG.DFLC"),
+        ),
+        pytest.param(
+            {**lam(8, 13), **NEG},
+            lam(58.1, 10),
+            True,
+            id="r1-best-dflc-negative",
+            marks=pytest.mark.rule("AL2018.PROG.DFLC"),
+        ),
+        pytest.param(
+            lam(40, 10),
+            {"SPEPMP": 1.0},
+            None,
+            id="dflc-missing",
+            marks=pytest.mark.rule("AL2018.PROG.NE"),
+        ),
     ],
 )
 def test_palladini_2018(best: dict[str, Any], now: dict[str, Any], prog: bool | None) -> None:
