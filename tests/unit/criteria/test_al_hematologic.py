@@ -490,6 +490,7 @@ CR_VISIT = {**lam(20, 12), **NEG}
 
 
 @pytest.mark.rule("AL2012.PROG.CR.IFE")
+@pytest.mark.rule("AL2012.PROG.NONE")
 @pytest.mark.parametrize(
     ("sife", "prog"),
     [
