@@ -42,7 +42,9 @@ def _frame(rows: list[tuple[float, float, str | None]], invlc: str) -> pl.DataFr
     st.sampled_from(["KAPPA", "LAMBDA"]),
     st.floats(min_value=0.05, max_value=0.95),
 )
-def test_lowering_dflc_never_worsens_category(rows: list[tuple[float, float, str | None]], invlc: str, factor: float) -> None:
+def test_lowering_dflc_never_worsens_category(
+    rows: list[tuple[float, float, str | None]], invlc: str, factor: float
+) -> None:
     """Lowering the involved FLC at one visit (dFLC falls, all else equal) never worsens HEMCAT there."""
     idx = len(rows) - 1
     k, lam, i = rows[idx]
@@ -58,9 +60,16 @@ def test_lowering_dflc_never_worsens_category(rows: list[tuple[float, float, str
 
 
 @settings(max_examples=6)
-@given(st.lists(st.tuples(flc, flc, ife), min_size=2, max_size=5), st.randoms(use_true_random=False))
+@given(
+    st.lists(st.tuples(flc, flc, ife), min_size=2, max_size=5), st.randoms(use_true_random=False)
+)
 def test_invariant_to_row_order(rows: list[tuple[float, float, str | None]], rnd: object) -> None:
-    f = pl.concat([_frame(rows, "LAMBDA"), _frame(rows[::-1], "KAPPA").with_columns(pl.lit("Q").alias("USUBJID"))])
+    f = pl.concat(
+        [
+            _frame(rows, "LAMBDA"),
+            _frame(rows[::-1], "KAPPA").with_columns(pl.lit("Q").alias("USUBJID")),
+        ]
+    )
     perm = list(range(f.height))
     rnd.shuffle(perm)  # type: ignore[attr-defined]
     keys = ["USUBJID", "ADT", "PARAMCD"]

@@ -55,7 +55,15 @@ def test_absent_analyte_columns_are_null() -> None:
 
 def test_parameters_selects_and_validates() -> None:
     out = run(LAMBDA_240, lam(60, 12))
-    assert set(out["PARAMCD"]) == {"HEMRESP", "HEMCAT", "HEMPROG", "CARDRESP", "CARDGRD", "RENRESP", "LIVRESP"}
+    assert set(out["PARAMCD"]) == {
+        "HEMRESP",
+        "HEMCAT",
+        "HEMPROG",
+        "CARDRESP",
+        "CARDGRD",
+        "RENRESP",
+        "LIVRESP",
+    }
     with pytest.raises(RuleError, match="parameters"):
         adjudicate(frame(LAMBDA_240, lam(60, 12)), parameters=["XYZ"])
 
@@ -69,7 +77,13 @@ def test_confirmation_is_generic_and_off_by_default() -> None:
 
 
 def test_best_response_stops_at_progression_and_new_therapy() -> None:
-    f = frame(LAMBDA_240, lam(60, 12), lam(45, 10), lam(101, 12), lam(20, 12, SIFE="NEGATIVE", UIFE="NEGATIVE"))
+    f = frame(
+        LAMBDA_240,
+        lam(60, 12),
+        lam(45, 10),
+        lam(101, 12),
+        lam(20, 12, SIFE="NEGATIVE", UIFE="NEGATIVE"),
+    )
     out = adjudicate(f)
     best = best_response(out).row(0, named=True)
     assert (best["AVALC"], best["ADT"]) == ("VGPR", dt.date(2024, 3, 1))
@@ -79,7 +93,14 @@ def test_best_response_stops_at_progression_and_new_therapy() -> None:
 
 
 def test_time_to_first_response() -> None:
-    out = adjudicate(pl.concat([frame(LAMBDA_240, lam(200, 12), lam(60, 12)), frame(LAMBDA_240, lam(200, 12), subject="S2")]))
+    out = adjudicate(
+        pl.concat(
+            [
+                frame(LAMBDA_240, lam(200, 12), lam(60, 12)),
+                frame(LAMBDA_240, lam(200, 12), subject="S2"),
+            ]
+        )
+    )
     dose = pl.DataFrame({"USUBJID": ["S1", "S2"], "TRTSDT": [dt.date(2024, 1, 1)] * 2})
     ttr = time_to_first_response(out, dose)
     assert ttr["AVAL"].to_list() == [60, 30]
