@@ -34,6 +34,7 @@ from plasmatrial.criteria.predicates import (
     pct_decrease,
     pct_increase,
     present,
+    seg_fill,
     value,
 )
 from plasmatrial.criteria.rules import (
@@ -199,14 +200,14 @@ FLAG_INFERRED: Final = OutputFlag(
 
 def _bl(expr: pl.Expr) -> pl.Expr:
     """Value of ``expr`` on the baseline row, broadcast to the subject."""
-    return pl.when(pl.col(BASELINE_FLAG)).then(expr).forward_fill().backward_fill().over(G)
+    return seg_fill(pl.when(pl.col(BASELINE_FLAG)).then(expr))
 
 
 def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
     ratio = pl.when(pl.col("FLCLAM") > 0).then(pl.col("FLCKAP") / pl.col("FLCLAM"))
 
     def invlc() -> pl.Expr:
-        given = pl.col("INVLC").forward_fill().backward_fill().over(G)
+        given = seg_fill(pl.col("INVLC"))
         blr = _bl(ratio).round(6)
         inferred = (
             pl.when(blr > ratio_high)
@@ -217,7 +218,7 @@ def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...
         return pl.coalesce(given.replace({"K": "KAPPA", "L": "LAMBDA"}), inferred)
 
     def inferred_fl() -> pl.Expr:
-        given = pl.col("INVLC").forward_fill().backward_fill().over(G)
+        given = seg_fill(pl.col("INVLC"))
         return given.is_null() & pl.col("INVLCD").is_not_null()
 
     kap = pl.col("INVLCD") == "KAPPA"
@@ -256,7 +257,7 @@ def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...
 
 def _subject_level(column: str) -> Callable[[], pl.Expr]:
     def build() -> pl.Expr:
-        return pl.col(column).forward_fill().backward_fill().over(G)
+        return seg_fill(pl.col(column))
 
     return build
 

@@ -14,14 +14,19 @@ import logging
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from plasmatrial.criteria.predicates import (
     BASELINE_FLAG,
+    SUBJECT_INDEX,
     CategoryIs,
     Input,
     Predicate,
     Ref,
+    seg_backward_fill,
+    seg_forward_fill,
+    seg_shift,
 )
 from plasmatrial.criteria.rules import OptionValue, Overall, Rule, RuleSet, RuleTable, get_rule_set
 from plasmatrial.errors import RuleError
@@ -85,7 +90,7 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
             exprs.append(col.cast(dtype, strict=False).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    return (
+    df = (
         assessments.select(exprs)
         .with_columns((pl.col("ABLFL") == "Y").fill_null(False).alias(_IS_BL))
         .sort(
@@ -93,12 +98,56 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
             descending=[False, False, True, False, False],
             nulls_last=True,
         )
-        .with_columns(
-            (pl.col(_IS_BL).cast(pl.Int32).cum_sum().over(G) > 0).alias(_INWIN),
-            pl.when(pl.col(_IS_BL)).then(pl.col("ADT")).forward_fill().over(G).alias("BL__ADT"),
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-        )
-        .with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
+    )
+    first = (pl.col(G) != pl.col(G).shift(1)).fill_null(True)
+    df = df.with_columns(
+        (first.cast(pl.Int64).cum_sum() - 1).cast(pl.Int64).alias(SUBJECT_INDEX),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+    )
+    bl_seen = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.lit(True)))
+    return df.with_columns(
+        bl_seen.fill_null(False).alias(_INWIN),
+        seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col("ADT"))).alias("BL__ADT"),
+    ).with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
+
+
+def _running_min(df: pl.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Running minimum within subject (current row included) and the row index attaining it.
+
+    A small scan over visit positions, vectorised over subjects: values are laid out as a
+    (subjects x positions) grid and the minimum is carried along positions (ties keep the earliest).
+    """
+    sid = df[SUBJECT_INDEX].to_numpy()
+    pos = df["__POS"].to_numpy()
+    vals = df[col].cast(pl.Float64).to_numpy()
+    n_seg = int(sid[-1]) + 1 if len(sid) else 0
+    width = int(pos.max()) + 1 if len(pos) else 0
+    grid = np.full((n_seg, width), np.inf)
+    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    finite = ~np.isnan(vals)
+    grid[sid[finite], pos[finite]] = vals[finite]
+    rows[sid, pos] = np.arange(len(sid))
+    cur = np.full(n_seg, np.inf)
+    arg = np.full(n_seg, -1, dtype=np.int64)
+    out_v = np.empty_like(grid)
+    out_i = np.empty_like(rows)
+    for j in range(width):
+        better = grid[:, j] < cur
+        cur = np.where(better, grid[:, j], cur)
+        arg = np.where(better, rows[:, j], arg)
+        out_v[:, j] = cur
+        out_i[:, j] = arg
+    v = out_v[sid, pos]
+    i = out_i[sid, pos]
+    return np.where(np.isinf(v), np.nan, v), i
+
+
+def _add_running_min(df: pl.DataFrame, tmp: str) -> pl.DataFrame:
+    v, i = _running_min(df, tmp)
+    dates = df["ADT"].gather(pl.Series(np.where(i < 0, 0, i)))
+    return df.with_columns(
+        pl.Series(tmp + "_v", v).fill_nan(None),
+        pl.when(pl.Series(i) >= 0).then(dates).otherwise(None).alias(tmp + "_d"),
     )
 
 
@@ -119,13 +168,13 @@ def _refs_of(t: RuleTable) -> list[tuple[str, Ref]]:
 
 
 def _shift(expr: pl.Expr) -> pl.Expr:
-    return expr.shift(1).over(G)
+    return seg_shift(expr)
 
 
 def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.DataFrame:
     """Add reference value and date columns (three vectorised passes)."""
     stage_a: list[pl.Expr] = []
-    stage_b: list[pl.Expr] = []
+    stage_b: list[str] = []
     stage_c: list[pl.Expr] = []
     inwin = pl.col(_INWIN)
     for col, ref in refs:
@@ -134,7 +183,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
             continue
         c = pl.col(col)
         if ref.kind == "baseline":
-            stage_a.append(pl.when(pl.col(_IS_BL)).then(c).forward_fill().over(G).alias(name))
+            stage_a.append(seg_forward_fill(pl.when(pl.col(_IS_BL)).then(c)).alias(name))
             stage_a.append(pl.col("BL__ADT").alias(dname))
             continue
         sources: list[tuple[str, pl.Expr]] = []
@@ -142,7 +191,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
             sources.append(("", pl.when(inwin).then(c)))
         elif ref.kind == "nadir_confirmed":
             m = pl.when(pl.col(_POST)).then(c)
-            prev = m.shift(1).over(G)
+            prev = seg_shift(m)
             sources.append(
                 ("", pl.when(m.is_not_null() & prev.is_not_null()).then(pl.max_horizontal(m, prev)))
             )
@@ -164,14 +213,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
         for tag, src in sources:
             tmp = f"__m_{name}{tag}"
             stage_a.append(src.alias(tmp))
-            stage_b.append(pl.col(tmp).cum_min().forward_fill().over(G).alias(tmp + "_v"))
-            stage_b.append(
-                pl.when(pl.col(tmp).is_not_null() & (pl.col(tmp) == pl.col(tmp).cum_min().over(G)))
-                .then(pl.col("ADT"))
-                .forward_fill()
-                .over(G)
-                .alias(tmp + "_d")
-            )
+            stage_b.append(tmp)
         if ref.kind == "nadir_to_date":
             stage_c += [pl.col(f"__m_{name}_v").alias(name), pl.col(f"__m_{name}_d").alias(dname)]
         elif ref.kind in ("nadir", "nadir_while"):
@@ -181,7 +223,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
             ]
         elif ref.kind == "nadir_confirmed":
             pair_v, pair_d = _shift(pl.col(f"__m_{name}_v")), _shift(pl.col(f"__m_{name}_d"))
-            bl_v = pl.when(pl.col(_IS_BL)).then(c).forward_fill().over(G)
+            bl_v = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(c))
             use_pair = pair_v.is_not_null() & ((pair_v < bl_v) | bl_v.is_null())
             stage_c += [
                 pl.when(use_pair).then(pair_v).otherwise(bl_v).alias(name),
@@ -205,16 +247,31 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
                     .otherwise(d_chain)
                 )
             stage_c += [v_chain.alias(name), d_chain.alias(dname)]
-    for stage in (stage_a, stage_b, stage_c):
-        if stage:
-            df = df.with_columns(stage)
+    if stage_a:
+        df = df.with_columns(stage_a)
+    if stage_b:
+        df = df.with_columns(_position())
+        for tmp in stage_b:
+            df = _add_running_min(df, tmp)
+    if stage_c:
+        df = df.with_columns(stage_c)
     return df.drop([c for c in df.columns if c.startswith("__m_")])
 
 
+def _position() -> pl.Expr:
+    """0-based position of the row within its subject."""
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = seg_forward_fill(
+        pl.when(pl.col(SUBJECT_INDEX) != pl.col(SUBJECT_INDEX).shift(1).fill_null(-1)).then(idx)
+    )
+    return (idx - start).alias("__POS")
+
+
 def _winner_expr(t: RuleTable) -> pl.Expr:
+    P = t.paramcd
     expr: pl.Expr = pl.lit(len(t.rows), dtype=pl.Int16)
     for i in range(len(t.rows) - 1, -1, -1):
-        expr = pl.when(t.rows[i].when.to_expr()).then(pl.lit(i, dtype=pl.Int16)).otherwise(expr)
+        expr = pl.when(pl.col(f"{P}__V{i}")).then(pl.lit(i, dtype=pl.Int16)).otherwise(expr)
     if t.population is not None:
         gate = t.population.when.to_expr().fill_null(False)
         expr = pl.when(gate).then(expr).otherwise(pl.lit(-1, dtype=pl.Int16))
@@ -224,6 +281,7 @@ def _winner_expr(t: RuleTable) -> pl.Expr:
 def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame:
     P = t.paramcd
     df = _add_refs(df, _refs_of(t), rs)
+    df = df.with_columns([r.when.to_expr().alias(f"{P}__V{i}") for i, r in enumerate(t.rows)])
     df = df.with_columns(_winner_expr(t).alias(f"{P}__W"))
     w = pl.col(f"{P}__W")
     mapping = {-1: "NE", len(t.rows): "NE"} | {i: r.category for i, r in enumerate(t.rows)}
@@ -245,7 +303,7 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
         else pl.lit(None, dtype=pl.Utf8)
     )
     unknown = [
-        r.when.to_expr().is_null().alias(f"{P}__U{i}")
+        pl.col(f"{P}__V{i}").is_null().alias(f"{P}__U{i}")
         for i, r in enumerate(t.rows)
         if r.note_missing
     ]
@@ -258,12 +316,15 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
     if t.order:
         rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
         rank = pl.when(pl.col(_POST)).then(
-            pl.col(P).replace_strict(rank_map, default=0, return_dtype=pl.Int16)
+            pl.col(P).replace_strict(rank_map, default=0, return_dtype=pl.Int64)
         )
+        # Subject-wise running maximum of small integer ranks, exactly, by a subject offset.
+        offset = pl.col(SUBJECT_INDEX) * 16
+        running = (offset + pl.col(f"{P}__RANK").fill_null(0)).cum_max() - offset
         df = df.with_columns(rank.alias(f"{P}__RANK")).with_columns(
-            _shift(pl.col(f"{P}__RANK").cum_max()).alias(f"{P}__BESTRANK")
+            _shift(running).alias(f"{P}__BESTRANK")
         )
-        inv = {v: k for k, v in rank_map.items()} | {0: "NE"}
+        inv = {v: k for k, v in rank_map.items()} | {0: None}
         df = df.with_columns(
             pl.col(f"{P}__BESTRANK")
             .replace_strict(inv, default=None, return_dtype=pl.Utf8)
@@ -276,7 +337,8 @@ def _confirm(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
     """Generic confirmation: the next evaluable assessment is at least as good (or the same)."""
     P = t.paramcd
     cur = pl.when(pl.col(_POST) & (pl.col(P) != "NE")).then(pl.col(P))
-    nxt = cur.shift(-1).backward_fill().over(G)
+    sid = pl.col(SUBJECT_INDEX)
+    nxt = pl.when(sid == sid.shift(-1)).then(seg_backward_fill(cur.shift(-1)))
     if t.order:
         rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
         conf = cur.replace_strict(rank_map, default=0) <= nxt.replace_strict(rank_map, default=0)
@@ -459,7 +521,7 @@ def _outcome(
         if f"{P}__CONF" in lf.collect_schema().names()
         else pl.lit(None, dtype=pl.Boolean)
     )
-    return lf.filter(filt).select(
+    exprs = [
         *[pl.col(c) for c in KEYS],
         pl.lit(paramcd).alias("PARAMCD"),
         pl.lit(cat).alias("AVALC"),
@@ -475,7 +537,11 @@ def _outcome(
         conf.alias("CONFIRMED"),
         pl.col(_ROW),
         pl.lit(pindex, dtype=pl.Int16).alias("__P"),
-    )
+    ]
+    needed: dict[str, None] = {}
+    for e in [filt, *exprs]:
+        needed.update(dict.fromkeys(e.meta.root_names()))
+    return lf.select(list(needed)).filter(filt).select(exprs)
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
