@@ -36,7 +36,11 @@ def synthetic(rng: np.random.Generator) -> pl.DataFrame:
     kap = np.where(kappa_type, iflc, uflc)
     lam = np.where(kappa_type, uflc, iflc)
     ife = np.where(iflc < 25, np.where(rng.random(n) < 0.7, "NEGATIVE", "POSITIVE"), "POSITIVE")
-    nt = np.repeat(rng.lognormal(np.log(2500), 1.0, N_PATIENTS), N_VISITS) * (0.6 + 0.4 * trend) * rng.lognormal(0, 0.15, n)
+    nt = (
+        np.repeat(rng.lognormal(np.log(2500), 1.0, N_PATIENTS), N_VISITS)
+        * (0.6 + 0.4 * trend)
+        * rng.lognormal(0, 0.15, n)
+    )
     prot = np.repeat(rng.lognormal(np.log(3), 0.8, N_PATIENTS), N_VISITS) * (0.5 + 0.5 * trend)
     egfr = np.repeat(rng.uniform(30, 100, N_PATIENTS), N_VISITS) * (1 - 0.01 * visit)
     alp = np.repeat(rng.uniform(60, 400, N_PATIENTS), N_VISITS) * (0.7 + 0.3 * trend)
@@ -46,7 +50,9 @@ def synthetic(rng: np.random.Generator) -> pl.DataFrame:
             "USUBJID": pl.Series([f"P{i:06d}" for i in range(N_PATIENTS)]).gather(pid),
             "VISIT": pl.Series([f"C{v}" for v in range(N_VISITS)]).gather(visit),
             "VISITNUM": visit.astype(np.float64),
-            "ADT": pl.Series([start + dt.timedelta(days=28 * int(v)) for v in range(N_VISITS)]).gather(visit),
+            "ADT": pl.Series(
+                [start + dt.timedelta(days=28 * int(v)) for v in range(N_VISITS)]
+            ).gather(visit),
             "ADY": 1 + 28 * visit,
             "ABLFL": np.where(visit == 0, "Y", None),
             "INVLC": np.where(kappa_type, "KAPPA", "LAMBDA"),
@@ -80,8 +86,12 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_gb = peak / (1024**3 if sys.platform == "darwin" else 1024**2)
     print(f"input rows (subject-visits): {frame.height:,}  generated in {t1 - t0:.2f} s")
-    print(f"output rows (visit x parameter): {out.height:,}  parameters: {out['PARAMCD'].n_unique()}")
-    print(f"adjudicate wall time: {t2 - t1:.2f} s  ({frame.height / (t2 - t1):,.0f} subject-visits/s)")
+    print(
+        f"output rows (visit x parameter): {out.height:,}  parameters: {out['PARAMCD'].n_unique()}"
+    )
+    print(
+        f"adjudicate wall time: {t2 - t1:.2f} s  ({frame.height / (t2 - t1):,.0f} subject-visits/s)"
+    )
     print(f"peak RSS: {peak_gb:.2f} GB")
     print(out.group_by("PARAMCD", "AVALC").len().sort("PARAMCD", "AVALC"))
     print("example:", out.filter(pl.col("PARAMCD") == "HEMRESP")["EXPLAIN"][3])

@@ -171,90 +171,80 @@ def _shift(expr: pl.Expr) -> pl.Expr:
     return seg_shift(expr)
 
 
+def _ref_sources(col: str, ref: Ref, rs: RuleSet) -> list[tuple[str, pl.Expr]]:
+    """Masked value columns whose subject-wise running minimum the reference needs."""
+    c, name = pl.col(col), ref.column(col)
+    post, inwin = pl.col(_POST), pl.col(_INWIN)
+    if ref.kind in ("nadir", "nadir_to_date"):
+        return [(f"__m_{name}", pl.when(inwin).then(c))]
+    if ref.kind == "nadir_confirmed":
+        m = pl.when(post).then(c)
+        prev = seg_shift(m)
+        pair = pl.when(m.is_not_null() & prev.is_not_null()).then(pl.max_horizontal(m, prev))
+        return [(f"__m_{name}", pair)]
+    if ref.kind == "nadir_while":
+        return [(f"__m_{name}", pl.when(post & (pl.col(str(ref.param)) == ref.category)).then(c))]
+    order = rs.table(str(ref.param)).order
+    rank_col = pl.col(f"{ref.param}__RANK")
+    out = [
+        (f"__m_{name}{k}", pl.when(post & (rank_col == len(order) - k)).then(c))
+        for k in range(len(order))
+    ]
+    return [*out, (f"__m_{name}nadir", pl.when(inwin).then(c))]
+
+
+def _ref_finals(col: str, ref: Ref, rs: RuleSet) -> list[pl.Expr]:
+    """Reference value and date from the running minima (strictly before, or to date)."""
+    name, dname = ref.column(col), ref.date_column(col)
+    v, d = pl.col(f"__m_{name}_v"), pl.col(f"__m_{name}_d")
+    if ref.kind == "nadir_to_date":
+        return [v.alias(name), d.alias(dname)]
+    if ref.kind in ("nadir", "nadir_while"):
+        return [_shift(v).alias(name), _shift(d).alias(dname)]
+    if ref.kind == "nadir_confirmed":
+        pair_v, pair_d = _shift(v), _shift(d)
+        bl_v = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col(col)))
+        use_pair = pair_v.is_not_null() & ((pair_v < bl_v) | bl_v.is_null())
+        return [
+            pl.when(use_pair).then(pair_v).otherwise(bl_v).alias(name),
+            pl.when(use_pair).then(pair_d).otherwise(pl.col("BL__ADT")).alias(dname),
+        ]
+    order = rs.table(str(ref.param)).order
+    best = pl.col(f"{ref.param}__BESTRANK")
+    v_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_v"))
+    d_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_d"))
+    for k in range(len(order)):
+        hit = best == len(order) - k
+        v_chain = pl.when(hit).then(_shift(pl.col(f"__m_{name}{k}_v"))).otherwise(v_chain)
+        d_chain = pl.when(hit).then(_shift(pl.col(f"__m_{name}{k}_d"))).otherwise(d_chain)
+    return [v_chain.alias(name), d_chain.alias(dname)]
+
+
 def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.DataFrame:
-    """Add reference value and date columns (three vectorised passes)."""
-    stage_a: list[pl.Expr] = []
-    stage_b: list[str] = []
-    stage_c: list[pl.Expr] = []
-    inwin = pl.col(_INWIN)
+    """Add reference value and date columns (masked sources, running minima, final values)."""
+    sources: list[pl.Expr] = []
+    running: list[str] = []
+    finals: list[pl.Expr] = []
     for col, ref in refs:
-        name, dname = ref.column(col), ref.date_column(col)
+        name = ref.column(col)
         if name in df.columns:
             continue
-        c = pl.col(col)
         if ref.kind == "baseline":
-            stage_a.append(seg_forward_fill(pl.when(pl.col(_IS_BL)).then(c)).alias(name))
-            stage_a.append(pl.col("BL__ADT").alias(dname))
+            first = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col(col)))
+            sources += [first.alias(name), pl.col("BL__ADT").alias(ref.date_column(col))]
             continue
-        sources: list[tuple[str, pl.Expr]] = []
-        if ref.kind in ("nadir", "nadir_to_date"):
-            sources.append(("", pl.when(inwin).then(c)))
-        elif ref.kind == "nadir_confirmed":
-            m = pl.when(pl.col(_POST)).then(c)
-            prev = seg_shift(m)
-            sources.append(
-                ("", pl.when(m.is_not_null() & prev.is_not_null()).then(pl.max_horizontal(m, prev)))
-            )
-        elif ref.kind == "nadir_while":
-            sources.append(
-                ("", pl.when(pl.col(_POST) & (pl.col(str(ref.param)) == ref.category)).then(c))
-            )
-        elif ref.kind == "best_value":
-            order = rs.table(str(ref.param)).order
-            for k in range(len(order)):
-                rank = len(order) - k
-                sources.append(
-                    (
-                        f"{k}",
-                        pl.when(pl.col(_POST) & (pl.col(f"{ref.param}__RANK") == rank)).then(c),
-                    )
-                )
-            sources.append(("nadir", pl.when(inwin).then(c)))
-        for tag, src in sources:
-            tmp = f"__m_{name}{tag}"
-            stage_a.append(src.alias(tmp))
-            stage_b.append(tmp)
-        if ref.kind == "nadir_to_date":
-            stage_c += [pl.col(f"__m_{name}_v").alias(name), pl.col(f"__m_{name}_d").alias(dname)]
-        elif ref.kind in ("nadir", "nadir_while"):
-            stage_c += [
-                _shift(pl.col(f"__m_{name}_v")).alias(name),
-                _shift(pl.col(f"__m_{name}_d")).alias(dname),
-            ]
-        elif ref.kind == "nadir_confirmed":
-            pair_v, pair_d = _shift(pl.col(f"__m_{name}_v")), _shift(pl.col(f"__m_{name}_d"))
-            bl_v = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(c))
-            use_pair = pair_v.is_not_null() & ((pair_v < bl_v) | bl_v.is_null())
-            stage_c += [
-                pl.when(use_pair).then(pair_v).otherwise(bl_v).alias(name),
-                pl.when(use_pair).then(pair_d).otherwise(pl.col("BL__ADT")).alias(dname),
-            ]
-        elif ref.kind == "best_value":
-            order = rs.table(str(ref.param)).order
-            best = pl.col(f"{ref.param}__BESTRANK")
-            v_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_v"))
-            d_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_d"))
-            for k in range(len(order)):
-                rank = len(order) - k
-                v_chain = (
-                    pl.when(best == rank)
-                    .then(_shift(pl.col(f"__m_{name}{k}_v")))
-                    .otherwise(v_chain)
-                )
-                d_chain = (
-                    pl.when(best == rank)
-                    .then(_shift(pl.col(f"__m_{name}{k}_d")))
-                    .otherwise(d_chain)
-                )
-            stage_c += [v_chain.alias(name), d_chain.alias(dname)]
-    if stage_a:
-        df = df.with_columns(stage_a)
-    if stage_b:
+        for tmp, src in _ref_sources(col, ref, rs):
+            sources.append(src.alias(tmp))
+            running.append(tmp)
+        finals += _ref_finals(col, ref, rs)
+    if sources:
+        df = df.with_columns(sources)
+    if running:
         df = df.with_columns(_position())
-        for tmp in stage_b:
+        for tmp in running:
             df = _add_running_min(df, tmp)
-    if stage_c:
-        df = df.with_columns(stage_c)
+    if finals:
+        df = df.with_columns(finals)
     return df.drop([c for c in df.columns if c.startswith("__m_")])
 
 

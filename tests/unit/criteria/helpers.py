@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -68,8 +68,8 @@ class Case:
     adjudication does not mix subjects).
     """
 
-    _registry: dict[tuple[str, tuple[tuple[str, Any], ...]], list[Case]] = {}
-    _results: dict[tuple[str, tuple[tuple[str, Any], ...]], pl.DataFrame] = {}
+    _registry: ClassVar[dict[tuple[str, tuple[tuple[str, Any], ...]], list[Case]]] = {}
+    _results: ClassVar[dict[tuple[str, tuple[tuple[str, Any], ...]], pl.DataFrame]] = {}
 
     def __init__(
         self,

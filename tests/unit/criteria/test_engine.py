@@ -30,7 +30,7 @@ def test_output_columns_and_provenance() -> None:
 
 
 def test_unknown_rule_set_lists_valid_names() -> None:
-    with pytest.raises(RuleError, match="unknown rule set 'NOPE'; valid names: .*CR_2012_RATIO"):
+    with pytest.raises(RuleError, match=r"unknown rule set 'NOPE'; valid names: .*CR_2012_RATIO"):
         get_rule_set("NOPE")
 
 
