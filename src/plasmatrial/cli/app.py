@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Command-group modules under plasmatrial.cli, each with register(app: typer.Typer) -> None.
-COMMAND_MODULES: tuple[str, ...] = ("stats", "design", "intake", "criteria")
+COMMAND_MODULES: tuple[str, ...] = ("stats", "design", "intake", "criteria", "respond", "demo")
 
 err_console = Console(stderr=True)
 
