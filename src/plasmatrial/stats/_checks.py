@@ -94,7 +94,8 @@ def check_event_vector(event: ArrayLikeIn, name: str, n: int) -> BoolArray:
     bad = (num != 0.0) & (num != 1.0)
     if bad.any():
         raise StatsError(f"{name}: expected 0/1 or booleans, got {_first_bad(arr, bad)}")
-    return num == 1.0
+    out: BoolArray = num == 1.0
+    return out
 
 
 def check_survival_data(
