@@ -46,44 +46,65 @@ class KMTable:
     n_censor: FloatArray
 
 
+def distinct_counts(sorted_x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Distinct values of an already sorted array and how often each occurs."""
+    if sorted_x.shape[0] == 0:
+        return sorted_x, np.zeros(0)
+    new = np.empty(sorted_x.shape[0], dtype=np.bool_)
+    new[0] = True
+    np.not_equal(sorted_x[1:], sorted_x[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, sorted_x.shape[0])).astype(np.float64)
+    return sorted_x[starts], counts
+
+
+def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
+    """How many of ``values`` (all on ``grid``) fall at each grid point, by one plain sort."""
+    out = np.zeros(grid.shape[0])
+    u, c = distinct_counts(np.sort(values))
+    out[np.searchsorted(grid, u)] = c
+    return out
+
+
 def km_table(
     time: FloatArray, event: BoolArray, entry: FloatArray | None, weights: FloatArray | None
 ) -> KMTable:
-    """Counts at each distinct stop time with one argsort (validated inputs).
+    """Counts at each distinct stop time (validated inputs).
 
-    Risk set at ``t``: ``entry < t <= time`` (R counting-process convention).
+    Risk set at ``t``: ``entry < t <= time`` (R counting-process convention). Unweighted data
+    need no ``argsort``: plain sorts of all times and of event times (numpy's SIMD sort) give the
+    distinct times and counts; weighted data use one ``argsort``.
     """
-    order = np.argsort(time, kind="stable")
-    ts = time[order]
-    n = ts.shape[0]
-    new = np.empty(n, dtype=np.bool_)
-    new[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:] - 1
-    ends[-1] = n - 1
-    ev = event[order]
+    n = time.shape[0]
     if weights is None:
-        cum_ev = np.cumsum(ev, dtype=np.float64)
-        cum_all = ends.astype(np.float64) + 1.0
+        utimes, n_stop = distinct_counts(np.sort(time))
+        n_event = counts_on_grid(utimes, time[event])
+        total = float(n)
     else:
+        order = np.argsort(time)
+        ts = time[order]
         ws = weights[order]
-        cum_ev = np.cumsum(np.where(ev, ws, 0.0))
-        cum_all = np.cumsum(ws)[ends]
-    cev = cum_ev[ends]
-    n_event = np.diff(cev, prepend=0.0)
-    n_stop = np.diff(cum_all, prepend=0.0)
-    total = cum_all[-1]
-    n_risk = total - cum_all + n_stop  # stop time >= t
+        new = np.empty(n, dtype=np.bool_)
+        new[0] = True
+        np.not_equal(ts[1:], ts[:-1], out=new[1:])
+        block = np.cumsum(new) - 1
+        utimes = ts[new]
+        n_stop = np.bincount(block, weights=ws).astype(np.float64)
+        n_event = np.bincount(
+            block, weights=np.where(event[order], ws, 0.0), minlength=utimes.shape[0]
+        ).astype(np.float64)
+        total = float(n_stop.sum())
+    cum = np.cumsum(n_stop)
+    n_risk = total - cum + n_stop  # stop time >= t
     if entry is not None:
-        eorder = np.argsort(entry, kind="stable")
-        es = entry[eorder]
-        cum_e = np.ones(n).cumsum() if weights is None else np.cumsum(weights[eorder])
-        idx = np.searchsorted(es, ts[starts], side="left")  # entries < t
-        entered = np.where(idx > 0, cum_e[np.maximum(idx - 1, 0)], 0.0)
+        if weights is None:
+            entered = np.searchsorted(np.sort(entry), utimes, side="left").astype(np.float64)
+        else:
+            eo = np.argsort(entry)
+            cum_e = np.concatenate([[0.0], np.cumsum(weights[eo])])
+            entered = cum_e[np.searchsorted(entry[eo], utimes, side="left")]
         n_risk = n_risk - (total - entered)  # drop those with entry >= t
-    return KMTable(ts[starts], n_risk, n_event, n_stop - n_event)
+    return KMTable(utimes, n_risk, n_event, n_stop - n_event)
 
 
 def confint(
@@ -444,8 +465,18 @@ def group_codes(
         )
     if g.dtype.kind == "O" and any(v is None for v in g):
         raise StatsError(f"{name}: missing value (None) in {name}")
-    levels, codes = np.unique(g, return_inverse=True)
-    return tuple(str(v) for v in levels.tolist()), codes.reshape(-1).astype(np.intp)
+    if g.dtype.kind == "b":
+        g = g.astype(np.int64)
+    if g.dtype.kind in "iu" and n > 0:
+        lo = int(g.min())
+        if int(g.max()) - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
+            present = np.bincount(g - lo) > 0
+            lookup = np.cumsum(present) - 1
+            levels = np.flatnonzero(present) + lo
+            return tuple(str(v) for v in levels.tolist()), lookup[g - lo].astype(np.intp)
+    levels = np.unique(g)
+    codes = np.searchsorted(levels, g).astype(np.intp)
+    return tuple(str(v) for v in levels.tolist()), codes
 
 
 def kaplan_meier_by(

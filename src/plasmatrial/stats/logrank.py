@@ -17,7 +17,7 @@ from scipy import stats
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_event_vector, check_survival_data
 from plasmatrial.stats._types import BoolArray, FloatArray
-from plasmatrial.stats.km import group_codes
+from plasmatrial.stats.km import counts_on_grid, distinct_counts, group_codes
 
 if TYPE_CHECKING:
     import polars as pl
@@ -100,19 +100,16 @@ def _stratum_sums(
     rho: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Observed, expected and variance contributions of one stratum (survdiff2 algorithm)."""
-    order = np.argsort(t, kind="stable")
-    ts, es, gs = t[order], e[order], g[order]
-    new = np.empty(ts.shape[0], dtype=np.bool_)
-    new[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=new[1:])
-    tidx = np.cumsum(new) - 1
-    m = int(tidx[-1]) + 1
-    cell = tidx * k + gs
-    d_jt = np.bincount(cell[es], minlength=m * k).reshape(m, k).astype(np.float64)
-    stop_jt = np.bincount(cell, minlength=m * k).reshape(m, k).astype(np.float64)
+    utimes, _ = distinct_counts(np.sort(t))
+    m = utimes.shape[0]
+    d_jt = np.zeros((m, k))
+    stop_jt = np.zeros((m, k))
+    for j in range(k):
+        in_j = g == j
+        stop_jt[:, j] = counts_on_grid(utimes, t[in_j])
+        d_jt[:, j] = counts_on_grid(utimes, t[in_j & e])
     n_jt = np.cumsum(stop_jt[::-1], axis=0)[::-1]
     if s is not None:
-        utimes = ts[new]
         for j in range(k):
             ent = np.sort(s[g == j])
             n_jt[:, j] -= ent.shape[0] - np.searchsorted(ent, utimes, side="left")
@@ -226,8 +223,11 @@ def logrank_test(
     exp = np.zeros(k)
     var = np.zeros((k, k))
     for h in range(n_strata):
-        m = s_codes == h
-        o, x, v = _stratum_sums(t[m], e[m], g[m], None if s is None else s[m], k, float(rho))
+        if n_strata == 1:
+            o, x, v = _stratum_sums(t, e, g, s, k, float(rho))
+        else:
+            m = s_codes == h
+            o, x, v = _stratum_sums(t[m], e[m], g[m], None if s is None else s[m], k, float(rho))
         obs += o
         exp += x
         var += v
