@@ -19,7 +19,7 @@ ArrayLikeIn = npt.ArrayLike | Sequence[float] | Sequence[bool]
 
 def _first_bad(values: npt.NDArray[np.generic], bad: npt.NDArray[np.bool_]) -> str:
     idx = int(np.flatnonzero(bad)[0])
-    return f"index {idx}: {values.reshape(-1)[idx]!r}"
+    return f"index {idx}: {values.reshape(-1)[idx].item()!r}"
 
 
 def check_float_vector(x: ArrayLikeIn, name: str, *, n: int | None = None) -> FloatArray:
@@ -158,8 +158,8 @@ def check_survival_data(
         if late.any():
             idx = int(np.flatnonzero(late)[0])
             raise StatsError(
-                f"entry: each entry time must be < time, got entry={s[idx]!r} >= "
-                f"time={t[idx]!r} at index {idx}"
+                f"entry: each entry time must be < time, got entry={float(s[idx])!r} >= "
+                f"time={float(t[idx])!r} at index {idx}"
             )
     if weights is not None:
         w = check_float_vector(weights, "weights", n=n)
