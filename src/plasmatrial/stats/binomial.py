@@ -11,9 +11,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from scipy import optimize, stats
-
 from plasmatrial.errors import StatsError
+from plasmatrial.stats._dist import beta_ppf, norm_isf
 from plasmatrial.stats._types import Alternative
 
 BinomialMethod = Literal[
@@ -92,11 +91,11 @@ def _tail(conf_level: float, alternative: Alternative) -> float:
 def _beta_limits(x: int, n: int, a: float, shift: float) -> tuple[float, float]:
     """Equal-tailed beta quantile limits: shift=0 Clopper-Pearson, shift=0.5 Jeffreys."""
     if shift == 0.0:
-        lo = 0.0 if x == 0 else float(stats.beta.ppf(a, x, n - x + 1))
-        hi = 1.0 if x == n else float(stats.beta.ppf(1.0 - a, x + 1, n - x))
+        lo = 0.0 if x == 0 else beta_ppf(a, x, n - x + 1)
+        hi = 1.0 if x == n else beta_ppf(1.0 - a, x + 1, n - x)
     else:
-        lo = 0.0 if x == 0 else float(stats.beta.ppf(a, x + shift, n - x + shift))
-        hi = 1.0 if x == n else float(stats.beta.ppf(1.0 - a, x + shift, n - x + shift))
+        lo = 0.0 if x == 0 else beta_ppf(a, x + shift, n - x + shift)
+        hi = 1.0 if x == n else beta_ppf(1.0 - a, x + shift, n - x + shift)
     return lo, hi
 
 
@@ -124,6 +123,7 @@ def _wilson(x: int, n: int, z: float, yates: float) -> tuple[float, float]:
 
 def _midp(x: int, n: int, a: float) -> tuple[float, float]:
     """Exact mid-p limits by Brent root finding on the binomial mid-p tail functions."""
+    from scipy import optimize, stats  # only mid-p needs them; keeps the module import light
 
     def upper_tail(p: float) -> float:  # P(X > x) + P(X = x)/2 - a, increasing in p
         return float(stats.binom.sf(x, n, p) + 0.5 * stats.binom.pmf(x, n, p)) - a
@@ -137,7 +137,7 @@ def _midp(x: int, n: int, a: float) -> tuple[float, float]:
 
 
 def _limits(x: int, n: int, method: BinomialMethod, a: float) -> tuple[float, float]:
-    z = float(stats.norm.isf(a))
+    z = norm_isf(a)
     est = x / n
     if method == "clopper-pearson":
         return _beta_limits(x, n, a, 0.0)

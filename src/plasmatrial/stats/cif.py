@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector
+from plasmatrial.stats._dist import chi2_sf, norm_isf
 from plasmatrial.stats._types import FloatArray
 from plasmatrial.stats.km import group_codes
 
@@ -252,7 +252,7 @@ def gray_test(
 
 
 def _loglog_ci(f: FloatArray, var: FloatArray, conf_level: float) -> tuple[FloatArray, FloatArray]:
-    z = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z = norm_isf((1.0 - conf_level) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.exp(z * np.sqrt(var) / (f * np.log(f)))
         # log F < 0 so scale < 1 and F**scale > F: that is the upper limit
@@ -360,7 +360,7 @@ def cumulative_incidence(
             curves.append(CIFCurve(lab, str(cause), x, est, var, lo, hi, float(ts[-1])))
         if len(labels) > 1:
             stat, df = gray_test(t, st, cause, g, len(labels), sc, rho)
-            tests.append(GrayTest(str(cause), stat, df, float(stats.chi2.sf(stat, df))))
+            tests.append(GrayTest(str(cause), stat, df, float(chi2_sf(stat, df))))
     return CumulativeIncidenceResult(
         labels,
         tuple(str(c) for c in causes.tolist()),

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector, check_survival_data
+from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def confint(
     surv: FloatArray, se: FloatArray, conf_level: float, conf_type: ConfType
 ) -> tuple[FloatArray, FloatArray]:
     """Pointwise limits exactly as R ``survival:::survfit_confint`` (``logse = TRUE``)."""
-    z = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z = norm_isf((1.0 - conf_level) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             se2 = se * surv * z

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_event_vector, check_survival_data
+from plasmatrial.stats._dist import chi2_sf
 from plasmatrial.stats._types import BoolArray, FloatArray
 from plasmatrial.stats.km import counts_on_grid, distinct_counts, group_codes
 
@@ -232,7 +232,7 @@ def logrank_test(
         exp += x
         var += v
     chisq, df = chisq_from(obs, exp, var)
-    p = float(stats.chi2.sf(chisq, df)) if df >= 1 else float("nan")
+    p = float(chi2_sf(chisq, df)) if df >= 1 else float("nan")
     n_per = np.bincount(g, minlength=k).astype(np.float64)
     return LogRankResult(labels, n_per, obs, exp, var, chisq, df, p, float(rho))
 
@@ -345,7 +345,7 @@ def logrank_test_batched(
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (o1 - e1) / np.sqrt(v)
     chisq = z * z
-    return LogRankBatchResult(o1, e1, v, z, chisq, stats.chi2.sf(chisq, 1))
+    return LogRankBatchResult(o1, e1, v, z, chisq, chi2_sf(chisq, 1))
 
 
 def _bool2d(x: ArrayLikeIn, name: str, shape: tuple[int, ...]) -> BoolArray:

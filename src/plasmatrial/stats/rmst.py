@@ -9,10 +9,10 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_survival_data
+from plasmatrial.stats._dist import norm_isf, norm_sf
 from plasmatrial.stats.km import KaplanMeierResult, group_codes, kaplan_meier
 
 
@@ -105,7 +105,7 @@ def rmst_from_fit(fit: KaplanMeierResult, tau: float, conf_level: float = 0.95) 
     var = float(np.sum(np.cumsum(rect[1:][::-1]) ** 2 * hh[::-1][1:]))
     mean = float(rect.sum()) + start
     se = math.sqrt(var)
-    z = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z = norm_isf((1.0 - conf_level) / 2.0)
     return RMSTResult(float(tau), mean, se, mean - z * se, mean + z * se, float(conf_level))
 
 
@@ -216,9 +216,9 @@ def rmst_difference(
     )
     diff = arms[1].rmst - arms[0].rmst
     se = math.hypot(arms[0].se, arms[1].se)
-    z = float(stats.norm.isf((1.0 - conf_level) / 2.0))
+    z = norm_isf((1.0 - conf_level) / 2.0)
     zstat = diff / se if se > 0 else math.nan
-    p = float(2.0 * stats.norm.sf(abs(zstat))) if se > 0 else math.nan
+    p = 2.0 * norm_sf(abs(zstat)) if se > 0 else math.nan
     return RMSTDifferenceResult(
         (labels[0], labels[1]),
         (arms[0], arms[1]),
