@@ -314,28 +314,31 @@ def logrank_test_batched(
         "group",
         t.shape,
     )
-    order = np.argsort(t, axis=1, kind="stable")
+    order = np.argsort(t, axis=1)  # tie order is irrelevant: counts are per tie block
     ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(ev, order, axis=1)
-    gs = np.take_along_axis(gr, order, axis=1)
+    code = np.take_along_axis(ev.view(np.int8) * 2 + gr.view(np.int8), order, axis=1)
+    es = code >= 2
+    gs = (code & 1).astype(np.bool_)
     first = np.ones((n_trials, n), dtype=np.bool_)
     np.not_equal(ts[:, 1:], ts[:, :-1], out=first[:, 1:])
     last = np.ones((n_trials, n), dtype=np.bool_)
     last[:, :-1] = first[:, 1:]
-    pos = np.arange(n)
-    start = np.maximum.accumulate(np.where(first, pos, 0), axis=1)
-    cs_d = np.cumsum(es, axis=1, dtype=np.float64)
-    cs_d1 = np.cumsum(es & gs, axis=1, dtype=np.float64)
-    cs_g1 = np.cumsum(gs, axis=1, dtype=np.float64)
+    start = np.maximum.accumulate(np.where(first, np.arange(n, dtype=np.int32), 0), axis=1)
 
-    def before(cs: FloatArray, x: BoolArray) -> FloatArray:
-        out: FloatArray = np.take_along_axis(cs - x, start, axis=1)
-        return out
+    def block(x: BoolArray) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        """Cumulative count through each position, and the count before its tie block."""
+        cum = np.cumsum(x, axis=1, dtype=np.int32)
+        # cumulative counts never decrease, so the running max carries the block-start value
+        before = np.maximum.accumulate(np.where(first, cum - x, 0), axis=1)
+        return cum, before
 
-    d = np.where(last, cs_d - before(cs_d, es), 0.0)
-    d1 = np.where(last, cs_d1 - before(cs_d1, es & gs), 0.0)
+    cum_d, before_d = block(es)
+    cum_d1, before_d1 = block(es & gs)
+    cum_g1, before_g1 = block(gs)
+    d = np.where(last, cum_d - before_d, 0).astype(np.float64)
+    d1 = np.where(last, cum_d1 - before_d1, 0).astype(np.float64)
     n_t = (n - start).astype(np.float64)
-    n1 = cs_g1[:, -1:] - before(cs_g1, gs)
+    n1 = (cum_g1[:, -1:] - before_g1).astype(np.float64)
     frac = n1 / n_t
     o1 = d1.sum(axis=1)
     e1 = (d * frac).sum(axis=1)
