@@ -105,6 +105,10 @@ lr_trunc <- list(name = "truncated", input = list(time = trunc$time, event = tru
                  pvalue = pchisq(sc_exact(ct), 1, lower.tail = FALSE))
 
 out <- list(
+  call = paste("survfit(Surv([entry, ]time, event) ~ 1, conf.type, [weights, robust = FALSE]);",
+               "quantile(fit, probs); summary(fit, times, extend = TRUE);",
+               "survdiff(Surv(time, event) ~ group [+ strata(stratum)], rho);",
+               "coxph(Surv(entry, time, event) ~ factor(group), ties = 'exact')$score"),
   r_version = R.version.string,
   packages = list(survival = as.character(packageVersion("survival")),
                   jsonlite = as.character(packageVersion("jsonlite"))),
