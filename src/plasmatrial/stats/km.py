@@ -1,0 +1,555 @@
+"""Kaplan-Meier estimator matching R ``survival::survfit`` (Greenwood variance, CI types, quantiles).
+
+All counts are computed with one ``argsort`` of the stop times plus cumulative sums; there is no
+Python loop over observations. See ``docs/decisions/0301-km-conventions.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from plasmatrial.errors import StatsError
+from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector, check_survival_data
+from plasmatrial.stats._dist import norm_isf
+from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_CONF_TYPES: tuple[ConfType, ...] = ("log", "log-log", "plain", "none")
+#: R quantile.survfit / survmean tolerance: sqrt(.Machine$double.eps).
+R_TOLERANCE = math.sqrt(np.finfo(np.float64).eps)
+
+
+def check_conf(conf_level: float, conf_type: str) -> None:
+    """Validate ``conf_level`` in (0, 1) and ``conf_type`` among the R types."""
+    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
+        raise StatsError(
+            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
+        )
+    if conf_type not in _CONF_TYPES:
+        raise StatsError(f"conf_type: expected one of {', '.join(_CONF_TYPES)}, got {conf_type!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class KMTable:
+    """Risk-set table at the distinct stop times (weighted counts as floats)."""
+
+    time: FloatArray
+    n_risk: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+
+
+def distinct_counts(sorted_x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Distinct values of an already sorted array and how often each occurs."""
+    if sorted_x.shape[0] == 0:
+        return sorted_x, np.zeros(0)
+    new = np.empty(sorted_x.shape[0], dtype=np.bool_)
+    new[0] = True
+    np.not_equal(sorted_x[1:], sorted_x[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, sorted_x.shape[0])).astype(np.float64)
+    return sorted_x[starts], counts
+
+
+def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
+    """How many of ``values`` (all on ``grid``) fall at each grid point, by one plain sort."""
+    out = np.zeros(grid.shape[0])
+    u, c = distinct_counts(np.sort(values))
+    out[np.searchsorted(grid, u)] = c
+    return out
+
+
+def km_table(
+    time: FloatArray, event: BoolArray, entry: FloatArray | None, weights: FloatArray | None
+) -> KMTable:
+    """Counts at each distinct stop time (validated inputs).
+
+    Risk set at ``t``: ``entry < t <= time`` (R counting-process convention). Unweighted data
+    need no ``argsort``: plain sorts of all times and of event times (numpy's SIMD sort) give the
+    distinct times and counts; weighted data use one ``argsort``.
+    """
+    n = time.shape[0]
+    if weights is None:
+        utimes, n_stop = distinct_counts(np.sort(time))
+        n_event = counts_on_grid(utimes, time[event])
+        total = float(n)
+    else:
+        order = np.argsort(time)
+        ts = time[order]
+        ws = weights[order]
+        new = np.empty(n, dtype=np.bool_)
+        new[0] = True
+        np.not_equal(ts[1:], ts[:-1], out=new[1:])
+        block = np.cumsum(new) - 1
+        utimes = ts[new]
+        n_stop = np.bincount(block, weights=ws).astype(np.float64)
+        n_event = np.bincount(
+            block, weights=np.where(event[order], ws, 0.0), minlength=utimes.shape[0]
+        ).astype(np.float64)
+        total = float(n_stop.sum())
+    cum = np.cumsum(n_stop)
+    n_risk = total - cum + n_stop  # stop time >= t
+    if entry is not None:
+        if weights is None:
+            entered = np.searchsorted(np.sort(entry), utimes, side="left").astype(np.float64)
+        else:
+            eo = np.argsort(entry)
+            cum_e = np.concatenate([[0.0], np.cumsum(weights[eo])])
+            entered = cum_e[np.searchsorted(entry[eo], utimes, side="left")]
+        n_risk = n_risk - (total - entered)  # drop those with entry >= t
+    return KMTable(utimes, n_risk, n_event, n_stop - n_event)
+
+
+def confint(
+    surv: FloatArray, se: FloatArray, conf_level: float, conf_type: ConfType
+) -> tuple[FloatArray, FloatArray]:
+    """Pointwise limits exactly as R ``survival:::survfit_confint`` (``logse = TRUE``)."""
+    z = norm_isf((1.0 - conf_level) / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "plain":
+            se2 = se * surv * z
+            return np.maximum(surv - se2, 0.0), np.minimum(surv + se2, 1.0)
+        if conf_type == "log":
+            xx = np.where(surv == 0.0, np.nan, surv)
+            se2 = z * se
+            return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
+        if conf_type == "log-log":
+            xx = np.where((surv == 0.0) | (surv == 1.0), np.nan, surv)
+            se2 = z * se / np.log(xx)
+            lll = np.log(-np.log(xx))
+            return np.exp(-np.exp(lll - se2)), np.exp(-np.exp(lll + se2))
+    nan = np.full_like(surv, np.nan)
+    return nan, nan.copy()
+
+
+def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERANCE) -> FloatArray:
+    """Port of R ``survival:::findq``: times where the cumulative failure ``y`` reaches ``probs``.
+
+    ``x`` starts with the origin and ``y`` with 0; NaN in ``y`` (undefined band) is skipped as
+    R's ``approx(na.rm = TRUE)`` does. Flat at exactly ``p`` gives the segment midpoint.
+    """
+    out = np.full(probs.shape, np.nan)
+    if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
+        return out
+    xmax = x[-1]
+    _, first = np.unique(y, return_index=True)  # duplicated(): keep first occurrences
+    keep = np.zeros(y.shape[0], dtype=np.bool_)
+    keep[first] = True
+    nan_pos = np.flatnonzero(np.isnan(y))
+    if nan_pos.size:  # np.unique treats each NaN as equal -> keep only the first NaN
+        keep[nan_pos] = False
+        keep[nan_pos[0]] = True
+    x, y = x[keep], y[keep]
+    ok = ~np.isnan(y)
+    # approx() drops NA pairs, sorts by the abscissa (a band need not be monotone) and returns
+    # the original positions.
+    srt = np.argsort(y[ok], kind="stable")
+    pos = np.flatnonzero(ok)[srt]
+    yv = y[ok][srt]
+
+    def index(v: FloatArray) -> npt.NDArray[np.float64]:
+        k = np.searchsorted(v, probs, side="left")
+        valid = (probs >= v[0]) & (probs <= v[-1])
+        res = np.full(probs.shape, np.nan)
+        res[valid] = pos[k[valid]]
+        return res
+
+    i1 = index(yv + tol)
+    i2 = index(yv - tol)
+    good = ~np.isnan(i1) & ~np.isnan(i2)
+    out[good] = (x[i1[good].astype(np.intp)] + x[i2[good].astype(np.intp)]) / 2.0
+    out[probs == 0] = x[0]
+    if not np.isnan(y[-1]):
+        last = (np.abs(probs - y[-1]) < tol) & ~np.isnan(i1)
+        out[last] = (x[i1[last].astype(np.intp)] + xmax) / 2.0
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class QuantileResult:
+    """Survival-time quantiles with confidence limits (R ``quantile.survfit``)."""
+
+    prob: FloatArray
+    quantile: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+
+    def to_frame(self) -> pl.DataFrame:
+        """Columns ``prob, quantile, lower, upper`` (NaN = not reached)."""
+        import polars as pl
+
+        return pl.DataFrame(
+            {"prob": self.prob, "quantile": self.quantile, "lower": self.lower, "upper": self.upper}
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NumberAtRisk:
+    """Number at risk (weighted when weights were given) at requested times."""
+
+    time: FloatArray
+    n_risk: FloatArray
+
+    def to_frame(self) -> pl.DataFrame:
+        """Columns ``time, n.risk``."""
+        import polars as pl
+
+        return pl.DataFrame({"time": self.time, "n.risk": self.n_risk})
+
+
+@dataclass(frozen=True, slots=True)
+class KaplanMeierResult:
+    """Kaplan-Meier fit: one row per distinct stop time, as the R ``survfit`` object.
+
+    Attributes
+    ----------
+    time, n_risk, n_event, n_censor : numpy.ndarray
+        Distinct times and (weighted) counts.
+    surv : numpy.ndarray
+        Survival estimate just after each time.
+    std_err : numpy.ndarray
+        Greenwood standard error of ``-log S`` (R ``fit$std.err``; ``inf`` once S = 0).
+    lower, upper : numpy.ndarray
+        Pointwise confidence limits (NaN where R gives NA).
+    cumhaz, std_chaz : numpy.ndarray
+        Nelson-Aalen cumulative hazard and its standard error (R ``fit$cumhaz``, ``fit$std.chaz``).
+    conf_level, conf_type : float, str
+        Interval settings.
+    """
+
+    time: FloatArray
+    n_risk: FloatArray
+    n_event: FloatArray
+    n_censor: FloatArray
+    surv: FloatArray
+    std_err: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    cumhaz: FloatArray
+    std_chaz: FloatArray
+    conf_level: float
+    conf_type: ConfType
+
+    @property
+    def n(self) -> float:
+        """Number (total weight) of observations."""
+        return float(self.n_event.sum() + self.n_censor.sum())
+
+    @property
+    def std_err_surv(self) -> FloatArray:
+        """Standard error of S (R ``summary(fit)$std.err`` = S x std_err; NaN once S = 0)."""
+        with np.errstate(invalid="ignore"):
+            out: FloatArray = self.surv * self.std_err
+        return out
+
+    def survival_at(self, times: ArrayLikeIn) -> FloatArray:
+        """S(t) at ``times``: right-continuous step function, 1 before the first time.
+
+        Beyond the last time the last value is carried forward (R ``summary(fit, times,
+        extend = TRUE)``).
+        """
+        t = check_float_vector(np.atleast_1d(np.asarray(times, dtype=np.float64)), "times")
+        k = np.searchsorted(self.time, t, side="right")
+        padded = np.concatenate([[1.0], self.surv])
+        out: FloatArray = padded[k]
+        return out
+
+    def number_at_risk(self, times: ArrayLikeIn) -> NumberAtRisk:
+        """Number at risk at ``times`` as R ``summary(fit, times = times)$n.risk``.
+
+        R reports the risk set of the first recorded time ``>= t`` (0 beyond the last time).
+        Without delayed entry this is exactly ``#{time >= t}``; with delayed entry, subjects
+        entering between ``t`` and that next time are counted too (R's convention, followed).
+        """
+        t = check_float_vector(np.atleast_1d(np.asarray(times, dtype=np.float64)), "times")
+        padded = np.concatenate([self.n_risk, [0.0]])
+        return NumberAtRisk(time=t, n_risk=padded[np.searchsorted(self.time, t, side="left")])
+
+    def quantile(self, probs: ArrayLikeIn = (0.25, 0.5, 0.75)) -> QuantileResult:
+        """Quantiles of the survival time with CIs, exactly as R ``quantile(fit, probs)``.
+
+        The ``p`` quantile is the first time with ``1 - S(t) >= p``; when S is flat at exactly
+        ``1 - p`` (within ``sqrt(eps)``) it is the midpoint of the flat segment; NaN when not
+        reached. Limits come from the same rule applied to the lower and upper bands.
+        """
+        p = check_float_vector(np.atleast_1d(np.asarray(probs, dtype=np.float64)), "probs")
+        if np.any((p < 0) | (p > 1)):
+            raise StatsError(f"probs: expected values in [0, 1], got {p.tolist()}")
+        x = np.concatenate([[0.0], self.time])
+        q = findq(x, np.concatenate([[0.0], 1.0 - self.surv]), p)
+        if self.conf_type == "none":
+            nan = np.full_like(q, np.nan)
+            return QuantileResult(p, q, nan, nan.copy())
+        lo = findq(x, np.concatenate([[0.0], 1.0 - self.lower]), p)
+        hi = findq(x, np.concatenate([[0.0], 1.0 - self.upper]), p)
+        return QuantileResult(p, q, lo, hi)
+
+    @property
+    def median(self) -> float:
+        """Median survival time (NaN when not reached), R ``quantile(fit, 0.5)``."""
+        return float(self.quantile([0.5]).quantile[0])
+
+    def to_frame(self, *, censored: bool = True) -> pl.DataFrame:
+        """R-style table: ``time, n.risk, n.event, n.censor, surv, std.err, lower, upper``.
+
+        ``std.err`` is on the survival scale as in R ``summary(fit)``. ``censored=False``
+        keeps only rows with events (R ``summary(fit)`` default).
+        """
+        import polars as pl
+
+        cols: dict[str, Any] = {
+            "time": self.time,
+            "n.risk": self.n_risk,
+            "n.event": self.n_event,
+            "n.censor": self.n_censor,
+            "surv": self.surv,
+            "std.err": self.std_err_surv,
+            "lower": self.lower,
+            "upper": self.upper,
+        }
+        frame = pl.DataFrame(cols)
+        if not censored:
+            frame = frame.filter(pl.col("n.event") > 0)
+        return frame
+
+
+def kaplan_meier(
+    time: ArrayLikeIn,
+    event: ArrayLikeIn,
+    *,
+    entry: ArrayLikeIn | None = None,
+    weights: ArrayLikeIn | None = None,
+    conf_level: float = 0.95,
+    conf_type: ConfType = "log",
+) -> KaplanMeierResult:
+    """Kaplan-Meier estimate of the survival function.
+
+    Parameters
+    ----------
+    time : array_like
+        Follow-up (stop) times, ``>= 0``.
+    event : array_like
+        1/True = event, 0/False = censored.
+    entry : array_like, optional
+        Delayed-entry times (left truncation); subject ``i`` is at risk on ``(entry_i, time_i]``.
+    weights : array_like, optional
+        Non-negative case weights.
+    conf_level : float
+        Confidence level of the pointwise intervals (default 0.95).
+    conf_type : {"log", "log-log", "plain", "none"}
+        Interval transform; default ``"log"`` as R ``survfit``.
+
+    Returns
+    -------
+    KaplanMeierResult
+        One row per distinct stop time (censored-only times included, as R's ``survfit``).
+
+    Raises
+    ------
+    StatsError
+        Invalid data (see :func:`~plasmatrial.stats._checks.check_survival_data`) or options.
+
+    Notes
+    -----
+    Equivalent R call: ``survfit(Surv(time, event) ~ 1, conf.type = conf_type)`` or, with
+    delayed entry, ``survfit(Surv(entry, time, event) ~ 1)``.
+
+    1. Sort stop times once; distinct times, events and stops per time by cumulative sums.
+    2. ``n_risk(t) = #{time >= t} - #{entry >= t}``.
+    3. ``S(t) = prod (1 - d_j / n_j)``; Greenwood ``se(-log S) = sqrt(sum d_j/(n_j (n_j - d_j)))``
+       (``inf`` once ``n_j = d_j``).
+    4. Limits as ``survfit_confint``: log ``S exp(±z se)`` (upper capped at 1, NA at S = 0);
+       log-log ``S^exp(±z se / log S)`` (NA at S = 0 or 1); plain ``S ± z S se`` clipped to [0, 1].
+    5. Nelson-Aalen ``H = sum d/n`` with ``se = sqrt(sum d/n²)``.
+
+    R's ``timefix`` (``aeqSurv``) rounding of nearly-equal times is not applied: times are
+    compared exactly.
+
+    References
+    ----------
+    .. [1] Kaplan EL, Meier P. JASA 1958;53:457-481.
+    .. [2] Therneau TM. survival: A Package for Survival Analysis in R, ``survfit``.
+
+    Examples
+    --------
+    >>> fit = kaplan_meier([1, 2, 3, 4, 5], [1, 1, 1, 0, 1])
+    >>> fit.surv.round(6).tolist()
+    [0.8, 0.6, 0.4, 0.4, 0.0]
+    >>> fit.median
+    3.0
+    """
+    t, e, s = check_survival_data(time, event, entry=entry, weights=weights)
+    w = None if weights is None else check_float_vector(weights, "weights", n=t.shape[0])
+    check_conf(conf_level, conf_type)
+    tab = km_table(t, e, s, w)
+    d, nr = tab.n_event, tab.n_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv: FloatArray = np.cumprod(np.where(d > 0, (nr - d) / nr, 1.0), dtype=np.float64)
+        greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+        hazard = np.where(d > 0, d / nr, 0.0)
+        var_h = np.where(d > 0, d / (nr * nr), 0.0)
+    se = np.sqrt(greenwood)
+    lower, upper = confint(surv, se, float(conf_level), conf_type)
+    return KaplanMeierResult(
+        time=tab.time,
+        n_risk=nr,
+        n_event=d,
+        n_censor=tab.n_censor,
+        surv=surv,
+        std_err=se,
+        lower=lower,
+        upper=upper,
+        cumhaz=np.cumsum(hazard),
+        std_chaz=np.sqrt(np.cumsum(var_h)),
+        conf_level=float(conf_level),
+        conf_type=conf_type,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KaplanMeierByResult:
+    """One Kaplan-Meier fit per group (R ``survfit(Surv(time, event) ~ group)``)."""
+
+    groups: tuple[str, ...]
+    fits: tuple[KaplanMeierResult, ...]
+
+    def __getitem__(self, group: str) -> KaplanMeierResult:
+        """The fit for ``group`` (label as a string)."""
+        try:
+            return self.fits[self.groups.index(group)]
+        except ValueError as exc:
+            raise StatsError(f"group: no group {group!r}; groups are {list(self.groups)}") from exc
+
+    def quantile(self, probs: ArrayLikeIn = (0.25, 0.5, 0.75)) -> pl.DataFrame:
+        """Quantile table with a ``group`` column."""
+        import polars as pl
+
+        out: pl.DataFrame = pl.concat(
+            [f.quantile(probs).to_frame().with_columns(group=pl.lit(g)) for g, f in self]
+        ).select("group", "prob", "quantile", "lower", "upper")
+        return out
+
+    def __iter__(self) -> Any:
+        """Iterate over ``(group, fit)`` pairs."""
+        return iter(zip(self.groups, self.fits, strict=True))
+
+    def to_frame(self, *, censored: bool = True) -> pl.DataFrame:
+        """All groups' R-style tables stacked, with a leading ``group`` column."""
+        import polars as pl
+
+        frames = [f.to_frame(censored=censored).with_columns(group=pl.lit(g)) for g, f in self]
+        out: pl.DataFrame = pl.concat(frames)
+        res: pl.DataFrame = out.select("group", *[c for c in out.columns if c != "group"])
+        return res
+
+
+def group_codes(
+    group: ArrayLikeIn, n: int, name: str = "group"
+) -> tuple[tuple[str, ...], npt.NDArray[np.intp]]:
+    """Sorted distinct labels (as strings) and integer codes, like an R factor."""
+    g = np.asarray(group)
+    if g.ndim != 1 or g.shape[0] != n:
+        raise StatsError(
+            f"{name}: expected a 1-D array of length {n} (same as time), got shape {g.shape}"
+        )
+    if g.dtype.kind == "f" and np.isnan(g).any():
+        raise StatsError(
+            f"{name}: missing value (NaN) at index {int(np.flatnonzero(np.isnan(g))[0])}"
+        )
+    if g.dtype.kind == "O" and any(v is None for v in g):
+        raise StatsError(f"{name}: missing value (None) in {name}")
+    if g.dtype.kind == "b":
+        g = g.astype(np.int64)
+    if g.dtype.kind in "iu" and n > 0:
+        lo = int(g.min())
+        if int(g.max()) - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
+            present = np.bincount(g - lo) > 0
+            lookup = np.cumsum(present) - 1
+            levels = np.flatnonzero(present) + lo
+            return tuple(str(v) for v in levels.tolist()), lookup[g - lo].astype(np.intp)
+    levels = np.unique(g)
+    codes = np.searchsorted(levels, g).astype(np.intp)
+    return tuple(str(v) for v in levels.tolist()), codes
+
+
+def kaplan_meier_by(
+    time: ArrayLikeIn,
+    event: ArrayLikeIn,
+    group: ArrayLikeIn,
+    *,
+    entry: ArrayLikeIn | None = None,
+    weights: ArrayLikeIn | None = None,
+    conf_level: float = 0.95,
+    conf_type: ConfType = "log",
+) -> KaplanMeierByResult:
+    """Kaplan-Meier fit per group (labels sorted as an R factor).
+
+    Parameters
+    ----------
+    time, event : array_like
+        As :func:`kaplan_meier`.
+    group : array_like
+        Group label per observation (any sortable dtype; labels reported as strings).
+    entry, weights, conf_level, conf_type
+        As :func:`kaplan_meier`.
+
+    Returns
+    -------
+    KaplanMeierByResult
+        ``groups`` and one :class:`KaplanMeierResult` per group.
+
+    Raises
+    ------
+    StatsError
+        Invalid data, group of the wrong length or with missing labels.
+
+    Notes
+    -----
+    Equivalent R call: ``survfit(Surv(time, event) ~ group)``.
+
+    1. Validate all inputs together; 2. split by sorted distinct label; 3. fit each group.
+
+    References
+    ----------
+    .. [1] Kaplan EL, Meier P. JASA 1958;53:457-481.
+
+    Examples
+    --------
+    >>> by = kaplan_meier_by([1, 2, 3, 4], [1, 1, 0, 1], ["a", "b", "a", "b"])
+    >>> by.groups, by["b"].surv.tolist()
+    (('a', 'b'), [0.5, 0.0])
+    """
+    t, e, s = check_survival_data(time, event, entry=entry, weights=weights)
+    w = None if weights is None else check_float_vector(weights, "weights", n=t.shape[0])
+    labels, codes = group_codes(group, t.shape[0])
+    fits = []
+    for k in range(len(labels)):
+        m = codes == k
+        fits.append(
+            kaplan_meier(
+                t[m],
+                e[m],
+                entry=None if s is None else s[m],
+                weights=None if w is None else w[m],
+                conf_level=conf_level,
+                conf_type=conf_type,
+            )
+        )
+    return KaplanMeierByResult(groups=labels, fits=tuple(fits))
+
+
+__all__ = [
+    "KaplanMeierByResult",
+    "KaplanMeierResult",
+    "NumberAtRisk",
+    "QuantileResult",
+    "kaplan_meier",
+    "kaplan_meier_by",
+]
