@@ -29,7 +29,7 @@ app = typer.Typer(
 # Command-group modules under plasmatrial.cli, each with register(app: typer.Typer) -> None.
 COMMAND_MODULES: tuple[str, ...] = ("stats", "design", "intake", "criteria", "respond", "demo")
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
