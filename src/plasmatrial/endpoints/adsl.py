@@ -23,17 +23,10 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.dates import as_date as _date
 
 NOT_ASSIGNED: Final = ("SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED", "")
 AE_REASONS: Final = ("ADVERSE EVENT",)
-
-
-def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
-    if col not in frame.columns:
-        return pl.lit(None, dtype=pl.Date)
-    if frame.schema[col] == pl.Date:
-        return pl.col(col)
-    return pl.col(col).cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
 def derive_adsl(

@@ -28,6 +28,7 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.dates import as_date
 
 EX_REQUIRED: Final = ("USUBJID", "EXTRT", "EXDOSE", "EXSTDTC", "EXENDTC")
 
@@ -136,20 +137,14 @@ def derive_adex(
         },
     )
 
-    def as_date(col: str) -> pl.Expr:
-        c = pl.col(col)
-        if dataset_ex.schema[col] == pl.Date:
-            return c
-        return c.cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-
     ex = (
         dataset_ex.select(
             "USUBJID",
             pl.col("EXTRT").cast(pl.Utf8),
             pl.col("EXTRT").cast(pl.Utf8).str.to_uppercase().alias("_DRUG"),
             pl.col("EXDOSE").cast(pl.Float64),
-            as_date("EXSTDTC").alias("_ST"),
-            as_date("EXENDTC").alias("_EN"),
+            as_date(dataset_ex, "EXSTDTC").alias("_ST"),
+            as_date(dataset_ex, "EXENDTC").alias("_EN"),
         )
         .with_columns(pl.coalesce("_EN", "_ST").alias("_EN"))
         .filter(pl.col("_ST").is_not_null())

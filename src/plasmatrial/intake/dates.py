@@ -18,7 +18,10 @@ def dtc_date(col: str) -> pl.Expr:
     ``"2024-03-05"`` and ``"2024-03-05T08:30"`` give 2024-03-05; ``"2024-03"`` (partial),
     ``"2024-02-30"`` and ``"05/03/2024"`` give null. Partial dates are never imputed.
     """
-    c = pl.col(col)
+    return _iso_date(pl.col(col))
+
+
+def _iso_date(c: pl.Expr) -> pl.Expr:
     shape_ok = (c.str.len_bytes() == 10) | (c.str.slice(10, 1) == "T")
     part = c.str.slice(0, 10)
     return (
@@ -51,3 +54,20 @@ def dtc_status(col: str) -> pl.Expr:
         .then(pl.lit("partial"))
         .otherwise(pl.lit("bad"))
     )
+
+
+def as_date(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """Column ``col`` of ``frame`` as ``pl.Date`` whatever its storage.
+
+    A ``Date`` column is used as is, a ``Datetime`` column is truncated to its date, and text goes
+    through :func:`dtc_date` (complete ISO dates only, no imputation). An absent column gives a
+    null date.
+    """
+    if col not in frame.columns:
+        return pl.lit(None, dtype=pl.Date)
+    dtype = frame.schema[col]
+    if dtype == pl.Date:
+        return pl.col(col)
+    if isinstance(dtype, pl.Datetime):
+        return pl.col(col).dt.date()
+    return _iso_date(pl.col(col).cast(pl.String))
