@@ -33,36 +33,47 @@ class Concordance:
 
 
 def _less_before(val: IntArray, w: FloatArray, is_query: BoolArray) -> FloatArray:
-    """For each query: summed weight of earlier elements whose value is strictly smaller."""
+    """For each query: summed weight of earlier elements whose value is strictly smaller.
+
+    Most-significant-bit-first radix partition: at bit ``b`` the elements are ordered by
+    (``val >> (b + 1)``, sequence); within each such group a query whose bit ``b`` is 1 gains the
+    weight of earlier elements whose bit is 0. A stable partition by that bit gives the next
+    level's order. The arrays are carried physically in the current order (no random gathers).
+    """
     m = val.shape[0]
-    out = np.zeros(m)
     nbits = max(1, int(val.max(initial=0)).bit_length())
-    order = np.arange(m)
-    pos = np.arange(m)
+    v = val.astype(np.int64, copy=True)
+    ww = w.astype(np.float64, copy=True)
+    q = is_query.copy()
+    idx = np.arange(m, dtype=np.int64)
+    acc = np.zeros(m)
+    pos = np.arange(m, dtype=np.int64)
+    newgrp = np.empty(m, dtype=bool)
+    newgrp[0] = True
     for b in range(nbits - 1, -1, -1):
-        v = val[order]
-        bit = (v >> b) & 1
         pref = v >> (b + 1)
-        newgrp = np.empty(m, dtype=bool)
-        newgrp[0] = True
         np.not_equal(pref[1:], pref[:-1], out=newgrp[1:])
-        gidx = np.cumsum(newgrp) - 1
         gstart = np.flatnonzero(newgrp)
-        zero = bit == 0
-        wz = np.where(zero, w[order], 0.0)
-        excl = np.cumsum(wz) - wz
-        run = excl - excl[gstart][gidx]
-        sel = ~zero & is_query[order]
-        out[order[sel]] += run[sel]
+        gsz = np.diff(np.r_[gstart, m])
+        one = ((v >> b) & 1).astype(bool)
+        zero = ~one
+        wz = ww * zero
+        excl = np.cumsum(wz)
+        excl -= wz
+        run = excl - np.repeat(excl[gstart], gsz)
+        acc += run * (one & q)
         z = zero.astype(np.int64)
-        zex = np.cumsum(z) - z
-        gs = gstart[gidx]
-        z_in = zex - zex[gstart][gidx]
-        nz = np.bincount(gidx, z)[gidx].astype(np.int64)
-        newpos = np.where(zero, gs + z_in, gs + nz + (pos - gs - z_in))
-        neworder = np.empty_like(order)
-        neworder[newpos] = order
-        order = neworder
+        zex = np.cumsum(z)
+        zex -= z
+        gs = np.repeat(gstart, gsz)
+        z_in = zex - np.repeat(zex[gstart], gsz)
+        nz = np.repeat(np.add.reduceat(z, gstart), gsz)
+        newpos = np.where(zero, gs + z_in, nz + pos - z_in)
+        for arr in (v, ww, q, idx, acc):
+            tmp = arr.copy()
+            arr[newpos] = tmp
+    out = np.empty(m)
+    out[idx] = acc
     return out
 
 
@@ -85,9 +96,9 @@ def _counts_before(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(less, equal, greater) weight before each element, in sequence order."""
     less = _less_before(val, w, is_query)
-    greater = _less_before(nval - 1 - val, w, is_query)
     equal = _equal_before(val, w)
-    return less, equal, greater
+    before = np.cumsum(w) - w
+    return less, equal, before - less - equal
 
 
 def _sequence(

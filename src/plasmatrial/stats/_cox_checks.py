@@ -33,7 +33,7 @@ def as_float_vector(value: ArrayLike, name: str, *, n: int | None = None) -> Flo
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise StatsError(f"{name}: non-finite value {arr[i]!r} at position {i}")
+        raise StatsError(f"{name}: non-finite value {arr[i].item()!r} at position {i}")
     return arr
 
 
@@ -51,7 +51,7 @@ def as_event_vector(value: ArrayLike, name: str, *, n: int) -> BoolArray:
     bad = ~np.isin(num, (0.0, 1.0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise StatsError(f"{name}: expected 0/1 or booleans, got {arr[i]!r} at position {i}")
+        raise StatsError(f"{name}: expected 0/1 or booleans, got {arr[i].item()!r} at position {i}")
     out: BoolArray = num == 1.0
     return out
 
@@ -71,7 +71,7 @@ def as_design_matrix(value: ArrayLike, name: str, *, n: int) -> FloatArray:
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
-        raise StatsError(f"{name}: non-finite value {arr[i, j]!r} at row {i}, column {j}")
+        raise StatsError(f"{name}: non-finite value {arr[i, j].item()!r} at row {i}, column {j}")
     return arr
 
 
@@ -100,13 +100,13 @@ def check_survival_times(
     if entry is None:
         if (time < 0).any():
             i = int(np.flatnonzero(time < 0)[0])
-            raise StatsError(f"{time_name}: negative time {time[i]!r} at position {i}")
+            raise StatsError(f"{time_name}: negative time {time[i].item()!r} at position {i}")
         return
     bad = entry >= time
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise StatsError(
-            f"entry: entry time {entry[i]!r} is not before {time_name} {time[i]!r} at position {i}"
+            f"entry: entry time {entry[i].item()!r} is not before {time_name} {time[i].item()!r} at position {i}"
         )
 
 
@@ -115,7 +115,9 @@ def check_weights(weights: FloatArray) -> None:
     bad = weights <= 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise StatsError(f"weights: expected positive weights, got {weights[i]!r} at position {i}")
+        raise StatsError(
+            f"weights: expected positive weights, got {weights[i].item()!r} at position {i}"
+        )
 
 
 def check_conf_level(conf_level: float) -> None:

@@ -391,6 +391,8 @@ def _result(
     z = beta / se
     q = float(stats.norm.ppf(0.5 + conf_level / 2.0))
     wald = float(beta @ _solve(var, beta))
+    with np.errstate(over="ignore"):
+        hr, low, high = np.exp(beta), np.exp(beta - q * se), np.exp(beta + q * se)
     conc = None
     if compute_concordance:
         Xc = np.empty((tm.shape[0], p))
@@ -407,9 +409,9 @@ def _result(
         robust=rscore is not None,
         z=z,
         p_value=2.0 * stats.norm.sf(np.abs(z)),
-        hazard_ratio=np.exp(beta),
-        conf_low=np.exp(beta - q * se),
-        conf_high=np.exp(beta + q * se),
+        hazard_ratio=hr,
+        conf_low=low,
+        conf_high=high,
         conf_level=float(conf_level),
         loglik_null=fit.loglik0,
         loglik=fit.loglik,
