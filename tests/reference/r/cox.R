@@ -89,6 +89,13 @@ out <- list(
   r_version = R.version.string,
   packages = list(survival = as.character(packageVersion("survival")),
                   jsonlite = as.character(packageVersion("jsonlite"))),
-  cases = cases
+  cases = cases,
+  # character celltype -> factor with sorted levels: treatment contrasts vs "adeno" (CLI one-hot)
+  cli_cases = list(
+    veteran_factor = fit_case(coxph(Surv(time, status) ~ trt + karno + age + celltype, data = vet,
+      ties = "efron"), vet, c("time", "status", "trt", "karno", "age", "celltype")),
+    lung_cluster_breslow = fit_case(coxph(Surv(time, event) ~ age + sex + ph.ecog, data = lung2,
+      ties = "breslow", cluster = inst), lung2, c("time", "event", "age", "sex", "ph.ecog", "inst"))
+  )
 )
 write_json(out, "../fixtures/cox.json", digits = NA, auto_unbox = TRUE, null = "null")
