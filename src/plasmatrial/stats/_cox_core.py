@@ -68,7 +68,12 @@ def prepare(
     """Sort once and build the tie-group index structures."""
     n, p = X.shape
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    order = np.lexsort((~event, time, s)).astype(np.int64)
+    # one stable float sort: deaths first within tied times, then (optionally) strata
+    pre = np.r_[np.flatnonzero(event), np.flatnonzero(~event)]
+    order = pre[np.argsort(time[pre], kind="stable")]
+    if strata is not None:
+        order = order[np.argsort(s[order], kind="stable")]
+    order = order.astype(np.int64)
     t = time[order]
     d = event[order]
     ss = s[order]
@@ -255,20 +260,48 @@ def death_terms(data: CoxData, rs: RiskSums, ties: Ties) -> DeathTerms:
 def loglik_score_info(
     data: CoxData, beta: FloatArray, ties: Ties, *, second: bool = True
 ) -> tuple[float, FloatArray, FloatArray]:
-    """Log partial likelihood, score vector and information matrix at ``beta``."""
+    """Log partial likelihood, score vector and information matrix at ``beta``.
+
+    Only scalar work is done per death: with ``S1_k = R1 - f_k D1`` every vector and matrix sum
+    over the Efron sub-steps of a tie group is a combination of group-level sums weighted by
+    ``sum_k mw/S0_k``, ``sum_k mw f_k/S0_k`` and so on.
+    """
     rs = risk_sums(data, beta, second=second)
-    dt = death_terms(data, rs, ties)
-    wt = dt.hz * dt.S0  # the weight multiplying each log-denominator
-    loglik = float(data.wd @ rs.eta[data.didx] - wt @ np.log(dt.S0))
-    score = data.XdT @ data.wd - dt.xbar @ wt
     p = data.XT.shape[0]
+    E = rs.R0.shape[0]
+    if ties == "breslow":
+        e = np.arange(E)
+        S0 = rs.R0
+        mw = data.dw
+        f = np.zeros(E)
+    else:
+        e = data.e_of_death
+        f = data.frac
+        S0 = rs.R0[e] - f * rs.D0[e]
+        mw = (data.dw / data.ndead)[e]
+    if not np.all(S0 > 0):
+        raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
+    inv = mw / S0
+    loglik = float(data.wd @ rs.eta[data.didx] - mw @ np.log(S0))
+    if ties == "breslow":
+        c1, c2 = inv, np.zeros(E)
+    else:
+        c1 = np.bincount(e, inv, minlength=E)
+        c2 = np.bincount(e, inv * f, minlength=E)
+    score = data.XdT @ data.wd - (rs.R1 @ c1 - rs.D1 @ c2)
     if not second:
         return loglik, score, np.empty((p, p))
-    E = rs.R0.shape[0]
-    c1 = np.bincount(dt.e, dt.hz, minlength=E)
-    c2 = np.bincount(dt.e, dt.hz * dt.frac, minlength=E)
-    packed = rs.R2 @ c1 - rs.D2 @ c2
-    info = unpack(packed, p) - (dt.xbar * wt) @ dt.xbar.T
+    inv2 = inv / S0
+    if ties == "breslow":
+        ca = inv2
+        part2 = (rs.R1 * ca) @ rs.R1.T
+    else:
+        ca = np.bincount(e, inv2, minlength=E)
+        cb = np.bincount(e, inv2 * f, minlength=E)
+        cc = np.bincount(e, inv2 * f * f, minlength=E)
+        cross = (rs.R1 * cb) @ rs.D1.T
+        part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
+    info = unpack(rs.R2 @ c1 - rs.D2 @ c2, p) - part2
     return loglik, score, info
 
 
