@@ -283,11 +283,11 @@ def loglik_score_info(
         raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
     inv = mw / S0
     loglik = float(data.wd @ rs.eta[data.didx] - mw @ np.log(S0))
-    if ties == "breslow":
-        c1, c2 = inv, np.zeros(E)
-    else:
-        c1 = np.bincount(e, inv, minlength=E)
-        c2 = np.bincount(e, inv * f, minlength=E)
+    c1: FloatArray = inv
+    c2: FloatArray = np.zeros(E)
+    if ties != "breslow":
+        c1 = np.bincount(e, inv, minlength=E).astype(np.float64)
+        c2 = np.bincount(e, inv * f, minlength=E).astype(np.float64)
     score = data.XdT @ data.wd - (rs.R1 @ c1 - rs.D1 @ c2)
     if not second:
         return loglik, score, np.empty((p, p))
@@ -296,9 +296,9 @@ def loglik_score_info(
         ca = inv2
         part2 = (rs.R1 * ca) @ rs.R1.T
     else:
-        ca = np.bincount(e, inv2, minlength=E)
-        cb = np.bincount(e, inv2 * f, minlength=E)
-        cc = np.bincount(e, inv2 * f * f, minlength=E)
+        ca = np.bincount(e, inv2, minlength=E).astype(np.float64)
+        cb = np.bincount(e, inv2 * f, minlength=E).astype(np.float64)
+        cc = np.bincount(e, inv2 * f * f, minlength=E).astype(np.float64)
         cross = (rs.R1 * cb) @ rs.D1.T
         part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
     info = unpack(rs.R2 @ c1 - rs.D2 @ c2, p) - part2
