@@ -158,7 +158,7 @@ def cox_ph_batched_two_arm(
     --------
     >>> r = cox_ph_batched_two_arm([[1, 2, 3, 4, 5, 6]], [[1, 1, 0, 1, 1, 0]], [0, 1, 0, 1, 0, 1])
     >>> round(float(r.coef[0]), 4)
-    -0.5147
+    -0.2739
     """
     tm = np.atleast_2d(np.asarray(time, dtype=np.float64))
     ev = np.atleast_2d(np.asarray(event))
