@@ -42,38 +42,40 @@ def _less_before(val: IntArray, w: FloatArray, is_query: BoolArray) -> FloatArra
     """
     m = val.shape[0]
     nbits = max(1, int(val.max(initial=0)).bit_length())
-    v = val.astype(np.int64, copy=True)
-    ww = w.astype(np.float64, copy=True)
-    q = is_query.copy()
-    idx = np.arange(m, dtype=np.int64)
-    acc = np.zeros(m)
+    # carried state, one row per element: value, weight, is-query, original index, accumulated
+    st = np.empty((m, 5))
+    st[:, 0] = val
+    st[:, 1] = w
+    st[:, 2] = is_query
+    st[:, 3] = np.arange(m)
+    st[:, 4] = 0.0
     pos = np.arange(m, dtype=np.int64)
     newgrp = np.empty(m, dtype=bool)
     newgrp[0] = True
     for b in range(nbits - 1, -1, -1):
+        v = st[:, 0].astype(np.int64)
         pref = v >> (b + 1)
         np.not_equal(pref[1:], pref[:-1], out=newgrp[1:])
         gstart = np.flatnonzero(newgrp)
         gsz = np.diff(np.r_[gstart, m])
         one = ((v >> b) & 1).astype(bool)
-        zero = ~one
-        wz = ww * zero
+        z = (~one).astype(np.int64)
+        wz = st[:, 1] * z
         excl = np.cumsum(wz)
         excl -= wz
-        run = excl - np.repeat(excl[gstart], gsz)
-        acc += run * (one & q)
-        z = zero.astype(np.int64)
+        excl -= np.repeat(excl[gstart], gsz)
+        st[:, 4] += excl * (one & (st[:, 2] > 0))
         zex = np.cumsum(z)
         zex -= z
         gs = np.repeat(gstart, gsz)
         z_in = zex - np.repeat(zex[gstart], gsz)
         nz = np.repeat(np.add.reduceat(z, gstart), gsz)
-        newpos = np.where(zero, gs + z_in, nz + pos - z_in)
-        for arr in (v, ww, q, idx, acc):
-            tmp = arr.copy()
-            arr[newpos] = tmp
+        newpos = np.where(one, nz + pos - z_in, gs + z_in)
+        nxt = np.empty_like(st)
+        nxt[newpos] = st
+        st = nxt
     out = np.empty(m)
-    out[idx] = acc
+    out[st[:, 3].astype(np.int64)] = st[:, 4]
     return out
 
 
