@@ -69,11 +69,15 @@ def prepare(
     n, p = X.shape
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
     # one stable float sort: deaths first within tied times, then (optionally) strata
-    pre = np.r_[np.flatnonzero(event), np.flatnonzero(~event)]
-    order = pre[np.argsort(time[pre], kind="stable")]
+    # fast unstable sort by time, then a stable sort of an already nearly sorted integer key
+    # (timsort: linear on runs) puts strata outermost and deaths first within tied times
+    o1 = np.argsort(time)
+    t1 = time[o1]
+    tie_rank = np.cumsum(np.r_[False, t1[1:] != t1[:-1]])
+    key = 2 * tie_rank + (~event[o1])
     if strata is not None:
-        order = order[np.argsort(s[order], kind="stable")]
-    order = order.astype(np.int64)
+        key = key + s[o1] * (2 * n + 2)
+    order = o1[np.argsort(key, kind="stable")].astype(np.int64)
     t = time[order]
     d = event[order]
     ss = s[order]
