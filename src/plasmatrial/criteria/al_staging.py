@@ -1,0 +1,1 @@
+"""AL staging placeholder (filled below)."""

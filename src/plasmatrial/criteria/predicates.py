@@ -1,0 +1,829 @@
+"""A small closed vocabulary of predicates from which every rule row is built.
+
+Terms (numbers) and predicates (three-valued truths) are frozen dataclasses. Each one
+
+* compiles to a vectorised polars expression (``to_expr``),
+* renders back as readable text (``str``),
+* lists the input columns (with units) and the reference values it needs (``requires``/``refs``),
+* builds a vectorised, truthful explanation of its evaluated values (``explain``), and
+* says whether an input sat exactly on one of its thresholds (``boundary``).
+
+Three-valued logic: a comparison whose inputs are null is null (unknown). ``AllOf``/``AnyOf``
+follow Kleene logic (polars ``&``/``|``), so an unknown input only matters when it could change
+the result. The engine uses unknown results for the missing-data downgrade (criteria.md 0.1).
+
+Arithmetic (criteria.md 0.1): percentages and values are rounded to 6 decimals before comparing;
+a percentage whose reference is ≤ 0 is undefined (null, "not evaluable"), except under ruling R1
+(``r1=True``, progression rules with an absolute floor), where it counts as met (+inf) whenever the
+current value is above 0, and as not met (-inf) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import polars as pl
+
+from plasmatrial.intake.analytes import ANALYTES
+
+Op = Literal["<", "<=", ">", ">=", "=="]
+RefKind = Literal[
+    "current",
+    "baseline",
+    "nadir",
+    "nadir_to_date",
+    "nadir_confirmed",
+    "best_value",
+    "nadir_while",
+]
+
+ROUND_DECIMALS: Final = 6
+#: Engine column that is True on the baseline (ABLFL = "Y") row; derivations may read it.
+BASELINE_FLAG: Final = "__IS_BL"
+_OP_TEXT: Final[dict[str, str]] = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
+_NEGATED: Final[dict[str, str]] = {"<": "≥", "<=": ">", ">": "≤", ">=": "<", "==": "≠"}
+
+#: Display label and canonical unit of every column a rule may read (analytes + derived).
+LABELS: dict[str, str] = {
+    "DFLC": "dFLC",
+    "IFLC": "iFLC",
+    "UFLC": "uFLC",
+    "FLCKAP": "κ FLC",
+    "FLCLAM": "λ FLC",
+    "FLCRATIO": "κ/λ ratio",
+    "SPEPMP": "serum M-protein",
+    "UPEPMP": "urine M-protein",
+    "NTPROBNP": "NT-proBNP",
+    "TROPT": "cTnT",
+    "TROPI": "cTnI",
+    "HSTNT": "hs-cTnT",
+    "PROT24H": "proteinuria",
+    "EGFR": "eGFR",
+    "ALPEXC": "ALP excess over ULN",
+    "ALP_ULN": "ALP ULN",
+    "NYHA": "NYHA class",
+    "LIVSPAN": "liver span",
+    "SIFE": "serum IFE",
+    "UIFE": "urine IFE",
+}
+UNITS: dict[str, str] = {a.code: a.unit for a in ANALYTES}
+UNITS.update({"DFLC": "mg/L", "IFLC": "mg/L", "UFLC": "mg/L", "FLCRATIO": "", "ALPEXC": "U/L"})
+UNITS["ALP_ULN"] = "U/L"
+
+
+#: Character columns (never rounded).
+CHARACTER: Final = frozenset({"SIFE", "UIFE", "INVLC", "INVLCD"})
+
+
+def label(col: str) -> str:
+    """Human-readable label of a column."""
+    return LABELS.get(col, col)
+
+
+def unit_of(col: str) -> str:
+    """Canonical unit of a column ('' when unitless or unknown)."""
+    return UNITS.get(col, "")
+
+
+def _r(expr: pl.Expr) -> pl.Expr:
+    return expr.round(ROUND_DECIMALS)
+
+
+def _num(expr: pl.Expr, decimals: int = ROUND_DECIMALS) -> pl.Expr:
+    return expr.round(decimals).cast(pl.Utf8).fill_null("missing")
+
+
+def _with_unit(text: pl.Expr, unit: str) -> pl.Expr:
+    if not unit:
+        return text
+    sep = "" if unit == "%" else " "
+    return pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+
+
+# ----------------------------------------------------------------------------------- references
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """Which value of a column a term reads.
+
+    ``current`` is the assessment itself; ``baseline`` the ABLFL row; ``nadir`` the lowest value
+    from baseline (inclusive) up to but not including the current assessment; ``nadir_to_date``
+    the same including the current one; ``nadir_confirmed`` the lowest level seen on two
+    consecutive assessments before the current one (ruling R6, never above baseline);
+    ``best_value`` the lowest value at the best category reached so far in ``param`` (strictly
+    before the current assessment; falls back to the nadir when there is none, ruling R2);
+    ``nadir_while`` the lowest value at earlier assessments whose ``param`` category was
+    ``category``.
+    """
+
+    kind: RefKind
+    param: str | None = None
+    category: str | None = None
+
+    def column(self, col: str) -> str:
+        """Name of the engine column that holds this reference value of ``col``."""
+        if self.kind == "current":
+            return col
+        suffix: str = self.kind
+        if self.param is not None:
+            suffix += f"_{self.param}"
+        if self.category is not None:
+            suffix += f"_{self.category}"
+        return f"{col}__{suffix}"
+
+    def date_column(self, col: str) -> str:
+        """Name of the engine column with the date of the reference value."""
+        return "ADT" if self.kind == "current" else self.column(col) + "__ADT"
+
+    def __str__(self) -> str:
+        texts = {
+            "current": "current",
+            "baseline": "baseline",
+            "nadir": "nadir",
+            "nadir_to_date": "nadir to date",
+            "nadir_confirmed": "lowest confirmed value",
+            "best_value": f"value at best {self.param} response so far",
+            "nadir_while": f"nadir while {self.param} = {self.category}",
+        }
+        return texts[self.kind]
+
+
+CURRENT: Final = Ref("current")
+BASELINE: Final = Ref("baseline")
+NADIR: Final = Ref("nadir")
+NADIR_TO_DATE: Final = Ref("nadir_to_date")
+NADIR_CONFIRMED: Final = Ref("nadir_confirmed")
+
+
+def best_value(param: str) -> Ref:
+    """Reference: value at the best ``param`` category so far (ruling R2)."""
+    return Ref("best_value", param=param)
+
+
+def nadir_while(param: str, category: str) -> Ref:
+    """Reference: lowest value at earlier assessments whose ``param`` category was ``category``."""
+    return Ref("nadir_while", param=param, category=category)
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input a rule reads: column, unit and which value (current or a reference)."""
+
+    column: str
+    unit: str
+    ref: Ref = CURRENT
+
+    def __str__(self) -> str:
+        u = f" [{self.unit}]" if self.unit else ""
+        r = "" if self.ref.kind == "current" else f" ({self.ref})"
+        return f"{self.column}{u}{r}"
+
+
+def _ref_text(col: str, ref: Ref) -> pl.Expr:
+    """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
+    val = _with_unit(_num(pl.col(ref.column(col))), unit_of(col))
+    date = pl.col(ref.date_column(col)).dt.to_string("%Y-%m-%d").fill_null("no date")
+    return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
+
+
+# ----------------------------------------------------------------------------------------- terms
+class Term:
+    """A numeric quantity evaluated per assessment."""
+
+    unit: str = ""
+
+    def to_expr(self) -> pl.Expr:
+        """Vectorised value."""
+        raise NotImplementedError
+
+    def explain(self) -> pl.Expr:
+        """Vectorised text with the evaluated value and its references."""
+        raise NotImplementedError
+
+    def inputs(self) -> tuple[Input, ...]:
+        """Inputs (columns, units, references) the term reads."""
+        raise NotImplementedError
+
+    def _cmp(self, op: Op, other: Term | float) -> Cmp:
+        right = other if isinstance(other, Term) else Const(float(other), self.unit)
+        return Cmp(self, op, right)
+
+    def __lt__(self, other: Term | float) -> Cmp:
+        return self._cmp("<", other)
+
+    def __le__(self, other: Term | float) -> Cmp:
+        return self._cmp("<=", other)
+
+    def __gt__(self, other: Term | float) -> Cmp:
+        return self._cmp(">", other)
+
+    def __ge__(self, other: Term | float) -> Cmp:
+        return self._cmp(">=", other)
+
+    def eq(self, other: Term | float) -> Cmp:
+        """Exact equality (after rounding)."""
+        return self._cmp("==", other)
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Term):
+    """A threshold."""
+
+    value: float
+    unit: str = ""
+
+    def to_expr(self) -> pl.Expr:
+        return pl.lit(self.value, dtype=pl.Float64)
+
+    def explain(self) -> pl.Expr:
+        return pl.lit(str(self))
+
+    def inputs(self) -> tuple[Input, ...]:
+        return ()
+
+    def __str__(self) -> str:
+        v = f"{self.value:g}"
+        if not self.unit:
+            return v
+        return f"{v}{self.unit}" if self.unit == "%" else f"{v} {self.unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Value(Term):
+    """Value of a column at the current assessment or at a reference."""
+
+    column: str
+    ref: Ref = CURRENT
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        return unit_of(self.column)
+
+    def to_expr(self) -> pl.Expr:
+        return pl.col(self.ref.column(self.column))
+
+    def explain(self) -> pl.Expr:
+        if self.ref.kind != "current":
+            return _ref_text(self.column, self.ref)
+        if self.column in CHARACTER:
+            val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
+        else:
+            val = _with_unit(_num(pl.col(self.column)), self.unit)
+        return pl.concat_str([pl.lit(label(self.column) + " "), val])
+
+    def inputs(self) -> tuple[Input, ...]:
+        return (Input(self.column, self.unit, self.ref),)
+
+    def __str__(self) -> str:
+        return self.column if self.ref.kind == "current" else f"{self.column} ({self.ref})"
+
+
+@dataclass(frozen=True, slots=True)
+class Scaled(Term):
+    """``factor × term`` (e.g. 2 × iFLC nadir)."""
+
+    factor: float
+    term: Term
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        return self.term.unit
+
+    def to_expr(self) -> pl.Expr:
+        return self.term.to_expr() * self.factor
+
+    def explain(self) -> pl.Expr:
+        return pl.concat_str([pl.lit(f"{self.factor:g} × "), self.term.explain()])
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.term.inputs()
+
+    def __str__(self) -> str:
+        return f"{self.factor:g} × {self.term}"
+
+
+@dataclass(frozen=True, slots=True)
+class PctChange(Term):
+    """Percent decrease ``(R − V)/R × 100`` or increase ``(V − R)/R × 100`` vs a reference.
+
+    With ``r1=False`` a reference ≤ 0 gives null (not evaluable). With ``r1=True`` (ruling R1)
+    it gives +inf when the current value is above 0 and -inf otherwise.
+    """
+
+    column: str
+    ref: Ref
+    direction: Literal["decrease", "increase"]
+    r1: bool = False
+    unit: str = "%"
+
+    def to_expr(self) -> pl.Expr:
+        v = pl.col(self.column)
+        r = pl.col(self.ref.column(self.column))
+        diff = (r - v) if self.direction == "decrease" else (v - r)
+        pct = _r(diff / r * 100.0)
+        if not self.r1:
+            return pl.when(r > 0).then(pct)
+        return (
+            pl.when(r > 0)
+            .then(pct)
+            .when(r.is_not_null() & v.is_not_null())
+            .then(pl.when(v > 0).then(float("inf")).otherwise(float("-inf")))
+        )
+
+    def explain(self) -> pl.Expr:
+        r = pl.col(self.ref.column(self.column))
+        pct = (
+            pl.when(r > 0)
+            .then(pl.concat_str([_num(self.to_expr(), 3), pl.lit("%")]))
+            .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
+        )
+        cur = _with_unit(_num(pl.col(self.column)), unit_of(self.column))
+        return pl.concat_str(
+            [
+                pl.lit(f"{label(self.column)} "),
+                cur,
+                pl.lit(f", {self.direction} "),
+                pct.fill_null("missing"),
+                pl.lit(" vs "),
+                _ref_text(self.column, self.ref),
+            ]
+        )
+
+    def inputs(self) -> tuple[Input, ...]:
+        u = unit_of(self.column)
+        return (Input(self.column, u), Input(self.column, u, self.ref))
+
+    def __str__(self) -> str:
+        r1 = "; R1" if self.r1 else ""
+        return f"pct_{self.direction}({self.column} vs {self.ref}{r1})"
+
+
+@dataclass(frozen=True, slots=True)
+class AbsChange(Term):
+    """Absolute decrease ``R − V`` or increase ``V − R`` vs a reference, in the column's unit."""
+
+    column: str
+    ref: Ref
+    direction: Literal["decrease", "increase"]
+
+    @property
+    def unit(self) -> str:  # type: ignore[override]
+        return unit_of(self.column)
+
+    def to_expr(self) -> pl.Expr:
+        v = pl.col(self.column)
+        r = pl.col(self.ref.column(self.column))
+        return _r((r - v) if self.direction == "decrease" else (v - r))
+
+    def explain(self) -> pl.Expr:
+        cur = _with_unit(_num(pl.col(self.column)), self.unit)
+        amount = _with_unit(_num(self.to_expr()), self.unit)
+        return pl.concat_str(
+            [
+                pl.lit(f"{label(self.column)} "),
+                cur,
+                pl.lit(f", absolute {self.direction} "),
+                amount,
+                pl.lit(" vs "),
+                _ref_text(self.column, self.ref),
+            ]
+        )
+
+    def inputs(self) -> tuple[Input, ...]:
+        u = unit_of(self.column)
+        return (Input(self.column, u), Input(self.column, u, self.ref))
+
+    def __str__(self) -> str:
+        return f"abs_{self.direction}({self.column} vs {self.ref})"
+
+
+def value(column: str, ref: Ref = CURRENT) -> Value:
+    """Value of ``column`` (current assessment or a reference)."""
+    return Value(column, ref)
+
+
+def pct_decrease(column: str, ref: Ref = BASELINE) -> PctChange:
+    """Percent decrease of ``column`` from a reference (undefined when reference ≤ 0)."""
+    return PctChange(column, ref, "decrease")
+
+
+def pct_increase(column: str, ref: Ref = NADIR, *, r1: bool = False) -> PctChange:
+    """Percent increase of ``column`` over a reference (``r1``: ruling R1 for reference ≤ 0)."""
+    return PctChange(column, ref, "increase", r1)
+
+
+def abs_decrease(column: str, ref: Ref = BASELINE) -> AbsChange:
+    """Absolute decrease of ``column`` from a reference."""
+    return AbsChange(column, ref, "decrease")
+
+
+def abs_increase(column: str, ref: Ref = NADIR) -> AbsChange:
+    """Absolute increase of ``column`` over a reference."""
+    return AbsChange(column, ref, "increase")
+
+
+# ------------------------------------------------------------------------------------ predicates
+class Predicate:
+    """A three-valued condition evaluated per assessment."""
+
+    def to_expr(self) -> pl.Expr:
+        """Vectorised Boolean (null = unknown)."""
+        raise NotImplementedError
+
+    def explain(self) -> pl.Expr:
+        """Vectorised text stating the evaluated values truthfully."""
+        raise NotImplementedError
+
+    def inputs(self) -> tuple[Input, ...]:
+        """Inputs the predicate reads (columns, units and references), de-duplicated."""
+        raise NotImplementedError
+
+    def boundary(self) -> pl.Expr | None:
+        """True where an input equals one of the predicate's thresholds exactly."""
+        return None
+
+    def children(self) -> tuple[Predicate, ...]:
+        """Direct sub-predicates."""
+        return ()
+
+    def requires(self) -> tuple[Input, ...]:
+        """Alias of :meth:`inputs` (the rule's required inputs with units)."""
+        return self.inputs()
+
+    def walk(self) -> Iterator[Predicate]:
+        """This predicate and every descendant."""
+        yield self
+        for c in self.children():
+            yield from c.walk()
+
+
+def _dedupe(items: tuple[Input, ...]) -> tuple[Input, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp(Predicate):
+    """``left op right`` after rounding both sides to 6 decimals."""
+
+    left: Term
+    op: Op
+    right: Term
+
+    def to_expr(self) -> pl.Expr:
+        a, b = _r(self.left.to_expr()), _r(self.right.to_expr())
+        match self.op:
+            case "<":
+                return a < b
+            case "<=":
+                return a <= b
+            case ">":
+                return a > b
+            case ">=":
+                return a >= b
+            case _:
+                return a == b
+
+    def explain(self) -> pl.Expr:
+        truth = self.to_expr()
+        shown = (
+            pl.when(truth)
+            .then(pl.lit(f" {_OP_TEXT[self.op]} "))
+            .when(truth.not_())
+            .then(pl.lit(f" {_NEGATED[self.op]} "))
+            .otherwise(pl.lit(" ? "))
+        )
+        return pl.concat_str([self.left.explain(), shown, self.right.explain()])
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(self.left.inputs() + self.right.inputs())
+
+    def boundary(self) -> pl.Expr | None:
+        if self.op == "==":
+            return None
+        return _r(self.left.to_expr()) == _r(self.right.to_expr())
+
+    def __str__(self) -> str:
+        return f"{self.left} {_OP_TEXT[self.op]} {self.right}"
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf(Predicate):
+    """Conjunction (Kleene)."""
+
+    items: tuple[Predicate, ...]
+
+    def to_expr(self) -> pl.Expr:
+        return pl.all_horizontal([p.to_expr() for p in self.items])
+
+    def explain(self) -> pl.Expr:
+        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        failing = pl.concat_str(
+            [pl.when(p.to_expr().fill_null(False).not_()).then(p.explain()) for p in self.items],
+            separator="; ",
+            ignore_nulls=True,
+        )
+        return pl.when(self.to_expr().fill_null(True)).then(everything).otherwise(failing)
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
+
+    def boundary(self) -> pl.Expr | None:
+        return _any_boundary(self.items)
+
+    def children(self) -> tuple[Predicate, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return " AND ".join(_paren(p) for p in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(Predicate):
+    """Disjunction (Kleene)."""
+
+    items: tuple[Predicate, ...]
+
+    def to_expr(self) -> pl.Expr:
+        return pl.any_horizontal([p.to_expr() for p in self.items])
+
+    def explain(self) -> pl.Expr:
+        met = pl.concat_str(
+            [pl.when(p.to_expr()).then(p.explain()) for p in self.items],
+            separator=" or ",
+            ignore_nulls=True,
+        )
+        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        return pl.when(self.to_expr().fill_null(False)).then(met).otherwise(everything)
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
+
+    def boundary(self) -> pl.Expr | None:
+        return _any_boundary(self.items)
+
+    def children(self) -> tuple[Predicate, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return " OR ".join(_paren(p) for p in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstOf(Predicate):
+    """The first sub-predicate that is known decides (e.g. the first troponin assay measured)."""
+
+    items: tuple[Predicate, ...]
+
+    def to_expr(self) -> pl.Expr:
+        return pl.coalesce([p.to_expr() for p in self.items])
+
+    def explain(self) -> pl.Expr:
+        result: pl.Expr = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        for p in reversed(self.items):
+            result = pl.when(p.to_expr().is_not_null()).then(p.explain()).otherwise(result)
+        return result
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
+
+    def boundary(self) -> pl.Expr | None:
+        parts = [(p.to_expr().is_not_null(), p.boundary()) for p in self.items]
+        chain: pl.Expr | None = None
+        for known, b in reversed(parts):
+            here = pl.lit(False) if b is None else b
+            chain = (
+                pl.when(known).then(here).otherwise(chain)
+                if chain is not None
+                else pl.when(known).then(here)
+            )
+        return chain
+
+    def children(self) -> tuple[Predicate, ...]:
+        return self.items
+
+    def __str__(self) -> str:
+        return "first measured of: " + " | ".join(_paren(p) for p in self.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Predicate):
+    """Negation (null stays null)."""
+
+    item: Predicate
+
+    def to_expr(self) -> pl.Expr:
+        return self.item.to_expr().not_()
+
+    def explain(self) -> pl.Expr:
+        return self.item.explain()
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.item.inputs()
+
+    def boundary(self) -> pl.Expr | None:
+        return self.item.boundary()
+
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.item,)
+
+    def __str__(self) -> str:
+        return f"NOT ({self.item})"
+
+
+@dataclass(frozen=True, slots=True)
+class Known(Predicate):
+    """``item`` with unknown read as a given truth (``missing``): for exclusions and gates."""
+
+    item: Predicate
+    missing: bool = False
+
+    def to_expr(self) -> pl.Expr:
+        return self.item.to_expr().fill_null(self.missing)
+
+    def explain(self) -> pl.Expr:
+        return self.item.explain()
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.item.inputs()
+
+    def boundary(self) -> pl.Expr | None:
+        return self.item.boundary()
+
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.item,)
+
+    def __str__(self) -> str:
+        return f"{self.item} [unknown counts as {str(self.missing).lower()}]"
+
+
+@dataclass(frozen=True, slots=True)
+class Present(Predicate):
+    """The value is available (never unknown)."""
+
+    term: Term
+
+    def to_expr(self) -> pl.Expr:
+        return self.term.to_expr().is_not_null()
+
+    def explain(self) -> pl.Expr:
+        return self.term.explain()
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.term.inputs()
+
+    def __str__(self) -> str:
+        return f"{self.term} present"
+
+
+@dataclass(frozen=True, slots=True)
+class Missing(Predicate):
+    """The value is not available (never unknown)."""
+
+    term: Term
+
+    def to_expr(self) -> pl.Expr:
+        return self.term.to_expr().is_null()
+
+    def explain(self) -> pl.Expr:
+        return self.term.explain()
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.term.inputs()
+
+    def __str__(self) -> str:
+        return f"{self.term} missing"
+
+
+@dataclass(frozen=True, slots=True)
+class Equals(Predicate):
+    """A character column equals a value (null → unknown)."""
+
+    column: str
+    value: str
+    ref: Ref = CURRENT
+
+    def to_expr(self) -> pl.Expr:
+        return pl.col(self.ref.column(self.column)) == self.value
+
+    def explain(self) -> pl.Expr:
+        prefix = (
+            label(self.column) if self.ref.kind == "current" else f"{self.ref} {label(self.column)}"
+        )
+        return pl.concat_str(
+            [pl.lit(prefix + " "), pl.col(self.ref.column(self.column)).fill_null("missing")]
+        )
+
+    def inputs(self) -> tuple[Input, ...]:
+        return (Input(self.column, "", self.ref),)
+
+    def __str__(self) -> str:
+        return f"{self.column} = {self.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryIs(Predicate):
+    """An earlier parameter's category (or its best-so-far) is one of ``values``; null → False."""
+
+    column: str
+    values: tuple[str, ...]
+
+    def to_expr(self) -> pl.Expr:
+        return pl.col(self.column).is_in(list(self.values)).fill_null(False)
+
+    def explain(self) -> pl.Expr:
+        return pl.concat_str([pl.lit(f"{self.column} "), pl.col(self.column).fill_null("none")])
+
+    def inputs(self) -> tuple[Input, ...]:
+        return (Input(self.column, ""),)
+
+    def boundary(self) -> pl.Expr | None:
+        return pl.col(f"{self.column}__BOUNDARY") if "__" not in self.column else None
+
+    def __str__(self) -> str:
+        return f"{self.column} ∈ {{{', '.join(self.values)}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flag(Predicate):
+    """A Boolean column; null reads as ``missing`` (``None`` keeps it unknown)."""
+
+    column: str
+    missing: bool | None = None
+
+    def to_expr(self) -> pl.Expr:
+        e = pl.col(self.column).cast(pl.Boolean)
+        return e if self.missing is None else e.fill_null(self.missing)
+
+    def explain(self) -> pl.Expr:
+        return pl.concat_str(
+            [pl.lit(f"{self.column} "), pl.col(self.column).cast(pl.Utf8).fill_null("missing")]
+        )
+
+    def inputs(self) -> tuple[Input, ...]:
+        return (Input(self.column, ""),)
+
+    def __str__(self) -> str:
+        tail = "" if self.missing is None else f" (missing counts as {str(self.missing).lower()})"
+        return f"{self.column} is true{tail}"
+
+
+def _any_boundary(items: tuple[Predicate, ...]) -> pl.Expr | None:
+    parts = [b for b in (p.boundary() for p in items) if b is not None]
+    if not parts:
+        return None
+    return pl.any_horizontal([b.fill_null(False) for b in parts])
+
+
+def _paren(p: Predicate) -> str:
+    return f"({p})" if isinstance(p, AllOf | AnyOf | FirstOf) and len(p.children()) > 1 else str(p)
+
+
+def all_of(*items: Predicate) -> AllOf:
+    """All conditions hold (Kleene AND)."""
+    return AllOf(tuple(items))
+
+
+def any_of(*items: Predicate) -> AnyOf:
+    """At least one condition holds (Kleene OR)."""
+    return AnyOf(tuple(items))
+
+
+def first_of(*items: Predicate) -> FirstOf:
+    """The first known condition decides."""
+    return FirstOf(tuple(items))
+
+
+def not_(item: Predicate) -> Not:
+    """Negation."""
+    return Not(item)
+
+
+def known(item: Predicate, *, missing: bool = False) -> Known:
+    """Read unknown as ``missing``."""
+    return Known(item, missing)
+
+
+def present(column: str, ref: Ref = CURRENT) -> Present:
+    """``column`` is available."""
+    return Present(Value(column, ref))
+
+
+def is_null(column: str, ref: Ref = CURRENT) -> Missing:
+    """``column`` is not available."""
+    return Missing(Value(column, ref))
+
+
+def equals(column: str, val: str, ref: Ref = CURRENT) -> Equals:
+    """Character column equals ``val``."""
+    return Equals(column, val, ref)
+
+
+def category_is(column: str, *values: str) -> CategoryIs:
+    """Category column is one of ``values`` (null is False)."""
+    return CategoryIs(column, tuple(values))
+
+
+def flag(column: str, *, missing: bool | None = None) -> Flag:
+    """Boolean column (null read as ``missing``)."""
+    return Flag(column, missing)

@@ -1,0 +1,239 @@
+"""Rule rows, rule tables and rule sets (rules are data), plus the registry of rule sets.
+
+A :class:`Rule` is one row of a published criteria table: id, category, citation with locator,
+verbatim text, interpretations and a predicate built from :mod:`plasmatrial.criteria.predicates`.
+A :class:`RuleTable` is the ordered list of rows for one output parameter (``PARAMCD``); the
+engine assigns the first satisfied row (top-down precedence). A :class:`RuleSet` bundles the
+tables, the derived inputs, the overall (progression-wins) combinations and the options it was
+built with; options are applied by rebuilding the set from its ``builder`` so that the rows a
+clinician reads are the rows that run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from plasmatrial.criteria.predicates import Input, Predicate
+from plasmatrial.criteria.sources import CitedAt
+from plasmatrial.errors import RuleError
+
+OptionValue = str | float | int | bool | None
+Timepoint = Literal["post_baseline", "baseline"]
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """A choice taken where the source is silent or ambiguous (with its decision record)."""
+
+    id: str
+    title: str
+    text: str
+    record: str
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.title} ({self.record})"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule row.
+
+    Attributes
+    ----------
+    id:
+        Stable rule id (``"AL2012.HEM.VGPR"``); recorded as RULEID on every output row.
+    category:
+        Category code assigned when the predicate holds (AVALC).
+    citation:
+        Source and locator.
+    text:
+        The rule as the source states it (paraphrased, numbers and signs verbatim).
+    when:
+        The predicate.
+    interpretations:
+        Interpretations the row relies on.
+    note_missing:
+        Whether an unknown result (missing datum) is reported as a downgrade. Progression rows set
+        this to False: a missing parameter never blocks progression (criteria.md 0.1 #3).
+    """
+
+    id: str
+    category: str
+    citation: CitedAt
+    text: str
+    when: Predicate
+    interpretations: tuple[Interpretation, ...] = ()
+    note_missing: bool = True
+
+    @property
+    def requires(self) -> tuple[Input, ...]:
+        """Inputs (columns with units and references) the row reads."""
+        return self.when.inputs()
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFlag:
+    """A named flag emitted on every output row of a table where ``when`` holds."""
+
+    name: str
+    when: Predicate
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTable:
+    """Ordered rule rows producing one parameter.
+
+    ``population`` (optional) is the evaluability gate: where it does not hold the result is NE
+    with the gate's rule id. Where no row holds the result is NE with id ``<id_prefix>.NE``.
+    ``order`` ranks categories best first (used for best-response-so-far references).
+    ``emit`` False keeps an intermediate table (e.g. evaluability class) out of the output.
+    """
+
+    paramcd: str
+    description: str
+    id_prefix: str
+    rows: tuple[Rule, ...]
+    population: Rule | None = None
+    flags: tuple[OutputFlag, ...] = ()
+    order: tuple[str, ...] = ()
+    emit: bool = True
+    timepoint: Timepoint = "post_baseline"
+
+    @property
+    def ne_id(self) -> str:
+        """Rule id reported when no row can be established."""
+        return f"{self.id_prefix}.NE"
+
+    def all_rules(self) -> tuple[Rule, ...]:
+        """Population gate (if any) followed by the rows."""
+        return ((self.population,) if self.population else ()) + self.rows
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id this table can report (gate, rows and NE)."""
+        return (*(r.id for r in self.all_rules()), self.ne_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Overall:
+    """Per-visit overall parameter: progression wins, else the response (ruling R3)."""
+
+    paramcd: str
+    description: str
+    progression: str
+    progression_categories: tuple[str, ...]
+    response: str
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """A derived input column (e.g. dFLC), computed before any rule is evaluated."""
+
+    column: str
+    unit: str
+    text: str
+    build: Callable[[], pl.Expr]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """A named, versioned collection of rule tables."""
+
+    name: str
+    version: str
+    disease: str
+    description: str
+    tables: tuple[RuleTable, ...]
+    derivations: tuple[Derivation, ...] = ()
+    overall: tuple[Overall, ...] = ()
+    options: tuple[tuple[str, OptionValue], ...] = ()
+    confirm: tuple[str, ...] = ()
+    builder: Callable[..., RuleSet] | None = field(default=None, compare=False, repr=False)
+
+    def with_options(self, **options: OptionValue) -> RuleSet:
+        """Rebuild this rule set with some options changed.
+
+        Raises
+        ------
+        RuleError
+            If an option is unknown to this rule set.
+        """
+        if not options:
+            return self
+        current = dict(self.options)
+        unknown = sorted(set(options) - set(current))
+        if unknown:
+            raise RuleError(
+                f"rule set {self.name!r}: unknown option(s) {', '.join(unknown)}; "
+                f"valid options: {', '.join(sorted(current)) or 'none'}"
+            )
+        if self.builder is None:
+            raise RuleError(f"rule set {self.name!r} takes no options")
+        current.update(options)
+        return self.builder(**current)
+
+    def table(self, paramcd: str) -> RuleTable:
+        """The table producing ``paramcd``."""
+        for t in self.tables:
+            if t.paramcd == paramcd:
+                return t
+        raise RuleError(
+            f"rule set {self.name!r} has no parameter {paramcd!r}; "
+            f"parameters: {', '.join(t.paramcd for t in self.tables)}"
+        )
+
+    def rules(self) -> Iterator[Rule]:
+        """Every rule row of every table."""
+        for t in self.tables:
+            yield from t.all_rules()
+
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id the rule set can report."""
+        return tuple(i for t in self.tables for i in t.rule_ids())
+
+    def options_text(self) -> str:
+        """Options as ``key=value`` text."""
+        return ", ".join(f"{k}={v}" for k, v in self.options)
+
+
+_REGISTRY: dict[str, Callable[[], RuleSet]] = {}
+
+
+def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:
+    """Register a rule set factory under ``name`` (used by the modules that define rule sets)."""
+    _REGISTRY[name] = factory
+
+
+def _load_builtin() -> None:
+    # Importing these modules registers their rule sets.
+    import plasmatrial.criteria.al  # noqa: F401
+    import plasmatrial.criteria.al_staging  # noqa: F401
+
+
+def list_rule_sets() -> tuple[RuleSet, ...]:
+    """Every registered rule set, by name."""
+    _load_builtin()
+    return tuple(_REGISTRY[n]() for n in sorted(_REGISTRY))
+
+
+def get_rule_set(name: str, **options: OptionValue) -> RuleSet:
+    """The rule set registered under ``name``, optionally rebuilt with ``options``.
+
+    Raises
+    ------
+    RuleError
+        If ``name`` is not registered (the message lists the valid names) or an option is unknown.
+    """
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise RuleError(f"unknown rule set {name!r}; valid names: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name]().with_options(**options)
+
+
+def options_dict(rule_set: RuleSet) -> Mapping[str, OptionValue]:
+    """Options of a rule set as a mapping."""
+    return dict(rule_set.options)
