@@ -152,7 +152,8 @@ def observe(
     """
     follow = xp.maximum(analysis_time[:, None] - entry, 0.0)
     cens = xp.minimum(dropout, follow)
-    event = latent <= cens
+    # compare on the calendar scale, as event_driven_times does ((e + t) - e may differ from t)
+    event = (latent <= dropout) & (entry + latent <= analysis_time[:, None])
     time = xp.where(event, latent, cens)
     if include is not None:
         time = xp.where(include[None, :], time, 0.0)

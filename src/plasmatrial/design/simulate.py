@@ -558,27 +558,16 @@ def _prepare(design: SimulationDesign) -> _Prepared:
     return _Prepared(design, calibrate(design), gsd.critical_values, arm_index, sizes)
 
 
-def _simulate_batch(
-    prep: _Prepared, seed: int, start: int, stop: int, backend: Backend
-) -> TrialOutcomes:
-    """Simulate and analyse trials ``start..stop-1``; every operation is vectorised over trials."""
-    from plasmatrial.stats.cox_batched import cox_ph_batched_two_arm
-    from plasmatrial.stats.logrank import logrank_test_batched
-
-    xp = _xp(backend)
+def _latent(prep: _Prepared, seed: int, start: int, stop: int, xp: Any) -> dict[str, Any]:
+    """Entry and latent event times of trials ``start..stop-1`` (arrays of module ``xp``)."""
     d, cal = prep.design, prep.calibration
-    n = int(prep.arm_index.size)
-    u = xp.asarray(trial_uniforms(seed, start, stop, n))
-    arm_index = xp.asarray(prep.arm_index)
+    u = xp.asarray(trial_uniforms(seed, start, stop, int(prep.arm_index.size)))
     breaks, rates, shape = _baseline(d)
-    bx = None if breaks is None else xp.asarray(breaks)
-    rx = None if rates is None else xp.asarray(rates)
     knots_t, knots_c = _accrual_knots(d)
-    entry = kern.entry_times(xp, u[:, kern.U_ENTRY, :], xp.asarray(knots_t), xp.asarray(knots_c))
-    lat = kern.latent_times(
+    lat: dict[str, Any] = kern.latent_times(
         xp,
         u,
-        arm_index=arm_index,
+        arm_index=xp.asarray(prep.arm_index),
         p_response=xp.asarray([a.p_response for a in d.arms]),
         c_prog=xp.asarray(cal.c_progression),
         c_death=xp.asarray(cal.c_death),
@@ -587,10 +576,28 @@ def _simulate_batch(
         switch_prob=xp.asarray([a.crossover_fraction for a in d.arms]),
         switch_hr=d.crossover_hr,
         dropout_hazard=-math.log(1.0 - d.dropout_rate) / d.dropout_time,
-        breaks=bx,
-        rates=rx,
+        breaks=None if breaks is None else xp.asarray(breaks),
+        rates=None if rates is None else xp.asarray(rates),
         shape=shape,
     )
+    lat["entry"] = kern.entry_times(
+        xp, u[:, kern.U_ENTRY, :], xp.asarray(knots_t), xp.asarray(knots_c)
+    )
+    return lat
+
+
+def _simulate_batch(
+    prep: _Prepared, seed: int, start: int, stop: int, backend: Backend
+) -> TrialOutcomes:
+    """Simulate and analyse trials ``start..stop-1``; every operation is vectorised over trials."""
+    from plasmatrial.stats.cox_batched import cox_ph_batched_two_arm
+    from plasmatrial.stats.logrank import logrank_test_batched
+
+    xp = _xp(backend)
+    d = prep.design
+    lat = _latent(prep, seed, start, stop, xp)
+    entry = lat["entry"]
+    arm_index = xp.asarray(prep.arm_index)
     primary = lat["pfs"] if d.endpoint == "PFS" else lat["os"]
     dropout = lat["dropout"]
     if d.analysis == "events":
