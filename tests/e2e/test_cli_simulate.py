@@ -65,5 +65,3 @@ def test_simulate_user_errors_are_one_line() -> None:
     assert res.returncode == 2
     assert "--backend must be numpy or cupy" in res.stderr
     assert "Traceback" not in res.stderr
-    res = run_cli("simulate", MM003, "--n-sims", "10", "--hr", "0.7,x")
-    assert res.returncode == 2 and "--hr must be comma-separated" in res.stderr
