@@ -30,6 +30,7 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "stats",
     "design",
+    "simulate",
     "intake",
     "criteria",
     "respond",
