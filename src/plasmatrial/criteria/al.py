@@ -69,6 +69,8 @@ CrVariant = Literal["CR_2012_RATIO", "CR_2012_LEVELS_AND_RATIO", "CR_ISA", "CR_M
 Progression = Literal["2012", "PALLADINI_2018"]
 Doubling = Literal["ratio_only", "both", "none"]
 CardRef = Literal["nadir", "baseline"]
+CardiacCriteria = Literal["PALLADINI_2012", "GERTZ_2005"]
+RenalCriteria = Literal["PALLADINI_2014", "GERTZ_2005"]
 AlpRule = Literal["value", "excess_over_uln"]
 
 VERSION: Final = "1.0.0"
@@ -178,6 +180,25 @@ I_GRADED: Final = Interpretation(
 )
 I_Q7: Final = Interpretation(
     "Q7", "renal progression eGFR fall ≥ 25%", "Palladini 2014 abstract wording.", _REC_ORG
+)
+I_GERTZ_LVEF: Final = Interpretation(
+    "G2005LVEF",
+    "Gertz 2005 'LVEF up 20%' read as 20 percentage points",
+    "Absolute points, consistent with Q6 for the LVEF progression rule.",
+    _REC_ORG,
+)
+I_GERTZ_WALL: Final = Interpretation(
+    "G2005WALL",
+    "'no wall thickening' = septum not thicker than at baseline; diuretic column optional",
+    "NYHA route needs IVSD not above baseline and DIURINC (diuretic dose increased) not true; "
+    "missing values do not block.",
+    _REC_ORG,
+)
+I_RENAL2005_PROG: Final = Interpretation(
+    "R2005PROG",
+    "[UNVERIFIED] RENAL_2005 progression recalled, not seen in a stored source",
+    "Proteinuria up 50% (at least 1 g/day) to > 1 g/day, or creatinine up 25%, or eGFR down 25%.",
+    _REC_ORG,
 )
 I_ALP: Final = Interpretation(
     "ALP",
@@ -674,6 +695,133 @@ def _cardiac_table(
     )
 
 
+def _cardiac_table_2005() -> RuleTable:
+    cite = GERTZ_2005.at("cardiac response, Table 5 of OJRD 2012;7:54; criteria.md 2.2 CARD_2005")
+    no_thickening = known(not_(abs_increase("IVSD", BASELINE) > 0), missing=True)
+    no_more_diuretic = known(not_(flag("DIURINC")), missing=True)
+    return RuleTable(
+        "CARDRESP",
+        "Cardiac response, Gertz 2005 (optional older set; no progression rule)",
+        "AL2005.CARD",
+        (
+            Rule(
+                "AL2005.CARD.RESP.NTPROBNP",
+                "CarR",
+                cite,
+                "NT-proBNP decrease ≥ 30% and ≥ 300 ng/L with eGFR ≥ 45 mL/min/1.73 m²",
+                all_of(
+                    pct_decrease("NTPROBNP") >= 30,
+                    abs_decrease("NTPROBNP") >= 300,
+                    value("EGFR") >= 45,
+                ),
+            ),
+            Rule(
+                "AL2005.CARD.RESP.IVS",
+                "CarR",
+                cite,
+                "interventricular septum thickness decreased by 2 mm",
+                abs_decrease("IVSD", BASELINE) >= 2,
+            ),
+            Rule(
+                "AL2005.CARD.RESP.LVEF",
+                "CarR",
+                cite,
+                "LVEF improved by 20%",
+                abs_increase("LVEF", BASELINE) >= 20,
+                (I_GERTZ_LVEF,),
+            ),
+            Rule(
+                "AL2005.CARD.RESP.NYHA",
+                "CarR",
+                cite,
+                "NYHA improved by 2 classes without more diuretic and no wall thickening",
+                all_of(abs_decrease("NYHA") >= 2, no_more_diuretic, no_thickening),
+                (I_GERTZ_WALL,),
+            ),
+            Rule(
+                "AL2005.CARD.STABLE",
+                "CarNR",
+                cite,
+                "evaluable, no response",
+                any_of(present("NTPROBNP"), present("NYHA"), present("LVEF"), present("IVSD")),
+            ),
+        ),
+        population=Rule(
+            "AL2005.CARD.EVALUABLE",
+            "EVALUABLE",
+            cite,
+            "heart involved (HEARTFL not false) with a baseline cardiac measurement",
+            all_of(
+                flag("HEARTFL", missing=True),
+                any_of(
+                    present("NTPROBNP", BASELINE),
+                    present("NYHA", BASELINE),
+                    present("LVEF", BASELINE),
+                    present("IVSD", BASELINE),
+                ),
+            ),
+        ),
+        flags=(FLAG_IMID,),
+    )
+
+
+def _renal_table_2005() -> RuleTable:
+    cite = GERTZ_2005.at("renal response; Comenzo 2012 consensus table; criteria.md 2.4 RENAL_2005")
+    prog = any_of(
+        all_of(
+            pct_increase("PROT24H", BASELINE) >= 50,
+            abs_increase("PROT24H", BASELINE) >= 1,
+            value("PROT24H") > 1,
+        ),
+        pct_increase("CREAT", BASELINE) >= 25,
+        pct_decrease("EGFR", BASELINE) >= 25,
+    )
+    return RuleTable(
+        "RENRESP",
+        "Renal response/progression, Gertz 2005 / Comenzo 2012 (optional older set)",
+        "AL2005.REN",
+        (
+            Rule(
+                "AL2005.REN.PROG",
+                "RenP",
+                cite,
+                "proteinuria up 50% (at least 1 g/day) to > 1 g/day, or 25% worsening of serum "
+                "creatinine or creatinine clearance",
+                prog,
+                (I_RENAL2005_PROG,),
+                note_missing=False,
+            ),
+            Rule(
+                "AL2005.REN.RESP",
+                "RenR",
+                cite,
+                "proteinuria down 50% (and by at least 0.5 g/day), no eGFR fall ≥ 25% and no "
+                "serum creatinine rise ≥ 0.5 mg/dL",
+                all_of(
+                    pct_decrease("PROT24H") >= 50,
+                    abs_decrease("PROT24H") >= 0.5,
+                    not_(pct_decrease("EGFR", BASELINE) >= 25),
+                    not_(abs_increase("CREAT", BASELINE) >= 0.5),
+                ),
+            ),
+            Rule(
+                "AL2005.REN.STABLE",
+                "RenSD",
+                cite,
+                "evaluable, neither response nor progression",
+                present("PROT24H"),
+            ),
+        ),
+        population=Rule(
+            "AL2005.REN.EVALUABLE",
+            "EVALUABLE",
+            cite,
+            "kidney involved (KIDNEYFL not false) with baseline proteinuria > 0.5 g/24 h",
+            all_of(flag("KIDNEYFL", missing=True), value("PROT24H", BASELINE) > 0.5),
+        ),
+    )
+
+
 def _graded_cardiac_table() -> RuleTable:
     nt_route = value("NTPROBNP", BASELINE) > 650
     bnp_route = all_of(known(not_(nt_route), missing=True), value("BNP", BASELINE) > 150)
@@ -877,6 +1025,13 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
         ),
     )
     alp = cast(AlpRule, _choice("liver_alp_response", o["liver_alp_response"], get_args(AlpRule)))
+    cardiac = cast(
+        CardiacCriteria,
+        _choice("cardiac_criteria", o["cardiac_criteria"], get_args(CardiacCriteria)),
+    )
+    renal = cast(
+        RenalCriteria, _choice("renal_criteria", o["renal_criteria"], get_args(RenalCriteria))
+    )
     nums = {
         k: _num(k, o[k])
         for k in (
@@ -891,7 +1046,14 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
             "renal_exclusion_egfr_pct",
         )
     }
-    name = "AL_PROG_PALLADINI_2018" if progression == "PALLADINI_2018" else variant
+    name: str = "AL_PROG_PALLADINI_2018" if progression == "PALLADINI_2018" else variant
+    organ_sets = [
+        label
+        for label, chosen in (("CARD_2005", cardiac), ("RENAL_2005", renal))
+        if chosen == "GERTZ_2005"
+    ]
+    if organ_sets:
+        name = "+".join(organ_sets) if name == "CR_2012_RATIO" else "+".join([name, *organ_sets])
     prog_text = (
         "Palladini 2018 high-risk dFLC progression"
         if progression == "PALLADINI_2018"
@@ -906,16 +1068,22 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
             nums["troponin_increase_pct"],
             nums["lvef_decrease_points"],
             nums["renal_exclusion_egfr_pct"],
-        ),
+        )
+        if cardiac == "PALLADINI_2012"
+        else _cardiac_table_2005(),
         _graded_cardiac_table(),
-        _renal_table(),
+        _renal_table() if renal == "PALLADINI_2014" else _renal_table_2005(),
         _liver_table(alp),
     )
     return RuleSet(
         name=name,
         version=VERSION,
         disease="AL amyloidosis",
-        description=f"AL hematologic response ({variant}), {prog_text}, cardiac (binary + graded), renal, liver",
+        description=(
+            f"AL hematologic response ({variant}), {prog_text}, "
+            f"cardiac ({'binary' if cardiac == 'PALLADINI_2012' else 'Gertz 2005'} + graded), "
+            f"renal ({'Palladini 2014' if renal == 'PALLADINI_2014' else 'Gertz 2005'}), liver"
+        ),
         tables=tables,
         derivations=al_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
         overall=(
@@ -947,6 +1115,8 @@ AL_DEFAULT_OPTIONS: Final[dict[str, OptionValue]] = {
     "lvef_decrease_points": 10.0,
     "renal_exclusion_egfr_pct": 25.0,
     "liver_alp_response": "value",
+    "cardiac_criteria": "PALLADINI_2012",
+    "renal_criteria": "PALLADINI_2014",
 }
 """Default AL options (criteria.md DEFAULTs). Ratio range per Katzmann 2002."""
 
@@ -963,3 +1133,5 @@ def _factory(variant: str) -> Callable[[], RuleSet]:
 for _variant in get_args(CrVariant):
     register_rule_set(_variant, _factory(_variant))
 register_rule_set("AL_PROG_PALLADINI_2018", lambda: build_al_rule_set(progression="PALLADINI_2018"))
+register_rule_set("CARD_2005", lambda: build_al_rule_set(cardiac_criteria="GERTZ_2005"))
+register_rule_set("RENAL_2005", lambda: build_al_rule_set(renal_criteria="GERTZ_2005"))

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 G: Final = "USUBJID"
 KEYS: Final = ("USUBJID", "VISIT", "VISITNUM", "ADT", "ADY")
 CHARACTER_COLUMNS: Final = ("SIFE", "UIFE", "INVLC")
-BOOLEAN_COLUMNS: Final = ("HEARTFL", "KIDNEYFL", "LIVERFL", "IMIDFL")
+BOOLEAN_COLUMNS: Final = ("HEARTFL", "KIDNEYFL", "LIVERFL", "IMIDFL", "DIURINC")
 NUMERIC_COLUMNS: Final = (*(a.code for a in ANALYTES if a.kind != "character"), "ALP_ULN")
 OUTPUT_COLUMNS: Final = (
     *KEYS,

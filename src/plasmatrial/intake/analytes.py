@@ -196,6 +196,14 @@ ANALYTES: Final[tuple[Analyte, ...]] = (
     Analyte("NYHA", "NYHA functional class", "", {}, (1.0, 4.0), (), "integer"),
     Analyte("LVEF", "Left ventricular ejection fraction", "%", {"%": 1.0}, (5.0, 90.0)),
     Analyte("LIVSPAN", "Liver span on imaging", "cm", {"cm": 1.0, "mm": 0.1}, (5.0, 40.0)),
+    Analyte(
+        "IVSD",
+        "Interventricular septum thickness, diastole (echocardiography)",
+        "mm",
+        {"mm": 1.0, "cm": 10.0},
+        (3.0, 40.0),
+        ("IVS", "IVSTHK"),
+    ),
 )
 
 ANALYTE_BY_CODE: Final[dict[str, Analyte]] = {a.code: a for a in ANALYTES}
