@@ -15,7 +15,7 @@ stats_app = typer.Typer(
     no_args_is_help=True,
 )
 
-STATS_COMMAND_MODULES: tuple[str, ...] = ("stats_descriptive",)
+STATS_COMMAND_MODULES: tuple[str, ...] = ("stats_descriptive", "stats_cox")
 
 
 def register(app: typer.Typer) -> None:

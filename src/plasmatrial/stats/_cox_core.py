@@ -1,0 +1,357 @@
+"""Vectorised partial-likelihood engine for the Cox model (Breslow and Efron ties).
+
+Private module behind :func:`plasmatrial.stats.cox.cox_ph`. The data are sorted once by
+(stratum, time, deaths first); every quantity the Newton iterations need is then a sum over
+tie groups (``np.add.reduceat``) followed by a reverse cumulative sum within stratum, so the hot path
+has no Python loop over subjects or event times (only over covariate pairs and strata).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from plasmatrial.errors import StatsError
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+Ties: TypeAlias = Literal["efron", "breslow", "exact"]
+
+
+@dataclass(frozen=True, slots=True)
+class CoxData:
+    """Sorted data and index structures reused by every likelihood evaluation."""
+
+    order: IntArray  # sorted position -> original row
+    XT: FloatArray  # (p, n) centred covariates, sorted
+    ZT: FloatArray  # (p(p+1)/2, n) products x_j x_k (upper triangle), sorted
+    means: FloatArray  # (p,) weighted covariate means used for centring
+    w: FloatArray  # (n,) case weights, sorted
+    time: FloatArray  # (n,) sorted exit times
+    event: BoolArray  # (n,) sorted event indicator
+    gid: IntArray  # (n,) tie group (stratum, time) of each sorted row
+    starts: IntArray  # (G,) first sorted row of each tie group
+    gstart_of_row: IntArray  # (n,) first tie group of the row's stratum
+    seg: tuple[tuple[int, int], ...]  # tie-group ranges [a, b) of each stratum
+    gtime: FloatArray  # (G,) time of each tie group
+    # deaths
+    didx: IntArray  # (D,) sorted rows with an event (contiguous within a tie group)
+    dstarts: IntArray  # (E,) first death (index into didx) of each event group
+    e_of_death: IntArray  # (D,) event group of each death
+    frac: FloatArray  # (D,) Efron fraction k/m of each death within its tie group
+    ndead: FloatArray  # (E,) deaths per event group
+    eg2g: IntArray  # (E,) tie group of each event group
+    dw: FloatArray  # (E,) summed case weights of the deaths
+    XdT: FloatArray  # (p, D)
+    ZdT: FloatArray  # (P2, D)
+    wd: FloatArray  # (D,)
+    # delayed entry: rows whose entry time is at/after some tie-group time of their stratum
+    ent_rows: IntArray  # sorted rows
+    ent_g: IntArray  # last tie group with gtime <= entry
+    lower: IntArray  # (n,) first tie group (index) at which the row is at risk
+
+
+def prepare(
+    time: FloatArray,
+    event: BoolArray,
+    X: FloatArray,
+    *,
+    entry: FloatArray | None,
+    strata: IntArray | None,
+    weights: FloatArray,
+) -> CoxData:
+    """Sort once and build the tie-group index structures."""
+    n, p = X.shape
+    s = np.zeros(n, dtype=np.int64) if strata is None else strata
+    # one stable float sort: deaths first within tied times, then (optionally) strata
+    # fast unstable sort by time, then a stable sort of an already nearly sorted integer key
+    # (timsort: linear on runs) puts strata outermost and deaths first within tied times
+    o1 = np.argsort(time)
+    t1 = time[o1]
+    tie_rank = np.cumsum(np.r_[False, t1[1:] != t1[:-1]])
+    key = 2 * tie_rank + (~event[o1])
+    if strata is not None:
+        key = key + s[o1] * (2 * n + 2)
+    order = o1[np.argsort(key, kind="stable")].astype(np.int64)
+    t = time[order]
+    d = event[order]
+    ss = s[order]
+    w = weights[order]
+    means = (weights @ X) / weights.sum()
+    XT = np.ascontiguousarray((X[order] - means).T)
+    jj, kk = np.triu_indices(p)
+    ZT = XT[jj] * XT[kk]
+
+    flag = np.empty(n, dtype=bool)
+    flag[0] = True
+    np.not_equal(t[1:], t[:-1], out=flag[1:])
+    flag[1:] |= ss[1:] != ss[:-1]
+    starts = np.flatnonzero(flag).astype(np.int64)
+    gid = (np.cumsum(flag) - 1).astype(np.int64)
+    gtime = t[starts]
+    gstrat = ss[starts]
+    sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
+    sb = np.r_[np.flatnonzero(sflag), gtime.shape[0]].astype(np.int64)
+    seg = tuple((int(a), int(b)) for a, b in itertools.pairwise(sb))
+    seg_of_group = np.cumsum(sflag) - 1
+    gstart_of_row = sb[:-1][seg_of_group[gid]]
+
+    didx = np.flatnonzero(d).astype(np.int64)
+    if didx.shape[0] == 0:
+        raise StatsError("event: no events, the Cox model cannot be fitted")
+    dgid = gid[didx]
+    eflag = np.r_[True, dgid[1:] != dgid[:-1]]
+    dstarts = np.flatnonzero(eflag).astype(np.int64)
+    e_of_death = (np.cumsum(eflag) - 1).astype(np.int64)
+    ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
+    frac = (np.arange(didx.shape[0]) - dstarts[e_of_death]) / ndead[e_of_death]
+    wd = w[didx]
+
+    if entry is None:
+        ent_rows = np.empty(0, dtype=np.int64)
+        ent_g = np.empty(0, dtype=np.int64)
+        lower = gstart_of_row
+    else:
+        ent = entry[order]
+        k = np.empty(n, dtype=np.int64)
+        for a, b in seg:
+            rows = slice(int(starts[a]), int(starts[b]) if b < starts.shape[0] else n)
+            k[rows] = a + np.searchsorted(gtime[a:b], ent[rows], side="right") - 1
+        lower = k + 1
+        has = k >= gstart_of_row
+        ent_rows = np.flatnonzero(has).astype(np.int64)
+        ent_g = k[has]
+    return CoxData(
+        order=order,
+        XT=XT,
+        ZT=ZT,
+        means=means,
+        w=w,
+        time=t,
+        event=d,
+        gid=gid,
+        starts=starts,
+        gstart_of_row=gstart_of_row,
+        seg=seg,
+        gtime=gtime,
+        didx=didx,
+        dstarts=dstarts,
+        e_of_death=e_of_death,
+        frac=frac,
+        ndead=ndead,
+        eg2g=dgid[dstarts],
+        dw=np.add.reduceat(wd, dstarts),
+        XdT=XT[:, didx],
+        ZdT=ZT[:, didx],
+        wd=wd,
+        ent_rows=ent_rows,
+        ent_g=ent_g,
+        lower=lower,
+    )
+
+
+def _rev_cumsum(x: FloatArray, seg: tuple[tuple[int, int], ...]) -> FloatArray:
+    """Reverse cumulative sum along the last axis, restarted at each stratum segment."""
+    out = np.empty_like(x)
+    for a, b in seg:
+        out[..., a:b] = np.cumsum(x[..., a:b][..., ::-1], axis=-1)[..., ::-1]
+    return out
+
+
+def unpack(packed: FloatArray, p: int) -> FloatArray:
+    """Expand upper-triangle packed sums ``(P2, ...)`` into symmetric ``(p, p, ...)``."""
+    jj, kk = np.triu_indices(p)
+    out = np.empty((p, p, *packed.shape[1:]))
+    out[jj, kk] = packed
+    out[kk, jj] = packed
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSums:
+    """Risk-set sums at each event group plus the per-death Efron terms."""
+
+    eta_shift: float
+    risk: FloatArray  # (n,) exp(eta - shift), sorted
+    R0: FloatArray  # (E,)
+    R1: FloatArray  # (p, E)
+    R2: FloatArray  # (P2, E)
+    D0: FloatArray  # (E,)
+    D1: FloatArray  # (p, E)
+    D2: FloatArray  # (P2, E)
+    eta: FloatArray  # (n,) shifted linear predictor
+
+
+def risk_sums(data: CoxData, beta: FloatArray, *, second: bool = True) -> RiskSums:
+    """Sums of w·r, w·r·x and w·r·x·x' over every risk set and every death set."""
+    eta = beta @ data.XT
+    shift = float(eta.max())
+    eta -= shift
+    risk = np.exp(eta)
+    r = risk * data.w
+    p = data.XT.shape[0]
+    p2 = data.ZT.shape[0] if second else 0
+    A = np.empty((1 + p + p2, data.starts.shape[0]))
+    A[0] = np.add.reduceat(r, data.starts)
+    for j in range(p):
+        A[1 + j] = np.add.reduceat(r * data.XT[j], data.starts)
+    for j in range(p2):
+        A[1 + p + j] = np.add.reduceat(r * data.ZT[j], data.starts)
+    if data.ent_rows.shape[0]:
+        re = r[data.ent_rows]
+        G = data.starts.shape[0]
+        A[0] -= np.bincount(data.ent_g, re, minlength=G)
+        for j in range(p):
+            A[1 + j] -= np.bincount(data.ent_g, re * data.XT[j, data.ent_rows], minlength=G)
+        for j in range(p2):
+            A[1 + p + j] -= np.bincount(data.ent_g, re * data.ZT[j, data.ent_rows], minlength=G)
+    R = _rev_cumsum(A, data.seg)[:, data.eg2g]
+    rd = r[data.didx]
+    Dm = np.empty((1 + p + p2, data.dstarts.shape[0]))
+    Dm[0] = np.add.reduceat(rd, data.dstarts)
+    for j in range(p):
+        Dm[1 + j] = np.add.reduceat(rd * data.XdT[j], data.dstarts)
+    for j in range(p2):
+        Dm[1 + p + j] = np.add.reduceat(rd * data.ZdT[j], data.dstarts)
+    return RiskSums(
+        eta_shift=shift,
+        risk=risk,
+        R0=R[0],
+        R1=R[1 : 1 + p],
+        R2=R[1 + p :],
+        D0=Dm[0],
+        D1=Dm[1 : 1 + p],
+        D2=Dm[1 + p :],
+        eta=eta,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeathTerms:
+    """Per-death Efron (or per-group Breslow) denominators, means and hazard weights."""
+
+    e: IntArray  # event group of each term
+    frac: FloatArray  # Efron fraction of each term (0 for Breslow)
+    S0: FloatArray  # denominators
+    xbar: FloatArray  # (p, T) weighted covariate means of the (adjusted) risk set
+    hz: FloatArray  # hazard increment of each term
+
+
+def death_terms(data: CoxData, rs: RiskSums, ties: Ties) -> DeathTerms:
+    """The sub-steps of the partial likelihood: one per death (Efron) or per tie group."""
+    if ties == "breslow":
+        e = np.arange(rs.R0.shape[0])
+        frac = np.zeros(rs.R0.shape[0])
+        S0 = rs.R0
+        S1 = rs.R1
+        hz = data.dw / S0
+    else:
+        e = data.e_of_death
+        frac = data.frac
+        S0 = rs.R0[e] - frac * rs.D0[e]
+        S1 = rs.R1[:, e] - frac * rs.D1[:, e]
+        hz = (data.dw / data.ndead)[e] / S0
+    if not np.all(S0 > 0):
+        raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
+    return DeathTerms(e=e, frac=frac, S0=S0, xbar=S1 / S0, hz=hz)
+
+
+def loglik_score_info(
+    data: CoxData, beta: FloatArray, ties: Ties, *, second: bool = True
+) -> tuple[float, FloatArray, FloatArray]:
+    """Log partial likelihood, score vector and information matrix at ``beta``.
+
+    Only scalar work is done per death: with ``S1_k = R1 - f_k D1`` every vector and matrix sum
+    over the Efron sub-steps of a tie group is a combination of group-level sums weighted by
+    ``sum_k mw/S0_k``, ``sum_k mw f_k/S0_k`` and so on.
+    """
+    rs = risk_sums(data, beta, second=second)
+    p = data.XT.shape[0]
+    E = rs.R0.shape[0]
+    if ties == "breslow":
+        e = np.arange(E)
+        S0 = rs.R0
+        mw = data.dw
+        f = np.zeros(E)
+    else:
+        e = data.e_of_death
+        f = data.frac
+        S0 = rs.R0[e] - f * rs.D0[e]
+        mw = (data.dw / data.ndead)[e]
+    if not np.all(S0 > 0):
+        raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
+    inv = mw / S0
+    loglik = float(data.wd @ rs.eta[data.didx] - mw @ np.log(S0))
+    c1: FloatArray = inv
+    c2: FloatArray = np.zeros(E)
+    if ties != "breslow":
+        c1 = np.bincount(e, inv, minlength=E).astype(np.float64)
+        c2 = np.bincount(e, inv * f, minlength=E).astype(np.float64)
+    score = data.XdT @ data.wd - (rs.R1 @ c1 - rs.D1 @ c2)
+    if not second:
+        return loglik, score, np.empty((p, p))
+    inv2 = inv / S0
+    if ties == "breslow":
+        ca = inv2
+        part2 = (rs.R1 * ca) @ rs.R1.T
+    else:
+        ca = np.bincount(e, inv2, minlength=E).astype(np.float64)
+        cb = np.bincount(e, inv2 * f, minlength=E).astype(np.float64)
+        cc = np.bincount(e, inv2 * f * f, minlength=E).astype(np.float64)
+        cross = (rs.R1 * cb) @ rs.D1.T
+        part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
+    info = unpack(rs.R2 @ c1 - rs.D2 @ c2, p) - part2
+    return loglik, score, info
+
+
+def score_residuals(data: CoxData, beta: FloatArray, ties: Ties) -> FloatArray:
+    """Unweighted score residuals, one row per observation in the original row order.
+
+    Matches ``residuals(fit, type = "score")`` of ``survival::coxph`` (coxscore2 / agscore3) for
+    Breslow and Efron ties, including delayed entry.
+    """
+    rs = risk_sums(data, beta, second=False)
+    dt = death_terms(data, rs, ties)
+    p, n = data.XT.shape
+    G = data.starts.shape[0]
+    E = rs.R0.shape[0]
+    # per event group: hazard sums for the full risk set (1) and the Efron-shrunk deaths (2)
+    H1 = np.bincount(dt.e, dt.hz, minlength=E)
+    H2 = np.bincount(dt.e, (1.0 - dt.frac) * dt.hz, minlength=E)
+    XH1 = np.stack([np.bincount(dt.e, dt.hz * dt.xbar[j], minlength=E) for j in range(p)])
+    XH2 = np.stack(
+        [np.bincount(dt.e, (1.0 - dt.frac) * dt.hz * dt.xbar[j], minlength=E) for j in range(p)]
+    )
+    if ties == "breslow":
+        M3 = dt.xbar
+    else:
+        M3 = np.stack([np.bincount(dt.e, dt.xbar[j], minlength=E) for j in range(p)]) / data.ndead
+    g2e = np.full(G, -1, dtype=np.int64)
+    g2e[data.eg2g] = np.arange(E)
+    # cumulative hazard over tie groups (zero where no death) for earlier risk sets
+    Hg = np.zeros((1 + p, G + 1))
+    Hg[0, 1:][data.eg2g] = H1
+    Hg[1:, 1:][:, data.eg2g] = XH1
+    C = np.cumsum(Hg, axis=1)
+    gi = data.gid
+    dH = C[0, gi] - C[0, data.lower]
+    dXH = C[1:, gi] - C[1:, data.lower]
+    risk = rs.risk
+    X = data.XT
+    res = -risk * (X * dH - dXH)
+    # own tie group
+    e_row = g2e[gi]
+    cens = (e_row >= 0) & ~data.event
+    ec = e_row[cens]
+    res[:, cens] -= risk[cens] * (X[:, cens] * H1[ec] - XH1[:, ec])
+    di = data.didx
+    ed = data.e_of_death
+    res[:, di] += X[:, di] - M3[:, ed] - risk[di] * (X[:, di] * H2[ed] - XH2[:, ed])
+    out = np.empty((n, p))
+    out[data.order] = res.T
+    return out
