@@ -236,6 +236,7 @@ def derive_trial_adsl(
                 on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first"
             )
             adsl = adsl.join(wide, on="USUBJID", how="left")
+    adsl = adsl.join(best_pct_change(trial, assessments, adsl), on="USUBJID", how="left")
     evaluable_ids: list[str] = []
     if post_baseline is not None:
         post = post_baseline.filter(
@@ -252,6 +253,55 @@ def derive_trial_adsl(
     return adsl.with_columns(
         pl.when(dcae).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("DCAEFL")
     ).sort("USUBJID")
+
+
+def best_pct_change(trial: Trial, assessments: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """Best (lowest) post-baseline percentage change of the disease marker per subject.
+
+    AL: dFLC = involved - uninvolved FLC (involved chain from ``INVLC`` of ADSL, i.e. given or
+    inferred from the baseline ratio). MM: serum M-protein (``SPEPMP``). Returns ``USUBJID,
+    BESTPCHG, PCHGPARM``; subjects with a baseline of 0 or none get null.
+    """
+    a = assessments
+    if trial.disease == "AL":
+        inv = (
+            adsl.select("USUBJID", pl.col("INVLC").cast(pl.Utf8).alias("_INV"))
+            if "INVLC" in adsl.columns
+            else None
+        )
+        if inv is None or not {"FLCKAP", "FLCLAM"} <= set(a.columns):
+            return pl.DataFrame(
+                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
+            )
+        a = a.drop("INVLC", strict=False).join(inv, on="USUBJID", how="left")
+        kappa = pl.col("_INV").str.to_uppercase().str.starts_with("K")
+        marker = (
+            pl.when(kappa)
+            .then(pl.col("FLCKAP") - pl.col("FLCLAM"))
+            .otherwise(pl.col("FLCLAM") - pl.col("FLCKAP"))
+        )
+        name = "DFLC"
+    else:
+        if "SPEPMP" not in a.columns:
+            return pl.DataFrame(
+                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
+            )
+        marker = pl.col("SPEPMP")
+        name = "SPEPMP"
+    base_flag = (
+        pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).fill_null(value=False)
+    )
+    a = a.select("USUBJID", base_flag.alias("_B"), marker.cast(pl.Float64).alias("_M"))
+    base = a.filter(pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").first().alias("_BASE"))
+    post = a.filter(~pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").min().alias("_MIN"))
+    out = base.join(post, on="USUBJID", how="left").with_columns(
+        pl.when(pl.col("_BASE") > 0)
+        .then(100 * (pl.col("_MIN") - pl.col("_BASE")) / pl.col("_BASE"))
+        .otherwise(None)
+        .alias("BESTPCHG"),
+        pl.lit(name).alias("PCHGPARM"),
+    )
+    return out.select("USUBJID", "BESTPCHG", "PCHGPARM")
 
 
 def derive_adrs(
