@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "respond",
     "demo",
     "mm",
+    "trial",
 )
 
 err_console = Console(stderr=True, soft_wrap=True)

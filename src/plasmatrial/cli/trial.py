@@ -1,0 +1,262 @@
+"""``plasmatrial run`` and ``plasmatrial report``: a trial file plus its data folder to ADaM
+datasets, results and a self-contained HTML (and PDF) report.
+
+The data folder holds one file per domain named after it (``dm.csv``, ``lb.parquet``...): DM and
+LB are required; EX, AE, DS, QS, RS, PR (prior therapy) and CM (subsequent therapy) are optional.
+A ``generator.json`` written by the virtual-patient generator is recorded as provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from plasmatrial import DISCLAIMER
+from plasmatrial.cli._common import _jsonable, read_table
+from plasmatrial.design.protocol import Trial, parse_trial
+from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake import read_domain, write_frame
+from plasmatrial.report.html import html_to_pdf, render_html
+from plasmatrial.report.trial_report import build_trial_report
+from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial, to_dataset_json
+from plasmatrial.trial.inputs import OPTIONAL_DOMAINS
+
+console = Console(stderr=True)
+SUFFIXES: Final = (".csv", ".parquet", ".pq", ".xpt", ".sas7bdat")
+DATASET_LABELS: Final = {
+    "ADSL": "Subject-Level Analysis Dataset",
+    "ADRS": "Response Analysis Dataset",
+    "ADTTE": "Time-to-Event Analysis Dataset",
+    "ADEX": "Exposure Analysis Dataset",
+    "ADAE": "Adverse Events Analysis Dataset",
+    "ADLB": "Laboratory Toxicity Grades",
+    "ADQS": "Questionnaire (EQ-5D-5L) Analysis Dataset",
+}
+DATASET_KEYS: Final = {
+    "ADSL": ("USUBJID",),
+    "ADRS": ("USUBJID", "PARAMCD", "ADT"),
+    "ADTTE": ("USUBJID", "PARAMCD"),
+}
+DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
+
+
+def read_trial(path: Path) -> Trial:
+    """Read and validate a trial file (one-line error when missing)."""
+    if not path.is_file():
+        raise PlasmatrialError(f"trial file not found: {path}")
+    return parse_trial(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for suffix in SUFFIXES:
+        for stem in (name, name.upper()):
+            p = folder / f"{stem}{suffix}"
+            if p.is_file():
+                return p
+    return None
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_inputs(folder: Path) -> TrialInputs:
+    """Read every domain present in ``folder`` (DM and LB required)."""
+    if not folder.is_dir():
+        raise PlasmatrialError(f"--data: not a folder: {folder}")
+    frames: dict[str, pl.DataFrame | None] = {}
+    hashes: dict[str, str] = {}
+    for name in ("dm", "lb", "ex"):
+        p = _find(folder, name)
+        if p is None:
+            if name != "ex":
+                raise PlasmatrialError(f"--data {folder}: no {name}.csv/.parquet/.xpt file")
+            frames[name] = None
+            continue
+        frames[name] = read_domain(p, name.upper())  # type: ignore[arg-type]
+        hashes[p.name] = sha256(p)
+    for name in OPTIONAL_DOMAINS:
+        p = _find(folder, name)
+        if p is None:
+            frames[name] = None
+            continue
+        frames[name] = read_table(p)
+        hashes[p.name] = sha256(p)
+    generator = None
+    gen = folder / "generator.json"
+    if gen.is_file():
+        try:
+            generator = json.loads(gen.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise PlasmatrialError(f"{gen}: not valid JSON: {exc}") from None
+        hashes[gen.name] = sha256(gen)
+    dm, lb = frames.pop("dm"), frames.pop("lb")
+    assert dm is not None and lb is not None
+    return TrialInputs(dm=dm, lb=lb, file_hashes=hashes, generator=generator, **frames)
+
+
+def git_revision() -> str | None:
+    """Git commit of the plasmatrial source tree, when it is a checkout."""
+    try:
+        res = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+def run_with_progress(trial: Trial, inputs: TrialInputs, *, quiet: bool = False) -> TrialResults:
+    """Run the pipeline with a Rich progress bar over :data:`plasmatrial.trial.STAGES`."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(trial.id, total=len(STAGES))
+
+        def progress(stage: str, index: int, total: int) -> None:
+            bar.update(task, completed=index, description=f"{trial.id}: {stage}")
+
+        res = run_trial(trial, inputs, progress=progress)
+        bar.update(task, completed=len(STAGES))
+    return res
+
+
+def write_outputs(
+    res: TrialResults, out: Path, *, created: dt.datetime | None = None
+) -> list[Path]:
+    """Write ``OUT/adam/*.parquet`` + Dataset-JSON ``*.json`` and ``OUT/results.json``."""
+    adam = out / "adam"
+    adam.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in res.datasets.items():
+        pq = adam / f"{name.lower()}.parquet"
+        write_frame(frame, pq)
+        doc = to_dataset_json(
+            frame,
+            name=name,
+            label=DATASET_LABELS.get(name, name),
+            study_oid=res.trial.id,
+            keys=DATASET_KEYS.get(name, ()),
+            created=created,
+        )
+        js = adam / f"{name.lower()}.json"
+        js.write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
+        written += [pq, js]
+    payload = _jsonable(res.to_dict())
+    rev = git_revision()
+    if rev:
+        payload["provenance"]["git"] = rev
+    results = out / "results.json"
+    results.write_text(
+        json.dumps(payload, indent=1, allow_nan=False, default=str), encoding="utf-8"
+    )
+    written.append(results)
+    return written
+
+
+def write_report(res: TrialResults, out: Path, *, pdf: bool = False) -> Path:
+    """Write ``OUT/report.html`` (and ``OUT/report.pdf``); return the HTML path."""
+    out.mkdir(parents=True, exist_ok=True)
+    rev = git_revision()
+    doc = build_trial_report(res, extra_provenance={"Git revision": rev} if rev else None)
+    html = out / "report.html"
+    html.write_text(render_html(doc), encoding="utf-8")
+    if pdf:
+        html_to_pdf(html, out / "report.pdf")
+    return html
+
+
+def demo_trial_report(out_dir: Path, seed: int, *, pdf: bool = False, quiet: bool = True) -> Path:
+    """Generate AL-POMDEX-P2 data, run the trial analysis and write its report.
+
+    Until the per-trial generator lands, the data come from
+    :func:`plasmatrial.synth.generate_al_cohort` (DM, LB, EX; ``n_planned`` patients), written to
+    ``out_dir/data`` with a ``generator.json`` recording the seed. Returns ``out_dir/report.html``.
+    """
+    from plasmatrial.synth import generate_al_cohort
+
+    trial_path = Path(__file__).resolve().parents[3] / "examples" / "trials" / DEMO_TRIAL
+    trial = read_trial(trial_path)
+    data = out_dir / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    cohort = generate_al_cohort(n_subjects=trial.n_planned, seed=seed)
+    for name in ("dm", "lb", "ex"):
+        write_frame(getattr(cohort, name), data / f"{name}.csv")
+    gen = {"generator": "plasmatrial.synth.generate_al_cohort", "seed": seed, "trial": trial.id}
+    gen |= {k: v for k, v in cohort.params.items() if k not in gen}
+    (data / "generator.json").write_text(json.dumps(gen, indent=1), encoding="utf-8")
+    res = run_with_progress(trial, read_inputs(data), quiet=quiet)
+    write_outputs(res, out_dir)
+    return write_report(res, out_dir, pdf=pdf)
+
+
+def _command(
+    with_report: bool,
+) -> Callable[..., None]:
+    def command(
+        trial_file: Annotated[Path, typer.Argument(help="Trial definition (YAML)")],
+        data: Annotated[Path, typer.Option("--data", help="Folder with dm, lb, ex... files")],
+        out: Annotated[Path, typer.Option("--out", help="Output folder")],
+        pdf: Annotated[
+            bool, typer.Option("--pdf", help="Also print report.pdf (Chromium)")
+        ] = False,
+    ) -> None:
+        trial = read_trial(trial_file)
+        res = run_with_progress(trial, read_inputs(data))
+        written = write_outputs(res, out)
+        lines = [
+            f"Wrote {len(written) - 1} ADaM files to {out / 'adam'} and {out / 'results.json'}"
+        ]
+        if with_report:
+            html = write_report(res, out, pdf=pdf)
+            lines.append(f"Report: {html}" + (f" and {out / 'report.pdf'}" if pdf else ""))
+        judged = res.published.filter(pl.col("AGREES").is_not_null())
+        if res.published.height:
+            lines.append(
+                f"Published figures: {int(judged['AGREES'].sum())} of {judged.height} judged agree "
+                f"({res.published.height} listed)"
+            )
+        lines.append(f"Criteria: {res.criteria.label}")
+        for line in lines:
+            typer.echo(line)
+        typer.echo(DISCLAIMER)
+
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``run`` and ``report`` to the root app."""
+    run_cmd = _command(with_report=False)
+    run_cmd.__doc__ = "Run a trial's analysis: ADaM datasets (Parquet + Dataset-JSON) and results."
+    app.command("run")(run_cmd)
+    rep_cmd = _command(with_report=True)
+    rep_cmd.__doc__ = "Run a trial's analysis and write the HTML (and PDF) trial report."
+    app.command("report")(rep_cmd)
+
+
+__all__: list[Any] = ["demo_trial_report", "read_inputs", "register"]

@@ -1,0 +1,466 @@
+"""Endpoint analyses by endpoint ``type``; each returns a frozen result with ``.to_frame()``.
+
+* ``response_rate``: x/n with the endpoint's CI method, overall, by arm and by subgroup level.
+* ``time_to_event`` / ``duration_of_response``: Kaplan-Meier by arm (median with CI, survival at
+  ``options.at_months``), log-rank (stratified by ``strata``) and Cox hazard ratio between arms,
+  subgroup hazard ratios (forest), and the landmark analysis of OS by response.
+* ``time_to_response``: median (range) among responders and the KM estimate.
+* ``organ_response``, ``mrd``: x/n with CI; ``eq5d``, ``adverse_events``, ``dose_intensity``:
+  summary tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import polars as pl
+
+from plasmatrial.design.protocol import Endpoint, Trial
+from plasmatrial.endpoints.adverse_events import ae_overview, ae_summary_by_grade
+from plasmatrial.endpoints.exposure import summarise_exposure
+from plasmatrial.endpoints.tte import DAYS_PER_MONTH
+from plasmatrial.errors import PlasmatrialError, StatsError
+from plasmatrial.stats.binomial import binomial_ci
+from plasmatrial.stats.cox import cox_ph
+from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
+from plasmatrial.stats.landmark import landmark_analysis
+from plasmatrial.stats.logrank import logrank_test
+
+ALL: Final = "ALL"
+RESP_SCHEMA: Final = {
+    "ENDPOINT": pl.Utf8,
+    "ARMCD": pl.Utf8,
+    "SUBGROUP": pl.Utf8,
+    "LEVEL": pl.Utf8,
+    "X": pl.Int64,
+    "N": pl.Int64,
+    "ESTIMATE": pl.Float64,
+    "LOWER": pl.Float64,
+    "UPPER": pl.Float64,
+    "METHOD": pl.Utf8,
+    "CONF_LEVEL": pl.Float64,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRateResult:
+    """Proportions with confidence intervals (overall ``ARMCD = "ALL"``, per arm, per subgroup)."""
+
+    endpoint: str
+    label: str
+    population: str
+    categories: tuple[str, ...]
+    timepoint: str
+    rows: pl.DataFrame
+    note: str = ""
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per arm x subgroup level (:data:`RESP_SCHEMA`)."""
+        return self.rows
+
+    def get(self, arm: str | None = None, subgroup: str = "", level: str = "") -> dict[str, object]:
+        """The row for ``arm`` (None = overall), subgroup and level, as a dict (empty if none)."""
+        sel = self.rows.filter(
+            (pl.col("ARMCD") == (arm or ALL))
+            & (pl.col("SUBGROUP") == subgroup)
+            & (pl.col("LEVEL") == level)
+        )
+        return sel.row(0, named=True) if sel.height else {}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeToEventResult:
+    """KM by arm, log-rank, Cox HR, subgroup HRs and the landmark analysis by response."""
+
+    endpoint: str
+    label: str
+    paramcd: str
+    summary: pl.DataFrame
+    fits: Mapping[str, KaplanMeierResult]
+    logrank: Mapping[str, object] | None = None
+    cox: Mapping[str, object] | None = None
+    subgroups: pl.DataFrame | None = None
+    landmark: Mapping[str, object] | None = None
+    note: str = ""
+
+    def to_frame(self) -> pl.DataFrame:
+        """Per arm: ``N, EVENTS, MEDIAN, LOWER, UPPER`` (months) and survival at requested months."""
+        return self.summary
+
+
+@dataclass(frozen=True, slots=True)
+class TableResult:
+    """A summary table (AE, dose intensity, EQ-5D, time to response, MRD...)."""
+
+    endpoint: str
+    label: str
+    kind: str
+    table: pl.DataFrame
+    extra: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+    note: str = ""
+
+    def to_frame(self) -> pl.DataFrame:
+        """The main table."""
+        return self.table
+
+
+EndpointResult = ResponseRateResult | TimeToEventResult | TableResult
+
+
+def _ci_row(
+    endpoint: Endpoint, arm: str, subgroup: str, level: str, x: int, n: int
+) -> dict[str, object]:
+    if n == 0:
+        est = lo = hi = math.nan
+    else:
+        r = binomial_ci(x, n, method=endpoint.ci_method, conf_level=endpoint.conf_level)
+        est, lo, hi = r.estimate, r.lower, r.upper
+    return {
+        "ENDPOINT": endpoint.id,
+        "ARMCD": arm,
+        "SUBGROUP": subgroup,
+        "LEVEL": level,
+        "X": x,
+        "N": n,
+        "ESTIMATE": est,
+        "LOWER": lo,
+        "UPPER": hi,
+        "METHOD": endpoint.ci_method,
+        "CONF_LEVEL": endpoint.conf_level,
+    }
+
+
+def proportion_table(
+    endpoint: Endpoint,
+    subjects: pl.DataFrame,
+    *,
+    success: str = "SUCCESS",
+    arms: Sequence[str] = (),
+    subgroups: Sequence[str] = (),
+) -> pl.DataFrame:
+    """x/n with CI overall, per arm and per level of each subgroup column (overall and by arm).
+
+    ``subjects`` has one row per analysed subject with ``ARMCD``, a boolean ``success`` column
+    and the subgroup columns; subgroup columns absent from it are skipped.
+    """
+    rows: list[dict[str, object]] = []
+
+    def add(frame: pl.DataFrame, arm: str, sg: str, level: str) -> None:
+        rows.append(_ci_row(endpoint, arm, sg, level, int(frame[success].sum()), frame.height))
+
+    groups: list[tuple[str, pl.DataFrame]] = [(ALL, subjects)]
+    if len(arms) > 1:
+        groups += [(a, subjects.filter(pl.col("ARMCD") == a)) for a in arms]
+    for arm, frame in groups:
+        add(frame, arm, "", "")
+        for sg in subgroups:
+            if sg not in frame.columns:
+                continue
+            levels = sorted(str(v) for v in frame[sg].drop_nulls().unique().to_list())
+            for level in levels:
+                add(frame.filter(pl.col(sg).cast(pl.Utf8) == level), arm, sg, level)
+    return pl.DataFrame(rows, schema=RESP_SCHEMA)
+
+
+def _months(days: pl.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(days, dtype=float) / DAYS_PER_MONTH
+
+
+def km_summary(
+    fits: Mapping[str, KaplanMeierResult], at_months: Sequence[float] = ()
+) -> pl.DataFrame:
+    """Per fit: N, events, median (CI) and survival at ``at_months`` (months)."""
+    rows = []
+    for arm, fit in fits.items():
+        q = fit.quantile([0.5])
+        row: dict[str, object] = {
+            "ARMCD": arm,
+            "N": int(fit.n),
+            "EVENTS": int(fit.n_event.sum()),
+            "MEDIAN": float(q.quantile[0]),
+            "LOWER": float(q.lower[0]),
+            "UPPER": float(q.upper[0]),
+        }
+        for m in at_months:
+            row[f"SURV_{m:g}M"] = float(fit.survival_at([m])[0])
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def _fit_by_arm(
+    data: pl.DataFrame, arms: Sequence[str], conf_level: float
+) -> dict[str, KaplanMeierResult]:
+    fits: dict[str, KaplanMeierResult] = {}
+    groups = [(ALL, data)] if len(arms) <= 1 else []
+    groups += [(a, data.filter(pl.col("ARMCD") == a)) for a in arms if len(arms) > 1]
+    for arm, d in groups:
+        if d.height == 0:
+            continue
+        fits[arm] = kaplan_meier(
+            _months(d["AVAL"].to_numpy()), (d["CNSR"] == 0).to_numpy(), conf_level=conf_level
+        )
+    return fits
+
+
+def _cox_arm(d: pl.DataFrame, control: str, strata: Sequence[str] = ()) -> dict[str, object] | None:
+    treated = (d["ARMCD"] != control).to_numpy().astype(float)
+    events = (d["CNSR"] == 0).to_numpy()
+    if events.sum() == 0 or treated.min() == treated.max():
+        return None
+    st = None
+    if strata:
+        st = (
+            d.select(
+                pl.concat_str(
+                    [pl.col(s).cast(pl.Utf8).fill_null("NA") for s in strata], separator="|"
+                )
+            )
+            .to_series()
+            .to_numpy()
+        )
+    try:
+        fit = cox_ph(
+            _months(d["AVAL"].to_numpy()), events, treated, strata=st, names=["treatment"],
+            compute_concordance=False,
+        )  # fmt: skip
+    except StatsError as exc:
+        return {"error": str(exc)}
+    return {
+        "hazard_ratio": float(fit.hazard_ratio[0]),
+        "conf_low": float(fit.conf_low[0]),
+        "conf_high": float(fit.conf_high[0]),
+        "p_value": float(fit.p_value[0]),
+        "n": fit.n,
+        "events": fit.n_events,
+        "stratified": bool(strata),
+    }
+
+
+def analyse_time_to_event(
+    endpoint: Endpoint,
+    trial: Trial,
+    adtte: pl.DataFrame,
+    adsl: pl.DataFrame,
+    *,
+    paramcd: str,
+    response_time: pl.DataFrame | None = None,
+) -> TimeToEventResult:
+    """KM by arm, tests and HRs for one ADTTE parameter (AVAL converted to months).
+
+    Parameters
+    ----------
+    endpoint, trial:
+        Endpoint (``strata``, ``subgroups``, ``options.at_months``,
+        ``options.landmark_by_response_months``) and trial (arms, randomisation).
+    adtte, adsl:
+        Derived datasets.
+    paramcd:
+        ADTTE parameter analysed.
+    response_time:
+        ``USUBJID``, ``RSPDAYS`` (days from origin to first response) for the landmark analysis.
+    """
+    d = adtte.filter(pl.col("PARAMCD") == paramcd)
+    extra = [c for c in (*endpoint.strata, *endpoint.subgroups) if c in adsl.columns]
+    extra = [c for c in extra if c not in d.columns]
+    if extra:
+        d = d.join(adsl.select("USUBJID", *extra), on="USUBJID", how="left")
+    arms = [a.code for a in trial.arms if d.filter(pl.col("ARMCD") == a.code).height]
+    at = [float(m) for m in endpoint.options.get("at_months", [])]
+    notes = []
+    if d.height == 0:
+        return TimeToEventResult(
+            endpoint.id, endpoint.label, paramcd, pl.DataFrame(), {}, note="no subjects"
+        )
+    fits = _fit_by_arm(d, arms, endpoint.conf_level)
+    lr = cox = None
+    sub = None
+    if len(arms) > 1:
+        strata = [s for s in endpoint.strata if s in d.columns]
+        if len(strata) < len(endpoint.strata):
+            notes.append(
+                "strata not in the data: "
+                + ", ".join(s for s in endpoint.strata if s not in d.columns)
+            )
+        st = None
+        if strata:
+            st = (
+                d.select(
+                    pl.concat_str(
+                        [pl.col(s).cast(pl.Utf8).fill_null("NA") for s in strata], separator="|"
+                    )
+                )
+                .to_series()
+                .to_numpy()
+            )
+        r = logrank_test(
+            _months(d["AVAL"].to_numpy()), (d["CNSR"] == 0).to_numpy(), d["ARMCD"].to_numpy(),
+            strata=st,
+        )  # fmt: skip
+        lr = {"chisq": r.chisq, "df": r.df, "p_value": r.p_value, "stratified": bool(strata)}
+        control = arms[-1]
+        cox = _cox_arm(d, control, strata)
+        if cox is not None:
+            cox["comparison"] = f"{arms[0]} vs {control}"
+        rows = []
+        for sg in endpoint.subgroups or tuple(c for c in ("SEX", "AGEGR1") if c in d.columns):
+            if sg not in d.columns:
+                continue
+            for level in sorted(str(v) for v in d[sg].drop_nulls().unique().to_list()):
+                res = _cox_arm(d.filter(pl.col(sg).cast(pl.Utf8) == level), control)
+                if res is not None and "error" not in res:
+                    rows.append({"SUBGROUP": sg, "LEVEL": level, **res})
+        sub = pl.DataFrame(rows) if rows else None
+    lm = None
+    months = endpoint.options.get("landmark_by_response_months")
+    if months is not None and response_time is not None:
+        j = d.join(response_time, on="USUBJID", how="left")
+        rt = _months(j["RSPDAYS"].fill_null(float("nan")).to_numpy())
+        try:
+            res_lm = landmark_analysis(
+                _months(j["AVAL"].to_numpy()), (j["CNSR"] == 0).to_numpy(), rt,
+                landmark=float(months),
+            )  # fmt: skip
+            lm = res_lm.to_dict()
+        except StatsError as exc:
+            notes.append(f"landmark analysis at {months} months not possible: {exc}")
+    return TimeToEventResult(
+        endpoint=endpoint.id,
+        label=endpoint.label,
+        paramcd=paramcd,
+        summary=km_summary(fits, at),
+        fits=fits,
+        logrank=lr,
+        cox=cox,
+        subgroups=sub,
+        landmark=lm,
+        note="; ".join(notes),
+    )
+
+
+def analyse_time_to_response(
+    endpoint: Endpoint, trial: Trial, adtte: pl.DataFrame, *, paramcd: str
+) -> TimeToEventResult:
+    """Median (range) of time to response among responders, plus the KM estimate."""
+    d = adtte.filter(pl.col("PARAMCD") == paramcd)
+    arms = [a.code for a in trial.arms if d.filter(pl.col("ARMCD") == a.code).height]
+    fits = _fit_by_arm(d, arms, endpoint.conf_level) if d.height else {}
+    groups = [(ALL, d)] + (
+        [(a, d.filter(pl.col("ARMCD") == a)) for a in arms] if len(arms) > 1 else []
+    )
+    rows = []
+    for arm, g in groups:
+        r = g.filter(pl.col("CNSR") == 0)
+        m = _months(r["AVAL"].to_numpy())
+        rows.append(
+            {
+                "ARMCD": arm,
+                "N": g.height,
+                "RESPONDERS": r.height,
+                "MEDIAN": float(np.median(m)) if m.size else math.nan,
+                "MIN": float(m.min()) if m.size else math.nan,
+                "MAX": float(m.max()) if m.size else math.nan,
+                "KM_MEDIAN": float(fits[arm].median) if arm in fits else math.nan,
+            }
+        )
+    return TimeToEventResult(
+        endpoint.id, endpoint.label, paramcd, pl.DataFrame(rows), fits,
+        note="MEDIAN/MIN/MAX among responders (months); KM_MEDIAN treats non-responders as censored",
+    )  # fmt: skip
+
+
+def analyse_ae(
+    endpoint: Endpoint, adae: pl.DataFrame | None, adsl: pl.DataFrame, adlb: pl.DataFrame
+) -> TableResult:
+    """Overview and by-grade tables of treatment-emergent AEs; CTCAE lab grades by arm."""
+    saf = adsl.filter(pl.col("SAFFL") == "Y")
+    extra: dict[str, pl.DataFrame] = {}
+    if adlb.height:
+        worst = adlb.group_by("USUBJID", "ARMCD", "ATOXDSC").agg(pl.col("ATOXGR").max())
+        extra["lab_grades"] = (
+            worst.group_by("ARMCD", "ATOXDSC")
+            .agg(
+                pl.len().alias("N_GRADED"),
+                (pl.col("ATOXGR") >= 1).sum().alias("N_GR1_PLUS"),
+                (pl.col("ATOXGR") >= 3).sum().alias("N_GR3_PLUS"),
+            )
+            .sort("ARMCD", "ATOXDSC")
+        )
+    if adae is None:
+        return TableResult(
+            endpoint.id, endpoint.label, "adverse_events", pl.DataFrame(), extra,
+            note="AE domain not supplied: adverse events are not summarised "
+            "(CTCAE grades of laboratory values only)",
+        )  # fmt: skip
+    overview = ae_overview(adae, by_vars=("ARMCD",), dataset_adsl=saf)
+    extra["by_grade"] = ae_summary_by_grade(adae, by_vars=("ARMCD",), dataset_adsl=saf)
+    return TableResult(endpoint.id, endpoint.label, "adverse_events", overview, extra)
+
+
+def analyse_dose_intensity(endpoint: Endpoint, adex: pl.DataFrame | None) -> TableResult:
+    """Median cycles, RDI, reductions, interruptions by arm and drug."""
+    if adex is None:
+        return TableResult(
+            endpoint.id, endpoint.label, "dose_intensity", pl.DataFrame(),
+            note="EX domain not supplied",
+        )  # fmt: skip
+    table = summarise_exposure(adex, by_vars=("ARMCD", "EXTRT"))
+    last = adex.group_by("ARMCD", "EXTRT").agg(pl.col("LASTDOSE").median().alias("LASTDOSE_MEDIAN"))
+    return TableResult(
+        endpoint.id, endpoint.label, "dose_intensity",
+        table.join(last, on=["ARMCD", "EXTRT"], how="left"),
+    )  # fmt: skip
+
+
+def analyse_eq5d(endpoint: Endpoint, adqs: pl.DataFrame | None) -> TableResult:
+    """Mean (SD, 95% CI), n of EQ-5D-5L index and VAS by arm and visit."""
+    if adqs is None:
+        return TableResult(
+            endpoint.id, endpoint.label, "eq5d", pl.DataFrame(), note="QS domain not supplied"
+        )
+    order = "VISITNUM" if "VISITNUM" in adqs.columns else "VISIT"
+    table = (
+        adqs.filter(pl.col("AVAL").is_not_null())
+        .group_by("PARAMCD", "ARMCD", "VISIT")
+        .agg(
+            pl.len().alias("N"),
+            pl.col("AVAL").mean().alias("MEAN"),
+            pl.col("AVAL").std().alias("SD"),
+            pl.col(order).min().alias("_ORD"),
+        )
+        .with_columns(
+            (pl.col("MEAN") - 1.96 * pl.col("SD") / pl.col("N").sqrt()).alias("LOWER"),
+            (pl.col("MEAN") + 1.96 * pl.col("SD") / pl.col("N").sqrt()).alias("UPPER"),
+        )
+        .sort("PARAMCD", "ARMCD", "_ORD")
+        .drop("_ORD")
+    )
+    return TableResult(
+        endpoint.id, endpoint.label, "eq5d", table, note="normal-approximation 95% CI"
+    )
+
+
+def first_response_days(adtte: pl.DataFrame) -> pl.DataFrame:
+    """``USUBJID, RSPDAYS``: days from origin to first response (null for non-responders)."""
+    ttr = adtte.filter(pl.col("PARAMCD") == "TTR")
+    return ttr.select(
+        "USUBJID",
+        pl.when(pl.col("CNSR") == 0).then(pl.col("AVAL")).otherwise(None).alias("RSPDAYS"),
+    )
+
+
+def require_known(endpoint: Endpoint) -> None:
+    """Raise for endpoint options the pipeline cannot honour."""
+    event = endpoint.options.get("event")
+    if event is not None and event not in (
+        "hematologic_progression_or_death",
+        "progression_or_death",
+        "death",
+    ):
+        raise PlasmatrialError(
+            f"endpoint {endpoint.id}: options.event '{event}' is not supported "
+            "(hematologic_progression_or_death, progression_or_death, death)"
+        )

@@ -1,0 +1,624 @@
+"""Analysis datasets of a trial: ADSL, ADRS, ADTTE, ADEX, ADAE, ADLB (CTCAE grades), ADQS.
+
+Every function is pure (frames in, frames out). The rules that the trial file leaves open are in
+``docs/decisions/0730-trial-pipeline.md``; the main ones:
+
+* Time origin ``STARTDT`` = randomisation date, else first dose (ADSL ``RANDDT`` coalesces both).
+* Response-evaluable (``EFFFL``): safety population, hematologic evaluability class established at
+  baseline by the rule set, and at least one post-baseline response assessment.
+* ADRS carries one baseline row (``ABLFL = "Y"``) per subject with a baseline assessment, then the
+  rule set's per-visit calls; ``PDFL = "Y"`` marks progression (AL ``PROG``, IMWG ``PD``).
+* Response at the end of cycle *k* is the call at the last assessment on or before study day
+  ``k x cycle_days + 14`` (counted from ``STARTDT``); subjects without one count as not
+  responding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import polars as pl
+
+from plasmatrial.criteria import adjudicate, best_response, evaluability, stage
+from plasmatrial.criteria.ctcae import derive_var_atoxgr
+from plasmatrial.design.protocol import Trial
+from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
+from plasmatrial.endpoints.adverse_events import derive_adae
+from plasmatrial.endpoints.eq5d import derive_param_eq5d
+from plasmatrial.endpoints.exposure import derive_adex
+from plasmatrial.endpoints.tte import (
+    censor_source,
+    derive_param_dor,
+    derive_param_pfs,
+    derive_param_tte,
+    derive_param_ttr,
+    event_source,
+)
+from plasmatrial.errors import PlasmatrialError
+from plasmatrial.trial.inputs import ResolvedCriteria
+
+#: Prior-therapy flags: substring of ``PR.PRTRT`` (upper case) -> ADSL flag.
+PRIOR_THERAPY_FLAGS: Final[Mapping[str, str]] = {
+    "LENALIDOMIDE": "PRIORLEN",
+    "POMALIDOMIDE": "PRIORPOM",
+    "THALIDOMIDE": "PRIORTHAL",
+    "BORTEZOMIB": "PRIORBOR",
+    "IXAZOMIB": "PRIORIXA",
+    "CARFILZOMIB": "PRIORCFZ",
+    "DARATUMUMAB": "PRIORDARA",
+    "MELPHALAN": "PRIORMEL",
+    "CYCLOPHOSPHAMIDE": "PRIORCY",
+    "AUTOLOGOUS": "PRIORASCT",
+    "ASCT": "PRIORASCT",
+}
+#: Progression categories of the rule sets.
+PROGRESSION_CATEGORIES: Final = ("PROG", "PD")
+#: Per-visit overall response parameter by disease.
+RESPONSE_PARAM: Final[Mapping[str, str]] = {"AL": "HEMRESP", "MM": "OVRLRESP"}
+#: Organ response parameters and their response category.
+ORGAN_PARAMS: Final[Mapping[str, tuple[str, str]]] = {
+    "cardiac": ("CARDRESP", "CarR"),
+    "renal": ("RENRESP", "RenR"),
+    "liver": ("LIVRESP", "LivR"),
+}
+CYCLE_WINDOW_DAYS: Final = 14
+DEFAULT_RESPONDER: Final[Mapping[str, tuple[str, ...]]] = {
+    "AL": ("CR", "VGPR", "PR", "LDPR"),
+    "MM": ("sCR", "CR", "VGPR", "PR"),
+}
+
+
+def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
+    if col not in frame.columns:
+        return pl.lit(None, dtype=pl.Date)
+    if frame.schema[col] == pl.Date:
+        return pl.col(col)
+    return pl.col(col).cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def assign_arms(dm: pl.DataFrame, trial: Trial) -> pl.DataFrame:
+    """Add ``ARMCD`` (the trial's arm code) and set ``ARM`` to the arm name.
+
+    A DM subject matches an arm when ``ARMCD`` equals the code or ``ARM`` equals the code or name
+    (case-insensitive). In a single-arm trial every assigned subject takes the arm. Screen
+    failures / not-assigned keep their ``ARM`` and get a null ``ARMCD``.
+
+    Raises
+    ------
+    PlasmatrialError
+        A DM arm that matches no arm of the trial.
+    """
+    lookup: dict[str, str] = {}
+    for a in trial.arms:
+        lookup[a.code.upper()] = a.code
+        lookup[a.name.upper()] = a.code
+    names = {a.code: a.name for a in trial.arms}
+    arm_src = "ARMCD" if "ARMCD" in dm.columns else ("ARM" if "ARM" in dm.columns else None)
+    not_assigned = ("SCREEN FAILURE", "NOT ASSIGNED", "NOT TREATED", "")
+    if arm_src is None:
+        if len(trial.arms) != 1:
+            raise PlasmatrialError(f"DM lacks ARM/ARMCD; trial {trial.id} has several arms")
+        codes: list[str | None] = [trial.arms[0].code] * dm.height
+    else:
+        raw = [None if v is None else str(v).strip().upper() for v in dm[arm_src].to_list()]
+        if "ARM" in dm.columns and arm_src == "ARMCD":
+            alt = [None if v is None else str(v).strip().upper() for v in dm["ARM"].to_list()]
+        else:
+            alt = raw
+        codes = []
+        unknown: set[str] = set()
+        for r, alt_r in zip(raw, alt, strict=True):
+            if r is None or r in not_assigned:
+                codes.append(None)
+            elif r in lookup:
+                codes.append(lookup[r])
+            elif alt_r is not None and alt_r in lookup:
+                codes.append(lookup[alt_r])
+            elif len(trial.arms) == 1:
+                codes.append(trial.arms[0].code)
+            else:
+                unknown.add(r)
+                codes.append(None)
+        if unknown:
+            raise PlasmatrialError(
+                f"DM {arm_src}: {', '.join(sorted(unknown))} match no arm of trial {trial.id} "
+                f"(arms: {', '.join(a.code for a in trial.arms)})"
+            )
+    code_s = pl.Series("ARMCD", codes, dtype=pl.Utf8)
+    old_arm = dm["ARM"].cast(pl.Utf8) if "ARM" in dm.columns else pl.Series([None] * dm.height)
+    arm = [
+        names[c] if c is not None else (o if o is not None else "NOT ASSIGNED")
+        for c, o in zip(codes, old_arm.to_list(), strict=True)
+    ]
+    return dm.with_columns(code_s, pl.Series("ARM", arm, dtype=pl.Utf8))
+
+
+def prior_therapy_flags(pr: pl.DataFrame | None, subjects: Sequence[str]) -> pl.DataFrame:
+    """``Y``/``N`` flags per prior drug class (:data:`PRIOR_THERAPY_FLAGS`) and ``NPRLINES``.
+
+    ``NPRLINES`` counts distinct ``PRLNKGRP`` (line of therapy) values when that column exists,
+    else distinct ``PRTRT`` values. Without PR every flag is absent (only ``USUBJID``).
+    """
+    base = pl.DataFrame({"USUBJID": list(subjects)}, schema={"USUBJID": pl.Utf8})
+    if pr is None:
+        return base
+    p = pr.with_columns(pl.col("PRTRT").cast(pl.Utf8).str.to_uppercase().alias("_T"))
+    flags = []
+    for flag in dict.fromkeys(PRIOR_THERAPY_FLAGS.values()):
+        if flag in flags:
+            continue
+        needles = [k for k, v in PRIOR_THERAPY_FLAGS.items() if v == flag]
+        hit = p.filter(
+            pl.any_horizontal([pl.col("_T").str.contains(n, literal=True) for n in needles])
+        )
+        ids = hit["USUBJID"].unique().to_list()
+        base = base.with_columns(
+            pl.when(pl.col("USUBJID").is_in(ids))
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N"))
+            .alias(flag)
+        )
+        flags.append(flag)
+    line_col = "PRLNKGRP" if "PRLNKGRP" in pr.columns else "PRTRT"
+    lines = p.group_by("USUBJID").agg(pl.col(line_col).n_unique().cast(pl.Int64).alias("NPRLINES"))
+    return base.join(lines, on="USUBJID", how="left").with_columns(pl.col("NPRLINES").fill_null(0))
+
+
+def derive_trial_adsl(
+    trial: Trial,
+    dm: pl.DataFrame,
+    ex: pl.DataFrame | None,
+    assessments: pl.DataFrame,
+    criteria: ResolvedCriteria,
+    *,
+    ds: pl.DataFrame | None = None,
+    pr: pl.DataFrame | None = None,
+    cm: pl.DataFrame | None = None,
+    post_baseline: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """ADSL for a trial: populations, arms, dates, baseline characteristics, stage, prior therapy.
+
+    Parameters
+    ----------
+    trial:
+        The trial definition (arms).
+    dm, ex:
+        SDTM DM and EX (``ex`` may be None: no one is in the safety population).
+    assessments:
+        Wide assessment frame (intake) for stage and evaluability.
+    criteria:
+        The resolved rule set.
+    ds, pr, cm:
+        Optional disposition, prior therapy and subsequent therapy (``CMSTDTC`` gives
+        ``NACTDT``).
+    post_baseline:
+        ADRS rows (``USUBJID``, ``ADT``, ``ABLFL``, ``AVALC``): last contact, and at least one
+        evaluable post-baseline assessment for ``EFFFL``.
+
+    Returns
+    -------
+    polars.DataFrame
+        :func:`plasmatrial.endpoints.adsl.derive_adsl` output plus ``ARMCD``, ``STARTDT``,
+        ``EFFFL``, ``HEMEVAL``, ``BASEDFLC``, stage columns (``MAYO2012`` ...), prior-therapy
+        flags, ``NPRLINES`` and ``DCAEFL`` (discontinued treatment for an adverse event).
+    """
+    dm2 = assign_arms(dm, trial)
+    if "AGE" in dm2.columns:
+        dm2 = dm2.with_columns(pl.col("AGE").cast(pl.Float64, strict=False))
+    ex_frame = (
+        ex
+        if ex is not None
+        else pl.DataFrame(schema={"USUBJID": pl.Utf8, "EXDOSE": pl.Float64, "EXSTDTC": pl.Utf8})
+    )
+    contact = None
+    if post_baseline is not None:
+        contact = post_baseline.select("USUBJID", pl.col("ADT").cast(pl.Date))
+    lab_dates = assessments.select("USUBJID", pl.col("ADT").cast(pl.Date))
+    contact = lab_dates if contact is None else pl.concat([contact, lab_dates])
+    nact = None
+    if cm is not None:
+        nact = cm.select("USUBJID", _date(cm, "CMSTDTC").alias("NACTDT"))
+    adsl = derive_adsl(
+        dm2, ex_frame, dataset_ds=ds, dataset_last_contact=contact, dataset_next_therapy=nact
+    )
+    adsl = adsl.with_columns(pl.col("RANDDT").alias("STARTDT"))
+    # Baseline disease characteristics.
+    rs = criteria.rule_set
+    if trial.disease == "AL":
+        ev = evaluability(assessments, rs)
+        keep = ["USUBJID", *[c for c in ("HEMEVAL", "DFLC") if c in ev.columns]]
+        ev = ev.select(keep).rename({"DFLC": "BASEDFLC"} if "DFLC" in ev.columns else {})
+        adsl = adsl.join(ev, on="USUBJID", how="left")
+        st = stage(assessments)
+        if st.height:
+            wide = st.pivot(
+                on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first"
+            )
+            adsl = adsl.join(wide, on="USUBJID", how="left")
+    adsl = adsl.join(best_pct_change(trial, assessments, adsl), on="USUBJID", how="left")
+    evaluable_ids: list[str] = []
+    if post_baseline is not None:
+        post = post_baseline.filter(
+            (pl.col("ABLFL") != "Y") & pl.col("AVALC").is_not_null() & (pl.col("AVALC") != "NE")
+        )
+        evaluable_ids = post["USUBJID"].unique().to_list()
+    if "HEMEVAL" in adsl.columns:
+        measurable = adsl.filter(pl.col("HEMEVAL").is_not_null() & (pl.col("HEMEVAL") != "NE"))
+        evaluable_ids = [s for s in evaluable_ids if s in set(measurable["USUBJID"].to_list())]
+    adsl = derive_var_evaluable(adsl, evaluable_ids)
+    prior = prior_therapy_flags(pr, adsl["USUBJID"].to_list())
+    adsl = adsl.join(prior, on="USUBJID", how="left")
+    dcae = pl.col("DCTREAS").fill_null("").str.to_uppercase() == "ADVERSE EVENT"
+    return adsl.with_columns(
+        pl.when(dcae).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("DCAEFL")
+    ).sort("USUBJID")
+
+
+def best_pct_change(trial: Trial, assessments: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """Best (lowest) post-baseline percentage change of the disease marker per subject.
+
+    AL: dFLC = involved - uninvolved FLC (involved chain from ``INVLC`` of ADSL, i.e. given or
+    inferred from the baseline ratio). MM: serum M-protein (``SPEPMP``). Returns ``USUBJID,
+    BESTPCHG, PCHGPARM``; subjects with a baseline of 0 or none get null.
+    """
+    a = assessments
+    if trial.disease == "AL":
+        inv = (
+            adsl.select("USUBJID", pl.col("INVLC").cast(pl.Utf8).alias("_INV"))
+            if "INVLC" in adsl.columns
+            else None
+        )
+        if inv is None or not {"FLCKAP", "FLCLAM"} <= set(a.columns):
+            return pl.DataFrame(
+                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
+            )
+        a = a.drop("INVLC", strict=False).join(inv, on="USUBJID", how="left")
+        kappa = pl.col("_INV").str.to_uppercase().str.starts_with("K")
+        marker = (
+            pl.when(kappa)
+            .then(pl.col("FLCKAP") - pl.col("FLCLAM"))
+            .otherwise(pl.col("FLCLAM") - pl.col("FLCKAP"))
+        )
+        name = "DFLC"
+    else:
+        if "SPEPMP" not in a.columns:
+            return pl.DataFrame(
+                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
+            )
+        marker = pl.col("SPEPMP")
+        name = "SPEPMP"
+    base_flag = (
+        pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).fill_null(value=False)
+    )
+    a = a.select("USUBJID", base_flag.alias("_B"), marker.cast(pl.Float64).alias("_M"))
+    base = a.filter(pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").first().alias("_BASE"))
+    post = a.filter(~pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").min().alias("_MIN"))
+    out = base.join(post, on="USUBJID", how="left").with_columns(
+        pl.when(pl.col("_BASE") > 0)
+        .then(100 * (pl.col("_MIN") - pl.col("_BASE")) / pl.col("_BASE"))
+        .otherwise(None)
+        .alias("BESTPCHG"),
+        pl.lit(name).alias("PCHGPARM"),
+    )
+    return out.select("USUBJID", "BESTPCHG", "PCHGPARM")
+
+
+def derive_adrs(
+    trial: Trial,
+    assessments: pl.DataFrame,
+    criteria: ResolvedCriteria,
+    *,
+    first_dose: pl.DataFrame,
+) -> pl.DataFrame:
+    """ADRS: baseline row + per-visit calls of every emitted parameter, with flags.
+
+    Parameters
+    ----------
+    trial:
+        Trial (disease decides the overall response parameter).
+    assessments:
+        Wide assessment frame.
+    criteria:
+        Resolved rule set and options.
+    first_dose:
+        ``USUBJID``, ``STARTDT`` (time origin).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``USUBJID, PARAMCD, VISIT, VISITNUM, ADT, ADY (days from STARTDT + 1), AVALC, ABLFL,
+        PDFL, CONFFL, RULEID, RULESET, RULESETVER, EXPLAIN``.
+    """
+    opts: dict[str, str | float | bool] = dict(criteria.options)
+    calls = adjudicate(assessments, criteria.rule_set, **opts)  # type: ignore[arg-type]
+    calls = calls.select(
+        "USUBJID",
+        "PARAMCD",
+        "VISIT",
+        pl.col("VISITNUM").cast(pl.Float64),
+        pl.col("ADT").cast(pl.Date),
+        "AVALC",
+        pl.lit("N").alias("ABLFL"),
+        pl.when(pl.col("CONFIRMED").fill_null(value=False))
+        .then(pl.lit("Y"))
+        .otherwise(pl.lit("N"))
+        .alias("CONFFL")
+        if "CONFIRMED" in calls.columns
+        else pl.lit("Y").alias("CONFFL"),
+        "RULEID",
+        "RULESET",
+        "RULESETVER",
+        "EXPLAIN",
+    )
+    param = RESPONSE_PARAM[trial.disease]
+    base = (
+        assessments.filter(pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]))
+        .select(
+            "USUBJID",
+            pl.lit(param).alias("PARAMCD"),
+            pl.col("VISIT").cast(pl.Utf8),
+            pl.col("VISITNUM").cast(pl.Float64),
+            pl.col("ADT").cast(pl.Date),
+            pl.lit("BASELINE").alias("AVALC"),
+            pl.lit("Y").alias("ABLFL"),
+            pl.lit("N").alias("CONFFL"),
+            pl.lit(None, dtype=pl.Utf8).alias("RULEID"),
+            pl.lit(criteria.rule_set.name).alias("RULESET"),
+            pl.lit(criteria.rule_set.version).alias("RULESETVER"),
+            pl.lit("baseline assessment").alias("EXPLAIN"),
+        )
+        .unique("USUBJID", keep="first", maintain_order=True)
+    )
+    out = pl.concat([base, calls], how="vertical_relaxed")
+    out = out.join(first_dose.select("USUBJID", "STARTDT"), on="USUBJID", how="left")
+    out = out.with_columns(
+        ((pl.col("ADT") - pl.col("STARTDT")).dt.total_days() + 1).alias("ADY"),
+        pl.when(pl.col("AVALC").is_in(list(PROGRESSION_CATEGORIES)))
+        .then(pl.lit("Y"))
+        .otherwise(pl.lit("N"))
+        .alias("PDFL"),
+        pl.when(pl.col("AVALC").is_null() | pl.col("AVALC").is_in(["NE", "BASELINE"]))
+        .then(pl.lit("N"))
+        .otherwise(pl.lit("Y"))
+        .alias("ADEQFL"),
+    ).drop("STARTDT")
+    return out.sort("USUBJID", "PARAMCD", "ADT", "ABLFL", descending=[False, False, False, True])
+
+
+def response_param(trial: Trial) -> str:
+    """The per-visit overall response parameter of the trial's disease."""
+    return RESPONSE_PARAM[trial.disease]
+
+
+def derive_best(adrs: pl.DataFrame, trial: Trial, *, confirmed_only: bool = False) -> pl.DataFrame:
+    """Best overall response per subject (``USUBJID, AVALC, ADT``); NE when none.
+
+    Visits up to and including the first progression (and before subsequent therapy, when the
+    caller removed those rows) count; with ``confirmed_only`` only confirmed calls (MM).
+    """
+    param = response_param(trial)
+    post = adrs.filter((pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y"))
+    if confirmed_only:
+        post = post.filter((pl.col("CONFFL") == "Y") | (pl.col("PDFL") == "Y"))
+    needed = ["USUBJID", "VISIT", "ADT", "PARAMCD", "AVALC", "RULEID", "RULESET", "RULESETVER"]
+    frame = post.with_columns(pl.col("EXPLAIN").fill_null("")).select(*needed, "EXPLAIN")
+    if trial.disease == "AL":
+        best = best_response(frame, paramcd=param)
+    else:
+        ranking = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
+        best = best_response(frame, paramcd=param, ranking=ranking)
+    return best.select("USUBJID", "AVALC", "ADT")
+
+
+def response_at_cycle(
+    adrs: pl.DataFrame, adsl: pl.DataFrame, trial: Trial, cycle: int
+) -> pl.DataFrame:
+    """Response call at the end of ``cycle`` per ADSL subject (``USUBJID, AVALC``; NE = none).
+
+    The call at the last assessment with ``ADY <= cycle x cycle_days + 14``; once a subject has
+    progressed the call stays the progression.
+    """
+    limit = cycle * trial.schedule.cycle_days + CYCLE_WINDOW_DAYS
+    param = response_param(trial)
+    rows = adrs.filter(
+        (pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y") & (pl.col("ADY") <= limit)
+    ).sort("USUBJID", "ADT")
+    last = rows.group_by("USUBJID", maintain_order=True).agg(
+        pl.col("AVALC").last(), pl.col("PDFL").max().alias("_ANYPD")
+    )
+    last = last.with_columns(
+        pl.when(pl.col("_ANYPD") == "Y")
+        .then(pl.lit("PROG"))
+        .otherwise(pl.col("AVALC"))
+        .alias("AVALC")
+    ).drop("_ANYPD")
+    return (
+        adsl.select("USUBJID")
+        .join(last, on="USUBJID", how="left")
+        .with_columns(pl.col("AVALC").fill_null("NE"))
+    )
+
+
+def derive_adtte(
+    trial: Trial,
+    adsl: pl.DataFrame,
+    adrs: pl.DataFrame,
+    *,
+    responder: Sequence[str],
+) -> pl.DataFrame:
+    """ADTTE: OS, PFS, TTP, DOR, TTR and time to organ responses (AVAL in days).
+
+    Notes
+    -----
+    * OS: death (``DTHDT``) is the event, otherwise censored at ``LSTALVDT``.
+    * PFS: :func:`plasmatrial.endpoints.tte.derive_param_pfs` with ``PDFL`` progression and the
+      6.2 rules; the missed-assessment rule (C3) uses the follow-up interval
+      (``followup_every_months``) as the scheduled interval, the longer of the two schedules.
+    * TTP: PFS without death as event.
+    * DOR: from first response (``responder`` categories) to PFS event, death censored (IMWG).
+    * TTR: first response, non-responders censored at the last adequate assessment.
+    * TTCARDR / TTRENR: first organ response (``CarR`` / ``RenR``) among organ-evaluable
+      subjects.
+    """
+    param = response_param(trial)
+    hem = adrs.filter(pl.col("PARAMCD") == param)
+    start = adsl.filter(pl.col("ITTFL") == "Y")
+    interval = round(trial.schedule.followup_every_months * 365.25 / 12)
+    interval = max(interval, trial.schedule.cycle_days * trial.schedule.assess_every_cycles)
+    prog = pl.col("PDFL") == "Y"
+    pfs_opts: dict[str, object] = {
+        "progression": prog,
+        "adequate": pl.col("ADEQFL") == "Y",
+        "assessment_interval_days": interval,
+    }
+    parts = []
+    os_ = derive_param_tte(
+        start,
+        start_date="STARTDT",
+        event_conditions=[event_source("adsl", date="DTHDT", set_values_to={"EVNTDESC": "DEATH"})],
+        censor_conditions=[
+            censor_source("adsl", date="LSTALVDT", set_values_to={"EVNTDESC": "LAST KNOWN ALIVE"})
+        ],
+        source_datasets={"adsl": start},
+        set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
+    )
+    parts.append(os_)
+    parts.append(
+        derive_param_pfs(start, hem, **pfs_opts)  # type: ignore[arg-type]
+    )
+    parts.append(
+        derive_param_pfs(
+            start,
+            hem,
+            include_death=False,
+            paramcd="TTP",
+            param="Time to progression",
+            **pfs_opts,  # type: ignore[arg-type]
+        )
+    )
+    resp = pl.col("AVALC").is_in(list(responder))
+    parts.append(derive_param_dor(start, hem, response=resp, **pfs_opts))  # type: ignore[arg-type]
+    parts.append(derive_param_ttr(start, hem, response=resp))
+    for organ, (pcd, cat) in ORGAN_PARAMS.items():
+        rows = adrs.filter(pl.col("PARAMCD") == pcd)
+        if rows.is_empty():
+            continue
+        ok = rows.filter(pl.col("ADEQFL") == "Y")["USUBJID"].unique().to_list()
+        ttr = derive_param_ttr(
+            start.filter(pl.col("USUBJID").is_in(ok)), rows, response=pl.col("AVALC") == cat
+        ).with_columns(
+            pl.lit(f"TT{pcd[:3]}R").alias("PARAMCD"),
+            pl.lit(f"Time to {organ} response").alias("PARAM"),
+        )
+        parts.append(ttr)
+    cols = ["USUBJID", "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL", "AVALU", "CNSR", "EVNTDESC"]
+    frames = []
+    for p in parts:
+        rule = pl.col("CNSRRULE") if "CNSRRULE" in p.columns else pl.lit(None, dtype=pl.Utf8)
+        frames.append(
+            p.select(
+                *cols[:-2],
+                pl.col("CNSR").cast(pl.Int8),
+                pl.col("EVNTDESC").cast(pl.Utf8),
+                rule.cast(pl.Utf8).alias("CNSRRULE"),
+            )
+        )
+    out = pl.concat(frames, how="vertical_relaxed")
+    arm = adsl.select("USUBJID", "ARMCD", "ARM")
+    return out.join(arm, on="USUBJID", how="left").sort("PARAMCD", "USUBJID")
+
+
+def derive_trial_adex(
+    trial: Trial, ex: pl.DataFrame | None, adsl: pl.DataFrame, ds: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    """ADEX per arm with that arm's planned regimen (None without EX)."""
+    if ex is None or ex.is_empty():
+        return None
+    parts = []
+    arms = adsl.select("USUBJID", "ARMCD", "ARM")
+    ex_arm = ex.join(arms, on="USUBJID", how="inner")
+    for a in trial.arms:
+        sub = ex_arm.filter(pl.col("ARMCD") == a.code).drop("ARMCD", "ARM")
+        if sub.is_empty():
+            continue
+        planned = [d.planned() for d in a.regimen]
+        parts.append(
+            derive_adex(sub, planned=planned, dataset_ds=ds).with_columns(
+                pl.lit(a.code).alias("ARMCD"), pl.lit(a.name).alias("ARM")
+            )
+        )
+    if not parts:
+        return None
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def derive_trial_adae(ae: pl.DataFrame | None, adsl: pl.DataFrame) -> pl.DataFrame | None:
+    """ADAE (treatment-emergent flag, numeric grade) or None without AE."""
+    if ae is None:
+        return None
+    ae2 = ae
+    for col, default in (("AESER", "N"), ("AEACN", "")):
+        if col not in ae2.columns:
+            ae2 = ae2.with_columns(pl.lit(default).alias(col))
+    return derive_adae(
+        ae2, adsl.filter(pl.col("SAFFL") == "Y"), adsl_vars=("ARM", "ARMCD", "SAFFL")
+    )
+
+
+def derive_adlb_grades(lb: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """CTCAE v5 grades of on-treatment lab results (terms CTCAE covers; others dropped).
+
+    ``lb`` is the standardised LB of intake (``LBTESTCD``, ``AVAL``, ``AVALU``, ``ANRHI``, ``ADT``).
+    On treatment: after first dose and up to 30 days after the last dose.
+    """
+    graded_codes = ("HGB", "NEUT", "PLAT", "WBC", "LYM", "CREAT", "CACORR")
+    sub = lb.filter(pl.col("LBTESTCD").is_in(list(graded_codes)) & pl.col("AVAL").is_not_null())
+    if sub.is_empty():
+        return pl.DataFrame(
+            schema={"USUBJID": pl.Utf8, "ARMCD": pl.Utf8, "ATOXDSC": pl.Utf8, "ATOXGR": pl.Int8}
+        )
+    dates = adsl.select("USUBJID", "ARMCD", "TRTSDT", "TRTEDT")
+    sub = sub.join(dates, on="USUBJID", how="inner").filter(
+        (pl.col("ADT") > pl.col("TRTSDT"))
+        & (pl.col("ADT") <= pl.col("TRTEDT") + pl.duration(days=30))
+    )
+    graded = derive_var_atoxgr(
+        sub,
+        term_col="LBTESTCD",
+        value_col="AVAL",
+        unit_col="AVALU",
+        lln_col=None,
+        uln_col="ANRHI",
+        base_col=None,
+    )
+    return graded.filter(pl.col("ATOXDSC").is_not_null())
+
+
+def derive_adqs(qs: pl.DataFrame | None, adsl: pl.DataFrame) -> pl.DataFrame | None:
+    """EQ-5D-5L index (US and England value sets) and VAS per administration, or None."""
+    if qs is None:
+        return None
+    by = ["USUBJID", "VISIT"] if "VISIT" in qs.columns else ["USUBJID", "QSDTC"]
+    order = [c for c in ("VISITNUM",) if c in qs.columns]
+    parts = []
+    for vs in ("US", "England"):
+        d = derive_param_eq5d(
+            qs,
+            dataset_adsl=adsl.select("USUBJID", "TRTSDT") if "QSDTC" in qs.columns else None,
+            value_set=vs,
+            by_vars=by,
+            order=order,
+        )
+        if vs != "US":
+            d = d.filter(pl.col("PARAMCD") == "EQ5DIDX")
+        parts.append(
+            d.with_columns(
+                pl.when(pl.col("PARAMCD") == "EQ5DIDX")
+                .then(pl.lit(f"EQ5DI{'US' if vs == 'US' else 'EN'}"))
+                .otherwise(pl.col("PARAMCD"))
+                .alias("PARAMCD")
+            )
+        )
+    out = pl.concat(parts, how="diagonal_relaxed")
+    return out.join(adsl.select("USUBJID", "ARMCD", "ARM"), on="USUBJID", how="left")

@@ -1,0 +1,168 @@
+"""The frames a trial analysis reads (:class:`TrialInputs`) and the rule sets it applies.
+
+``TrialInputs`` holds raw SDTM-like frames as read by the CLI: DM, LB and EX are required (they go
+through :func:`plasmatrial.intake.check_frames`); AE, DS, QS, RS, PR (prior therapy) and CM
+(subsequent therapy) are optional, and every analysis that needs a missing one is skipped with a
+note. Column contracts of the optional domains are in ``docs/decisions/0730-trial-pipeline.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import polars as pl
+
+from plasmatrial.criteria import RuleSet, get_rule_set
+from plasmatrial.design.protocol import Trial
+from plasmatrial.errors import PlasmatrialError, RuleError
+
+#: Optional domains and the columns each must have.
+OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
+    "ae": ("USUBJID", "AEDECOD", "AESTDTC", "AETOXGR"),
+    "ds": ("USUBJID", "DSDECOD", "DSSTDTC"),
+    "qs": ("USUBJID", "QSTESTCD", "QSSTRESN"),
+    "rs": ("USUBJID", "RSTESTCD", "RSSTRESC", "RSDTC"),
+    "pr": ("USUBJID", "PRTRT"),
+    "cm": ("USUBJID", "CMTRT", "CMSTDTC"),
+}
+
+#: Trial-file rule-set names that are not registry names, and what they mean.
+RULE_SET_ALIASES: Final[Mapping[str, str]] = {
+    "AL_2012": "CR_2012_RATIO",
+    "AL_2012_RATIO": "CR_2012_RATIO",
+}
+#: Progression choices read as an option of the AL hematologic rule set.
+AL_PROGRESSION_OPTIONS: Final[Mapping[str, str]] = {"AL_PROG_2012": "2012"}
+IMWG_NAMES: Final = ("IMWG_2016", "IMWG")
+
+
+@dataclass(frozen=True, slots=True)
+class TrialInputs:
+    """Raw study data for one trial.
+
+    Attributes
+    ----------
+    dm, lb : polars.DataFrame
+        SDTM-like DM and LB (as read, text columns allowed).
+    ex : polars.DataFrame or None
+        Exposure; without it there is no safety population and no dose intensity.
+    ae, ds, qs, rs, pr, cm : polars.DataFrame or None
+        Optional domains (adverse events, disposition, questionnaires, investigator responses,
+        prior therapy, subsequent therapy).
+    file_hashes : mapping
+        ``{file name: SHA-256}`` of the files read (provenance only).
+    generator : mapping or None
+        Content of ``generator.json`` when the data came from the virtual-patient generator.
+    """
+
+    dm: pl.DataFrame
+    lb: pl.DataFrame
+    ex: pl.DataFrame | None = None
+    ae: pl.DataFrame | None = None
+    ds: pl.DataFrame | None = None
+    qs: pl.DataFrame | None = None
+    rs: pl.DataFrame | None = None
+    pr: pl.DataFrame | None = None
+    cm: pl.DataFrame | None = None
+    file_hashes: Mapping[str, str] = field(default_factory=dict)
+    generator: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for name, cols in OPTIONAL_DOMAINS.items():
+            frame = getattr(self, name)
+            if frame is None:
+                continue
+            missing = [c for c in cols if c not in frame.columns]
+            if missing:
+                raise PlasmatrialError(
+                    f"{name.upper()}: missing column(s) {', '.join(missing)}; "
+                    f"found {', '.join(frame.columns)}"
+                )
+
+    def present(self) -> dict[str, int]:
+        """Row count of every domain supplied (absent optional domains are left out)."""
+        out = {"dm": self.dm.height, "lb": self.lb.height}
+        for name in ("ex", *OPTIONAL_DOMAINS):
+            frame = getattr(self, name)
+            if frame is not None:
+                out[name] = frame.height
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedCriteria:
+    """The registry rule set a trial's ``criteria`` section resolves to."""
+
+    rule_set: RuleSet
+    options: Mapping[str, str | float | bool]
+    requested: Mapping[str, str]
+
+    @property
+    def label(self) -> str:
+        """``NAME vVERSION`` (with options when any)."""
+        opts = ", ".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        return f"{self.rule_set.name} v{self.rule_set.version}" + (f" ({opts})" if opts else "")
+
+
+def resolve_criteria(trial: Trial) -> ResolvedCriteria:
+    """Map the trial's ``criteria`` section to one registered rule set and its options.
+
+    Parameters
+    ----------
+    trial:
+        The trial definition.
+
+    Returns
+    -------
+    ResolvedCriteria
+        The rule set (by :func:`plasmatrial.criteria.get_rule_set`) and rule-set options.
+
+    Raises
+    ------
+    PlasmatrialError
+        Myeloma trials while the IMWG rule sets are not installed, or an unknown name.
+
+    Notes
+    -----
+    AL: ``hematologic`` (default ``CR_2012_RATIO``; ``AL_2012`` is an alias) names the rule set;
+    ``progression`` ``AL_PROG_2012`` is that rule set's ``progression="2012"`` option. MM:
+    ``response`` (default ``IMWG_2016``). ``criteria.options`` are passed through.
+    """
+    c = trial.criteria
+    requested = {
+        k: v
+        for k, v in (
+            ("hematologic", c.hematologic),
+            ("progression", c.progression),
+            ("response", c.response),
+            ("cardiac", c.cardiac),
+            ("renal", c.renal),
+        )
+        if v is not None
+    }
+    options: dict[str, str | float | bool] = {
+        str(k): v for k, v in c.options.items() if isinstance(v, str | float | int | bool)
+    }
+    if trial.disease == "AL":
+        name = c.hematologic or c.response or "CR_2012_RATIO"
+        name = RULE_SET_ALIASES.get(name, name)
+        if c.progression is not None and c.progression in AL_PROGRESSION_OPTIONS:
+            options.setdefault("progression", AL_PROGRESSION_OPTIONS[c.progression])
+    else:
+        name = c.response or "IMWG_2016"
+    try:
+        rs = get_rule_set(name)
+    except RuleError as exc:
+        if trial.disease == "MM" and name.upper().startswith(IMWG_NAMES):
+            raise PlasmatrialError(
+                f"IMWG rule sets not installed: trial {trial.id} asks for criteria '{name}'"
+            ) from None
+        raise PlasmatrialError(f"trial {trial.id}: criteria '{name}': {exc}") from None
+    if options:
+        try:
+            rs.with_options(**options)
+        except RuleError as exc:
+            raise PlasmatrialError(f"trial {trial.id}: criteria options: {exc}") from None
+    return ResolvedCriteria(rule_set=rs, options=options, requested=requested)

@@ -1,0 +1,477 @@
+"""``run_trial``: frames in, frozen results out (validation, adjudication, ADaM, analyses)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import polars as pl
+
+from plasmatrial import __version__
+from plasmatrial.design.protocol import Endpoint, Trial
+from plasmatrial.endpoints.tte import DAYS_PER_MONTH
+from plasmatrial.errors import IntakeError, PlasmatrialError
+from plasmatrial.intake import check_frames
+from plasmatrial.trial.analyse import (
+    EndpointResult,
+    ResponseRateResult,
+    TableResult,
+    analyse_ae,
+    analyse_dose_intensity,
+    analyse_eq5d,
+    analyse_time_to_event,
+    analyse_time_to_response,
+    first_response_days,
+    proportion_table,
+    require_known,
+)
+from plasmatrial.trial.compare import compare_published
+from plasmatrial.trial.derive import (
+    CYCLE_WINDOW_DAYS,
+    DEFAULT_RESPONDER,
+    ORGAN_PARAMS,
+    derive_adlb_grades,
+    derive_adqs,
+    derive_adrs,
+    derive_adtte,
+    derive_best,
+    derive_trial_adae,
+    derive_trial_adex,
+    derive_trial_adsl,
+    response_at_cycle,
+)
+from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
+
+logger = logging.getLogger(__name__)
+
+#: Pipeline stages, in order, as reported to ``progress``.
+STAGES: Final = (
+    "validate",
+    "adjudicate",
+    "adsl",
+    "adtte",
+    "safety",
+    "analyse",
+    "compare",
+)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialResults:
+    """Everything a trial analysis produced.
+
+    Attributes
+    ----------
+    trial:
+        The trial definition analysed.
+    criteria:
+        Resolved rule set (name, version, options).
+    datasets:
+        ADaM-like frames by name (``ADSL``, ``ADRS``, ``ADTTE``, and when their inputs were
+        supplied ``ADEX``, ``ADAE``, ``ADLB``, ``ADQS``).
+    endpoints:
+        One result per endpoint of the trial file (primary first).
+    published:
+        Published-vs-computed table (:func:`plasmatrial.trial.compare.compare_published`).
+    notes:
+        What was skipped and why (missing optional domains, impossible analyses).
+    provenance:
+        Software version, rule sets, input hashes, generator seed.
+    """
+
+    trial: Trial
+    criteria: ResolvedCriteria
+    datasets: Mapping[str, pl.DataFrame]
+    endpoints: tuple[EndpointResult, ...]
+    published: pl.DataFrame
+    notes: tuple[str, ...] = ()
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def adsl(self) -> pl.DataFrame:
+        """The subject-level dataset."""
+        return self.datasets["ADSL"]
+
+    def endpoint(self, endpoint_id: str) -> EndpointResult:
+        """The result of one endpoint by id."""
+        for r in self.endpoints:
+            if r.endpoint == endpoint_id:
+                return r
+        raise PlasmatrialError(
+            f"endpoint_id: no endpoint '{endpoint_id}'; have "
+            + ", ".join(r.endpoint for r in self.endpoints)
+        )
+
+    def populations(self) -> pl.DataFrame:
+        """Subjects per arm in each population (ITT, safety, response-evaluable)."""
+        a = self.adsl.filter(pl.col("ITTFL") == "Y")
+        return (
+            a.group_by("ARMCD")
+            .agg(
+                pl.len().alias("ITT"),
+                (pl.col("SAFFL") == "Y").sum().alias("SAFETY"),
+                (pl.col("EFFFL") == "Y").sum().alias("EVALUABLE"),
+            )
+            .sort("ARMCD")
+        )
+
+    def to_frame(self) -> pl.DataFrame:
+        """Every endpoint's main table stacked long: ``ENDPOINT, TABLE_JSON``."""
+        return pl.DataFrame(
+            {
+                "ENDPOINT": [r.endpoint for r in self.endpoints],
+                "TYPE": [type(r).__name__ for r in self.endpoints],
+                "TABLE_JSON": [r.to_frame().write_json() for r in self.endpoints],
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: provenance, populations, every endpoint's tables, comparison."""
+        eps: list[dict[str, Any]] = []
+        for r in self.endpoints:
+            d: dict[str, Any] = {
+                "id": r.endpoint,
+                "label": r.label,
+                "result": type(r).__name__,
+                "table": r.to_frame().to_dicts(),
+                "note": r.note,
+            }
+            if isinstance(r, ResponseRateResult):
+                d |= {
+                    "population": r.population,
+                    "categories": list(r.categories),
+                    "timepoint": r.timepoint,
+                }
+            elif isinstance(r, TableResult):
+                d["extra"] = {k: v.to_dicts() for k, v in r.extra.items()}
+            else:
+                d |= {
+                    "paramcd": r.paramcd,
+                    "logrank": r.logrank,
+                    "cox": r.cox,
+                    "landmark": r.landmark,
+                    "subgroups": None if r.subgroups is None else r.subgroups.to_dicts(),
+                }
+            eps.append(d)
+        return {
+            "trial": {
+                "id": self.trial.id,
+                "title": self.trial.title,
+                "disease": self.trial.disease,
+            },
+            "provenance": dict(self.provenance),
+            "criteria": {
+                "rule_set": self.criteria.rule_set.name,
+                "version": self.criteria.rule_set.version,
+                "options": dict(self.criteria.options),
+                "requested": dict(self.criteria.requested),
+            },
+            "populations": self.populations().to_dicts(),
+            "endpoints": eps,
+            "published_vs_computed": self.published.to_dicts(),
+            "notes": list(self.notes),
+        }
+
+
+def _population(endpoint: Endpoint, trial: Trial) -> str:
+    pop = str(endpoint.options.get("population", "ITT" if trial.randomised else "EVALUABLE"))
+    pop = pop.upper()
+    if pop not in ("ITT", "SAFETY", "EVALUABLE"):
+        raise PlasmatrialError(
+            f"endpoint {endpoint.id}: options.population must be ITT, SAFETY or EVALUABLE, "
+            f"got '{pop}'"
+        )
+    return pop
+
+
+_POP_FLAG: Final = {"ITT": "ITTFL", "SAFETY": "SAFFL", "EVALUABLE": "EFFFL"}
+
+
+def _response_rate(
+    endpoint: Endpoint,
+    trial: Trial,
+    adsl: pl.DataFrame,
+    adrs: pl.DataFrame,
+    best: pl.DataFrame,
+) -> ResponseRateResult:
+    pop = _population(endpoint, trial)
+    subjects = adsl.filter(pl.col(_POP_FLAG[pop]) == "Y")
+    tp = endpoint.timepoint.strip().lower()
+    cats = endpoint.categories or DEFAULT_RESPONDER[trial.disease]
+    if tp == "best":
+        calls = best.select("USUBJID", "AVALC")
+    elif tp.startswith("cycle"):
+        try:
+            k = int(tp.split()[1])
+        except (IndexError, ValueError):
+            raise PlasmatrialError(
+                f"endpoint {endpoint.id}: timepoint must be 'best' or 'cycle N', got "
+                f"'{endpoint.timepoint}'"
+            ) from None
+        calls = response_at_cycle(adrs, subjects, trial, k)
+    else:
+        raise PlasmatrialError(
+            f"endpoint {endpoint.id}: timepoint must be 'best' or 'cycle N', got "
+            f"'{endpoint.timepoint}'"
+        )
+    data = subjects.join(calls, on="USUBJID", how="left").with_columns(
+        pl.col("AVALC").is_in(list(cats)).fill_null(value=False).alias("SUCCESS")
+    )
+    arms = [a.code for a in trial.arms]
+    rows = proportion_table(endpoint, data, arms=arms, subgroups=endpoint.subgroups)
+    missing = [s for s in endpoint.subgroups if s not in adsl.columns]
+    note = f"subgroup variable(s) not in the data: {', '.join(missing)}" if missing else ""
+    return ResponseRateResult(
+        endpoint.id, endpoint.label, pop, tuple(cats), endpoint.timepoint, rows, note
+    )
+
+
+def _organ_response(
+    endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, adrs: pl.DataFrame
+) -> ResponseRateResult:
+    organ = str(endpoint.options.get("organ", "cardiac")).lower()
+    if organ not in ORGAN_PARAMS:
+        raise PlasmatrialError(
+            f"endpoint {endpoint.id}: options.organ must be one of {', '.join(ORGAN_PARAMS)}, "
+            f"got '{organ}'"
+        )
+    pcd, cat = ORGAN_PARAMS[organ]
+    rows = adrs.filter(pl.col("PARAMCD") == pcd)
+    months = endpoint.options.get("months")
+    if months is not None:
+        rows = rows.filter(pl.col("ADY") <= float(months) * DAYS_PER_MONTH + CYCLE_WINDOW_DAYS)
+    evaluable = rows.filter(pl.col("ADEQFL") == "Y")["USUBJID"].unique().to_list()
+    responders = rows.filter(pl.col("AVALC") == cat)["USUBJID"].unique().to_list()
+    subjects = adsl.filter((pl.col("SAFFL") == "Y") & pl.col("USUBJID").is_in(evaluable))
+    data = subjects.with_columns(pl.col("USUBJID").is_in(responders).alias("SUCCESS"))
+    table = proportion_table(
+        endpoint, data, arms=[a.code for a in trial.arms], subgroups=endpoint.subgroups
+    )
+    when = f"by {months} months" if months is not None else "at any assessment"
+    return ResponseRateResult(
+        endpoint.id, endpoint.label, f"{organ}-evaluable", (cat,), when, table,
+        note=f"{organ} response ({pcd} = {cat}) {when} among subjects with an evaluable {pcd} call",
+    )  # fmt: skip
+
+
+def _mrd(
+    endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, rs: pl.DataFrame | None
+) -> ResponseRateResult | TableResult:
+    if (
+        rs is None
+        or rs.filter(pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD").is_empty()
+    ):
+        return TableResult(
+            endpoint.id, endpoint.label, "mrd", pl.DataFrame(),
+            note="no MRD results (RS records with RSTESTCD = MRD) supplied",
+        )  # fmt: skip
+    neg = (
+        rs.filter(
+            (pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD")
+            & (pl.col("RSSTRESC").cast(pl.Utf8).str.to_uppercase() == "NEGATIVE")
+        )["USUBJID"]
+        .unique()
+        .to_list()
+    )
+    pop = _population(endpoint, trial)
+    subjects = adsl.filter(pl.col(_POP_FLAG[pop]) == "Y").with_columns(
+        pl.col("USUBJID").is_in(neg).alias("SUCCESS")
+    )
+    table = proportion_table(endpoint, subjects, arms=[a.code for a in trial.arms])
+    return ResponseRateResult(endpoint.id, endpoint.label, pop, ("NEGATIVE",), "any", table)
+
+
+def _tte_param(endpoint: Endpoint) -> str:
+    event = endpoint.options.get("event")
+    eid = endpoint.id.upper()
+    if event in ("hematologic_progression_or_death", "progression_or_death") or "PFS" in eid:
+        return "PFS"
+    if "TTP" in eid:
+        return "TTP"
+    return "OS"
+
+
+def _analyse_endpoint(
+    ep: Endpoint,
+    trial: Trial,
+    data: TrialInputs,
+    datasets: Mapping[str, pl.DataFrame],
+    best: pl.DataFrame,
+    rsp_days: pl.DataFrame,
+) -> EndpointResult:
+    adsl, adrs, adtte = datasets["ADSL"], datasets["ADRS"], datasets["ADTTE"]
+    if ep.type == "response_rate":
+        return _response_rate(ep, trial, adsl, adrs, best)
+    if ep.type == "time_to_event":
+        return analyse_time_to_event(
+            ep, trial, adtte, adsl, paramcd=_tte_param(ep), response_time=rsp_days
+        )
+    if ep.type == "duration_of_response":
+        return analyse_time_to_event(ep, trial, adtte, adsl, paramcd="DOR")
+    if ep.type == "time_to_response":
+        pcd = "TTCARR" if ep.options.get("organ") else "TTR"
+        return analyse_time_to_response(ep, trial, adtte, paramcd=pcd)
+    if ep.type == "organ_response":
+        return _organ_response(ep, trial, adsl, adrs)
+    if ep.type == "mrd":
+        return _mrd(ep, trial, adsl, data.rs)
+    if ep.type == "eq5d":
+        return analyse_eq5d(ep, datasets.get("ADQS"))
+    if ep.type == "adverse_events":
+        empty = pl.DataFrame(schema={"USUBJID": pl.Utf8})
+        return analyse_ae(ep, datasets.get("ADAE"), adsl, datasets.get("ADLB", empty))
+    return analyse_dose_intensity(ep, datasets.get("ADEX"))
+
+
+def _safety_datasets(
+    trial: Trial,
+    data: TrialInputs,
+    bundle_lb: pl.DataFrame,
+    ex: pl.DataFrame | None,
+    adsl: pl.DataFrame,
+) -> tuple[dict[str, pl.DataFrame], list[str]]:
+    out: dict[str, pl.DataFrame] = {}
+    notes: list[str] = []
+    adex = derive_trial_adex(trial, ex, adsl, data.ds)
+    if adex is not None:
+        out["ADEX"] = adex
+    else:
+        notes.append("EX not supplied: no safety population, exposure or dose intensity")
+    adae = derive_trial_adae(data.ae, adsl)
+    if adae is not None:
+        out["ADAE"] = adae
+    else:
+        notes.append("AE not supplied: the adverse-event section is omitted")
+    adlb = derive_adlb_grades(bundle_lb, adsl)
+    if adlb.height:
+        out["ADLB"] = adlb
+    adqs = derive_adqs(data.qs, adsl)
+    if adqs is not None:
+        out["ADQS"] = adqs
+    elif any(e.type == "eq5d" for e in trial.endpoints):
+        notes.append("QS not supplied: EQ-5D-5L is not summarised")
+    if data.ds is None:
+        notes.append("DS not supplied: no disposition, deaths only from DM.DTHDTC")
+    if data.pr is None:
+        notes.append("PR not supplied: no prior-therapy flags or subgroups")
+    return out, notes
+
+
+def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = None) -> TrialResults:
+    """Run a trial's whole analysis: validate, adjudicate, derive ADaM, analyse, compare.
+
+    Parameters
+    ----------
+    trial:
+        Parsed trial definition (:func:`plasmatrial.design.protocol.parse_trial`).
+    data:
+        Raw domains (:class:`~plasmatrial.trial.inputs.TrialInputs`).
+    progress:
+        Optional callback ``progress(stage, index, total)`` called before each stage of
+        :data:`STAGES`.
+
+    Returns
+    -------
+    TrialResults
+        Frozen results: datasets, endpoint results, published-vs-computed table, notes.
+
+    Raises
+    ------
+    IntakeError
+        DM/LB/EX fail validation (every problem listed).
+    PlasmatrialError
+        Criteria not installed (IMWG), arms that match no trial arm, unsupported options.
+
+    Notes
+    -----
+    1. Validate and standardise DM/LB/EX (intake); resolve the rule set.
+    2. Adjudicate every subject-visit (ADRS); derive ADSL (populations, stage, prior therapy).
+    3. ADTTE (OS, PFS, TTP, DOR, TTR, organ response times).
+    4. ADEX, ADAE, CTCAE grades of labs, ADQS when their domains are present.
+    5. Each endpoint by its type; then the published-vs-computed table.
+    """
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name, STAGES.index(name), len(STAGES))
+        logger.info("trial %s: %s", trial.id, name)
+
+    step("validate")
+    for ep in trial.endpoints:
+        require_known(ep)
+    criteria = resolve_criteria(trial)
+    problems, bundle = check_frames(data.dm, data.lb, data.ex)
+    if problems or bundle is None:
+        raise IntakeError(problems)
+    step("adjudicate")
+    dm_arms = bundle.dm
+    # The time origin is needed for ADY before ADSL exists: randomisation date, else first dose.
+    from plasmatrial.intake import first_dose_dates
+
+    fdt = first_dose_dates(bundle.dm, bundle.ex).rename({"FDT": "STARTDT"})
+    if "RANDDTC" in bundle.dm.columns:
+        rand = bundle.dm.select(
+            "USUBJID",
+            pl.col("RANDDTC").cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias("_R"),
+        )
+        fdt = (
+            fdt.join(rand, on="USUBJID", how="left")
+            .with_columns(pl.coalesce("_R", "STARTDT").alias("STARTDT"))
+            .drop("_R")
+        )
+    adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
+    step("adsl")
+    adsl = derive_trial_adsl(
+        trial, dm_arms, bundle.ex, bundle.assessments, criteria,
+        ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
+    )  # fmt: skip
+    adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
+    confirmed = bool(criteria.rule_set.confirm)
+    best = derive_best(adrs, trial, confirmed_only=confirmed)
+    adsl = adsl.join(
+        best.select("USUBJID", pl.col("AVALC").alias("BESTRSP"), pl.col("ADT").alias("BESTRSDT")),
+        on="USUBJID",
+        how="left",
+    ).with_columns(pl.col("BESTRSP").fill_null("NE"))
+    step("adtte")
+    primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)
+    responder = (primary_rr.categories if primary_rr and primary_rr.categories else None) or (
+        DEFAULT_RESPONDER[trial.disease]
+    )
+    adtte = derive_adtte(trial, adsl, adrs, responder=responder)
+    step("safety")
+    datasets: dict[str, pl.DataFrame] = {"ADSL": adsl, "ADRS": adrs, "ADTTE": adtte}
+    extra, notes = _safety_datasets(trial, data, bundle.lb, bundle.ex, adsl)
+    datasets |= extra
+    step("analyse")
+    rsp_days = first_response_days(adtte)
+    results = tuple(
+        _analyse_endpoint(ep, trial, data, datasets, best, rsp_days) for ep in trial.endpoints
+    )
+    step("compare")
+    ae_disc = None
+    if data.ds is not None:
+        saf = adsl.filter(pl.col("SAFFL") == "Y")
+        ae_disc = (int((saf["DCAEFL"] == "Y").sum()), saf.height)
+    published = compare_published(trial, results, ae_discontinued=ae_disc)
+    provenance: dict[str, Any] = {
+        "plasmatrial": __version__,
+        "rule_set": criteria.label,
+        "ctcae": "5.0",
+        "inputs": dict(data.file_hashes),
+        "domains": data.present(),
+    }
+    if data.generator is not None:
+        provenance["generator"] = dict(data.generator)
+    return TrialResults(
+        trial=trial,
+        criteria=criteria,
+        datasets=datasets,
+        endpoints=results,
+        published=published,
+        notes=tuple(notes),
+        provenance=provenance,
+    )

@@ -1,0 +1,182 @@
+"""Trial derivations and analyses on small inline tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import polars as pl
+import pytest
+
+from plasmatrial.design.protocol import PublishedFigure, parse_trial
+from plasmatrial.errors import PlasmatrialError
+from plasmatrial.stats.binomial import binomial_ci
+from plasmatrial.trial import TrialInputs, resolve_criteria
+from plasmatrial.trial.analyse import proportion_table
+from plasmatrial.trial.compare import agrees
+from plasmatrial.trial.derive import (
+    CYCLE_WINDOW_DAYS,
+    assign_arms,
+    prior_therapy_flags,
+    response_at_cycle,
+)
+
+SINGLE = """
+id: T1
+title: t
+disease: AL
+n_planned: 3
+arms:
+  - {code: POMDEX, name: Pomalidomide + dexamethasone, regimen: [{drug: POMALIDOMIDE, dose: 4}]}
+criteria: {hematologic: AL_2012, progression: AL_PROG_2012}
+primary:
+  - {id: HEMRESP, label: r, type: response_rate, categories: [CR, VGPR, PR], subgroups: [PRIORLEN]}
+"""
+TWO_ARMS = """
+id: T2
+title: t
+disease: MM
+randomised: true
+n_planned: 3
+arms:
+  - {code: A, name: Arm A, regimen: [{drug: POMALIDOMIDE, dose: 4}]}
+  - {code: B, name: Arm B, regimen: [{drug: DEXAMETHASONE, dose: 40, days: "1,8"}]}
+criteria: {response: IMWG_2016}
+primary:
+  - {id: ORR, label: r, type: response_rate, categories: [CR, PR]}
+"""
+
+
+def test_single_arm_takes_every_assigned_subject_and_keeps_screen_failures() -> None:
+    trial = parse_trial(SINGLE)
+    dm = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2", "3"],
+            "ARM": ["POMALIDOMIDE + DEXAMETHASONE", "Something", "SCREEN FAILURE"],
+        }
+    )
+    out = assign_arms(dm, trial)
+    assert out["ARMCD"].to_list() == ["POMDEX", "POMDEX", None]
+    assert out["ARM"].to_list()[:2] == ["Pomalidomide + dexamethasone"] * 2
+
+
+def test_multi_arm_matches_code_or_name_and_rejects_unknown() -> None:
+    trial = parse_trial(TWO_ARMS)
+    dm = pl.DataFrame({"USUBJID": ["1", "2"], "ARM": ["arm b", "A"]})
+    assert assign_arms(dm, trial)["ARMCD"].to_list() == ["B", "A"]
+    bad = pl.DataFrame({"USUBJID": ["1"], "ARM": ["C"]})
+    with pytest.raises(PlasmatrialError, match="C match no arm"):
+        assign_arms(bad, trial)
+
+
+def test_prior_therapy_flags_and_lines() -> None:
+    pr = pl.DataFrame(
+        {"USUBJID": ["1", "1", "2"], "PRTRT": ["Lenalidomide", "IXAZOMIB", "bortezomib"]}
+    )
+    out = prior_therapy_flags(pr, ["1", "2", "3"]).sort("USUBJID")
+    assert out["PRIORLEN"].to_list() == ["Y", "N", "N"]
+    assert out["PRIORIXA"].to_list() == ["Y", "N", "N"]
+    assert out["PRIORBOR"].to_list() == ["N", "Y", "N"]
+    assert out["NPRLINES"].to_list() == [2, 1, 0]
+
+
+def test_without_pr_there_are_no_flags() -> None:
+    assert prior_therapy_flags(None, ["1"]).columns == ["USUBJID"]
+
+
+@pytest.mark.parametrize(
+    ("ady", "expected"),
+    [
+        pytest.param(6 * 28 + CYCLE_WINDOW_DAYS, "CR", id="just-meets"),
+        pytest.param(6 * 28 + CYCLE_WINDOW_DAYS + 1, "PR", id="just-misses"),
+    ],
+)
+def test_response_at_end_of_cycle_window(ady: int, expected: str) -> None:
+    trial = parse_trial(SINGLE)
+    adrs = pl.DataFrame(
+        {
+            "USUBJID": ["1", "1", "1"],
+            "PARAMCD": ["HEMRESP"] * 3,
+            "ABLFL": ["Y", "N", "N"],
+            "ADY": [0, 100, ady],
+            "ADT": [dt.date(2024, 1, 1) + dt.timedelta(days=d) for d in (0, 100, ady)],
+            "AVALC": ["BASELINE", "PR", "CR"],
+            "PDFL": ["N", "N", "N"],
+        }
+    )
+    adsl = pl.DataFrame({"USUBJID": ["1", "2"]})
+    out = response_at_cycle(adrs, adsl, trial, 6).sort("USUBJID")
+    assert out["AVALC"].to_list() == [expected, "NE"]
+
+
+def test_progression_before_the_cycle_end_sticks() -> None:
+    trial = parse_trial(SINGLE)
+    adrs = pl.DataFrame(
+        {
+            "USUBJID": ["1", "1"],
+            "PARAMCD": ["HEMRESP"] * 2,
+            "ABLFL": ["N", "N"],
+            "ADY": [30, 60],
+            "ADT": [dt.date(2024, 2, 1), dt.date(2024, 3, 1)],
+            "AVALC": ["PROG", "NR"],
+            "PDFL": ["Y", "N"],
+        }
+    )
+    out = response_at_cycle(adrs, pl.DataFrame({"USUBJID": ["1"]}), trial, 3)
+    assert out["AVALC"].to_list() == ["PROG"]
+
+
+def test_proportion_table_uses_the_endpoint_ci_and_subgroups() -> None:
+    trial = parse_trial(SINGLE)
+    ep = trial.primary[0]
+    subjects = pl.DataFrame(
+        {
+            "USUBJID": [str(i) for i in range(7)],
+            "ARMCD": ["POMDEX"] * 7,
+            "SUCCESS": [True, True, True, False, False, True, False],
+            "PRIORLEN": ["Y", "Y", "N", "N", "Y", "N", None],
+        }
+    )
+    t = proportion_table(ep, subjects, arms=["POMDEX"], subgroups=["PRIORLEN", "MISSINGCOL"])
+    overall = t.filter(pl.col("SUBGROUP") == "").row(0, named=True)
+    ref = binomial_ci(4, 7, method="clopper-pearson")
+    assert (overall["X"], overall["N"]) == (4, 7)
+    assert overall["LOWER"] == ref.lower and overall["UPPER"] == ref.upper
+    yes = t.filter((pl.col("SUBGROUP") == "PRIORLEN") & (pl.col("LEVEL") == "Y")).row(0, named=True)
+    assert (yes["X"], yes["N"]) == (2, 3)
+    assert set(t["SUBGROUP"].to_list()) == {"", "PRIORLEN"}
+
+
+@pytest.mark.parametrize(
+    ("computed", "expected"),
+    [
+        pytest.param(0.69, True, id="just-meets"),
+        pytest.param(0.6901, False, id="just-misses"),
+        pytest.param(math.nan, None, id="not-computed"),
+    ],
+)
+def test_agreement_within_precision(computed: float, expected: bool | None) -> None:
+    fig = PublishedFigure(endpoint="X", label="x", value=0.68, unit="proportion", precision=0.01)
+    assert agrees(fig, computed) is expected
+
+
+def test_p_value_without_precision_agrees_on_the_same_side_of_005() -> None:
+    fig = PublishedFigure(endpoint="X", label="x", value=0.001, unit="p_value")
+    assert agrees(fig, 0.0499) is True
+    assert agrees(fig, 0.05) is False
+    count = PublishedFigure(endpoint="X", label="x", value=8, unit="count")
+    assert agrees(count, 8.0) is None
+
+
+def test_criteria_aliases_and_missing_imwg() -> None:
+    rc = resolve_criteria(parse_trial(SINGLE))
+    assert rc.rule_set.name == "CR_2012_RATIO"
+    assert rc.options == {"progression": "2012"}
+    with pytest.raises(PlasmatrialError, match="IMWG rule sets not installed"):
+        resolve_criteria(parse_trial(TWO_ARMS))
+
+
+def test_optional_domain_missing_columns_is_one_error() -> None:
+    dm = pl.DataFrame({"USUBJID": ["1"]})
+    with pytest.raises(PlasmatrialError, match="AE: missing column"):
+        TrialInputs(dm=dm, lb=dm, ae=pl.DataFrame({"USUBJID": ["1"]}))
