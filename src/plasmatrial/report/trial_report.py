@@ -153,7 +153,7 @@ def baseline_section(res: TrialResults) -> Section:
     cats = [
         ("SEX", "Sex"), ("AGEGR1", "Age group"), ("INVLC", "Involved light chain"),
         ("HEMEVAL", "Hematologic evaluability class"), ("MAYO2004", "Mayo 2004 stage"),
-        ("MAYO2012", "Mayo 2012 stage"), ("BU2019", "European 2015 / BU stage"),
+        ("MAYO2012", "Mayo 2012 stage"), ("BU2019", "Boston University (BNP) stage"),
         ("RENSTG", "Renal stage"), ("HEARTFL", "Heart involved"), ("KIDNEYFL", "Kidney involved"),
     ]  # fmt: skip
     cats += [
