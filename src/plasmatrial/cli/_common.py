@@ -25,7 +25,9 @@ def read_table(path: Path) -> pl.DataFrame:
             return pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise PlasmatrialError(f"cannot read {path}: {exc}") from exc
-    raise PlasmatrialError(f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'")
+    raise PlasmatrialError(
+        f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'"
+    )
 
 
 def require_columns(frame: pl.DataFrame, path: Path, columns: list[str]) -> None:

@@ -27,7 +27,7 @@ app = typer.Typer(
 )
 
 # Command-group modules under plasmatrial.cli, each with register(app: typer.Typer) -> None.
-COMMAND_MODULES: tuple[str, ...] = ("stats", "mm")
+COMMAND_MODULES: tuple[str, ...] = ("stats", "mm", "criteria")
 
 err_console = Console(stderr=True)
 

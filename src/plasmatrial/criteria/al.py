@@ -34,6 +34,7 @@ from plasmatrial.criteria.predicates import (
     pct_decrease,
     pct_increase,
     present,
+    seg_fill,
     value,
 )
 from plasmatrial.criteria.rules import (
@@ -199,14 +200,14 @@ FLAG_INFERRED: Final = OutputFlag(
 
 def _bl(expr: pl.Expr) -> pl.Expr:
     """Value of ``expr`` on the baseline row, broadcast to the subject."""
-    return pl.when(pl.col(BASELINE_FLAG)).then(expr).forward_fill().backward_fill().over(G)
+    return seg_fill(pl.when(pl.col(BASELINE_FLAG)).then(expr))
 
 
-def _derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
+def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
     ratio = pl.when(pl.col("FLCLAM") > 0).then(pl.col("FLCKAP") / pl.col("FLCLAM"))
 
     def invlc() -> pl.Expr:
-        given = pl.col("INVLC").forward_fill().backward_fill().over(G)
+        given = seg_fill(pl.col("INVLC"))
         blr = _bl(ratio).round(6)
         inferred = (
             pl.when(blr > ratio_high)
@@ -217,7 +218,7 @@ def _derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
         return pl.coalesce(given.replace({"K": "KAPPA", "L": "LAMBDA"}), inferred)
 
     def inferred_fl() -> pl.Expr:
-        given = pl.col("INVLC").forward_fill().backward_fill().over(G)
+        given = seg_fill(pl.col("INVLC"))
         return given.is_null() & pl.col("INVLCD").is_not_null()
 
     kap = pl.col("INVLCD") == "KAPPA"
@@ -247,7 +248,18 @@ def _derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
             "DFLC", "mg/L", "dFLC = iFLC − uFLC (signed)", lambda: pl.col("IFLC") - pl.col("UFLC")
         ),
         Derivation("ALPEXC", "U/L", "ALP − ALP ULN", lambda: pl.col("ALP") - pl.col("ALP_ULN")),
+        *(
+            Derivation(fl, "", f"{fl} is subject-level: carried to every row", _subject_level(fl))
+            for fl in ("HEARTFL", "KIDNEYFL", "LIVERFL")
+        ),
     )
+
+
+def _subject_level(column: str) -> Callable[[], pl.Expr]:
+    def build() -> pl.Expr:
+        return seg_fill(pl.col(column))
+
+    return build
 
 
 # ------------------------------------------------------------------------------------ hematology
@@ -905,7 +917,7 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
         disease="AL amyloidosis",
         description=f"AL hematologic response ({variant}), {prog_text}, cardiac (binary + graded), renal, liver",
         tables=tables,
-        derivations=_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
+        derivations=al_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
         overall=(
             Overall(
                 "HEMRESP",

@@ -14,14 +14,19 @@ import logging
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from plasmatrial.criteria.predicates import (
+    BASELINE_FLAG,
+    SUBJECT_INDEX,
     CategoryIs,
     Input,
-    BASELINE_FLAG,
     Predicate,
     Ref,
+    seg_backward_fill,
+    seg_forward_fill,
+    seg_shift,
 )
 from plasmatrial.criteria.rules import OptionValue, Overall, Rule, RuleSet, RuleTable, get_rule_set
 from plasmatrial.errors import RuleError
@@ -85,7 +90,7 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
             exprs.append(col.cast(dtype, strict=False).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    return (
+    df = (
         assessments.select(exprs)
         .with_columns((pl.col("ABLFL") == "Y").fill_null(False).alias(_IS_BL))
         .sort(
@@ -93,12 +98,56 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
             descending=[False, False, True, False, False],
             nulls_last=True,
         )
-        .with_columns(
-            (pl.col(_IS_BL).cast(pl.Int32).cum_sum().over(G) > 0).alias(_INWIN),
-            pl.when(pl.col(_IS_BL)).then(pl.col("ADT")).forward_fill().over(G).alias("BL__ADT"),
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
-        )
-        .with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
+    )
+    first = (pl.col(G) != pl.col(G).shift(1)).fill_null(True)
+    df = df.with_columns(
+        (first.cast(pl.Int64).cum_sum() - 1).cast(pl.Int64).alias(SUBJECT_INDEX),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW),
+    )
+    bl_seen = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.lit(True)))
+    return df.with_columns(
+        bl_seen.fill_null(False).alias(_INWIN),
+        seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col("ADT"))).alias("BL__ADT"),
+    ).with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
+
+
+def _running_min(df: pl.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Running minimum within subject (current row included) and the row index attaining it.
+
+    A small scan over visit positions, vectorised over subjects: values are laid out as a
+    (subjects x positions) grid and the minimum is carried along positions (ties keep the earliest).
+    """
+    sid = df[SUBJECT_INDEX].to_numpy()
+    pos = df["__POS"].to_numpy()
+    vals = df[col].cast(pl.Float64).to_numpy()
+    n_seg = int(sid[-1]) + 1 if len(sid) else 0
+    width = int(pos.max()) + 1 if len(pos) else 0
+    grid = np.full((n_seg, width), np.inf)
+    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    finite = ~np.isnan(vals)
+    grid[sid[finite], pos[finite]] = vals[finite]
+    rows[sid, pos] = np.arange(len(sid))
+    cur = np.full(n_seg, np.inf)
+    arg = np.full(n_seg, -1, dtype=np.int64)
+    out_v = np.empty_like(grid)
+    out_i = np.empty_like(rows)
+    for j in range(width):
+        better = grid[:, j] < cur
+        cur = np.where(better, grid[:, j], cur)
+        arg = np.where(better, rows[:, j], arg)
+        out_v[:, j] = cur
+        out_i[:, j] = arg
+    v = out_v[sid, pos]
+    i = out_i[sid, pos]
+    return np.where(np.isinf(v), np.nan, v), i
+
+
+def _add_running_min(df: pl.DataFrame, tmp: str) -> pl.DataFrame:
+    v, i = _running_min(df, tmp)
+    dates = df["ADT"].gather(pl.Series(np.where(i < 0, 0, i)))
+    return df.with_columns(
+        pl.Series(tmp + "_v", v).fill_nan(None),
+        pl.when(pl.Series(i) >= 0).then(dates).otherwise(None).alias(tmp + "_d"),
     )
 
 
@@ -119,102 +168,100 @@ def _refs_of(t: RuleTable) -> list[tuple[str, Ref]]:
 
 
 def _shift(expr: pl.Expr) -> pl.Expr:
-    return expr.shift(1).over(G)
+    return seg_shift(expr)
+
+
+def _ref_sources(col: str, ref: Ref, rs: RuleSet) -> list[tuple[str, pl.Expr]]:
+    """Masked value columns whose subject-wise running minimum the reference needs."""
+    c, name = pl.col(col), ref.column(col)
+    post, inwin = pl.col(_POST), pl.col(_INWIN)
+    if ref.kind in ("nadir", "nadir_to_date"):
+        return [(f"__m_{name}", pl.when(inwin).then(c))]
+    if ref.kind == "nadir_confirmed":
+        m = pl.when(post).then(c)
+        prev = seg_shift(m)
+        pair = pl.when(m.is_not_null() & prev.is_not_null()).then(pl.max_horizontal(m, prev))
+        return [(f"__m_{name}", pair)]
+    if ref.kind == "nadir_while":
+        return [(f"__m_{name}", pl.when(post & (pl.col(str(ref.param)) == ref.category)).then(c))]
+    order = rs.table(str(ref.param)).order
+    rank_col = pl.col(f"{ref.param}__RANK")
+    out = [
+        (f"__m_{name}{k}", pl.when(post & (rank_col == len(order) - k)).then(c))
+        for k in range(len(order))
+    ]
+    return [*out, (f"__m_{name}nadir", pl.when(inwin).then(c))]
+
+
+def _ref_finals(col: str, ref: Ref, rs: RuleSet) -> list[pl.Expr]:
+    """Reference value and date from the running minima (strictly before, or to date)."""
+    name, dname = ref.column(col), ref.date_column(col)
+    v, d = pl.col(f"__m_{name}_v"), pl.col(f"__m_{name}_d")
+    if ref.kind == "nadir_to_date":
+        return [v.alias(name), d.alias(dname)]
+    if ref.kind in ("nadir", "nadir_while"):
+        return [_shift(v).alias(name), _shift(d).alias(dname)]
+    if ref.kind == "nadir_confirmed":
+        pair_v, pair_d = _shift(v), _shift(d)
+        bl_v = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col(col)))
+        use_pair = pair_v.is_not_null() & ((pair_v < bl_v) | bl_v.is_null())
+        return [
+            pl.when(use_pair).then(pair_v).otherwise(bl_v).alias(name),
+            pl.when(use_pair).then(pair_d).otherwise(pl.col("BL__ADT")).alias(dname),
+        ]
+    order = rs.table(str(ref.param)).order
+    best = pl.col(f"{ref.param}__BESTRANK")
+    v_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_v"))
+    d_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_d"))
+    for k in range(len(order)):
+        hit = best == len(order) - k
+        v_chain = pl.when(hit).then(_shift(pl.col(f"__m_{name}{k}_v"))).otherwise(v_chain)
+        d_chain = pl.when(hit).then(_shift(pl.col(f"__m_{name}{k}_d"))).otherwise(d_chain)
+    return [v_chain.alias(name), d_chain.alias(dname)]
 
 
 def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.DataFrame:
-    """Add reference value and date columns (three vectorised passes)."""
-    stage_a: list[pl.Expr] = []
-    stage_b: list[pl.Expr] = []
-    stage_c: list[pl.Expr] = []
-    inwin = pl.col(_INWIN)
+    """Add reference value and date columns (masked sources, running minima, final values)."""
+    sources: list[pl.Expr] = []
+    running: list[str] = []
+    finals: list[pl.Expr] = []
     for col, ref in refs:
-        name, dname = ref.column(col), ref.date_column(col)
+        name = ref.column(col)
         if name in df.columns:
             continue
-        c = pl.col(col)
         if ref.kind == "baseline":
-            stage_a.append(pl.when(pl.col(_IS_BL)).then(c).forward_fill().over(G).alias(name))
-            stage_a.append(pl.col("BL__ADT").alias(dname))
+            first = seg_forward_fill(pl.when(pl.col(_IS_BL)).then(pl.col(col)))
+            sources += [first.alias(name), pl.col("BL__ADT").alias(ref.date_column(col))]
             continue
-        sources: list[tuple[str, pl.Expr]] = []
-        if ref.kind in ("nadir", "nadir_to_date"):
-            sources.append(("", pl.when(inwin).then(c)))
-        elif ref.kind == "nadir_confirmed":
-            m = pl.when(pl.col(_POST)).then(c)
-            prev = m.shift(1).over(G)
-            sources.append(
-                ("", pl.when(m.is_not_null() & prev.is_not_null()).then(pl.max_horizontal(m, prev)))
-            )
-        elif ref.kind == "nadir_while":
-            sources.append(
-                ("", pl.when(pl.col(_POST) & (pl.col(str(ref.param)) == ref.category)).then(c))
-            )
-        elif ref.kind == "best_value":
-            order = rs.table(str(ref.param)).order
-            for k in range(len(order)):
-                rank = len(order) - k
-                sources.append(
-                    (
-                        f"{k}",
-                        pl.when(pl.col(_POST) & (pl.col(f"{ref.param}__RANK") == rank)).then(c),
-                    )
-                )
-            sources.append(("nadir", pl.when(inwin).then(c)))
-        for tag, src in sources:
-            tmp = f"__m_{name}{tag}"
-            stage_a.append(src.alias(tmp))
-            stage_b.append(pl.col(tmp).cum_min().forward_fill().over(G).alias(tmp + "_v"))
-            stage_b.append(
-                pl.when(pl.col(tmp).is_not_null() & (pl.col(tmp) == pl.col(tmp).cum_min().over(G)))
-                .then(pl.col("ADT"))
-                .forward_fill()
-                .over(G)
-                .alias(tmp + "_d")
-            )
-        if ref.kind == "nadir_to_date":
-            stage_c += [pl.col(f"__m_{name}_v").alias(name), pl.col(f"__m_{name}_d").alias(dname)]
-        elif ref.kind in ("nadir", "nadir_while"):
-            stage_c += [
-                _shift(pl.col(f"__m_{name}_v")).alias(name),
-                _shift(pl.col(f"__m_{name}_d")).alias(dname),
-            ]
-        elif ref.kind == "nadir_confirmed":
-            pair_v, pair_d = _shift(pl.col(f"__m_{name}_v")), _shift(pl.col(f"__m_{name}_d"))
-            bl_v = pl.when(pl.col(_IS_BL)).then(c).forward_fill().over(G)
-            use_pair = pair_v.is_not_null() & ((pair_v < bl_v) | bl_v.is_null())
-            stage_c += [
-                pl.when(use_pair).then(pair_v).otherwise(bl_v).alias(name),
-                pl.when(use_pair).then(pair_d).otherwise(pl.col("BL__ADT")).alias(dname),
-            ]
-        elif ref.kind == "best_value":
-            order = rs.table(str(ref.param)).order
-            best = pl.col(f"{ref.param}__BESTRANK")
-            v_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_v"))
-            d_chain: pl.Expr = _shift(pl.col(f"__m_{name}nadir_d"))
-            for k in range(len(order)):
-                rank = len(order) - k
-                v_chain = (
-                    pl.when(best == rank)
-                    .then(_shift(pl.col(f"__m_{name}{k}_v")))
-                    .otherwise(v_chain)
-                )
-                d_chain = (
-                    pl.when(best == rank)
-                    .then(_shift(pl.col(f"__m_{name}{k}_d")))
-                    .otherwise(d_chain)
-                )
-            stage_c += [v_chain.alias(name), d_chain.alias(dname)]
-    for stage in (stage_a, stage_b, stage_c):
-        if stage:
-            df = df.with_columns(stage)
+        for tmp, src in _ref_sources(col, ref, rs):
+            sources.append(src.alias(tmp))
+            running.append(tmp)
+        finals += _ref_finals(col, ref, rs)
+    if sources:
+        df = df.with_columns(sources)
+    if running:
+        df = df.with_columns(_position())
+        for tmp in running:
+            df = _add_running_min(df, tmp)
+    if finals:
+        df = df.with_columns(finals)
     return df.drop([c for c in df.columns if c.startswith("__m_")])
 
 
+def _position() -> pl.Expr:
+    """0-based position of the row within its subject."""
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    start = seg_forward_fill(
+        pl.when(pl.col(SUBJECT_INDEX) != pl.col(SUBJECT_INDEX).shift(1).fill_null(-1)).then(idx)
+    )
+    return (idx - start).alias("__POS")
+
+
 def _winner_expr(t: RuleTable) -> pl.Expr:
+    P = t.paramcd
     expr: pl.Expr = pl.lit(len(t.rows), dtype=pl.Int16)
     for i in range(len(t.rows) - 1, -1, -1):
-        expr = pl.when(t.rows[i].when.to_expr()).then(pl.lit(i, dtype=pl.Int16)).otherwise(expr)
+        expr = pl.when(pl.col(f"{P}__V{i}")).then(pl.lit(i, dtype=pl.Int16)).otherwise(expr)
     if t.population is not None:
         gate = t.population.when.to_expr().fill_null(False)
         expr = pl.when(gate).then(expr).otherwise(pl.lit(-1, dtype=pl.Int16))
@@ -224,6 +271,7 @@ def _winner_expr(t: RuleTable) -> pl.Expr:
 def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame:
     P = t.paramcd
     df = _add_refs(df, _refs_of(t), rs)
+    df = df.with_columns([r.when.to_expr().alias(f"{P}__V{i}") for i, r in enumerate(t.rows)])
     df = df.with_columns(_winner_expr(t).alias(f"{P}__W"))
     w = pl.col(f"{P}__W")
     mapping = {-1: "NE", len(t.rows): "NE"} | {i: r.category for i, r in enumerate(t.rows)}
@@ -244,7 +292,13 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
         if t.flags
         else pl.lit(None, dtype=pl.Utf8)
     )
+    unknown = [
+        pl.col(f"{P}__V{i}").is_null().alias(f"{P}__U{i}")
+        for i, r in enumerate(t.rows)
+        if r.note_missing
+    ]
     df = df.with_columns(
+        *unknown,
         w.replace_strict(mapping, return_dtype=pl.Utf8).alias(P),
         boundary.alias(f"{P}__BOUNDARY"),
         pl.when(flags == "").then(None).otherwise(flags).alias(f"{P}__FLAGS"),
@@ -252,12 +306,15 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
     if t.order:
         rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
         rank = pl.when(pl.col(_POST)).then(
-            pl.col(P).replace_strict(rank_map, default=0, return_dtype=pl.Int16)
+            pl.col(P).replace_strict(rank_map, default=0, return_dtype=pl.Int64)
         )
+        # Subject-wise running maximum of small integer ranks, exactly, by a subject offset.
+        offset = pl.col(SUBJECT_INDEX) * 16
+        running = (offset + pl.col(f"{P}__RANK").fill_null(0)).cum_max() - offset
         df = df.with_columns(rank.alias(f"{P}__RANK")).with_columns(
-            _shift(pl.col(f"{P}__RANK").cum_max()).alias(f"{P}__BESTRANK")
+            _shift(running).alias(f"{P}__BESTRANK")
         )
-        inv = {v: k for k, v in rank_map.items()} | {0: "NE"}
+        inv = {v: k for k, v in rank_map.items()} | {0: None}
         df = df.with_columns(
             pl.col(f"{P}__BESTRANK")
             .replace_strict(inv, default=None, return_dtype=pl.Utf8)
@@ -270,7 +327,8 @@ def _confirm(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
     """Generic confirmation: the next evaluable assessment is at least as good (or the same)."""
     P = t.paramcd
     cur = pl.when(pl.col(_POST) & (pl.col(P) != "NE")).then(pl.col(P))
-    nxt = cur.shift(-1).backward_fill().over(G)
+    sid = pl.col(SUBJECT_INDEX)
+    nxt = pl.when(sid == sid.shift(-1)).then(seg_backward_fill(cur.shift(-1)))
     if t.order:
         rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
         conf = cur.replace_strict(rank_map, default=0) <= nxt.replace_strict(rank_map, default=0)
@@ -280,8 +338,37 @@ def _confirm(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
     return df.with_columns(pl.when(cur.is_not_null()).then(conf).alias(f"{P}__CONF"))
 
 
+def _depends_on(t: RuleTable, names: set[str]) -> set[str]:
+    deps: set[str] = set()
+    for p in _table_predicates(t):
+        for node in p.walk():
+            for i in node.inputs():
+                base = i.column.split("__")[0]
+                if base in names:
+                    deps.add(base)
+                if i.ref.param is not None:
+                    deps.add(i.ref.param)
+    return deps
+
+
+def _needed_tables(rule_set: RuleSet, wanted: Sequence[str]) -> set[str]:
+    names = {t.paramcd for t in rule_set.tables}
+    need = set(wanted)
+    for o in rule_set.overall:
+        if o.paramcd in need:
+            need |= {o.progression, o.response}
+    for t in reversed(rule_set.tables):
+        if t.paramcd in need:
+            need |= _depends_on(t, names)
+    return need
+
+
 def prepare(
-    assessments: pl.DataFrame, rule_set: RuleSet, *, confirm: Sequence[str] = ()
+    assessments: pl.DataFrame,
+    rule_set: RuleSet,
+    *,
+    confirm: Sequence[str] = (),
+    parameters: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Wide frame with derived inputs, references and per-table winners (engine internals).
 
@@ -293,6 +380,8 @@ def prepare(
         The rule set to apply.
     confirm:
         Parameters whose categories get a confirmation flag.
+    parameters:
+        Only evaluate the tables these parameters need (default: all).
 
     Returns
     -------
@@ -303,7 +392,14 @@ def prepare(
     if rule_set.derivations:
         for d in rule_set.derivations:
             df = df.with_columns(d.build().alias(d.column))
+    need = (
+        {t.paramcd for t in rule_set.tables}
+        if parameters is None
+        else _needed_tables(rule_set, parameters)
+    )
     for t in rule_set.tables:
+        if t.paramcd not in need:
+            continue
         df = _evaluate_table(df, t, rule_set)
         if t.paramcd in confirm:
             df = _confirm(df, t)
@@ -403,7 +499,7 @@ def _outcome(
         explain = pl.concat_str(
             [
                 pl.lit(f"{cat}: "),
-                rule.when.explain(),
+                rule.when.explain_as(True),
                 pl.concat_str([pl.lit(" [downgraded: "), dgr, pl.lit("]")]),
             ],
             ignore_nulls=True,
@@ -415,7 +511,7 @@ def _outcome(
         if f"{P}__CONF" in lf.collect_schema().names()
         else pl.lit(None, dtype=pl.Boolean)
     )
-    return lf.filter(filt).select(
+    exprs = [
         *[pl.col(c) for c in KEYS],
         pl.lit(paramcd).alias("PARAMCD"),
         pl.lit(cat).alias("AVALC"),
@@ -431,7 +527,11 @@ def _outcome(
         conf.alias("CONFIRMED"),
         pl.col(_ROW),
         pl.lit(pindex, dtype=pl.Int16).alias("__P"),
-    )
+    ]
+    needed: dict[str, None] = {}
+    for e in [filt, *exprs]:
+        needed.update(dict.fromkeys(e.meta.root_names()))
+    return lf.select(list(needed)).filter(filt).select(exprs)
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
@@ -519,7 +619,7 @@ def adjudicate(
     bad = [p for p in wanted if p not in emitted]
     if bad:
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
-    wide = prepare(assessments, rs, confirm=conf)
+    wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
     lf = wide.lazy()
     frames: list[pl.LazyFrame] = []
     for pindex, p in enumerate(wanted):
@@ -531,7 +631,7 @@ def adjudicate(
         frames += [
             _outcome(lf, rs, t, k, paramcd=p, pindex=pindex, extra=None) for k in _table_outcomes(t)
         ]
-    out = pl.concat(frames, how="vertical").collect()
+    out = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
     if sort:
         out = out.sort([_ROW, "__P"])
     return out.drop([_ROW, "__P"])

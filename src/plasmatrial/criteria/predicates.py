@@ -95,11 +95,21 @@ def _num(expr: pl.Expr, decimals: int = ROUND_DECIMALS) -> pl.Expr:
     return expr.round(decimals).cast(pl.Utf8).fill_null("missing")
 
 
+def _fmt(expr: pl.Expr, unit: str, decimals: int = ROUND_DECIMALS) -> pl.Expr:
+    """'32.0 mg/L' (or 'missing') without string comparisons."""
+    text = expr.round(decimals).cast(pl.Utf8)
+    if unit:
+        text = pl.concat_str([text, pl.lit(("" if unit == "%" else " ") + unit)])
+    return text.fill_null("missing")
+
+
 def _with_unit(text: pl.Expr, unit: str) -> pl.Expr:
     if not unit:
         return text
     sep = "" if unit == "%" else " "
-    return pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+    return (
+        pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+    )
 
 
 # ----------------------------------------------------------------------------------- references
@@ -182,7 +192,7 @@ class Input:
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
     """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
-    val = _with_unit(_num(pl.col(ref.column(col))), unit_of(col))
+    val = _fmt(pl.col(ref.column(col)), unit_of(col))
     date = pl.col(ref.date_column(col)).dt.to_string("%Y-%m-%d").fill_null("no date")
     return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
 
@@ -269,7 +279,7 @@ class Value(Term):
         if self.column in CHARACTER:
             val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         else:
-            val = _with_unit(_num(pl.col(self.column)), self.unit)
+            val = _fmt(pl.col(self.column), self.unit)
         return pl.concat_str([pl.lit(label(self.column) + " "), val])
 
     def inputs(self) -> tuple[Input, ...]:
@@ -338,7 +348,7 @@ class PctChange(Term):
             .then(pl.concat_str([_num(self.to_expr(), 3), pl.lit("%")]))
             .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
         )
-        cur = _with_unit(_num(pl.col(self.column)), unit_of(self.column))
+        cur = _fmt(pl.col(self.column), unit_of(self.column))
         return pl.concat_str(
             [
                 pl.lit(f"{label(self.column)} "),
@@ -377,8 +387,8 @@ class AbsChange(Term):
         return _r((r - v) if self.direction == "decrease" else (v - r))
 
     def explain(self) -> pl.Expr:
-        cur = _with_unit(_num(pl.col(self.column)), self.unit)
-        amount = _with_unit(_num(self.to_expr()), self.unit)
+        cur = _fmt(pl.col(self.column), self.unit)
+        amount = _fmt(self.to_expr(), self.unit)
         return pl.concat_str(
             [
                 pl.lit(f"{label(self.column)} "),
@@ -439,6 +449,10 @@ class Predicate:
         """Inputs the predicate reads (columns, units and references), de-duplicated."""
         raise NotImplementedError
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        """Explanation for rows where the predicate is known to be ``truth`` (smaller plan)."""
+        return self.explain()
+
     def boundary(self) -> pl.Expr | None:
         """True where an input equals one of the predicate's thresholds exactly."""
         return None
@@ -495,6 +509,10 @@ class Cmp(Predicate):
         )
         return pl.concat_str([self.left.explain(), shown, self.right.explain()])
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        op = f" {_OP_TEXT[self.op]} " if truth else f" {_NEGATED[self.op]} "
+        return pl.concat_str([self.left.explain(), pl.lit(op), self.right.explain()])
+
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
 
@@ -524,6 +542,18 @@ class AllOf(Predicate):
             ignore_nulls=True,
         )
         return pl.when(self.to_expr().fill_null(True)).then(everything).otherwise(failing)
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if truth:
+            return pl.concat_str([p.explain_as(True) for p in self.items], separator="; ")
+        return pl.concat_str(
+            [
+                pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
+                for p in self.items
+            ],
+            separator="; ",
+            ignore_nulls=True,
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(tuple(i for p in self.items for i in p.inputs()))
@@ -555,6 +585,15 @@ class AnyOf(Predicate):
         )
         everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
         return pl.when(self.to_expr().fill_null(False)).then(met).otherwise(everything)
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if not truth:
+            return pl.concat_str([p.explain_as(False) for p in self.items], separator="; ")
+        return pl.concat_str(
+            [pl.when(p.to_expr().fill_null(False)).then(p.explain_as(True)) for p in self.items],
+            separator=" or ",
+            ignore_nulls=True,
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(tuple(i for p in self.items for i in p.inputs()))
@@ -618,6 +657,9 @@ class Not(Predicate):
     def explain(self) -> pl.Expr:
         return self.item.explain()
 
+    def explain_as(self, truth: bool) -> pl.Expr:
+        return self.item.explain_as(not truth)
+
     def inputs(self) -> tuple[Input, ...]:
         return self.item.inputs()
 
@@ -643,6 +685,9 @@ class Known(Predicate):
 
     def explain(self) -> pl.Expr:
         return self.item.explain()
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        return self.item.explain_as(truth) if truth != self.missing else self.item.explain()
 
     def inputs(self) -> tuple[Input, ...]:
         return self.item.inputs()
@@ -827,3 +872,33 @@ def category_is(column: str, *values: str) -> CategoryIs:
 def flag(column: str, *, missing: bool | None = None) -> Flag:
     """Boolean column (null read as ``missing``)."""
     return Flag(column, missing)
+
+
+# ------------------------------------------------------------ within-subject window helpers
+#: Engine column with a 0-based integer subject (segment) id; frames are sorted by it.
+SUBJECT_INDEX: Final = "__SID"
+
+
+def seg_shift(expr: pl.Expr) -> pl.Expr:
+    """Previous row's value within the same subject (null on a subject's first row)."""
+    sid = pl.col(SUBJECT_INDEX)
+    return pl.when(sid == sid.shift(1)).then(expr.shift(1))
+
+
+def seg_forward_fill(expr: pl.Expr) -> pl.Expr:
+    """Forward fill that never crosses into another subject (global fill + subject mask)."""
+    sid = pl.col(SUBJECT_INDEX)
+    src = pl.when(expr.is_not_null()).then(sid).forward_fill()
+    return pl.when(src == sid).then(expr.forward_fill())
+
+
+def seg_backward_fill(expr: pl.Expr) -> pl.Expr:
+    """Backward fill that never crosses into another subject."""
+    sid = pl.col(SUBJECT_INDEX)
+    src = pl.when(expr.is_not_null()).then(sid).backward_fill()
+    return pl.when(src == sid).then(expr.backward_fill())
+
+
+def seg_fill(expr: pl.Expr) -> pl.Expr:
+    """Carry a subject-level value to every row of the subject (forward, then backward)."""
+    return seg_backward_fill(seg_forward_fill(expr))

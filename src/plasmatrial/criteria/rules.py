@@ -210,7 +210,7 @@ def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:
 
 def _load_builtin() -> None:
     # Importing these modules registers their rule sets.
-    import plasmatrial.criteria.al  # noqa: F401
+    import plasmatrial.criteria.al
     import plasmatrial.criteria.al_staging  # noqa: F401
 
 

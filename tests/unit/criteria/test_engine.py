@@ -1,0 +1,131 @@
+"""Engine behaviour: provenance, errors, options, summaries, predicate rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
+from plasmatrial.criteria.engine import OUTPUT_COLUMNS
+from plasmatrial.criteria.predicates import BASELINE, all_of, pct_decrease, value
+from plasmatrial.errors import RuleError
+from tests.unit.criteria.helpers import LAMBDA_240, frame, run
+
+
+def lam(lv: float, kv: float, **extra: object) -> dict[str, object]:
+    return {"FLCLAM": lv, "FLCKAP": kv, **extra}
+
+
+def test_output_columns_and_provenance() -> None:
+    out = run(LAMBDA_240, lam(60, 12), lam(45, 10))
+    assert tuple(out.columns) == OUTPUT_COLUMNS
+    assert out.height == 2 * 7  # two post-baseline visits x seven parameters
+    for col in ("RULEID", "RULESET", "RULESETVER", "EXPLAIN", "INPUTS"):
+        assert out[col].null_count() == 0
+    inputs = json.loads(out.filter(pl.col("PARAMCD") == "HEMCAT")["INPUTS"][0])
+    assert inputs["DFLC"] == 48.0 and inputs["DFLC__baseline"] == 240.0
+
+
+def test_unknown_rule_set_lists_valid_names() -> None:
+    with pytest.raises(RuleError, match=r"unknown rule set 'NOPE'; valid names: .*CR_2012_RATIO"):
+        get_rule_set("NOPE")
+
+
+def test_unknown_option_and_bad_value() -> None:
+    with pytest.raises(RuleError, match="unknown option"):
+        get_rule_set("CR_2012_RATIO", nonsense=1)
+    with pytest.raises(RuleError, match="cr_relapse_doubling_applies_to"):
+        get_rule_set("CR_2012_RATIO", cr_relapse_doubling_applies_to="sometimes")
+
+
+def test_missing_key_columns() -> None:
+    with pytest.raises(RuleError, match="ABLFL"):
+        adjudicate(frame(LAMBDA_240).drop("ABLFL"))
+
+
+def test_absent_analyte_columns_are_null() -> None:
+    out = adjudicate(frame(LAMBDA_240, lam(60, 12)).drop("INVLC"), parameters=["HEMCAT"])
+    # λ 250 / κ 10: ratio 0.04 < 0.26 → λ inferred
+    r = out.row(0, named=True)
+    assert (r["AVALC"], r["FLAGS"]) == ("PR", "INVLC_INFERRED")
+
+
+def test_parameters_selects_and_validates() -> None:
+    out = run(LAMBDA_240, lam(60, 12))
+    assert set(out["PARAMCD"]) == {
+        "HEMRESP",
+        "HEMCAT",
+        "HEMPROG",
+        "CARDRESP",
+        "CARDGRD",
+        "RENRESP",
+        "LIVRESP",
+    }
+    with pytest.raises(RuleError, match="parameters"):
+        adjudicate(frame(LAMBDA_240, lam(60, 12)), parameters=["XYZ"])
+
+
+def test_confirmation_is_generic_and_off_by_default() -> None:
+    f = frame(LAMBDA_240, lam(60, 12), lam(45, 10), lam(60, 12))
+    assert adjudicate(f, parameters=["HEMCAT"])["CONFIRMED"].null_count() == 3
+    conf = adjudicate(f, parameters=["HEMCAT"], confirm=["HEMCAT"])
+    # PR then VGPR (≥ PR: confirmed), VGPR then PR (not confirmed), last has no next (unknown)
+    assert conf["CONFIRMED"].to_list() == [True, False, None]
+
+
+def test_best_response_stops_at_progression_and_new_therapy() -> None:
+    f = frame(
+        LAMBDA_240,
+        lam(60, 12),
+        lam(45, 10),
+        lam(101, 12),
+        lam(20, 12, SIFE="NEGATIVE", UIFE="NEGATIVE"),
+    )
+    out = adjudicate(f)
+    best = best_response(out).row(0, named=True)
+    assert (best["AVALC"], best["ADT"]) == ("VGPR", dt.date(2024, 3, 1))
+    assert best["EXPLAIN"].startswith("best response VGPR first reached 2024-03-01")
+    nt = pl.DataFrame({"USUBJID": ["S1"], "NTRTDT": [dt.date(2024, 2, 15)]})
+    assert best_response(out, new_therapy=nt)["AVALC"].to_list() == ["PR"]
+
+
+def test_time_to_first_response() -> None:
+    out = adjudicate(
+        pl.concat(
+            [
+                frame(LAMBDA_240, lam(200, 12), lam(60, 12)),
+                frame(LAMBDA_240, lam(200, 12), subject="S2"),
+            ]
+        )
+    )
+    dose = pl.DataFrame({"USUBJID": ["S1", "S2"], "TRTSDT": [dt.date(2024, 1, 1)] * 2})
+    ttr = time_to_first_response(out, dose)
+    assert ttr["AVAL"].to_list() == [60, 30]
+    assert ttr["CNSR"].to_list() == [0, 1]
+
+
+def test_predicate_rendering_and_requires() -> None:
+    p = all_of(value("DFLC") < 40, pct_decrease("DFLC", BASELINE) > 50)
+    assert str(p) == "DFLC < 40 mg/L AND pct_decrease(DFLC vs baseline) > 50%"
+    assert [str(i) for i in p.requires()] == ["DFLC [mg/L]", "DFLC [mg/L] (baseline)"]
+
+
+def test_three_valued_logic() -> None:
+    df = pl.DataFrame({"DFLC": [30.0, None, 50.0], "DFLC__baseline": [100.0, 100.0, None]})
+    p = all_of(value("DFLC") < 40, pct_decrease("DFLC", BASELINE) > 50)
+    assert df.select(p.to_expr())[:, 0].to_list() == [True, None, False]
+
+
+def test_percent_with_nonpositive_reference_is_not_evaluable() -> None:
+    df = pl.DataFrame({"DFLC": [5.0], "DFLC__baseline": [0.0]})
+    assert df.select((pct_decrease("DFLC") > 50).to_expr())[:, 0].to_list() == [None]
+
+
+def test_every_registered_set_records_version() -> None:
+    rs = get_rule_set("AL_PROG_PALLADINI_2018")
+    out = adjudicate(frame(LAMBDA_240, lam(60, 12)), rs, parameters=["HEMPROG"])
+    assert out["RULESET"].to_list() == ["AL_PROG_PALLADINI_2018"]
+    assert out["RULESETVER"].to_list() == [rs.version]
