@@ -46,6 +46,7 @@ from plasmatrial.criteria.predicates import (
     pct_decrease,
     pct_increase,
     present,
+    seg_fill,
     seg_forward_fill,
     value,
 )
@@ -269,35 +270,65 @@ def _ratio_normal(o: dict[str, float], ref: Ref = CURRENT) -> Predicate:
     return all_of(r >= o["flc_ratio_low"], r <= o["flc_ratio_high"])
 
 
-def _measurable(o: dict[str, float], bl: Ref = BASELINE) -> dict[str, Predicate]:
-    """Baseline measurability predicates (``bl=CURRENT`` when evaluated on the baseline row)."""
-    ser = value("SPEPMP", bl) >= o["serum_measurable"]
-    uri = value("UPEPMP", bl) >= o["urine_measurable"]
-    flc_raw = all_of(value("IFLC", bl) >= o["iflc_measurable"], not_(_ratio_normal(o, bl)))
+def _measurable(o: dict[str, float]) -> dict[str, Predicate]:
+    """Measurability predicates, evaluated on the baseline row (criteria.md 4.2)."""
+    ser = value("SPEPMP") >= o["serum_measurable"]
+    uri = value("UPEPMP") >= o["urine_measurable"]
+    flc_raw = all_of(value("IFLC") >= o["iflc_measurable"], not_(_ratio_normal(o)))
     no_s = known(not_(ser), missing=True)
     no_u = known(not_(uri), missing=True)
     no_f = known(not_(flc_raw), missing=True)
-    flc = all_of(no_s, no_u, flc_raw)
-    marrow = all_of(no_s, no_u, no_f, present("BMPC", bl))
-    pcyt = value("PCYTSPD", bl) > 0
-    cpc_only = all_of(
-        no_s,
-        no_u,
-        no_f,
-        is_null("BMPC", bl),
-        known(not_(pcyt), missing=True),
-        present("CPC", bl),
-    )
+    pcyt = value("PCYTSPD") > 0
     return {
         "serum": ser,
         "urine": uri,
-        "flc": flc,
-        "marrow": marrow,
+        "flc": all_of(no_s, no_u, flc_raw),
+        "marrow": all_of(no_s, no_u, no_f, present("BMPC")),
         "pcyt": pcyt,
-        "cpc_only": cpc_only,
+        "cpc_only": all_of(
+            no_s,
+            no_u,
+            no_f,
+            is_null("BMPC"),
+            known(not_(pcyt), missing=True),
+            present("CPC"),
+        ),
         "no_serum_urine": all_of(no_s, no_u),
         "no_serum_urine_flc": all_of(no_s, no_u, no_f),
     }
+
+
+#: Subject-level "followed" flags derived from the baseline row (text, predicate key).
+FOLLOWED: Final = (
+    ("FLW_SERUM", "serum M-protein measurable at baseline", "serum"),
+    ("FLW_URINE", "urine M-protein measurable at baseline", "urine"),
+    ("FLW_FLC", "FLC-only measurable disease", "flc"),
+    ("FLW_MARROW", "marrow-only disease (no serum, urine or FLC measurable)", "marrow"),
+    ("FLW_PCYT", "soft-tissue plasmacytoma present at baseline", "pcyt"),
+    ("FLW_CPC", "circulating plasma cells are the only measure of disease", "cpc_only"),
+    ("NO_SU", "serum and urine M-protein not measurable", "no_serum_urine"),
+    ("NO_SUF", "serum, urine and FLC not measurable", "no_serum_urine_flc"),
+)
+
+
+def _followed_derivations(o: dict[str, float]) -> tuple[Derivation, ...]:
+    m = _measurable(o)
+
+    def make(key: str) -> Callable[[], pl.Expr]:
+        def build() -> pl.Expr:
+            at_bl = pl.when(pl.col(BASELINE_FLAG)).then(m[key].to_expr().fill_null(False))
+            return seg_fill(at_bl).fill_null(False)
+
+        return build
+
+    return tuple(
+        Derivation(col, "", f"{text} (baseline row: {m[key]})", make(key))
+        for col, text, key in FOLLOWED
+    )
+
+
+def _followed() -> dict[str, Predicate]:
+    return {key: flag(col, missing=False) for col, _, key in FOLLOWED}
 
 
 def _measurable_table(m: dict[str, Predicate]) -> RuleTable:
@@ -740,7 +771,7 @@ def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
         )
     }
     nums["flc_vgpr_strict"] = float(strict)
-    m = _measurable(nums)
+    m = _followed()
     pd_ref = cast(PdReference, ref)
     name = "IMWG_2016" if pd_ref == "lowest_confirmed" else "IMWG_2011_NADIR"
     return RuleSet(
@@ -753,12 +784,15 @@ def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
             + ", relapse flags"
         ),
         tables=(
-            _measurable_table(_measurable(nums, CURRENT)),
+            _measurable_table(_measurable(nums)),
             _response_table(nums, m),
             _pd_table(nums, m, pd_ref),
             *_relapse_tables(),
         ),
-        derivations=mm_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
+        derivations=(
+            *mm_derivations(nums["flc_ratio_low"], nums["flc_ratio_high"]),
+            *_followed_derivations(nums),
+        ),
         overall=(
             Overall(
                 "OVRLRESP",
