@@ -17,7 +17,7 @@ def case(bl: dict[str, Any], *visits: dict[str, Any], rule_set: str = SET) -> Ca
     return Case(bl, *visits, rule_set=rule_set)
 
 
-def P(rule: str, bl: dict[str, Any], visit: dict[str, Any], expected: str, id: str) -> Any:
+def pcase(rule: str, bl: dict[str, Any], visit: dict[str, Any], expected: str, id: str) -> Any:
     return pytest.param(case(bl, visit), expected, id=id, marks=pytest.mark.rule(rule))
 
 
@@ -155,99 +155,109 @@ def test_measurable_boundary_flagged() -> None:
 # ------------------------------------------------------------------------------- serum levels
 S2 = {"SPEPMP": 2.0}
 SERUM = [
-    P("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.2}, "VGPR", "vgpr-90pct-just-meets"),
-    P("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.201}, "PR", "vgpr-90pct-just-misses"),
-    P("IMWG.RESP.PR", S2, {"SPEPMP": 1.0}, "PR", "pr-50pct-just-meets"),
-    P("IMWG.RESP.PR", S2, {"SPEPMP": 1.001}, "MR", "pr-50pct-just-misses"),
-    P("IMWG.RESP.MR", S2, {"SPEPMP": 1.01}, "MR", "mr-49.5pct-is-mr"),
-    P("IMWG.RESP.MR", S2, {"SPEPMP": 1.5}, "MR", "mr-25pct-just-meets"),
-    P("IMWG.RESP.SD", S2, {"SPEPMP": 1.501}, "SD", "mr-25pct-just-misses"),
-    P("IMWG.RESP.SD", S2, {"SPEPMP": 2.2}, "SD", "sd-increase-below-pd"),
-    P(
+    pcase("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.2}, "VGPR", "vgpr-90pct-just-meets"),
+    pcase("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.201}, "PR", "vgpr-90pct-just-misses"),
+    pcase("IMWG.RESP.PR", S2, {"SPEPMP": 1.0}, "PR", "pr-50pct-just-meets"),
+    pcase("IMWG.RESP.PR", S2, {"SPEPMP": 1.001}, "MR", "pr-50pct-just-misses"),
+    pcase("IMWG.RESP.MR", S2, {"SPEPMP": 1.01}, "MR", "mr-49.5pct-is-mr"),
+    pcase("IMWG.RESP.MR", S2, {"SPEPMP": 1.5}, "MR", "mr-25pct-just-meets"),
+    pcase("IMWG.RESP.SD", S2, {"SPEPMP": 1.501}, "SD", "mr-25pct-just-misses"),
+    pcase("IMWG.RESP.SD", S2, {"SPEPMP": 2.2}, "SD", "sd-increase-below-pd"),
+    pcase(
         "IMWG.RESP.VGPR",
         {"SPEPMP": 3.0, "UPEPMP": 150.0},
         {"SPEPMP": 0.2, "UPEPMP": 99.0},
         "VGPR",
         "vgpr-urine-lt100-just-meets",
     ),
-    P(
+    pcase(
         "IMWG.RESP.VGPR",
         {"SPEPMP": 3.0, "UPEPMP": 150.0},
         {"SPEPMP": 0.2, "UPEPMP": 100.0},
         "PR",
         "vgpr-urine-lt100-just-misses",
     ),
-    P("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.0, "SIFE": "POSITIVE"}, "VGPR", "vgpr-ife-route"),
+    pcase("IMWG.RESP.VGPR", S2, {"SPEPMP": 0.0, "SIFE": "POSITIVE"}, "VGPR", "vgpr-ife-route"),
 ]
 
 # ------------------------------------------------------------------------------- urine levels
 U = {"UPEPMP": 1000.0}
 URINE = [
-    P("IMWG.RESP.VGPR", U, {"UPEPMP": 99.0}, "VGPR", "urine-vgpr-just-meets"),
-    P("IMWG.RESP.VGPR", U, {"UPEPMP": 100.0}, "PR", "urine-vgpr-just-misses"),
-    P("IMWG.RESP.PR", U, {"UPEPMP": 199.0}, "PR", "urine-pr-lt200-just-meets"),
-    P("IMWG.RESP.PR", U, {"UPEPMP": 200.0}, "MR", "urine-pr-lt200-just-misses"),
-    P("IMWG.RESP.PR", {"UPEPMP": 2500.0}, {"UPEPMP": 250.0}, "PR", "urine-pr-90pct-just-meets"),
-    P("IMWG.RESP.PR", {"UPEPMP": 2500.0}, {"UPEPMP": 250.1}, "MR", "urine-pr-90pct-just-misses"),
-    P("IMWG.RESP.MR", U, {"UPEPMP": 500.0}, "MR", "urine-mr-50pct-just-meets"),
-    P("IMWG.RESP.SD", U, {"UPEPMP": 501.0}, "SD", "urine-mr-50pct-just-misses"),
+    pcase("IMWG.RESP.VGPR", U, {"UPEPMP": 99.0}, "VGPR", "urine-vgpr-just-meets"),
+    pcase("IMWG.RESP.VGPR", U, {"UPEPMP": 100.0}, "PR", "urine-vgpr-just-misses"),
+    pcase("IMWG.RESP.PR", U, {"UPEPMP": 199.0}, "PR", "urine-pr-lt200-just-meets"),
+    pcase("IMWG.RESP.PR", U, {"UPEPMP": 200.0}, "MR", "urine-pr-lt200-just-misses"),
+    pcase("IMWG.RESP.PR", {"UPEPMP": 2500.0}, {"UPEPMP": 250.0}, "PR", "urine-pr-90pct-just-meets"),
+    pcase(
+        "IMWG.RESP.PR", {"UPEPMP": 2500.0}, {"UPEPMP": 250.1}, "MR", "urine-pr-90pct-just-misses"
+    ),
+    pcase("IMWG.RESP.MR", U, {"UPEPMP": 500.0}, "MR", "urine-mr-50pct-just-meets"),
+    pcase("IMWG.RESP.SD", U, {"UPEPMP": 501.0}, "SD", "urine-mr-50pct-just-misses"),
 ]
 
 # --------------------------------------------------------------------------------- FLC only
 F = {"FLCKAP": 1010.0, "FLCLAM": 10.0}  # dFLC 1000
 FLC = [
-    P("IMWG.RESP.VGPR", F, {"FLCKAP": 109.9, "FLCLAM": 10.0}, "VGPR", "flc-vgpr-gt90-just-meets"),
-    P("IMWG.RESP.VGPR", F, {"FLCKAP": 110.0, "FLCLAM": 10.0}, "PR", "flc-vgpr-90-exactly-misses"),
-    P("IMWG.RESP.PR", F, {"FLCKAP": 510.0, "FLCLAM": 10.0}, "PR", "flc-pr-50-just-meets"),
-    P("IMWG.RESP.PR", F, {"FLCKAP": 510.1, "FLCLAM": 10.0}, "SD", "flc-pr-50-just-misses"),
-    P("IMWG.RESP.SD", F, {"FLCKAP": 710.0, "FLCLAM": 10.0}, "SD", "flc-no-mr-category"),
+    pcase(
+        "IMWG.RESP.VGPR", F, {"FLCKAP": 109.9, "FLCLAM": 10.0}, "VGPR", "flc-vgpr-gt90-just-meets"
+    ),
+    pcase(
+        "IMWG.RESP.VGPR", F, {"FLCKAP": 110.0, "FLCLAM": 10.0}, "PR", "flc-vgpr-90-exactly-misses"
+    ),
+    pcase("IMWG.RESP.PR", F, {"FLCKAP": 510.0, "FLCLAM": 10.0}, "PR", "flc-pr-50-just-meets"),
+    pcase("IMWG.RESP.PR", F, {"FLCKAP": 510.1, "FLCLAM": 10.0}, "SD", "flc-pr-50-just-misses"),
+    pcase("IMWG.RESP.SD", F, {"FLCKAP": 710.0, "FLCLAM": 10.0}, "SD", "flc-no-mr-category"),
 ]
 
 # ------------------------------------------------------------------------------ marrow only
 MARROW = [
-    P("IMWG.RESP.PR", {"BMPC": 30.0}, {"BMPC": 15.0}, "PR", "marrow-pr-50-just-meets"),
-    P("IMWG.RESP.PR", {"BMPC": 30.0}, {"BMPC": 15.1}, "SD", "marrow-pr-50-just-misses"),
-    P("IMWG.RESP.PR", {"BMPC": 29.9}, {"BMPC": 10.0}, "SD", "marrow-baseline-30-just-misses"),
+    pcase("IMWG.RESP.PR", {"BMPC": 30.0}, {"BMPC": 15.0}, "PR", "marrow-pr-50-just-meets"),
+    pcase("IMWG.RESP.PR", {"BMPC": 30.0}, {"BMPC": 15.1}, "SD", "marrow-pr-50-just-misses"),
+    pcase("IMWG.RESP.PR", {"BMPC": 29.9}, {"BMPC": 10.0}, "SD", "marrow-baseline-30-just-misses"),
 ]
 
 # ------------------------------------------------------------------------------ plasmacytoma
 SP = {"SPEPMP": 2.0, "PCYTSPD": 10.0}
 PCYT = [
-    P("IMWG.RESP.PR", SP, {"SPEPMP": 0.8, "PCYTSPD": 5.0}, "PR", "pcyt-pr-50-just-meets"),
-    P("IMWG.RESP.PR", SP, {"SPEPMP": 0.8, "PCYTSPD": 5.1}, "MR", "pcyt-pr-50-just-misses"),
-    P("IMWG.RESP.MR", SP, {"SPEPMP": 0.8, "PCYTSPD": 7.5}, "MR", "pcyt-mr-25-just-meets"),
-    P("IMWG.RESP.MR", SP, {"SPEPMP": 0.8, "PCYTSPD": 7.6}, "SD", "pcyt-mr-25-just-misses"),
-    P("IMWG.RESP.VGPR", SP, {"SPEPMP": 0.1, "PCYTSPD": 5.0}, "VGPR", "pcyt-does-not-cap-vgpr"),
+    pcase("IMWG.RESP.PR", SP, {"SPEPMP": 0.8, "PCYTSPD": 5.0}, "PR", "pcyt-pr-50-just-meets"),
+    pcase("IMWG.RESP.PR", SP, {"SPEPMP": 0.8, "PCYTSPD": 5.1}, "MR", "pcyt-pr-50-just-misses"),
+    pcase("IMWG.RESP.MR", SP, {"SPEPMP": 0.8, "PCYTSPD": 7.5}, "MR", "pcyt-mr-25-just-meets"),
+    pcase("IMWG.RESP.MR", SP, {"SPEPMP": 0.8, "PCYTSPD": 7.6}, "SD", "pcyt-mr-25-just-misses"),
+    pcase("IMWG.RESP.VGPR", SP, {"SPEPMP": 0.1, "PCYTSPD": 5.0}, "VGPR", "pcyt-does-not-cap-vgpr"),
 ]
 
 # -------------------------------------------------------------------------------- CR and sCR
 CRV = {"SPEPMP": 0.0, "SIFE": "NEGATIVE", "UPEPMP": 0.0, "UIFE": "NEGATIVE", "BMPC": 4.9}
 NORMAL = {"FLCKAP": 16.5, "FLCLAM": 10.0, "BMCLONFL": False}  # ratio 1.65
 CR = [
-    P("IMWG.RESP.CR", SU, CRV, "CR", "cr-bmpc-lt5-just-meets"),
-    P("IMWG.RESP.CR", SU, {**CRV, "BMPC": 5.0}, "VGPR", "cr-bmpc-lt5-just-misses"),
-    P("IMWG.RESP.CR", SU, {**CRV, "UIFE": "POSITIVE"}, "VGPR", "cr-needs-urine-ife-negative"),
-    P("IMWG.RESP.SCR", SU, {**CRV, **NORMAL}, "sCR", "scr-ratio-1.65-just-meets"),
-    P("IMWG.RESP.SCR", SU, {**CRV, **NORMAL, "FLCKAP": 16.6}, "CR", "scr-ratio-just-misses"),
-    P("IMWG.RESP.SCR", SU, {**CRV, **NORMAL, "BMCLONFL": True}, "CR", "scr-clonal-cells-by-ihc"),
-    P("IMWG.RESP.CR", SP, {**CRV, "PCYTSPD": 0.0}, "CR", "cr-plasmacytoma-disappeared"),
-    P("IMWG.RESP.CR", SP, {**CRV, "PCYTSPD": 0.5}, "VGPR", "cr-plasmacytoma-still-present"),
-    P("IMWG.RESP.CR", F, {**CRV, "FLCKAP": 16.5, "FLCLAM": 10.0}, "CR", "cr-flc-only-normal-ratio"),
-    P(
+    pcase("IMWG.RESP.CR", SU, CRV, "CR", "cr-bmpc-lt5-just-meets"),
+    pcase("IMWG.RESP.CR", SU, {**CRV, "BMPC": 5.0}, "VGPR", "cr-bmpc-lt5-just-misses"),
+    pcase("IMWG.RESP.CR", SU, {**CRV, "UIFE": "POSITIVE"}, "VGPR", "cr-needs-urine-ife-negative"),
+    pcase("IMWG.RESP.SCR", SU, {**CRV, **NORMAL}, "sCR", "scr-ratio-1.65-just-meets"),
+    pcase("IMWG.RESP.SCR", SU, {**CRV, **NORMAL, "FLCKAP": 16.6}, "CR", "scr-ratio-just-misses"),
+    pcase(
+        "IMWG.RESP.SCR", SU, {**CRV, **NORMAL, "BMCLONFL": True}, "CR", "scr-clonal-cells-by-ihc"
+    ),
+    pcase("IMWG.RESP.CR", SP, {**CRV, "PCYTSPD": 0.0}, "CR", "cr-plasmacytoma-disappeared"),
+    pcase("IMWG.RESP.CR", SP, {**CRV, "PCYTSPD": 0.5}, "VGPR", "cr-plasmacytoma-still-present"),
+    pcase(
+        "IMWG.RESP.CR", F, {**CRV, "FLCKAP": 16.5, "FLCLAM": 10.0}, "CR", "cr-flc-only-normal-ratio"
+    ),
+    pcase(
         "IMWG.RESP.CR",
         F,
         {**CRV, "FLCKAP": 30.0, "FLCLAM": 10.0},
         "VGPR",
         "cr-flc-only-abnormal-ratio",
     ),
-    P(
+    pcase(
         "IMWG.RESP.CR",
         SU,
         {**CRV, "SIFE": "POSITIVE", "IFEDARAFL": True},
         "CR",
         "q18-dara-band-excluded",
     ),
-    P(
+    pcase(
         "IMWG.RESP.CR",
         SU,
         {**CRV, "SIFE": "POSITIVE", "IFEDARAFL": False},
