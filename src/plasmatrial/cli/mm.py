@@ -11,8 +11,10 @@ import typer
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.cli._common import echo_json, read_table, require_columns
+from plasmatrial.criteria.imwg import MM_COLUMNS
 from plasmatrial.criteria.mm_concordance import concordance
 from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
+from plasmatrial.criteria.mm_response import respond_mm
 from plasmatrial.errors import PlasmatrialError
 
 
@@ -73,7 +75,77 @@ def concordance_cmd(
     typer.echo(DISCLAIMER)
 
 
+_FLAG_TEXT = {
+    "Y": True,
+    "YES": True,
+    "TRUE": True,
+    "1": True,
+    "N": False,
+    "NO": False,
+    "FALSE": False,
+    "0": False,
+}
+
+
+def _prepare_assessments(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates as dates and Y/N/true/false flag columns as Booleans (CSV input)."""
+    frame = _as_dates(frame, ("ADT", "NACTDT"))
+    fixes = [
+        pl.col(c)
+        .cast(pl.String)
+        .str.strip_chars()
+        .str.to_uppercase()
+        .replace_strict(_FLAG_TEXT, default=None, return_dtype=pl.Boolean)
+        .alias(c)
+        for c, kind in MM_COLUMNS
+        if kind == "boolean" and c in frame.columns and frame.schema[c] != pl.Boolean
+    ]
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def adjudicate_mm(
+    assessments: pl.DataFrame, rule_set: str = "IMWG_2016"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-visit confirmed IMWG response and per-subject best confirmed response (for ``respond``)."""
+    res = respond_mm(_prepare_assessments(assessments), rule_set)
+    return res.visits, res.best
+
+
+def respond_mm_cmd(
+    assessments: Annotated[
+        Path, typer.Option("--assessments", help="Wide assessment frame (CSV or Parquet).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Per-visit output (.csv or .parquet).")],
+    criteria: Annotated[
+        str, typer.Option("--criteria", help="IMWG_2016 (default) or IMWG_2011_NADIR.")
+    ] = "IMWG_2016",
+) -> None:
+    """IMWG response per visit with confirmation; best confirmed response beside it."""
+    if criteria not in ("IMWG_2016", "IMWG_2011_NADIR"):
+        raise PlasmatrialError(f"--criteria: {criteria!r} is not one of IMWG_2016, IMWG_2011_NADIR")
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise PlasmatrialError(f"--out: expected a .csv or .parquet path, got {out}")
+    frame = read_table(assessments)
+    require_columns(frame, assessments, ["USUBJID", "ADT", "ABLFL"])
+    visits, best = adjudicate_mm(frame, criteria)
+    best_path = out.with_name(f"{out.stem}.subjects{out.suffix}")
+    for df, path in ((visits, out), (best, best_path)):
+        if suffix == ".csv":
+            df.write_csv(path)
+        else:
+            df.write_parquet(path)
+    counts = best.group_by("AVALC").len().sort("AVALC")
+    summary = ", ".join(f"{r['AVALC']} {r['len']}" for r in counts.iter_rows(named=True))
+    typer.echo(
+        f"{criteria}: {visits.height} visits of {best.height} subjects written to {out}; "
+        f"best confirmed response ({best_path}): {summary}"
+    )
+    typer.echo(DISCLAIMER)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``eligibility`` and ``concordance`` to the root app."""
+    """Attach ``eligibility``, ``concordance`` and ``respond-mm`` to the root app."""
     app.command("eligibility")(eligibility)
     app.command("concordance")(concordance_cmd)
+    app.command("respond-mm")(respond_mm_cmd)
