@@ -100,3 +100,57 @@ def test_demo_generates_and_adjudicates(tmp_path: Path) -> None:
     calls = pl.read_csv(tmp_path / "demo" / "responses.csv")
     assert calls["EXPLAIN"].null_count() == 0
     assert "Best hematologic response" in res.stdout
+
+
+def _mm_files(tmp_path: Path) -> tuple[Path, Path]:
+    """Worked case M1 (criteria.md 4.12) as SDTM-like files: confirmed PR."""
+    dm = pl.DataFrame(
+        {
+            "STUDYID": ["MM"],
+            "USUBJID": ["MM-001"],
+            "RFSTDTC": ["2024-01-08"],
+            "AGE": [66],
+            "SEX": ["M"],
+        }
+    )
+    rows = []
+    for visit, num, day, spep, upep in (
+        ("BASELINE", 1, "2024-01-05", 3.0, 400.0),
+        ("CYCLE 1 END", 2, "2024-02-05", 1.2, 30.0),
+        ("CYCLE 2 END", 3, "2024-03-04", 1.2, 30.0),
+    ):
+        rows.append(("MM-001", "SPEPMP", str(spep), "g/dL", day, visit, num))
+        rows.append(("MM-001", "UPEPMP", str(upep), "mg/24h", day, visit, num))
+    lb = pl.DataFrame(
+        rows,
+        schema=["USUBJID", "LBTESTCD", "LBORRES", "LBORRESU", "LBDTC", "VISIT", "VISITNUM"],
+        orient="row",
+    )
+    dm.write_csv(tmp_path / "dm.csv")
+    lb.write_csv(tmp_path / "lb.csv")
+    return tmp_path / "dm.csv", tmp_path / "lb.csv"
+
+
+def test_respond_mm_confirms_worked_case_m1(tmp_path: Path) -> None:
+    dm, lb = _mm_files(tmp_path)
+    out = tmp_path / "mm.csv"
+    res = run_cli("respond", "--disease", "mm", "--dm", str(dm), "--lb", str(lb), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    subjects = pl.read_csv(tmp_path / "mm.subjects.csv")
+    assert subjects["BESTRESP"].to_list() == ["PR"]
+    assert str(subjects["BESTDT"][0]) == "2024-02-05"  # date of the first of the two
+    res = run_cli(
+        "respond",
+        "--disease",
+        "mm",
+        "--criteria",
+        "CR_ISA",
+        "--dm",
+        str(dm),
+        "--lb",
+        str(lb),
+        "-o",
+        str(out),
+    )
+    assert res.returncode == 2
+    assert "is for AL amyloidosis, not MM" in res.stderr

@@ -16,6 +16,7 @@ from plasmatrial.criteria.mm_concordance import concordance
 from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
 from plasmatrial.criteria.mm_response import respond_mm
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.io import write_frame
 
 
 def _as_dates(frame: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
@@ -131,10 +132,7 @@ def respond_mm_cmd(
     visits, best = adjudicate_mm(frame, criteria)
     best_path = out.with_name(f"{out.stem}.subjects{out.suffix}")
     for df, path in ((visits, out), (best, best_path)):
-        if suffix == ".csv":
-            df.write_csv(path)
-        else:
-            df.write_parquet(path)
+        write_frame(df, path)
     counts = best.group_by("AVALC").len().sort("AVALC")
     summary = ", ".join(f"{r['AVALC']} {r['len']}" for r in counts.iter_rows(named=True))
     typer.echo(

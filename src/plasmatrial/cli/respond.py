@@ -95,10 +95,10 @@ def _check_disease(disease: str, rule_set: str) -> None:
 
 
 def _print_summary(subjects: pl.DataFrame, rule_set: str, version: str, limit: int) -> None:
-    table = Table(title=f"Best hematologic response ({rule_set} v{version})", show_lines=False)
+    table = Table(title=f"Best response ({rule_set} v{version})", show_lines=False)
     for col in ("USUBJID", "class", "best", "date", "explanation"):
         table.add_column(col, overflow="fold")
-    eval_col = next((c for c in ("HEMEVAL", "EVALCLASS", "AVALC") if c in subjects.columns), None)
+    eval_col = next((c for c in ("HEMEVAL", "MMMEAS", "EVALCLASS") if c in subjects.columns), None)
     for row in subjects.head(limit).iter_rows(named=True):
         table.add_row(
             str(row["USUBJID"]),
@@ -142,8 +142,17 @@ def register(app: typer.Typer) -> None:
         bundle = load_sdtm(dm, lb, ex)
         if disease == "al":
             visits, subjects = adjudicate_al(bundle.assessments, bundle.dm, bundle.ex, rule_set)
-        else:  # pragma: no cover - enabled with the IMWG rule sets
-            raise PlasmatrialError("--disease mm needs the IMWG rule sets (not installed)")
+        else:
+            from plasmatrial.cli.mm import adjudicate_mm
+
+            visits, best = adjudicate_mm(bundle.assessments, rule_set)
+            subjects = best.rename({"AVALC": "BESTRESP", "ADT": "BESTDT"}).with_columns(
+                pl.format(
+                    "best confirmed response {} first reached {}",
+                    pl.col("BESTRESP"),
+                    pl.col("BESTDT").cast(pl.String).fill_null("-"),
+                ).alias("BESTEXPL")
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         write_frame(visits, out)
         write_frame(subjects, summary_path(out))
