@@ -90,7 +90,10 @@ def render_km_plot(
     n_rows = len(risk_table.counts) if risk_table else 0
     fig = plt.figure(figsize=(7.2, 4.6 + 0.28 * n_rows))
     grid = fig.add_gridspec(
-        2, 1, height_ratios=[4.6, 0.3 + 0.28 * n_rows] if n_rows else [1, 0.001]
+        2,
+        1,
+        height_ratios=[4.6, 0.5 + 0.28 * n_rows] if n_rows else [1, 0.001],
+        hspace=0.45 if n_rows else 0.0,
     )
     ax = fig.add_subplot(grid[0])
     for i, c in enumerate(curves):
