@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -28,7 +29,7 @@ from plasmatrial.criteria.predicates import (
     seg_forward_fill,
     seg_shift,
 )
-from plasmatrial.criteria.rules import OptionValue, Overall, Rule, RuleSet, RuleTable, get_rule_set
+from plasmatrial.criteria.rules import OptionValue, Rule, RuleSet, RuleTable, get_rule_set
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -58,6 +59,7 @@ _IS_BL: Final = BASELINE_FLAG
 _INWIN: Final = "__INWIN"
 _POST: Final = "__POST"
 _ROW: Final = "__ROW"
+_CODE: Final = "__CODE"
 
 
 # ------------------------------------------------------------------------------------ preparing
@@ -448,16 +450,30 @@ def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One possible output of a parameter: the (PARAMCD, AVALC, RULEID) its rows carry."""
+
+    paramcd: str
+    category: str
+    rule_id: str
+
+
 def _outcome(
     lf: pl.LazyFrame,
-    rs: RuleSet,
     t: RuleTable,
     k: int,
     *,
-    paramcd: str,
-    pindex: int,
+    code: int,
     extra: pl.Expr | None,
-) -> pl.LazyFrame:
+    has_conf: bool,
+) -> tuple[pl.LazyFrame, str, str]:
+    """Rows of one outcome ``k`` of table ``t`` with their provenance text.
+
+    Only the per-row columns are built here (row index, outcome code, EXPLAIN, INPUTS,
+    DOWNGRADE, AT_BOUNDARY, FLAGS, CONFIRMED); keys and the constant columns of an outcome are
+    attached once, after all outcomes are stacked (see :func:`_assemble`).
+    """
     P = t.paramcd
     w = pl.col(f"{P}__W")
     at = pl.col(_IS_BL) if t.timepoint == "baseline" else pl.col(_POST)
@@ -466,7 +482,6 @@ def _outcome(
         filt = filt & extra
     n = len(t.rows)
     if k == -1 and t.population is not None:
-        rule: Rule | None = t.population
         cat, rid = "NE", t.population.id
         explain = pl.concat_str(
             [pl.lit(f"NE: not evaluable ({t.population.id}): "), t.population.when.explain()]
@@ -474,7 +489,7 @@ def _outcome(
         inputs = _json(t.population.requires)
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
     elif k == n:
-        rule, cat, rid = None, "NE", t.ne_id
+        cat, rid = "NE", t.ne_id
         dgr = _downgrade(t, n)
         current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
         miss = pl.concat_str(
@@ -505,51 +520,71 @@ def _outcome(
             ignore_nulls=True,
         )
         inputs = _json(rule.requires)
-    del rule
-    conf = (
-        pl.col(f"{P}__CONF")
-        if f"{P}__CONF" in lf.collect_schema().names()
-        else pl.lit(None, dtype=pl.Boolean)
-    )
+    conf = pl.col(f"{P}__CONF") if has_conf else pl.lit(None, dtype=pl.Boolean)
     exprs = [
-        *[pl.col(c) for c in KEYS],
-        pl.lit(paramcd).alias("PARAMCD"),
-        pl.lit(cat).alias("AVALC"),
-        pl.lit(rid).alias("RULEID"),
-        pl.lit(rs.name).alias("RULESET"),
-        pl.lit(rs.version).alias("RULESETVER"),
-        pl.lit(rs.options_text()).alias("RULESETOPT"),
+        pl.col(_ROW),
+        pl.lit(code, dtype=pl.Int32).alias(_CODE),
         explain.alias("EXPLAIN"),
         inputs.alias("INPUTS"),
         dgr.alias("DOWNGRADE"),
         pl.col(f"{P}__BOUNDARY").alias("AT_BOUNDARY"),
         pl.col(f"{P}__FLAGS").alias("FLAGS"),
         conf.alias("CONFIRMED"),
-        pl.col(_ROW),
-        pl.lit(pindex, dtype=pl.Int16).alias("__P"),
     ]
     needed: dict[str, None] = {}
     for e in [filt, *exprs]:
         needed.update(dict.fromkeys(e.meta.root_names()))
-    return lf.select(list(needed)).filter(filt).select(exprs)
+    return lf.select(list(needed)).filter(filt).select(exprs), cat, rid
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
     return ([-1] if t.population is not None else []) + list(range(len(t.rows) + 1))
 
 
-def _overall_frames(lf: pl.LazyFrame, rs: RuleSet, o: Overall, pindex: int) -> list[pl.LazyFrame]:
-    prog, resp = rs.table(o.progression), rs.table(o.response)
-    is_prog = pl.col(prog.paramcd).is_in(list(o.progression_categories)).fill_null(False)
-    frames = [
-        _outcome(lf, rs, prog, k, paramcd=o.paramcd, pindex=pindex, extra=is_prog)
-        for k in _table_outcomes(prog)
-    ]
-    frames += [
-        _outcome(lf, rs, resp, k, paramcd=o.paramcd, pindex=pindex, extra=~is_prog)
-        for k in _table_outcomes(resp)
-    ]
-    return frames
+def _assemble(
+    wide: pl.DataFrame,
+    rows: pl.DataFrame,
+    outcomes: list[_Outcome],
+    rs: RuleSet,
+    order: dict[str, int],
+    *,
+    sort: bool,
+) -> pl.DataFrame:
+    """Attach keys and constant columns to the stacked outcome rows, sorted by row then parameter.
+
+    Sorting uses one integer key (row index x number of parameters + parameter position) and
+    gathers one column at a time, so only one column is ever held twice.
+    """
+    code = rows[_CODE].to_numpy()
+    pidx = np.array([order[o.paramcd] for o in outcomes], dtype=np.int64)
+    row = rows[_ROW].to_numpy().astype(np.int64)
+    if sort:
+        perm = np.argsort(row * max(len(order), 1) + pidx[code], kind="stable")
+        idx: pl.Series | None = pl.Series(perm.astype(np.uint32 if len(perm) < 2**32 else np.int64))
+        code = code[perm]
+        row = row[perm]
+    else:
+        idx = None
+    rows = rows.drop(_ROW, _CODE)
+    keys = wide.select(KEYS)[pl.Series(row.astype(np.uint32 if len(row) < 2**32 else np.int64))]
+    consts = pl.DataFrame(
+        {
+            "PARAMCD": pl.Series([o.paramcd for o in outcomes], dtype=pl.Utf8).gather(code),
+            "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code),
+            "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code),
+        }
+    ).with_columns(
+        pl.lit(rs.name).alias("RULESET"),
+        pl.lit(rs.version).alias("RULESETVER"),
+        pl.lit(rs.options_text()).alias("RULESETOPT"),
+    )
+    cols: dict[str, pl.Series] = {}
+    for name in rows.columns:
+        s = rows.get_column(name)
+        cols[name] = s.gather(idx) if idx is not None else s
+        rows = rows.drop(name)
+    tail = pl.DataFrame(cols)
+    return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
 
 
 def adjudicate(
@@ -621,20 +656,35 @@ def adjudicate(
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
     wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
     lf = wide.lazy()
+    have = set(wide.columns)
     frames: list[pl.LazyFrame] = []
-    for pindex, p in enumerate(wanted):
+    outcomes: list[_Outcome] = []
+
+    def add(p: str, t: RuleTable, extra: pl.Expr | None) -> None:
+        for k in _table_outcomes(t):
+            frame, cat, rid = _outcome(
+                lf,
+                t,
+                k,
+                code=len(outcomes),
+                extra=extra,
+                has_conf=f"{t.paramcd}__CONF" in have,
+            )
+            frames.append(frame)
+            outcomes.append(_Outcome(p, cat, rid))
+
+    for p in wanted:
         overall = [o for o in rs.overall if o.paramcd == p]
         if overall:
-            frames += _overall_frames(lf, rs, overall[0], pindex)
+            o = overall[0]
+            prog = rs.table(o.progression)
+            is_prog = pl.col(prog.paramcd).is_in(list(o.progression_categories)).fill_null(False)
+            add(p, prog, is_prog)
+            add(p, rs.table(o.response), ~is_prog)
             continue
-        t = rs.table(p)
-        frames += [
-            _outcome(lf, rs, t, k, paramcd=p, pindex=pindex, extra=None) for k in _table_outcomes(t)
-        ]
-    out = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
-    if sort:
-        out = out.sort([_ROW, "__P"])
-    return out.drop([_ROW, "__P"])
+        add(p, rs.table(p), None)
+    rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
+    return _assemble(wide, rows, outcomes, rs, {p: i for i, p in enumerate(wanted)}, sort=sort)
 
 
 def categories_column(t: RuleTable) -> CategoryIs:
