@@ -452,9 +452,8 @@ def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """One possible output of a parameter: the (PARAMCD, AVALC, RULEID) its rows carry."""
+    """One possible result of a table: the (AVALC, RULEID) its rows carry."""
 
-    paramcd: str
     category: str
     rule_id: str
 
@@ -465,9 +464,8 @@ def _outcome(
     k: int,
     *,
     code: int,
-    extra: pl.Expr | None,
     has_conf: bool,
-) -> tuple[pl.LazyFrame, str, str]:
+) -> tuple[pl.LazyFrame, _Outcome]:
     """Rows of one outcome ``k`` of table ``t`` with their provenance text.
 
     Only the per-row columns are built here (row index, outcome code, EXPLAIN, INPUTS,
@@ -478,8 +476,6 @@ def _outcome(
     w = pl.col(f"{P}__W")
     at = pl.col(_IS_BL) if t.timepoint == "baseline" else pl.col(_POST)
     filt = at & (w == k)
-    if extra is not None:
-        filt = filt & extra
     n = len(t.rows)
     if k == -1 and t.population is not None:
         cat, rid = "NE", t.population.id
@@ -534,7 +530,7 @@ def _outcome(
     needed: dict[str, None] = {}
     for e in [filt, *exprs]:
         needed.update(dict.fromkeys(e.meta.root_names()))
-    return lf.select(list(needed)).filter(filt).select(exprs), cat, rid
+    return lf.select(list(needed)).filter(filt).select(exprs), _Outcome(cat, rid)
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
@@ -545,31 +541,57 @@ def _assemble(
     wide: pl.DataFrame,
     rows: pl.DataFrame,
     outcomes: list[_Outcome],
+    code_table: np.ndarray,
+    sources: list[list[tuple[int, np.ndarray | None]]],
+    paramcds: list[str],
     rs: RuleSet,
-    order: dict[str, int],
     *,
     sort: bool,
 ) -> pl.DataFrame:
-    """Attach keys and constant columns to the stacked outcome rows, sorted by row then parameter.
+    """Interleave the stacked table rows into the output, sorted by row then parameter.
 
-    Sorting uses one integer key (row index x number of parameters + parameter position) and
-    gathers one column at a time, so only one column is ever held twice.
+    ``rows`` holds every evaluated row of every needed table once (row index ``__ROW``, outcome
+    code ``__CODE``, per-row provenance columns); ``code_table`` maps an outcome code to its
+    table. ``sources[p]`` lists, for
+    output parameter ``p``, the tables it takes rows from with an optional Boolean mask over wide
+    rows (overall parameters: progression where it is a progression, else the response). The
+    output position of every (wide row, parameter) pair is computed directly (no sort), and each
+    column is gathered once.
     """
-    code = rows[_CODE].to_numpy()
-    pidx = np.array([order[o.paramcd] for o in outcomes], dtype=np.int64)
+    n_wide = wide.height
     row = rows[_ROW].to_numpy().astype(np.int64)
-    if sort:
-        perm = np.argsort(row * max(len(order), 1) + pidx[code], kind="stable")
-        idx: pl.Series | None = pl.Series(perm.astype(np.uint32 if len(perm) < 2**32 else np.int64))
-        code = code[perm]
-        row = row[perm]
-    else:
-        idx = None
-    rows = rows.drop(_ROW, _CODE)
-    keys = wide.select(KEYS)[pl.Series(row.astype(np.uint32 if len(row) < 2**32 else np.int64))]
+    code = rows[_CODE].to_numpy().astype(np.int64)
+    table_of = code_table[code]
+    # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
+    where: dict[int, np.ndarray] = {}
+    for ti in sorted({t for src in sources for t, _ in src}):
+        pos = np.full(n_wide, -1, dtype=np.int64)
+        sel = np.flatnonzero(table_of == ti)
+        pos[row[sel]] = sel
+        where[ti] = pos
+    grid = np.full((n_wide, len(paramcds)), -1, dtype=np.int64)
+    for j, src in enumerate(sources):
+        col = grid[:, j]
+        for ti, mask in src:
+            pos = where[ti]
+            if mask is None:
+                col[:] = np.where(col < 0, pos, col)
+            else:
+                col[:] = np.where(mask & (col < 0), pos, col)
+    flat = grid if sort else grid.T
+    take = flat.ravel()
+    keep = take >= 0
+    idx = take[keep]
+    pnum = np.broadcast_to(np.arange(len(paramcds)), grid.shape)
+    pnum = (pnum if sort else pnum.T).ravel()[keep]
+    itype = np.uint32 if max(n_wide, len(row)) < 2**32 else np.int64
+    gidx = pl.Series(idx.astype(itype))
+    rows = rows.drop(_CODE)
+    code = code[idx]
+    keys = wide.select(KEYS)[pl.Series(row[idx].astype(itype))]
     consts = pl.DataFrame(
         {
-            "PARAMCD": pl.Series([o.paramcd for o in outcomes], dtype=pl.Utf8).gather(code),
+            "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
             "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code),
             "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code),
         }
@@ -578,10 +600,10 @@ def _assemble(
         pl.lit(rs.version).alias("RULESETVER"),
         pl.lit(rs.options_text()).alias("RULESETOPT"),
     )
+    rows = rows.drop(_ROW)
     cols: dict[str, pl.Series] = {}
     for name in rows.columns:
-        s = rows.get_column(name)
-        cols[name] = s.gather(idx) if idx is not None else s
+        cols[name] = rows.get_column(name).gather(gidx)
         rows = rows.drop(name)
     tail = pl.DataFrame(cols)
     return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
@@ -659,32 +681,45 @@ def adjudicate(
     have = set(wide.columns)
     frames: list[pl.LazyFrame] = []
     outcomes: list[_Outcome] = []
+    code_table: list[int] = []
+    table_index: dict[str, int] = {}
 
-    def add(p: str, t: RuleTable, extra: pl.Expr | None) -> None:
-        for k in _table_outcomes(t):
-            frame, cat, rid = _outcome(
-                lf,
-                t,
-                k,
-                code=len(outcomes),
-                extra=extra,
-                has_conf=f"{t.paramcd}__CONF" in have,
-            )
-            frames.append(frame)
-            outcomes.append(_Outcome(p, cat, rid))
+    def table_rows(t: RuleTable) -> int:
+        """Stack the rows of every outcome of ``t`` once; the table's index."""
+        if t.paramcd not in table_index:
+            table_index[t.paramcd] = len(table_index)
+            for k in _table_outcomes(t):
+                frame, outcome = _outcome(
+                    lf, t, k, code=len(outcomes), has_conf=f"{t.paramcd}__CONF" in have
+                )
+                frames.append(frame)
+                outcomes.append(outcome)
+                code_table.append(table_index[t.paramcd])
+        return table_index[t.paramcd]
 
+    sources: list[list[tuple[int, np.ndarray | None]]] = []
     for p in wanted:
         overall = [o for o in rs.overall if o.paramcd == p]
         if overall:
             o = overall[0]
-            prog = rs.table(o.progression)
-            is_prog = pl.col(prog.paramcd).is_in(list(o.progression_categories)).fill_null(False)
-            add(p, prog, is_prog)
-            add(p, rs.table(o.response), ~is_prog)
-            continue
-        add(p, rs.table(p), None)
+            is_prog = (
+                wide.get_column(o.progression)
+                .is_in(list(o.progression_categories))
+                .fill_null(False)
+                .to_numpy()
+            )
+            sources.append(
+                [
+                    (table_rows(rs.table(o.progression)), is_prog),
+                    (table_rows(rs.table(o.response)), ~is_prog),
+                ]
+            )
+        else:
+            sources.append([(table_rows(rs.table(p)), None)])
     rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
-    return _assemble(wide, rows, outcomes, rs, {p: i for i, p in enumerate(wanted)}, sort=sort)
+    return _assemble(
+        wide, rows, outcomes, np.array(code_table, dtype=np.int64), sources, wanted, rs, sort=sort
+    )
 
 
 def categories_column(t: RuleTable) -> CategoryIs:
