@@ -25,6 +25,7 @@ from plasmatrial.criteria.predicates import (
     Input,
     Predicate,
     Ref,
+    date_text_column,
     seg_backward_fill,
     seg_forward_fill,
     seg_shift,
@@ -247,7 +248,36 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
             df = _add_running_min(df, tmp)
     if finals:
         df = df.with_columns(finals)
-    return df.drop([c for c in df.columns if c.startswith("__m_")])
+    df = df.drop([c for c in df.columns if c.startswith("__m_")])
+    dates = [ref.date_column(col) for col, ref in refs if ref.kind != "current"]
+    return _add_date_texts(df, [d for d in dict.fromkeys(dates) if date_text_column(d) not in df])
+
+
+#: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
+_DATE_TABLE_MAX: Final = 200_000
+
+
+def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Add ``<date>__TXT`` columns: each distinct day in the data's range is formatted once.
+
+    Identical to ``dt.to_string("%Y-%m-%d")`` row by row (the table is made by that very call).
+    """
+    if not names:
+        return df
+    days = df.select(pl.col(n).cast(pl.Int32) for n in names)
+    lows = [v for v in days.min().row(0) if v is not None]
+    highs = [v for v in days.max().row(0) if v is not None]
+    if not lows or max(highs) - min(lows) > _DATE_TABLE_MAX:
+        return df.with_columns(
+            pl.col(n).dt.to_string("%Y-%m-%d").alias(date_text_column(n)) for n in names
+        )
+    lo, hi = min(lows), max(highs)
+    table = (
+        pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
+    )
+    return df.with_columns(
+        table.gather(days.get_column(n) - lo).alias(date_text_column(n)) for n in names
+    )
 
 
 def _position() -> pl.Expr:
@@ -441,8 +471,11 @@ def _note(r: Rule) -> pl.Expr:
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
+    # ``<P>__U<i>`` is the materialised "row i is unknown" column (see _evaluate_table).
     parts = [
-        pl.when(r.when.to_expr().is_null()).then(_note(r)) for r in t.rows[:upto] if r.note_missing
+        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r))
+        for i, r in enumerate(t.rows[:upto])
+        if r.note_missing
     ]
     if not parts:
         return pl.lit(None, dtype=pl.Utf8)
