@@ -10,6 +10,7 @@ cumulative maximum of its rank.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -272,9 +273,7 @@ def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
             pl.col(n).dt.to_string("%Y-%m-%d").alias(date_text_column(n)) for n in names
         )
     lo, hi = min(lows), max(highs)
-    table = (
-        pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
-    )
+    table = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
     return df.with_columns(
         table.gather(days.get_column(n) - lo).alias(date_text_column(n)) for n in names
     )
@@ -448,11 +447,41 @@ def _input_names(inputs: Sequence[Input]) -> list[str]:
     return list(names)
 
 
-def _json(inputs: Sequence[Input]) -> pl.Expr:
+def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
+    """JSON text of one column's value, exactly as ``struct.json_encode`` writes it.
+
+    Floats: shortest round-trip text (``cast(Utf8)`` equals the JSON writer's text for finite
+    values; NaN and infinities are ``null``), dates from their ``__TXT`` column, Booleans as
+    ``true``/``false``; strings and anything else go through the JSON writer itself (escaping).
+    """
+    c = pl.col(name)
+    dtype = schema.get(name)
+    if dtype == pl.Float64 or dtype == pl.Float32:
+        return pl.when(c.is_finite()).then(c.cast(pl.Utf8)).otherwise(pl.lit("null"))
+    if dtype == pl.Date and date_text_column(name) in schema:
+        txt = pl.col(date_text_column(name))
+        return pl.concat_str([pl.lit('"'), txt, pl.lit('"')]).fill_null("null")
+    if dtype == pl.Boolean:
+        return (
+            pl.when(c.is_null())
+            .then(pl.lit("null"))
+            .when(c)
+            .then(pl.lit("true"))
+            .otherwise(pl.lit("false"))
+        )
+    prefix = len(json.dumps({name: None}, ensure_ascii=False, separators=(",", ":"))) - 5
+    return pl.struct(c).struct.json_encode().str.slice(prefix).str.strip_suffix("}")
+
+
+def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     names = _input_names(inputs)
     if not names:
         return pl.lit("{}")
-    return pl.struct([pl.col(n) for n in names]).struct.json_encode()
+    parts: list[pl.Expr] = []
+    for j, n in enumerate(names):
+        key = json.dumps(n, ensure_ascii=False)
+        parts += [pl.lit(("{" if j == 0 else ",") + key + ":"), _json_value(n, schema)]
+    return pl.concat_str([*parts, pl.lit("}")])
 
 
 def _missing_list(r: Rule) -> pl.Expr:
@@ -497,7 +526,7 @@ def _outcome(
     k: int,
     *,
     code: int,
-    has_conf: bool,
+    schema: pl.Schema,
 ) -> tuple[pl.LazyFrame, _Outcome]:
     """Rows of one outcome ``k`` of table ``t`` with their provenance text.
 
@@ -515,7 +544,7 @@ def _outcome(
         explain = pl.concat_str(
             [pl.lit(f"NE: not evaluable ({t.population.id}): "), t.population.when.explain()]
         )
-        inputs = _json(t.population.requires)
+        inputs = _json(t.population.requires, schema)
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
     elif k == n:
         cat, rid = "NE", t.ne_id
@@ -535,7 +564,7 @@ def _outcome(
             ],
             ignore_nulls=True,
         )
-        inputs = _json([i for r in t.rows for i in r.requires])
+        inputs = _json([i for r in t.rows for i in r.requires], schema)
     else:
         rule = t.rows[k]
         cat, rid = rule.category, rule.id
@@ -548,8 +577,8 @@ def _outcome(
             ],
             ignore_nulls=True,
         )
-        inputs = _json(rule.requires)
-    conf = pl.col(f"{P}__CONF") if has_conf else pl.lit(None, dtype=pl.Boolean)
+        inputs = _json(rule.requires, schema)
+    conf = pl.col(f"{P}__CONF") if f"{P}__CONF" in schema else pl.lit(None, dtype=pl.Boolean)
     exprs = [
         pl.col(_ROW),
         pl.lit(code, dtype=pl.Int32).alias(_CODE),
@@ -592,8 +621,8 @@ def _assemble(
     column is gathered once.
     """
     n_wide = wide.height
-    row = rows[_ROW].to_numpy().astype(np.int64)
-    code = rows[_CODE].to_numpy().astype(np.int64)
+    row = rows[_ROW].rechunk().to_numpy().astype(np.int64)
+    code = rows[_CODE].rechunk().to_numpy().astype(np.int64)
     table_of = code_table[code]
     # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
     where: dict[int, np.ndarray] = {}
@@ -636,7 +665,8 @@ def _assemble(
     rows = rows.drop(_ROW)
     cols: dict[str, pl.Series] = {}
     for name in rows.columns:
-        cols[name] = rows.get_column(name).gather(gidx)
+        # one chunk first: gathering across hundreds of chunks is several times slower
+        cols[name] = rows.get_column(name).rechunk().gather(gidx)
         rows = rows.drop(name)
     tail = pl.DataFrame(cols)
     return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
@@ -711,7 +741,7 @@ def adjudicate(
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
     wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
     lf = wide.lazy()
-    have = set(wide.columns)
+    schema = wide.schema
     frames: list[pl.LazyFrame] = []
     outcomes: list[_Outcome] = []
     code_table: list[int] = []
@@ -722,9 +752,7 @@ def adjudicate(
         if t.paramcd not in table_index:
             table_index[t.paramcd] = len(table_index)
             for k in _table_outcomes(t):
-                frame, outcome = _outcome(
-                    lf, t, k, code=len(outcomes), has_conf=f"{t.paramcd}__CONF" in have
-                )
+                frame, outcome = _outcome(lf, t, k, code=len(outcomes), schema=schema)
                 frames.append(frame)
                 outcomes.append(outcome)
                 code_table.append(table_index[t.paramcd])
