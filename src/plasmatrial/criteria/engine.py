@@ -115,44 +115,54 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
     ).with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
 
 
-def _running_min(df: pl.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+def _running_min(
+    vals: np.ndarray, flat: np.ndarray, rows: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Running minimum within subject (current row included) and the row index attaining it.
 
-    A small scan over visit positions, vectorised over subjects: values are laid out as a
-    (subjects x positions) grid and the minimum is carried along positions (ties keep the earliest).
+    Values are laid out as a (subjects x positions) grid (``flat`` = subject x width + position;
+    empty cells +inf) and the minimum is carried along positions with one
+    ``np.minimum.accumulate``. The attaining row is the last position where the running minimum
+    strictly fell (ties keep the earliest), carried with ``np.maximum.accumulate``.
     """
-    sid = df[SUBJECT_INDEX].to_numpy()
-    pos = df["__POS"].to_numpy()
-    vals = df[col].cast(pl.Float64).to_numpy()
-    n_seg = int(sid[-1]) + 1 if len(sid) else 0
-    width = int(pos.max()) + 1 if len(pos) else 0
-    grid = np.full((n_seg, width), np.inf)
-    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    if not len(vals):
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    grid = np.full(shape, np.inf)
     finite = ~np.isnan(vals)
-    grid[sid[finite], pos[finite]] = vals[finite]
-    rows[sid, pos] = np.arange(len(sid))
-    cur = np.full(n_seg, np.inf)
-    arg = np.full(n_seg, -1, dtype=np.int64)
-    out_v = np.empty_like(grid)
-    out_i = np.empty_like(rows)
-    for j in range(width):
-        better = grid[:, j] < cur
-        cur = np.where(better, grid[:, j], cur)
-        arg = np.where(better, rows[:, j], arg)
-        out_v[:, j] = cur
-        out_i[:, j] = arg
-    v = out_v[sid, pos]
-    i = out_i[sid, pos]
+    grid.ravel()[flat[finite]] = vals[finite]
+    run = np.minimum.accumulate(grid, axis=1)
+    prev = np.empty_like(run)
+    prev[:, 0] = np.inf
+    prev[:, 1:] = run[:, :-1]
+    cols = np.broadcast_to(np.arange(shape[1]), shape)
+    at = np.maximum.accumulate(np.where(grid < prev, cols, -1), axis=1)
+    arg = np.where(at >= 0, np.take_along_axis(rows, np.maximum(at, 0), axis=1), -1)
+    v = run.ravel()[flat]
+    i = arg.ravel()[flat]
     return np.where(np.isinf(v), np.nan, v), i
 
 
-def _add_running_min(df: pl.DataFrame, tmp: str) -> pl.DataFrame:
-    v, i = _running_min(df, tmp)
-    dates = df["ADT"].gather(pl.Series(np.where(i < 0, 0, i)))
-    return df.with_columns(
-        pl.Series(tmp + "_v", v).fill_nan(None),
-        pl.when(pl.Series(i) >= 0).then(dates).otherwise(None).alias(tmp + "_d"),
-    )
+def _add_running_mins(df: pl.DataFrame, tmps: list[str]) -> pl.DataFrame:
+    """Add ``<tmp>_v`` (running minimum within subject) and ``<tmp>_d`` (its date) columns."""
+    sid = df[SUBJECT_INDEX].to_numpy()
+    pos = df["__POS"].to_numpy()
+    n_seg = int(sid[-1]) + 1 if len(sid) else 0
+    width = int(pos.max()) + 1 if len(pos) else 0
+    flat = sid * width + pos
+    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    rows.ravel()[flat] = np.arange(len(sid))
+    adt = df["ADT"]
+    out: list[pl.Series] = []
+    for tmp in tmps:
+        v, i = _running_min(df[tmp].cast(pl.Float64).to_numpy(), flat, rows, (n_seg, width))
+        dates = adt.gather(pl.Series(np.where(i < 0, 0, i)))
+        out.append(pl.Series(tmp + "_v", v).fill_nan(None))
+        out.append(
+            dates.set(pl.Series(i < 0), None).alias(tmp + "_d")
+            if len(i)
+            else dates.alias(tmp + "_d")
+        )
+    return df.with_columns(out)
 
 
 def _table_predicates(t: RuleTable) -> list[Predicate]:
@@ -245,8 +255,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
         df = df.with_columns(sources)
     if running:
         df = df.with_columns(_position())
-        for tmp in running:
-            df = _add_running_min(df, tmp)
+        df = _add_running_mins(df, running)
     if finals:
         df = df.with_columns(finals)
     df = df.drop([c for c in df.columns if c.startswith("__m_")])
