@@ -609,7 +609,7 @@ def _table_outcomes(t: RuleTable) -> list[int]:
 
 
 def _assemble(
-    wide: pl.DataFrame,
+    keys: pl.DataFrame,
     rows: pl.DataFrame,
     outcomes: list[_Outcome],
     code_table: np.ndarray,
@@ -629,7 +629,7 @@ def _assemble(
     output position of every (wide row, parameter) pair is computed directly (no sort), and each
     column is gathered once.
     """
-    n_wide = wide.height
+    n_wide = keys.height
     row = rows[_ROW].rechunk().to_numpy().astype(np.int64)
     code = rows[_CODE].rechunk().to_numpy().astype(np.int64)
     table_of = code_table[code]
@@ -659,7 +659,7 @@ def _assemble(
     gidx = pl.Series(idx.astype(itype))
     rows = rows.drop(_CODE)
     code = code[idx]
-    keys = wide.select(KEYS)[pl.Series(row[idx].astype(itype))]
+    keys = keys[pl.Series(row[idx].astype(itype))]
     consts = pl.DataFrame(
         {
             "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
@@ -679,6 +679,51 @@ def _assemble(
         rows = rows.drop(name)
     tail = pl.DataFrame(cols)
     return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
+
+
+def _table_rows(
+    wide: pl.DataFrame, rs: RuleSet, wanted: list[str]
+) -> tuple[pl.DataFrame, list[_Outcome], np.ndarray, list[list[tuple[int, np.ndarray | None]]]]:
+    """Evaluate the outcome rows of every table the wanted parameters read (each table once)."""
+    lf = wide.lazy()
+    schema = wide.schema
+    frames: list[pl.LazyFrame] = []
+    outcomes: list[_Outcome] = []
+    code_table: list[int] = []
+    table_index: dict[str, int] = {}
+
+    def table_rows(t: RuleTable) -> int:
+        """Stack the rows of every outcome of ``t`` once; the table's index."""
+        if t.paramcd not in table_index:
+            table_index[t.paramcd] = len(table_index)
+            for k in _table_outcomes(t):
+                frame, outcome = _outcome(lf, t, k, code=len(outcomes), schema=schema)
+                frames.append(frame)
+                outcomes.append(outcome)
+                code_table.append(table_index[t.paramcd])
+        return table_index[t.paramcd]
+
+    sources: list[list[tuple[int, np.ndarray | None]]] = []
+    for p in wanted:
+        overall = [o for o in rs.overall if o.paramcd == p]
+        if overall:
+            o = overall[0]
+            is_prog = (
+                wide.get_column(o.progression)
+                .is_in(list(o.progression_categories))
+                .fill_null(False)
+                .to_numpy()
+            )
+            sources.append(
+                [
+                    (table_rows(rs.table(o.progression)), is_prog),
+                    (table_rows(rs.table(o.response)), ~is_prog),
+                ]
+            )
+        else:
+            sources.append([(table_rows(rs.table(p)), None)])
+    rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
+    return rows, outcomes, np.array(code_table, dtype=np.int64), sources
 
 
 def adjudicate(
@@ -749,47 +794,10 @@ def adjudicate(
     if bad:
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
     wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
-    lf = wide.lazy()
-    schema = wide.schema
-    frames: list[pl.LazyFrame] = []
-    outcomes: list[_Outcome] = []
-    code_table: list[int] = []
-    table_index: dict[str, int] = {}
-
-    def table_rows(t: RuleTable) -> int:
-        """Stack the rows of every outcome of ``t`` once; the table's index."""
-        if t.paramcd not in table_index:
-            table_index[t.paramcd] = len(table_index)
-            for k in _table_outcomes(t):
-                frame, outcome = _outcome(lf, t, k, code=len(outcomes), schema=schema)
-                frames.append(frame)
-                outcomes.append(outcome)
-                code_table.append(table_index[t.paramcd])
-        return table_index[t.paramcd]
-
-    sources: list[list[tuple[int, np.ndarray | None]]] = []
-    for p in wanted:
-        overall = [o for o in rs.overall if o.paramcd == p]
-        if overall:
-            o = overall[0]
-            is_prog = (
-                wide.get_column(o.progression)
-                .is_in(list(o.progression_categories))
-                .fill_null(False)
-                .to_numpy()
-            )
-            sources.append(
-                [
-                    (table_rows(rs.table(o.progression)), is_prog),
-                    (table_rows(rs.table(o.response)), ~is_prog),
-                ]
-            )
-        else:
-            sources.append([(table_rows(rs.table(p)), None)])
-    rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
-    return _assemble(
-        wide, rows, outcomes, np.array(code_table, dtype=np.int64), sources, wanted, rs, sort=sort
-    )
+    rows, outcomes, code_table, sources = _table_rows(wide, rs, wanted)
+    keys = wide.select(KEYS)
+    del wide  # free the wide frame before the output is gathered (peak memory)
+    return _assemble(keys, rows, outcomes, code_table, sources, wanted, rs, sort=sort)
 
 
 def categories_column(t: RuleTable) -> CategoryIs:
