@@ -6,6 +6,11 @@ one ``when/then`` chain, and explanations are built with ``concat_str`` on the s
 rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
 an assessment depends only on its values and the baseline, so "best so far" is a shifted
 cumulative maximum of its rank.
+
+Output assembly (docs/decisions/0250-criteria-performance.md): each needed table's outcome rows are
+built once (overall parameters reuse them by index), the output order is computed on a
+rows x parameters index grid instead of sorting, and the key and constant columns are gathered
+from the wide frame and from small per-outcome lookups.
 """
 
 from __future__ import annotations
