@@ -1,14 +1,27 @@
 """Benchmark: adjudicate ~1,000,000 synthetic AL subject-visits with full provenance.
 
-40,000 patients x 25 visits generated with numpy in this script; every parameter of the default
-rule set (CR_2012_RATIO) with explanations and JSON inputs. Prints wall time and peak RSS
-(resource.getrusage ru_maxrss; tracemalloc does not see polars' allocations).
+40,000 patients x 25 visits generated with numpy in this script. Two configurations, each in a
+fresh subprocess so that the peak RSS is that configuration's own:
+
+* ``full``: every parameter of the default rule set (CR_2012_RATIO), with EXPLAIN and INPUTS;
+* ``hem``: the hematologic parameters only (HEMRESP, HEMCAT, HEMPROG).
+
+Prints, per configuration, the wall time and process CPU time of ``adjudicate`` (CPU time is less
+sensitive to other processes sharing the cores), the peak RSS of the process (resource.getrusage
+ru_maxrss, which includes the ~0.5 GB input frame; tracemalloc does not see polars' allocations),
+and the 1-minute load average before and after, since other processes may share the machine.
+
+Usage: python benchmarks/bench_criteria_al.py [full|hem ...]
+Target (issue): full run in at most 5 s and under 4 GB on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import resource
+import subprocess
 import sys
 import time
 
@@ -76,25 +89,68 @@ def synthetic(rng: np.random.Generator) -> pl.DataFrame:
     ).with_columns(pl.col("FLCKAP", "FLCLAM").fill_nan(None))
 
 
-def main() -> None:
+CONFIGS: dict[str, list[str] | None] = {"full": None, "hem": ["HEMRESP", "HEMCAT", "HEMPROG"]}
+
+
+def child(config: str) -> None:
+    """Run one configuration and print its figures as one JSON line (last line of output)."""
     rng = np.random.default_rng(20240601)
     t0 = time.perf_counter()
     frame = synthetic(rng)
-    t1 = time.perf_counter()
-    out = adjudicate(frame, "CR_2012_RATIO")
-    t2 = time.perf_counter()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_gb = peak / (1024**3 if sys.platform == "darwin" else 1024**2)
-    print(f"input rows (subject-visits): {frame.height:,}  generated in {t1 - t0:.2f} s")
-    print(
-        f"output rows (visit x parameter): {out.height:,}  parameters: {out['PARAMCD'].n_unique()}"
-    )
-    print(
-        f"adjudicate wall time: {t2 - t1:.2f} s  ({frame.height / (t2 - t1):,.0f} subject-visits/s)"
-    )
-    print(f"peak RSS: {peak_gb:.2f} GB")
-    print(out.group_by("PARAMCD", "AVALC").len().sort("PARAMCD", "AVALC"))
-    print("example:", out.filter(pl.col("PARAMCD") == "HEMRESP")["EXPLAIN"][3])
+    t_gen = time.perf_counter() - t0
+    scale = 1024**3 if sys.platform == "darwin" else 1024**2
+    rss_input = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+    load0 = os.getloadavg()[0]
+    c1, t1 = time.process_time(), time.perf_counter()
+    out = adjudicate(frame, "CR_2012_RATIO", parameters=CONFIGS[config])
+    t2, c2 = time.perf_counter(), time.process_time()
+    load1 = os.getloadavg()[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+    if config == "full":
+        print(out.group_by("PARAMCD", "AVALC").len().sort("PARAMCD", "AVALC"))
+        print("example:", out.filter(pl.col("PARAMCD") == "HEMRESP")["EXPLAIN"][3])
+    figures = {
+        "config": config,
+        "input_rows": frame.height,
+        "output_rows": out.height,
+        "parameters": out["PARAMCD"].n_unique(),
+        "generate_s": round(t_gen, 2),
+        "wall_s": round(t2 - t1, 2),
+        "cpu_s": round(c2 - c1, 2),
+        "peak_rss_gb": round(peak, 2),
+        "rss_after_input_gb": round(rss_input, 2),
+        "load_before": round(load0, 2),
+        "load_after": round(load1, 2),
+    }
+    print(json.dumps(figures), flush=True)
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(sys.argv[2])
+        return
+    wanted = [a for a in sys.argv[1:] if a in CONFIGS] or list(CONFIGS)
+    print(f"machine: {os.cpu_count()} CPUs, polars {pl.__version__}")
+    for config in wanted:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", config],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        lines = proc.stdout.strip().splitlines()
+        f = json.loads(lines[-1])
+        if config == "full":
+            print("\n".join(lines[:-1]))
+        print(
+            f"[{config}] {f['input_rows']:,} subject-visits -> {f['output_rows']:,} rows "
+            f"({f['parameters']} parameters): adjudicate wall {f['wall_s']:.2f} s "
+            f"({f['input_rows'] / f['wall_s']:,.0f} subject-visits/s), CPU {f['cpu_s']:.2f} s; "
+            f"peak RSS {f['peak_rss_gb']:.2f} GB (after input generation "
+            f"{f['rss_after_input_gb']:.2f} GB); load average {f['load_before']:.2f} -> "
+            f"{f['load_after']:.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -6,12 +6,19 @@ one ``when/then`` chain, and explanations are built with ``concat_str`` on the s
 rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
 an assessment depends only on its values and the baseline, so "best so far" is a shifted
 cumulative maximum of its rank.
+
+Output assembly (docs/decisions/0250-criteria-performance.md): each needed table's outcome rows are
+built once (overall parameters reuse them by index), the output order is computed on a
+rows x parameters index grid instead of sorting, and the key and constant columns are gathered
+from the wide frame and from small per-outcome lookups.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -24,11 +31,12 @@ from plasmatrial.criteria.predicates import (
     Input,
     Predicate,
     Ref,
+    date_text_column,
     seg_backward_fill,
     seg_forward_fill,
     seg_shift,
 )
-from plasmatrial.criteria.rules import OptionValue, Overall, Rule, RuleSet, RuleTable, get_rule_set
+from plasmatrial.criteria.rules import OptionValue, Rule, RuleSet, RuleTable, get_rule_set
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -58,6 +66,7 @@ _IS_BL: Final = BASELINE_FLAG
 _INWIN: Final = "__INWIN"
 _POST: Final = "__POST"
 _ROW: Final = "__ROW"
+_CODE: Final = "__CODE"
 
 
 # ------------------------------------------------------------------------------------ preparing
@@ -120,44 +129,54 @@ def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = (
     ).with_columns((pl.col(_INWIN) & ~pl.col(_IS_BL)).alias(_POST))
 
 
-def _running_min(df: pl.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+def _running_min(
+    vals: np.ndarray, flat: np.ndarray, rows: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Running minimum within subject (current row included) and the row index attaining it.
 
-    A small scan over visit positions, vectorised over subjects: values are laid out as a
-    (subjects x positions) grid and the minimum is carried along positions (ties keep the earliest).
+    Values are laid out as a (subjects x positions) grid (``flat`` = subject x width + position;
+    empty cells +inf) and the minimum is carried along positions with one
+    ``np.minimum.accumulate``. The attaining row is the last position where the running minimum
+    strictly fell (ties keep the earliest), carried with ``np.maximum.accumulate``.
     """
-    sid = df[SUBJECT_INDEX].to_numpy()
-    pos = df["__POS"].to_numpy()
-    vals = df[col].cast(pl.Float64).to_numpy()
-    n_seg = int(sid[-1]) + 1 if len(sid) else 0
-    width = int(pos.max()) + 1 if len(pos) else 0
-    grid = np.full((n_seg, width), np.inf)
-    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    if not len(vals):
+        return np.empty(0), np.empty(0, dtype=np.int64)
+    grid = np.full(shape, np.inf)
     finite = ~np.isnan(vals)
-    grid[sid[finite], pos[finite]] = vals[finite]
-    rows[sid, pos] = np.arange(len(sid))
-    cur = np.full(n_seg, np.inf)
-    arg = np.full(n_seg, -1, dtype=np.int64)
-    out_v = np.empty_like(grid)
-    out_i = np.empty_like(rows)
-    for j in range(width):
-        better = grid[:, j] < cur
-        cur = np.where(better, grid[:, j], cur)
-        arg = np.where(better, rows[:, j], arg)
-        out_v[:, j] = cur
-        out_i[:, j] = arg
-    v = out_v[sid, pos]
-    i = out_i[sid, pos]
+    grid.ravel()[flat[finite]] = vals[finite]
+    run = np.minimum.accumulate(grid, axis=1)
+    prev = np.empty_like(run)
+    prev[:, 0] = np.inf
+    prev[:, 1:] = run[:, :-1]
+    cols = np.broadcast_to(np.arange(shape[1]), shape)
+    at = np.maximum.accumulate(np.where(grid < prev, cols, -1), axis=1)
+    arg = np.where(at >= 0, np.take_along_axis(rows, np.maximum(at, 0), axis=1), -1)
+    v = run.ravel()[flat]
+    i = arg.ravel()[flat]
     return np.where(np.isinf(v), np.nan, v), i
 
 
-def _add_running_min(df: pl.DataFrame, tmp: str) -> pl.DataFrame:
-    v, i = _running_min(df, tmp)
-    dates = df["ADT"].gather(pl.Series(np.where(i < 0, 0, i)))
-    return df.with_columns(
-        pl.Series(tmp + "_v", v).fill_nan(None),
-        pl.when(pl.Series(i) >= 0).then(dates).otherwise(None).alias(tmp + "_d"),
-    )
+def _add_running_mins(df: pl.DataFrame, tmps: list[str]) -> pl.DataFrame:
+    """Add ``<tmp>_v`` (running minimum within subject) and ``<tmp>_d`` (its date) columns."""
+    sid = df[SUBJECT_INDEX].to_numpy()
+    pos = df["__POS"].to_numpy()
+    n_seg = int(sid[-1]) + 1 if len(sid) else 0
+    width = int(pos.max()) + 1 if len(pos) else 0
+    flat = sid * width + pos
+    rows = np.full((n_seg, width), -1, dtype=np.int64)
+    rows.ravel()[flat] = np.arange(len(sid))
+    adt = df["ADT"]
+    out: list[pl.Series] = []
+    for tmp in tmps:
+        v, i = _running_min(df[tmp].cast(pl.Float64).to_numpy(), flat, rows, (n_seg, width))
+        dates = adt.gather(pl.Series(np.where(i < 0, 0, i)))
+        out.append(pl.Series(tmp + "_v", v).fill_nan(None))
+        out.append(
+            dates.set(pl.Series(i < 0), None).alias(tmp + "_d")
+            if len(i)
+            else dates.alias(tmp + "_d")
+        )
+    return df.with_columns(out)
 
 
 def _table_predicates(t: RuleTable) -> list[Predicate]:
@@ -250,11 +269,37 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
         df = df.with_columns(sources)
     if running:
         df = df.with_columns(_position())
-        for tmp in running:
-            df = _add_running_min(df, tmp)
+        df = _add_running_mins(df, running)
     if finals:
         df = df.with_columns(finals)
-    return df.drop([c for c in df.columns if c.startswith("__m_")])
+    df = df.drop([c for c in df.columns if c.startswith("__m_")])
+    dates = [ref.date_column(col) for col, ref in refs if ref.kind != "current"]
+    return _add_date_texts(df, [d for d in dict.fromkeys(dates) if date_text_column(d) not in df])
+
+
+#: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
+_DATE_TABLE_MAX: Final = 200_000
+
+
+def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Add ``<date>__TXT`` columns: each distinct day in the data's range is formatted once.
+
+    Identical to ``dt.to_string("%Y-%m-%d")`` row by row (the table is made by that very call).
+    """
+    if not names:
+        return df
+    days = df.select(pl.col(n).cast(pl.Int32) for n in names)
+    lows = [v for v in days.min().row(0) if v is not None]
+    highs = [v for v in days.max().row(0) if v is not None]
+    if not lows or max(highs) - min(lows) > _DATE_TABLE_MAX:
+        return df.with_columns(
+            pl.col(n).dt.to_string("%Y-%m-%d").alias(date_text_column(n)) for n in names
+        )
+    lo, hi = min(lows), max(highs)
+    table = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
+    return df.with_columns(
+        table.gather(days.get_column(n) - lo).alias(date_text_column(n)) for n in names
+    )
 
 
 def _position() -> pl.Expr:
@@ -425,11 +470,41 @@ def _input_names(inputs: Sequence[Input]) -> list[str]:
     return list(names)
 
 
-def _json(inputs: Sequence[Input]) -> pl.Expr:
+def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
+    """JSON text of one column's value, exactly as ``struct.json_encode`` writes it.
+
+    Floats: shortest round-trip text (``cast(Utf8)`` equals the JSON writer's text for finite
+    values; NaN and infinities are ``null``), dates from their ``__TXT`` column, Booleans as
+    ``true``/``false``; strings and anything else go through the JSON writer itself (escaping).
+    """
+    c = pl.col(name)
+    dtype = schema.get(name)
+    if dtype == pl.Float64 or dtype == pl.Float32:
+        return pl.when(c.is_finite()).then(c.cast(pl.Utf8)).otherwise(pl.lit("null"))
+    if dtype == pl.Date and date_text_column(name) in schema:
+        txt = pl.col(date_text_column(name))
+        return pl.concat_str([pl.lit('"'), txt, pl.lit('"')]).fill_null("null")
+    if dtype == pl.Boolean:
+        return (
+            pl.when(c.is_null())
+            .then(pl.lit("null"))
+            .when(c)
+            .then(pl.lit("true"))
+            .otherwise(pl.lit("false"))
+        )
+    prefix = len(json.dumps({name: None}, ensure_ascii=False, separators=(",", ":"))) - 5
+    return pl.struct(c).struct.json_encode().str.slice(prefix).str.strip_suffix("}")
+
+
+def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     names = _input_names(inputs)
     if not names:
         return pl.lit("{}")
-    return pl.struct([pl.col(n) for n in names]).struct.json_encode()
+    parts: list[pl.Expr] = []
+    for j, n in enumerate(names):
+        key = json.dumps(n, ensure_ascii=False)
+        parts += [pl.lit(("{" if j == 0 else ",") + key + ":"), _json_value(n, schema)]
+    return pl.concat_str([*parts, pl.lit("}")])
 
 
 def _missing_list(r: Rule) -> pl.Expr:
@@ -448,8 +523,11 @@ def _note(r: Rule) -> pl.Expr:
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
+    # ``<P>__U<i>`` is the materialised "row i is unknown" column (see _evaluate_table).
     parts = [
-        pl.when(r.when.to_expr().is_null()).then(_note(r)) for r in t.rows[:upto] if r.note_missing
+        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r))
+        for i, r in enumerate(t.rows[:upto])
+        if r.note_missing
     ]
     if not parts:
         return pl.lit(None, dtype=pl.Utf8)
@@ -457,33 +535,42 @@ def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
     return pl.when(s == "").then(None).otherwise(s)
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """One possible result of a table: the (AVALC, RULEID) its rows carry."""
+
+    category: str
+    rule_id: str
+
+
 def _outcome(
     lf: pl.LazyFrame,
-    rs: RuleSet,
     t: RuleTable,
     k: int,
     *,
-    paramcd: str,
-    pindex: int,
-    extra: pl.Expr | None,
-) -> pl.LazyFrame:
+    code: int,
+    schema: pl.Schema,
+) -> tuple[pl.LazyFrame, _Outcome]:
+    """Rows of one outcome ``k`` of table ``t`` with their provenance text.
+
+    Only the per-row columns are built here (row index, outcome code, EXPLAIN, INPUTS,
+    DOWNGRADE, AT_BOUNDARY, FLAGS, CONFIRMED); keys and the constant columns of an outcome are
+    attached once, after all outcomes are stacked (see :func:`_assemble`).
+    """
     P = t.paramcd
     w = pl.col(f"{P}__W")
     at = pl.col(_IS_BL) if t.timepoint == "baseline" else pl.col(_POST)
     filt = at & (w == k)
-    if extra is not None:
-        filt = filt & extra
     n = len(t.rows)
     if k == -1 and t.population is not None:
-        rule: Rule | None = t.population
         cat, rid = "NE", t.population.id
         explain = pl.concat_str(
             [pl.lit(f"NE: not evaluable ({t.population.id}): "), t.population.when.explain()]
         )
-        inputs = _json(t.population.requires)
+        inputs = _json(t.population.requires, schema)
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
     elif k == n:
-        rule, cat, rid = None, "NE", t.ne_id
+        cat, rid = "NE", t.ne_id
         dgr = _downgrade(t, n)
         current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
         miss = pl.concat_str(
@@ -500,7 +587,7 @@ def _outcome(
             ],
             ignore_nulls=True,
         )
-        inputs = _json([i for r in t.rows for i in r.requires])
+        inputs = _json([i for r in t.rows for i in r.requires], schema)
     else:
         rule = t.rows[k]
         cat, rid = rule.category, rule.id
@@ -513,52 +600,144 @@ def _outcome(
             ],
             ignore_nulls=True,
         )
-        inputs = _json(rule.requires)
-    del rule
-    conf = (
-        pl.col(f"{P}__CONF")
-        if f"{P}__CONF" in lf.collect_schema().names()
-        else pl.lit(None, dtype=pl.Boolean)
-    )
+        inputs = _json(rule.requires, schema)
+    conf = pl.col(f"{P}__CONF") if f"{P}__CONF" in schema else pl.lit(None, dtype=pl.Boolean)
     exprs = [
-        *[pl.col(c) for c in KEYS],
-        pl.lit(paramcd).alias("PARAMCD"),
-        pl.lit(cat).alias("AVALC"),
-        pl.lit(rid).alias("RULEID"),
-        pl.lit(rs.name).alias("RULESET"),
-        pl.lit(rs.version).alias("RULESETVER"),
-        pl.lit(rs.options_text()).alias("RULESETOPT"),
+        pl.col(_ROW),
+        pl.lit(code, dtype=pl.Int32).alias(_CODE),
         explain.alias("EXPLAIN"),
         inputs.alias("INPUTS"),
         dgr.alias("DOWNGRADE"),
         pl.col(f"{P}__BOUNDARY").alias("AT_BOUNDARY"),
         pl.col(f"{P}__FLAGS").alias("FLAGS"),
         conf.alias("CONFIRMED"),
-        pl.col(_ROW),
-        pl.lit(pindex, dtype=pl.Int16).alias("__P"),
     ]
     needed: dict[str, None] = {}
     for e in [filt, *exprs]:
         needed.update(dict.fromkeys(e.meta.root_names()))
-    return lf.select(list(needed)).filter(filt).select(exprs)
+    return lf.select(list(needed)).filter(filt).select(exprs), _Outcome(cat, rid)
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
     return ([-1] if t.population is not None else []) + list(range(len(t.rows) + 1))
 
 
-def _overall_frames(lf: pl.LazyFrame, rs: RuleSet, o: Overall, pindex: int) -> list[pl.LazyFrame]:
-    prog, resp = rs.table(o.progression), rs.table(o.response)
-    is_prog = pl.col(prog.paramcd).is_in(list(o.progression_categories)).fill_null(False)
-    frames = [
-        _outcome(lf, rs, prog, k, paramcd=o.paramcd, pindex=pindex, extra=is_prog)
-        for k in _table_outcomes(prog)
-    ]
-    frames += [
-        _outcome(lf, rs, resp, k, paramcd=o.paramcd, pindex=pindex, extra=~is_prog)
-        for k in _table_outcomes(resp)
-    ]
-    return frames
+def _assemble(
+    keys: pl.DataFrame,
+    rows: pl.DataFrame,
+    outcomes: list[_Outcome],
+    code_table: np.ndarray,
+    sources: list[list[tuple[int, np.ndarray | None]]],
+    paramcds: list[str],
+    rs: RuleSet,
+    *,
+    sort: bool,
+) -> pl.DataFrame:
+    """Interleave the stacked table rows into the output, sorted by row then parameter.
+
+    ``rows`` holds every evaluated row of every needed table once (row index ``__ROW``, outcome
+    code ``__CODE``, per-row provenance columns); ``code_table`` maps an outcome code to its
+    table. ``sources[p]`` lists, for
+    output parameter ``p``, the tables it takes rows from with an optional Boolean mask over wide
+    rows (overall parameters: progression where it is a progression, else the response). The
+    output position of every (wide row, parameter) pair is computed directly (no sort), and each
+    column is gathered once.
+    """
+    n_wide = keys.height
+    row = rows[_ROW].rechunk().to_numpy().astype(np.int64)
+    code = rows[_CODE].rechunk().to_numpy().astype(np.int64)
+    table_of = code_table[code]
+    # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
+    where: dict[int, np.ndarray] = {}
+    for ti in sorted({t for src in sources for t, _ in src}):
+        pos = np.full(n_wide, -1, dtype=np.int64)
+        sel = np.flatnonzero(table_of == ti)
+        pos[row[sel]] = sel
+        where[ti] = pos
+    grid = np.full((n_wide, len(paramcds)), -1, dtype=np.int64)
+    for j, src in enumerate(sources):
+        col = grid[:, j]
+        for ti, mask in src:
+            pos = where[ti]
+            if mask is None:
+                col[:] = np.where(col < 0, pos, col)
+            else:
+                col[:] = np.where(mask & (col < 0), pos, col)
+    flat = grid if sort else grid.T
+    take = flat.ravel()
+    keep = take >= 0
+    idx = take[keep]
+    pnum = np.broadcast_to(np.arange(len(paramcds)), grid.shape)
+    pnum = (pnum if sort else pnum.T).ravel()[keep]
+    itype = np.uint32 if max(n_wide, len(row)) < 2**32 else np.int64
+    gidx = pl.Series(idx.astype(itype))
+    rows = rows.drop(_CODE)
+    code = code[idx]
+    keys = keys[pl.Series(row[idx].astype(itype))]
+    consts = pl.DataFrame(
+        {
+            "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
+            "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code),
+            "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code),
+        }
+    ).with_columns(
+        pl.lit(rs.name).alias("RULESET"),
+        pl.lit(rs.version).alias("RULESETVER"),
+        pl.lit(rs.options_text()).alias("RULESETOPT"),
+    )
+    rows = rows.drop(_ROW)
+    cols: dict[str, pl.Series] = {}
+    for name in rows.columns:
+        # one chunk first: gathering across hundreds of chunks is several times slower
+        cols[name] = rows.get_column(name).rechunk().gather(gidx)
+        rows = rows.drop(name)
+    tail = pl.DataFrame(cols)
+    return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
+
+
+def _table_rows(
+    wide: pl.DataFrame, rs: RuleSet, wanted: list[str]
+) -> tuple[pl.DataFrame, list[_Outcome], np.ndarray, list[list[tuple[int, np.ndarray | None]]]]:
+    """Evaluate the outcome rows of every table the wanted parameters read (each table once)."""
+    lf = wide.lazy()
+    schema = wide.schema
+    frames: list[pl.LazyFrame] = []
+    outcomes: list[_Outcome] = []
+    code_table: list[int] = []
+    table_index: dict[str, int] = {}
+
+    def table_rows(t: RuleTable) -> int:
+        """Stack the rows of every outcome of ``t`` once; the table's index."""
+        if t.paramcd not in table_index:
+            table_index[t.paramcd] = len(table_index)
+            for k in _table_outcomes(t):
+                frame, outcome = _outcome(lf, t, k, code=len(outcomes), schema=schema)
+                frames.append(frame)
+                outcomes.append(outcome)
+                code_table.append(table_index[t.paramcd])
+        return table_index[t.paramcd]
+
+    sources: list[list[tuple[int, np.ndarray | None]]] = []
+    for p in wanted:
+        overall = [o for o in rs.overall if o.paramcd == p]
+        if overall:
+            o = overall[0]
+            is_prog = (
+                wide.get_column(o.progression)
+                .is_in(list(o.progression_categories))
+                .fill_null(False)
+                .to_numpy()
+            )
+            sources.append(
+                [
+                    (table_rows(rs.table(o.progression)), is_prog),
+                    (table_rows(rs.table(o.response)), ~is_prog),
+                ]
+            )
+        else:
+            sources.append([(table_rows(rs.table(p)), None)])
+    rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
+    return rows, outcomes, np.array(code_table, dtype=np.int64), sources
 
 
 def adjudicate(
@@ -629,21 +808,10 @@ def adjudicate(
     if bad:
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
     wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
-    lf = wide.lazy()
-    frames: list[pl.LazyFrame] = []
-    for pindex, p in enumerate(wanted):
-        overall = [o for o in rs.overall if o.paramcd == p]
-        if overall:
-            frames += _overall_frames(lf, rs, overall[0], pindex)
-            continue
-        t = rs.table(p)
-        frames += [
-            _outcome(lf, rs, t, k, paramcd=p, pindex=pindex, extra=None) for k in _table_outcomes(t)
-        ]
-    out = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
-    if sort:
-        out = out.sort([_ROW, "__P"])
-    return out.drop([_ROW, "__P"])
+    rows, outcomes, code_table, sources = _table_rows(wide, rs, wanted)
+    keys = wide.select(KEYS)
+    del wide  # free the wide frame before the output is gathered (peak memory)
+    return _assemble(keys, rows, outcomes, code_table, sources, wanted, rs, sort=sort)
 
 
 def categories_column(t: RuleTable) -> CategoryIs:

@@ -190,10 +190,20 @@ class Input:
         return f"{self.column}{u}{r}"
 
 
+#: Suffix of the engine column that holds a reference date column as ``YYYY-MM-DD`` text (the
+#: engine formats each distinct date once instead of once per explanation).
+DATE_TEXT: Final = "__TXT"
+
+
+def date_text_column(date_column: str) -> str:
+    """Name of the engine column with ``date_column`` formatted as ``%Y-%m-%d`` text."""
+    return date_column + DATE_TEXT
+
+
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
     """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
     val = _fmt(pl.col(ref.column(col)), unit_of(col))
-    date = pl.col(ref.date_column(col)).dt.to_string("%Y-%m-%d").fill_null("no date")
+    date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
     return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
 
 

@@ -1,0 +1,1 @@
+"""Frozen engine output for regression tests."""
