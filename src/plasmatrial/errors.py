@@ -80,3 +80,7 @@ class StatsError(PlasmatrialError):
 
 class DesignError(PlasmatrialError):
     """Invalid trial design or simulation parameters."""
+
+
+class PlasmatrialWarning(UserWarning):
+    """Base class for warnings about data that was processed but deserves a look."""

@@ -27,7 +27,15 @@ app = typer.Typer(
 )
 
 # Command-group modules under plasmatrial.cli, each with register(app: typer.Typer) -> None.
-COMMAND_MODULES: tuple[str, ...] = ("stats", "design", "intake", "criteria", "respond", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "stats",
+    "design",
+    "intake",
+    "criteria",
+    "respond",
+    "demo",
+    "mm",
+)
 
 err_console = Console(stderr=True, soft_wrap=True)
 

@@ -61,7 +61,15 @@ _ROW: Final = "__ROW"
 
 
 # ------------------------------------------------------------------------------------ preparing
-def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
+_KIND_DTYPES: Final[dict[str, pl.DataType]] = {
+    "numeric": pl.Float64(),
+    "character": pl.Utf8(),
+    "boolean": pl.Boolean(),
+    "date": pl.Date(),
+}
+
+
+def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = ()) -> pl.DataFrame:
     missing = [c for c in ("USUBJID", "ADT", "ABLFL") if c not in assessments.columns]
     if missing:
         raise RuleError(
@@ -81,6 +89,7 @@ def _standardise(assessments: pl.DataFrame) -> pl.DataFrame:
         *((c, pl.Float64()) for c in NUMERIC_COLUMNS),
         *((c, pl.Utf8()) for c in CHARACTER_COLUMNS),
         *((c, pl.Boolean()) for c in BOOLEAN_COLUMNS),
+        *((c, _KIND_DTYPES[k]) for c, k in extra if c not in NUMERIC_COLUMNS),
     ]
     for name, dtype in typed:
         if name in have:
@@ -388,7 +397,7 @@ def prepare(
     pl.DataFrame
         One row per input row, sorted by USUBJID and ADT, with ``<PARAMCD>`` category columns.
     """
-    df = _standardise(assessments)
+    df = _standardise(assessments, rule_set.columns)
     if rule_set.derivations:
         for d in rule_set.derivations:
             df = df.with_columns(d.build().alias(d.column))

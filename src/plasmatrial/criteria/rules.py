@@ -23,6 +23,7 @@ from plasmatrial.errors import RuleError
 
 OptionValue = str | float | int | bool | None
 Timepoint = Literal["post_baseline", "baseline"]
+ColumnKind = Literal["numeric", "character", "boolean", "date"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +142,12 @@ class Derivation:
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    """A named, versioned collection of rule tables."""
+    """A named, versioned collection of rule tables.
+
+    ``columns`` declares extra input columns (name, kind) beyond the analyte catalogue that the
+    rule set reads (e.g. myeloma imaging and marrow flags); the engine types them like analytes
+    (absent → all-null).
+    """
 
     name: str
     version: str
@@ -152,6 +158,7 @@ class RuleSet:
     overall: tuple[Overall, ...] = ()
     options: tuple[tuple[str, OptionValue], ...] = ()
     confirm: tuple[str, ...] = ()
+    columns: tuple[tuple[str, ColumnKind], ...] = ()
     builder: Callable[..., RuleSet] | None = field(default=None, compare=False, repr=False)
 
     def with_options(self, **options: OptionValue) -> RuleSet:
@@ -211,7 +218,8 @@ def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:
 def _load_builtin() -> None:
     # Importing these modules registers their rule sets.
     import plasmatrial.criteria.al
-    import plasmatrial.criteria.al_staging  # noqa: F401
+    import plasmatrial.criteria.al_staging
+    import plasmatrial.criteria.imwg  # noqa: F401
 
 
 def list_rule_sets() -> tuple[RuleSet, ...]:

@@ -1,0 +1,323 @@
+"""Confirmation of per-visit responses and best confirmed response (a general mechanism).
+
+The algorithm is the one of criteria.md 4.4 (adapted from admiralonco
+``derive_confirmed_response``), parameterised by a :class:`ConfirmationSpec` so that any ranked
+response scale with a progression category can use it. Everything is vectorised polars over the
+subject-sorted frame (segment-masked shifts and fills, running maxima of small integer ranks); no
+per-row Python.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from plasmatrial.criteria.predicates import SUBJECT_INDEX, seg_forward_fill, seg_shift
+from plasmatrial.errors import PlasmatrialWarning, RuleError
+
+__all__ = [
+    "IMWG_CONFIRMATION",
+    "ConfirmationSpec",
+    "ConfirmationWindowWarning",
+    "best_confirmed_response",
+    "confirm_response",
+]
+
+
+class ConfirmationWindowWarning(PlasmatrialWarning):
+    """A confirming assessment came more than ``period_days`` after the assessment it confirms."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationSpec:
+    """How a ranked response scale is confirmed.
+
+    Attributes
+    ----------
+    responses:
+        Categories that need confirmation by the next evaluable assessment, best first.
+    stable:
+        Category that needs no confirmation and is the floor a response falls back to.
+    progression:
+        Progression category.
+    not_evaluable:
+        Not-evaluable category (dropped before looking for the next assessment).
+    single_assessment_flag:
+        Token in the FLAGS column marking a progression that needs no repeat (imaging).
+    period_days:
+        Warn when the confirming assessment is more than this many days later.
+    """
+
+    responses: tuple[str, ...]
+    stable: str = "SD"
+    progression: str = "PD"
+    not_evaluable: str = "NE"
+    single_assessment_flag: str = "PD_IMAGING"
+    period_days: int = 84
+
+    def ranks(self) -> dict[str, int]:
+        """NE 0 < stable 1 < responses (worst to best) < progression."""
+        r = {self.not_evaluable: 0, self.stable: 1}
+        for k, cat in enumerate(reversed(self.responses)):
+            r[cat] = 2 + k
+        r[self.progression] = 2 + len(self.responses)
+        return r
+
+
+IMWG_CONFIRMATION: Final = ConfirmationSpec(responses=("sCR", "CR", "VGPR", "PR", "MR"))
+"""IMWG 2016 (criteria.md 4.4): sCR…MR need two consecutive assessments; SD none."""
+
+_NXT: Final = "__NXT"
+_NXTDT: Final = "__NXTDT"
+_LVL: Final = "__LVL"
+
+
+def _next_evaluable(cur: pl.Expr, sid: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Next non-null value of ``cur`` and its date within the subject (strictly after the row)."""
+    nv, nsid, nd = cur.shift(-1), sid.shift(-1), pl.when(cur.is_not_null()).then(pl.col("ADT"))
+    src = pl.when(nv.is_not_null()).then(nsid).backward_fill()
+    return (
+        pl.when(src == sid).then(nv.backward_fill()),
+        pl.when(src == sid).then(nd.shift(-1).backward_fill()),
+    )
+
+
+def confirm_response(
+    visits: pl.DataFrame,
+    *,
+    spec: ConfirmationSpec = IMWG_CONFIRMATION,
+    new_therapy: pl.DataFrame | None = None,
+    deaths: pl.DataFrame | None = None,
+    warn: bool = True,
+) -> pl.DataFrame:
+    """Confirm per-visit responses (criteria.md 4.4 steps 1-8, ruling R7).
+
+    Parameters
+    ----------
+    visits:
+        One row per subject-assessment with USUBJID, ADT and AVALC (the unconfirmed category,
+        e.g. the OVRLRESP rows of :func:`~plasmatrial.criteria.engine.adjudicate`); optional FLAGS
+        (comma-separated tokens) and NACTDT (start of new therapy).
+    spec:
+        The response scale (default IMWG 2016).
+    new_therapy:
+        Optional USUBJID/NACTDT frame (earliest date per subject is used; combined with a NACTDT
+        column of ``visits``).
+    deaths:
+        Optional USUBJID/DTHDT/DTHPDFL frame (death, and whether due to progression).
+    warn:
+        Emit a :class:`ConfirmationWindowWarning` when some confirmation took longer than
+        ``spec.period_days``.
+
+    Returns
+    -------
+    pl.DataFrame
+        ``visits`` sorted by USUBJID, ADT with added columns: CONFLVL (this visit's own
+        confirmed level), CONFFL ("Y" confirmed at its own category, "N" not, null for NE or
+        after new therapy), CONFRESP (confirmed response carried forward), CONFDT (date of the
+        first of the two assessments at the CONFRESP level), NXTADT (date of the confirming
+        assessment), WARN, and ANL01FL ("Y" before new therapy).
+
+    Raises
+    ------
+    RuleError
+        Missing columns or categories outside the scale.
+
+    Notes
+    -----
+    1. Visits on or after new therapy are not considered (CONF* null, ANL01FL "N"); NE visits
+       are dropped when looking for the next assessment (``next``).
+    2. A response confirmed when ``next`` is a response at least as good; confirmed at ``next``'s
+       level when ``next`` is a lower response or SD; only SD when ``next`` is PD or missing.
+    3. SD needs no confirmation.
+    4. PD is confirmed when flagged as single-assessment (imaging), when ``next`` is PD, or when
+       there is no ``next`` and the subject died of progression; a PD followed by a non-PD is NE;
+       a PD without ``next`` stays PD with CONFFL "N" (R7).
+    5. CONFRESP is the running maximum (NE < SD < MR < … < sCR < PD) of the visit levels.
+    6. WARN when the confirming assessment is more than ``period_days`` after the visit.
+
+    References
+    ----------
+    .. [1] Kumar S et al. Lancet Oncol 2016;17:e328-e346 (IMWG response criteria).
+    .. [2] pharmaverse/admiralonco, ``derive_confirmed_response`` (IMWG vignette).
+    """
+    missing = [c for c in ("USUBJID", "ADT", "AVALC") if c not in visits.columns]
+    if missing:
+        raise RuleError(f"visits: missing column(s) {', '.join(missing)}")
+    ranks = spec.ranks()
+    bad = visits.filter(~pl.col("AVALC").is_in(list(ranks)) & pl.col("AVALC").is_not_null())
+    if bad.height:
+        raise RuleError(
+            f"visits: AVALC {bad['AVALC'][0]!r} is not one of {', '.join(ranks)} (spec scale)"
+        )
+    df = visits
+    if "FLAGS" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("FLAGS"))
+    nact = pl.col("NACTDT").cast(pl.Date) if "NACTDT" in df.columns else None
+    if new_therapy is not None:
+        nt = new_therapy.group_by("USUBJID").agg(pl.col("NACTDT").cast(pl.Date).min().alias("__NT"))
+        df = df.join(nt, on="USUBJID", how="left")
+        nact = pl.col("__NT") if nact is None else pl.min_horizontal(nact, pl.col("__NT"))
+    if deaths is not None:
+        d = deaths.select(
+            "USUBJID",
+            pl.col("DTHDT").cast(pl.Date).alias("__DTHDT"),
+            pl.col("DTHPDFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).alias("__DPD"),
+        )
+        df = df.join(d, on="USUBJID", how="left")
+    df = df.sort(["USUBJID", "ADT"], maintain_order=True)
+    first = (pl.col("USUBJID") != pl.col("USUBJID").shift(1)).fill_null(True)
+    df = df.with_columns((first.cast(pl.Int64).cum_sum() - 1).alias(SUBJECT_INDEX))
+    sid = pl.col(SUBJECT_INDEX)
+    if nact is not None:
+        df = df.with_columns(nact.min().over(SUBJECT_INDEX).alias("__NTS"))
+        considered = pl.col("__NTS").is_null() | (pl.col("ADT") < pl.col("__NTS"))
+    else:
+        considered = pl.lit(True)
+    df = df.with_columns(considered.alias("__CONS"))
+    cur = pl.when(pl.col("__CONS") & (pl.col("AVALC") != spec.not_evaluable)).then(pl.col("AVALC"))
+    nxt, nxtdt = _next_evaluable(cur, sid)
+    df = df.with_columns(cur.alias("__CUR"), nxt.alias(_NXT), nxtdt.alias(_NXTDT))
+    c, n = pl.col("__CUR"), pl.col(_NXT)
+    rc = c.replace_strict(ranks, default=None, return_dtype=pl.Int32)
+    rn = n.replace_strict(ranks, default=None, return_dtype=pl.Int32)
+    is_resp = c.is_in(list(spec.responses))
+    n_pd, c_pd = n == spec.progression, c == spec.progression
+    single = pl.col("FLAGS").fill_null("").str.contains(spec.single_assessment_flag, literal=True)
+    died_pd = (
+        (pl.col("__DPD").fill_null(False) & (pl.col("__DTHDT") >= pl.col("ADT")).fill_null(False))
+        if deaths is not None
+        else pl.lit(False)
+    )
+    lvl = (
+        pl.when(c.is_null())
+        .then(pl.when(pl.col("__CONS")).then(pl.lit(spec.not_evaluable)))
+        .when(is_resp & (n.is_null() | n_pd))
+        .then(pl.lit(spec.stable))
+        .when(is_resp & (rn >= rc))
+        .then(c)
+        .when(is_resp)
+        .then(n)
+        .when(c == spec.stable)
+        .then(c)
+        .when(c_pd & (single | n_pd | (n.is_null() & died_pd)))
+        .then(c)
+        .when(c_pd & n.is_null())
+        .then(c)
+        .otherwise(pl.lit(spec.not_evaluable))
+    )
+    conffl = (
+        pl.when(c.is_null())
+        .then(None)
+        .when(is_resp)
+        .then(
+            pl.when(n.is_not_null() & ~n_pd & (rn >= rc)).then(pl.lit("Y")).otherwise(pl.lit("N"))
+        )
+        .when(c == spec.stable)
+        .then(pl.lit("Y"))
+        .when(c_pd & (single | n_pd | (n.is_null() & died_pd)))
+        .then(pl.lit("Y"))
+        .otherwise(pl.lit("N"))
+    )
+    df = df.with_columns(lvl.alias(_LVL), conffl.alias("CONFFL"))
+    rl = pl.col(_LVL).replace_strict(ranks, default=None, return_dtype=pl.Int64)
+    offset = sid * 64
+    running = (offset + rl.fill_null(0)).cum_max() - offset
+    inv = {v: k for k, v in ranks.items()}
+    df = df.with_columns(running.alias("__RUN"), rl.alias("__RL"))
+    prev = seg_shift(pl.col("__RUN")).fill_null(-1)
+    gained = pl.when(pl.col("__RL") > prev).then(pl.col("ADT"))
+    gap = (pl.col(_NXTDT) - pl.col("ADT")).dt.total_days()
+    used_next = (is_resp & n.is_not_null() & ~n_pd) | (c_pd & n_pd & ~single)
+    warn_expr = pl.when(used_next & (gap > spec.period_days)).then(
+        pl.concat_str(
+            [
+                pl.lit("confirming assessment "),
+                gap.cast(pl.Utf8),
+                pl.lit(f" days later (> {spec.period_days})"),
+            ]
+        )
+    )
+    df = df.with_columns(
+        pl.when(pl.col("__CONS"))
+        .then(pl.col("__RUN").replace_strict(inv, default=None, return_dtype=pl.Utf8))
+        .alias("CONFRESP"),
+        pl.when(pl.col("__CONS")).then(seg_forward_fill(gained)).alias("CONFDT"),
+        pl.col(_LVL).alias("CONFLVL"),
+        pl.when(used_next).then(pl.col(_NXTDT)).alias("NXTADT"),
+        warn_expr.alias("WARN"),
+        pl.when(pl.col("__CONS")).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("ANL01FL"),
+    )
+    if warn:
+        n_late = df.select(pl.col("WARN").is_not_null().sum()).item()
+        if n_late:
+            warnings.warn(
+                f"{n_late} confirmation(s) used an assessment more than {spec.period_days} days "
+                "later (see the WARN column)",
+                ConfirmationWindowWarning,
+                stacklevel=2,
+            )
+    return df.drop([c for c in df.columns if c.startswith("__")])
+
+
+def best_confirmed_response(
+    confirmed: pl.DataFrame, *, spec: ConfirmationSpec = IMWG_CONFIRMATION
+) -> pl.DataFrame:
+    """Best confirmed response per subject before progression and new therapy.
+
+    Parameters
+    ----------
+    confirmed:
+        Output of :func:`confirm_response`.
+    spec:
+        The response scale.
+
+    Returns
+    -------
+    pl.DataFrame
+        USUBJID, PARAMCD ("BOR"), AVALC (best confirmed level; "NE" without any), ADT (date of the
+        first of the two assessments at that level), PDDT (first PD visit, or null), PDCONFFL
+        ("Y"/"N" for that PD).
+
+    Notes
+    -----
+    Visits on or after new therapy (ANL01FL "N") and from the first PD visit on are ignored; ties
+    keep the earliest visit.
+    """
+    ranks = spec.ranks()
+    d = confirmed.filter(pl.col("ANL01FL") == "Y").sort(["USUBJID", "ADT"])
+    is_pd = pl.col("CONFLVL") == spec.progression
+    d = d.with_columns(
+        is_pd.fill_null(False).cast(pl.Int32).cum_sum().over("USUBJID").alias("__NPD")
+    )
+    pd = (
+        d.filter(is_pd & (pl.col("__NPD") == 1))
+        .group_by("USUBJID")
+        .agg(pl.col("ADT").first().alias("PDDT"), pl.col("CONFFL").first().alias("PDCONFFL"))
+    )
+    before = d.filter((pl.col("__NPD") == 0) & pl.col("CONFLVL").is_not_null()).with_columns(
+        pl.col("CONFLVL").replace_strict(ranks, default=0, return_dtype=pl.Int32).alias("__R")
+    )
+    best = (
+        before.sort(["USUBJID", "__R", "ADT"], descending=[False, True, False])
+        .group_by("USUBJID", maintain_order=True)
+        .first()
+        .select("USUBJID", pl.col("CONFLVL").alias("AVALC"), "ADT")
+    )
+    subjects = confirmed.select("USUBJID").unique(maintain_order=True)
+    return (
+        subjects.join(best, on="USUBJID", how="left")
+        .join(pd, on="USUBJID", how="left")
+        .select(
+            "USUBJID",
+            pl.lit("BOR").alias("PARAMCD"),
+            pl.col("AVALC").fill_null(spec.not_evaluable),
+            "ADT",
+            "PDDT",
+            "PDCONFFL",
+        )
+        .sort("USUBJID")
+    )
