@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "respond",
     "demo",
     "mm",
+    "simulate_data",
 )
 
 err_console = Console(stderr=True, soft_wrap=True)
