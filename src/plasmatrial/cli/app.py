@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "mm",
     "trial",
+    "simulate_data",
 )
 
 err_console = Console(stderr=True, soft_wrap=True)

@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from plasmatrial.intake.analytes import ANALYTE_BY_CODE
+from plasmatrial.synth._frames import LabSeries, fmt_grid, lab_frame
 
 STUDYID: Final[str] = "PLAS-AL-01"
 #: Latent hematologic courses and their probabilities (never emitted).
@@ -299,50 +299,22 @@ def _lab_frame(
     n, n_vis = t.shape
     fd = np.array([np.datetime64(d) for d in first_dose])
     dates = fd[:, None] + np.where(t > 0, t - 1, t).astype("timedelta64[D]")
-    date_txt = np.datetime_as_string(dates, unit="D")
-    subj = np.broadcast_to(np.array(ids)[:, None], (n, n_vis))
-    vnum = np.broadcast_to(np.arange(1, n_vis + 1)[None, :], (n, n_vis))
     vname = np.broadcast_to(np.array(visit_names)[None, :], (n, n_vis))
-    parts = []
+    series = []
     for code, values, units, uln in lab:
-        mask = keep.copy()
+        mask = None
         if code == "EGFR":
-            mask &= ~creat_only
+            mask = ~creat_only
         elif code == "CREAT":
-            mask &= creat_only
+            mask = creat_only
         if code in ("FLCKAP", "FLCLAM"):
-            text = np.where(mgdl, np.char.mod("%.2f", values), np.char.mod("%.1f", values))
+            text = np.where(mgdl, fmt_grid(values, 2), fmt_grid(values, 1))
         elif code in ("SIFE", "UIFE"):
             text = values.astype(str)
         else:
-            text = np.char.mod(f"%.{decimals[code]}f", values)
-        parts.append(
-            pl.DataFrame(
-                {
-                    "USUBJID": subj[mask],
-                    "LBTESTCD": np.full(mask.sum(), code),
-                    "LBTEST": np.full(mask.sum(), ANALYTE_BY_CODE[code].name),
-                    "LBORRES": text[mask],
-                    "LBORRESU": units[mask],
-                    "LBSTNRHI": uln[mask] if uln is not None else np.full(mask.sum(), ""),
-                    "LBDTC": date_txt[mask],
-                    "VISIT": vname[mask],
-                    "VISITNUM": vnum[mask],
-                }
-            )
-        )
-    lb = pl.concat(parts).with_columns(
-        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("LBORRESU", "LBSTNRHI")
-    )
-    lb = lb.sort("USUBJID", "VISITNUM", "LBTESTCD")
-    return lb.select(
-        pl.lit(STUDYID).alias("STUDYID"),
-        pl.lit("LB").alias("DOMAIN"),
-        "USUBJID",
-        (pl.int_range(pl.len()).over("USUBJID") + 1).cast(pl.Int64).alias("LBSEQ"),
-        pl.exclude("USUBJID"),
-    )
+            text = fmt_grid(values, decimals[code])
+        series.append(LabSeries(code, text, units, mask=mask, hi=uln))
+    return lab_frame(STUDYID, ids, dates, vname, keep, series)
 
 
 def _ex_frame(

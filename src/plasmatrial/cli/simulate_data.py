@@ -1,0 +1,56 @@
+"""``plasmatrial simulate-data TRIAL.yaml --out DIR [--seed N]``: virtual patients of a trial.
+
+Writes SDTM-like raw data (dm, lb, ex, ae, ds, qs, rs, pr, cm CSV files, atomically) whose analysis
+reproduces the trial's published figures; see :func:`plasmatrial.synth.simulate_trial_data`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from plasmatrial.design.protocol import parse_trial
+from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake import write_frame
+from plasmatrial.synth import TrialData, simulate_trial_data
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``simulate-data`` to the root app."""
+
+    @app.command("simulate-data")
+    def simulate_data(
+        trial_file: Annotated[Path, typer.Argument(help="Trial definition (YAML)")],
+        out: Annotated[Path, typer.Option("--out", help="Output folder")],
+        seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 20240601,
+    ) -> None:
+        """Simulate raw trial data (DM, LB, EX, AE, DS, QS, RS, PR, CM) for a trial file."""
+        try:
+            text = trial_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PlasmatrialError(
+                f"TRIAL_FILE: cannot read {trial_file}: {exc.strerror}"
+            ) from None
+        trial = parse_trial(text, source=str(trial_file))
+        if out.exists() and not out.is_dir():
+            raise PlasmatrialError(f"--out: {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"simulating {trial.id}", total=1 + len(TrialData.DOMAINS))
+            data = simulate_trial_data(trial, seed=seed)
+            progress.advance(task)
+            for name, frame in data.frames().items():
+                write_frame(frame, out / f"{name}.csv")
+                progress.advance(task)
+        counts = data.to_dict()
+        console.print(
+            f"{trial.id}: {counts['dm']} subjects, {counts['lb']} lab records, "
+            f"{counts['ae']} adverse events (seed {seed}, cut-off {data.notes['data_cutoff']}) "
+            f"-> {out}"
+        )

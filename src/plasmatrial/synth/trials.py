@@ -1,0 +1,1471 @@
+"""Seeded virtual patients for the seed trials: raw SDTM-like DM, LB, EX, AE, DS, QS, RS, PR, CM.
+
+Each patient gets a latent course (best response and its onset, progression, death, withdrawal),
+drawn so that the cohort reproduces the published counts exactly and the published medians after
+calibration on the assessment grid (:mod:`plasmatrial.synth.course`). Lab values are then
+synthesised so that the published criteria classify each visit as the course says, with margins
+of several percent from every threshold and realistic noise. No response category is emitted
+except in RS, the investigator's own assessment (for concordance checks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from plasmatrial.synth._frames import LabSeries, fmt_grid, lab_frame
+from plasmatrial.synth.course import (
+    MONTH,
+    Observed,
+    build_grid,
+    calibrate_scale,
+    exact_assign,
+    km_median_months,
+    observe,
+)
+from plasmatrial.synth.trial_types import ArmLike, TrialData, TrialLike
+
+log = logging.getLogger(__name__)
+
+Arr = npt.NDArray[Any]
+FloatArr = npt.NDArray[np.float64]
+BoolArr = npt.NDArray[np.bool_]
+
+AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
+MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
+FU_ITERATIONS: Final = 4
+"""Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
+
+
+def dosing_days(days: str | Sequence[int]) -> list[int]:
+    """Dosing days of a cycle from ``"1-21"``, ``"1,8,15,22"``, ``"1-4,9-12"`` or a list."""
+    if not isinstance(days, str):
+        return sorted(int(d) for d in days)
+    out: list[int] = []
+    for part in days.split(","):
+        a, _, b = part.strip().partition("-")
+        out += list(range(int(a), int(b or a) + 1))
+    return sorted(set(out))
+
+
+def _blocks(days: list[int]) -> list[tuple[int, int]]:
+    """Contiguous runs of dosing days."""
+    runs: list[tuple[int, int]] = []
+    for d in days:
+        if runs and d == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    return runs
+
+
+# --------------------------------------------------------------------------------------------
+# Plans: the latent design of each trial
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Per-trial knobs of the generic generator (targets come from ``trial.simulation``)."""
+
+    disease: str
+    studyid: str
+    start: dt.date
+    n_per_arm: dict[str, int]
+    pfs_target: dict[str, float | None]
+    os_target: dict[str, float | None]
+    fu_target: float | None = None
+    cut_months: float = 48.0
+    pfs_scale_days: dict[str, float] = field(default_factory=dict)
+    os_scale_days: dict[str, float] = field(default_factory=dict)
+    predeath_months: float = 60.0
+    dropout_fraction: float = 0.03
+    #: patients with each best category per arm (exact); AL or MM codes
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    ae_disc: dict[str, int] = field(default_factory=dict)
+    g34: dict[str, int | None] = field(default_factory=dict)
+    ae_terms: tuple[tuple[str, str, float], ...] = ()
+    reductions: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    reduce_fraction: float = 0.35
+
+
+def _sim(trial: TrialLike, key: str, default: Any = None) -> Any:
+    return trial.simulation.get(key, default)
+
+
+def _per_arm(value: Any, arm: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(arm)
+    return value
+
+
+def _arm_sizes(trial: TrialLike) -> dict[str, int]:
+    given = _sim(trial, "n_per_arm")
+    if isinstance(given, Mapping):
+        return {a.code: int(given[a.code]) for a in trial.arms}
+    total = sum(a.ratio for a in trial.arms)
+    sizes = {a.code: trial.n_planned * a.ratio // total for a in trial.arms}
+    sizes[trial.arms[0].code] += trial.n_planned - sum(sizes.values())
+    return sizes
+
+
+AL_AE: Final = (
+    ("Fluid retention", "Oedema peripheral", 0.45),
+    ("Infection", "Infection", 0.40),
+    ("Atrial fibrillation", "Atrial fibrillation", 0.18),
+    ("Deep vein thrombosis", "Deep vein thrombosis", 0.12),
+    ("Fatigue", "Fatigue", 0.50),
+    ("Constipation", "Constipation", 0.25),
+    ("Rash", "Rash", 0.15),
+)
+MM_AE: Final = (
+    ("Fatigue", "Fatigue", 0.30),
+    ("Pneumonia", "Pneumonia", 0.12),
+    ("Bone pain", "Bone pain", 0.18),
+    ("Peripheral neuropathy", "Peripheral neuropathy", 0.12),
+    ("Pyrexia", "Pyrexia", 0.16),
+    ("Deep vein thrombosis", "Deep vein thrombosis", 0.03),
+)
+
+
+def _plan(trial: TrialLike) -> Plan:
+    """Trial-specific latent design; published counts come from ``trial.simulation``."""
+    sizes = _arm_sizes(trial)
+    arms = [a.code for a in trial.arms]
+    pfs = _sim(trial, "median_pfs_months")
+    os_ = _sim(trial, "median_os_months")
+    plan = Plan(
+        disease=trial.disease,
+        studyid=trial.id,
+        start=dt.date(2012, 1, 9),
+        n_per_arm=sizes,
+        pfs_target={a: _per_arm(pfs, a) for a in arms},
+        os_target={a: _per_arm(os_, a) for a in arms},
+        fu_target=_sim(trial, "median_followup_months"),
+        ae_terms=AL_AE if trial.disease == "AL" else MM_AE,
+    )
+    if trial.id == "AL-POMDEX-P2":
+        n = sizes[arms[0]]
+        resp = int(_sim(trial, "responders"))
+        vg = int(_sim(trial, "vgpr_or_better"))
+        plan.counts = {arms[0]: {"CR": 3, "VGPR": vg - 3, "LDPR": 2, "PR": resp - vg - 2}}
+        plan.counts[arms[0]]["NR"] = n - resp
+        plan.ae_disc = {arms[0]: round(0.30 * n)}  # "nearly 30%": 8/28 = 28.6 %
+        plan.g34 = {arms[0]: n // 2 + 2}  # "more than half"
+        plan.cut_months = trial.schedule.accrual_months + 30.0
+        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0, 10.0)}
+        plan.predeath_months = 70.0
+    elif trial.id == "AL-LENDEX":
+        plan.start = dt.date(2005, 3, 7)
+        n = sizes[arms[0]]
+        # 34 original + 9: 8 CR and 12 PR/VGPR among the first 34 (decision 0008); the 9 later
+        # patients: 3 PR, 6 NR (assumption). Minor responses (15 %) are NR by AL_2012.
+        plan.counts = {arms[0]: {"CR": 8, "VGPR": 4, "PR": 11, "LDPR": 0, "NR": n - 23}}
+        plan.ae_disc = {arms[0]: 6}
+        plan.g34 = {arms[0]: None}
+        plan.pfs_scale_days = {arms[0]: 30.0 * MONTH}
+        plan.os_scale_days = {arms[0]: 40.0 * MONTH}
+        plan.cut_months = 44.0
+        plan.reductions = {"LENALIDOMIDE": (10.0, 5.0), "DEXAMETHASONE": (20.0,)}
+        plan.predeath_months = 90.0
+    elif trial.id == "AL-DARAPOM":
+        plan.start = dt.date(2020, 6, 1)
+        n = sizes[arms[0]]
+        plan.counts = {arms[0]: {"CR": 6, "VGPR": 9, "PR": 5, "LDPR": 1, "NR": n - 21}}
+        plan.ae_disc = {arms[0]: 2}
+        plan.g34 = {arms[0]: None}
+        plan.pfs_scale_days = {arms[0]: 28.0 * MONTH}
+        plan.os_scale_days = {arms[0]: 30.0 * MONTH}
+        plan.cut_months = trial.schedule.accrual_months + trial.schedule.followup_months + 6
+        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0)}
+        plan.predeath_months = 80.0
+    elif trial.id == "MM-003":
+        plan.start = dt.date(2011, 3, 1)
+        published: Mapping[str, int] = _sim(trial, "responders") or {}
+        plan.counts = {}
+        for a in arms:
+            n = sizes[a]
+            r = int(published.get(a, round(0.10 * n)))  # HiDEX responders not published: 10 %
+            vg = max(1, round(0.15 * r))
+            mr = round(0.12 * n)
+            plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
+        plan.ae_disc = {a: round(0.09 * sizes[a]) for a in arms}
+        plan.g34 = dict.fromkeys(arms)
+        plan.cut_months = trial.schedule.accrual_months + 1.0
+        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0,)}
+        plan.predeath_months = 40.0
+        plan.dropout_fraction = 0.02
+    else:  # IFM2009-02 and any other myeloma/AL trial without published results
+        plan.start = dt.date(2010, 6, 1)
+        plan.counts = {}
+        for a in arms:
+            n = sizes[a]
+            if trial.disease == "MM":
+                r = round(0.33 * n)
+                vg = round(0.2 * r)
+                mr = round(0.12 * n)
+                plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
+            else:
+                r = round(0.6 * n)
+                plan.counts[a] = {"CR": r // 4, "VGPR": r // 4, "PR": r - 2 * (r // 4), "LDPR": 0}
+                plan.counts[a]["NR"] = n - r
+        plan.ae_disc = {a: round(0.1 * sizes[a]) for a in arms}
+        plan.g34 = dict.fromkeys(arms)
+        plan.pfs_scale_days = dict.fromkeys(arms, (7.0 if trial.disease == "MM" else 20.0) * MONTH)
+        plan.os_scale_days = dict.fromkeys(arms, (16.0 if trial.disease == "MM" else 30.0) * MONTH)
+        plan.cut_months = trial.schedule.accrual_months + 12.0
+        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0,)}
+        plan.predeath_months = 45.0 if trial.disease == "MM" else 70.0
+    return plan
+
+
+# --------------------------------------------------------------------------------------------
+# Latent courses
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cohort:
+    """Everything per patient the frame builders need (numpy arrays, row = patient)."""
+
+    n: int
+    arm: Arr  # arm code
+    armi: Arr  # arm index
+    first_dose: Arr  # datetime64[D]
+    gap: FloatArr
+    grid: FloatArr
+    cut_day: FloatArr
+    limit: FloatArr
+    dropout: FloatArr
+    cat: Arr
+    onset: Arr
+    lowdflc: BoolArr
+    obs: Observed
+    cut_date: dt.date
+    prog: FloatArr
+    prior: Arr
+    eot_day: FloatArr = field(default_factory=lambda: np.zeros(0))
+    eot_reason: Arr = field(default_factory=lambda: np.zeros(0, dtype=object))
+    aedisc: BoolArr = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    keep: BoolArr = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    scales: dict[str, float] = field(default_factory=dict)
+
+
+def _assign_categories(
+    rng: np.random.Generator, plan: Plan, arm: Arr, eligible: BoolArr, trial: TrialLike
+) -> tuple[Arr, Arr]:
+    """Best response per patient (exact counts per arm) and prior-therapy group (AL-POMDEX)."""
+    n = arm.size
+    cat = np.full(n, "NR" if plan.disease == "AL" else "SD", dtype=object)
+    prior = np.full(n, "", dtype=object)
+    for a, counts in plan.counts.items():
+        in_arm = arm == a
+        responders = [c for c in counts if c not in ("NR", "SD", "MR")]
+        n_resp = sum(counts[c] for c in responders)
+        if trial.id == "AL-POMDEX-P2":
+            # prior lenalidomide (7, 6 responding) and prior ixazomib (4, 3 responding), disjoint
+            perm = rng.permutation(np.flatnonzero(in_arm & eligible))
+            n_len = int(_sim(trial, "prior_lenalidomide"))
+            n_ixa = int(_sim(trial, "prior_ixazomib"))
+            len_ids, ixa_ids = perm[:n_len], perm[n_len : n_len + n_ixa]
+            rest = perm[n_len + n_ixa :]
+            r_len = int(_sim(trial, "prior_lenalidomide_responders"))
+            r_ixa = int(_sim(trial, "prior_ixazomib_responders"))
+            chosen = [*len_ids[:r_len], *ixa_ids[:r_ixa], *rest[: n_resp - r_len - r_ixa]]
+            is_resp = np.zeros(n, dtype=bool)
+            is_resp[chosen] = True
+            prior[len_ids] = "LEN"
+            prior[ixa_ids] = "IXA"
+        elif trial.id == "AL-LENDEX":
+            first34 = in_arm & (np.cumsum(in_arm) <= 34)
+            n_cr_pr = counts["CR"] + 12
+            is_resp = exact_assign(rng, first34 & eligible, n_cr_pr)
+            is_resp |= exact_assign(rng, in_arm & ~first34 & eligible, n_resp - n_cr_pr)
+            cr = exact_assign(rng, is_resp & first34, counts["CR"])
+            cat[cr] = "CR"
+            others = rng.permutation(np.flatnonzero(is_resp & ~cr))
+            cat[others[: counts["VGPR"]]] = "VGPR"
+            cat[others[counts["VGPR"] :]] = "PR"
+            continue
+        else:
+            is_resp = exact_assign(rng, in_arm & eligible, n_resp)
+        idx = rng.permutation(np.flatnonzero(is_resp))
+        k = 0
+        for c in responders:
+            cat[idx[k : k + counts[c]]] = c
+            k += counts[c]
+        if "MR" in counts:
+            cat[exact_assign(rng, in_arm & ~is_resp, counts["MR"])] = "MR"
+    return cat, prior
+
+
+def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohort:
+    """Draw the cohort's latent courses and calibrate them (deterministic in seed and cut)."""
+    rng = np.random.default_rng(seed)
+    sched = trial.schedule
+    arms = [a.code for a in trial.arms]
+    arm = np.concatenate([np.full(plan.n_per_arm[a], a, dtype=object) for a in arms])
+    arm = arm[rng.permutation(arm.size)]
+    n = arm.size
+    armi = np.array([arms.index(a) for a in arm])
+    entry = np.sort(rng.uniform(0, sched.accrual_months * MONTH, n)).round()
+    gap = rng.integers(1, 9, n).astype(float) if trial.randomised else np.zeros(n)
+    start = np.datetime64(plan.start)
+    first_dose = start + (entry + gap).astype("timedelta64[D]")
+    cut_date = plan.start + dt.timedelta(days=round(cut_months * MONTH))
+    cut_day = (np.datetime64(cut_date) - first_dose).astype(float)
+    interval = sched.cycle_days * sched.assess_every_cycles
+    n_cols = int(np.ceil(cut_day.max() / interval)) + 3
+    fu_int = round(sched.followup_every_months * MONTH)
+    grid = build_grid(
+        rng,
+        n,
+        interval=interval,
+        n_cols=n_cols,
+        tx_cols=sched.treatment_cycles,
+        followup_interval=fu_int,
+    )
+    onset = np.where(rng.random(n) < 0.7, 1, np.where(rng.random(n) < 0.67, 2, 3))
+    mm = plan.disease == "MM"
+    need_col = onset + (1 if mm else 0)
+    rows = np.arange(n)
+    need_day = grid[rows, need_col]
+    dropout = np.full(n, np.inf)
+    drop = rng.random(n) < plan.dropout_fraction
+    dropout[drop] = rng.uniform(60, 700, drop.sum())
+    eligible = (need_day + 1 <= cut_day) & (need_day + 1 <= dropout)
+    cat, prior = _assign_categories(rng, plan, arm, eligible, trial)
+    if trial.id == "AL-LENDEX":  # 6 of 8 CRs at 3-6 months, 2 late (18 and 19 months)
+        cr = np.flatnonzero(cat == "CR")
+        onset[cr] = rng.integers(3, 7, cr.size)
+        late = cr[rng.permutation(cr.size)[:2]]
+        onset[late] = [19, 20]
+    responder = np.isin(cat, ["CR", "VGPR", "PR", "LDPR"])
+    need_col = onset + (1 if mm else 0)
+    need_day = grid[rows, need_col]
+    dropout = np.where(responder, np.maximum(dropout, need_day + 30), dropout)
+    limit = np.minimum(cut_day, dropout)
+    lowdflc = np.zeros(n, dtype=bool)
+    if plan.disease == "AL":
+        lowdflc[cat == "LDPR"] = True
+        lowdflc |= exact_assign(rng, cat == "NR", min(1, int((cat == "NR").sum())))
+    # latent times: exponential, non-responders progress ~3x faster and live shorter
+    e_prog = rng.exponential(1.0, n) * np.where(responder, 1.0, 0.3 if not mm else 0.45)
+    if mm:
+        e_prog *= np.where(cat == "MR", 1.4, 1.0)
+    e_pps = rng.exponential(1.0, n) * np.where(responder, 1.0, 0.6)
+    predeath = rng.exponential(plan.predeath_months * MONTH, n) * np.where(responder, 1.5, 0.7)
+    # responders: no progression or death before the visit that shows (and confirms) response
+    predeath = np.where(responder & (predeath <= need_day + 1), predeath + need_day + 1, predeath)
+    floor = np.where(responder, need_day + 0.5, -np.inf)
+    if trial.id == "AL-LENDEX":  # CR: 3 of 8 relapse, 1 of 8 dies
+        cr = np.flatnonzero(cat == "CR")
+        perm = rng.permutation(cr)
+        e_prog[perm[3:]] = np.inf
+        predeath[cr] = np.inf
+        predeath[perm[-1]] = need_day[perm[-1]] + rng.uniform(120, 400)
+        e_pps[cr] = np.inf
+        floor[cr] = need_day[cr] + 5 * MONTH
+    fu = int(max(1, round(sched.followup_every_months * MONTH / interval)))
+    scales: dict[str, float] = {}
+
+    def run(s_p: Arr, s_r: Arr) -> Observed:
+        prog = np.maximum(e_prog * s_p, floor)
+        return observe(
+            grid,
+            prog=prog,
+            predeath=predeath,
+            pps=e_pps * s_r,
+            limit=limit,
+            gap=gap,
+            confirm=mm,
+            followup_every=fu,
+        )
+
+    s_p = np.array([plan.pfs_scale_days.get(a, 12 * MONTH) for a in arm])
+    s_r = np.array([plan.os_scale_days.get(a, 12 * MONTH) for a in arm])
+    for k, a in enumerate(arms):
+        sel = armi == k
+        target = plan.pfs_target.get(a)
+        if target is not None:
+            base = 1.0 * target * MONTH
+
+            def pfs_median(
+                s: float, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
+            ) -> float:
+                o = run(np.where(sel, s * base, s_p), s_r)
+                return km_median_months(o.pfs_days[sel], o.pfs_event[sel])
+
+            s_p = np.where(sel, calibrate_scale(pfs_median, target) * base, s_p)
+            scales[f"pfs_scale_{a}"] = float(s_p[sel][0])
+    for k, a in enumerate(arms):
+        sel = armi == k
+        target = plan.os_target.get(a)
+        if target is not None:
+            base = 1.0 * target * MONTH
+
+            def os_median(
+                s: float, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
+            ) -> float:
+                o = run(s_p, np.where(sel, s * base, s_r))
+                return km_median_months(o.os_days[sel], o.os_event[sel])
+
+            s_r = np.where(sel, calibrate_scale(os_median, target) * base, s_r)
+            scales[f"os_scale_{a}"] = float(s_r[sel][0])
+    obs = run(s_p, s_r)
+    return Cohort(
+        n=n,
+        arm=arm,
+        armi=armi,
+        first_dose=first_dose,
+        gap=gap,
+        grid=grid,
+        cut_day=cut_day,
+        limit=limit,
+        dropout=dropout,
+        cat=cat,
+        onset=onset,
+        lowdflc=lowdflc,
+        obs=obs,
+        cut_date=cut_date,
+        prog=np.maximum(e_prog * s_p, floor),
+        prior=prior,
+        scales=scales,
+    )
+
+
+def median_followup_months(obs: Observed) -> float:
+    """Reverse Kaplan-Meier median follow-up (deaths censored, censorings are events)."""
+    return km_median_months(obs.os_days, ~obs.os_event)
+
+
+def _cohort(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
+    cut = plan.cut_months
+    if plan.fu_target is None:
+        return _latent(trial, plan, seed, cut)
+    best: Cohort | None = None
+    best_err = np.inf
+    for _ in range(FU_ITERATIONS):
+        c = _latent(trial, plan, seed, cut)
+        got = median_followup_months(c.obs)
+        err = abs(got - plan.fu_target)
+        if err < best_err:
+            best, best_err = c, err
+        cut += plan.fu_target - got
+    assert best is not None
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# Treatment, visits
+# --------------------------------------------------------------------------------------------
+
+
+def _treatment(rng: np.random.Generator, trial: TrialLike, plan: Plan, c: Cohort) -> None:
+    """End-of-treatment day and reason; discontinuations for adverse events (exact counts)."""
+    o = c.obs
+    rows = np.arange(c.n)
+    pad = np.concatenate([c.grid, np.full((c.n, 2), np.inf)], axis=1)
+    pd_day = np.where(o.pdcol >= 0, pad[rows, np.maximum(o.pdcol, 0)], np.inf)
+    fixed = np.inf
+    if trial.schedule.treatment_cycles is not None:
+        fixed_col = trial.schedule.treatment_cycles
+        fixed_end = pad[rows, fixed_col] - 1
+    else:
+        fixed_end = np.full(c.n, fixed)
+    natural = np.minimum.reduce([pd_day, o.death, c.dropout, fixed_end])
+    aedisc = np.zeros(c.n, dtype=bool)
+    for a, count in plan.ae_disc.items():
+        room = (np.minimum(natural, c.cut_day) > 75) & (c.arm == a)
+        aedisc |= exact_assign(rng, room, min(count, int(room.sum())))
+    ae_day = np.where(
+        aedisc, rng.uniform(28, np.maximum(np.minimum(natural, c.cut_day) - 7, 35)), np.inf
+    )
+    ae_day = np.round(ae_day)
+    eot = np.minimum.reduce([natural, ae_day])
+    reason = np.full(c.n, "", dtype=object)
+    reason[eot == fixed_end] = "COMPLETED"
+    reason[eot == c.dropout] = "WITHDRAWAL BY SUBJECT"
+    reason[eot == o.death] = "DEATH"
+    reason[eot == pd_day] = "PROGRESSIVE DISEASE"
+    reason[aedisc] = "ADVERSE EVENT"
+    ongoing = eot > c.cut_day
+    reason[ongoing] = ""
+    c.eot_day = np.where(ongoing, c.cut_day, eot)
+    c.eot_reason = reason
+    c.aedisc = aedisc
+
+
+def _keep(rng: np.random.Generator, c: Cohort) -> BoolArr:
+    """Visits that take place: contacts minus isolated missed visits away from key visits."""
+    keep = c.obs.contact.copy()
+    n, v = int(keep.shape[0]), int(keep.shape[1])
+    cols = np.arange(v)[None, :]
+    miss = rng.random((n, v)) < 0.03
+    miss[:, 0] = False
+    miss[:, 1:] &= ~miss[:, :-1]  # never two in a row
+    key = np.zeros((n, v), dtype=bool)
+    for col in (c.obs.pdcol, c.obs.confcol, c.onset, c.onset + 1, c.obs.lastcol):
+        cc = np.asarray(col)[:, None]
+        key |= (cols >= cc - 3) & (cols <= cc + 1) & (cc >= 0)
+    keep &= ~(miss & ~key)
+    return keep
+
+
+def _visit_names(c: Cohort) -> Arr:
+    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
+    cols = np.broadcast_to(np.arange(v)[None, :], (n, v))
+    on_tx = c.grid <= c.eot_day[:, None]
+    names = np.where(
+        on_tx,
+        np.char.add(np.char.add("CYCLE ", (cols + 1).astype(str)), " DAY 1"),
+        np.char.add("FOLLOW-UP ", cols.astype(str)),
+    )
+    names[:, 0] = "SCREENING"
+    return names
+
+
+def _dates(c: Cohort) -> Arr:
+    out: Arr = c.first_dose[:, None] + c.grid.astype(np.int64).astype("timedelta64[D]")
+    return out
+
+
+def _iso(d: Arr) -> Arr:
+    return np.datetime_as_string(d.astype("datetime64[D]"), unit="D")
+
+
+# --------------------------------------------------------------------------------------------
+# Labs
+# --------------------------------------------------------------------------------------------
+
+
+def _state(c: Cohort) -> tuple[BoolArr, BoolArr, BoolArr]:
+    """Per cell: before response onset, responding, at/after documented progression."""
+    _n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
+    cols = np.arange(v)[None, :]
+    pd = np.where(c.obs.pdcol >= 0, c.obs.pdcol, v + 10)[:, None]
+    onset = c.onset[:, None]
+    post = cols >= pd
+    resp = (cols >= onset) & ~post & (cols >= 1)
+    pre = (cols >= 1) & (cols < onset) & ~post
+    return pre, resp, post
+
+
+def _band(rng: np.random.Generator, lo: Arr, hi: Arr, n: int) -> FloatArr:
+    return lo + (hi - lo) * rng.random(n)
+
+
+def _al_labs(rng: np.random.Generator, c: Cohort) -> tuple[list[LabSeries], FloatArr, Arr]:
+    """AL hematologic labs (FLC, IFE, SPEP) classified by AL_2012 as the course says."""
+    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
+    cat = c.cat
+    pre, resp, post = _state(c)
+    d0 = np.where(
+        c.lowdflc,
+        rng.uniform(24.0, 45.0, n),
+        np.where(np.isin(cat, ["PR"]), rng.uniform(160, 900, n), rng.uniform(110, 700, n)),
+    )
+    d0 = np.where(~c.lowdflc & (rng.random(n) < 0.3), d0 * rng.uniform(1.5, 4.0, n), d0)
+    lam = rng.random(n) < 0.75
+    u = rng.uniform(5.0, 15.0, n)[:, None] * rng.lognormal(0.0, 0.05, (n, v))
+    # remaining dFLC when responding, by category (margins from 40 mg/L, 50 %, 10 mg/L)
+    level = np.where(
+        cat == "VGPR",
+        rng.uniform(10.0, 32.0, n),
+        np.where(
+            cat == "PR",
+            d0 * rng.uniform(0.18, 0.40, n),
+            np.where(
+                cat == "LDPR",
+                rng.uniform(2.0, 7.0, n),
+                np.where(
+                    c.lowdflc,
+                    np.maximum(d0 * rng.uniform(0.75, 1.05, n), 13.0),
+                    d0 * rng.uniform(0.6, 1.0, n),
+                ),
+            ),
+        ),
+    )
+    level = np.where((cat == "PR"), np.maximum(level, 48.0), level)
+    level = np.where((cat == "NR") & ~c.lowdflc, np.maximum(level, 50.0), level)
+    minor = (cat == "NR") & ~c.lowdflc & (rng.random(n) < 0.35)
+    level = np.where(minor, np.maximum(d0 * rng.uniform(0.56, 0.68, n), 50.0), level)
+    pre_level = np.where(
+        c.lowdflc, np.maximum(d0 * 0.8, 13.0), np.maximum(d0 * rng.uniform(0.6, 0.8, n), 48.0)
+    )
+    noise = rng.lognormal(0.0, 0.05, (n, v))
+    d = np.where(resp, level[:, None], pre_level[:, None]) * noise
+    d[:, 0] = d0
+    # clamp into the category band
+    lo = np.where(
+        cat == "PR", 46.0, np.where(cat == "VGPR", 2.0, np.where(cat == "LDPR", 0.5, 0.0))
+    )
+    hi = np.where(
+        cat == "PR",
+        d0 * 0.45,
+        np.where(cat == "VGPR", 34.0, np.where(cat == "LDPR", 8.5, np.inf)),
+    )
+    d = np.where(resp, np.clip(d, lo[:, None], hi[:, None]), d)
+    nonresp_cell = pre | (resp & (cat == "NR")[:, None])
+    floor_nr = np.where(c.lowdflc, 12.5, np.maximum(46.0, 0.55 * d0))  # < 45 % decrease
+    d = np.where(nonresp_cell, np.maximum(d, floor_nr[:, None]), d)
+    cr_cell = resp & (cat == "CR")[:, None]
+    # CR: involved ≈ uninvolved (ratio 0.85-1.2 either way)
+    r = rng.uniform(0.85, 1.2, (n, v))
+    inv = np.where(cr_cell, u * r, u + d)
+    # no progression before the documented one: involved FLC stays < 1.35 x running nadir
+    run_min = np.minimum.accumulate(inv, axis=1)
+    prev_min = np.concatenate([inv[:, :1], run_min[:, :-1]], axis=1)
+    inv = np.where(~post, np.minimum(inv, 1.35 * prev_min), inv)
+    run_min = np.minimum.accumulate(np.where(post, np.inf, inv), axis=1)
+    pdv = np.maximum(1.9 * run_min, 160.0) * rng.uniform(1.0, 1.2, (n, v))
+    cols = np.arange(v)[None, :]
+    pdc = c.obs.pdcol[:, None]
+    inv = np.where(post, np.where(cols == pdc, pdv, pdv * rng.uniform(1.0, 1.3, (n, v))), inv)
+    kappa = np.where(lam[:, None], u, inv)
+    lamb = np.where(lam[:, None], inv, u)
+    ife_neg = cr_cell
+    sife = np.where(ife_neg, "NEGATIVE", "POSITIVE")
+    uife_base = rng.random(n) < 0.6
+    uife = np.where(ife_neg | ~uife_base[:, None], "NEGATIVE", "POSITIVE")
+    uife[:, 0] = np.where(uife_base, "POSITIVE", "NEGATIVE")
+    spike0 = np.where(rng.random(n) < 0.35, rng.uniform(0.1, 0.4, n), 0.0)
+    frac = np.clip((inv - u) / np.maximum(d0[:, None], 1.0), 0.0, 1.5)
+    spep = np.where(
+        post,
+        np.maximum(spike0[:, None], 0.2) * 2,
+        np.minimum(spike0[:, None] * np.clip(frac, 0, 1), 0.4),
+    )
+    spep = np.where(ife_neg, 0.0, spep)
+    shape = (n, v)
+    labs = [
+        LabSeries("FLCKAP", fmt_grid(kappa, 1), np.full(shape, "mg/L")),
+        LabSeries("FLCLAM", fmt_grid(lamb, 1), np.full(shape, "mg/L")),
+        LabSeries("SIFE", sife.astype(str), np.full(shape, "")),
+        LabSeries("UIFE", uife.astype(str), np.full(shape, "")),
+        LabSeries("SPEPMP", fmt_grid(spep, 2), np.full(shape, "g/dL")),
+    ]
+    invlc = np.where(lam, "LAMBDA", "KAPPA")
+    return labs, frac, invlc
+
+
+def _mm_labs(rng: np.random.Generator, c: Cohort) -> tuple[list[LabSeries], FloatArr, Arr]:
+    """Myeloma M-protein labs classified by IMWG 2016 as the course says."""
+    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
+    cat = c.cat
+    pre, resp, post = _state(c)
+    cols = np.arange(v)[None, :]
+    s0 = np.clip(rng.lognormal(np.log(2.6), 0.5, n), 1.2, 7.5)
+    u_meas = rng.random(n) < 0.3
+    u0 = np.where(
+        u_meas,
+        rng.uniform(250, 2500, n),
+        np.where(rng.random(n) < 0.5, rng.uniform(20, 150, n), 0.0),
+    )
+    f_resp = np.select(
+        [cat == "VGPR", cat == "PR", cat == "MR"],
+        [rng.uniform(0.02, 0.07, n), rng.uniform(0.2, 0.42, n), rng.uniform(0.56, 0.70, n)],
+        rng.uniform(0.82, 1.02, n),
+    )
+    f_pre = np.where(
+        np.isin(cat, ["VGPR", "PR"]), rng.uniform(0.6, 0.72, n), rng.uniform(0.85, 1.0, n)
+    )
+    f = np.where(resp, f_resp[:, None], np.where(pre, f_pre[:, None], 1.0))
+    s = s0[:, None] * f * rng.lognormal(0.0, 0.03, (n, v))
+    band_hi = np.select([cat == "VGPR", cat == "PR"], [0.08, 0.45], np.inf)[:, None]
+    s = np.where(resp, np.minimum(s, s0[:, None] * band_hi), s)
+    s[:, 0] = s0
+    # urine: follows serum; responders reach < 60 (VGPR) or a >= 95 % fall / < 150 (PR)
+    u = u0[:, None] * np.clip(f, 0, 1.2) * rng.lognormal(0.0, 0.04, (n, v))
+    u = np.where(resp & (cat == "VGPR")[:, None], np.minimum(u, 60.0), u)
+    u = np.where(
+        resp & (cat == "PR")[:, None], np.minimum(u, np.minimum(u0[:, None] * 0.05, 150.0)), u
+    )
+    u[:, 0] = u0
+    # no PD before the documented one: every value < 1.12 x and < +0.3 g/dL over the running min
+    for j in range(1, v):
+        m_s = s[:, :j].min(axis=1)
+        m_u = u[:, :j].min(axis=1)
+        ok = ~post[:, j]
+        s[:, j] = np.where(ok, np.minimum(s[:, j], np.minimum(1.12 * m_s, m_s + 0.3)), s[:, j])
+        u[:, j] = np.where(ok, np.minimum(u[:, j], np.minimum(1.12 * m_u, m_u + 150.0)), u[:, j])
+    pre_pd = np.where(post, np.inf, s)
+    m = np.minimum.accumulate(pre_pd, axis=1)
+    mu = np.minimum.accumulate(np.where(post, np.inf, u), axis=1)
+    pdc = c.obs.pdcol[:, None]
+    s_pd = np.maximum(1.6 * m, m + 1.0) * rng.uniform(1.0, 1.1, (n, v))
+    u_pd = np.where(u0[:, None] > 0, np.maximum(1.6 * mu, mu + 400.0), 0.0)
+    grow = np.where(cols == pdc, 1.0, rng.uniform(1.1, 1.3, (n, v)))
+    s = np.where(post, s_pd * grow, s)
+    u = np.where(post, u_pd * grow, u)
+    kap = rng.random(n) < 0.65
+    unv = rng.uniform(4.0, 14.0, n)[:, None] * rng.lognormal(0, 0.05, (n, v))
+    inv = unv + rng.uniform(50, 800, n)[:, None] * np.clip(s / s0[:, None], 0, 3)
+    kappa = np.where(kap[:, None], inv, unv)
+    lamb = np.where(kap[:, None], unv, inv)
+    shape = (n, v)
+    uife = np.where(u0[:, None] > 0, "POSITIVE", "NEGATIVE")
+    uife = np.broadcast_to(uife, shape)
+    labs = [
+        LabSeries("SPEPMP", fmt_grid(s, 2), np.full(shape, "g/dL")),
+        LabSeries("UPEPMP", fmt_grid(u, 0), np.full(shape, "mg/24h")),
+        LabSeries("SIFE", np.full(shape, "POSITIVE"), np.full(shape, "")),
+        LabSeries("UIFE", np.asarray(uife).astype(str), np.full(shape, "")),
+        LabSeries("FLCKAP", fmt_grid(kappa, 1), np.full(shape, "mg/L")),
+        LabSeries("FLCLAM", fmt_grid(lamb, 1), np.full(shape, "mg/L")),
+    ]
+    frac = np.clip(s / s0[:, None], 0, 2)
+    return labs, frac, np.where(kap, "KAPPA", "LAMBDA")
+
+
+def _routine_labs(
+    rng: np.random.Generator,
+    c: Cohort,
+    frac: FloatArr,
+    disease: str,
+    organs: dict[str, BoolArr],
+    severe: BoolArr,
+    pom_arm: BoolArr,
+) -> list[LabSeries]:
+    """Organ markers (AL), myeloma markers (MM) and blood counts with normal ranges."""
+    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
+    shape = (n, v)
+    on_tx = (c.grid > 0) & (c.grid <= c.eot_day[:, None])
+    labs: list[LabSeries] = []
+    if disease == "AL":
+        heart, kidney, liver = organs["HEART"], organs["KIDNEY"], organs["LIVER"]
+        nt0 = np.where(
+            heart, np.clip(rng.lognormal(np.log(3000), 0.8, n), 700, 20000), rng.uniform(60, 400, n)
+        )
+        nt = nt0[:, None] * np.where(heart[:, None], 0.4 + 0.6 * np.clip(frac, 0, 1.5), 1.0)
+        nt = (
+            nt
+            * np.where(on_tx & (rng.random(n) < 0.5)[:, None], 1.3, 1.0)
+            * rng.lognormal(0, 0.12, shape)
+        )
+        tnt = np.where(heart, rng.uniform(0.02, 0.15, n), rng.uniform(0.003, 0.012, n))[:, None]
+        tnt = tnt * (0.7 + 0.3 * np.clip(frac, 0, 2)) * rng.lognormal(0, 0.1, shape)
+        p0 = np.where(kidney, rng.uniform(1.0, 9.0, n), rng.uniform(0.05, 0.3, n))
+        prot = p0[:, None] * np.where(kidney[:, None], 0.3 + 0.7 * np.clip(frac, 0, 1.5), 1.0)
+        prot = prot * rng.lognormal(0, 0.1, shape)
+        egfr = np.clip(
+            rng.uniform(30, 100, n)[:, None] * np.exp(-0.0002 * np.maximum(c.grid, 0)), 8, 150
+        )
+        egfr = egfr * rng.lognormal(0, 0.04, shape)
+        alp0 = np.where(liver, rng.uniform(250, 600, n), rng.uniform(50, 110, n))
+        alp = alp0[:, None] * np.where(liver[:, None], 0.4 + 0.6 * np.clip(frac, 0, 1.5), 1.0)
+        alp = alp * rng.lognormal(0, 0.06, shape)
+        labs += [
+            LabSeries("NTPROBNP", fmt_grid(nt, 0), np.full(shape, "ng/L")),
+            LabSeries("TROPT", fmt_grid(tnt, 3), np.full(shape, "ug/L")),
+            LabSeries("PROT24H", fmt_grid(prot, 2), np.full(shape, "g/24h")),
+            LabSeries("EGFR", fmt_grid(egfr, 0), np.full(shape, "mL/min/1.73m2")),
+            LabSeries("ALP", fmt_grid(alp, 0), np.full(shape, "U/L"), hi=np.full(shape, "120")),
+        ]
+    else:
+        b2m = np.clip(rng.lognormal(np.log(4.0), 0.5, n), 1.5, 20)[:, None] * (
+            0.7 + 0.3 * np.clip(frac, 0, 2)
+        )
+        alb = np.clip(rng.normal(3.6, 0.5, n), 2.2, 4.8)[:, None] + rng.normal(0, 0.1, shape)
+        ldh = np.clip(rng.lognormal(np.log(200), 0.35, n), 100, 900)[:, None] * rng.lognormal(
+            0, 0.08, shape
+        )
+        ca = np.clip(rng.normal(9.4, 0.4, n), 8.4, 10.4)[:, None] + rng.normal(0, 0.15, shape)
+        cr = np.clip(rng.lognormal(np.log(1.0), 0.3, n), 0.5, 2.6)[:, None] * rng.lognormal(
+            0, 0.05, shape
+        )
+        labs += [
+            LabSeries("B2MICG", fmt_grid(b2m, 1), np.full(shape, "mg/L")),
+            LabSeries("ALB", fmt_grid(alb, 1), np.full(shape, "g/dL")),
+            LabSeries("LDH", fmt_grid(ldh, 0), np.full(shape, "U/L"), hi=np.full(shape, "250")),
+            LabSeries("CALCIUM", fmt_grid(np.minimum(ca, 10.8), 1), np.full(shape, "mg/dL")),
+            LabSeries("CREAT", fmt_grid(cr, 2), np.full(shape, "mg/dL")),
+        ]
+    # blood counts: IMiD myelosuppression on treatment; 'severe' patients may reach grade 3-4
+    supp = np.where(pom_arm, rng.uniform(0.25, 0.8, n), rng.uniform(0.8, 1.0, n))
+    supp = np.where(severe, supp * 0.6, supp)
+    neut = np.clip(rng.normal(3.6, 0.9, shape), 1.8, 9) * np.where(on_tx, supp[:, None], 1.0)
+    neut *= rng.lognormal(0, 0.15, shape)
+    plat = np.clip(rng.normal(210, 55, shape), 120, 450) * np.where(
+        on_tx, (0.5 + 0.5 * supp)[:, None], 1.0
+    )
+    hgb0 = rng.normal(11.8 if disease == "AL" else 10.3, 1.1, n)
+    hgb = (
+        hgb0[:, None] - np.where(on_tx, (1 - supp[:, None]) * 2.0, 0.0) + rng.normal(0, 0.4, shape)
+    )
+    if disease == "AL":  # only the selected patients reach grade 3-4 (exact count, see _adverse)
+        neut = np.where(severe[:, None], neut, np.maximum(neut, 1.05))
+        plat = np.where(severe[:, None], plat, np.maximum(plat, 52))
+        hgb = np.where(severe[:, None], hgb, np.maximum(hgb, 8.1))
+    neut, plat, hgb = np.clip(neut, 0.05, 20), np.clip(plat, 5, 900), np.clip(hgb, 5.0, 17.0)
+    labs += [
+        LabSeries(
+            "HGB",
+            fmt_grid(hgb, 1),
+            np.full(shape, "g/dL"),
+            lo=np.full(shape, "12.0"),
+            hi=np.full(shape, "16.0"),
+        ),
+        LabSeries(
+            "NEUT",
+            fmt_grid(neut, 2),
+            np.full(shape, "10^9/L"),
+            lo=np.full(shape, "1.8"),
+            hi=np.full(shape, "7.5"),
+        ),
+        LabSeries(
+            "PLAT",
+            fmt_grid(plat, 0),
+            np.full(shape, "10^9/L"),
+            lo=np.full(shape, "150"),
+            hi=np.full(shape, "400"),
+        ),
+    ]
+    return labs
+
+
+# --------------------------------------------------------------------------------------------
+# Domains
+# --------------------------------------------------------------------------------------------
+
+
+def _seq(frame: pl.DataFrame, studyid: str, domain: str, sort: Sequence[str]) -> pl.DataFrame:
+    frame = frame.sort(["USUBJID", *sort])
+    return frame.select(
+        pl.lit(studyid).alias("STUDYID"),
+        pl.lit(domain).alias("DOMAIN"),
+        "USUBJID",
+        (pl.int_range(pl.len()).over("USUBJID") + 1).cast(pl.Int64).alias(f"{domain}SEQ"),
+        pl.exclude("USUBJID"),
+    )
+
+
+def _day(c: Cohort, i: int, day: float) -> str:
+    return str(c.first_dose[i] + np.timedelta64(round(day), "D"))
+
+
+def _ex(
+    rng: np.random.Generator, trial: TrialLike, plan: Plan, c: Cohort, ids: list[str]
+) -> tuple[pl.DataFrame, BoolArr]:
+    """Dosing records per cycle with reductions and interruptions; crossover after progression."""
+    arms = {a.code: a for a in trial.arms}
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in ("USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "EXROUTE", "EXSTDTC", "EXENDTC", "EPOCH")
+    }
+    reduced = np.zeros(c.n, dtype=bool)
+    n_red_drugs = list(plan.reductions)
+    lendex_target = None
+    if trial.id == "AL-LENDEX":  # median tolerated dose 10 mg: 14 stay at 15, 17 at 10, 12 at 5
+        perm = rng.permutation(c.n)
+        lendex_target = np.full(c.n, 0)
+        lendex_target[perm[14:31]] = 1
+        lendex_target[perm[31:]] = 2
+
+    def emit(
+        i: int,
+        arm: ArmLike,
+        start: float,
+        stop: float,
+        epoch: str,
+        red: dict[str, int],
+        red_cycle: int,
+    ) -> None:
+        cyc = 0
+        t = start
+        while t < stop:
+            cyc += 1
+            for rg in arm.regimen:
+                steps = plan.reductions.get(rg.drug.upper(), ())
+                target = red.get(rg.drug.upper(), 0)
+                level = 0
+                if target and cyc >= red_cycle:
+                    level = min(target, 1 + int(cyc >= red_cycle + 2), len(steps))
+                dose = rg.dose if level == 0 else steps[level - 1]
+                days = dosing_days(rg.days)
+                for b0, b1 in _blocks(days):
+                    s = t + b0 - 1
+                    e = min(t + b1 - 1, stop)
+                    if s > stop:
+                        break
+                    if epoch == "TREATMENT" and rng.random() < 0.04 and b1 > b0 + 7:
+                        e = min(e, s + (b1 - b0) // 2)  # interruption: second half withheld
+                    rows["USUBJID"].append(ids[i])
+                    rows["EXTRT"].append(rg.drug.upper())
+                    rows["EXDOSE"].append(float(dose))
+                    rows["EXDOSU"].append(rg.unit)
+                    rows["EXROUTE"].append(rg.route.upper())
+                    rows["EXSTDTC"].append(_day(c, i, s))
+                    rows["EXENDTC"].append(_day(c, i, e))
+                    rows["EPOCH"].append(epoch)
+            t += arm.regimen[0].cycle_days + (7 if rng.random() < 0.1 else 0)
+
+    for i in range(c.n):
+        arm = arms[c.arm[i]]
+        red: dict[str, int] = {}
+        red_cycle = 0
+        if lendex_target is not None:
+            if lendex_target[i]:
+                red = {"LENALIDOMIDE": int(lendex_target[i])}
+                red_cycle = int(rng.integers(2, 4))
+                reduced[i] = True
+        elif rng.random() < plan.reduce_fraction and n_red_drugs:
+            depth = 2 if rng.random() < 0.3 else 1
+            red = {d: depth for d in n_red_drugs if any(r.drug.upper() == d for r in arm.regimen)}
+            red_cycle = int(rng.integers(2, 6))
+            reduced[i] = bool(red)
+        emit(i, arm, 0.0, float(c.eot_day[i]), "TREATMENT", red, red_cycle)
+        if arm.crossover_to and c.obs.confcol[i] >= 0:
+            cross = float(c.grid[i, c.obs.confcol[i]]) + float(rng.integers(3, 15))
+            end = min(float(c.obs.death[i]) - 7, float(c.cut_day[i]), cross + 6 * 28 - 1)
+            if end > cross:
+                emit(i, arms[arm.crossover_to], cross, end, "CROSSOVER", {}, 0)
+    ex = pl.DataFrame(rows)
+    return _seq(ex, plan.studyid, "EX", ["EXSTDTC", "EXTRT"]), reduced
+
+
+def _adverse(
+    rng: np.random.Generator,
+    plan: Plan,
+    c: Cohort,
+    ids: list[str],
+    severe: BoolArr,
+    reduced: BoolArr,
+    lb_cells: dict[str, FloatArr],
+    keep: BoolArr,
+) -> pl.DataFrame:
+    """Clinical AEs (trial's common terms), lab-derived cytopenias, AE leading to withdrawal."""
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "USUBJID",
+            "AETERM",
+            "AEDECOD",
+            "AETOXGR",
+            "AESTDTC",
+            "AEENDTC",
+            "AESER",
+            "AEACN",
+            "AEOUT",
+        )
+    }
+
+    def add(i: int, term: str, decod: str, grade: int, start: float, dur: float, acn: str) -> None:
+        start = max(start, 1.0)
+        end = start + dur
+        fatal = grade == 5
+        rows["USUBJID"].append(ids[i])
+        rows["AETERM"].append(term)
+        rows["AEDECOD"].append(decod)
+        rows["AETOXGR"].append(str(grade))
+        rows["AESTDTC"].append(_day(c, i, start))
+        rows["AEENDTC"].append("" if fatal or end > c.cut_day[i] else _day(c, i, end))
+        rows["AESER"].append("Y" if grade >= 3 and rng.random() < 0.6 else "N")
+        rows["AEACN"].append(acn)
+        rows["AEOUT"].append(
+            "FATAL"
+            if fatal
+            else ("NOT RECOVERED/NOT RESOLVED" if end > c.cut_day[i] else "RECOVERED/RESOLVED")
+        )
+
+    g34_cap = np.array([plan.g34.get(a) is not None for a in c.arm])
+    for i in range(c.n):
+        span = max(float(c.eot_day[i]), 2.0)
+        for term, decod, p in plan.ae_terms:
+            if rng.random() < p:
+                g = int(rng.choice([1, 2, 3], p=[0.55, 0.35, 0.10]))
+                if g34_cap[i] and not severe[i]:
+                    g = min(g, 2)
+                add(i, term, decod, g, rng.uniform(1, span), rng.uniform(3, 40), "DOSE NOT CHANGED")
+        if severe[i] and g34_cap[i]:
+            term, decod, _ = plan.ae_terms[int(rng.integers(0, 4))]
+            add(
+                i,
+                term,
+                decod,
+                int(rng.choice([3, 4], p=[0.8, 0.2])),
+                rng.uniform(1, span),
+                rng.uniform(5, 30),
+                "DRUG INTERRUPTED",
+            )
+        if reduced[i]:
+            term, decod, _ = plan.ae_terms[int(rng.integers(0, len(plan.ae_terms)))]
+            add(
+                i,
+                term,
+                decod,
+                2 if not severe[i] else 3,
+                rng.uniform(20, 60),
+                rng.uniform(5, 20),
+                "DOSE REDUCED",
+            )
+        if c.aedisc[i]:
+            term, decod, _ = plan.ae_terms[int(rng.integers(0, 4))]
+            g = 3 if (severe[i] or not g34_cap[i]) else 2
+            add(
+                i,
+                term,
+                decod,
+                g,
+                float(c.eot_day[i]) - rng.uniform(0, 5),
+                rng.uniform(10, 40),
+                "DRUG WITHDRAWN",
+            )
+    # cytopenias from the blood counts (CTCAE v5 grade of the worst on-treatment value, >= 2)
+    on_tx = keep & (c.grid > 0) & (c.grid <= c.eot_day[:, None] + 28)
+    specs = (
+        ("NEUT", "Neutropenia", "Neutrophil count decreased", ((0.5, 4), (1.0, 3), (1.5, 2))),
+        ("PLAT", "Thrombocytopenia", "Platelet count decreased", ((25, 4), (50, 3), (75, 2))),
+        ("HGB", "Anaemia", "Anaemia", ((8.0, 3), (10.0, 2))),
+    )
+    for code, term, decod, cuts in specs:
+        vals = np.where(on_tx, lb_cells[code], np.inf)
+        grade = np.zeros(vals.shape, dtype=int)
+        for cut, g in reversed(cuts):
+            grade = np.where(vals < cut, g, grade)
+        worst = grade.max(axis=1)
+        first = np.argmax(grade == worst[:, None], axis=1)
+        for ii in np.flatnonzero(worst >= 2):
+            i = int(ii)
+            add(
+                i,
+                term,
+                decod,
+                int(worst[i]),
+                float(c.grid[i, first[i]]),
+                rng.uniform(7, 30),
+                "DOSE NOT CHANGED",
+            )
+    ae = pl.DataFrame(rows).with_columns(
+        pl.when(pl.col("AEENDTC") == "").then(None).otherwise(pl.col("AEENDTC")).alias("AEENDTC")
+    )
+    return _seq(ae, plan.studyid, "AE", ["AESTDTC", "AETERM"])
+
+
+def _ds(trial: TrialLike, plan: Plan, c: Cohort, ids: list[str], rand_dates: Arr) -> pl.DataFrame:
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("USUBJID", "DSCAT", "DSSCAT", "DSDECOD", "DSTERM", "DSSTDTC")
+    }
+
+    def add(i: int, cat: str, scat: str, decod: str, date: str) -> None:
+        rows["USUBJID"].append(ids[i])
+        rows["DSCAT"].append(cat)
+        rows["DSSCAT"].append(scat)
+        rows["DSDECOD"].append(decod)
+        rows["DSTERM"].append(decod.capitalize())
+        rows["DSSTDTC"].append(date)
+
+    for i in range(c.n):
+        if trial.randomised:
+            add(i, "PROTOCOL MILESTONE", "", "RANDOMIZED", str(rand_dates[i]))
+        if c.eot_reason[i]:
+            add(i, "DISPOSITION EVENT", "TREATMENT", str(c.eot_reason[i]), _day(c, i, c.eot_day[i]))
+        if np.isfinite(c.obs.death[i]):
+            add(i, "DISPOSITION EVENT", "STUDY", "DEATH", _day(c, i, c.obs.death[i]))
+        elif np.isfinite(c.dropout[i]) and c.dropout[i] <= c.cut_day[i]:
+            add(i, "DISPOSITION EVENT", "STUDY", "WITHDRAWAL BY SUBJECT", _day(c, i, c.dropout[i]))
+    return _seq(pl.DataFrame(rows), plan.studyid, "DS", ["DSSTDTC", "DSCAT"])
+
+
+def _qs(
+    rng: np.random.Generator, plan: Plan, c: Cohort, ids: list[str], keep: BoolArr, names: Arr
+) -> pl.DataFrame:
+    """EQ-5D-5L every third assessment; better with response, worse after progression."""
+    n, v = int(keep.shape[0]), int(keep.shape[1])
+    _pre, resp, post = _state(c)
+    cols = np.arange(v)[None, :]
+    when = keep & (cols % 3 == 0)
+    base = np.clip(np.round(rng.normal(2.2, 0.7, (n, 5))), 1, 5)
+    shift = np.where(
+        resp & np.isin(c.cat, ["CR", "VGPR", "PR", "LDPR"])[:, None], -0.6, 0.0
+    ) + np.where(post, 0.9, 0.0)
+    dates = _iso(_dates(c))
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "USUBJID",
+            "QSCAT",
+            "QSTESTCD",
+            "QSTEST",
+            "QSORRES",
+            "QSSTRESN",
+            "QSDTC",
+            "VISIT",
+            "VISITNUM",
+        )
+    }
+    tests = ("MOBILITY", "SELF-CARE", "USUAL ACTIVITIES", "PAIN/DISCOMFORT", "ANXIETY/DEPRESSION")
+    for i, j in zip(*np.nonzero(when), strict=True):
+        lv = np.clip(np.round(base[i] + shift[i, j] + rng.normal(0, 0.5, 5)), 1, 5).astype(int)
+        vas = int(np.clip(round(100 - 9 * (lv.sum() - 5) + rng.normal(0, 6)), 0, 100))
+        for k, (lvl, test) in enumerate(zip(lv, tests, strict=True)):
+            rows["USUBJID"].append(ids[i])
+            rows["QSCAT"].append("EQ-5D-5L")
+            rows["QSTESTCD"].append(f"EQ5D020{k + 1}")
+            rows["QSTEST"].append(f"EQ-5D-5L - {test}")
+            rows["QSORRES"].append(str(lvl))
+            rows["QSSTRESN"].append(float(lvl))
+            rows["QSDTC"].append(dates[i, j])
+            rows["VISIT"].append(names[i, j])
+            rows["VISITNUM"].append(int(j + 1))
+        rows["USUBJID"].append(ids[i])
+        rows["QSCAT"].append("EQ-5D-5L")
+        rows["QSTESTCD"].append("EQ5D0206")
+        rows["QSTEST"].append("EQ-5D-5L - EQ VAS SCORE")
+        rows["QSORRES"].append(str(vas))
+        rows["QSSTRESN"].append(float(vas))
+        rows["QSDTC"].append(dates[i, j])
+        rows["VISIT"].append(names[i, j])
+        rows["VISITNUM"].append(int(j + 1))
+    return _seq(pl.DataFrame(rows), plan.studyid, "QS", ["VISITNUM", "QSTESTCD"])
+
+
+def _rs(
+    rng: np.random.Generator, plan: Plan, c: Cohort, ids: list[str], keep: BoolArr, names: Arr
+) -> pl.DataFrame:
+    """Investigator overall response per disease assessment; about 3 % of visits discordant."""
+    n, v = int(keep.shape[0]), int(keep.shape[1])
+    _pre, resp, post = _state(c)
+    cols = np.arange(v)[None, :]
+    disease = keep & (cols >= 1) & (cols <= np.where(c.obs.confcol >= 0, c.obs.confcol, v)[:, None])
+    al = plan.disease == "AL"
+    order = list(AL_CATS if al else (*MM_CATS,))
+    none = "NR" if al else "SD"
+    pd = "PROG" if al else "PD"
+    truth = np.where(post, pd, np.where(resp, c.cat[:, None], none)).astype(object)
+    if not al:  # MM responses are called once confirmed by the next assessment
+        truth = np.where(
+            resp & (cols == c.onset[:, None]) & np.isin(c.cat, ["VGPR", "PR"])[:, None], "MR", truth
+        )
+    flip = rng.random((n, v)) < 0.03
+    dates = _iso(_dates(c))
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "USUBJID",
+            "RSTESTCD",
+            "RSTEST",
+            "RSCAT",
+            "RSEVAL",
+            "RSORRES",
+            "RSSTRESC",
+            "RSDTC",
+            "VISIT",
+            "VISITNUM",
+        )
+    }
+    for i, j in zip(*np.nonzero(disease), strict=True):
+        call = str(truth[i, j])
+        if flip[i, j] and call in order:
+            k = order.index(call)
+            call = (
+                order[min(k + 1, len(order) - 1)] if k == 0 or rng.random() < 0.5 else order[k - 1]
+            )
+        rows["USUBJID"].append(ids[i])
+        rows["RSTESTCD"].append("OVRLRESP")
+        rows["RSTEST"].append("Overall Response")
+        rows["RSCAT"].append("AL 2012" if al else "IMWG 2016")
+        rows["RSEVAL"].append("INVESTIGATOR")
+        rows["RSORRES"].append(call)
+        rows["RSSTRESC"].append(call)
+        rows["RSDTC"].append(dates[i, j])
+        rows["VISIT"].append(names[i, j])
+        rows["VISITNUM"].append(int(j + 1))
+    return _seq(pl.DataFrame(rows), plan.studyid, "RS", ["VISITNUM"])
+
+
+def _prior(
+    rng: np.random.Generator, trial: TrialLike, c: Cohort, ids: list[str]
+) -> tuple[pl.DataFrame, dict[str, Arr]]:
+    """Prior therapy (columns of :mod:`plasmatrial.criteria.refractory`) and DM flags from it."""
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("USUBJID", "REGID", "DRUG", "ASTDT", "AENDT", "BESTRESP", "PDDT", "PLANFL")
+    }
+    flags: dict[str, list[str]] = {
+        k: [] for k in ("PRIORLEN", "PRIORIXA", "REFRACT", "PRIORLGT2", "NPRLINES")
+    }
+    mm = trial.disease == "MM"
+    good = ["PR", "VGPR", "CR"]
+    for i in range(c.n):
+        fd = c.first_dose[i]
+        if mm:
+            lines = int(np.clip(rng.poisson(4.0) + 1, 2, 12))
+            lines = max(lines, 3) if rng.random() < 0.94 else 2
+            refractory_only = rng.random() < 0.25
+            pool = [
+                ["BORTEZOMIB", "DEXAMETHASONE"],
+                ["LENALIDOMIDE", "DEXAMETHASONE"],
+                ["MELPHALAN", "PREDNISONE", "THALIDOMIDE"],
+                ["CYCLOPHOSPHAMIDE", "DEXAMETHASONE"],
+                ["CARFILZOMIB", "DEXAMETHASONE"],
+                ["BENDAMUSTINE"],
+                ["DOXORUBICIN", "BORTEZOMIB"],
+            ]
+            regs = [pool[0], pool[1], *[pool[2 + k % 5] for k in range(lines - 2)]]
+            regs = [regs[k] for k in rng.permutation(len(regs))]
+        else:
+            lines = int(rng.integers(2, 5))
+            regs = [
+                ["MELPHALAN", "DEXAMETHASONE"],
+                ["BORTEZOMIB", "CYCLOPHOSPHAMIDE", "DEXAMETHASONE"],
+            ][:lines]
+            if c.prior[i] == "LEN":
+                regs.append(["LENALIDOMIDE", "DEXAMETHASONE"])
+            if c.prior[i] == "IXA":
+                regs.append(["IXAZOMIB", "DEXAMETHASONE"])
+            refractory_only = False
+        t_end = fd - np.timedelta64(int(rng.integers(14, 50)), "D")
+        spans = []
+        t = t_end
+        for k in reversed(range(len(regs))):
+            length = int(rng.integers(90, 300))
+            start = t - np.timedelta64(length, "D")
+            spans.append((k, start, t))
+            t = start - np.timedelta64(int(rng.integers(30, 200)), "D")
+        for k, start, end in spans:
+            last = k == len(regs) - 1
+            if mm and (refractory_only or last):
+                resp = "SD" if refractory_only else str(rng.choice(["SD", "PD", "MR"]))
+                pd = end + np.timedelta64(int(rng.integers(5, 55)), "D")
+            else:
+                resp = str(rng.choice([*good, "MR"], p=[0.5, 0.25, 0.1, 0.15]))
+                pd = end + np.timedelta64(int(rng.integers(70, 250)), "D")
+            if not mm and last:
+                pd = min(pd, fd - np.timedelta64(5, "D"))
+            for drug in regs[k]:
+                rows["USUBJID"].append(ids[i])
+                rows["REGID"].append(f"R{k + 1}")
+                rows["DRUG"].append(drug)
+                rows["ASTDT"].append(str(start))
+                rows["AENDT"].append(str(end))
+                rows["BESTRESP"].append(resp)
+                rows["PDDT"].append(str(pd))
+                rows["PLANFL"].append("N")
+        flags["PRIORLEN"].append("Y" if any("LENALIDOMIDE" in r for r in regs) else "N")
+        flags["PRIORIXA"].append("Y" if any("IXAZOMIB" in r for r in regs) else "N")
+        flags["REFRACT"].append("REFRACTORY" if refractory_only else "RELAPSED AND REFRACTORY")
+        flags["PRIORLGT2"].append("Y" if len(regs) > 2 else "N")
+        flags["NPRLINES"].append(str(len(regs)))
+    pr = pl.DataFrame(rows).sort("USUBJID", "ASTDT", "REGID", "DRUG")
+    pr = pr.select(pl.lit(trial.id).alias("STUDYID"), pl.all())
+    return pr, {k: np.array(v, dtype=object) for k, v in flags.items()}
+
+
+def _cm(
+    rng: np.random.Generator, trial: TrialLike, plan: Plan, c: Cohort, ids: list[str]
+) -> pl.DataFrame:
+    """Subsequent anticancer therapy after documented progression (crossover included)."""
+    arms = {a.code: a for a in trial.arms}
+    rows: dict[str, list[Any]] = {k: [] for k in ("USUBJID", "CMTRT", "CMCAT", "CMSTDTC")}
+    options = [
+        "BORTEZOMIB + DEXAMETHASONE",
+        "CYCLOPHOSPHAMIDE + DEXAMETHASONE",
+        "BENDAMUSTINE",
+        "CARFILZOMIB + DEXAMETHASONE",
+    ]
+    if plan.disease == "AL":
+        options = [
+            "BENDAMUSTINE + DEXAMETHASONE",
+            "DARATUMUMAB",
+            "MELPHALAN + DEXAMETHASONE",
+            "BORTEZOMIB + DEXAMETHASONE",
+        ]
+    for i in range(c.n):
+        if c.obs.confcol[i] < 0:
+            continue
+        conf = float(c.grid[i, c.obs.confcol[i]])
+        arm = arms[c.arm[i]]
+        if arm.crossover_to:
+            start = conf + 3
+            trt = f"{arms[arm.crossover_to].name.upper()} (CROSSOVER)"
+        elif rng.random() < 0.75:
+            start = conf + float(rng.integers(7, 45))
+            trt = str(rng.choice(options))
+        else:
+            continue
+        if start < min(float(c.obs.death[i]), float(c.cut_day[i])):
+            rows["USUBJID"].append(ids[i])
+            rows["CMTRT"].append(trt)
+            rows["CMCAT"].append("SUBSEQUENT ANTICANCER THERAPY")
+            rows["CMSTDTC"].append(_day(c, i, start))
+    return _seq(
+        pl.DataFrame(rows, schema=dict.fromkeys(rows, pl.Utf8)), plan.studyid, "CM", ["CMSTDTC"]
+    )
+
+
+def _demographics(rng: np.random.Generator, trial: TrialLike, n: int) -> dict[str, Arr]:
+    sim = trial.simulation
+    if trial.disease == "AL":
+        age = np.clip(np.round(rng.normal(63, 9, n)), 38, 84)
+    else:
+        age = np.clip(np.round(rng.normal(64, 9, n)), 35, 87)
+    if "median_age" in sim:  # exact median: shift, then pin the middle order statistic
+        age = np.clip(age + (float(sim["median_age"]) - np.median(age)), 44, 84)
+        order = np.argsort(age, kind="stable")
+        age[order[n // 2]] = float(sim["median_age"])
+        age[order[: n // 2]] = np.minimum(age[order[: n // 2]], float(sim["median_age"]))
+        age[order[n // 2 + 1 :]] = np.maximum(age[order[n // 2 + 1 :]], float(sim["median_age"]))
+    male = exact_assign(
+        rng, np.ones(n, dtype=bool), round(float(sim.get("male_fraction", 0.6)) * n)
+    )
+    race = rng.choice(
+        ["WHITE", "BLACK OR AFRICAN AMERICAN", "ASIAN", "OTHER"], size=n, p=[0.82, 0.08, 0.06, 0.04]
+    )
+    return {"AGE": age.astype(np.int64), "SEX": np.where(male, "M", "F"), "RACE": race}
+
+
+def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
+    """Simulate raw SDTM-like data of a trial whose analysis reproduces its published figures.
+
+    Parameters
+    ----------
+    trial : TrialLike
+        A trial definition (:class:`plasmatrial.design.protocol.Trial`); its ``simulation``
+        section holds the generator's targets (the analysis never reads it).
+    seed : int
+        Seed for :func:`numpy.random.default_rng`; the same seed gives identical frames.
+
+    Returns
+    -------
+    TrialData
+        DM, LB, EX, AE, DS, QS, RS (investigator), PR (prior therapy), CM (subsequent therapy).
+
+    Notes
+    -----
+    1. Arms get exactly ``n_per_arm`` (else ``n_planned`` split by the ratios) patients; entry
+       is uniform over the accrual period; randomised patients start 1-8 days after
+       randomisation.
+    2. Each patient's scheduled assessments (every ``cycle_days x assess_every_cycles`` days,
+       with cycle delays and a +-2 day window) form a grid (:func:`~.course.build_grid`).
+    3. Best response categories are assigned by seeded permutation so that published counts
+       hold exactly (AL-POMDEX-P2: 19/28 responders, 8 VGPR or better, 6/7 prior
+       lenalidomide and 3/4 prior ixazomib responders; MM-003: 95/302 PR or better; AL-LENDEX:
+       8 CR and 12 PR/VGPR among the original 34). Responses start at assessment 1 (70 %),
+       2 or 3; a responder's progression and death come after the visit that shows (and, in
+       myeloma, confirms) the response.
+    4. Latent progression, pre-progression death and post-progression survival are
+       exponential (non-responders ~3x faster). Their scales are searched
+       (:func:`~.course.calibrate_scale`) until the Kaplan-Meier medians of what the analysis
+       will observe (:func:`~.course.observe`: progression at the first assessment on or after
+       the latent time, confirmed at the next one in myeloma) match the published medians;
+       the data cut-off is moved until the reverse-KM median follow-up matches, where
+       published.
+    5. Lab values are synthesised per visit inside the band of the intended category with
+       margins (AL: dFLC < 34 for VGPR, decrease 55-82 % and dFLC > 46 for PR, < 8.5 for
+       low-dFLC PR, normal ratio and negative IFEs for CR; MM: SPEP decrease >= 55 % for PR,
+       >= 92 % with urine < 60 mg for VGPR) and never cross a progression threshold before
+       the documented progression (AL: iFLC < 1.35 x nadir; MM: SPEP < 1.12 x and
+       < +0.3 g/dL over the lowest value), where they jump well past it.
+    """
+    rng_main = np.random.default_rng([seed, 1])
+    plan = _plan(trial)
+    c = _cohort(trial, plan, seed)
+    rng = np.random.default_rng([seed, 2])
+    _treatment(rng, trial, plan, c)
+    keep = _keep(rng, c)
+    c.keep = keep
+    n = c.n
+    ids = [f"{trial.id}-{i + 1:04d}" for i in range(n)]
+    names = _visit_names(c)
+    dates = _dates(c)
+    if plan.disease == "AL":
+        labs, frac, invlc = _al_labs(rng, c)
+    else:
+        labs, frac, invlc = _mm_labs(rng, c)
+    sim = trial.simulation
+    organs: dict[str, BoolArr] = {}
+    if plan.disease == "AL":
+        organs["HEART"] = exact_assign(
+            rng, np.ones(n, dtype=bool), round(float(sim.get("cardiac_fraction", 0.7)) * n)
+        )
+        organs["KIDNEY"] = rng.random(n) < 0.6
+        organs["LIVER"] = rng.random(n) < 0.15
+        if "lambda_fraction" in sim:
+            lam = exact_assign(
+                rng, np.ones(n, dtype=bool), round(float(sim["lambda_fraction"]) * n)
+            )
+            swap = (invlc == "LAMBDA") != lam
+            kap_txt, lam_txt = labs[0].text.copy(), labs[1].text.copy()
+            labs[0] = LabSeries("FLCKAP", np.where(swap[:, None], lam_txt, kap_txt), labs[0].unit)
+            labs[1] = LabSeries("FLCLAM", np.where(swap[:, None], kap_txt, lam_txt), labs[1].unit)
+            invlc = np.where(lam, "LAMBDA", "KAPPA")
+    severe = np.zeros(n, dtype=bool)
+    for a, g in plan.g34.items():
+        if g is not None:
+            severe |= c.aedisc & (c.arm == a)
+            severe |= exact_assign(
+                rng, (c.arm == a) & ~severe, g - int((severe & (c.arm == a)).sum())
+            )
+        else:
+            severe |= (c.arm == a) & (rng.random(n) < 0.5)
+    arms = {a.code: a for a in trial.arms}
+    pom_arm = np.array(
+        [
+            any(r.drug.upper() in ("POMALIDOMIDE", "LENALIDOMIDE") for r in arms[a].regimen)
+            for a in c.arm
+        ]
+    )
+    labs += _routine_labs(rng, c, frac, plan.disease, organs, severe, pom_arm)
+    cells = {
+        lab.code: lab.text.astype(np.float64) for lab in labs if lab.code in ("NEUT", "PLAT", "HGB")
+    }
+    lb = lab_frame(plan.studyid, ids, dates, names, keep, labs, with_lo=True)
+    ex, reduced = _ex(rng, trial, plan, c, ids)
+    ae = _adverse(rng, plan, c, ids, severe, reduced, cells, keep)
+    rand_dates = c.first_dose - c.gap.astype("timedelta64[D]")
+    ds = _ds(trial, plan, c, ids, rand_dates)
+    qs = _qs(rng, plan, c, ids, keep, names)
+    rs = _rs(rng, plan, c, ids, keep, names)
+    pr, flags = _prior(rng, trial, c, ids)
+    cm = _cm(rng, trial, plan, c, ids)
+    demo = _demographics(rng_main, trial, n)
+    death = np.array(
+        [_day(c, i, c.obs.death[i]) if np.isfinite(c.obs.death[i]) else "" for i in range(n)],
+        dtype=object,
+    )
+    dm_cols: dict[str, Any] = {
+        "STUDYID": [plan.studyid] * n,
+        "DOMAIN": ["DM"] * n,
+        "USUBJID": ids,
+        "SUBJID": [f"{i + 1:04d}" for i in range(n)],
+        "SITEID": [f"{int(k):03d}" for k in rng.integers(1, 12 if n < 100 else 90, n)],
+        "ARMCD": c.arm.tolist(),
+        "ARM": [arms[a].name for a in c.arm],
+        "ACTARMCD": c.arm.tolist(),
+        "RFSTDTC": _iso(c.first_dose).tolist(),
+    }
+    if trial.randomised:
+        dm_cols["RANDDTC"] = _iso(rand_dates).tolist()
+    dm_cols |= {
+        "AGE": demo["AGE"],
+        "AGEU": ["YEARS"] * n,
+        "SEX": demo["SEX"].tolist(),
+        "RACE": demo["RACE"].tolist(),
+        "INVLC": invlc.tolist(),
+        "DTHDTC": death.tolist(),
+        "DTHFL": np.where(death != "", "Y", "").tolist(),
+    }
+    if plan.disease == "AL":
+        for k in ("HEART", "KIDNEY", "LIVER"):
+            dm_cols[f"{k}FL"] = np.where(organs[k], "Y", "N").tolist()
+        dm_cols["PRIORLEN"] = flags["PRIORLEN"].tolist()
+        dm_cols["PRIORIXA"] = flags["PRIORIXA"].tolist()
+    else:
+        dm_cols["AGEGT75"] = np.where(demo["AGE"] > 75, "Y", "N").tolist()
+        dm_cols["REFRACT"] = flags["REFRACT"].tolist()
+        dm_cols["PRIORLGT2"] = flags["PRIORLGT2"].tolist()
+    dm_cols["NPRLINES"] = flags["NPRLINES"].tolist()
+    dm = pl.DataFrame(dm_cols).with_columns(
+        pl.when(pl.col(k) == "").then(None).otherwise(pl.col(k)).alias(k)
+        for k in ("DTHDTC", "DTHFL")
+    )
+    notes = {k: f"{v:.4f}" for k, v in c.scales.items()} | {"data_cutoff": c.cut_date.isoformat()}
+    log.info("simulated %s: %d subjects, cut-off %s", trial.id, n, c.cut_date)
+    return TrialData(trial.id, seed, dm, lb, ex, ae, ds, qs, rs, pr, cm, notes)
