@@ -92,10 +92,11 @@ def test_respond_rejects_wrong_disease_and_bad_input(tmp_path: Path) -> None:
 
 
 def test_demo_generates_and_adjudicates(tmp_path: Path) -> None:
-    res = run_cli("demo", "--out", str(tmp_path / "demo"), "--n", "12", "--seed", "7")
+    res = run_cli("demo", "--out", str(tmp_path / "demo"), "--seed", "7")
     assert res.returncode == 0, res.stderr
     subjects = pl.read_csv(tmp_path / "demo" / "subjects.csv")
-    assert subjects.height == 12
+    assert subjects.height == 28  # AL-POMDEX-P2 enrolled 28 patients
+    assert (tmp_path / "demo" / "report.html").exists()
     assert (tmp_path / "demo" / "data" / "lb.csv").exists()
     calls = pl.read_csv(tmp_path / "demo" / "responses.csv")
     assert calls["EXPLAIN"].null_count() == 0

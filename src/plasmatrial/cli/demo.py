@@ -1,9 +1,10 @@
 """``plasmatrial demo``: the end-to-end demonstration job that ``make demo`` runs.
 
-Generates a seeded synthetic AL amyloidosis cohort (SDTM-like DM, LB, EX in raw units), writes it,
-reads it back through the same validating intake a user's files go through, adjudicates every
-subject-visit with the default AL rule set and writes the per-visit calls and per-subject best
-responses with their explanations.
+Simulates the pomalidomide-dexamethasone AL amyloidosis phase 2 trial (AL-POMDEX-P2, 28 patients;
+SDTM-like raw files), reads it back through the same validating intake a user's files go through,
+adjudicates every subject-visit with the default AL rule set (per-visit calls and per-subject best
+responses with explanations), then runs the whole trial analysis and writes the report
+(``report.html``, ADaM datasets, ``results.json``).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from rich.table import Table
 
 from plasmatrial import DISCLAIMER, __version__
 from plasmatrial.cli.respond import adjudicate_al
+from plasmatrial.cli.trial import demo_trial_report
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.intake import load_sdtm, write_frame
-from plasmatrial.synth import generate_al_cohort
 
 console = Console()
 
@@ -33,22 +34,17 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
         out: Annotated[Path, typer.Option("--out", help="Output folder")] = Path("demo-output"),
-        n: Annotated[int, typer.Option("--n", help="Number of synthetic patients")] = 30,
         seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 20240601,
         criteria: Annotated[str, typer.Option("--criteria", help="AL rule set")] = "CR_2012_RATIO",
     ) -> None:
-        """Generate a synthetic AL cohort and adjudicate it with explanations."""
-        data = out / "data"
-        data.mkdir(parents=True, exist_ok=True)
-        cohort = generate_al_cohort(n_subjects=n, seed=seed)
-        paths = {name: data / f"{name}.csv" for name in ("dm", "lb", "ex")}
-        write_frame(cohort.dm, paths["dm"])
-        write_frame(cohort.lb, paths["lb"])
-        write_frame(cohort.ex, paths["ex"])
+        """Simulate the AL pomalidomide-dexamethasone trial, explain every call, write the report."""
         console.print(
-            f"[bold]plasmatrial {__version__} demo[/]: {n} synthetic AL patients "
-            f"(seed {seed}), 6 cycles of 28 days plus follow-up -> {data}"
+            f"[bold]plasmatrial {__version__} demo[/]: simulating AL-POMDEX-P2 "
+            f"(pomalidomide-dexamethasone, AL amyloidosis, seed {seed}) and analysing it"
         )
+        report = demo_trial_report(out, seed, quiet=False)
+        data = out / "data"
+        paths = {name: data / f"{name}.csv" for name in ("dm", "lb", "ex")}
         bundle = load_sdtm(paths["dm"], paths["lb"], paths["ex"])
         visits, subjects = adjudicate_al(bundle.assessments, bundle.dm, bundle.ex, criteria)
         write_frame(visits, out / "responses.csv")
@@ -85,4 +81,5 @@ def register(app: typer.Typer) -> None:
             f"Wrote {out / 'responses.csv'} ({visits.height} calls with explanations) and "
             f"{out / 'subjects.csv'} ({subjects.height} subjects)."
         )
+        console.print(f"Trial report: {report} (ADaM datasets in {out / 'adam'})")
         console.print(f"[dim]{DISCLAIMER}[/]")

@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from plasmatrial.cli.trial import write_trial_data
 from plasmatrial.design.protocol import parse_trial
 from plasmatrial.errors import PlasmatrialError
-from plasmatrial.intake import write_frame
 from plasmatrial.synth import TrialData, simulate_trial_data
 
 console = Console()
@@ -45,9 +45,8 @@ def register(app: typer.Typer) -> None:
             task = progress.add_task(f"simulating {trial.id}", total=1 + len(TrialData.DOMAINS))
             data = simulate_trial_data(trial, seed=seed)
             progress.advance(task)
-            for name, frame in data.frames().items():
-                write_frame(frame, out / f"{name}.csv")
-                progress.advance(task)
+            write_trial_data(data, out)
+            progress.advance(task, len(TrialData.DOMAINS))
         counts = data.to_dict()
         console.print(
             f"{trial.id}: {counts['dm']} subjects, {counts['lb']} lab records, "

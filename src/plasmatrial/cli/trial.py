@@ -28,6 +28,7 @@ from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import read_domain, write_frame
 from plasmatrial.report.html import html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
+from plasmatrial.synth.trial_types import TrialData
 from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial, to_dataset_json
 from plasmatrial.trial.inputs import OPTIONAL_DOMAINS
 
@@ -192,27 +193,33 @@ def write_report(res: TrialResults, out: Path, *, pdf: bool = False) -> Path:
 
 
 def demo_trial_report(out_dir: Path, seed: int, *, pdf: bool = False, quiet: bool = True) -> Path:
-    """Generate AL-POMDEX-P2 data, run the trial analysis and write its report.
+    """Simulate AL-POMDEX-P2 data, run the trial analysis and write its report.
 
-    Until the per-trial generator lands, the data come from
-    :func:`plasmatrial.synth.generate_al_cohort` (DM, LB, EX; ``n_planned`` patients), written to
+    The data come from :func:`plasmatrial.synth.simulate_trial_data` (all domains), written to
     ``out_dir/data`` with a ``generator.json`` recording the seed. Returns ``out_dir/report.html``.
     """
-    from plasmatrial.synth import generate_al_cohort
+    from plasmatrial.synth import simulate_trial_data
 
     trial_path = Path(__file__).resolve().parents[3] / "examples" / "trials" / DEMO_TRIAL
     trial = read_trial(trial_path)
     data = out_dir / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    cohort = generate_al_cohort(n_subjects=trial.n_planned, seed=seed)
-    for name in ("dm", "lb", "ex"):
-        write_frame(getattr(cohort, name), data / f"{name}.csv")
-    gen = {"generator": "plasmatrial.synth.generate_al_cohort", "seed": seed, "trial": trial.id}
-    gen |= {k: v for k, v in cohort.params.items() if k not in gen}
-    (data / "generator.json").write_text(json.dumps(gen, indent=1), encoding="utf-8")
+    write_trial_data(simulate_trial_data(trial, seed=seed), data)
     res = run_with_progress(trial, read_inputs(data), quiet=quiet)
     write_outputs(res, out_dir)
     return write_report(res, out_dir, pdf=pdf)
+
+
+def write_trial_data(data: TrialData, folder: Path) -> None:
+    """Write simulated domains as CSV plus ``generator.json`` (seed and trial, for provenance)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in data.frames().items():
+        write_frame(frame, folder / f"{name}.csv")
+    gen = {
+        "generator": "plasmatrial.synth.simulate_trial_data",
+        "seed": data.seed,
+        "trial": data.trial_id,
+    }
+    (folder / "generator.json").write_text(json.dumps(gen, indent=1), encoding="utf-8")
 
 
 def _command(

@@ -137,13 +137,18 @@ def assign_arms(dm: pl.DataFrame, trial: Trial) -> pl.DataFrame:
 def prior_therapy_flags(pr: pl.DataFrame | None, subjects: Sequence[str]) -> pl.DataFrame:
     """``Y``/``N`` flags per prior drug class (:data:`PRIOR_THERAPY_FLAGS`) and ``NPRLINES``.
 
-    ``NPRLINES`` counts distinct ``PRLNKGRP`` (line of therapy) values when that column exists,
-    else distinct ``PRTRT`` values. Without PR every flag is absent (only ``USUBJID``).
+    The drug is ``DRUG`` (the prior-therapy contract of :mod:`plasmatrial.criteria.refractory`)
+    or, in SDTM-style files, ``PRTRT``. ``NPRLINES`` counts distinct regimens (``REGID``, or
+    ``PRLNKGRP``) when such a column exists, else distinct drugs. Without PR every flag is absent
+    (only ``USUBJID``).
     """
     base = pl.DataFrame({"USUBJID": list(subjects)}, schema={"USUBJID": pl.Utf8})
     if pr is None:
         return base
-    p = pr.with_columns(pl.col("PRTRT").cast(pl.Utf8).str.to_uppercase().alias("_T"))
+    drug_col = next((c for c in ("DRUG", "PRTRT") if c in pr.columns), None)
+    if drug_col is None:
+        raise PlasmatrialError(f"PR: needs a DRUG (or PRTRT) column; found {', '.join(pr.columns)}")
+    p = pr.with_columns(pl.col(drug_col).cast(pl.Utf8).str.to_uppercase().alias("_T"))
     flags = []
     for flag in dict.fromkeys(PRIOR_THERAPY_FLAGS.values()):
         if flag in flags:
@@ -160,7 +165,7 @@ def prior_therapy_flags(pr: pl.DataFrame | None, subjects: Sequence[str]) -> pl.
             .alias(flag)
         )
         flags.append(flag)
-    line_col = "PRLNKGRP" if "PRLNKGRP" in pr.columns else "PRTRT"
+    line_col = next((c for c in ("REGID", "PRLNKGRP") if c in pr.columns), drug_col)
     lines = p.group_by("USUBJID").agg(pl.col(line_col).n_unique().cast(pl.Int64).alias("NPRLINES"))
     return base.join(lines, on="USUBJID", how="left").with_columns(pl.col("NPRLINES").fill_null(0))
 

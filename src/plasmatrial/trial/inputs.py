@@ -24,7 +24,7 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "ds": ("USUBJID", "DSDECOD", "DSSTDTC"),
     "qs": ("USUBJID", "QSTESTCD", "QSSTRESN"),
     "rs": ("USUBJID", "RSTESTCD", "RSSTRESC", "RSDTC"),
-    "pr": ("USUBJID", "PRTRT"),
+    "pr": ("USUBJID",),  # plus DRUG (criteria.refractory contract) or PRTRT
     "cm": ("USUBJID", "CMTRT", "CMSTDTC"),
 }
 
@@ -35,7 +35,6 @@ RULE_SET_ALIASES: Final[Mapping[str, str]] = {
 }
 #: Progression choices read as an option of the AL hematologic rule set.
 AL_PROGRESSION_OPTIONS: Final[Mapping[str, str]] = {"AL_PROG_2012": "2012"}
-IMWG_NAMES: Final = ("IMWG_2016", "IMWG")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +154,6 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     try:
         rs = get_rule_set(name)
     except RuleError as exc:
-        if trial.disease == "MM" and name.upper().startswith(IMWG_NAMES):
-            raise PlasmatrialError(
-                f"IMWG rule sets not installed: trial {trial.id} asks for criteria '{name}'"
-            ) from None
         raise PlasmatrialError(f"trial {trial.id}: criteria '{name}': {exc}") from None
     if options:
         try:

@@ -168,12 +168,14 @@ def test_p_value_without_precision_agrees_on_the_same_side_of_005() -> None:
     assert agrees(count, 8.0) is None
 
 
-def test_criteria_aliases_and_missing_imwg() -> None:
+def test_criteria_aliases_and_imwg_default() -> None:
     rc = resolve_criteria(parse_trial(SINGLE))
     assert rc.rule_set.name == "CR_2012_RATIO"
     assert rc.options == {"progression": "2012"}
-    with pytest.raises(PlasmatrialError, match="IMWG rule sets not installed"):
-        resolve_criteria(parse_trial(TWO_ARMS))
+    assert resolve_criteria(parse_trial(TWO_ARMS)).rule_set.name == "IMWG_2016"
+    unknown = parse_trial(TWO_ARMS.replace("IMWG_2016}", "IMWG_2031}"))
+    with pytest.raises(PlasmatrialError, match="criteria 'IMWG_2031'"):
+        resolve_criteria(unknown)
 
 
 def test_optional_domain_missing_columns_is_one_error() -> None:
