@@ -121,6 +121,7 @@ def observe(
     gap: FloatArr,
     confirm: bool,
     followup_every: int,
+    treated_until: FloatArr | None = None,
 ) -> Observed:
     """Observed progression, death and censoring of latent courses on the grid.
 
@@ -142,6 +143,11 @@ def observe(
         Progression must be confirmed at the next assessment (IMWG).
     followup_every : int
         After progression, every ``followup_every``-th scheduled visit is a survival contact.
+    treated_until : ndarray, optional
+        Planned last day of treatment (end of a fixed number of cycles; ``inf`` = until
+        progression). A patient alive without progression is treated (and so known alive, as
+        the analysis's last-alive date reads the exposure) until this day, the cut-off or
+        withdrawal, whichever comes first; ``None`` = the last assessment only.
 
     Returns
     -------
@@ -174,6 +180,11 @@ def observe(
     pfs_day = np.where(pd_obs, pd_day, np.where(death_seen, death, grid[rows, lastcol]))
     pfs_event = pd_obs | death_seen
     pfs_days = np.maximum(pfs_day + gap + 1, 1.0)
+    if treated_until is not None:
+        on_tx = ~pd_obs & ~death_seen
+        last_contact = np.where(
+            on_tx, np.maximum(last_contact, np.minimum(limit, treated_until)), last_contact
+        )
     os_days = np.maximum(np.where(death_seen, death, last_contact) + gap + 1, 1.0)
     return Observed(
         pdcol=np.where(pd_obs, pdc, -1).astype(np.int64),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import numpy as np
@@ -42,6 +42,13 @@ AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
 MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
 """Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
+#: passes that move the latent OS targets until the emitted data show the published medians
+OS_ITERATIONS: Final = 6
+OS_TOLERANCE_MONTHS: Final = 0.04
+#: MM: serum M-protein after progression is capped here (g/dL; the intake rejects > 15)
+S_PD_CAP: Final = 12.0
+#: AL-LENDEX: the original cohort (the first 34 enrolled of 43)
+ORIGINAL_LENDEX: Final = 34
 
 
 def dosing_days(days: str | Sequence[int]) -> list[int]:
@@ -284,7 +291,7 @@ def _assign_categories(
             prior[len_ids] = "LEN"
             prior[ixa_ids] = "IXA"
         elif trial.id == "AL-LENDEX":
-            first34 = in_arm & (np.cumsum(in_arm) <= 34)
+            first34 = in_arm & (np.cumsum(in_arm) <= ORIGINAL_LENDEX)
             n_cr_pr = counts["CR"] + 12
             is_resp = exact_assign(rng, first34 & eligible, n_cr_pr)
             is_resp |= exact_assign(rng, in_arm & ~first34 & eligible, n_resp - n_cr_pr)
@@ -373,8 +380,20 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         predeath[perm[-1]] = need_day[perm[-1]] + rng.uniform(120, 400)
         e_pps[cr] = np.inf
         floor[cr] = need_day[cr] + 5 * MONTH
+        # 33 of the 34 original patients are response-evaluable (decision 0008): one
+        # non-responder dies before the first assessment
+        orig = rows < ORIGINAL_LENDEX
+        nr = np.flatnonzero(orig & (cat == "NR"))
+        k = int(nr[rng.integers(nr.size)])
+        first = grid[:, 1]
+        predeath = np.where(orig & (predeath <= first + 1), first + 1 + predeath, predeath)
+        predeath[k] = first[k] - rng.uniform(5.0, 15.0)
     fu = int(max(1, round(sched.followup_every_months * MONTH / interval)))
     scales: dict[str, float] = {}
+    treated_until = np.full(n, np.inf)
+    if sched.treatment_cycles is not None:  # as _treatment: the day before the next cycle
+        pad_g = np.concatenate([grid, np.full((n, 2), np.inf)], axis=1)
+        treated_until = pad_g[rows, sched.treatment_cycles] - 1
 
     def run(s_p: Arr, s_r: Arr) -> Observed:
         prog = np.maximum(e_prog * s_p, floor)
@@ -387,6 +406,7 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
             gap=gap,
             confirm=mm,
             followup_every=fu,
+            treated_until=treated_until,
         )
 
     s_p = np.array([plan.pfs_scale_days.get(a, 12 * MONTH) for a in arm])
@@ -703,7 +723,9 @@ def _mm_labs(rng: np.random.Generator, c: Cohort) -> tuple[list[LabSeries], Floa
     s_pd = np.maximum(1.6 * m, m + 1.0) * rng.uniform(1.0, 1.1, (n, v))
     u_pd = np.where(u0[:, None] > 0, np.maximum(1.6 * mu, mu + 400.0), 0.0)
     grow = np.where(cols == pdc, 1.0, rng.uniform(1.1, 1.3, (n, v)))
-    s = np.where(post, s_pd * grow, s)
+    # capped at 12 g/dL (plausible; the intake rejects > 15): still >= 25 % and +0.5 g/dL over
+    # a nadir of at most 7.5 g/dL, so the progression the course documents is kept
+    s = np.where(post, np.minimum(s_pd * grow, S_PD_CAP), s)
     u = np.where(post, u_pd * grow, u)
     kap = rng.random(n) < 0.65
     unv = rng.uniform(4.0, 14.0, n)[:, None] * rng.lognormal(0, 0.05, (n, v))
@@ -1128,9 +1150,16 @@ def _qs(
 
 
 def _rs(
-    rng: np.random.Generator, plan: Plan, c: Cohort, ids: list[str], keep: BoolArr, names: Arr
+    rng: np.random.Generator,
+    trial: TrialLike,
+    plan: Plan,
+    c: Cohort,
+    ids: list[str],
+    keep: BoolArr,
+    names: Arr,
 ) -> pl.DataFrame:
-    """Investigator overall response per disease assessment; about 3 % of visits discordant."""
+    """Investigator overall response per disease assessment (about 3 % of visits discordant),
+    and bone-marrow MRD results where the trial's simulation asks for them."""
     n, v = int(keep.shape[0]), int(keep.shape[1])
     _pre, resp, post = _state(c)
     cols = np.arange(v)[None, :]
@@ -1178,7 +1207,44 @@ def _rs(
         rows["RSDTC"].append(dates[i, j])
         rows["VISIT"].append(names[i, j])
         rows["VISITNUM"].append(int(j + 1))
+    mrd = _sim_mrd(rng, trial, c, keep)
+    for i, j, neg in mrd:
+        rows["USUBJID"].append(ids[i])
+        rows["RSTESTCD"].append("MRD")
+        rows["RSTEST"].append("Minimal residual disease")
+        rows["RSCAT"].append(str(_sim(trial, "mrd_method", "NGF")))
+        rows["RSEVAL"].append("CENTRAL LABORATORY")
+        result = "NEGATIVE" if neg else "POSITIVE"
+        rows["RSORRES"].append(result)
+        rows["RSSTRESC"].append(result)
+        rows["RSDTC"].append(dates[i, j])
+        rows["VISIT"].append(names[i, j])
+        rows["VISITNUM"].append(int(j + 1))
     return _seq(pl.DataFrame(rows), plan.studyid, "RS", ["VISITNUM"])
+
+
+def _sim_mrd(
+    rng: np.random.Generator, trial: TrialLike, c: Cohort, keep: BoolArr
+) -> list[tuple[int, int, bool]]:
+    """Bone-marrow MRD tests (``simulation.mrd_at_assessment``; none when absent).
+
+    Patients whose best response is CR or VGPR and who attend that assessment (before any
+    progression) are tested; negative with ``mrd_negative_fraction`` (``{CR: p, VGPR: p}``).
+    """
+    at = _sim(trial, "mrd_at_assessment")
+    if at is None:
+        return []
+    j = int(at)
+    frac = _sim(trial, "mrd_negative_fraction", {})
+    out = []
+    for i in range(c.n):
+        cat = str(c.cat[i])
+        if cat not in ("CR", "VGPR") or j >= keep.shape[1] or not keep[i, j]:
+            continue
+        if 0 <= c.obs.pdcol[i] <= j:
+            continue
+        out.append((i, j, bool(rng.random() < float(frac.get(cat, 0.0)))))
+    return out
 
 
 def _prior(
@@ -1356,7 +1422,10 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
        will observe (:func:`~.course.observe`: progression at the first assessment on or after
        the latent time, confirmed at the next one in myeloma) match the published medians;
        the data cut-off is moved until the reverse-KM median follow-up matches, where
-       published.
+       published. Because exposure (crossover included) and routine labs can make a patient
+       known alive after the last disease assessment, the whole generation is repeated (at
+       most :data:`OS_ITERATIONS` times) with the latent OS targets moved by the gap between
+       the published medians and those of the emitted data (:func:`observed_os_medians`).
     5. Lab values are synthesised per visit inside the band of the intended category with
        margins (AL: dFLC < 34 for VGPR, decrease 55-82 % and dFLC > 46 for PR, < 8.5 for
        low-dFLC PR, normal ratio and negative IFEs for CR; MM: SPEP decrease >= 55 % for PR,
@@ -1364,8 +1433,87 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
        the documented progression (AL: iFLC < 1.35 x nadir; MM: SPEP < 1.12 x and
        < +0.3 g/dL over the lowest value), where they jump well past it.
     """
-    rng_main = np.random.default_rng([seed, 1])
     plan = _plan(trial)
+    targets = {a: t for a, t in plan.os_target.items() if t is not None}
+    best: TrialData | None = None
+    best_err = np.inf
+    for it in range(OS_ITERATIONS):
+        data = _simulate(trial, plan, seed)
+        if not targets:
+            return data
+        got = observed_os_medians(data, randomised=trial.randomised)
+        err = max(abs(got.get(a, np.inf) - t) for a, t in targets.items())
+        if err < best_err:
+            best, best_err = data, err
+        if err <= OS_TOLERANCE_MONTHS:
+            break
+        shifted = dict(plan.os_target)
+        for a, t in targets.items():
+            if np.isfinite(got.get(a, np.nan)):
+                # damped (1, 1/2, 1/4 ...): a KM median jumps between event times
+                shifted[a] = float(shifted[a] or t) + (t - got[a]) / 2**it
+        plan = replace(plan, os_target=shifted)
+    assert best is not None
+    return best
+
+
+def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
+    """Overall survival per subject as the emitted data show it.
+
+    Origin: randomisation (else first dose). Death: ``DTHDTC``. Last known alive: the latest
+    of the lab dates, the exposure end dates and the origin, as an analysis reads them. The
+    latent course censors at the last disease assessment, but the exposure (a crossover
+    included) and routine labs can run later; this is what the generator calibrates against.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``USUBJID``, ``ARMCD``, ``DAYS`` (origin = day 1) and ``EV`` (death).
+    """
+    dm = data.dm
+    origin = "RANDDTC" if randomised and "RANDDTC" in dm.columns else "RFSTDTC"
+    lb = data.lb.select("USUBJID", pl.col("LBDTC").str.slice(0, 10).alias("D"))
+    ex = data.ex.select("USUBJID", pl.col("EXENDTC").str.slice(0, 10).alias("D"))
+    last = (
+        pl.concat([lb, ex])
+        .with_columns(pl.col("D").str.to_date(strict=False))
+        .group_by("USUBJID")
+        .agg(pl.col("D").max().alias("LAST"))
+    )
+    return (
+        dm.select(
+            "USUBJID",
+            "ARMCD",
+            pl.col(origin).str.to_date().alias("O"),
+            pl.col("DTHDTC").cast(pl.Utf8).str.to_date(strict=False).alias("DTH"),
+        )
+        .join(last, on="USUBJID", how="left")
+        .with_columns(
+            pl.coalesce(pl.col("DTH"), pl.max_horizontal("LAST", "O")).alias("END"),
+            pl.col("DTH").is_not_null().alias("EV"),
+        )
+        .select(
+            "USUBJID",
+            "ARMCD",
+            ((pl.col("END") - pl.col("O")).dt.total_days() + 1).cast(pl.Float64).alias("DAYS"),
+            "EV",
+        )
+    )
+
+
+def observed_os_medians(data: TrialData, *, randomised: bool) -> dict[str, float]:
+    """Kaplan-Meier OS median (months) per arm of :func:`observed_os`."""
+    d = observed_os(data, randomised=randomised)
+    out = {}
+    for arm in d["ARMCD"].unique().to_list():
+        a = d.filter(pl.col("ARMCD") == arm)
+        out[str(arm)] = km_median_months(a["DAYS"].to_numpy(), a["EV"].to_numpy())
+    return out
+
+
+def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
+    """One generation pass for a given plan (see :func:`simulate_trial_data`)."""
+    rng_main = np.random.default_rng([seed, 1])
     c = _cohort(trial, plan, seed)
     rng = np.random.default_rng([seed, 2])
     _treatment(rng, trial, plan, c)
@@ -1422,7 +1570,7 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
     rand_dates = c.first_dose - c.gap.astype("timedelta64[D]")
     ds = _ds(trial, plan, c, ids, rand_dates)
     qs = _qs(rng, plan, c, ids, keep, names)
-    rs = _rs(rng, plan, c, ids, keep, names)
+    rs = _rs(rng, trial, plan, c, ids, keep, names)
     pr, flags = _prior(rng, trial, c, ids)
     cm = _cm(rng, trial, plan, c, ids)
     demo = _demographics(rng_main, trial, n)
@@ -1462,6 +1610,8 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
         dm_cols["REFRACT"] = flags["REFRACT"].tolist()
         dm_cols["PRIORLGT2"] = flags["PRIORLGT2"].tolist()
     dm_cols["NPRLINES"] = flags["NPRLINES"].tolist()
+    if trial.id == "AL-LENDEX":  # enrolment order: the original cohort, then the additional 9
+        dm_cols["ORIGFL"] = np.where(np.arange(n) < ORIGINAL_LENDEX, "Y", "N").tolist()
     dm = pl.DataFrame(dm_cols).with_columns(
         pl.when(pl.col(k) == "").then(None).otherwise(pl.col(k)).alias(k)
         for k in ("DTHDTC", "DTHFL")

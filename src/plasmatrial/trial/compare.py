@@ -11,7 +11,7 @@ Matching rules (``docs/decisions/0731-published-vs-computed.md``):
      in a single-arm trial), ``hazard_ratio`` the Cox HR, ``p_value`` the log-rank p;
    * ``time_to_response``: ``months`` is the median among responders;
    * ``dose_intensity``: ``count`` is the median last administered dose of the first drug of
-     the regimen (e.g. "median tolerated dose"), ``percent`` its median relative dose intensity.
+     the arm's regimen (the first arm's in a single-arm trial) (e.g. "median tolerated dose"), ``percent`` its median relative dose intensity.
 
 2. ``<ENDPOINT>_<SUBGROUP>`` with ``SUBGROUP`` one of the endpoint's subgroups: the estimate in
    the subgroup level ``Y``.
@@ -74,6 +74,8 @@ def _from_response(
         fig.unit, math.nan
     )
     where = f"{subgroup}={level}" if subgroup else "overall"
+    if fig.arm:
+        where = f"arm {fig.arm}" + (f", {where}" if subgroup else "")
     return (
         value,
         _ci(row["LOWER"], row["UPPER"]),
@@ -109,11 +111,15 @@ def _from_tte(fig: PublishedFigure, res: TimeToEventResult) -> tuple[float, str 
     return math.nan, None, f"unit {fig.unit} not matched for {res.endpoint}"
 
 
-def _from_table(fig: PublishedFigure, res: TableResult) -> tuple[float, str | None, str]:
+def _from_table(
+    fig: PublishedFigure, res: TableResult, drug: str | None = None
+) -> tuple[float, str | None, str]:
     t = res.table
     if res.kind == "dose_intensity" and t.height:
         arm = fig.arm
         rows = t if arm is None else t.filter(pl.col("ARMCD") == arm)
+        if drug is not None and "EXTRT" in rows.columns:
+            rows = rows.filter(pl.col("EXTRT").str.to_uppercase() == drug.upper())
         if rows.height == 0:
             return math.nan, None, "no exposure rows"
         r = rows.row(0, named=True)
@@ -122,6 +128,12 @@ def _from_table(fig: PublishedFigure, res: TableResult) -> tuple[float, str | No
         if fig.unit == "percent":
             return float(r["RDI_MEDIAN"]), None, f"median RDI of {r['EXTRT']}"
     return math.nan, None, f"{res.endpoint}: no matching figure ({res.note})"
+
+
+def _first_drug(trial: Trial, arm: str | None) -> str | None:
+    """First drug of the regimen of ``arm`` (the first arm when None)."""
+    arms = [a for a in trial.arms if arm is None or a.code == arm]
+    return arms[0].regimen[0].drug if arms and arms[0].regimen else None
 
 
 def compare_published(
@@ -166,7 +178,7 @@ def compare_published(
                 else:
                     value, ci, how = _from_tte(fig, res)
             else:
-                value, ci, how = _from_table(fig, res)
+                value, ci, how = _from_table(fig, res, _first_drug(trial, fig.arm))
         elif fig.endpoint.endswith("_BY_RESPONSE"):
             base = by_id.get(fig.endpoint.removesuffix("_BY_RESPONSE"))
             if isinstance(base, TimeToEventResult) and base.landmark is not None:

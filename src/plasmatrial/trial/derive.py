@@ -206,7 +206,8 @@ def derive_trial_adsl(
     polars.DataFrame
         :func:`plasmatrial.endpoints.adsl.derive_adsl` output plus ``ARMCD``, ``STARTDT``,
         ``EFFFL``, ``HEMEVAL``, ``BASEDFLC``, stage columns (``MAYO2012`` ...), prior-therapy
-        flags, ``NPRLINES`` and ``DCAEFL`` (discontinued treatment for an adverse event).
+        flags, ``NPRLINES``, ``DCAEFL`` (discontinued treatment for an adverse event) and any
+        DM variable an endpoint names as a subgroup or stratum.
     """
     dm2 = assign_arms(dm, trial)
     if "AGE" in dm2.columns:
@@ -254,6 +255,12 @@ def derive_trial_adsl(
     adsl = derive_var_evaluable(adsl, evaluable_ids)
     prior = prior_therapy_flags(pr, adsl["USUBJID"].to_list())
     adsl = adsl.join(prior, on="USUBJID", how="left")
+    # DM variables the trial file names as subgroups or strata (e.g. a cohort flag) that no
+    # derivation above produced are carried from DM as delivered.
+    wanted = dict.fromkeys(v for ep in trial.endpoints for v in (*ep.subgroups, *ep.strata))
+    carry = [v for v in wanted if v in dm.columns and v not in adsl.columns]
+    if carry:
+        adsl = adsl.join(dm.select("USUBJID", *carry).unique("USUBJID"), on="USUBJID", how="left")
     dcae = pl.col("DCTREAS").fill_null("").str.to_uppercase() == "ADVERSE EVENT"
     return adsl.with_columns(
         pl.when(dcae).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("DCAEFL")

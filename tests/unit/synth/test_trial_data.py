@@ -16,6 +16,12 @@ from plasmatrial.endpoints.tte import derive_param_pfs
 from plasmatrial.intake import SdtmBundle, load_sdtm, write_frame
 from plasmatrial.stats.km import kaplan_meier
 from plasmatrial.synth import TrialData, simulate_trial_data
+from plasmatrial.synth.trials import (
+    ORIGINAL_LENDEX,
+    S_PD_CAP,
+    observed_os,
+    observed_os_medians,
+)
 
 TRIALS = Path(__file__).resolve().parents[3] / "examples" / "trials"
 DAYS_PER_MONTH = 365.25 / 12
@@ -140,3 +146,70 @@ def test_no_response_category_outside_rs(pomdex) -> None:
     tmp, _, _, _ = pomdex
     lb = _read(tmp, "lb")
     assert not set(lb["LBORRES"].to_list()) & {"CR", "VGPR", "PR", "LDPR", "NR", "PROG"}
+
+
+def _frames(**given: pl.DataFrame) -> TrialData:
+    empty = pl.DataFrame({"USUBJID": []}, schema={"USUBJID": pl.Utf8})
+    frames = {name: given.get(name, empty) for name in TrialData.DOMAINS}
+    return TrialData("T", 1, **frames)
+
+
+def test_observed_os_reads_exposure_and_labs_as_last_alive() -> None:
+    dm = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2", "3", "4"],
+            "ARMCD": ["A", "A", "A", "A"],
+            "RFSTDTC": ["2024-01-01"] * 4,
+            "RANDDTC": ["2023-12-31"] * 4,
+            "DTHDTC": [None, "2024-03-01", None, "2024-05-01"],
+        }
+    )
+    lb = pl.DataFrame({"USUBJID": ["1", "3"], "LBDTC": ["2024-02-01", "2024-06-01T08:00"]})
+    ex = pl.DataFrame({"USUBJID": ["1", "2"], "EXENDTC": ["2024-04-30", "2024-02-20"]})
+    got = observed_os(_frames(dm=dm, lb=lb, ex=ex), randomised=True).sort("USUBJID")
+    # 1: censored at its exposure end (after its last lab); 2 and 4: deaths; 3: its last lab
+    assert got["DAYS"].to_list() == [122.0, 62.0, 154.0, 123.0]
+    assert got["EV"].to_list() == [False, True, False, True]
+    from_dose = observed_os(_frames(dm=dm, lb=lb, ex=ex), randomised=False).sort("USUBJID")
+    assert from_dose["DAYS"].to_list() == [121.0, 61.0, 153.0, 122.0]
+    medians = observed_os_medians(_frames(dm=dm, lb=lb, ex=ex), randomised=True)
+    assert medians["A"] == _km_median_months(got["DAYS"].to_numpy(), got["EV"].to_numpy())
+
+
+def test_myeloma_m_protein_stays_plausible_after_progression() -> None:
+    data = simulate_trial_data(_trial("mm_pom_two_schedules.yaml"), seed=5)
+    spep = data.lb.filter(pl.col("LBTESTCD") == "SPEPMP")["LBORRES"].cast(pl.Float64)
+    assert spep.max() <= S_PD_CAP  # type: ignore[operator]
+    assert spep.max() > 5.0  # type: ignore[operator]  # progressions still rise well past nadir
+
+
+def test_lendex_original_cohort_has_one_patient_dead_before_first_assessment() -> None:
+    data = simulate_trial_data(_trial("al_lendex.yaml"), seed=20240601)
+    dm = data.dm
+    assert dm.filter(pl.col("ORIGFL") == "Y").height == ORIGINAL_LENDEX
+    assert dm.height == 43
+    first_lab = (
+        data.lb.filter(pl.col("VISIT") != "SCREENING")
+        .group_by("USUBJID")
+        .agg(pl.col("LBDTC").min().alias("FIRST"))
+    )
+    early = (
+        dm.filter(pl.col("ORIGFL") == "Y")
+        .join(first_lab, on="USUBJID", how="left")
+        .filter(
+            pl.col("DTHDTC").is_not_null()
+            & (pl.col("FIRST").is_null() | (pl.col("DTHDTC") < pl.col("FIRST")))
+        )
+    )
+    assert early.height == 1
+
+
+def test_mrd_results_only_where_the_trial_asks_and_only_for_deep_responders() -> None:
+    dara = simulate_trial_data(_trial("al_darapom.yaml"), seed=3)
+    mrd = dara.rs.filter(pl.col("RSTESTCD") == "MRD")
+    assert mrd.height > 0
+    assert set(mrd["RSSTRESC"].to_list()) <= {"NEGATIVE", "POSITIVE"}
+    assert mrd["VISITNUM"].n_unique() == 1
+    assert mrd["USUBJID"].is_unique().all()
+    pomdex = simulate_trial_data(_trial("al_pomdex_phase2.yaml"), seed=3)
+    assert pomdex.rs.filter(pl.col("RSTESTCD") == "MRD").is_empty()

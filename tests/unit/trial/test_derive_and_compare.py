@@ -12,8 +12,8 @@ from plasmatrial.design.protocol import PublishedFigure, parse_trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.stats.binomial import binomial_ci
 from plasmatrial.trial import TrialInputs, resolve_criteria
-from plasmatrial.trial.analyse import proportion_table
-from plasmatrial.trial.compare import agrees
+from plasmatrial.trial.analyse import TableResult, proportion_table
+from plasmatrial.trial.compare import agrees, compare_published
 from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
     assign_arms,
@@ -80,8 +80,47 @@ def test_prior_therapy_flags_and_lines() -> None:
     assert out["NPRLINES"].to_list() == [2, 1, 0]
 
 
+def test_prior_therapy_in_the_refractoriness_contract_counts_regimens() -> None:
+    pr = pl.DataFrame(
+        {
+            "USUBJID": ["1", "1", "1", "2"],
+            "REGID": ["R1", "R1", "R2", "R1"],
+            "DRUG": ["lenalidomide", "dexamethasone", "bortezomib", "IXAZOMIB"],
+        }
+    )
+    out = prior_therapy_flags(pr, ["1", "2"]).sort("USUBJID")
+    assert out["PRIORLEN"].to_list() == ["Y", "N"]
+    assert out["PRIORIXA"].to_list() == ["N", "Y"]
+    assert out["NPRLINES"].to_list() == [2, 1]
+    with pytest.raises(PlasmatrialError, match="needs a DRUG"):
+        prior_therapy_flags(pl.DataFrame({"USUBJID": ["1"], "X": ["a"]}), ["1"])
+
+
 def test_without_pr_there_are_no_flags() -> None:
     assert prior_therapy_flags(None, ["1"]).columns == ["USUBJID"]
+
+
+def test_dose_intensity_figure_reads_the_first_drug_of_the_regimen() -> None:
+    trial = parse_trial(
+        TWO_ARMS
+        + "  - {id: DI, label: d, type: dose_intensity}\n"
+        + "published:\n"
+        + "  - {endpoint: DI, arm: B, label: x, value: 20, unit: count, precision: 0}\n"
+        + "  - {endpoint: DI, arm: A, label: x, value: 3, unit: count, precision: 0}\n"
+    )
+    table = pl.DataFrame(
+        {
+            "ARMCD": ["A", "B", "A"],
+            "EXTRT": ["DEXAMETHASONE", "DEXAMETHASONE", "POMALIDOMIDE"],
+            "LASTDOSE_MEDIAN": [40.0, 20.0, 3.0],
+            "RDI_MEDIAN": [90.0, 80.0, 70.0],
+        }
+    )
+    res = TableResult("DI", "d", "dose_intensity", table)
+    out = compare_published(trial, [res])
+    assert out["COMPUTED"].to_list() == [20.0, 3.0]
+    assert out["AGREES"].to_list() == [True, True]
+    assert "POMALIDOMIDE" in out["MATCH"][1]
 
 
 @pytest.mark.parametrize(
