@@ -43,7 +43,7 @@ from plasmatrial.report.html import (
 )
 from plasmatrial.stats.km import KaplanMeierResult
 from plasmatrial.trial.analyse import ResponseRateResult, TableResult, TimeToEventResult
-from plasmatrial.trial.derive import response_at_cycle
+from plasmatrial.trial.derive import PRIOR_THERAPY_FLAGS, response_at_cycle
 from plasmatrial.trial.pipeline import TrialResults
 
 SWIMMER_MAX: Final = 60
@@ -156,8 +156,10 @@ def baseline_section(res: TrialResults) -> Section:
         ("MAYO2012", "Mayo 2012 stage"), ("BU2019", "Boston University (BNP) stage"),
         ("RENSTG", "Renal stage"), ("HEARTFL", "Heart involved"), ("KIDNEYFL", "Kidney involved"),
     ]  # fmt: skip
+    drug_of = {flag: drug for drug, flag in reversed(PRIOR_THERAPY_FLAGS.items())}
+    drug_of["PRIORASCT"] = "autologous stem cell transplant"
     cats += [
-        (c, f"Prior {c.removeprefix('PRIOR').lower()}")
+        (c, f"Prior {drug_of.get(c, c.removeprefix('PRIOR')).lower()}")
         for c in adsl.columns
         if c.startswith("PRIOR")
     ]

@@ -254,7 +254,10 @@ def derive_trial_adsl(
         evaluable_ids = [s for s in evaluable_ids if s in set(measurable["USUBJID"].to_list())]
     adsl = derive_var_evaluable(adsl, evaluable_ids)
     prior = prior_therapy_flags(pr, adsl["USUBJID"].to_list())
-    adsl = adsl.join(prior, on="USUBJID", how="left")
+    # Flags derived from the prior-therapy records replace same-named DM variables (a
+    # delivered PRIORLEN, NPRLINES ...): one source per variable, the one with the records.
+    same = [c for c in prior.columns if c != "USUBJID" and c in adsl.columns]
+    adsl = adsl.drop(same).join(prior, on="USUBJID", how="left")
     # DM variables the trial file names as subgroups or strata (e.g. a cohort flag) that no
     # derivation above produced are carried from DM as delivered.
     wanted = dict.fromkeys(v for ep in trial.endpoints for v in (*ep.subgroups, *ep.strata))
