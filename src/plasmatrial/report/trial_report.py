@@ -156,7 +156,7 @@ def baseline_section(res: TrialResults) -> Section:
         ("MAYO2012", "Mayo 2012 stage"), ("BU2019", "Boston University (BNP) stage"),
         ("RENSTG", "Renal stage"), ("HEARTFL", "Heart involved"), ("KIDNEYFL", "Kidney involved"),
     ]  # fmt: skip
-    drug_of = {flag: drug for drug, flag in reversed(PRIOR_THERAPY_FLAGS.items())}
+    drug_of = {flag: drug for drug, flag in reversed(list(PRIOR_THERAPY_FLAGS.items()))}
     drug_of["PRIORASCT"] = "autologous stem cell transplant"
     cats += [
         (c, f"Prior {drug_of.get(c, c.removeprefix('PRIOR')).lower()}")
