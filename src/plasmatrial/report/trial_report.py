@@ -353,6 +353,14 @@ def km_blocks(r: TimeToEventResult) -> list[Block]:
             f"{_num(lm['conf_high']):.2f}), p = {_num(lm['p_value']):.4g}, "
             f"{lm['n_at_risk']} at risk"
         )
+    if r.crossover:
+        x = r.crossover
+        lines.append(
+            f"Crossover-adjusted (RPSFT, {x['n_switched']} of {x['n_control']} control patients "
+            f"switched): HR {_num(x['hazard_ratio']):.2f} (95% CI "
+            f"{_num(x['hazard_ratio_conf_low']):.2f}-{_num(x['hazard_ratio_conf_high']):.2f}), "
+            f"acceleration factor {_num(x['acceleration_factor']):.2f}"
+        )
     if r.note:
         lines.append(r.note)
     blocks = [

@@ -29,6 +29,7 @@ from plasmatrial.stats.cox import cox_ph
 from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
 from plasmatrial.stats.landmark import landmark_analysis
 from plasmatrial.stats.logrank import logrank_test
+from plasmatrial.stats.rpsft import rpsft
 
 ALL: Final = "ALL"
 RESP_SCHEMA: Final = {
@@ -74,7 +75,8 @@ class ResponseRateResult:
 
 @dataclass(frozen=True, slots=True)
 class TimeToEventResult:
-    """KM by arm, log-rank, Cox HR, subgroup HRs and the landmark analysis by response."""
+    """KM by arm, log-rank, Cox HR, subgroup HRs, the landmark analysis by response and the
+    crossover-adjusted (RPSFT) effect."""
 
     endpoint: str
     label: str
@@ -86,6 +88,7 @@ class TimeToEventResult:
     subgroups: pl.DataFrame | None = None
     landmark: Mapping[str, object] | None = None
     note: str = ""
+    crossover: Mapping[str, object] | None = None
 
     def to_frame(self) -> pl.DataFrame:
         """Per arm: ``N, EVENTS, MEDIAN, LOWER, UPPER`` (months) and survival at requested months."""
@@ -264,7 +267,9 @@ def analyse_time_to_event(
         ``USUBJID``, ``RSPDAYS`` (days from origin to first response) for the landmark analysis.
     """
     d = adtte.filter(pl.col("PARAMCD") == paramcd)
-    extra = [c for c in (*endpoint.strata, *endpoint.subgroups) if c in adsl.columns]
+    default_sub = tuple(c for c in ("SEX", "AGEGR1", *endpoint.strata) if c in adsl.columns)
+    subgroups = endpoint.subgroups or default_sub
+    extra = [c for c in dict.fromkeys((*endpoint.strata, *subgroups)) if c in adsl.columns]
     extra = [c for c in extra if c not in d.columns]
     if extra:
         d = d.join(adsl.select("USUBJID", *extra), on="USUBJID", how="left")
@@ -306,7 +311,7 @@ def analyse_time_to_event(
         if cox is not None:
             cox["comparison"] = f"{arms[0]} vs {control}"
         rows = []
-        for sg in endpoint.subgroups or tuple(c for c in ("SEX", "AGEGR1") if c in d.columns):
+        for sg in subgroups:
             if sg not in d.columns:
                 continue
             for level in sorted(str(v) for v in d[sg].drop_nulls().unique().to_list()):
@@ -314,6 +319,7 @@ def analyse_time_to_event(
                 if res is not None and "error" not in res:
                     rows.append({"SUBGROUP": sg, "LEVEL": level, **res})
         sub = pl.DataFrame(rows) if rows else None
+    xo = _crossover_option(endpoint, d, adsl, trial, notes)
     lm = None
     months = endpoint.options.get("landmark_by_response_months")
     if months is not None and response_time is not None:
@@ -338,7 +344,70 @@ def analyse_time_to_event(
         subgroups=sub,
         landmark=lm,
         note="; ".join(notes),
+        crossover=xo,
     )
+
+
+def _crossover_option(
+    endpoint: Endpoint, d: pl.DataFrame, adsl: pl.DataFrame, trial: Trial, notes: list[str]
+) -> dict[str, object] | None:
+    adjust = endpoint.options.get("crossover_adjustment")
+    if adjust is None:
+        return None
+    if str(adjust).lower() != "rpsft":
+        raise PlasmatrialError(
+            f"endpoint {endpoint.id}: options.crossover_adjustment must be 'rpsft', got '{adjust}'"
+        )
+    xo, why = crossover_rpsft(d, adsl, trial)
+    if why:
+        notes.append(why)
+    return xo
+
+
+def crossover_rpsft(
+    d: pl.DataFrame, adsl: pl.DataFrame, trial: Trial
+) -> tuple[dict[str, object] | None, str]:
+    """RPSFT-adjusted treatment effect for a two-arm trial with crossover.
+
+    ``rx`` (share of the observed time on the experimental regimen) is 1 in the experimental
+    arm (the ``crossover_to`` target), ``(AVAL - days to CROSSDT) / AVAL`` for a control subject
+    who switched, else 0. The potential censoring time (for re-censoring) runs from each
+    subject's origin to the data cut-off, taken as the latest ``ADT`` of the parameter.
+    Returns the result (None when it cannot be computed) and a note.
+    """
+    controls = [a for a in trial.arms if a.crossover_to is not None]
+    if len(trial.arms) != 2 or len(controls) != 1:
+        return None, "crossover adjustment needs two arms, one with crossover_to"
+    control, experimental = controls[0].code, controls[0].crossover_to
+    if "CROSSDT" not in adsl.columns:
+        return None, "crossover adjustment: no crossover dates (EX not supplied)"
+    j = d.join(adsl.select("USUBJID", "CROSSDT"), on="USUBJID", how="left").filter(
+        pl.col("ARMCD").is_in([control, experimental])
+    )
+    cut = j["ADT"].max()
+    j = j.with_columns(
+        (pl.col("CROSSDT") - pl.col("STARTDT")).dt.total_days().cast(pl.Float64).alias("_XD"),
+        ((pl.lit(cut) - pl.col("STARTDT")).dt.total_days() + 1).cast(pl.Float64).alias("_C"),
+    )
+    aval = j["AVAL"].to_numpy().astype(np.float64)
+    xd = j["_XD"].fill_null(np.inf).to_numpy()
+    is_exp = (j["ARMCD"] == experimental).to_numpy()
+    rx = np.where(is_exp, 1.0, np.clip((aval - xd) / np.maximum(aval, 1.0), 0.0, 1.0))
+    try:
+        r = rpsft(
+            _months(aval), (j["CNSR"] == 0).to_numpy(), is_exp.astype(np.float64), rx,
+            censor_time=_months(np.maximum(j["_C"].to_numpy(), aval)),
+        )  # fmt: skip
+    except StatsError as exc:
+        return None, f"RPSFT not possible: {exc}"
+    switched = int(((~is_exp) & np.isfinite(xd)).sum())
+    out: dict[str, object] = {"method": "rpsft", **r.to_dict()}
+    out |= {
+        "comparison": f"{experimental} vs {control} (counterfactual, untreated)",
+        "n_switched": switched,
+        "n_control": int((~is_exp).sum()),
+    }
+    return out, ""
 
 
 def analyse_time_to_response(

@@ -170,6 +170,55 @@ def prior_therapy_flags(pr: pl.DataFrame | None, subjects: Sequence[str]) -> pl.
     return base.join(lines, on="USUBJID", how="left").with_columns(pl.col("NPRLINES").fill_null(0))
 
 
+def crossover_dates(ex: pl.DataFrame | None, arms: pl.DataFrame, trial: Trial) -> pl.DataFrame:
+    """First dose of the crossover regimen (``CROSSDT``) of subjects who switched.
+
+    A subject of an arm with ``crossover_to`` switched when EX holds a dose of a drug of the
+    target arm's regimen that is not in the subject's own regimen (in MM-003, pomalidomide for
+    a high-dose dexamethasone patient); ``CROSSDT`` is the first such ``EXSTDTC``.
+
+    Parameters
+    ----------
+    ex:
+        SDTM EX (``USUBJID``, ``EXTRT``, ``EXSTDTC``); None gives no switches.
+    arms:
+        ``USUBJID``, ``ARMCD`` (:func:`assign_arms`).
+    trial:
+        Trial definition (arms, regimens, ``crossover_to``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``USUBJID``, ``CROSSDT`` (Date), one row per subject who switched.
+    """
+    schema = {"USUBJID": pl.Utf8, "CROSSDT": pl.Date}
+    by_code = {a.code: a for a in trial.arms}
+    pairs = []
+    for arm in trial.arms:
+        if arm.crossover_to is None:
+            continue
+        own = {r.drug.upper() for r in arm.regimen}
+        new = {r.drug.upper() for r in by_code[arm.crossover_to].regimen} - own
+        pairs += [(arm.code, drug) for drug in sorted(new)]
+    if ex is None or not pairs or ex.is_empty():
+        return pl.DataFrame(schema=schema)
+    switch = pl.DataFrame(pairs, schema={"ARMCD": pl.Utf8, "_DRUG": pl.Utf8}, orient="row")
+    doses = ex.select(
+        "USUBJID",
+        pl.col("EXTRT").cast(pl.Utf8).str.to_uppercase().alias("_DRUG"),
+        _date(ex, "EXSTDTC").alias("CROSSDT"),
+    )
+    return (
+        arms.select("USUBJID", "ARMCD")
+        .join(switch, on="ARMCD")
+        .join(doses, on=["USUBJID", "_DRUG"])
+        .group_by("USUBJID")
+        .agg(pl.col("CROSSDT").min())
+        .filter(pl.col("CROSSDT").is_not_null())
+        .sort("USUBJID")
+    )
+
+
 def derive_trial_adsl(
     trial: Trial,
     dm: pl.DataFrame,
@@ -206,8 +255,9 @@ def derive_trial_adsl(
     polars.DataFrame
         :func:`plasmatrial.endpoints.adsl.derive_adsl` output plus ``ARMCD``, ``STARTDT``,
         ``EFFFL``, ``HEMEVAL``, ``BASEDFLC``, stage columns (``MAYO2012`` ...), prior-therapy
-        flags, ``NPRLINES``, ``DCAEFL`` (discontinued treatment for an adverse event) and any
-        DM variable an endpoint names as a subgroup or stratum.
+        flags, ``NPRLINES``, ``DCAEFL`` (discontinued treatment for an adverse event), any
+        DM variable an endpoint names as a subgroup or stratum and, in a trial with crossover,
+        ``CROSSDT`` (:func:`crossover_dates`).
     """
     dm2 = assign_arms(dm, trial)
     if "AGE" in dm2.columns:
@@ -264,6 +314,9 @@ def derive_trial_adsl(
     carry = [v for v in wanted if v in dm.columns and v not in adsl.columns]
     if carry:
         adsl = adsl.join(dm.select("USUBJID", *carry).unique("USUBJID"), on="USUBJID", how="left")
+    if any(a.crossover_to for a in trial.arms):
+        xo = crossover_dates(ex, adsl.select("USUBJID", "ARMCD"), trial)
+        adsl = adsl.join(xo, on="USUBJID", how="left")
     dcae = pl.col("DCTREAS").fill_null("").str.to_uppercase() == "ADVERSE EVENT"
     return adsl.with_columns(
         pl.when(dcae).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("DCAEFL")

@@ -153,6 +153,7 @@ class TrialResults:
                     "logrank": r.logrank,
                     "cox": r.cox,
                     "landmark": r.landmark,
+                    "crossover": r.crossover,
                     "subgroups": None if r.subgroups is None else r.subgroups.to_dicts(),
                 }
             eps.append(d)
