@@ -497,7 +497,7 @@ def response_at_cycle(
     )
     last = last.with_columns(
         pl.when(pl.col("_ANYPD") == "Y")
-        .then(pl.lit("PROG"))
+        .then(pl.lit("PROG" if trial.disease == "AL" else "PD"))
         .otherwise(pl.col("AVALC"))
         .alias("AVALC")
     ).drop("_ANYPD")

@@ -163,6 +163,9 @@ def test_progression_before_the_cycle_end_sticks() -> None:
     )
     out = response_at_cycle(adrs, pl.DataFrame({"USUBJID": ["1"]}), trial, 3)
     assert out["AVALC"].to_list() == ["PROG"]
+    mm = adrs.with_columns(pl.lit("OVRLRESP").alias("PARAMCD"), pl.Series("AVALC", ["PD", "SD"]))
+    out_mm = response_at_cycle(mm, pl.DataFrame({"USUBJID": ["1"]}), parse_trial(TWO_ARMS), 3)
+    assert out_mm["AVALC"].to_list() == ["PD"]  # the myeloma category, not AL's PROG
 
 
 def test_proportion_table_uses_the_endpoint_ci_and_subgroups() -> None:
