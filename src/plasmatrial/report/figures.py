@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import matplotlib
 
@@ -133,7 +134,7 @@ def render_km_plot(
                     transform=rax.get_xaxis_transform(),
                 )
             rax.text(
-                -0.02,
+                -RISK_LABEL_GAP,
                 y,
                 label,
                 ha="right",
@@ -143,6 +144,11 @@ def render_km_plot(
             )
     ax.set_xlabel(xlabel)
     return to_svg(fig)
+
+
+#: Gap (axes fraction) between an arm's label and its count at time 0, which is centred on the
+#: y-axis: room for half of a four-digit count at font size 8 on the 7.2-inch figure.
+RISK_LABEL_GAP: Final = 0.06
 
 
 def render_forest(
