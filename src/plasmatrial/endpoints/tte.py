@@ -210,6 +210,83 @@ def days_to_months(days: pl.Expr) -> pl.Expr:
 
 
 DeathRule = Literal["any", "due_to_pd", "none"]
+#: ``DTHCAUS`` values that mean death due to progressive disease (case-insensitive).
+DEATH_DUE_TO_PD: Final = ("PROGRESSIVE DISEASE", "DISEASE PROGRESSION", "PD")
+
+
+def derive_param_ttnt(
+    dataset_adsl: pl.DataFrame,
+    *,
+    death: DeathRule = "none",
+    start_date: str = "STARTDT",
+    new_therapy_date: str = "NACTDT",
+    death_date: str = "DTHDT",
+    death_cause: str = "DTHCAUS",
+    last_alive_date: str = "LSTALVDT",
+    paramcd: str = "TTNT",
+    param: str = "Time to next treatment",
+) -> pl.DataFrame:
+    """Time to next treatment (criteria.md 6.1 and Q17).
+
+    Parameters
+    ----------
+    dataset_adsl:
+        One row per subject with ``start_date``, ``new_therapy_date`` (start of the next line),
+        ``death_date``, ``last_alive_date`` and, for ``death="due_to_pd"``, ``death_cause``.
+    death:
+        Which deaths are events besides the next line: ``"none"`` (DEFAULT of this function:
+        6.1 defines the event as the start of the next line and Q17 marks no default; decision
+        0733), ``"any"`` or ``"due_to_pd"`` (``death_cause`` in :data:`DEATH_DUE_TO_PD`).
+    paramcd, param:
+        Parameter code and label.
+
+    Returns
+    -------
+    polars.DataFrame
+        :func:`derive_param_tte` output: the earliest event (next line, or a counted death),
+        else censored at the last date known alive (a death not counted censors at its date).
+
+    Raises
+    ------
+    PlasmatrialError
+        ``death="due_to_pd"`` without a ``death_cause`` column, or an unknown ``death``.
+    """
+    if death not in ("any", "due_to_pd", "none"):
+        raise PlasmatrialError(f"TTNT: death must be any, due_to_pd or none, got '{death}'")
+    cols = dataset_adsl.columns
+    adsl = dataset_adsl
+    for c in (new_therapy_date, death_date):
+        if c not in cols:
+            adsl = adsl.with_columns(pl.lit(None, dtype=pl.Date).alias(c))
+    events = [
+        event_source("adsl", date=new_therapy_date, set_values_to={"EVNTDESC": "NEXT TREATMENT"})
+    ]
+    if death == "any":
+        events.append(event_source("adsl", date=death_date, set_values_to={"EVNTDESC": "DEATH"}))
+    elif death == "due_to_pd":
+        if death_cause not in cols:
+            raise PlasmatrialError(
+                f"TTNT with death due to PD as an event needs the death cause '{death_cause}'"
+            )
+        due = (
+            pl.col(death_cause).cast(pl.Utf8).str.to_uppercase().is_in(list(DEATH_DUE_TO_PD))
+        ).fill_null(value=False)
+        events.append(
+            event_source(
+                "adsl", date=death_date, filter=due, set_values_to={"EVNTDESC": "DEATH DUE TO PD"}
+            )
+        )
+    censors = [
+        censor_source("adsl", date=last_alive_date, set_values_to={"EVNTDESC": "LAST CONTACT"})
+    ]
+    return derive_param_tte(
+        adsl,
+        start_date=start_date,
+        event_conditions=events,
+        censor_conditions=censors,
+        source_datasets={"adsl": adsl},
+        set_values_to={"PARAMCD": paramcd, "PARAM": param},
+    )
 
 
 def derive_param_pfs(

@@ -28,10 +28,12 @@ from plasmatrial.endpoints.adverse_events import derive_adae
 from plasmatrial.endpoints.eq5d import derive_param_eq5d
 from plasmatrial.endpoints.exposure import derive_adex
 from plasmatrial.endpoints.tte import (
+    DeathRule,
     censor_source,
     derive_param_dor,
     derive_param_pfs,
     derive_param_tte,
+    derive_param_ttnt,
     derive_param_ttr,
     event_source,
 )
@@ -528,6 +530,10 @@ def derive_adtte(
     * TTR: first response, non-responders censored at the last adequate assessment.
     * TTCARDR / TTRENR: first organ response (``CarR`` / ``RenR``) among organ-evaluable
       subjects.
+    * TTNT (when a next-treatment date is known for someone): start of the next line; deaths
+      count as events per the ``ttnt_death`` option of the trial's TTNT endpoint
+      (:func:`ttnt_death_rule`).
+    * PARAM of PFS names it hematologic PFS in AL (progression is hematologic progression).
     """
     param = response_param(trial)
     hem = adrs.filter(pl.col("PARAMCD") == param)
@@ -552,8 +558,13 @@ def derive_adtte(
         set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
     )
     parts.append(os_)
+    pfs_label = (
+        "Hematologic progression-free survival"
+        if trial.disease == "AL"
+        else "Progression-free survival"
+    )
     parts.append(
-        derive_param_pfs(start, hem, **pfs_opts)  # type: ignore[arg-type]
+        derive_param_pfs(start, hem, param=pfs_label, **pfs_opts)  # type: ignore[arg-type]
     )
     parts.append(
         derive_param_pfs(
@@ -568,6 +579,8 @@ def derive_adtte(
     resp = pl.col("AVALC").is_in(list(responder))
     parts.append(derive_param_dor(start, hem, response=resp, **pfs_opts))  # type: ignore[arg-type]
     parts.append(derive_param_ttr(start, hem, response=resp))
+    if "NACTDT" in start.columns and start["NACTDT"].null_count() < start.height:
+        parts.append(derive_param_ttnt(start, death=ttnt_death_rule(trial)))
     for organ, (pcd, cat) in ORGAN_PARAMS.items():
         rows = adrs.filter(pl.col("PARAMCD") == pcd)
         if rows.is_empty():
@@ -595,6 +608,20 @@ def derive_adtte(
     out = pl.concat(frames, how="vertical_relaxed")
     arm = adsl.select("USUBJID", "ARMCD", "ARM")
     return out.join(arm, on="USUBJID", how="left").sort("PARAMCD", "USUBJID")
+
+
+def ttnt_death_rule(trial: Trial) -> DeathRule:
+    """``options.ttnt_death`` of the trial's TTNT endpoint (``any``/``due_to_pd``/``none``)."""
+    for ep in trial.endpoints:
+        if "ttnt_death" in ep.options:
+            rule = str(ep.options["ttnt_death"]).lower()
+            if rule not in ("any", "due_to_pd", "none"):
+                raise PlasmatrialError(
+                    f"endpoint {ep.id}: options.ttnt_death must be any, due_to_pd or none, "
+                    f"got '{rule}'"
+                )
+            return rule  # type: ignore[return-value]
+    return "none"
 
 
 def derive_trial_adex(

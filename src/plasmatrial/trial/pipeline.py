@@ -292,6 +292,8 @@ def _tte_param(endpoint: Endpoint) -> str:
         return "PFS"
     if "TTP" in eid:
         return "TTP"
+    if event == "next_treatment" or "TTNT" in eid:
+        return "TTNT"
     return "OS"
 
 
