@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.cli import run_cli as _run_cli
+
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 def test_validate_example_cohort_ok() -> None:
@@ -95,3 +84,7 @@ def test_synth_bad_format(tmp_path: Path) -> None:
     res = run_cli("synth", "al", "--out", str(tmp_path), "--format", "xlsx")
     assert res.returncode == 2
     assert "--format" in res.stderr
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return _run_cli(*args, columns=300)

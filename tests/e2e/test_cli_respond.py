@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 
+from tests.e2e.cli import run_cli
+
 ROOT = Path(__file__).parents[2]
 AL = ROOT / "examples" / "al"
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
-    )
 
 
 def test_respond_explains_every_call_on_the_example_files(tmp_path: Path) -> None:

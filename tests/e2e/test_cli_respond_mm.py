@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.e2e.cli import run_cli
 
 
 def _assessments(path: Path) -> None:

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.e2e.cli import run_cli
+
 ROOT = Path(__file__).resolve().parents[2]
-SRC = str(ROOT / "src")
 MM003 = str(ROOT / "examples" / "trials" / "mm_pom_lodex_vs_hidex.yaml")
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 def test_simulate_json_defaults_from_trial_file() -> None:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +13,9 @@ from plasmatrial.stats.cif import cumulative_incidence
 from plasmatrial.stats.km import kaplan_meier
 from plasmatrial.stats.logrank import logrank_test
 from plasmatrial.stats.rmst import rmst_difference
+from tests.e2e.cli import run_cli
 from tests.reference import load_fixture
 from tests.reference._util import arr, strs
-
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -15,6 +14,7 @@ import pytest
 
 from plasmatrial.synth import generate_al_cohort
 from plasmatrial.trial import from_dataset_json
+from tests.e2e.cli import run_cli
 
 ROOT = Path(__file__).parents[2]
 TRIAL = ROOT / "examples" / "trials" / "al_pomdex_phase2.yaml"
@@ -26,17 +26,6 @@ SECTIONS = (
     "Safety and exposure",
     "Published vs computed",
 )
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ compared where randomised.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.cli import run_cli
 
 ROOT = Path(__file__).parents[2]
 TRIALS = ROOT / "examples" / "trials"
@@ -30,17 +30,6 @@ PUBLISHED = {
     "mm_pom_two_schedules": 0,
 }
 RANDOMISED = {"mm_pom_lodex_vs_hidex", "mm_pom_two_schedules"}
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")},
-        timeout=900,
-    )
 
 
 @pytest.fixture(scope="module", params=sorted(PUBLISHED))
