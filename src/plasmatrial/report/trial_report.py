@@ -42,7 +42,12 @@ from plasmatrial.report.html import (
     text_block,
 )
 from plasmatrial.stats.km import KaplanMeierResult
-from plasmatrial.trial.analyse import ResponseRateResult, TableResult, TimeToEventResult
+from plasmatrial.trial.analyse import (
+    ResponseRateResult,
+    TableResult,
+    TimeToEventResult,
+    ordered_levels,
+)
 from plasmatrial.trial.derive import PRIOR_THERAPY_FLAGS, response_at_cycle
 from plasmatrial.trial.pipeline import TrialResults
 
@@ -107,7 +112,7 @@ def _categorical(
     adsl: pl.DataFrame, col: str, arms: list[str], label: str
 ) -> list[tuple[Cell, ...]]:
     rows: list[tuple[Cell, ...]] = [(Cell(label, css="ok"), *(Cell("") for _ in arms))]
-    levels = sorted(str(v) for v in adsl[col].drop_nulls().unique().to_list())
+    levels = ordered_levels(adsl[col].drop_nulls().unique().to_list())
     for lv in levels:
         vals = []
         for a in arms:

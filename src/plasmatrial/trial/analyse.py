@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -137,6 +138,23 @@ def _ci_row(
     }
 
 
+_LEADING_NUMBER: Final = re.compile(r"^\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?)")
+
+
+def _level_key(level: str) -> tuple[int, float, str]:
+    m = _LEADING_NUMBER.match(level)
+    if m is None:
+        return (1, 0.0, level)
+    shift = {"<": -0.5, "<=": -0.25, ">=": 0.25, ">": 0.5}.get(m.group(1) or "", 0.0)
+    return (0, float(m.group(2)) + shift, level)
+
+
+def ordered_levels(values: Sequence[object]) -> list[str]:
+    """Subgroup levels in reading order: numeric bands by their bound (``<65``, ``65-74``,
+    ``>=75``), then the other levels alphabetically."""
+    return sorted({str(v) for v in values}, key=_level_key)
+
+
 def proportion_table(
     endpoint: Endpoint,
     subjects: pl.DataFrame,
@@ -163,7 +181,7 @@ def proportion_table(
         for sg in subgroups:
             if sg not in frame.columns:
                 continue
-            levels = sorted(str(v) for v in frame[sg].drop_nulls().unique().to_list())
+            levels = ordered_levels(frame[sg].drop_nulls().unique().to_list())
             for level in levels:
                 add(frame.filter(pl.col(sg).cast(pl.Utf8) == level), arm, sg, level)
     return pl.DataFrame(rows, schema=RESP_SCHEMA)
@@ -314,7 +332,7 @@ def analyse_time_to_event(
         for sg in subgroups:
             if sg not in d.columns:
                 continue
-            for level in sorted(str(v) for v in d[sg].drop_nulls().unique().to_list()):
+            for level in ordered_levels(d[sg].drop_nulls().unique().to_list()):
                 res = _cox_arm(d.filter(pl.col(sg).cast(pl.Utf8) == level), control)
                 if res is not None and "error" not in res:
                     rows.append({"SUBGROUP": sg, "LEVEL": level, **res})

@@ -12,7 +12,7 @@ from plasmatrial.design.protocol import PublishedFigure, parse_trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.stats.binomial import binomial_ci
 from plasmatrial.trial import TrialInputs, resolve_criteria
-from plasmatrial.trial.analyse import TableResult, proportion_table
+from plasmatrial.trial.analyse import TableResult, ordered_levels, proportion_table
 from plasmatrial.trial.compare import agrees, compare_published
 from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
@@ -224,3 +224,16 @@ def test_optional_domain_missing_columns_is_one_error() -> None:
     dm = pl.DataFrame({"USUBJID": ["1"]})
     with pytest.raises(PlasmatrialError, match="AE: missing column"):
         TrialInputs(dm=dm, lb=dm, ae=pl.DataFrame({"USUBJID": ["1"]}))
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        (["65-74", ">=75", "<65"], ["<65", "65-74", ">=75"]),
+        (["Y", "N"], ["N", "Y"]),
+        ([">75", "<=75"], ["<=75", ">75"]),
+        (["RELAPSED", "<65", 3], ["3", "<65", "RELAPSED"]),
+    ],
+)
+def test_subgroup_levels_read_in_numeric_order(levels: list[object], expected: list[str]) -> None:
+    assert ordered_levels(levels) == expected
