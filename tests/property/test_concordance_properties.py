@@ -120,10 +120,10 @@ def test_dominance_margins_match_pairwise(seed: int, m: int, nkey: int, kind: st
     k = rng.integers(0, nkey, m).astype(np.int64)
     isq = rng.random(m) < 0.5
     w: np.ndarray = rng.integers(-3, 5, m) if kind == "int" else rng.normal(size=m)
+    w = np.where(isq, np.abs(w) + 1, w)  # a query's weight is positive
     got = dominance(k, w, isq, nkey)
-    before = np.tri(m, k=-1, dtype=bool)  # [q, e]: e earlier in the sequence than q
-    fwd = (before & isq[:, None] & ~isq[None, :] & (k[None, :] < k[:, None])) @ w
-    after = before.T  # [p, e]: e later than p
-    bwd = (after & ~isq[:, None] & isq[None, :] & (k[None, :] > k[:, None])) @ w
-    np.testing.assert_allclose(got, np.where(isq, fwd, bwd), rtol=1e-12, atol=1e-9)
+    earlier = np.tri(m, k=-1, dtype=bool)  # [e, f]: f earlier in the sequence than e
+    fwd = (earlier & (k[None, :] < k[:, None])) @ w  # e as a query: smaller keys before it
+    bwd = (earlier.T & isq[None, :] & (k[None, :] > k[:, None])) @ w  # later queries, larger keys
+    np.testing.assert_allclose(got, bwd + np.where(isq, fwd, 0), rtol=1e-12, atol=1e-9)
     assert got.dtype == w.dtype

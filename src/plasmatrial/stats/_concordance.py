@@ -4,26 +4,26 @@ Private module. Every comparable pair is an event ``i`` and a subject ``j`` at r
 the pair is concordant when ``lp_i > lp_j`` (higher risk fails first), discordant when
 ``lp_i < lp_j`` and tied on x when equal. Besides the weighted totals, the infinitesimal-jackknife
 standard error needs, for every subject, the weight of its pairs in both roles: as the event
-("role a") and as the member of a risk set ("role b").
+and as a member of the risk set.
 
-Both roles come out of one two-dimensional dominance count. Each subject contributes a *point*
-(its exit, weight ``w``; with delayed entry also an entry point of weight ``-w``) and each event a
-*query* (weight ``w``), placed on two integer axes:
+Both roles come out of one two-dimensional dominance count over *elements*: one per subject (its
+exit, weight ``w``; an event is also a *query*) plus, with delayed entry, one entry element of
+weight ``-w`` per subject. Elements sit on two integer axes:
 
-* ``A``, a time key: strata in reverse order, then time descending, with the tie rules of
-  ``concordancefit`` folded in (at an event time the censored exits and the entries come before
-  the event's query, the event points after it, so tied deaths are not comparable);
-* ``B``, the rank of the linear predictor within stratum.
+* ``A``, a time key: strata in reverse order, then time descending; a censored exit or an entry
+  at an event time gets the even key ``2g`` just before that time's events (``2g + 1``), so it is
+  at risk for them while deaths tied with each other are not compared (tied.y);
+* ``B``, the rank of the linear predictor, strata in increasing order.
 
-A point ``p`` is at risk for query ``q`` with a lower predictor exactly when ``A_p < A_q`` and
-``B_p < B_q`` (strata never mix because they are ordered oppositely on the two axes). So role a
-(for each query, the weight of such points) and role b (for each point, the weight of queries
-above and to the right) are the two margins of one dominance relation. They are computed together
-by a most-significant-bit-first stable partition (a radix sort that counts as it sorts) over the
-shorter of the two axes: ``O(m log K)`` vectorised numpy work for ``m`` points and queries and
-``K`` distinct keys, with no Python loop over subjects, times or strata. Integer case weights
-(the usual case) are carried as ``int64``: the counts are then exact and the cumulative sums run
-at integer speed.
+Element ``p`` is at risk for query ``q`` with a lower predictor exactly when ``A_p < A_q`` and
+``B_p < B_q`` (strata never mix: they are ordered oppositely on the two axes). For each element
+the count adds both margins: as a query, the weight of such points; as a point, the weight of
+the queries it is below. A most-significant-bit-first stable partition (a radix sort that counts
+as it sorts) over the axis with fewer keys gives them in ``O(m log K)`` vectorised numpy work, with
+no Python loop over subjects, times or strata; the other axis is the sort order (ties on it are
+put in decreasing order of the counted key, so they never count). Integer case weights (the usual
+case) are carried as ``int64``: the counts are then exact and the cumulative sums run at integer
+speed.
 """
 
 from __future__ import annotations
@@ -99,87 +99,74 @@ def _level_tables(
 
 
 def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumArray:
-    """Both margins of the dominance relation "point before query in sequence, smaller key".
+    """Both margins of the dominance relation "earlier in sequence and smaller key".
 
-    ``k`` (integer keys in ``[0, nkey)``), ``w`` and ``is_query`` are given in sequence order.
-    Returns, in the same order, for a query the summed weight of points earlier in the sequence
-    with a strictly smaller key, and for a point the summed weight of queries later in the
-    sequence with a strictly larger key.
+    ``k`` (integer keys in ``[0, nkey)``), ``w`` (point weights, may be negative) and
+    ``is_query`` (the element is also a query, of weight ``w``, which must then be positive) are
+    given in sequence order. Returns, in the same order, for every element the summed weight of
+    queries later in the sequence with a strictly larger key, plus for a query the summed weight
+    of elements earlier in the sequence with a strictly smaller key.
     """
     m = k.shape[0]
     if m >= 1 << _IDX_BITS:
-        raise ValueError("concordance: more than 2**32 points and queries")
+        raise ValueError("concordance: more than 2**32 elements")
     nb = max(1, int(nkey - 1).bit_length())
     q = is_query.astype(np.int64)
-    zero = np.zeros((), dtype=w.dtype)
-    wq = np.where(is_query, w, zero)
-    offs, fix_f, fix_b = _level_tables(k, w - wq, wq, nb)
+    offs, fix_f, fix_b = _level_tables(k, w, w * q, nb)
     shift = _IDX_BITS + 1
-    state = (k << shift) | (q << _IDX_BITS) | np.arange(m, dtype=np.int64)
+    # packed state, carried through the partition: key | element index | is-query
+    state = (k << shift) | (np.arange(m, dtype=np.int64) << 1) | q
     wc = w.copy()
     acc = np.zeros(m, dtype=w.dtype)
+    spare = (np.empty_like(state), np.empty_like(wc), np.empty_like(acc))
     pos = np.arange(m, dtype=np.int64)
-    u = np.empty(m, dtype=np.int64)
-    bit = np.empty(m, dtype=np.int64)
-    qq = np.empty(m, dtype=np.int64)
-    fm = np.empty(m, dtype=np.int64)
-    bm = np.empty(m, dtype=np.int64)
-    t = np.empty(m, dtype=w.dtype)
-    cf = np.empty(m, dtype=w.dtype)
-    cb = np.empty(m, dtype=w.dtype)
-    newpos = np.empty(m, dtype=np.int64)
+    u, bit, nbit, bm, c0, newpos = (np.empty(m, dtype=np.int64) for _ in range(6))
+    t, cf, cb = (np.empty(m, dtype=w.dtype) for _ in range(3))
     for b in range(nb - 1, -1, -1):
         np.right_shift(state, shift + b, out=u)
         np.bitwise_and(u, 1, out=bit)
-        np.right_shift(state, _IDX_BITS, out=qq)
-        np.bitwise_and(qq, 1, out=qq)
-        np.bitwise_and(bit, qq, out=bm)  # queries with bit 1: read forward, feed backward
-        np.bitwise_or(bit, qq, out=fm)
-        np.subtract(1, fm, out=fm)  # points with bit 0: feed forward, read backward
-        np.multiply(wc, fm, out=t)
+        np.subtract(1, bit, out=nbit)  # bit 0: feeds forward, reads backward
+        np.bitwise_and(state, bit, out=bm)  # query with bit 1: reads forward, feeds backward
+        np.multiply(wc, nbit, out=t)
         np.cumsum(t, out=cf)
         np.multiply(wc, bm, out=t)
         np.cumsum(t, out=cb)
         np.multiply(cf, bm, out=t)
         acc += t
-        np.multiply(cb, fm, out=t)
+        np.multiply(cb, nbit, out=t)
         acc -= t
         if b == 0:
             break
         # stable partition by this bit within each prefix group
-        np.subtract(1, bit, out=fm)
-        np.cumsum(fm, out=bm)
-        bm -= fm  # bit-0 elements before each element
-        np.subtract(pos, bm, out=qq)
-        qq -= bm
-        qq *= bit
-        qq += bm  # rank among same-bit elements
+        np.cumsum(nbit, out=c0)
+        c0 -= nbit  # bit-0 elements before each element
+        np.subtract(pos, c0, out=bm)
+        bm -= c0
+        bm *= bit
+        bm += c0  # rank among the elements with the same bit
         np.take(offs[b], u, out=newpos)
-        newpos += qq
-        nxt = np.empty_like(state)
-        nxt[newpos] = state
-        state = nxt
-        nwc = np.empty_like(wc)
-        nwc[newpos] = wc
-        wc = nwc
-        nacc = np.empty_like(acc)
-        nacc[newpos] = acc
-        acc = nacc
+        newpos += bm
+        s2, w2, a2 = spare
+        s2[newpos] = state
+        w2[newpos] = wc
+        a2[newpos] = acc
+        spare = (state, wc, acc)
+        state, wc, acc = s2, w2, a2
     out = np.empty(m, dtype=w.dtype)
-    out[state & ((1 << _IDX_BITS) - 1)] = acc
-    out += np.where(is_query, fix_f[k], fix_b[k])
+    out[(state >> 1) & ((1 << _IDX_BITS) - 1)] = acc
+    out += fix_b[k] + q * fix_f[k]
     return out
 
 
 @dataclass(frozen=True, slots=True)
 class _Elements:
-    """Points (exits, entries) and queries (events) with their two keys, in build order."""
+    """Exit elements (one per subject, events are also queries), then entry elements."""
 
     a: IntArray  # time key
     b: IntArray  # predictor-rank key
     s: IntArray  # stratum
     w: NumArray  # weight (entries negative)
-    is_query: BoolArray
+    q: IntArray  # 1 for an event exit (a query), else 0
     n_a: int
     n_b: int
 
@@ -222,82 +209,70 @@ def _elements(
     entry: FloatArray | None,
     strata: IntArray | None,
     w: NumArray,
-) -> tuple[_Elements, IntArray]:
-    """Queries (events), exit points and entry points; returns them and their subjects."""
-    n = time.shape[0]
-    ev = np.flatnonzero(event)
+) -> _Elements:
+    """Exit elements, then (with delayed entry) entry elements, of every subject."""
     g_exit, g_entry, ng = _time_keys(time, entry, strata)
     rank, n_b = _rank_keys(lp, strata)
-    s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    # event query 2g+1; censored exit 2g and entry 2g come before it, event exits 2g+2 after it
-    a_parts = [2 * g_exit[ev] + 1, 2 * g_exit + np.where(event, 2, 0)]
-    rows = [ev, np.arange(n, dtype=np.int64)]
-    w_parts = [w[ev], w]
-    if entry is not None:
-        a_parts.append(2 * g_entry)
-        rows.append(np.arange(n, dtype=np.int64))
-        w_parts.append(-w)
-    obs = np.concatenate(rows)
-    isq = np.zeros(obs.shape[0], dtype=bool)
-    isq[: ev.shape[0]] = True
-    el = _Elements(
-        a=np.concatenate(a_parts),
-        b=rank[obs],
-        s=s[obs],
-        w=np.concatenate(w_parts),
-        is_query=isq,
-        n_a=2 * ng + 1,
+    q = event.astype(np.int64)
+    a = 2 * g_exit + q
+    s = np.zeros(time.shape[0], dtype=np.int64) if strata is None else strata
+    if entry is None:
+        return _Elements(a=a, b=rank, s=s, w=w, q=q, n_a=2 * ng, n_b=n_b)
+    return _Elements(
+        a=np.concatenate([a, 2 * g_entry]),
+        b=np.concatenate([rank, rank]),
+        s=np.concatenate([s, s]),
+        w=np.concatenate([w, -w]),
+        q=np.concatenate([q, np.zeros_like(q)]),
+        n_a=2 * ng,
         n_b=n_b,
     )
-    return el, obs
 
 
 def _dominance_both(el: _Elements) -> NumArray:
     """Dominance margins, sorting along the axis with more keys and radix-counting the other."""
     if int(el.n_a - 1).bit_length() <= int(el.n_b - 1).bit_length():
-        seq = 2 * el.b + (~el.is_query)  # equal predictor: queries first (ties are not counted)
-        key, nkey = el.a, el.n_a
+        seq, key, nkey = el.b, el.a, el.n_a
     else:
-        seq, key, nkey = el.a, el.b, el.n_b  # a query never shares a time key with a point
-    order = np.argsort(seq)
+        seq, key, nkey = el.a, el.b, el.n_b
+    # ties in the sequence come in decreasing key order: they never count
+    order = np.argsort(seq * nkey + (nkey - 1 - key))
     out = np.empty(order.shape[0], dtype=el.w.dtype)
-    out[order] = dominance(key[order], el.w[order], el.is_query[order], nkey)
+    out[order] = dominance(key[order], el.w[order], el.q[order].astype(bool), nkey)
     return out
 
 
 def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
-    """Weight of points with an equal predictor before each query / queries after each point."""
+    """Same-predictor margins: earlier-time weight for a query, later-time queries for all."""
     out = np.zeros(el.a.shape[0], dtype=el.w.dtype)
     sub = np.flatnonzero(tied)
     if sub.shape[0] == 0:
         return out
     sub = sub[np.lexsort((el.a[sub], el.b[sub]))]
-    bk = el.b[sub]
-    isq = el.is_query[sub]
-    ws = el.w[sub]
-    zero = np.zeros((), dtype=ws.dtype)
-    wp = np.where(isq, zero, ws)
-    wq = ws - wp
-    start = np.r_[True, bk[1:] != bk[:-1]]
-    first = np.maximum.accumulate(np.where(start, np.arange(sub.shape[0]), 0))
-    last = np.r_[np.flatnonzero(start)[1:], sub.shape[0]] - 1
-    cp = np.cumsum(wp)
-    cq = np.cumsum(wq)
-    before_p = cp - wp - (cp - wp)[first]
-    after_q = cq[last[np.cumsum(start) - 1]] - cq
-    out[sub] = np.where(isq, before_p, after_q)
+    bk, ak, ws, qs = el.b[sub], el.a[sub], el.w[sub], el.q[sub]
+    m = sub.shape[0]
+    idx = np.arange(m)
+    gstart = np.r_[True, bk[1:] != bk[:-1]]
+    rstart = gstart | np.r_[True, ak[1:] != ak[:-1]]
+    gend = np.r_[gstart[1:], True]
+    rend = np.r_[rstart[1:], True]
+    g_first = np.maximum.accumulate(np.where(gstart, idx, 0))
+    r_first = np.maximum.accumulate(np.where(rstart, idx, 0))
+    g_last = np.minimum.accumulate(np.where(gend, idx, m - 1)[::-1])[::-1]
+    r_last = np.minimum.accumulate(np.where(rend, idx, m - 1)[::-1])[::-1]
+    cp = np.cumsum(ws) - ws  # exclusive
+    cq = np.cumsum(ws * qs)  # inclusive
+    out[sub] = qs * (cp[r_first] - cp[g_first]) + (cq[g_last] - cq[r_last])
     return out
 
 
 def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
-    """Same-stratum point weight before each query and query weight after each point (on A)."""
-    zero = np.zeros((), dtype=el.w.dtype)
-    wq = np.where(el.is_query, el.w, zero)
-    wp = el.w - wq
+    """Same-stratum weight before each element and query weight after it (on A)."""
     dt = el.w.dtype
-    hp = np.bincount(el.a, wp, minlength=el.n_a).astype(dt)
+    wq = el.w * el.q
+    hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
     hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
-    ps = np.bincount(el.s, wp, minlength=nstrata).astype(dt)
+    ps = np.bincount(el.s, el.w, minlength=nstrata).astype(dt)
     qs = np.bincount(el.s, wq, minlength=nstrata).astype(dt)
     p_above = np.cumsum(ps[::-1])[::-1] - ps  # strata with a larger index come first on A
     q_from = np.cumsum(qs[::-1])[::-1]
@@ -308,10 +283,9 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
 
 def _tied_y(el: _Elements, tied: BoolArray) -> tuple[float, float]:
     """Weighted pairs of events at the same time (tied.y) and also with equal lp (tied.xy)."""
-    qa = el.a[el.is_query]
-    wq = el.w[el.is_query].astype(np.float64)
-    if qa.shape[0] == 0:
-        return 0.0, 0.0
+    ev = el.q.astype(bool)
+    qa = el.a[ev]
+    wq = el.w[ev].astype(np.float64)
 
     def pairs(g: IntArray, wg: FloatArray) -> float:
         s1 = np.bincount(g, wg)
@@ -319,10 +293,10 @@ def _tied_y(el: _Elements, tied: BoolArray) -> tuple[float, float]:
         return float(((s1 * s1 - s2) / 2.0).sum())
 
     alltime = pairs(qa, wq)
-    sel = tied[el.is_query]
+    sel = tied[ev]
     both = 0.0
     if sel.any():
-        code = qa[sel] * el.n_b + el.b[el.is_query][sel]
+        code = qa[sel] * el.n_b + el.b[ev][sel]
         _, g = np.unique(code, return_inverse=True)
         both = pairs(g.reshape(-1), wq[sel])
     return alltime - both, both
@@ -333,6 +307,31 @@ def _as_exact(weights: FloatArray) -> NumArray:
     if np.all(weights == np.round(weights)) and float(np.abs(weights).sum()) < 2.0**52:
         return weights.astype(np.int64)
     return weights
+
+
+def pair_counts(
+    time: FloatArray,
+    event: BoolArray,
+    lp: FloatArray,
+    *,
+    entry: FloatArray | None,
+    strata: IntArray | None,
+    weights: FloatArray,
+) -> tuple[FloatArray, float, float]:
+    """Per subject: weight of its concordant, discordant and tied-on-x partners (3, n) in both
+    roles; and the tied.y, tied.xy totals."""
+    n = time.shape[0]
+    el = _elements(time, event, lp, entry, strata, _as_exact(weights))
+    dom = _dominance_both(el)
+    tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
+    eqx = _tied_x(el, tied)
+    before, after = _margins(el, 1 if strata is None else int(strata.max()) + 1)
+    other = el.q * before + after - dom - eqx
+    c = np.stack([dom, other, eqx]).astype(np.float64)
+    if entry is not None:
+        c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
+    tied_y, tied_xy = _tied_y(el, tied)
+    return c, tied_y, tied_xy
 
 
 def concordance(
@@ -346,36 +345,9 @@ def concordance(
     cluster: IntArray | None,
 ) -> Concordance:
     """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival)."""
-    n = time.shape[0]
-    w = _as_exact(weights)
-    el, obs = _elements(time, event, lp, entry, strata, w)
-    nstrata = 1 if strata is None else int(strata.max()) + 1
-    dom = _dominance_both(el)
-    n_obs_b = np.bincount(el.b[~el.is_query & (el.w > 0)], minlength=el.n_b)
-    tied = n_obs_b[el.b] > 1  # the predictor value is shared by several subjects
-    eqx = _tied_x(el, tied)
-    before, after = _margins(el, nstrata)
-    isq = el.is_query
-    # role a (as the event): lower / higher / equal predictor among those at risk
-    a_lo = np.where(isq, dom, 0).astype(np.float64)
-    a_eq = np.where(isq, eqx, 0).astype(np.float64)
-    a_hi = np.where(isq, before - dom - eqx, 0).astype(np.float64)
-    # role b (at risk): events with higher / lower / equal predictor; entry points subtract
-    sgn = np.where(isq, 0.0, np.where(el.w > 0, 1.0, -1.0))
-    b_hi = sgn * dom
-    b_eq = sgn * eqx
-    b_lo = sgn * (after - dom - eqx)
-    c = np.stack(
-        [
-            np.bincount(obs, a_lo + b_hi, minlength=n),
-            np.bincount(obs, a_hi + b_lo, minlength=n),
-            np.bincount(obs, a_eq + b_eq, minlength=n),
-        ]
-    )
-    wq = el.w[isq].astype(np.float64)
-    tot = np.array([wq @ a_lo[isq], wq @ a_hi[isq], wq @ a_eq[isq]])
-    tied_y, tied_xy = _tied_y(el, tied)
-    npair = tot[0] + tot[1] + tot[2]
+    c, tied_y, tied_xy = pair_counts(time, event, lp, entry=entry, strata=strata, weights=weights)
+    tot = (c @ weights) / 2.0  # every pair is counted once from each end
+    npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
     dfb = weights * ((c[0] - c[1]) / npair - (somer / npair) * c.sum(axis=0))
     if cluster is not None:
