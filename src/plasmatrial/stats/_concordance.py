@@ -346,13 +346,13 @@ def concordance(
 ) -> Concordance:
     """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival)."""
     c, tied_y, tied_xy = pair_counts(time, event, lp, entry=entry, strata=strata, weights=weights)
-    tot = (c @ weights) / 2.0  # every pair is counted once from each end
+    tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
     npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
     dfb = weights * ((c[0] - c[1]) / npair - (somer / npair) * c.sum(axis=0))
     if cluster is not None:
         dfb = np.bincount(cluster, dfb)
-    var = float(dfb @ dfb) / 4.0
+    var = float(np.einsum("i,i->", dfb, dfb)) / 4.0
     return Concordance(
         concordant=float(tot[0]),
         discordant=float(tot[1]),

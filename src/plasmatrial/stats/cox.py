@@ -397,7 +397,7 @@ def _result(
     if compute_concordance:
         Xc = np.empty((tm.shape[0], p))
         Xc[data.order] = data.XT.T
-        lp = Xc @ beta
+        lp = np.einsum("ij,j->i", Xc, beta)  # not BLAS: see _cox_core._weighted_gram
         conc = concordance(tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl)
     return CoxResult(
         names=labels,
