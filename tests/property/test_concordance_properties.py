@@ -9,7 +9,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plasmatrial.stats._concordance import concordance, dominance
+from plasmatrial.stats._concordance import concordance, dominance, time_groups_from_sorted
+from plasmatrial.stats._cox_core import prepare
 
 
 def brute_concordance(
@@ -102,10 +103,24 @@ def concordance_data(draw: st.DrawFn) -> dict[str, Any]:
 @given(concordance_data())
 def test_concordance_matches_pairwise_reference(data: dict[str, Any]) -> None:
     exp = brute_concordance(**data)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        got = concordance(**data)
-    for key, value in exp.items():
-        np.testing.assert_allclose(getattr(got, key), value, rtol=1e-10, atol=1e-12, err_msg=key)
+    # the time groups from the Cox fit's own sort (as cox_ph passes them) and from scratch
+    fit = prepare(
+        data["time"],
+        data["event"],
+        data["lp"][:, None],
+        entry=data["entry"],
+        strata=data["strata"],
+        weights=data["weights"],
+    )
+    lower = None if data["entry"] is None else fit.lower
+    groups = time_groups_from_sorted(fit.order, fit.gid, lower, fit.starts.shape[0])
+    for time_groups in (None, groups):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            got = concordance(**data, time_groups=time_groups)
+        for key, value in exp.items():
+            np.testing.assert_allclose(
+                getattr(got, key), value, rtol=1e-10, atol=1e-12, err_msg=key
+            )
 
 
 @settings(max_examples=200, deadline=None)

@@ -171,9 +171,30 @@ class _Elements:
     n_b: int
 
 
-def _time_keys(
-    time: FloatArray, entry: FloatArray | None, strata: IntArray | None
-) -> tuple[IntArray, IntArray, int]:
+#: Time group of every exit and every entry (strata reversed, then time descending) and the
+#: number of group indices used.
+TimeGroups: TypeAlias = tuple[IntArray, IntArray, int]
+
+
+def time_groups_from_sorted(
+    order: IntArray, gid: IntArray, lower: IntArray | None, ngroups: int
+) -> TimeGroups:
+    """Time groups from the Cox fit's sort (rows by stratum, then time; ``gid`` their tie group).
+
+    ``lower`` is, per sorted row, the first tie group at which it is at risk (delayed entry): its
+    entry then sorts with the last exit time at or before it, or just after the stratum's
+    earliest exit time (index ``ngroups`` at most), which is what the time key needs.
+    """
+    g_exit = np.empty(order.shape[0], dtype=np.int64)
+    g_exit[order] = ngroups - 1 - gid
+    if lower is None:
+        return g_exit, np.empty(0, dtype=np.int64), ngroups
+    g_entry = np.empty(order.shape[0], dtype=np.int64)
+    g_entry[order] = ngroups - lower
+    return g_exit, g_entry, ngroups + 1
+
+
+def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | None) -> TimeGroups:
     """Group index of each exit and entry time: strata reversed, then time descending."""
     n = time.shape[0]
     tv = time if entry is None else np.concatenate([time, entry])
@@ -209,9 +230,10 @@ def _elements(
     entry: FloatArray | None,
     strata: IntArray | None,
     w: NumArray,
+    groups: TimeGroups | None,
 ) -> _Elements:
     """Exit elements, then (with delayed entry) entry elements, of every subject."""
-    g_exit, g_entry, ng = _time_keys(time, entry, strata)
+    g_exit, g_entry, ng = _time_keys(time, entry, strata) if groups is None else groups
     rank, n_b = _rank_keys(lp, strata)
     q = event.astype(np.int64)
     a = 2 * g_exit + q
@@ -317,11 +339,12 @@ def pair_counts(
     entry: FloatArray | None,
     strata: IntArray | None,
     weights: FloatArray,
+    time_groups: TimeGroups | None = None,
 ) -> tuple[FloatArray, float, float]:
     """Per subject: weight of its concordant, discordant and tied-on-x partners (3, n) in both
     roles; and the tied.y, tied.xy totals."""
     n = time.shape[0]
-    el = _elements(time, event, lp, entry, strata, _as_exact(weights))
+    el = _elements(time, event, lp, entry, strata, _as_exact(weights), time_groups)
     dom = _dominance_both(el)
     tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
     eqx = _tied_x(el, tied)
@@ -343,9 +366,15 @@ def concordance(
     strata: IntArray | None,
     weights: FloatArray,
     cluster: IntArray | None,
+    time_groups: TimeGroups | None = None,
 ) -> Concordance:
-    """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival)."""
-    c, tied_y, tied_xy = pair_counts(time, event, lp, entry=entry, strata=strata, weights=weights)
+    """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival).
+
+    ``time_groups`` (from :func:`time_groups_from_sorted`) saves sorting the times again.
+    """
+    c, tied_y, tied_xy = pair_counts(
+        time, event, lp, entry=entry, strata=strata, weights=weights, time_groups=time_groups
+    )
     tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
     npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair

@@ -47,6 +47,8 @@ class CoxData:
     eg2g: IntArray  # (E,) tie group of each event group
     dw: FloatArray  # (E,) summed case weights of the deaths
     XdT: FloatArray  # (p, D)
+    xw: FloatArray  # (p,) sum of w x over the deaths
+    mwd: FloatArray  # (D,) Efron weight of each death: its group's death weight / deaths
     wd: FloatArray  # (D,)
     # delayed entry: rows whose entry time is at/after some tie-group time of their stratum
     ent_rows: IntArray  # sorted rows
@@ -108,6 +110,8 @@ def prepare(
     ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
     frac = (np.arange(didx.shape[0]) - dstarts[e_of_death]) / ndead[e_of_death]
     wd = w[didx]
+    XdT = XT.take(didx, axis=1)
+    dw = np.add.reduceat(wd, dstarts)
 
     if entry is None:
         ent_rows = np.empty(0, dtype=np.int64)
@@ -141,8 +145,10 @@ def prepare(
         frac=frac,
         ndead=ndead,
         eg2g=dgid[dstarts],
-        dw=np.add.reduceat(wd, dstarts),
-        XdT=XT.take(didx, axis=1),
+        dw=dw,
+        XdT=XdT,
+        xw=np.einsum("ji,i->j", XdT, wd),
+        mwd=(dw / ndead)[e_of_death],
         wd=wd,
         ent_rows=ent_rows,
         ent_g=ent_g,
@@ -277,18 +283,19 @@ def loglik_score_info(
         e = data.e_of_death
         f = data.frac
         S0 = rs.R0[e] - f * rs.D0[e]
-        mw = (data.dw / data.ndead)[e]
-    if not np.all(S0 > 0):
+        mw = data.mwd
+    if not S0.min() > 0:
         raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
     inv = mw / S0
     loglik = float(np.einsum("i,i->", data.wd, rs.eta[data.didx]))
     loglik -= float(np.einsum("i,i->", mw, np.log(S0)))
     c1: FloatArray = inv
     c2: FloatArray = np.zeros(E)
+    ds = data.dstarts  # deaths are sorted by event group: per-group sums are reduceat's
     if ties != "breslow":
-        c1 = np.bincount(e, inv, minlength=E).astype(np.float64)
-        c2 = np.bincount(e, inv * f, minlength=E).astype(np.float64)
-    score = np.einsum("ji,i->j", data.XdT, data.wd) - (rs.R1 @ c1 - rs.D1 @ c2)
+        c1 = np.add.reduceat(inv, ds)
+        c2 = np.add.reduceat(inv * f, ds)
+    score = data.xw - (rs.R1 @ c1 - rs.D1 @ c2)
     if not second:
         return loglik, score, np.empty((p, p))
     inv2 = inv / S0
@@ -296,21 +303,25 @@ def loglik_score_info(
         ca = inv2
         part2 = (rs.R1 * ca) @ rs.R1.T
     else:
-        ca = np.bincount(e, inv2, minlength=E).astype(np.float64)
-        cb = np.bincount(e, inv2 * f, minlength=E).astype(np.float64)
-        cc = np.bincount(e, inv2 * f * f, minlength=E).astype(np.float64)
+        ca = np.add.reduceat(inv2, ds)
+        inv2 *= f
+        cb = np.add.reduceat(inv2, ds)
+        inv2 *= f
+        cc = np.add.reduceat(inv2, ds)
         cross = (rs.R1 * cb) @ rs.D1.T
         part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
-    # sum_k c1_k R2_k: row i is in the risk sets of the event groups lower_i..gid_i, so it
-    # enters with the sum of c1 over those groups (one weighted Gram matrix, no per-group x x')
+    # sum_k (c1_k R2_k - c2_k D2_k): row i is in the risk sets of the event groups
+    # lower_i..gid_i, so it enters with the sum of c1 over those groups, and a death also with
+    # -c2 of its own group: one weighted Gram matrix, no per-group x x' sums
     cg = np.zeros(data.starts.shape[0] + 1)
     cg[data.eg2g + 1] = c1
     np.cumsum(cg, out=cg)
-    crow = cg[data.gid + 1] - cg[data.lower]
-    second_moment = _weighted_gram(data.XT, rs.r * crow)
+    v = cg[data.gid + 1]
+    v -= cg[data.lower]
     if ties != "breslow":
-        second_moment -= _weighted_gram(data.XdT, rs.r[data.didx] * c2[data.e_of_death])
-    info = second_moment - part2
+        v[data.didx] -= c2[data.e_of_death]
+    v *= rs.r
+    info = _weighted_gram(data.XT, v) - part2
     return loglik, score, info
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._concordance import Concordance, concordance
+from plasmatrial.stats._concordance import Concordance, concordance, time_groups_from_sorted
 from plasmatrial.stats._cox_checks import (
     ArrayLike,
     as_codes,
@@ -398,7 +398,12 @@ def _result(
         Xc = np.empty((tm.shape[0], p))
         Xc[data.order] = data.XT.T
         lp = np.einsum("ij,j->i", Xc, beta)  # not BLAS: see _cox_core._weighted_gram
-        conc = concordance(tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl)
+        groups = time_groups_from_sorted(
+            data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
+        )
+        conc = concordance(
+            tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl, time_groups=groups
+        )
     return CoxResult(
         names=labels,
         coef=beta,
