@@ -116,6 +116,8 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
     shift = _IDX_BITS + 1
     # packed state, carried through the partition: key | element index | is-query
     state = (k << shift) | (np.arange(m, dtype=np.int64) << 1) | q
+    # unit weights (no weights, no delayed entry): the weighted sums are the counts
+    unit = w.dtype == np.int64 and bool(np.all(w == 1))
     wc = w.copy()
     acc = np.zeros(m, dtype=w.dtype)
     spare = (np.empty_like(state), np.empty_like(wc), np.empty_like(acc))
@@ -127,18 +129,23 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
         np.bitwise_and(u, 1, out=bit)
         np.subtract(1, bit, out=nbit)  # bit 0: feeds forward, reads backward
         np.bitwise_and(state, bit, out=bm)  # query with bit 1: reads forward, feeds backward
-        np.multiply(wc, nbit, out=t)
-        np.cumsum(t, out=cf)
-        np.multiply(wc, bm, out=t)
-        np.cumsum(t, out=cb)
-        np.multiply(cf, bm, out=t)
+        np.cumsum(nbit, out=c0)
+        if unit:
+            fwd = c0
+            np.cumsum(bm, out=cb)
+        else:
+            fwd = cf
+            np.multiply(wc, nbit, out=t)
+            np.cumsum(t, out=cf)
+            np.multiply(wc, bm, out=t)
+            np.cumsum(t, out=cb)
+        np.multiply(fwd, bm, out=t)
         acc += t
         np.multiply(cb, nbit, out=t)
         acc -= t
         if b == 0:
             break
         # stable partition by this bit within each prefix group
-        np.cumsum(nbit, out=c0)
         c0 -= nbit  # bit-0 elements before each element
         np.subtract(pos, c0, out=bm)
         bm -= c0
@@ -148,7 +155,8 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
         newpos += bm
         s2, w2, a2 = spare
         s2[newpos] = state
-        w2[newpos] = wc
+        if not unit:
+            w2[newpos] = wc
         a2[newpos] = acc
         spare = (state, wc, acc)
         state, wc, acc = s2, w2, a2
