@@ -118,12 +118,13 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
     state = (k << shift) | (np.arange(m, dtype=np.int64) << 1) | q
     # unit weights (no weights, no delayed entry): the weighted sums are the counts
     unit = w.dtype == np.int64 and bool(np.all(w == 1))
-    wc = w.copy()
+    wc = w[:0] if unit else w.copy()
     acc = np.zeros(m, dtype=w.dtype)
     spare = (np.empty_like(state), np.empty_like(wc), np.empty_like(acc))
     pos = np.arange(m, dtype=np.int64)
     u, bit, nbit, bm, c0, newpos = (np.empty(m, dtype=np.int64) for _ in range(6))
-    t, cf, cb = (np.empty(m, dtype=w.dtype) for _ in range(3))
+    t, cb = np.empty(m, dtype=w.dtype), np.empty(m, dtype=w.dtype)
+    cf = cb[:0] if unit else np.empty(m, dtype=w.dtype)
     for b in range(nb - 1, -1, -1):
         np.right_shift(state, shift + b, out=u)
         np.bitwise_and(u, 1, out=bit)
