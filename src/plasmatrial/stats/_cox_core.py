@@ -80,7 +80,7 @@ def prepare(
     order = o1[np.argsort(key, kind="stable")].astype(np.int64)
     t = time[order]
     d = event[order]
-    ss = s[order]
+    ss = np.zeros(n, dtype=np.int64) if strata is None else s[order]
     w = weights[order]
     means = np.einsum("i,ij->j", weights, X) / weights.sum()
     XT = np.ascontiguousarray(X.T).take(order, axis=1)  # row gathers of (n, p) are slower
@@ -89,7 +89,8 @@ def prepare(
     flag = np.empty(n, dtype=bool)
     flag[0] = True
     np.not_equal(t[1:], t[:-1], out=flag[1:])
-    flag[1:] |= ss[1:] != ss[:-1]
+    if strata is not None:
+        flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
     gid = (np.cumsum(flag) - 1).astype(np.int64)
     gtime = t[starts]
@@ -97,8 +98,11 @@ def prepare(
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
     sb = np.r_[np.flatnonzero(sflag), gtime.shape[0]].astype(np.int64)
     seg = tuple((int(a), int(b)) for a, b in itertools.pairwise(sb))
-    seg_of_group = np.cumsum(sflag) - 1
-    gstart_of_row = sb[:-1][seg_of_group[gid]]
+    if strata is None:
+        gstart_of_row = np.zeros(n, dtype=np.int64)
+    else:
+        seg_of_group = np.cumsum(sflag) - 1
+        gstart_of_row = sb[:-1][seg_of_group[gid]]
 
     didx = np.flatnonzero(d).astype(np.int64)
     if didx.shape[0] == 0:
