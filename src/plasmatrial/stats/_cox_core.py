@@ -54,6 +54,9 @@ class CoxData:
     ent_rows: IntArray  # sorted rows
     ent_g: IntArray  # last tie group with gtime <= entry
     lower: IntArray  # (n,) first tie group (index) at which the row is at risk
+    lower_zero: bool  # no strata, no delayed entry: every row is at risk from the first group
+    unit_w: bool  # all case weights are 1
+    wd_sum: float  # summed weight of the deaths
 
 
 def prepare(
@@ -157,6 +160,9 @@ def prepare(
         ent_rows=ent_rows,
         ent_g=ent_g,
         lower=lower,
+        lower_zero=strata is None and entry is None,
+        unit_w=bool(np.all(weights == 1.0)),
+        wd_sum=float(wd.sum()),
     )
 
 
@@ -191,7 +197,7 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
     shift = float(eta.max())
     eta -= shift
     risk = np.exp(eta)
-    r = risk * data.w
+    r = risk if data.unit_w else risk * data.w
     A = np.empty((1 + p, data.starts.shape[0]))
     A[0] = np.add.reduceat(r, data.starts)
     for j in range(p):
@@ -291,7 +297,8 @@ def loglik_score_info(
     if not S0.min() > 0:
         raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
     inv = mw / S0
-    loglik = float(np.einsum("i,i->", data.wd, rs.eta[data.didx]))
+    # sum_d w_d eta_d = beta . sum_d w_d x_d - shift sum_d w_d  (no pass over the deaths)
+    loglik = float(beta @ data.xw) - rs.eta_shift * data.wd_sum
     loglik -= float(np.einsum("i,i->", mw, np.log(S0)))
     c1: FloatArray = inv
     c2: FloatArray = np.zeros(E)
@@ -321,7 +328,8 @@ def loglik_score_info(
     cg[data.eg2g + 1] = c1
     np.cumsum(cg, out=cg)
     v = cg[data.gid + 1]
-    v -= cg[data.lower]
+    if not data.lower_zero:
+        v -= cg[data.lower]
     if ties != "breslow":
         v[data.didx] -= c2[data.e_of_death]
     v *= rs.r
