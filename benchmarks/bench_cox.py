@@ -1,12 +1,17 @@
 """Benchmark: Efron Cox fit, plasmatrial vs R coxph, lifelines and statsmodels PHReg.
 
 Prints each timing with the n used; ratios are printed only between fits at equal n measured in
-this run. Set BENCH_COX_N (default 1_000_000), BENCH_COX_PEER_N (default 100_000) and
-BENCH_COX_BIG_N (default 10_000_000) to change sizes.
+this run. Every fit is timed ``BENCH_COX_REPEAT`` times (default 3; R inside one R session) and
+the median wall time is reported with the process CPU time of that run (R: user + system from
+``proc.time``). The 10M fit runs in a fresh subprocess so that its peak RSS is its own. The
+one-minute load average is printed before and after, since the 2-core reference machine is shared.
+Set BENCH_COX_N (default 1_000_000), BENCH_COX_PEER_N (default 100_000) and BENCH_COX_BIG_N
+(default 10_000_000) to change sizes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -14,25 +19,33 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from plasmatrial.stats.cox import cox_ph, cox_ph_batched_two_arm
 
+REPEAT = int(os.environ.get("BENCH_COX_REPEAT", 3))
+
 R_SCRIPT = """
 suppressPackageStartupMessages(library(survival))
 d <- read.csv("{path}")
-tm <- proc.time()
-fit <- coxph(Surv(time, event) ~ x1 + x2 + x3, data = d, ties = "efron")
-el <- (proc.time() - tm)[["elapsed"]]
-# the fitting routine alone (coxph() always adds concordance and model-frame work)
 y <- Surv(d$time, d$event); x <- as.matrix(d[, c("x1", "x2", "x3")])
-tm <- proc.time()
-f2 <- coxph.fit(x, y, strata = NULL, offset = NULL, init = NULL, control = coxph.control(),
-                weights = NULL, method = "efron", rownames = NULL)
-el2 <- (proc.time() - tm)[["elapsed"]]
-cat(sprintf("%.6f %.6f %.12g %.12g %.12g\\n", el, el2, coef(fit)[1], coef(fit)[2], coef(fit)[3]))
+for (i in seq_len({repeat})) {{
+  tm <- proc.time()
+  fit <- coxph(Surv(time, event) ~ x1 + x2 + x3, data = d, ties = "efron")
+  el <- proc.time() - tm
+  # the fitting routine alone (coxph() always adds concordance and model-frame work)
+  tm <- proc.time()
+  f2 <- coxph.fit(x, y, strata = NULL, offset = NULL, init = NULL, control = coxph.control(),
+                  weights = NULL, method = "efron", rownames = NULL)
+  el2 <- proc.time() - tm
+  cat(sprintf("%.6f %.6f %.6f %.6f %.12g %.12g %.12g %.12g\\n", el[["elapsed"]],
+              el[["user.self"]] + el[["sys.self"]], el2[["elapsed"]],
+              el2[["user.self"]] + el2[["sys.self"]], coef(fit)[1], coef(fit)[2], coef(fit)[3],
+              fit$concordance[["concordance"]]))
+}}
 """
 
 
@@ -43,14 +56,25 @@ def make_data(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return t, rng.random(n) < 0.7, X
 
 
-def ours(n: int, *, concordance: bool) -> tuple[float, np.ndarray]:
+def timed(fn: Callable[[], object]) -> tuple[float, float, object]:
+    """Median-of-REPEAT wall time, the CPU time of that run, and the last result."""
+    runs = []
+    out: object = None
+    for _ in range(REPEAT):
+        c0, t0 = time.process_time(), time.perf_counter()
+        out = fn()
+        runs.append((time.perf_counter() - t0, time.process_time() - c0))
+    runs.sort()
+    wall, cpu = runs[len(runs) // 2]
+    return wall, cpu, out
+
+
+def ours(n: int, *, concordance: bool) -> tuple[float, float, object]:
     t, e, X = make_data(n)
-    t0 = time.perf_counter()
-    fit = cox_ph(t, e, X, compute_concordance=concordance)
-    return time.perf_counter() - t0, fit.coef
+    return timed(lambda: cox_ph(t, e, X, compute_concordance=concordance))
 
 
-def r_coxph(n: int) -> tuple[float, float, np.ndarray] | None:
+def r_coxph(n: int) -> dict[str, float | np.ndarray] | None:
     if shutil.which("Rscript") is None:
         return None
     t, e, X = make_data(n)
@@ -61,13 +85,23 @@ def r_coxph(n: int) -> tuple[float, float, np.ndarray] | None:
             path, data, delimiter=",", header="time,event,x1,x2,x3", comments="", fmt="%.17g"
         )
         script = Path(tmp) / "fit.R"
-        script.write_text(R_SCRIPT.format(path=path))
+        script.write_text(R_SCRIPT.format(path=path, repeat=REPEAT))
         out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, check=True)
-    vals = out.stdout.split()
-    return float(vals[0]), float(vals[1]), np.array([float(v) for v in vals[2:]])
+    rows = sorted([float(v) for v in line.split()] for line in out.stdout.strip().splitlines())
+    full = rows[len(rows) // 2]
+    fit_only = sorted(rows, key=lambda r: r[2])[len(rows) // 2]
+    return {
+        "wall": full[0],
+        "cpu": full[1],
+        "fit_wall": fit_only[2],
+        "fit_cpu": fit_only[3],
+        "coef": np.array(full[4:7]),
+        "concordance": full[7],
+    }
 
 
-def lifelines_fit(n: int) -> float | None:
+def lifelines_fit(n: int) -> tuple[float, float, float, float] | None:
+    """(wall, cpu) of CoxPHFitter.fit, then of fit + its (lazy) concordance_index_."""
     try:
         import pandas as pd
         from lifelines import CoxPHFitter
@@ -77,63 +111,109 @@ def lifelines_fit(n: int) -> float | None:
     df = pd.DataFrame(
         {"time": t, "event": e.astype(int), "x1": X[:, 0], "x2": X[:, 1], "x3": X[:, 2]}
     )
-    t0 = time.perf_counter()
-    CoxPHFitter().fit(df, "time", "event")  # lifelines always uses Efron
-    return time.perf_counter() - t0
+    wall, cpu, _ = timed(lambda: CoxPHFitter().fit(df, "time", "event"))  # always Efron
+
+    def with_conc() -> float:
+        return float(CoxPHFitter().fit(df, "time", "event").concordance_index_)
+
+    wall_c, cpu_c, _ = timed(with_conc)
+    return wall, cpu, wall_c, cpu_c
 
 
-def statsmodels_fit(n: int) -> float | None:
+def statsmodels_fit(n: int) -> tuple[float, float] | None:
     try:
         from statsmodels.duration.hazard_regression import PHReg
     except ImportError:
         return None
     t, e, X = make_data(n)
-    t0 = time.perf_counter()
-    PHReg(t, X, status=e.astype(float), ties="efron").fit()
-    return time.perf_counter() - t0
+    wall, cpu, _ = timed(lambda: PHReg(t, X, status=e.astype(float), ties="efron").fit())
+    return wall, cpu
+
+
+def big_child(n: int) -> None:
+    """One 10M-row fit in this (fresh) process; prints a JSON line with wall, CPU, peak RSS."""
+    t, e, X = make_data(n)
+    rss_input = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB
+    c0, t0 = time.process_time(), time.perf_counter()
+    cox_ph(t, e, X, compute_concordance=False)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak_gb": peak, "input_gb": rss_input}))
+
+
+def load() -> str:
+    return "/".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--big":
+        big_child(int(sys.argv[2]))
+        return
     n = int(os.environ.get("BENCH_COX_N", 1_000_000))
     peer_n = int(os.environ.get("BENCH_COX_PEER_N", 100_000))
     big_n = int(os.environ.get("BENCH_COX_BIG_N", 10_000_000))
+    print(f"load average (1/5/15 min) at start: {load()}; median of {REPEAT} runs per fit")
 
-    t_full, coef = ours(n, concordance=True)
-    t_fit, _ = ours(n, concordance=False)
+    t_full, c_full, fit = ours(n, concordance=True)
+    t_fit, c_fit, _ = ours(n, concordance=False)
     print(
-        f"plasmatrial cox_ph efron n={n:,}: {t_full:.2f} s with concordance, {t_fit:.2f} s without"
+        f"plasmatrial cox_ph efron n={n:,}: {t_full:.2f} s (CPU {c_full:.2f} s) with concordance, "
+        f"{t_fit:.2f} s (CPU {c_fit:.2f} s) without"
     )
     r = r_coxph(n)
     if r is None:
         print("R coxph: Rscript not found, skipped")
     else:
-        print(f"R coxph efron n={n:,}: {r[0]:.2f} s (fit incl. its concordance, proc.time)")
-        print(f"R coxph.fit (fit only, no concordance) n={n:,}: {r[1]:.2f} s")
-        print(f"  max |coef diff| vs R: {np.max(np.abs(coef - r[2])):.2e}")
-        print(f"  ratio ours/R coxph (both with concordance): {t_full / r[0]:.3f}")
-        print(f"  ratio ours/R coxph.fit (both without concordance): {t_fit / r[1]:.3f}")
+        print(
+            f"R coxph efron n={n:,}: {r['wall']:.2f} s (CPU {r['cpu']:.2f} s; fit incl. its "
+            f"concordance, proc.time)"
+        )
+        print(
+            f"R coxph.fit (fit only, no concordance) n={n:,}: {r['fit_wall']:.2f} s "
+            f"(CPU {r['fit_cpu']:.2f} s)"
+        )
+        coef = fit.coef  # type: ignore[attr-defined]
+        conc = fit.concordance.concordance  # type: ignore[attr-defined]
+        print(f"  max |coef diff| vs R: {np.max(np.abs(coef - r['coef'])):.2e}")
+        print(f"  |concordance diff| vs R: {abs(conc - float(r['concordance'])):.2e}")
+        print(f"  ratio ours/R coxph (both with concordance): {t_full / float(r['wall']):.3f}")
+        print(
+            f"  ratio ours/R coxph.fit (both without concordance): "
+            f"{t_fit / float(r['fit_wall']):.3f}"
+        )
 
-    t_peer, _ = ours(peer_n, concordance=True)
-    t_peer_fit, _ = ours(peer_n, concordance=False)
-    print(f"plasmatrial n={peer_n:,}: {t_peer:.3f} s with concordance, {t_peer_fit:.3f} s without")
+    t_peer, c_peer, _ = ours(peer_n, concordance=True)
+    t_peer_fit, c_peer_fit, _ = ours(peer_n, concordance=False)
+    print(
+        f"plasmatrial n={peer_n:,}: {t_peer:.3f} s (CPU {c_peer:.3f} s) with concordance, "
+        f"{t_peer_fit:.3f} s (CPU {c_peer_fit:.3f} s) without"
+    )
     ll = lifelines_fit(peer_n)
     if ll is not None:
         print(
-            f"lifelines CoxPHFitter n={peer_n:,}: {ll:.2f} s; ratio lifelines/ours (no conc.): "
-            f"{ll / t_peer_fit:.1f}x; with our concordance: {ll / t_peer:.1f}x"
+            f"lifelines CoxPHFitter n={peer_n:,}: fit {ll[0]:.3f} s (CPU {ll[1]:.3f} s), "
+            f"fit + concordance_index_ {ll[2]:.3f} s (CPU {ll[3]:.3f} s)"
+        )
+        print(
+            f"  ratio lifelines fit / ours without concordance: {ll[0] / t_peer_fit:.1f}x; "
+            f"lifelines fit + concordance / ours with: {ll[2] / t_peer:.1f}x; "
+            f"lifelines fit / ours with: {ll[0] / t_peer:.1f}x"
         )
     sm = statsmodels_fit(peer_n)
     if sm is not None:
         print(
-            f"statsmodels PHReg n={peer_n:,}: {sm:.2f} s; ratio PHReg/ours (no conc.): "
-            f"{sm / t_peer_fit:.1f}x"
+            f"statsmodels PHReg n={peer_n:,}: {sm[0]:.3f} s (CPU {sm[1]:.3f} s); "
+            f"ratio PHReg / ours (no conc.): {sm[0] / t_peer_fit:.1f}x"
         )
 
-    t_big, _ = ours(big_n, concordance=False)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB -> GiB (Linux)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--big", str(big_n)], capture_output=True, text=True, check=True
+    )
+    big = json.loads(proc.stdout.strip().splitlines()[-1])
     print(
-        f"plasmatrial cox_ph efron n={big_n:,} (no concordance): {t_big:.2f} s; "
-        f"peak RSS of this process so far {rss:.2f} GiB"
+        f"plasmatrial cox_ph efron n={big_n:,} (no concordance, fresh process): "
+        f"{big['wall']:.2f} s (CPU {big['cpu']:.2f} s); peak RSS {big['peak_gb']:.2f} GiB "
+        f"(of which input data {big['input_gb']:.2f} GiB)"
     )
 
     rng = np.random.default_rng(2)
@@ -142,6 +222,7 @@ def main() -> None:
     t0 = time.perf_counter()
     cox_ph_batched_two_arm(tt, ee, (np.arange(455) % 2).astype(float))
     print(f"cox_ph_batched_two_arm 10,000 trials x 455: {time.perf_counter() - t0:.2f} s")
+    print(f"load average at end: {load()}")
     sys.stdout.flush()
 
 

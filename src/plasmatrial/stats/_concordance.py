@@ -1,15 +1,35 @@
 """Harrell's concordance for a Cox fit, as ``survival::concordancefit(..., reverse = TRUE)``.
 
-Private module. Pair counts are weighted dominance counts ("how much weight among the observations
-still at risk has a smaller / equal / larger linear predictor"), computed for all events at once by
-a vectorised binary-radix partition over the ranks of the linear predictor: ``O(n log n)`` numpy
-work with no Python loop over subjects.
+Private module. Every comparable pair is an event ``i`` and a subject ``j`` at risk at its time;
+the pair is concordant when ``lp_i > lp_j`` (higher risk fails first), discordant when
+``lp_i < lp_j`` and tied on x when equal. Besides the weighted totals, the infinitesimal-jackknife
+standard error needs, for every subject, the weight of its pairs in both roles: as the event
+and as a member of the risk set.
+
+Both roles come out of one two-dimensional dominance count over *elements*: one per subject (its
+exit, weight ``w``; an event is also a *query*) plus, with delayed entry, one entry element of
+weight ``-w`` per subject. Elements sit on two integer axes:
+
+* ``A``, a time key: strata in reverse order, then time descending; a censored exit or an entry
+  at an event time gets the even key ``2g`` just before that time's events (``2g + 1``), so it is
+  at risk for them while deaths tied with each other are not compared (tied.y);
+* ``B``, the rank of the linear predictor, strata in increasing order.
+
+Element ``p`` is at risk for query ``q`` with a lower predictor exactly when ``A_p < A_q`` and
+``B_p < B_q`` (strata never mix: they are ordered oppositely on the two axes). For each element
+the count adds both margins: as a query, the weight of such points; as a point, the weight of
+the queries it is below. A most-significant-bit-first stable partition (a radix sort that counts
+as it sorts) over the axis with fewer keys gives them in ``O(m log K)`` vectorised numpy work, with
+no Python loop over subjects, times or strata; the other axis is the sort order (ties on it are
+put in decreasing order of the counted key, so they never count). Integer case weights (the usual
+case) are carried as ``int64``: the counts are then exact and the cumulative sums run at integer
+speed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +37,11 @@ import numpy.typing as npt
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
+#: int64 (integer case weights: exact) or float64 weights and weighted counts
+NumArray: TypeAlias = npt.NDArray[Any]
+
+#: Bits reserved for the element index in the packed partition state (int64).
+_IDX_BITS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,163 +57,313 @@ class Concordance:
     std: float
 
 
-def _less_before(val: IntArray, w: FloatArray, is_query: BoolArray) -> FloatArray:
-    """For each query: summed weight of earlier elements whose value is strictly smaller.
+def _level_tables(
+    k: IntArray, wp: NumArray, wq: NumArray, nb: int
+) -> tuple[list[IntArray], NumArray, NumArray]:
+    """Per-level partition offsets and the position-free parts of both dominance margins.
 
-    Most-significant-bit-first radix partition: at bit ``b`` the elements are ordered by
-    (``val >> (b + 1)``, sequence); within each such group a query whose bit ``b`` is 1 gains the
-    weight of earlier elements whose bit is 0. A stable partition by that bit gives the next
-    level's order. The arrays are carried physically in the current order (no random gathers).
+    At level ``b`` the state is ordered by (``k >> (b + 1)``, sequence). For a key value
+    ``u = k >> b`` the returned ``offs[b][u]`` turns "rank among same-bit elements, counted from
+    the start of the array" into the element's position in the next order. ``fix_f[k]`` and
+    ``fix_b[k]`` remove, summed over levels, what the global cumulative sums count from earlier
+    prefix groups.
     """
-    m = val.shape[0]
-    nbits = max(1, int(val.max(initial=0)).bit_length())
-    # carried state, one row per element: value, weight, is-query, original index, accumulated
-    st = np.empty((m, 5))
-    st[:, 0] = val
-    st[:, 1] = w
-    st[:, 2] = is_query
-    st[:, 3] = np.arange(m)
-    st[:, 4] = 0.0
+    size = 1 << nb
+    cnt = np.bincount(k, minlength=size).astype(np.int64)
+    hp = np.bincount(k, wp, minlength=size).astype(wp.dtype)
+    hq = np.bincount(k, wq, minlength=size).astype(wq.dtype)
+    vals = np.arange(size, dtype=np.int64)
+    fix_f = np.zeros(size, dtype=wp.dtype)
+    fix_b = np.zeros(size, dtype=wp.dtype)
+    offs: list[IntArray] = []
+    for b in range(nb):
+        u = np.arange(cnt.shape[0], dtype=np.int64)
+        half = u >> 1
+        start = np.cumsum(cnt) - cnt
+        c0 = np.cumsum(cnt[0::2]) - cnt[0::2]
+        c1 = np.cumsum(cnt[1::2]) - cnt[1::2]
+        offs.append(start - np.where(u & 1, c1[half], c0[half]))
+        # forward: point weight with bit 0 in earlier prefix groups (exclusive)
+        pe = hp[0::2]
+        tf = np.cumsum(pe) - pe
+        # backward: query weight with bit 1 up to and including the element's prefix group
+        tb = np.cumsum(hq[1::2])
+        pv = vals >> (b + 1)
+        bv = (vals >> b) & 1
+        fix_f -= bv * tf[pv]
+        fix_b += (1 - bv) * tb[pv]
+        cnt = cnt[0::2] + cnt[1::2]
+        hp = hp[0::2] + hp[1::2]
+        hq = hq[0::2] + hq[1::2]
+    return offs, fix_f, fix_b
+
+
+def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumArray:
+    """Both margins of the dominance relation "earlier in sequence and smaller key".
+
+    ``k`` (integer keys in ``[0, nkey)``), ``w`` (point weights, may be negative) and
+    ``is_query`` (the element is also a query, of weight ``w``, which must then be positive) are
+    given in sequence order. Returns, in the same order, for every element the summed weight of
+    queries later in the sequence with a strictly larger key, plus for a query the summed weight
+    of elements earlier in the sequence with a strictly smaller key.
+    """
+    m = k.shape[0]
+    if m >= 1 << _IDX_BITS:
+        raise ValueError("concordance: more than 2**32 elements")
+    nb = max(1, int(nkey - 1).bit_length())
+    q = is_query.astype(np.int64)
+    offs, fix_f, fix_b = _level_tables(k, w, w * q, nb)
+    shift = _IDX_BITS + 1
+    # packed state, carried through the partition: key | element index | is-query
+    state = (k << shift) | (np.arange(m, dtype=np.int64) << 1) | q
+    # unit weights (no weights, no delayed entry): the weighted sums are the counts
+    unit = w.dtype == np.int64 and bool(np.all(w == 1))
+    wc = w[:0] if unit else w.copy()
+    acc = np.zeros(m, dtype=w.dtype)
+    spare = (np.empty_like(state), np.empty_like(wc), np.empty_like(acc))
     pos = np.arange(m, dtype=np.int64)
-    newgrp = np.empty(m, dtype=bool)
-    newgrp[0] = True
-    for b in range(nbits - 1, -1, -1):
-        v = st[:, 0].astype(np.int64)
-        pref = v >> (b + 1)
-        np.not_equal(pref[1:], pref[:-1], out=newgrp[1:])
-        gstart = np.flatnonzero(newgrp)
-        gsz = np.diff(np.r_[gstart, m])
-        one = ((v >> b) & 1).astype(bool)
-        z = (~one).astype(np.int64)
-        wz = st[:, 1] * z
-        excl = np.cumsum(wz)
-        excl -= wz
-        excl -= np.repeat(excl[gstart], gsz)
-        st[:, 4] += excl * (one & (st[:, 2] > 0))
-        zex = np.cumsum(z)
-        zex -= z
-        gs = np.repeat(gstart, gsz)
-        z_in = zex - np.repeat(zex[gstart], gsz)
-        nz = np.repeat(np.add.reduceat(z, gstart), gsz)
-        newpos = np.where(one, nz + pos - z_in, gs + z_in)
-        nxt = np.empty_like(st)
-        nxt[newpos] = st
-        st = nxt
-    out = np.empty(m)
-    out[st[:, 3].astype(np.int64)] = st[:, 4]
+    u, bit, nbit, bm, c0, newpos = (np.empty(m, dtype=np.int64) for _ in range(6))
+    t, cb = np.empty(m, dtype=w.dtype), np.empty(m, dtype=w.dtype)
+    cf = cb[:0] if unit else np.empty(m, dtype=w.dtype)
+    for b in range(nb - 1, -1, -1):
+        np.right_shift(state, shift + b, out=u)
+        np.bitwise_and(u, 1, out=bit)
+        np.subtract(1, bit, out=nbit)  # bit 0: feeds forward, reads backward
+        np.bitwise_and(state, bit, out=bm)  # query with bit 1: reads forward, feeds backward
+        np.cumsum(nbit, out=c0)
+        if unit:
+            fwd = c0
+            np.cumsum(bm, out=cb)
+        else:
+            fwd = cf
+            np.multiply(wc, nbit, out=t)
+            np.cumsum(t, out=cf)
+            np.multiply(wc, bm, out=t)
+            np.cumsum(t, out=cb)
+        np.multiply(fwd, bm, out=t)
+        acc += t
+        np.multiply(cb, nbit, out=t)
+        acc -= t
+        if b == 0:
+            break
+        # stable partition by this bit within each prefix group
+        c0 -= nbit  # bit-0 elements before each element
+        np.subtract(pos, c0, out=bm)
+        bm -= c0
+        bm *= bit
+        bm += c0  # rank among the elements with the same bit
+        np.take(offs[b], u, out=newpos)
+        newpos += bm
+        s2, w2, a2 = spare
+        s2[newpos] = state
+        if not unit:
+            w2[newpos] = wc
+        a2[newpos] = acc
+        spare = (state, wc, acc)
+        state, wc, acc = s2, w2, a2
+    out = np.empty(m, dtype=w.dtype)
+    out[(state >> 1) & ((1 << _IDX_BITS) - 1)] = acc
+    out += fix_b[k] + q * fix_f[k]
     return out
 
 
-def _equal_before(val: IntArray, w: FloatArray) -> FloatArray:
-    """For each element: summed weight of earlier elements with the same value."""
-    order = np.lexsort((np.arange(val.shape[0]), val))
-    v = val[order]
-    ws = w[order]
-    excl = np.cumsum(ws) - ws
-    newgrp = np.r_[True, v[1:] != v[:-1]]
-    gidx = np.cumsum(newgrp) - 1
-    run = excl - excl[np.flatnonzero(newgrp)][gidx]
-    out: FloatArray = np.empty(run.shape[0])
-    out[order] = run
-    return out
+@dataclass(frozen=True, slots=True)
+class _Elements:
+    """Exit elements (one per subject, events are also queries), then entry elements."""
+
+    a: IntArray  # time key
+    b: IntArray  # predictor-rank key
+    s: IntArray  # stratum
+    w: NumArray  # weight (entries negative)
+    q: IntArray  # 1 for an event exit (a query), else 0
+    n_a: int
+    n_b: int
 
 
-def _counts_before(
-    val: IntArray, w: FloatArray, is_query: BoolArray, nval: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(less, equal, greater) weight before each element, in sequence order."""
-    less = _less_before(val, w, is_query)
-    equal = _equal_before(val, w)
-    before = np.cumsum(w) - w
-    return less, equal, before - less - equal
+#: Time group of every exit and every entry (strata reversed, then time descending) and the
+#: number of group indices used.
+TimeGroups: TypeAlias = tuple[IntArray, IntArray, int]
 
 
-def _sequence(
-    keys: list[FloatArray], subs: list[int], descending: bool
-) -> tuple[IntArray, IntArray]:
-    """Order concatenated blocks by time (asc/desc) then block priority; return (order, block)."""
-    t = np.concatenate(keys)
-    blk = np.concatenate([np.full(k.shape[0], i) for i, k in enumerate(keys)])
-    pri = np.asarray(subs)[blk]
-    order = np.lexsort((pri, -t if descending else t))
-    return order, blk
+def time_groups_from_sorted(
+    order: IntArray, gid: IntArray, lower: IntArray | None, ngroups: int
+) -> TimeGroups:
+    """Time groups from the Cox fit's sort (rows by stratum, then time; ``gid`` their tie group).
+
+    ``lower`` is, per sorted row, the first tie group at which it is at risk (delayed entry): its
+    entry then sorts with the last exit time at or before it, or just after the stratum's
+    earliest exit time (index ``ngroups`` at most), which is what the time key needs.
+    """
+    g_exit = np.empty(order.shape[0], dtype=np.int64)
+    g_exit[order] = ngroups - 1 - gid
+    if lower is None:
+        return g_exit, np.empty(0, dtype=np.int64), ngroups
+    g_entry = np.empty(order.shape[0], dtype=np.int64)
+    g_entry[order] = ngroups - lower
+    return g_exit, g_entry, ngroups + 1
 
 
-def _role_counts(
+def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | None) -> TimeGroups:
+    """Group index of each exit and entry time: strata reversed, then time descending."""
+    n = time.shape[0]
+    tv = time if entry is None else np.concatenate([time, entry])
+    uniq, inv = np.unique(tv, return_inverse=True)
+    inv = inv.reshape(-1).astype(np.int64)
+    nt = uniq.shape[0]
+    if strata is None:
+        g = nt - 1 - inv
+        ng = nt
+    else:
+        sv = strata if entry is None else np.concatenate([strata, strata])
+        code = (int(strata.max()) - sv) * nt + (nt - 1 - inv)
+        uc, g = np.unique(code, return_inverse=True)
+        g = g.reshape(-1).astype(np.int64)
+        ng = uc.shape[0]
+    return g[:n], g[n:], ng
+
+
+def _rank_keys(lp: FloatArray, strata: IntArray | None) -> tuple[IntArray, int]:
+    """Dense rank of the linear predictor, strata in increasing order."""
+    uniq, rank = np.unique(lp, return_inverse=True)
+    rank = rank.reshape(-1).astype(np.int64)
+    if strata is None:
+        return rank, uniq.shape[0]
+    uc, b = np.unique(strata * uniq.shape[0] + rank, return_inverse=True)
+    return b.reshape(-1).astype(np.int64), uc.shape[0]
+
+
+def _elements(
     time: FloatArray,
     event: BoolArray,
+    lp: FloatArray,
     entry: FloatArray | None,
-    rank: IntArray,
-    w: FloatArray,
-    nval: int,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Per observation: weight of pairs in which it is the event (a) or the at-risk member (b)."""
-    n = time.shape[0]
-    ev = np.flatnonzero(event)
-    # (a) each event vs. the weight still at risk just after its time
-    te = time[ev]
-    keys = [time[~event], te, te]
-    subs = [0, 1, 2]  # censored stops, then event queries, then event points (descending time)
-    vals = [rank[~event], rank[ev], rank[ev]]
-    wts = [w[~event], np.zeros(ev.shape[0]), w[ev]]
-    if entry is not None:
-        keys.append(entry)
-        subs.append(0)
-        vals.append(rank)
-        wts.append(-w)
-    order, blk = _sequence(keys, subs, descending=True)
-    v = np.concatenate(vals)[order]
-    ww = np.concatenate(wts)[order]
-    isq = blk[order] == 1
-    lo, eq, hi = _counts_before(v, ww, isq, nval)
-    qpos = np.flatnonzero(isq)
-    qev = ev[order[qpos] - int(n - ev.shape[0])]
-    a = np.zeros((3, n))
-    a[:, qev] = np.stack([lo[qpos], hi[qpos], eq[qpos]])
-    # (b) each observation vs. the weight of events it was at risk for (ascending time)
-    keys = [te, time[~event], time[ev]]
-    subs = [1, 2, 0]  # at equal time: event queries, event points, censored queries
-    vals = [rank[ev], rank[~event], rank[ev]]
-    wts = [w[ev], np.zeros(n - ev.shape[0]), np.zeros(ev.shape[0])]
-    rows = [ev, np.flatnonzero(~event), ev]
-    qflag = [False, True, True]
-    if entry is not None:
-        keys.append(entry)
-        subs.append(2)
-        vals.append(rank)
-        wts.append(np.zeros(n))
-        rows.append(np.arange(n))
-        qflag.append(True)
-    order, blk = _sequence(keys, subs, descending=False)
-    v = np.concatenate(vals)[order]
-    ww = np.concatenate(wts)[order]
-    isq = np.asarray(qflag)[blk[order]]
-    lo, eq, hi = _counts_before(v, ww, isq, nval)
-    r = np.concatenate(rows)[order]
-    sgn = np.where(blk[order] == 3, -1.0, 1.0)
-    b = np.zeros((3, n))
-    for k, arr in enumerate((hi, lo, eq)):  # an earlier event with higher lp is concordant
-        b[k] = np.bincount(r[isq], sgn[isq] * arr[isq], minlength=n)
-    return a[0], a[1], a[2], b[0], b[1], b[2]
+    strata: IntArray | None,
+    w: NumArray,
+    groups: TimeGroups | None,
+) -> _Elements:
+    """Exit elements, then (with delayed entry) entry elements, of every subject."""
+    g_exit, g_entry, ng = _time_keys(time, entry, strata) if groups is None else groups
+    rank, n_b = _rank_keys(lp, strata)
+    q = event.astype(np.int64)
+    a = 2 * g_exit + q
+    s = np.zeros(time.shape[0], dtype=np.int64) if strata is None else strata
+    if entry is None:
+        return _Elements(a=a, b=rank, s=s, w=w, q=q, n_a=2 * ng, n_b=n_b)
+    return _Elements(
+        a=np.concatenate([a, 2 * g_entry]),
+        b=np.concatenate([rank, rank]),
+        s=np.concatenate([s, s]),
+        w=np.concatenate([w, -w]),
+        q=np.concatenate([q, np.zeros_like(q)]),
+        n_a=2 * ng,
+        n_b=n_b,
+    )
 
 
-def _tied_y(
-    time: FloatArray, event: BoolArray, rank: IntArray, w: FloatArray
-) -> tuple[float, float]:
+def _dominance_both(el: _Elements) -> NumArray:
+    """Dominance margins, sorting along the axis with more keys and radix-counting the other."""
+    if int(el.n_a - 1).bit_length() <= int(el.n_b - 1).bit_length():
+        seq, key, nkey = el.b, el.a, el.n_a
+    else:
+        seq, key, nkey = el.a, el.b, el.n_b
+    # ties in the sequence come in decreasing key order: they never count
+    order = np.argsort(seq * nkey + (nkey - 1 - key))
+    out = np.empty(order.shape[0], dtype=el.w.dtype)
+    out[order] = dominance(key[order], el.w[order], el.q[order].astype(bool), nkey)
+    return out
+
+
+def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
+    """Same-predictor margins: earlier-time weight for a query, later-time queries for all."""
+    out = np.zeros(el.a.shape[0], dtype=el.w.dtype)
+    sub = np.flatnonzero(tied)
+    if sub.shape[0] == 0:
+        return out
+    sub = sub[np.lexsort((el.a[sub], el.b[sub]))]
+    bk, ak, ws, qs = el.b[sub], el.a[sub], el.w[sub], el.q[sub]
+    m = sub.shape[0]
+    idx = np.arange(m)
+    gstart = np.r_[True, bk[1:] != bk[:-1]]
+    rstart = gstart | np.r_[True, ak[1:] != ak[:-1]]
+    gend = np.r_[gstart[1:], True]
+    rend = np.r_[rstart[1:], True]
+    g_first = np.maximum.accumulate(np.where(gstart, idx, 0))
+    r_first = np.maximum.accumulate(np.where(rstart, idx, 0))
+    g_last = np.minimum.accumulate(np.where(gend, idx, m - 1)[::-1])[::-1]
+    r_last = np.minimum.accumulate(np.where(rend, idx, m - 1)[::-1])[::-1]
+    cp = np.cumsum(ws) - ws  # exclusive
+    cq = np.cumsum(ws * qs)  # inclusive
+    out[sub] = qs * (cp[r_first] - cp[g_first]) + (cq[g_last] - cq[r_last])
+    return out
+
+
+def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
+    """Same-stratum weight before each element and query weight after it (on A)."""
+    dt = el.w.dtype
+    wq = el.w * el.q
+    hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
+    hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
+    ps = np.bincount(el.s, el.w, minlength=nstrata).astype(dt)
+    qs = np.bincount(el.s, wq, minlength=nstrata).astype(dt)
+    p_above = np.cumsum(ps[::-1])[::-1] - ps  # strata with a larger index come first on A
+    q_from = np.cumsum(qs[::-1])[::-1]
+    before = (np.cumsum(hp) - hp)[el.a] - p_above[el.s]
+    after = q_from[el.s] - np.cumsum(hq)[el.a]
+    return before, after
+
+
+def _tied_y(el: _Elements, tied: BoolArray) -> tuple[float, float]:
     """Weighted pairs of events at the same time (tied.y) and also with equal lp (tied.xy)."""
-    te, re, we = time[event], rank[event], w[event]
+    ev = el.q.astype(bool)
+    qa = el.a[ev]
+    wq = el.w[ev].astype(np.float64)
 
-    def pairs(keys: tuple[npt.NDArray[np.generic], ...]) -> float:
-        _, inv = np.unique(np.stack(keys), axis=1, return_inverse=True)
-        inv = inv.reshape(-1)
-        s1 = np.bincount(inv, we)
-        s2 = np.bincount(inv, we * we)
+    def pairs(g: IntArray, wg: FloatArray) -> float:
+        s1 = np.bincount(g, wg)
+        s2 = np.bincount(g, wg * wg)
         return float(((s1 * s1 - s2) / 2.0).sum())
 
-    if te.shape[0] == 0:
-        return 0.0, 0.0
-    both = pairs((te, re.astype(np.float64)))
-    return pairs((te,)) - both, both
+    alltime = pairs(qa, wq)
+    sel = tied[ev]
+    both = 0.0
+    if sel.any():
+        code = qa[sel] * el.n_b + el.b[ev][sel]
+        _, g = np.unique(code, return_inverse=True)
+        both = pairs(g.reshape(-1), wq[sel])
+    return alltime - both, both
+
+
+def _as_exact(weights: FloatArray) -> NumArray:
+    """Integer case weights as int64 (exact, faster cumulative sums); others unchanged."""
+    if np.all(weights == np.round(weights)) and float(np.abs(weights).sum()) < 2.0**52:
+        return weights.astype(np.int64)
+    return weights
+
+
+def pair_counts(
+    time: FloatArray,
+    event: BoolArray,
+    lp: FloatArray,
+    *,
+    entry: FloatArray | None,
+    strata: IntArray | None,
+    weights: FloatArray,
+    time_groups: TimeGroups | None = None,
+) -> tuple[FloatArray, float, float]:
+    """Per subject: weight of its concordant, discordant and tied-on-x partners (3, n) in both
+    roles; and the tied.y, tied.xy totals."""
+    n = time.shape[0]
+    el = _elements(time, event, lp, entry, strata, _as_exact(weights), time_groups)
+    dom = _dominance_both(el)
+    tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
+    eqx = _tied_x(el, tied)
+    before, after = _margins(el, 1 if strata is None else int(strata.max()) + 1)
+    other = el.q * before + after - dom - eqx
+    c = np.stack([dom, other, eqx]).astype(np.float64)
+    if entry is not None:
+        c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
+    tied_y, tied_xy = _tied_y(el, tied)
+    return c, tied_y, tied_xy
 
 
 def concordance(
@@ -200,43 +375,28 @@ def concordance(
     strata: IntArray | None,
     weights: FloatArray,
     cluster: IntArray | None,
+    time_groups: TimeGroups | None = None,
 ) -> Concordance:
-    """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival)."""
-    n = time.shape[0]
-    _, rank = np.unique(lp, return_inverse=True)
-    rank = rank.reshape(-1).astype(np.int64)
-    nval = int(rank.max()) + 1
-    counts = np.zeros((6, n))
-    tot = np.zeros(5)
-    groups = (
-        [np.arange(n)]
-        if strata is None
-        else [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival).
+
+    ``time_groups`` (from :func:`time_groups_from_sorted`) saves sorting the times again.
+    """
+    c, tied_y, tied_xy = pair_counts(
+        time, event, lp, entry=entry, strata=strata, weights=weights, time_groups=time_groups
     )
-    for idx in groups:
-        ent = None if entry is None else entry[idx]
-        parts = _role_counts(time[idx], event[idx], ent, rank[idx], weights[idx], nval)
-        counts[:, idx] = np.stack(parts)
-        wi = weights[idx]
-        tot[0] += float(wi @ parts[0])
-        tot[1] += float(wi @ parts[1])
-        tot[2] += float(wi @ parts[2])
-        ty, txy = _tied_y(time[idx], event[idx], rank[idx], wi)
-        tot[3] += ty
-        tot[4] += txy
-    npair = tot[0] + tot[1] + tot[2]
-    c = counts[0:3] + counts[3:6]  # concordant, discordant, tied.x influence of each observation
+    tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
+    npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
     dfb = weights * ((c[0] - c[1]) / npair - (somer / npair) * c.sum(axis=0))
     if cluster is not None:
         dfb = np.bincount(cluster, dfb)
-    var = float(dfb @ dfb) / 4.0
+    var = float(np.einsum("i,i->", dfb, dfb)) / 4.0
     return Concordance(
         concordant=float(tot[0]),
         discordant=float(tot[1]),
         tied_x=float(tot[2]),
-        tied_y=float(tot[3]),
-        tied_xy=float(tot[4]),
+        tied_y=tied_y,
+        tied_xy=tied_xy,
         concordance=float((somer + 1.0) / 2.0),
         std=float(np.sqrt(var)),
     )

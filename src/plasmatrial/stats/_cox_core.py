@@ -29,7 +29,6 @@ class CoxData:
 
     order: IntArray  # sorted position -> original row
     XT: FloatArray  # (p, n) centred covariates, sorted
-    ZT: FloatArray  # (p(p+1)/2, n) products x_j x_k (upper triangle), sorted
     means: FloatArray  # (p,) weighted covariate means used for centring
     w: FloatArray  # (n,) case weights, sorted
     time: FloatArray  # (n,) sorted exit times
@@ -48,12 +47,16 @@ class CoxData:
     eg2g: IntArray  # (E,) tie group of each event group
     dw: FloatArray  # (E,) summed case weights of the deaths
     XdT: FloatArray  # (p, D)
-    ZdT: FloatArray  # (P2, D)
+    xw: FloatArray  # (p,) sum of w x over the deaths
+    mwd: FloatArray  # (D,) Efron weight of each death: its group's death weight / deaths
     wd: FloatArray  # (D,)
     # delayed entry: rows whose entry time is at/after some tie-group time of their stratum
     ent_rows: IntArray  # sorted rows
     ent_g: IntArray  # last tie group with gtime <= entry
     lower: IntArray  # (n,) first tie group (index) at which the row is at risk
+    lower_zero: bool  # no strata, no delayed entry: every row is at risk from the first group
+    unit_w: bool  # all case weights are 1
+    wd_sum: float  # summed weight of the deaths
 
 
 def prepare(
@@ -66,7 +69,7 @@ def prepare(
     weights: FloatArray,
 ) -> CoxData:
     """Sort once and build the tie-group index structures."""
-    n, p = X.shape
+    n = X.shape[0]
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
     # one stable float sort: deaths first within tied times, then (optionally) strata
     # fast unstable sort by time, then a stable sort of an already nearly sorted integer key
@@ -80,17 +83,17 @@ def prepare(
     order = o1[np.argsort(key, kind="stable")].astype(np.int64)
     t = time[order]
     d = event[order]
-    ss = s[order]
+    ss = np.zeros(n, dtype=np.int64) if strata is None else s[order]
     w = weights[order]
-    means = (weights @ X) / weights.sum()
-    XT = np.ascontiguousarray((X[order] - means).T)
-    jj, kk = np.triu_indices(p)
-    ZT = XT[jj] * XT[kk]
+    means = np.einsum("i,ij->j", weights, X) / weights.sum()
+    XT = np.ascontiguousarray(X.T).take(order, axis=1)  # row gathers of (n, p) are slower
+    XT -= means[:, None]
 
     flag = np.empty(n, dtype=bool)
     flag[0] = True
     np.not_equal(t[1:], t[:-1], out=flag[1:])
-    flag[1:] |= ss[1:] != ss[:-1]
+    if strata is not None:
+        flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
     gid = (np.cumsum(flag) - 1).astype(np.int64)
     gtime = t[starts]
@@ -98,8 +101,11 @@ def prepare(
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
     sb = np.r_[np.flatnonzero(sflag), gtime.shape[0]].astype(np.int64)
     seg = tuple((int(a), int(b)) for a, b in itertools.pairwise(sb))
-    seg_of_group = np.cumsum(sflag) - 1
-    gstart_of_row = sb[:-1][seg_of_group[gid]]
+    if strata is None:
+        gstart_of_row = np.zeros(n, dtype=np.int64)
+    else:
+        seg_of_group = np.cumsum(sflag) - 1
+        gstart_of_row = sb[:-1][seg_of_group[gid]]
 
     didx = np.flatnonzero(d).astype(np.int64)
     if didx.shape[0] == 0:
@@ -111,6 +117,8 @@ def prepare(
     ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
     frac = (np.arange(didx.shape[0]) - dstarts[e_of_death]) / ndead[e_of_death]
     wd = w[didx]
+    XdT = XT.take(didx, axis=1)
+    dw = np.add.reduceat(wd, dstarts)
 
     if entry is None:
         ent_rows = np.empty(0, dtype=np.int64)
@@ -129,7 +137,6 @@ def prepare(
     return CoxData(
         order=order,
         XT=XT,
-        ZT=ZT,
         means=means,
         w=w,
         time=t,
@@ -145,13 +152,17 @@ def prepare(
         frac=frac,
         ndead=ndead,
         eg2g=dgid[dstarts],
-        dw=np.add.reduceat(wd, dstarts),
-        XdT=XT[:, didx],
-        ZdT=ZT[:, didx],
+        dw=dw,
+        XdT=XdT,
+        xw=np.einsum("ji,i->j", XdT, wd),
+        mwd=(dw / ndead)[e_of_death],
         wd=wd,
         ent_rows=ent_rows,
         ent_g=ent_g,
         lower=lower,
+        lower_zero=strata is None and entry is None,
+        unit_w=bool(np.all(weights == 1.0)),
+        wd_sum=float(wd.sum()),
     )
 
 
@@ -163,72 +174,72 @@ def _rev_cumsum(x: FloatArray, seg: tuple[tuple[int, int], ...]) -> FloatArray:
     return out
 
 
-def unpack(packed: FloatArray, p: int) -> FloatArray:
-    """Expand upper-triangle packed sums ``(P2, ...)`` into symmetric ``(p, p, ...)``."""
-    jj, kk = np.triu_indices(p)
-    out = np.empty((p, p, *packed.shape[1:]))
-    out[jj, kk] = packed
-    out[kk, jj] = packed
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class RiskSums:
     """Risk-set sums at each event group plus the per-death Efron terms."""
 
     eta_shift: float
     risk: FloatArray  # (n,) exp(eta - shift), sorted
+    r: FloatArray  # (n,) w * risk
     R0: FloatArray  # (E,)
     R1: FloatArray  # (p, E)
-    R2: FloatArray  # (P2, E)
     D0: FloatArray  # (E,)
     D1: FloatArray  # (p, E)
-    D2: FloatArray  # (P2, E)
     eta: FloatArray  # (n,) shifted linear predictor
 
 
-def risk_sums(data: CoxData, beta: FloatArray, *, second: bool = True) -> RiskSums:
-    """Sums of w·r, w·r·x and w·r·x·x' over every risk set and every death set."""
-    eta = beta @ data.XT
+def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
+    """Sums of w·r and w·r·x over every risk set and every death set."""
+    p = data.XT.shape[0]
+    eta = beta[0] * data.XT[0]  # no BLAS call: its threads would only spin on 2 cores
+    for j in range(1, p):
+        eta += beta[j] * data.XT[j]
     shift = float(eta.max())
     eta -= shift
     risk = np.exp(eta)
-    r = risk * data.w
-    p = data.XT.shape[0]
-    p2 = data.ZT.shape[0] if second else 0
-    A = np.empty((1 + p + p2, data.starts.shape[0]))
+    r = risk if data.unit_w else risk * data.w
+    A = np.empty((1 + p, data.starts.shape[0]))
     A[0] = np.add.reduceat(r, data.starts)
     for j in range(p):
         A[1 + j] = np.add.reduceat(r * data.XT[j], data.starts)
-    for j in range(p2):
-        A[1 + p + j] = np.add.reduceat(r * data.ZT[j], data.starts)
     if data.ent_rows.shape[0]:
         re = r[data.ent_rows]
         G = data.starts.shape[0]
         A[0] -= np.bincount(data.ent_g, re, minlength=G)
         for j in range(p):
             A[1 + j] -= np.bincount(data.ent_g, re * data.XT[j, data.ent_rows], minlength=G)
-        for j in range(p2):
-            A[1 + p + j] -= np.bincount(data.ent_g, re * data.ZT[j, data.ent_rows], minlength=G)
     R = _rev_cumsum(A, data.seg)[:, data.eg2g]
     rd = r[data.didx]
-    Dm = np.empty((1 + p + p2, data.dstarts.shape[0]))
+    Dm = np.empty((1 + p, data.dstarts.shape[0]))
     Dm[0] = np.add.reduceat(rd, data.dstarts)
     for j in range(p):
         Dm[1 + j] = np.add.reduceat(rd * data.XdT[j], data.dstarts)
-    for j in range(p2):
-        Dm[1 + p + j] = np.add.reduceat(rd * data.ZdT[j], data.dstarts)
     return RiskSums(
         eta_shift=shift,
         risk=risk,
+        r=r,
         R0=R[0],
         R1=R[1 : 1 + p],
-        R2=R[1 + p :],
         D0=Dm[0],
         D1=Dm[1 : 1 + p],
-        D2=Dm[1 + p :],
         eta=eta,
     )
+
+
+def _weighted_gram(XT: FloatArray, v: FloatArray) -> FloatArray:
+    """``sum_i v_i x_i x_i'`` for the columns ``x_i`` of ``XT``.
+
+    Sums over rows use ``einsum`` (numpy's own loops), not BLAS: for these skinny products
+    OpenBLAS starts threads that then spin, doubling the CPU time of the whole fit on a
+    two-core machine for no gain in wall time.
+    """
+    Z = XT * v
+    p = XT.shape[0]
+    out = np.empty((p, p))
+    for j in range(p):
+        for k in range(j, p):
+            out[j, k] = out[k, j] = np.einsum("i,i->", Z[j], XT[k])
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +281,7 @@ def loglik_score_info(
     over the Efron sub-steps of a tie group is a combination of group-level sums weighted by
     ``sum_k mw/S0_k``, ``sum_k mw f_k/S0_k`` and so on.
     """
-    rs = risk_sums(data, beta, second=second)
+    rs = risk_sums(data, beta)
     p = data.XT.shape[0]
     E = rs.R0.shape[0]
     if ties == "breslow":
@@ -282,17 +293,20 @@ def loglik_score_info(
         e = data.e_of_death
         f = data.frac
         S0 = rs.R0[e] - f * rs.D0[e]
-        mw = (data.dw / data.ndead)[e]
-    if not np.all(S0 > 0):
+        mw = data.mwd
+    if not S0.min() > 0:
         raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
     inv = mw / S0
-    loglik = float(data.wd @ rs.eta[data.didx] - mw @ np.log(S0))
+    # sum_d w_d eta_d = beta . sum_d w_d x_d - shift sum_d w_d  (no pass over the deaths)
+    loglik = float(beta @ data.xw) - rs.eta_shift * data.wd_sum
+    loglik -= float(np.einsum("i,i->", mw, np.log(S0)))
     c1: FloatArray = inv
     c2: FloatArray = np.zeros(E)
+    ds = data.dstarts  # deaths are sorted by event group: per-group sums are reduceat's
     if ties != "breslow":
-        c1 = np.bincount(e, inv, minlength=E).astype(np.float64)
-        c2 = np.bincount(e, inv * f, minlength=E).astype(np.float64)
-    score = data.XdT @ data.wd - (rs.R1 @ c1 - rs.D1 @ c2)
+        c1 = np.add.reduceat(inv, ds)
+        c2 = np.add.reduceat(inv * f, ds)
+    score = data.xw - (rs.R1 @ c1 - rs.D1 @ c2)
     if not second:
         return loglik, score, np.empty((p, p))
     inv2 = inv / S0
@@ -300,12 +314,26 @@ def loglik_score_info(
         ca = inv2
         part2 = (rs.R1 * ca) @ rs.R1.T
     else:
-        ca = np.bincount(e, inv2, minlength=E).astype(np.float64)
-        cb = np.bincount(e, inv2 * f, minlength=E).astype(np.float64)
-        cc = np.bincount(e, inv2 * f * f, minlength=E).astype(np.float64)
+        ca = np.add.reduceat(inv2, ds)
+        inv2 *= f
+        cb = np.add.reduceat(inv2, ds)
+        inv2 *= f
+        cc = np.add.reduceat(inv2, ds)
         cross = (rs.R1 * cb) @ rs.D1.T
         part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
-    info = unpack(rs.R2 @ c1 - rs.D2 @ c2, p) - part2
+    # sum_k (c1_k R2_k - c2_k D2_k): row i is in the risk sets of the event groups
+    # lower_i..gid_i, so it enters with the sum of c1 over those groups, and a death also with
+    # -c2 of its own group: one weighted Gram matrix, no per-group x x' sums
+    cg = np.zeros(data.starts.shape[0] + 1)
+    cg[data.eg2g + 1] = c1
+    np.cumsum(cg, out=cg)
+    v = cg[data.gid + 1]
+    if not data.lower_zero:
+        v -= cg[data.lower]
+    if ties != "breslow":
+        v[data.didx] -= c2[data.e_of_death]
+    v *= rs.r
+    info = _weighted_gram(data.XT, v) - part2
     return loglik, score, info
 
 
@@ -315,7 +343,7 @@ def score_residuals(data: CoxData, beta: FloatArray, ties: Ties) -> FloatArray:
     Matches ``residuals(fit, type = "score")`` of ``survival::coxph`` (coxscore2 / agscore3) for
     Breslow and Efron ties, including delayed entry.
     """
-    rs = risk_sums(data, beta, second=False)
+    rs = risk_sums(data, beta)
     dt = death_terms(data, rs, ties)
     p, n = data.XT.shape
     G = data.starts.shape[0]

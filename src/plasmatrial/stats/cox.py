@@ -15,7 +15,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._concordance import Concordance, concordance
+from plasmatrial.stats._concordance import Concordance, concordance, time_groups_from_sorted
 from plasmatrial.stats._cox_checks import (
     ArrayLike,
     as_codes,
@@ -260,7 +260,9 @@ def cox_ph(
     names : sequence of str, optional
         Covariate names (default ``x1..xp``).
     compute_concordance : bool
-        Compute Harrell's concordance and its standard error (``O(n log n)``).
+        Compute Harrell's concordance and its standard error (``O(n log K)`` for ``K``
+        distinct event/censoring times or predictor values, whichever is fewer; ADR 0354).
+        About half the time of a 1M-row fit; switch off in simulations.
 
     Returns
     -------
@@ -284,10 +286,12 @@ def cox_ph(
     Algorithm:
 
     1. Sort once by (stratum, time, events first); covariates are centred at their weighted means.
-    2. For a given beta, sum ``w exp(eta)``, ``w exp(eta) x`` and ``w exp(eta) x x'`` over tie
-       groups (``np.add.reduceat``), subtract the rows not yet entered (``np.bincount``) and take
+    2. For a given beta, sum ``w exp(eta)`` and ``w exp(eta) x`` over tie groups
+       (``np.add.reduceat``), subtract the rows not yet entered (``np.bincount``) and take
        reverse cumulative sums within stratum to get every risk-set sum. Efron's correction uses the
-       per-death fractions ``k/m`` of the tied deaths' sums; Breslow uses the full risk set.
+       per-death fractions ``k/m`` of the tied deaths' sums; Breslow uses the full risk set. The
+       ``x x'`` part of the information is one weighted Gram sum over rows, each row weighted by
+       the summed Newton weights of the risk sets it belongs to.
     3. Newton-Raphson from beta = 0 with step halving, stopping when
        ``|1 - loglik_old / loglik_new| <= 1e-9`` (at most 20 iterations): ``coxph.control()``.
     4. Variance = inverse information. Robust variance = ``D'D`` with ``D`` the weighted dfbeta
@@ -295,7 +299,8 @@ def cox_ph(
     5. Wald test uses ``var`` (robust when requested, as R), likelihood-ratio and score tests use
        the model fit; Wald intervals ``exp(b +/- z se)``.
     6. Concordance counts pairs within strata as ``concordancefit(..., reverse = TRUE)`` with its
-       infinitesimal-jackknife standard error.
+       infinitesimal-jackknife standard error, by a vectorised radix-partition dominance count
+       (ADR 0354).
 
     References
     ----------
@@ -397,8 +402,13 @@ def _result(
     if compute_concordance:
         Xc = np.empty((tm.shape[0], p))
         Xc[data.order] = data.XT.T
-        lp = Xc @ beta
-        conc = concordance(tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl)
+        lp = np.einsum("ij,j->i", Xc, beta)  # not BLAS: see _cox_core._weighted_gram
+        groups = time_groups_from_sorted(
+            data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
+        )
+        conc = concordance(
+            tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl, time_groups=groups
+        )
     return CoxResult(
         names=labels,
         coef=beta,
