@@ -20,9 +20,11 @@ current value is above 0, and as not met (-inf) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Hashable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -75,6 +77,108 @@ UNITS["ALP_ULN"] = "U/L"
 
 #: Character columns (never rounded).
 CHARACTER: Final = frozenset({"SIFE", "UIFE", "INVLC", "INVLCD"})
+
+
+# ------------------------------------------------------------------- shared sub-expressions
+class SharedExprs:
+    """Sub-expressions computed once per frame when they are used more than once (hand-made CSE).
+
+    Explanations repeat sub-expressions (``AllOf.explain`` states every item and again the failing
+    ones; a value's text appears in several comparisons). Expressions are built twice under a
+    cache (see :func:`sharing`): the first pass (``counting``) builds them inline and counts how
+    often each ``to_expr``/``explain``/``explain_as`` result of a term or predicate, or each
+    formatted value, is used; in the second pass those used more than once become
+    ``pl.col("__X<i>")`` references, and :meth:`apply` adds the named columns to a frame in
+    dependency stages. Values are identical to the inline expressions.
+    """
+
+    def __init__(self) -> None:
+        self.counting = True
+        self._uses: dict[Hashable, int] = {}
+        self._names: dict[Hashable, str] = {}
+        self._level: dict[str, int] = {}
+        self.stages: list[list[pl.Expr]] = []
+
+    def get(self, key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+        """The expression for ``key``: inline, or a named column if it is used repeatedly."""
+        if self.counting:
+            self._uses[key] = self._uses.get(key, 0) + 1
+            return build()
+        name = self._names.get(key)
+        if name is not None:
+            return pl.col(name)
+        expr = build()
+        if self._uses.get(key, 0) < 2:
+            return expr
+        roots = expr.meta.root_names()
+        if not roots or expr.meta.is_column():
+            return expr  # a literal or a bare column: nothing to share
+        level = 1 + max((self._level[r] for r in roots if r in self._level), default=-1)
+        name = f"__X{len(self._names)}"
+        self._names[key] = name
+        self._level[name] = level
+        while len(self.stages) <= level:
+            self.stages.append([])
+        self.stages[level].append(expr.alias(name))
+        return pl.col(name)
+
+    def names(self) -> set[str]:
+        """Names of the registered columns."""
+        return set(self._level)
+
+    def roots(self) -> set[str]:
+        """Frame columns the registered expressions read."""
+        found = {r for stage in self.stages for e in stage for r in e.meta.root_names()}
+        return found - self.names()
+
+    def apply(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """Add the registered columns, stage by stage."""
+        for stage in self.stages:
+            lf = lf.with_columns(stage)
+        return lf
+
+
+_SHARED: ContextVar[SharedExprs | None] = ContextVar("_SHARED", default=None)
+
+
+def sharing(cache: SharedExprs | None) -> Any:
+    """Activate ``cache`` for expressions built until the returned token is reset."""
+    return _SHARED.set(cache)
+
+
+def end_sharing(token: Any) -> None:
+    """Deactivate the cache activated by :func:`sharing`."""
+    _SHARED.reset(token)
+
+
+def _shared(key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+    cache = _SHARED.get()
+    return build() if cache is None else cache.get(key, build)
+
+
+def _memo(fn: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
+    if getattr(fn, "_shared", False):
+        return fn
+    method = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(self: object, *args: object) -> pl.Expr:
+        cache = _SHARED.get()
+        if cache is None:
+            return fn(self, *args)
+        return cache.get((type(self), self, method, args), lambda: fn(self, *args))
+
+    wrapper._shared = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+_MEMO_METHODS: Final = ("to_expr", "explain", "explain_as")
+
+
+def _memo_methods(cls: type) -> None:
+    for m in _MEMO_METHODS:
+        if m in cls.__dict__:
+            setattr(cls, m, _memo(cls.__dict__[m]))
 
 
 def label(col: str) -> str:
@@ -202,9 +306,18 @@ def date_text_column(date_column: str) -> str:
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
     """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
-    val = _fmt(pl.col(ref.column(col)), unit_of(col))
-    date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
-    return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
+
+    def build() -> pl.Expr:
+        val = _fmt_col(ref.column(col), unit_of(col))
+        date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
+        return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
+
+    return _shared(("ref_text", col, ref), build)
+
+
+def _fmt_col(column: str, unit: str) -> pl.Expr:
+    """:func:`_fmt` of a column (shared while a :class:`SharedExprs` cache is active)."""
+    return _shared(("fmt", column, unit), lambda: _fmt(pl.col(column), unit))
 
 
 # ----------------------------------------------------------------------------------------- terms
@@ -289,7 +402,7 @@ class Value(Term):
         if self.column in CHARACTER:
             val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         else:
-            val = _fmt(pl.col(self.column), self.unit)
+            val = _fmt_col(self.column, self.unit)
         return pl.concat_str([pl.lit(label(self.column) + " "), val])
 
     def inputs(self) -> tuple[Input, ...]:
@@ -358,7 +471,7 @@ class PctChange(Term):
             .then(pl.concat_str([_num(self.to_expr(), 3), pl.lit("%")]))
             .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
         )
-        cur = _fmt(pl.col(self.column), unit_of(self.column))
+        cur = _fmt_col(self.column, unit_of(self.column))
         return pl.concat_str(
             [
                 pl.lit(f"{label(self.column)} "),
@@ -397,7 +510,7 @@ class AbsChange(Term):
         return _r((r - v) if self.direction == "decrease" else (v - r))
 
     def explain(self) -> pl.Expr:
-        cur = _fmt(pl.col(self.column), self.unit)
+        cur = _fmt_col(self.column, self.unit)
         amount = _fmt(self.to_expr(), self.unit)
         return pl.concat_str(
             [
@@ -882,6 +995,27 @@ def category_is(column: str, *values: str) -> CategoryIs:
 def flag(column: str, *, missing: bool | None = None) -> Flag:
     """Boolean column (null read as ``missing``)."""
     return Flag(column, missing)
+
+
+for _cls in (
+    Const,
+    Value,
+    Scaled,
+    PctChange,
+    AbsChange,
+    Cmp,
+    AllOf,
+    AnyOf,
+    FirstOf,
+    Not,
+    Known,
+    Present,
+    Missing,
+    Equals,
+    CategoryIs,
+    Flag,
+):
+    _memo_methods(_cls)
 
 
 # ------------------------------------------------------------ within-subject window helpers
