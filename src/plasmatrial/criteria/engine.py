@@ -33,6 +33,7 @@ from plasmatrial.criteria.predicates import (
     Predicate,
     Ref,
     SharedExprs,
+    concat_text,
     date_text_column,
     end_sharing,
     seg_backward_fill,
@@ -585,11 +586,11 @@ def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     names = _input_names(inputs)
     if not names:
         return pl.lit("{}")
-    parts: list[pl.Expr] = []
+    parts: list[str | pl.Expr] = []
     for j, n in enumerate(names):
         key = json.dumps(n, ensure_ascii=False)
-        parts += [pl.lit(("{" if j == 0 else ",") + key + ":"), _json_value(n, schema)]
-    return pl.concat_str([*parts, pl.lit("}")])
+        parts += [("{" if j == 0 else ",") + key + ":", _json_value(n, schema)]
+    return concat_text(*parts, "}")
 
 
 def _missing_list(r: Rule) -> pl.Expr:
@@ -602,9 +603,7 @@ def _missing_list(r: Rule) -> pl.Expr:
 
 
 def _note(r: Rule) -> pl.Expr:
-    return pl.concat_str(
-        [pl.lit(f"{r.category} not assessable ({r.id}; missing: "), _missing_list(r), pl.lit(")")]
-    )
+    return concat_text(f"{r.category} not assessable ({r.id}; missing: ", _missing_list(r), ")")
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
@@ -668,8 +667,8 @@ def _outcome_exprs(
     n = len(t.rows)
     if k == -1 and t.population is not None:
         cat = "NE"
-        explain = pl.concat_str(
-            [pl.lit(f"NE: not evaluable ({t.population.id}): "), t.population.when.explain()]
+        explain = concat_text(
+            f"NE: not evaluable ({t.population.id}): ", t.population.when.explain()
         )
         inputs = _json(t.population.requires, schema)
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
@@ -687,7 +686,7 @@ def _outcome_exprs(
                 pl.lit("NE: no category could be established (missing at this visit: "),
                 miss,
                 pl.lit(")"),
-                pl.concat_str([pl.lit("; "), dgr]),
+                concat_text("; ", dgr),
             ],
             ignore_nulls=True,
         )
@@ -700,7 +699,7 @@ def _outcome_exprs(
             [
                 pl.lit(f"{cat}: "),
                 rule.when.explain_as(True),
-                pl.concat_str([pl.lit(" [downgraded: "), dgr, pl.lit("]")]),
+                concat_text(" [downgraded: ", dgr, "]"),
             ],
             ignore_nulls=True,
         )
@@ -875,7 +874,9 @@ def _group_rows(
     Returns the stacked outcome rows (``None`` if no output table is in the group) and, for
     every overall parameter whose progression table is in the group, its progression mask.
     """
-    wide = _evaluate_tables(base, tables, rs, confirm)
+    # one chunk per column: ``pl.format`` (see :func:`concat_text`) misreads inputs whose chunks
+    # are not aligned (polars 2.1 panics with "i < self.len()")
+    wide = _evaluate_tables(base, tables, rs, confirm).rechunk()
     lf = wide.lazy()
     schema = wide.schema
     frames = [

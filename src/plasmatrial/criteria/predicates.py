@@ -199,11 +199,58 @@ def _num(expr: pl.Expr, decimals: int = ROUND_DECIMALS) -> pl.Expr:
     return expr.round(decimals).cast(pl.Utf8).fill_null("missing")
 
 
+class _Cat(pl.Expr):
+    """A text expression built by :func:`concat_text`, which keeps its pieces so that an enclosing
+    :func:`concat_text` splices them into one flat template instead of nesting."""
+
+    _pieces: tuple[str | pl.Expr, ...]
+
+
+def concat_text(*parts: str | pl.Expr) -> pl.Expr:
+    """``pl.concat_str(parts)`` (null if any part is null) as one ``pl.format`` template.
+
+    Python strings are literal text; nested :func:`concat_text` results are flattened into the
+    template. Same values as the nested ``concat_str`` (both propagate nulls), but literal text
+    costs nothing per row and no intermediate strings are built.
+    """
+    pieces: list[str | pl.Expr] = []
+    for p in parts:
+        for q in p._pieces if isinstance(p, _Cat) else (p,):
+            if isinstance(q, str) and pieces and isinstance(pieces[-1], str):
+                pieces[-1] = pieces[-1] + q
+            else:
+                pieces.append(q)
+    exprs = [q for q in pieces if not isinstance(q, str)]
+    if exprs and not any(e.meta.root_names() for e in exprs):
+        # only literal inputs (e.g. a typed null): pl.format's scalar result does not broadcast
+        # inside other horizontal expressions, so keep concat_str
+        e = pl.concat_str([pl.lit(q) if isinstance(q, str) else q for q in pieces])
+    elif exprs:
+        template = "".join(
+            q.replace("{", "{{").replace("}", "}}") if isinstance(q, str) else "{}" for q in pieces
+        )
+        e = pl.format(template, *exprs)
+    else:
+        e = pl.lit("".join(q for q in pieces if isinstance(q, str)))
+    out = _Cat.__new__(_Cat)
+    out._pyexpr = e._pyexpr
+    out._pieces = tuple(pieces)
+    return out
+
+
+def _join(items: list[pl.Expr], separator: str) -> pl.Expr:
+    """``pl.concat_str(items, separator=separator)`` through :func:`concat_text`."""
+    parts: list[str | pl.Expr] = []
+    for i, e in enumerate(items):
+        parts += [separator, e] if i else [e]
+    return concat_text(*parts)
+
+
 def _fmt(expr: pl.Expr, unit: str, decimals: int = ROUND_DECIMALS) -> pl.Expr:
     """'32.0 mg/L' (or 'missing') without string comparisons."""
     text = expr.round(decimals).cast(pl.Utf8)
     if unit:
-        text = pl.concat_str([text, pl.lit(("" if unit == "%" else " ") + unit)])
+        text = concat_text(text, ("" if unit == "%" else " ") + unit)
     return text.fill_null("missing")
 
 
@@ -310,7 +357,7 @@ def _ref_text(col: str, ref: Ref) -> pl.Expr:
     def build() -> pl.Expr:
         val = _fmt_col(ref.column(col), unit_of(col))
         date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
-        return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
+        return concat_text(f"{ref} {label(col)} ", val, " (", date, ")")
 
     return _shared(("ref_text", col, ref), build)
 
@@ -370,7 +417,7 @@ class Const(Term):
         return pl.lit(self.value, dtype=pl.Float64)
 
     def explain(self) -> pl.Expr:
-        return pl.lit(str(self))
+        return concat_text(str(self))
 
     def inputs(self) -> tuple[Input, ...]:
         return ()
@@ -403,7 +450,7 @@ class Value(Term):
             val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         else:
             val = _fmt_col(self.column, self.unit)
-        return pl.concat_str([pl.lit(label(self.column) + " "), val])
+        return concat_text(label(self.column) + " ", val)
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, self.unit, self.ref),)
@@ -427,7 +474,7 @@ class Scaled(Term):
         return self.term.to_expr() * self.factor
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str([pl.lit(f"{self.factor:g} × "), self.term.explain()])
+        return concat_text(f"{self.factor:g} × ", self.term.explain())
 
     def inputs(self) -> tuple[Input, ...]:
         return self.term.inputs()
@@ -468,19 +515,17 @@ class PctChange(Term):
         r = pl.col(self.ref.column(self.column))
         pct = (
             pl.when(r > 0)
-            .then(pl.concat_str([_num(self.to_expr(), 3), pl.lit("%")]))
+            .then(concat_text(_num(self.to_expr(), 3), "%"))
             .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
         )
         cur = _fmt_col(self.column, unit_of(self.column))
-        return pl.concat_str(
-            [
-                pl.lit(f"{label(self.column)} "),
-                cur,
-                pl.lit(f", {self.direction} "),
-                pct.fill_null("missing"),
-                pl.lit(" vs "),
-                _ref_text(self.column, self.ref),
-            ]
+        return concat_text(
+            f"{label(self.column)} ",
+            cur,
+            f", {self.direction} ",
+            pct.fill_null("missing"),
+            " vs ",
+            _ref_text(self.column, self.ref),
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -512,15 +557,13 @@ class AbsChange(Term):
     def explain(self) -> pl.Expr:
         cur = _fmt_col(self.column, self.unit)
         amount = _fmt(self.to_expr(), self.unit)
-        return pl.concat_str(
-            [
-                pl.lit(f"{label(self.column)} "),
-                cur,
-                pl.lit(f", absolute {self.direction} "),
-                amount,
-                pl.lit(" vs "),
-                _ref_text(self.column, self.ref),
-            ]
+        return concat_text(
+            f"{label(self.column)} ",
+            cur,
+            f", absolute {self.direction} ",
+            amount,
+            " vs ",
+            _ref_text(self.column, self.ref),
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -630,11 +673,11 @@ class Cmp(Predicate):
             .then(pl.lit(f" {_NEGATED[self.op]} "))
             .otherwise(pl.lit(" ? "))
         )
-        return pl.concat_str([self.left.explain(), shown, self.right.explain()])
+        return concat_text(self.left.explain(), shown, self.right.explain())
 
     def explain_as(self, truth: bool) -> pl.Expr:
         op = f" {_OP_TEXT[self.op]} " if truth else f" {_NEGATED[self.op]} "
-        return pl.concat_str([self.left.explain(), pl.lit(op), self.right.explain()])
+        return concat_text(self.left.explain(), op, self.right.explain())
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
@@ -658,7 +701,7 @@ class AllOf(Predicate):
         return pl.all_horizontal([p.to_expr() for p in self.items])
 
     def explain(self) -> pl.Expr:
-        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        everything = _join([p.explain() for p in self.items], "; ")
         failing = pl.concat_str(
             [pl.when(p.to_expr().fill_null(False).not_()).then(p.explain()) for p in self.items],
             separator="; ",
@@ -668,7 +711,7 @@ class AllOf(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if truth:
-            return pl.concat_str([p.explain_as(True) for p in self.items], separator="; ")
+            return _join([p.explain_as(True) for p in self.items], "; ")
         return pl.concat_str(
             [
                 pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
@@ -706,12 +749,12 @@ class AnyOf(Predicate):
             separator=" or ",
             ignore_nulls=True,
         )
-        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        everything = _join([p.explain() for p in self.items], "; ")
         return pl.when(self.to_expr().fill_null(False)).then(met).otherwise(everything)
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if not truth:
-            return pl.concat_str([p.explain_as(False) for p in self.items], separator="; ")
+            return _join([p.explain_as(False) for p in self.items], "; ")
         return pl.concat_str(
             [pl.when(p.to_expr().fill_null(False)).then(p.explain_as(True)) for p in self.items],
             separator=" or ",
@@ -741,7 +784,7 @@ class FirstOf(Predicate):
         return pl.coalesce([p.to_expr() for p in self.items])
 
     def explain(self) -> pl.Expr:
-        result: pl.Expr = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        result: pl.Expr = _join([p.explain() for p in self.items], "; ")
         for p in reversed(self.items):
             result = pl.when(p.to_expr().is_not_null()).then(p.explain()).otherwise(result)
         return result
@@ -878,9 +921,7 @@ class Equals(Predicate):
         prefix = (
             label(self.column) if self.ref.kind == "current" else f"{self.ref} {label(self.column)}"
         )
-        return pl.concat_str(
-            [pl.lit(prefix + " "), pl.col(self.ref.column(self.column)).fill_null("missing")]
-        )
+        return concat_text(prefix + " ", pl.col(self.ref.column(self.column)).fill_null("missing"))
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, "", self.ref),)
@@ -900,7 +941,7 @@ class CategoryIs(Predicate):
         return pl.col(self.column).is_in(list(self.values)).fill_null(False)
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str([pl.lit(f"{self.column} "), pl.col(self.column).fill_null("none")])
+        return concat_text(f"{self.column} ", pl.col(self.column).fill_null("none"))
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, ""),)
@@ -924,8 +965,8 @@ class Flag(Predicate):
         return e if self.missing is None else e.fill_null(self.missing)
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str(
-            [pl.lit(f"{self.column} "), pl.col(self.column).cast(pl.Utf8).fill_null("missing")]
+        return concat_text(
+            f"{self.column} ", pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         )
 
     def inputs(self) -> tuple[Input, ...]:
