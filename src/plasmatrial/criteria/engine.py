@@ -497,25 +497,6 @@ def _evaluate_tables(
     return df
 
 
-def _table_deps(t: RuleTable, names: set[str]) -> set[str]:
-    """Tables whose columns ``t`` reads: declared inputs and references, and (as a safety net)
-    every column any of its expressions reads that belongs to another table."""
-    deps = _depends_on(t, names)
-    exprs: list[pl.Expr] = []
-    for p in _table_predicates(t):
-        exprs += [p.to_expr(), p.explain()]
-        b = p.boundary()
-        if b is not None:
-            exprs.append(b)
-    for e in exprs:
-        for c in e.meta.root_names():
-            base = c.split("__")[0]
-            if base in names:
-                deps.add(base)
-    deps.discard(t.paramcd)
-    return deps
-
-
 def _table_groups(rs: RuleSet, need: set[str]) -> list[list[RuleTable]]:
     """The needed tables in independent groups: a table shares a group with every table it reads
     and with the other table of an overall parameter; each group keeps the rule set's order."""
@@ -532,11 +513,9 @@ def _table_groups(rs: RuleSet, need: set[str]) -> list[list[RuleTable]]:
 
     for t in rs.tables:
         if t.paramcd in need:
-            for d in _table_deps(t, names):
-                if d in need:
+            for d in _depends_on(t, names):
+                if d in need and d != t.paramcd:
                     union(t.paramcd, d)
-                else:  # pragma: no cover - _needed_tables closes over dependencies
-                    raise RuleError(f"table {t.paramcd} reads {d}, which is not evaluated")
     for o in rs.overall:
         if o.progression in need and o.response in need:
             union(o.progression, o.response)
@@ -908,13 +887,21 @@ def _table_rows(
     parallel threads (polars and numpy release the GIL), largest group first.
     """
     plan = _output_plan(rs, wanted)
-    groups = _table_groups(rs, _needed_tables(rs, wanted))
+    need = _needed_tables(rs, wanted)
+    groups = _table_groups(rs, need)
     groups.sort(key=len, reverse=True)
+    results: list[tuple[pl.DataFrame | None, dict[str, np.ndarray]]] = []
     if len(groups) > 1:
-        with ThreadPoolExecutor(max_workers=min(len(groups), _GROUP_THREADS)) as pool:
-            results = list(pool.map(lambda g: _group_rows(base, g, rs, confirm, plan), groups))
-    else:
-        results = [_group_rows(base, g, rs, confirm, plan) for g in groups]
+        try:
+            with ThreadPoolExecutor(max_workers=min(len(groups), _GROUP_THREADS)) as pool:
+                results = list(pool.map(lambda g: _group_rows(base, g, rs, confirm, plan), groups))
+        except pl.exceptions.ColumnNotFoundError:
+            # a table reads another table's column without declaring it as an input: evaluate
+            # every table in one group, in rule-set order, as before the split
+            results = []
+    if not results:
+        tables = [t for t in rs.tables if t.paramcd in need]
+        results = [_group_rows(base, tables, rs, confirm, plan)]
     frames = [r for r, _ in results if r is not None]
     masks: dict[str, np.ndarray] = {}
     for _, m in results:
