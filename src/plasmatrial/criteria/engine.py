@@ -734,63 +734,64 @@ def _assemble(
     """
     rows = rows_box.pop()
     n_wide = keys.height
-    row = rows[_ROW].rechunk().to_numpy().astype(np.int64)
-    code = rows[_CODE].rechunk().to_numpy().astype(np.int64)
-    table_of = code_table[code]
+    itype: type[np.signedinteger] = np.int32 if max(n_wide, rows.height) < 2**31 else np.int64
+    row = rows.get_column(_ROW).rechunk().to_numpy().astype(itype)
+    code = rows.get_column(_CODE).rechunk().to_numpy().astype(itype)
+    rows = rows.drop(_ROW, _CODE)
+    table_of = code_table.astype(np.int16)[code]
     # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
     where: dict[int, np.ndarray] = {}
     for ti in sorted({t for src in sources for t, _ in src}):
-        pos = np.full(n_wide, -1, dtype=np.int64)
-        sel = np.flatnonzero(table_of == ti)
+        pos = np.full(n_wide, -1, dtype=itype)
+        sel = np.flatnonzero(table_of == ti).astype(itype)
         pos[row[sel]] = sel
         where[ti] = pos
-    grid = np.full((n_wide, len(paramcds)), -1, dtype=np.int64)
+    del table_of
+    grid = np.full((n_wide, len(paramcds)), -1, dtype=itype)
     for j, src in enumerate(sources):
         col = grid[:, j]
         for ti, mask in src:
             pos = where[ti]
-            if mask is None:
-                col[:] = np.where(col < 0, pos, col)
-            else:
-                col[:] = np.where(mask & (col < 0), pos, col)
-    del where, table_of
+            np.copyto(col, pos, where=(col < 0) if mask is None else (mask & (col < 0)))
+    del where
     flat = grid if sort else grid.T
     take = flat.ravel()
     keep = take >= 0
-    itype = np.uint32 if max(n_wide, len(row)) < 2**32 else np.int64
-    idx = take[keep].astype(itype)
+    idx = take[keep]
     pnum = np.broadcast_to(np.arange(len(paramcds), dtype=np.uint32), grid.shape)
     pnum = (pnum if sort else pnum.T).ravel()[keep]
     del grid, flat, take, keep
-    kidx = pl.Series(row.astype(itype)[idx])
-    code_s = pl.Series(code.astype(np.uint32)[idx])
+    kidx = pl.Series(row[idx])
+    code_s = pl.Series(code[idx])
     gidx = pl.Series(idx)
-    pnum_s = pl.Series(pnum)
-    del row, code, idx, pnum
-    # Every output column is gathered once, all of them at once in polars' thread pool (each
-    # column in one chunk first: gathering across hundreds of chunks is several times slower).
+    del row, code, idx
+    # Every provenance column is gathered once, from one chunk (gathering across hundreds of
+    # chunks is several times slower), and dropped from the stacked rows at once (peak memory).
+    tail: dict[str, pl.Series] = {}
+    for name in rows.columns:
+        tail[name] = rows.get_column(name).rechunk().gather(gidx)
+        rows = rows.drop(name)
+    del rows, gidx
     params = pl.Series(paramcds, dtype=pl.Utf8)
     cats = pl.Series([o.category for o in outcomes], dtype=pl.Utf8)
     rids = pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8)
-    frames = pl.collect_all(
+    key_rows, consts = pl.collect_all(
         [
             keys.lazy().select(pl.all().gather(kidx)),
-            pl.LazyFrame({"__P": pnum_s, "__C": code_s}).select(
+            pl.LazyFrame({"__P": pnum, "__C": code_s}).select(
                 pl.lit(params).gather(pl.col("__P")).alias("PARAMCD"),
                 pl.lit(cats).gather(pl.col("__C")).alias("AVALC"),
                 pl.lit(rids).gather(pl.col("__C")).alias("RULEID"),
+                pl.lit(rs.name).alias("RULESET"),
+                pl.lit(rs.version).alias("RULESETVER"),
+                pl.lit(rs.options_text()).alias("RULESETOPT"),
             ),
-            rows.drop(_ROW, _CODE).rechunk().lazy().select(pl.all().gather(gidx)),
         ],
         optimizations=pl.QueryOptFlags.none(),
     )
-    del rows, kidx, gidx
-    consts = frames[1].with_columns(
-        pl.lit(rs.name).alias("RULESET"),
-        pl.lit(rs.version).alias("RULESETVER"),
-        pl.lit(rs.options_text()).alias("RULESETOPT"),
+    return pl.concat([key_rows, consts, pl.DataFrame(tail)], how="horizontal").select(
+        OUTPUT_COLUMNS
     )
-    return pl.concat([frames[0], consts, frames[2]], how="horizontal").select(OUTPUT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
