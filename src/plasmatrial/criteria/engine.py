@@ -481,9 +481,32 @@ def prepare(
 def _base(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
     """Standardised frame with the rule set's derived inputs (before any table)."""
     df = _standardise(assessments, rule_set.columns)
-    for d in rule_set.derivations:
-        df = df.with_columns(d.build().alias(d.column))
+    for stage in _derivation_stages(rule_set):
+        df = df.with_columns(stage)
     return df
+
+
+def _derivation_stages(rule_set: RuleSet) -> list[list[pl.Expr]]:
+    """The derivations in order, batched into ``with_columns`` stages (evaluated in parallel).
+
+    A derivation starts a new stage when it reads or rewrites a column derived in the current
+    stage; one that reads columns by selector (wildcard, regex: not listable) gets a stage of its
+    own. So every derivation sees exactly the columns it saw when they were applied one at a time.
+    """
+    stages: list[list[pl.Expr]] = []
+    written: set[str] = set()
+    alone = False
+    for d in rule_set.derivations:
+        expr = d.build()
+        reads = set(expr.meta.root_names())
+        opaque = "cs." in str(expr)
+        if not stages or alone or opaque or reads & written or d.column in written:
+            stages.append([])
+            written = set()
+        stages[-1].append(expr.alias(d.column))
+        written.add(d.column)
+        alone = opaque
+    return stages
 
 
 def _evaluate_tables(
