@@ -781,13 +781,26 @@ def _assemble(
     take = flat.ravel()
     keep = take >= 0
     idx = take[keep]
-    pnum = np.broadcast_to(np.arange(len(paramcds), dtype=np.uint32), grid.shape)
-    pnum = (pnum if sort else pnum.T).ravel()[keep]
-    del grid, flat, take, keep
+    pgrid = np.broadcast_to(np.arange(len(paramcds), dtype=np.uint32), grid.shape)
+    pnum = pl.Series((pgrid if sort else pgrid.T).ravel()[keep])
+    del grid, pgrid, flat, take, keep
     kidx = pl.Series(row[idx])
     code_s = pl.Series(code[idx])
     gidx = pl.Series(idx)
     del row, code, idx
+    keys = keys[kidx]
+    consts = pl.DataFrame(
+        {
+            "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
+            "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code_s),
+            "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code_s),
+        }
+    ).with_columns(
+        pl.lit(rs.name).alias("RULESET"),
+        pl.lit(rs.version).alias("RULESETVER"),
+        pl.lit(rs.options_text()).alias("RULESETOPT"),
+    )
+    del kidx, code_s, pnum
     # Every provenance column is gathered once, from one chunk (gathering across hundreds of
     # chunks is several times slower), and dropped from the stacked rows at once (peak memory).
     tail: dict[str, pl.Series] = {}
@@ -795,26 +808,7 @@ def _assemble(
         tail[name] = rows.get_column(name).rechunk().gather(gidx)
         rows = rows.drop(name)
     del rows, gidx
-    params = pl.Series(paramcds, dtype=pl.Utf8)
-    cats = pl.Series([o.category for o in outcomes], dtype=pl.Utf8)
-    rids = pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8)
-    key_rows, consts = pl.collect_all(
-        [
-            keys.lazy().select(pl.all().gather(kidx)),
-            pl.LazyFrame({"__P": pnum, "__C": code_s}).select(
-                pl.lit(params).gather(pl.col("__P")).alias("PARAMCD"),
-                pl.lit(cats).gather(pl.col("__C")).alias("AVALC"),
-                pl.lit(rids).gather(pl.col("__C")).alias("RULEID"),
-                pl.lit(rs.name).alias("RULESET"),
-                pl.lit(rs.version).alias("RULESETVER"),
-                pl.lit(rs.options_text()).alias("RULESETOPT"),
-            ),
-        ],
-        optimizations=pl.QueryOptFlags.none(),
-    )
-    return pl.concat([key_rows, consts, pl.DataFrame(tail)], how="horizontal").select(
-        OUTPUT_COLUMNS
-    )
+    return pl.concat([keys, consts, pl.DataFrame(tail)], how="horizontal").select(OUTPUT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
