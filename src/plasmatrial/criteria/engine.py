@@ -39,6 +39,7 @@ from plasmatrial.criteria.predicates import (
     seg_backward_fill,
     seg_forward_fill,
     seg_shift,
+    shared_expr,
     sharing,
 )
 from plasmatrial.criteria.rules import OptionValue, Rule, RuleSet, RuleTable, get_rule_set
@@ -676,7 +677,7 @@ def _outcome_exprs(
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
     elif k == n:
         cat = "NE"
-        dgr = _downgrade(t, n)
+        dgr = shared_expr(("downgrade", P, n), lambda: _downgrade(t, n))
         current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
         miss = pl.concat_str(
             [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in _input_names(current)],
@@ -696,7 +697,7 @@ def _outcome_exprs(
     else:
         rule = t.rows[k]
         cat = rule.category
-        dgr = _downgrade(t, k)
+        dgr = shared_expr(("downgrade", P, k), lambda: _downgrade(t, k))
         explain = pl.concat_str(
             [
                 pl.lit(f"{cat}: "),

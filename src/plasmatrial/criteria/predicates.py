@@ -151,9 +151,14 @@ def end_sharing(token: Any) -> None:
     _SHARED.reset(token)
 
 
-def _shared(key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+def shared_expr(key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+    """``build()``, computed once per frame while a :class:`SharedExprs` cache is active and
+    the same ``key`` is used more than once."""
     cache = _SHARED.get()
     return build() if cache is None else cache.get(key, build)
+
+
+_shared = shared_expr
 
 
 def _memo(fn: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
