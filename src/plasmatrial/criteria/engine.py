@@ -789,27 +789,40 @@ def _assemble(
     code_s = pl.Series(code[idx])
     gidx = pl.Series(idx)
     del row, code, idx
-    keys = keys[kidx]
-    consts = pl.DataFrame(
-        {
-            "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
-            "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code_s),
-            "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code_s),
-        }
-    ).with_columns(
-        pl.lit(rs.name).alias("RULESET"),
-        pl.lit(rs.version).alias("RULESETVER"),
-        pl.lit(rs.options_text()).alias("RULESETOPT"),
-    )
-    del kidx, code_s, pnum
+
+    def constant_columns() -> pl.DataFrame:
+        key_rows = keys[kidx]
+        consts = pl.DataFrame(
+            {
+                "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
+                "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code_s),
+                "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code_s),
+            }
+        ).with_columns(
+            pl.lit(rs.name).alias("RULESET"),
+            pl.lit(rs.version).alias("RULESETVER"),
+            pl.lit(rs.options_text()).alias("RULESETOPT"),
+        )
+        return pl.concat([key_rows, consts], how="horizontal")
+
     # Every provenance column is gathered once, from one chunk (gathering across hundreds of
-    # chunks is several times slower), and dropped from the stacked rows at once (peak memory).
-    tail: dict[str, pl.Series] = {}
-    for name in rows.columns:
-        tail[name] = rows.get_column(name).rechunk().gather(gidx)
-        rows = rows.drop(name)
-    del rows, gidx
-    return pl.concat([keys, consts, pl.DataFrame(tail)], how="horizontal").select(OUTPUT_COLUMNS)
+    # chunks is several times slower), and released from the stacked rows at once (peak
+    # memory); two columns at a time, beside the key and constant columns.
+    names = rows.columns
+    cols: list[pl.Series | None] = [rows.get_column(n) for n in names]
+    del rows
+
+    def gather(i: int) -> pl.Series:
+        col = cols[i]
+        assert col is not None
+        cols[i] = None
+        return col.rechunk().gather(gidx)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        head = pool.submit(constant_columns)
+        tail = list(pool.map(gather, range(len(names))))
+        front = head.result()
+    return pl.concat([front, pl.DataFrame(tail)], how="horizontal").select(OUTPUT_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
