@@ -280,7 +280,17 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
         df = df.with_columns(finals)
     df = df.drop([c for c in df.columns if c.startswith("__m_")])
     dates = [ref.date_column(col) for col, ref in refs if ref.kind != "current"]
-    return _add_date_texts(df, [d for d in dict.fromkeys(dates) if date_text_column(d) not in df])
+    # every baseline reference date is the baseline date itself: its text is made once
+    same = {ref.date_column(col): "BL__ADT" for col, ref in refs if ref.kind == "baseline"}
+    new = [d for d in dict.fromkeys(dates) if date_text_column(d) not in df]
+    df = _add_date_texts(
+        df, [s for s in dict.fromkeys(same.get(d, d) for d in new) if date_text_column(s) not in df]
+    )
+    aliases = [d for d in new if d in same]
+    return df.with_columns(
+        *(pl.col(date_text_column(same[d])).alias(date_text_column(d)) for d in aliases),
+        *(pl.col(_date_json_column(same[d])).alias(_date_json_column(d)) for d in aliases),
+    )
 
 
 #: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
@@ -318,14 +328,14 @@ def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         )
     lo, hi = min(lows), max(highs)
     table = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
-    json_table = pl.select(quoted(pl.lit(table))).to_series()
-    return df.with_columns(
-        *(table.gather(days.get_column(n) - lo).alias(date_text_column(n)) for n in names),
-        *(
-            json_table.gather(days.get_column(n) - lo).fill_null("null").alias(_date_json_column(n))
-            for n in names
-        ),
-    )
+    # JSON texts, then "null" at index len(table) for a missing date
+    json_table = pl.select(quoted(pl.lit(table))).to_series().extend_constant("null", 1)
+    out: list[pl.Series] = []
+    for n in names:
+        idx = days.get_column(n) - lo
+        out.append(table.gather(idx).alias(date_text_column(n)))
+        out.append(json_table.gather(idx.fill_null(len(table))).alias(_date_json_column(n)))
+    return df.with_columns(out)
 
 
 def _position() -> pl.Expr:
