@@ -2,15 +2,18 @@
 
 Everything is vectorised polars: references are window functions over USUBJID sorted by ADT
 (``cum_min``, ``forward_fill``, ``shift``), rule rows are compiled predicates, the winning row is
-one ``when/then`` chain, and explanations are built with ``concat_str`` on the subset of rows each
-rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
+one ``when/then`` chain, and explanations are built with flat ``pl.format`` templates
+(:func:`~plasmatrial.criteria.predicates.concat_text`) on the subset of rows each rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
 an assessment depends only on its values and the baseline, so "best so far" is a shifted
 cumulative maximum of its rank.
 
 Output assembly (docs/decisions/0250-criteria-performance.md): each needed table's outcome rows are
 built once (overall parameters reuse them by index), the output order is computed on a
 rows x parameters index grid instead of sorting, and the key and constant columns are gathered
-from the wide frame and from small per-outcome lookups.
+from the wide frame and from small per-outcome lookups. Round 2: tables that do not read each other
+are evaluated and explained in parallel threads (:func:`_table_groups`), sub-expressions that an
+explanation repeats are computed once per outcome (``predicates.SharedExprs``), and independent
+derivations share one ``with_columns`` stage.
 """
 
 from __future__ import annotations
