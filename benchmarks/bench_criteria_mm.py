@@ -3,13 +3,15 @@
 40,000 patients x 25 visits of synthetic numpy M-protein trajectories (serum and urine, some
 FLC-only patients, relapses). ``respond_mm`` adjudicates OVRLRESP with full provenance (RULEID,
 EXPLAIN, INPUTS JSON, DOWNGRADE, AT_BOUNDARY, FLAGS), confirms it (criteria.md 4.4) and derives
-the best confirmed response. A second run adds the three relapse flags. Prints wall time and peak
-RSS (resource.getrusage ru_maxrss).
+the best confirmed response. A second run adds the three relapse flags. Prints wall time, process
+CPU time (less sensitive to other processes sharing the cores), the 1-minute load average before
+and after, and peak RSS (resource.getrusage ru_maxrss).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import resource
 import sys
 import time
@@ -80,12 +82,15 @@ def main() -> None:
     print(f"input rows (subject-visits): {df.height:,}  generated in {t1 - t0:.2f} s")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t2 = time.perf_counter()
+        load0 = os.getloadavg()[0]
+        c2, t2 = time.process_time(), time.perf_counter()
         res = respond_mm(df, relapse=False)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
+        load1 = os.getloadavg()[0]
     print(
         f"respond_mm (OVRLRESP + confirmation + BOR): {t3 - t2:.2f} s  "
-        f"({df.height / (t3 - t2):,.0f} subject-visits/s); output rows {res.visits.height:,}"
+        f"({df.height / (t3 - t2):,.0f} subject-visits/s); output rows {res.visits.height:,}; "
+        f"CPU {c3 - c2:.2f} s; load average {load0:.2f} -> {load1:.2f}"
     )
     rss_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (
         1024**2 if sys.platform != "darwin" else 1024**3

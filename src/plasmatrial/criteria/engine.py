@@ -2,15 +2,18 @@
 
 Everything is vectorised polars: references are window functions over USUBJID sorted by ADT
 (``cum_min``, ``forward_fill``, ``shift``), rule rows are compiled predicates, the winning row is
-one ``when/then`` chain, and explanations are built with ``concat_str`` on the subset of rows each
-rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
+one ``when/then`` chain, and explanations are built with flat ``pl.format`` templates
+(:func:`~plasmatrial.criteria.predicates.concat_text`) on the subset of rows each rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
 an assessment depends only on its values and the baseline, so "best so far" is a shifted
 cumulative maximum of its rank.
 
 Output assembly (docs/decisions/0250-criteria-performance.md): each needed table's outcome rows are
 built once (overall parameters reuse them by index), the output order is computed on a
 rows x parameters index grid instead of sorting, and the key and constant columns are gathered
-from the wide frame and from small per-outcome lookups.
+from the wide frame and from small per-outcome lookups. Round 2: tables that do not read each other
+are evaluated and explained in parallel threads (:func:`_table_groups`), sub-expressions that an
+explanation repeats are computed once per outcome (``predicates.SharedExprs``), and independent
+derivations share one ``with_columns`` stage.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -31,10 +35,15 @@ from plasmatrial.criteria.predicates import (
     Input,
     Predicate,
     Ref,
+    SharedExprs,
+    concat_text,
     date_text_column,
+    end_sharing,
     seg_backward_fill,
     seg_forward_fill,
     seg_shift,
+    shared_expr,
+    sharing,
 )
 from plasmatrial.criteria.rules import OptionValue, Rule, RuleSet, RuleTable, get_rule_set
 from plasmatrial.errors import RuleError
@@ -274,32 +283,62 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
         df = df.with_columns(finals)
     df = df.drop([c for c in df.columns if c.startswith("__m_")])
     dates = [ref.date_column(col) for col, ref in refs if ref.kind != "current"]
-    return _add_date_texts(df, [d for d in dict.fromkeys(dates) if date_text_column(d) not in df])
+    # every baseline reference date is the baseline date itself: its text is made once
+    same = {ref.date_column(col): "BL__ADT" for col, ref in refs if ref.kind == "baseline"}
+    new = [d for d in dict.fromkeys(dates) if date_text_column(d) not in df]
+    df = _add_date_texts(
+        df, [s for s in dict.fromkeys(same.get(d, d) for d in new) if date_text_column(s) not in df]
+    )
+    aliases = [d for d in new if d in same]
+    return df.with_columns(
+        *(pl.col(date_text_column(same[d])).alias(date_text_column(d)) for d in aliases),
+        *(pl.col(_date_json_column(same[d])).alias(_date_json_column(d)) for d in aliases),
+    )
 
 
 #: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
 _DATE_TABLE_MAX: Final = 200_000
 
 
-def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Add ``<date>__TXT`` columns: each distinct day in the data's range is formatted once.
+def _date_json_column(date_column: str) -> str:
+    """Engine column with a date's JSON text (``"YYYY-MM-DD"`` with quotes, or ``null``)."""
+    return date_column + "__JSON"
 
-    Identical to ``dt.to_string("%Y-%m-%d")`` row by row (the table is made by that very call).
+
+def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Add ``<date>__TXT`` and ``<date>__JSON`` columns: each distinct day in the data's range is
+    formatted once.
+
+    Identical to ``dt.to_string("%Y-%m-%d")`` row by row (the table is made by that very call);
+    the JSON text is that text in quotes, ``null`` for a missing date.
     """
     if not names:
         return df
+
+    def quoted(txt: pl.Expr) -> pl.Expr:
+        return pl.concat_str([pl.lit('"'), txt, pl.lit('"')])
+
     days = df.select(pl.col(n).cast(pl.Int32) for n in names)
     lows = [v for v in days.min().row(0) if v is not None]
     highs = [v for v in days.max().row(0) if v is not None]
     if not lows or max(highs) - min(lows) > _DATE_TABLE_MAX:
-        return df.with_columns(
+        df = df.with_columns(
             pl.col(n).dt.to_string("%Y-%m-%d").alias(date_text_column(n)) for n in names
+        )
+        return df.with_columns(
+            quoted(pl.col(date_text_column(n))).fill_null("null").alias(_date_json_column(n))
+            for n in names
         )
     lo, hi = min(lows), max(highs)
     table = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
-    return df.with_columns(
-        table.gather(days.get_column(n) - lo).alias(date_text_column(n)) for n in names
-    )
+    # JSON texts, then "null" at index len(table) for a missing date
+    json_table = pl.select(quoted(pl.lit(table))).to_series().extend_constant("null", 1)
+    out: list[pl.Series] = []
+    for n in names:
+        idx = days.get_column(n) - lo
+        out.append(table.gather(idx).alias(date_text_column(n)))
+        out.append(json_table.gather(idx.fill_null(len(table))).alias(_date_json_column(n)))
+    return df.with_columns(out)
 
 
 def _position() -> pl.Expr:
@@ -442,22 +481,86 @@ def prepare(
     pl.DataFrame
         One row per input row, sorted by USUBJID and ADT, with ``<PARAMCD>`` category columns.
     """
-    df = _standardise(assessments, rule_set.columns)
-    if rule_set.derivations:
-        for d in rule_set.derivations:
-            df = df.with_columns(d.build().alias(d.column))
+    df = _base(assessments, rule_set)
     need = (
         {t.paramcd for t in rule_set.tables}
         if parameters is None
         else _needed_tables(rule_set, parameters)
     )
-    for t in rule_set.tables:
-        if t.paramcd not in need:
-            continue
-        df = _evaluate_table(df, t, rule_set)
+    return _evaluate_tables(
+        df, [t for t in rule_set.tables if t.paramcd in need], rule_set, confirm
+    )
+
+
+def _base(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
+    """Standardised frame with the rule set's derived inputs (before any table)."""
+    df = _standardise(assessments, rule_set.columns)
+    for stage in _derivation_stages(rule_set):
+        df = df.with_columns(stage)
+    return df
+
+
+def _derivation_stages(rule_set: RuleSet) -> list[list[pl.Expr]]:
+    """The derivations in order, batched into ``with_columns`` stages (evaluated in parallel).
+
+    A derivation starts a new stage when it reads or rewrites a column derived in the current
+    stage; one that reads columns by selector (wildcard, regex: not listable) gets a stage of its
+    own. So every derivation sees exactly the columns it saw when they were applied one at a time.
+    """
+    stages: list[list[pl.Expr]] = []
+    written: set[str] = set()
+    alone = False
+    for d in rule_set.derivations:
+        expr = d.build()
+        reads = set(expr.meta.root_names())
+        opaque = "cs." in str(expr)
+        if not stages or alone or opaque or reads & written or d.column in written:
+            stages.append([])
+            written = set()
+        stages[-1].append(expr.alias(d.column))
+        written.add(d.column)
+        alone = opaque
+    return stages
+
+
+def _evaluate_tables(
+    df: pl.DataFrame, tables: Sequence[RuleTable], rs: RuleSet, confirm: Sequence[str]
+) -> pl.DataFrame:
+    """Evaluate ``tables`` in order (each after the tables it reads), with confirmation."""
+    for t in tables:
+        df = _evaluate_table(df, t, rs)
         if t.paramcd in confirm:
             df = _confirm(df, t)
     return df
+
+
+def _table_groups(rs: RuleSet, need: set[str]) -> list[list[RuleTable]]:
+    """The needed tables in independent groups: a table shares a group with every table it reads
+    and with the other table of an overall parameter; each group keeps the rule set's order."""
+    names = {t.paramcd for t in rs.tables}
+    parent = {p: p for p in need}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    for t in rs.tables:
+        if t.paramcd in need:
+            for d in _depends_on(t, names):
+                if d in need and d != t.paramcd:
+                    union(t.paramcd, d)
+    for o in rs.overall:
+        if o.progression in need and o.response in need:
+            union(o.progression, o.response)
+    groups: dict[str, list[RuleTable]] = {}
+    for t in rs.tables:
+        if t.paramcd in need:
+            groups.setdefault(find(t.paramcd), []).append(t)
+    return list(groups.values())
 
 
 # ------------------------------------------------------------------------------------- output
@@ -474,16 +577,15 @@ def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
     """JSON text of one column's value, exactly as ``struct.json_encode`` writes it.
 
     Floats: shortest round-trip text (``cast(Utf8)`` equals the JSON writer's text for finite
-    values; NaN and infinities are ``null``), dates from their ``__TXT`` column, Booleans as
+    values; NaN and infinities are ``null``), dates from their ``__JSON`` column, Booleans as
     ``true``/``false``; strings and anything else go through the JSON writer itself (escaping).
     """
     c = pl.col(name)
     dtype = schema.get(name)
     if dtype == pl.Float64 or dtype == pl.Float32:
-        return pl.when(c.is_finite()).then(c.cast(pl.Utf8)).otherwise(pl.lit("null"))
-    if dtype == pl.Date and date_text_column(name) in schema:
-        txt = pl.col(date_text_column(name))
-        return pl.concat_str([pl.lit('"'), txt, pl.lit('"')]).fill_null("null")
+        return pl.when(c.is_finite()).then(c).cast(pl.Utf8).fill_null("null")
+    if dtype == pl.Date and _date_json_column(name) in schema:
+        return pl.col(_date_json_column(name))
     if dtype == pl.Boolean:
         return (
             pl.when(c.is_null())
@@ -500,11 +602,11 @@ def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     names = _input_names(inputs)
     if not names:
         return pl.lit("{}")
-    parts: list[pl.Expr] = []
+    parts: list[str | pl.Expr] = []
     for j, n in enumerate(names):
         key = json.dumps(n, ensure_ascii=False)
-        parts += [pl.lit(("{" if j == 0 else ",") + key + ":"), _json_value(n, schema)]
-    return pl.concat_str([*parts, pl.lit("}")])
+        parts += [("{" if j == 0 else ",") + key + ":", _json_value(n, schema)]
+    return concat_text(*parts, "}")
 
 
 def _missing_list(r: Rule) -> pl.Expr:
@@ -517,9 +619,7 @@ def _missing_list(r: Rule) -> pl.Expr:
 
 
 def _note(r: Rule) -> pl.Expr:
-    return pl.concat_str(
-        [pl.lit(f"{r.category} not assessable ({r.id}; missing: "), _missing_list(r), pl.lit(")")]
-    )
+    return concat_text(f"{r.category} not assessable ({r.id}; missing: ", _missing_list(r), ")")
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
@@ -550,28 +650,47 @@ def _outcome(
     *,
     code: int,
     schema: pl.Schema,
-) -> tuple[pl.LazyFrame, _Outcome]:
+) -> pl.LazyFrame:
     """Rows of one outcome ``k`` of table ``t`` with their provenance text.
 
     Only the per-row columns are built here (row index, outcome code, EXPLAIN, INPUTS,
     DOWNGRADE, AT_BOUNDARY, FLAGS, CONFIRMED); keys and the constant columns of an outcome are
-    attached once, after all outcomes are stacked (see :func:`_assemble`).
+    attached once, after all outcomes are stacked (see :func:`_assemble`). Sub-expressions that
+    the explanations repeat are computed once, as temporary columns (:class:`SharedExprs`).
     """
+    shared = SharedExprs()
+    token = sharing(shared)
+    try:
+        _outcome_exprs(t, k, code=code, schema=schema)  # counting pass
+        shared.counting = False
+        filt, exprs = _outcome_exprs(t, k, code=code, schema=schema)
+    finally:
+        end_sharing(token)
+    names = shared.names()
+    needed = dict.fromkeys(r for e in [filt, *exprs] for r in e.meta.root_names() if r not in names)
+    needed.update(dict.fromkeys(sorted(shared.roots())))
+    return shared.apply(lf.select(list(needed)).filter(filt)).select(exprs)
+
+
+def _outcome_exprs(
+    t: RuleTable, k: int, *, code: int, schema: pl.Schema
+) -> tuple[pl.Expr, list[pl.Expr]]:
+    """Row filter and output expressions of outcome ``k`` of table ``t``."""
     P = t.paramcd
     w = pl.col(f"{P}__W")
     at = pl.col(_IS_BL) if t.timepoint == "baseline" else pl.col(_POST)
     filt = at & (w == k)
     n = len(t.rows)
     if k == -1 and t.population is not None:
-        cat, rid = "NE", t.population.id
-        explain = pl.concat_str(
-            [pl.lit(f"NE: not evaluable ({t.population.id}): "), t.population.when.explain()]
+        cat = "NE"
+        explain = concat_text(
+            f"NE: not evaluable ({t.population.id}): ", t.population.when.explain()
         )
         inputs = _json(t.population.requires, schema)
         dgr: pl.Expr = pl.lit(None, dtype=pl.Utf8)
     elif k == n:
-        cat, rid = "NE", t.ne_id
-        dgr = _downgrade(t, n)
+        cat = "NE"
+        dgr = shared_expr(("downgrade", P, n), lambda: _downgrade(t, n))
         current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
         miss = pl.concat_str(
             [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in _input_names(current)],
@@ -583,20 +702,20 @@ def _outcome(
                 pl.lit("NE: no category could be established (missing at this visit: "),
                 miss,
                 pl.lit(")"),
-                pl.concat_str([pl.lit("; "), dgr]),
+                concat_text("; ", dgr),
             ],
             ignore_nulls=True,
         )
         inputs = _json([i for r in t.rows for i in r.requires], schema)
     else:
         rule = t.rows[k]
-        cat, rid = rule.category, rule.id
-        dgr = _downgrade(t, k)
+        cat = rule.category
+        dgr = shared_expr(("downgrade", P, k), lambda: _downgrade(t, k))
         explain = pl.concat_str(
             [
                 pl.lit(f"{cat}: "),
                 rule.when.explain_as(True),
-                pl.concat_str([pl.lit(" [downgraded: "), dgr, pl.lit("]")]),
+                concat_text(" [downgraded: ", dgr, "]"),
             ],
             ignore_nulls=True,
         )
@@ -612,10 +731,16 @@ def _outcome(
         pl.col(f"{P}__FLAGS").alias("FLAGS"),
         conf.alias("CONFIRMED"),
     ]
-    needed: dict[str, None] = {}
-    for e in [filt, *exprs]:
-        needed.update(dict.fromkeys(e.meta.root_names()))
-    return lf.select(list(needed)).filter(filt).select(exprs), _Outcome(cat, rid)
+    return filt, exprs
+
+
+def _outcome_of(t: RuleTable, k: int) -> _Outcome:
+    """The (AVALC, RULEID) of outcome ``k`` of table ``t`` (see :func:`_outcome`)."""
+    if k == -1 and t.population is not None:
+        return _Outcome("NE", t.population.id)
+    if k == len(t.rows):
+        return _Outcome("NE", t.ne_id)
+    return _Outcome(t.rows[k].category, t.rows[k].id)
 
 
 def _table_outcomes(t: RuleTable) -> list[int]:
@@ -624,7 +749,7 @@ def _table_outcomes(t: RuleTable) -> list[int]:
 
 def _assemble(
     keys: pl.DataFrame,
-    rows: pl.DataFrame,
+    rows_box: list[pl.DataFrame],
     outcomes: list[_Outcome],
     code_table: np.ndarray,
     sources: list[list[tuple[int, np.ndarray | None]]],
@@ -641,103 +766,204 @@ def _assemble(
     output parameter ``p``, the tables it takes rows from with an optional Boolean mask over wide
     rows (overall parameters: progression where it is a progression, else the response). The
     output position of every (wide row, parameter) pair is computed directly (no sort), and each
-    column is gathered once.
+    column is gathered once. ``rows_box`` holds the only reference to ``rows``, so that it is
+    freed as soon as it is gathered (peak memory).
     """
+    rows = rows_box.pop()
     n_wide = keys.height
-    row = rows[_ROW].rechunk().to_numpy().astype(np.int64)
-    code = rows[_CODE].rechunk().to_numpy().astype(np.int64)
-    table_of = code_table[code]
+    itype: type[np.signedinteger] = np.int32 if max(n_wide, rows.height) < 2**31 else np.int64
+    row = rows.get_column(_ROW).rechunk().to_numpy().astype(itype)
+    code = rows.get_column(_CODE).rechunk().to_numpy().astype(itype)
+    rows = rows.drop(_ROW, _CODE)
+    table_of = code_table.astype(np.int16)[code]
     # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
     where: dict[int, np.ndarray] = {}
     for ti in sorted({t for src in sources for t, _ in src}):
-        pos = np.full(n_wide, -1, dtype=np.int64)
-        sel = np.flatnonzero(table_of == ti)
+        pos = np.full(n_wide, -1, dtype=itype)
+        sel = np.flatnonzero(table_of == ti).astype(itype)
         pos[row[sel]] = sel
         where[ti] = pos
-    grid = np.full((n_wide, len(paramcds)), -1, dtype=np.int64)
+    del table_of
+    grid = np.full((n_wide, len(paramcds)), -1, dtype=itype)
     for j, src in enumerate(sources):
         col = grid[:, j]
         for ti, mask in src:
             pos = where[ti]
-            if mask is None:
-                col[:] = np.where(col < 0, pos, col)
-            else:
-                col[:] = np.where(mask & (col < 0), pos, col)
+            np.copyto(col, pos, where=(col < 0) if mask is None else (mask & (col < 0)))
+    del where
     flat = grid if sort else grid.T
     take = flat.ravel()
     keep = take >= 0
     idx = take[keep]
-    pnum = np.broadcast_to(np.arange(len(paramcds)), grid.shape)
-    pnum = (pnum if sort else pnum.T).ravel()[keep]
-    itype = np.uint32 if max(n_wide, len(row)) < 2**32 else np.int64
-    gidx = pl.Series(idx.astype(itype))
-    rows = rows.drop(_CODE)
-    code = code[idx]
-    keys = keys[pl.Series(row[idx].astype(itype))]
-    consts = pl.DataFrame(
-        {
-            "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
-            "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code),
-            "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code),
-        }
-    ).with_columns(
-        pl.lit(rs.name).alias("RULESET"),
-        pl.lit(rs.version).alias("RULESETVER"),
-        pl.lit(rs.options_text()).alias("RULESETOPT"),
-    )
-    rows = rows.drop(_ROW)
-    cols: dict[str, pl.Series] = {}
-    for name in rows.columns:
-        # one chunk first: gathering across hundreds of chunks is several times slower
-        cols[name] = rows.get_column(name).rechunk().gather(gidx)
-        rows = rows.drop(name)
-    tail = pl.DataFrame(cols)
-    return pl.concat([keys, consts, tail], how="horizontal").select(OUTPUT_COLUMNS)
+    pgrid = np.broadcast_to(np.arange(len(paramcds), dtype=np.uint32), grid.shape)
+    pnum = pl.Series((pgrid if sort else pgrid.T).ravel()[keep])
+    del grid, pgrid, flat, take, keep
+    kidx = pl.Series(row[idx])
+    code_s = pl.Series(code[idx])
+    gidx = pl.Series(idx)
+    del row, code, idx
+
+    def constant_columns() -> pl.DataFrame:
+        key_rows = keys[kidx]
+        consts = pl.DataFrame(
+            {
+                "PARAMCD": pl.Series(paramcds, dtype=pl.Utf8).gather(pnum),
+                "AVALC": pl.Series([o.category for o in outcomes], dtype=pl.Utf8).gather(code_s),
+                "RULEID": pl.Series([o.rule_id for o in outcomes], dtype=pl.Utf8).gather(code_s),
+            }
+        ).with_columns(
+            pl.lit(rs.name).alias("RULESET"),
+            pl.lit(rs.version).alias("RULESETVER"),
+            pl.lit(rs.options_text()).alias("RULESETOPT"),
+        )
+        return pl.concat([key_rows, consts], how="horizontal")
+
+    # Every provenance column is gathered once, from one chunk (gathering across hundreds of
+    # chunks is several times slower), and released from the stacked rows at once (peak
+    # memory); two columns at a time, beside the key and constant columns.
+    names = rows.columns
+    cols: list[pl.Series | None] = [rows.get_column(n) for n in names]
+    del rows
+
+    def gather(i: int) -> pl.Series:
+        col = cols[i]
+        assert col is not None
+        cols[i] = None
+        return col.rechunk().gather(gidx)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        head = pool.submit(constant_columns)
+        tail = list(pool.map(gather, range(len(names))))
+        front = head.result()
+    return pl.concat([front, pl.DataFrame(tail)], how="horizontal").select(OUTPUT_COLUMNS)
 
 
-def _table_rows(
-    wide: pl.DataFrame, rs: RuleSet, wanted: list[str]
-) -> tuple[pl.DataFrame, list[_Outcome], np.ndarray, list[list[tuple[int, np.ndarray | None]]]]:
-    """Evaluate the outcome rows of every table the wanted parameters read (each table once)."""
-    lf = wide.lazy()
-    schema = wide.schema
-    frames: list[pl.LazyFrame] = []
+@dataclass(frozen=True, slots=True)
+class _OutputPlan:
+    """Which table rows the wanted parameters take, fixed before any table is evaluated.
+
+    ``codes[paramcd]`` lists ``(k, code)`` for every outcome ``k`` of an output table; ``sources``
+    lists, per wanted parameter, ``(table index, mask)`` where the mask names the overall
+    parameter whose progression mask selects the rows (``"+P"``: where it is a progression,
+    ``"-P"``: elsewhere) or is ``None`` (every row).
+    """
+
+    outcomes: list[_Outcome]
+    code_table: np.ndarray
+    codes: dict[str, list[tuple[int, int]]]
+    sources: list[list[tuple[int, str | None]]]
+
+
+def _output_plan(rs: RuleSet, wanted: list[str]) -> _OutputPlan:
     outcomes: list[_Outcome] = []
     code_table: list[int] = []
-    table_index: dict[str, int] = {}
+    codes: dict[str, list[tuple[int, int]]] = {}
 
     def table_rows(t: RuleTable) -> int:
-        """Stack the rows of every outcome of ``t`` once; the table's index."""
-        if t.paramcd not in table_index:
-            table_index[t.paramcd] = len(table_index)
+        """Give every outcome of ``t`` a code once; the table's index."""
+        if t.paramcd not in codes:
+            ti = len(codes)
+            codes[t.paramcd] = []
             for k in _table_outcomes(t):
-                frame, outcome = _outcome(lf, t, k, code=len(outcomes), schema=schema)
-                frames.append(frame)
-                outcomes.append(outcome)
-                code_table.append(table_index[t.paramcd])
-        return table_index[t.paramcd]
+                codes[t.paramcd].append((k, len(outcomes)))
+                outcomes.append(_outcome_of(t, k))
+                code_table.append(ti)
+        return list(codes).index(t.paramcd)
 
-    sources: list[list[tuple[int, np.ndarray | None]]] = []
+    sources: list[list[tuple[int, str | None]]] = []
     for p in wanted:
         overall = [o for o in rs.overall if o.paramcd == p]
         if overall:
             o = overall[0]
-            is_prog = (
-                wide.get_column(o.progression)
-                .is_in(list(o.progression_categories))
-                .fill_null(False)
-                .to_numpy()
-            )
             sources.append(
                 [
-                    (table_rows(rs.table(o.progression)), is_prog),
-                    (table_rows(rs.table(o.response)), ~is_prog),
+                    (table_rows(rs.table(o.progression)), "+" + o.paramcd),
+                    (table_rows(rs.table(o.response)), "-" + o.paramcd),
                 ]
             )
         else:
             sources.append([(table_rows(rs.table(p)), None)])
+    return _OutputPlan(outcomes, np.array(code_table, dtype=np.int64), codes, sources)
+
+
+def _group_rows(
+    base: pl.DataFrame,
+    tables: list[RuleTable],
+    rs: RuleSet,
+    confirm: Sequence[str],
+    plan: _OutputPlan,
+) -> tuple[pl.DataFrame | None, dict[str, np.ndarray]]:
+    """Evaluate one independent group of tables and collect its output tables' rows.
+
+    Returns the stacked outcome rows (``None`` if no output table is in the group) and, for
+    every overall parameter whose progression table is in the group, its progression mask.
+    """
+    # one chunk per column: ``pl.format`` (see :func:`concat_text`) misreads inputs whose chunks
+    # are not aligned (polars 2.1 panics with "i < self.len()")
+    wide = _evaluate_tables(base, tables, rs, confirm).rechunk()
+    lf = wide.lazy()
+    schema = wide.schema
+    frames = [
+        _outcome(lf, t, k, code=code, schema=schema)
+        for t in tables
+        for k, code in plan.codes.get(t.paramcd, [])
+    ]
+    names = {t.paramcd for t in tables}
+    masks = {
+        o.paramcd: wide.get_column(o.progression)
+        .is_in(list(o.progression_categories))
+        .fill_null(False)
+        .to_numpy()
+        for o in rs.overall
+        if o.progression in names
+    }
+    if not frames:
+        return None, masks
     rows = pl.concat(frames, how="vertical").collect(optimizations=pl.QueryOptFlags.none())
-    return rows, outcomes, np.array(code_table, dtype=np.int64), sources
+    return rows, masks
+
+
+def _table_rows(
+    base: pl.DataFrame, rs: RuleSet, wanted: list[str], confirm: Sequence[str]
+) -> tuple[pl.DataFrame, list[_Outcome], np.ndarray, list[list[tuple[int, np.ndarray | None]]]]:
+    """Evaluate the outcome rows of every table the wanted parameters read (each table once).
+
+    Independent groups of tables (see :func:`_table_groups`) are evaluated and explained in
+    parallel threads (polars and numpy release the GIL), largest group first.
+    """
+    plan = _output_plan(rs, wanted)
+    need = _needed_tables(rs, wanted)
+    groups = _table_groups(rs, need)
+    groups.sort(key=len, reverse=True)
+    results: list[tuple[pl.DataFrame | None, dict[str, np.ndarray]]] = []
+    if len(groups) > 1:
+        try:
+            with ThreadPoolExecutor(max_workers=min(len(groups), _GROUP_THREADS)) as pool:
+                results = list(pool.map(lambda g: _group_rows(base, g, rs, confirm, plan), groups))
+        except pl.exceptions.ColumnNotFoundError:
+            # a table reads another table's column without declaring it as an input: evaluate
+            # every table in one group, in rule-set order, as before the split
+            results = []
+    if not results:
+        tables = [t for t in rs.tables if t.paramcd in need]
+        results = [_group_rows(base, tables, rs, confirm, plan)]
+    frames = [r for r, _ in results if r is not None]
+    masks: dict[str, np.ndarray] = {}
+    for _, m in results:
+        masks.update(m)
+    sources: list[list[tuple[int, np.ndarray | None]]] = [
+        [
+            (ti, None if m is None else masks[m[1:]] if m[0] == "+" else ~masks[m[1:]])
+            for ti, m in src
+        ]
+        for src in plan.sources
+    ]
+    rows = pl.concat(frames, how="vertical")
+    return rows, plan.outcomes, plan.code_table, sources
+
+
+#: Threads evaluating independent table groups at once (each also uses polars' thread pool).
+_GROUP_THREADS: Final = 2
 
 
 def adjudicate(
@@ -807,11 +1033,13 @@ def adjudicate(
     bad = [p for p in wanted if p not in emitted]
     if bad:
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
-    wide = prepare(assessments, rs, confirm=conf, parameters=wanted)
-    rows, outcomes, code_table, sources = _table_rows(wide, rs, wanted)
-    keys = wide.select(KEYS)
-    del wide  # free the wide frame before the output is gathered (peak memory)
-    return _assemble(keys, rows, outcomes, code_table, sources, wanted, rs, sort=sort)
+    base = _base(assessments, rs)
+    keys = base.select(KEYS)
+    rows, outcomes, code_table, sources = _table_rows(base, rs, wanted, conf)
+    del base  # free the standardised frame before the output is gathered (peak memory)
+    box = [rows]
+    del rows
+    return _assemble(keys, box, outcomes, code_table, sources, wanted, rs, sort=sort)
 
 
 def categories_column(t: RuleTable) -> CategoryIs:

@@ -20,9 +20,11 @@ current value is above 0, and as not met (-inf) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Hashable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -77,6 +79,113 @@ UNITS["ALP_ULN"] = "U/L"
 CHARACTER: Final = frozenset({"SIFE", "UIFE", "INVLC", "INVLCD"})
 
 
+# ------------------------------------------------------------------- shared sub-expressions
+class SharedExprs:
+    """Sub-expressions computed once per frame when they are used more than once (hand-made CSE).
+
+    Explanations repeat sub-expressions (``AllOf.explain`` states every item and again the failing
+    ones; a value's text appears in several comparisons). Expressions are built twice under a
+    cache (see :func:`sharing`): the first pass (``counting``) builds them inline and counts how
+    often each ``to_expr``/``explain``/``explain_as`` result of a term or predicate, or each
+    formatted value, is used; in the second pass those used more than once become
+    ``pl.col("__X<i>")`` references, and :meth:`apply` adds the named columns to a frame in
+    dependency stages. Values are identical to the inline expressions.
+    """
+
+    def __init__(self) -> None:
+        self.counting = True
+        self._uses: dict[Hashable, int] = {}
+        self._names: dict[Hashable, str] = {}
+        self._level: dict[str, int] = {}
+        self.stages: list[list[pl.Expr]] = []
+
+    def get(self, key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+        """The expression for ``key``: inline, or a named column if it is used repeatedly."""
+        if self.counting:
+            self._uses[key] = self._uses.get(key, 0) + 1
+            return build()
+        name = self._names.get(key)
+        if name is not None:
+            return pl.col(name)
+        expr = build()
+        if self._uses.get(key, 0) < 2:
+            return expr
+        roots = expr.meta.root_names()
+        if not roots or expr.meta.is_column():
+            return expr  # a literal or a bare column: nothing to share
+        level = 1 + max((self._level[r] for r in roots if r in self._level), default=-1)
+        name = f"__X{len(self._names)}"
+        self._names[key] = name
+        self._level[name] = level
+        while len(self.stages) <= level:
+            self.stages.append([])
+        self.stages[level].append(expr.alias(name))
+        return pl.col(name)
+
+    def names(self) -> set[str]:
+        """Names of the registered columns."""
+        return set(self._level)
+
+    def roots(self) -> set[str]:
+        """Frame columns the registered expressions read."""
+        found = {r for stage in self.stages for e in stage for r in e.meta.root_names()}
+        return found - self.names()
+
+    def apply(self, lf: pl.LazyFrame) -> pl.LazyFrame:
+        """Add the registered columns, stage by stage."""
+        for stage in self.stages:
+            lf = lf.with_columns(stage)
+        return lf
+
+
+_SHARED: ContextVar[SharedExprs | None] = ContextVar("_SHARED", default=None)
+
+
+def sharing(cache: SharedExprs | None) -> Any:
+    """Activate ``cache`` for expressions built until the returned token is reset."""
+    return _SHARED.set(cache)
+
+
+def end_sharing(token: Any) -> None:
+    """Deactivate the cache activated by :func:`sharing`."""
+    _SHARED.reset(token)
+
+
+def shared_expr(key: Hashable, build: Callable[[], pl.Expr]) -> pl.Expr:
+    """``build()``, computed once per frame while a :class:`SharedExprs` cache is active and
+    the same ``key`` is used more than once."""
+    cache = _SHARED.get()
+    return build() if cache is None else cache.get(key, build)
+
+
+_shared = shared_expr
+
+
+def _memo(fn: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
+    if getattr(fn, "_shared", False):
+        return fn
+    method = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(self: object, *args: object) -> pl.Expr:
+        cache = _SHARED.get()
+        if cache is None:
+            return fn(self, *args)
+        return cache.get((type(self), self, method, args), lambda: fn(self, *args))
+
+    wrapper._shared = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+_MEMO_METHODS: Final = ("to_expr", "explain", "explain_as")
+
+
+def _memo_methods(cls: type) -> None:
+    for m in _MEMO_METHODS:
+        if m in cls.__dict__:
+            setattr(cls, m, _memo(cls.__dict__[m]))
+
+
 def label(col: str) -> str:
     """Human-readable label of a column."""
     return LABELS.get(col, col)
@@ -95,11 +204,58 @@ def _num(expr: pl.Expr, decimals: int = ROUND_DECIMALS) -> pl.Expr:
     return expr.round(decimals).cast(pl.Utf8).fill_null("missing")
 
 
+class _Cat(pl.Expr):
+    """A text expression built by :func:`concat_text`, which keeps its pieces so that an enclosing
+    :func:`concat_text` splices them into one flat template instead of nesting."""
+
+    _pieces: tuple[str | pl.Expr, ...]
+
+
+def concat_text(*parts: str | pl.Expr) -> pl.Expr:
+    """``pl.concat_str(parts)`` (null if any part is null) as one ``pl.format`` template.
+
+    Python strings are literal text; nested :func:`concat_text` results are flattened into the
+    template. Same values as the nested ``concat_str`` (both propagate nulls), but literal text
+    costs nothing per row and no intermediate strings are built.
+    """
+    pieces: list[str | pl.Expr] = []
+    for p in parts:
+        for q in p._pieces if isinstance(p, _Cat) else (p,):
+            if isinstance(q, str) and pieces and isinstance(pieces[-1], str):
+                pieces[-1] = pieces[-1] + q
+            else:
+                pieces.append(q)
+    exprs = [q for q in pieces if not isinstance(q, str)]
+    if exprs and not any(e.meta.root_names() for e in exprs):
+        # only literal inputs (e.g. a typed null): pl.format's scalar result does not broadcast
+        # inside other horizontal expressions, so keep concat_str
+        e = pl.concat_str([pl.lit(q) if isinstance(q, str) else q for q in pieces])
+    elif exprs:
+        template = "".join(
+            q.replace("{", "{{").replace("}", "}}") if isinstance(q, str) else "{}" for q in pieces
+        )
+        e = pl.format(template, *exprs)
+    else:
+        e = pl.lit("".join(q for q in pieces if isinstance(q, str)))
+    out = _Cat.__new__(_Cat)
+    out._pyexpr = e._pyexpr
+    out._pieces = tuple(pieces)
+    return out
+
+
+def _join(items: list[pl.Expr], separator: str) -> pl.Expr:
+    """``pl.concat_str(items, separator=separator)`` through :func:`concat_text`."""
+    parts: list[str | pl.Expr] = []
+    for i, e in enumerate(items):
+        parts += [separator, e] if i else [e]
+    return concat_text(*parts)
+
+
 def _fmt(expr: pl.Expr, unit: str, decimals: int = ROUND_DECIMALS) -> pl.Expr:
     """'32.0 mg/L' (or 'missing') without string comparisons."""
     text = expr.round(decimals).cast(pl.Utf8)
     if unit:
-        text = pl.concat_str([text, pl.lit(("" if unit == "%" else " ") + unit)])
+        text = concat_text(text, ("" if unit == "%" else " ") + unit)
     return text.fill_null("missing")
 
 
@@ -202,9 +358,18 @@ def date_text_column(date_column: str) -> str:
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
     """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
-    val = _fmt(pl.col(ref.column(col)), unit_of(col))
-    date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
-    return pl.concat_str([pl.lit(f"{ref} {label(col)} "), val, pl.lit(" ("), date, pl.lit(")")])
+
+    def build() -> pl.Expr:
+        val = _fmt_col(ref.column(col), unit_of(col))
+        date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
+        return concat_text(f"{ref} {label(col)} ", val, " (", date, ")")
+
+    return _shared(("ref_text", col, ref), build)
+
+
+def _fmt_col(column: str, unit: str) -> pl.Expr:
+    """:func:`_fmt` of a column (shared while a :class:`SharedExprs` cache is active)."""
+    return _shared(("fmt", column, unit), lambda: _fmt(pl.col(column), unit))
 
 
 # ----------------------------------------------------------------------------------------- terms
@@ -257,7 +422,7 @@ class Const(Term):
         return pl.lit(self.value, dtype=pl.Float64)
 
     def explain(self) -> pl.Expr:
-        return pl.lit(str(self))
+        return concat_text(str(self))
 
     def inputs(self) -> tuple[Input, ...]:
         return ()
@@ -289,8 +454,8 @@ class Value(Term):
         if self.column in CHARACTER:
             val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         else:
-            val = _fmt(pl.col(self.column), self.unit)
-        return pl.concat_str([pl.lit(label(self.column) + " "), val])
+            val = _fmt_col(self.column, self.unit)
+        return concat_text(label(self.column) + " ", val)
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, self.unit, self.ref),)
@@ -314,7 +479,7 @@ class Scaled(Term):
         return self.term.to_expr() * self.factor
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str([pl.lit(f"{self.factor:g} × "), self.term.explain()])
+        return concat_text(f"{self.factor:g} × ", self.term.explain())
 
     def inputs(self) -> tuple[Input, ...]:
         return self.term.inputs()
@@ -355,19 +520,17 @@ class PctChange(Term):
         r = pl.col(self.ref.column(self.column))
         pct = (
             pl.when(r > 0)
-            .then(pl.concat_str([_num(self.to_expr(), 3), pl.lit("%")]))
+            .then(concat_text(_num(self.to_expr(), 3), "%"))
             .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
         )
-        cur = _fmt(pl.col(self.column), unit_of(self.column))
-        return pl.concat_str(
-            [
-                pl.lit(f"{label(self.column)} "),
-                cur,
-                pl.lit(f", {self.direction} "),
-                pct.fill_null("missing"),
-                pl.lit(" vs "),
-                _ref_text(self.column, self.ref),
-            ]
+        cur = _fmt_col(self.column, unit_of(self.column))
+        return concat_text(
+            f"{label(self.column)} ",
+            cur,
+            f", {self.direction} ",
+            pct.fill_null("missing"),
+            " vs ",
+            _ref_text(self.column, self.ref),
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -397,17 +560,15 @@ class AbsChange(Term):
         return _r((r - v) if self.direction == "decrease" else (v - r))
 
     def explain(self) -> pl.Expr:
-        cur = _fmt(pl.col(self.column), self.unit)
+        cur = _fmt_col(self.column, self.unit)
         amount = _fmt(self.to_expr(), self.unit)
-        return pl.concat_str(
-            [
-                pl.lit(f"{label(self.column)} "),
-                cur,
-                pl.lit(f", absolute {self.direction} "),
-                amount,
-                pl.lit(" vs "),
-                _ref_text(self.column, self.ref),
-            ]
+        return concat_text(
+            f"{label(self.column)} ",
+            cur,
+            f", absolute {self.direction} ",
+            amount,
+            " vs ",
+            _ref_text(self.column, self.ref),
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -517,11 +678,11 @@ class Cmp(Predicate):
             .then(pl.lit(f" {_NEGATED[self.op]} "))
             .otherwise(pl.lit(" ? "))
         )
-        return pl.concat_str([self.left.explain(), shown, self.right.explain()])
+        return concat_text(self.left.explain(), shown, self.right.explain())
 
     def explain_as(self, truth: bool) -> pl.Expr:
         op = f" {_OP_TEXT[self.op]} " if truth else f" {_NEGATED[self.op]} "
-        return pl.concat_str([self.left.explain(), pl.lit(op), self.right.explain()])
+        return concat_text(self.left.explain(), op, self.right.explain())
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
@@ -545,7 +706,7 @@ class AllOf(Predicate):
         return pl.all_horizontal([p.to_expr() for p in self.items])
 
     def explain(self) -> pl.Expr:
-        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        everything = _join([p.explain() for p in self.items], "; ")
         failing = pl.concat_str(
             [pl.when(p.to_expr().fill_null(False).not_()).then(p.explain()) for p in self.items],
             separator="; ",
@@ -555,7 +716,7 @@ class AllOf(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if truth:
-            return pl.concat_str([p.explain_as(True) for p in self.items], separator="; ")
+            return _join([p.explain_as(True) for p in self.items], "; ")
         return pl.concat_str(
             [
                 pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
@@ -593,12 +754,12 @@ class AnyOf(Predicate):
             separator=" or ",
             ignore_nulls=True,
         )
-        everything = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        everything = _join([p.explain() for p in self.items], "; ")
         return pl.when(self.to_expr().fill_null(False)).then(met).otherwise(everything)
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if not truth:
-            return pl.concat_str([p.explain_as(False) for p in self.items], separator="; ")
+            return _join([p.explain_as(False) for p in self.items], "; ")
         return pl.concat_str(
             [pl.when(p.to_expr().fill_null(False)).then(p.explain_as(True)) for p in self.items],
             separator=" or ",
@@ -628,7 +789,7 @@ class FirstOf(Predicate):
         return pl.coalesce([p.to_expr() for p in self.items])
 
     def explain(self) -> pl.Expr:
-        result: pl.Expr = pl.concat_str([p.explain() for p in self.items], separator="; ")
+        result: pl.Expr = _join([p.explain() for p in self.items], "; ")
         for p in reversed(self.items):
             result = pl.when(p.to_expr().is_not_null()).then(p.explain()).otherwise(result)
         return result
@@ -765,9 +926,7 @@ class Equals(Predicate):
         prefix = (
             label(self.column) if self.ref.kind == "current" else f"{self.ref} {label(self.column)}"
         )
-        return pl.concat_str(
-            [pl.lit(prefix + " "), pl.col(self.ref.column(self.column)).fill_null("missing")]
-        )
+        return concat_text(prefix + " ", pl.col(self.ref.column(self.column)).fill_null("missing"))
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, "", self.ref),)
@@ -787,7 +946,7 @@ class CategoryIs(Predicate):
         return pl.col(self.column).is_in(list(self.values)).fill_null(False)
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str([pl.lit(f"{self.column} "), pl.col(self.column).fill_null("none")])
+        return concat_text(f"{self.column} ", pl.col(self.column).fill_null("none"))
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, ""),)
@@ -811,8 +970,8 @@ class Flag(Predicate):
         return e if self.missing is None else e.fill_null(self.missing)
 
     def explain(self) -> pl.Expr:
-        return pl.concat_str(
-            [pl.lit(f"{self.column} "), pl.col(self.column).cast(pl.Utf8).fill_null("missing")]
+        return concat_text(
+            f"{self.column} ", pl.col(self.column).cast(pl.Utf8).fill_null("missing")
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -882,6 +1041,27 @@ def category_is(column: str, *values: str) -> CategoryIs:
 def flag(column: str, *, missing: bool | None = None) -> Flag:
     """Boolean column (null read as ``missing``)."""
     return Flag(column, missing)
+
+
+for _cls in (
+    Const,
+    Value,
+    Scaled,
+    PctChange,
+    AbsChange,
+    Cmp,
+    AllOf,
+    AnyOf,
+    FirstOf,
+    Not,
+    Known,
+    Present,
+    Missing,
+    Equals,
+    CategoryIs,
+    Flag,
+):
+    _memo_methods(_cls)
 
 
 # ------------------------------------------------------------ within-subject window helpers
