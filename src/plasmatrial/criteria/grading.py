@@ -13,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from plasmatrial.criteria.predicates import AnyOf, Known, Not, Predicate, all_of, any_of
+from plasmatrial.criteria.predicates import (
+    AnyOf,
+    Described,
+    Known,
+    Not,
+    Predicate,
+    all_of,
+    any_of,
+)
 from plasmatrial.errors import RuleError
 
 
@@ -75,7 +83,9 @@ def lowest_level_at_least(
     """
     parts: list[Predicate] = []
     for p in parameters:
-        not_followed = Not(Known(p.followed, missing=False))
+        not_followed = Described(
+            Not(Known(p.followed, missing=False)), f"{p.name} not followed", f"{p.name} followed"
+        )
         reach = p.at_least(level, order)
         parts.append(not_followed if reach is None else AnyOf((not_followed, reach)))
     return all_of(*parts)

@@ -982,6 +982,44 @@ class Flag(Predicate):
         return f"{self.column} is true{tail}"
 
 
+@dataclass(frozen=True, slots=True)
+class Described(Predicate):
+    """``item`` whose explanation, once its truth is known, is a fixed human sentence (e.g. a
+    gate flag: "urine M-protein not followed" instead of the flag's raw value)."""
+
+    item: Predicate
+    when_true: str
+    when_false: str
+
+    def to_expr(self) -> pl.Expr:
+        return self.item.to_expr()
+
+    def explain(self) -> pl.Expr:
+        truth = self.item.to_expr()
+        return (
+            pl.when(truth)
+            .then(pl.lit(self.when_true))
+            .when(truth.not_())
+            .then(pl.lit(self.when_false))
+            .otherwise(self.item.explain())
+        )
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        return pl.lit(self.when_true if truth else self.when_false)
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.item.inputs()
+
+    def boundary(self) -> pl.Expr | None:
+        return self.item.boundary()
+
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.item,)
+
+    def __str__(self) -> str:
+        return str(self.item)
+
+
 def _any_boundary(items: tuple[Predicate, ...]) -> pl.Expr | None:
     parts = [b for b in (p.boundary() for p in items) if b is not None]
     if not parts:
@@ -1060,6 +1098,7 @@ for _cls in (
     Equals,
     CategoryIs,
     Flag,
+    Described,
 ):
     _memo_methods(_cls)
 

@@ -312,4 +312,7 @@ def test_provenance_columns() -> None:
     assert row["RULESET"] == "IMWG_2016"
     assert row["RULESETVER"]
     assert "serum M-protein 0.25 g/dL" in row["EXPLAIN"]
+    # parameters the patient is not followed by are named in words, not as raw gate flags
+    assert "plasmacytoma SPD not followed" in row["EXPLAIN"]
+    assert "FLW_" not in row["EXPLAIN"]
     assert "SPEPMP" in row["INPUTS"]
