@@ -69,16 +69,31 @@ def test_every_endpoint_produces_a_result(results: dict) -> None:
     assert not empty, empty
 
 
-def test_randomised_trials_compare_the_arms(results: dict) -> None:
-    if results["_name"] not in RANDOMISED:
-        pytest.skip("single-arm trial")
+def test_arms_are_compared_exactly_in_randomised_trials(results: dict) -> None:
     tte = [e for e in results["endpoints"] if e.get("result") == "TimeToEventResult"]
+    if results["_name"] not in RANDOMISED:
+        # one arm: Kaplan-Meier only, no between-arm test or model
+        assert tte and all(e["logrank"] is None and e["cox"] is None for e in tte)
+        return
     pfs = [e for e in tte if e["id"] == "PFS"]
     assert pfs, "randomised seed trials define PFS"
     assert pfs[0]["logrank"] is not None and 0.0 <= pfs[0]["logrank"]["p_value"] <= 1.0
     assert pfs[0]["cox"] is not None and pfs[0]["cox"]["hazard_ratio"] > 0
     arms = {row["ARMCD"] for row in pfs[0]["table"]}
     assert len(arms) == 2
+    assert pfs[0]["subgroups"], "a forest plot of subgroup hazard ratios"
+
+
+def test_crossover_is_adjusted_where_the_trial_asks(results: dict) -> None:
+    os_ = [e for e in results["endpoints"] if e["id"] == "OS"]
+    xo = os_[0].get("crossover") if os_ else None
+    if results["_name"] == "mm_pom_lodex_vs_hidex":
+        assert xo is not None and xo["method"] == "rpsft"
+        assert 0 < xo["n_switched"] <= xo["n_control"] == 153
+        assert xo["hazard_ratio_conf_low"] < xo["hazard_ratio"] < xo["hazard_ratio_conf_high"]
+        assert os_[0]["logrank"]["stratified"] is True
+    else:
+        assert xo is None
 
 
 def test_results_state_the_rule_sets(results: dict) -> None:
