@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -204,6 +204,29 @@ class NumberAtRisk:
         return pl.DataFrame({"time": self.time, "n.risk": self.n_risk})
 
 
+_MEDIAN: Final = np.array([0.5])
+
+
+def km_survival(tab: KMTable) -> FloatArray:
+    """Product-limit survival at each distinct time of :func:`km_table`."""
+    d, nr = tab.n_event, tab.n_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv: FloatArray = np.cumprod(np.where(d > 0, (nr - d) / nr, 1.0), dtype=np.float64)
+    return surv
+
+
+def km_median_unchecked(time: FloatArray, event: BoolArray) -> float:
+    """:attr:`KaplanMeierResult.median` of ``kaplan_meier(time, event)`` for trusted float64 /
+    bool arrays, without validation, variance or limits (for callers that fit thousands of
+    curves, e.g. the generator's calibration). NaN when not reached or empty."""
+    if time.shape[0] == 0:
+        return float("nan")
+    tab = km_table(time, event, None, None)
+    x = np.concatenate([[0.0], tab.time])
+    y = np.concatenate([[0.0], 1.0 - km_survival(tab)])
+    return float(findq(x, y, _MEDIAN)[0])
+
+
 @dataclass(frozen=True, slots=True)
 class KaplanMeierResult:
     """Kaplan-Meier fit: one row per distinct stop time, as the R ``survfit`` object.
@@ -390,8 +413,8 @@ def kaplan_meier(
     check_conf(conf_level, conf_type)
     tab = km_table(t, e, s, w)
     d, nr = tab.n_event, tab.n_risk
+    surv = km_survival(tab)
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv: FloatArray = np.cumprod(np.where(d > 0, (nr - d) / nr, 1.0), dtype=np.float64)
         greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
         hazard = np.where(d > 0, d / nr, 0.0)
         var_h = np.where(d > 0, d / (nr * nr), 0.0)

@@ -21,7 +21,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from plasmatrial.stats.km import findq, km_table
+from plasmatrial.stats.km import km_median_unchecked
 
 FloatArr = npt.NDArray[np.float64]
 IntArr = npt.NDArray[np.int64]
@@ -29,7 +29,6 @@ BoolArr = npt.NDArray[np.bool_]
 
 MONTH: Final[float] = 365.25 / 12
 """Days per month (the analysis reports months as days / 30.4375)."""
-MEDIAN_PROB: Final[FloatArr] = np.array([0.5])
 SCALES: Final[FloatArr] = np.exp(np.linspace(np.log(0.2), np.log(5.0), 321))
 """Candidate multipliers of the latent times searched by :func:`calibrate_scale`."""
 
@@ -202,17 +201,7 @@ def observe(
 
 def km_median_months(days: FloatArr, event: BoolArr) -> float:
     """Kaplan-Meier median in months (NaN when not reached)."""
-    if days.size == 0:
-        return float("nan")
-    # The calibration calls this thousands of times: the survival column and R's quantile rule
-    # of :func:`plasmatrial.stats.km.kaplan_meier` (same operations, hence the same value)
-    # without its validation and variance.
-    tab = km_table(days / MONTH, event.astype(np.bool_), None, None)
-    d, nr = tab.n_event, tab.n_risk
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(np.where(d > 0, (nr - d) / nr, 1.0), dtype=np.float64)
-    x = np.concatenate([[0.0], tab.time])
-    return float(findq(x, np.concatenate([[0.0], 1.0 - surv]), MEDIAN_PROB)[0])
+    return km_median_unchecked(days / MONTH, event.astype(np.bool_))
 
 
 def calibrate_scale(median_at: Callable[[float], float], target: float) -> float:
