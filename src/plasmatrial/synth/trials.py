@@ -258,6 +258,7 @@ class Cohort:
     cut_date: dt.date
     prog: FloatArr
     prior: Arr
+    planned_end: FloatArr  # last planned treatment day (inf: treated until progression)
     eot_day: FloatArr = field(default_factory=lambda: np.zeros(0))
     eot_reason: Arr = field(default_factory=lambda: np.zeros(0, dtype=object))
     aedisc: BoolArr = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -390,8 +391,8 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         predeath[k] = first[k] - rng.uniform(5.0, 15.0)
     fu = int(max(1, round(sched.followup_every_months * MONTH / interval)))
     scales: dict[str, float] = {}
-    treated_until = np.full(n, np.inf)
-    if sched.treatment_cycles is not None:  # as _treatment: the day before the next cycle
+    treated_until = np.full(n, np.inf)  # planned end: the day before the cycle after the last
+    if sched.treatment_cycles is not None:
         pad_g = np.concatenate([grid, np.full((n, 2), np.inf)], axis=1)
         treated_until = pad_g[rows, sched.treatment_cycles] - 1
 
@@ -457,6 +458,7 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         cut_date=cut_date,
         prog=np.maximum(e_prog * s_p, floor),
         prior=prior,
+        planned_end=treated_until,
         scales=scales,
     )
 
@@ -488,18 +490,13 @@ def _cohort(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
 # --------------------------------------------------------------------------------------------
 
 
-def _treatment(rng: np.random.Generator, trial: TrialLike, plan: Plan, c: Cohort) -> None:
+def _treatment(rng: np.random.Generator, plan: Plan, c: Cohort) -> None:
     """End-of-treatment day and reason; discontinuations for adverse events (exact counts)."""
     o = c.obs
     rows = np.arange(c.n)
     pad = np.concatenate([c.grid, np.full((c.n, 2), np.inf)], axis=1)
     pd_day = np.where(o.pdcol >= 0, pad[rows, np.maximum(o.pdcol, 0)], np.inf)
-    fixed = np.inf
-    if trial.schedule.treatment_cycles is not None:
-        fixed_col = trial.schedule.treatment_cycles
-        fixed_end = pad[rows, fixed_col] - 1
-    else:
-        fixed_end = np.full(c.n, fixed)
+    fixed_end = c.planned_end
     natural = np.minimum.reduce([pd_day, o.death, c.dropout, fixed_end])
     aedisc = np.zeros(c.n, dtype=bool)
     for a, count in plan.ae_disc.items():
@@ -1516,7 +1513,7 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
     rng_main = np.random.default_rng([seed, 1])
     c = _cohort(trial, plan, seed)
     rng = np.random.default_rng([seed, 2])
-    _treatment(rng, trial, plan, c)
+    _treatment(rng, plan, c)
     keep = _keep(rng, c)
     c.keep = keep
     n = c.n
