@@ -817,10 +817,24 @@ class FirstOf(Predicate):
 
 
 @dataclass(frozen=True, slots=True)
-class Not(Predicate):
-    """Negation (null stays null)."""
+class _OnItem(Predicate):
+    """A predicate built on one sub-predicate: its inputs, threshold boundary and only child."""
 
     item: Predicate
+
+    def inputs(self) -> tuple[Input, ...]:
+        return self.item.inputs()
+
+    def boundary(self) -> pl.Expr | None:
+        return self.item.boundary()
+
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.item,)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(_OnItem):
+    """Negation (null stays null)."""
 
     def to_expr(self) -> pl.Expr:
         return self.item.to_expr().not_()
@@ -831,24 +845,14 @@ class Not(Predicate):
     def explain_as(self, truth: bool) -> pl.Expr:
         return self.item.explain_as(not truth)
 
-    def inputs(self) -> tuple[Input, ...]:
-        return self.item.inputs()
-
-    def boundary(self) -> pl.Expr | None:
-        return self.item.boundary()
-
-    def children(self) -> tuple[Predicate, ...]:
-        return (self.item,)
-
     def __str__(self) -> str:
         return f"NOT ({self.item})"
 
 
 @dataclass(frozen=True, slots=True)
-class Known(Predicate):
+class Known(_OnItem):
     """``item`` with unknown read as a given truth (``missing``): for exclusions and gates."""
 
-    item: Predicate
     missing: bool = False
 
     def to_expr(self) -> pl.Expr:
@@ -859,15 +863,6 @@ class Known(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         return self.item.explain_as(truth) if truth != self.missing else self.item.explain()
-
-    def inputs(self) -> tuple[Input, ...]:
-        return self.item.inputs()
-
-    def boundary(self) -> pl.Expr | None:
-        return self.item.boundary()
-
-    def children(self) -> tuple[Predicate, ...]:
-        return (self.item,)
 
     def __str__(self) -> str:
         return f"{self.item} [unknown counts as {str(self.missing).lower()}]"
@@ -983,11 +978,10 @@ class Flag(Predicate):
 
 
 @dataclass(frozen=True, slots=True)
-class Described(Predicate):
+class Described(_OnItem):
     """``item`` whose explanation, once its truth is known, is a fixed human sentence (e.g. a
     gate flag: "urine M-protein not followed" instead of the flag's raw value)."""
 
-    item: Predicate
     when_true: str
     when_false: str
 
@@ -1006,15 +1000,6 @@ class Described(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         return pl.lit(self.when_true if truth else self.when_false)
-
-    def inputs(self) -> tuple[Input, ...]:
-        return self.item.inputs()
-
-    def boundary(self) -> pl.Expr | None:
-        return self.item.boundary()
-
-    def children(self) -> tuple[Predicate, ...]:
-        return (self.item,)
 
     def __str__(self) -> str:
         return str(self.item)
