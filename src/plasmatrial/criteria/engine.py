@@ -361,24 +361,46 @@ def _winner_expr(t: RuleTable) -> pl.Expr:
     return expr
 
 
+_CSE: Final = pl.QueryOptFlags.none()
+_CSE.comm_subexpr_elim = True
+
+
+def _with_cse(df: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """``df.with_columns(exprs)`` with polars' common-subexpression elimination."""
+    return df.lazy().with_columns(exprs).collect(engine="in-memory", optimizations=_CSE)
+
+
 def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame:
     P = t.paramcd
     df = _add_refs(df, _refs_of(t), rs)
-    df = df.with_columns([r.when.to_expr().alias(f"{P}__V{i}") for i, r in enumerate(t.rows)])
-    df = df.with_columns(_winner_expr(t).alias(f"{P}__W"))
-    w = pl.col(f"{P}__W")
-    mapping = {-1: "NE", len(t.rows): "NE"} | {i: r.category for i, r in enumerate(t.rows)}
-    bparts: list[pl.Expr] = []
+    # the rows' values, their threshold-boundary tests and the flags in one CSE stage: the
+    # boundary tests and flags repeat the rounded terms the predicates compute
+    raw_b: list[tuple[int, str]] = []
+    stage = [r.when.to_expr().alias(f"{P}__V{i}") for i, r in enumerate(t.rows)]
     if t.population is not None and (pb := t.population.when.boundary()) is not None:
-        bparts.append(pb.fill_null(False))
+        stage.append(pb.fill_null(False).alias(f"{P}__B_pop"))
+        raw_b.append((-1, f"{P}__B_pop"))
     for i, r in enumerate(t.rows):
         b = r.when.boundary()
         if b is not None:
-            bparts.append(b.fill_null(False) & (w >= i))
+            stage.append(b.fill_null(False).alias(f"{P}__B{i}"))
+            raw_b.append((i, f"{P}__B{i}"))
+    flag_cols = [f"{P}__F{j}" for j in range(len(t.flags))]
+    stage += [
+        f.when.to_expr().fill_null(False).alias(c) for f, c in zip(t.flags, flag_cols, strict=True)
+    ]
+    df = _with_cse(df, stage)
+    df = df.with_columns(_winner_expr(t).alias(f"{P}__W"))
+    w = pl.col(f"{P}__W")
+    mapping = {-1: "NE", len(t.rows): "NE"} | {i: r.category for i, r in enumerate(t.rows)}
+    bparts = [pl.col(c) if i < 0 else pl.col(c) & (w >= i) for i, c in raw_b]
     boundary = pl.any_horizontal(bparts) if bparts else pl.lit(False)
     flags = (
         pl.concat_str(
-            [pl.when(f.when.to_expr().fill_null(False)).then(pl.lit(f.name)) for f in t.flags],
+            [
+                pl.when(pl.col(c)).then(pl.lit(f.name))
+                for f, c in zip(t.flags, flag_cols, strict=True)
+            ],
             separator=",",
             ignore_nulls=True,
         )
@@ -395,7 +417,7 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
         w.replace_strict(mapping, return_dtype=pl.Utf8).alias(P),
         boundary.alias(f"{P}__BOUNDARY"),
         pl.when(flags == "").then(None).otherwise(flags).alias(f"{P}__FLAGS"),
-    )
+    ).drop(*(c for _, c in raw_b), *flag_cols)
     if t.order:
         rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
         rank = pl.when(pl.col(_POST)).then(
@@ -774,7 +796,6 @@ def _assemble(
     itype: type[np.signedinteger] = np.int32 if max(n_wide, rows.height) < 2**31 else np.int64
     row = rows.get_column(_ROW).rechunk().to_numpy().astype(itype)
     code = rows.get_column(_CODE).rechunk().to_numpy().astype(itype)
-    rows = rows.drop(_ROW, _CODE)
     table_of = code_table.astype(np.int16)[code]
     # position of each (table, wide row) in the stacked rows (-1: the table emits no row there)
     where: dict[int, np.ndarray] = {}
@@ -821,7 +842,9 @@ def _assemble(
     # Every provenance column is gathered once, from one chunk (gathering across hundreds of
     # chunks is several times slower), and released from the stacked rows at once (peak
     # memory); two columns at a time, beside the key and constant columns.
-    names = rows.columns
+    # (columns are taken one by one: a frame-level ``drop`` or ``select`` would first align the
+    # columns' chunks, copying every text column, since the stacked outcomes' chunks differ)
+    names = [n for n in rows.columns if n not in (_ROW, _CODE)]
     cols: list[pl.Series | None] = [rows.get_column(n) for n in names]
     del rows
 
