@@ -45,7 +45,14 @@ from plasmatrial.criteria.predicates import (
     shared_expr,
     sharing,
 )
-from plasmatrial.criteria.rules import OptionValue, Rule, RuleSet, RuleTable, get_rule_set
+from plasmatrial.criteria.rules import (
+    OptionValue,
+    Overall,
+    Rule,
+    RuleSet,
+    RuleTable,
+    get_rule_set,
+)
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -672,8 +679,10 @@ def _outcome(
     *,
     code: int,
     schema: pl.Schema,
+    rows: pl.Expr | None = None,
 ) -> pl.LazyFrame:
-    """Rows of one outcome ``k`` of table ``t`` with their provenance text.
+    """Rows of one outcome ``k`` of table ``t`` with their provenance text (only the ``rows``
+    that the output reads, if given).
 
     Only the per-row columns are built here (row index, outcome code, EXPLAIN, INPUTS,
     DOWNGRADE, AT_BOUNDARY, FLAGS, CONFIRMED); keys and the constant columns of an outcome are
@@ -688,6 +697,8 @@ def _outcome(
         filt, exprs = _outcome_exprs(t, k, code=code, schema=schema)
     finally:
         end_sharing(token)
+    if rows is not None:
+        filt = filt & rows
     names = shared.names()
     needed = dict.fromkeys(r for e in [filt, *exprs] for r in e.meta.root_names() if r not in names)
     needed.update(dict.fromkeys(sorted(shared.roots())))
@@ -875,6 +886,25 @@ class _OutputPlan:
     code_table: np.ndarray
     codes: dict[str, list[tuple[int, int]]]
     sources: list[list[tuple[int, str | None]]]
+    #: tables whose rows are read only through overall parameters: the rows they are read at
+    #: (see :meth:`rows_read`); a table absent here is read at every row
+    partial: dict[str, list[tuple[Overall, bool]]]
+
+    def rows_read(self, paramcd: str) -> pl.Expr | None:
+        """Filter of the rows of table ``paramcd`` that the output reads (``None``: all).
+
+        A table that is not itself wanted is read by an overall parameter only where its
+        progression table shows a progression (the progression table's rows) or does not (the
+        response table's rows); its other rows are neither explained nor gathered.
+        """
+        uses = self.partial.get(paramcd)
+        if uses is None:
+            return None
+        parts = []
+        for o, is_progression in uses:
+            prog = pl.col(o.progression).is_in(list(o.progression_categories)).fill_null(False)
+            parts.append(prog if is_progression else prog.not_())
+        return pl.any_horizontal(parts)
 
 
 def _output_plan(rs: RuleSet, wanted: list[str]) -> _OutputPlan:
@@ -894,6 +924,7 @@ def _output_plan(rs: RuleSet, wanted: list[str]) -> _OutputPlan:
         return list(codes).index(t.paramcd)
 
     sources: list[list[tuple[int, str | None]]] = []
+    partial: dict[str, list[tuple[Overall, bool]]] = {}
     for p in wanted:
         overall = [o for o in rs.overall if o.paramcd == p]
         if overall:
@@ -904,9 +935,13 @@ def _output_plan(rs: RuleSet, wanted: list[str]) -> _OutputPlan:
                     (table_rows(rs.table(o.response)), "-" + o.paramcd),
                 ]
             )
+            partial.setdefault(o.progression, []).append((o, True))
+            partial.setdefault(o.response, []).append((o, False))
         else:
             sources.append([(table_rows(rs.table(p)), None)])
-    return _OutputPlan(outcomes, np.array(code_table, dtype=np.int64), codes, sources)
+    for p in wanted:
+        partial.pop(p, None)
+    return _OutputPlan(outcomes, np.array(code_table, dtype=np.int64), codes, sources, partial)
 
 
 def _group_rows(
@@ -927,7 +962,7 @@ def _group_rows(
     lf = wide.lazy()
     schema = wide.schema
     frames = [
-        _outcome(lf, t, k, code=code, schema=schema)
+        _outcome(lf, t, k, code=code, schema=schema, rows=plan.rows_read(t.paramcd))
         for t in tables
         for k, code in plan.codes.get(t.paramcd, [])
     ]
