@@ -85,3 +85,17 @@ def test_every_row_has_provenance(rows: list[tuple[float, float, str | None]]) -
     assert out.height == 7 * (len(rows) - 1)
     for col in ("RULEID", "RULESET", "RULESETVER", "EXPLAIN", "INPUTS", "AT_BOUNDARY"):
         assert out[col].null_count() == 0
+
+
+@settings(max_examples=6)
+@given(st.lists(st.tuples(flc, flc, ife), min_size=2, max_size=6))
+def test_overall_parameter_alone_equals_its_rows_among_all(
+    rows: list[tuple[float, float, str | None]],
+) -> None:
+    """HEMRESP asked for alone (HEMPROG and HEMCAT explained only where it reads them) is row
+    for row what it is when every parameter is adjudicated."""
+    f = _frame(rows, "LAMBDA")
+    alone = adjudicate(f, parameters=["HEMRESP"])
+    every = adjudicate(f).filter(pl.col("PARAMCD") == "HEMRESP")
+    assert alone.height == every.height > 0
+    assert alone.equals(every)

@@ -101,3 +101,22 @@ def test_lowering_m_protein_never_worsens_category(
         if "PD" in (pd[hi], pd[lo]):
             continue
         assert order[cat[lo]] <= order[cat[hi]], cases[i]
+
+
+@settings(max_examples=5)
+@given(st.lists(SUBJ, min_size=1, max_size=6))
+def test_overall_parameter_alone_equals_its_rows_among_all(
+    subjects: list[list[tuple[float, float]]],
+) -> None:
+    """OVRLRESP asked for alone (its tables explained only where it reads them) is row for row
+    what it is when every parameter is adjudicated."""
+    both = pl.concat(
+        [
+            frame(*({"SPEPMP": s + 1.0, "UPEPMP": u} for s, u in rows), subject=f"S{i}")
+            for i, rows in enumerate(subjects)
+        ]
+    )
+    alone = adjudicate(both, "IMWG_2016", parameters=["OVRLRESP"])
+    every = adjudicate(both, "IMWG_2016").filter(pl.col("PARAMCD") == "OVRLRESP")
+    assert alone.height == every.height > 0
+    assert alone.equals(every)
