@@ -525,7 +525,7 @@ def _base(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
     """Standardised frame with the rule set's derived inputs (before any table)."""
     df = _standardise(assessments, rule_set.columns)
     for stage in _derivation_stages(rule_set):
-        df = df.with_columns(stage)
+        df = _with_cse(df, stage)
     return df
 
 
