@@ -94,6 +94,21 @@ _KIND_DTYPES: Final[dict[str, pl.DataType]] = {
 }
 
 
+def _in_order(df: pl.DataFrame, keys: Sequence[str], descending: Sequence[bool]) -> bool:
+    """Whether ``df`` is already sorted by ``keys`` (nulls last; ties in any order), so that
+    a sort can be skipped (assessments usually arrive sorted by subject and date)."""
+    if df.height < 2:
+        return True
+    after: pl.Expr = pl.lit(True)  # rows tied on every key are in order
+    for key, desc in reversed(list(zip(keys, descending, strict=True))):
+        a, b = pl.col(key), pl.col(key).shift(-1)
+        before = (a > b) if desc else (a < b)
+        lt = before.fill_null(False) | (a.is_not_null() & b.is_null())
+        eq = (a == b).fill_null(False) | (a.is_null() & b.is_null())
+        after = lt | (eq & after)
+    return bool(df.select(after.head(df.height - 1).all()).item())
+
+
 def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = ()) -> pl.DataFrame:
     missing = [c for c in ("USUBJID", "ADT", "ABLFL") if c not in assessments.columns]
     if missing:
@@ -124,15 +139,13 @@ def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = (
             exprs.append(col.cast(dtype, strict=False).alias(name))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    df = (
-        assessments.select(exprs)
-        .with_columns((pl.col("ABLFL") == "Y").fill_null(False).alias(_IS_BL))
-        .sort(
-            [G, "ADT", _IS_BL, "VISITNUM", "VISIT"],
-            descending=[False, False, True, False, False],
-            nulls_last=True,
-        )
+    df = assessments.select(exprs).with_columns(
+        (pl.col("ABLFL") == "Y").fill_null(False).alias(_IS_BL)
     )
+    order = [G, "ADT", _IS_BL, "VISITNUM", "VISIT"]
+    descending = [False, False, True, False, False]
+    if not _in_order(df, order, descending):
+        df = df.sort(order, descending=descending, nulls_last=True)
     first = (pl.col(G) != pl.col(G).shift(1)).fill_null(True)
     df = df.with_columns(
         (first.cast(pl.Int64).cum_sum() - 1).cast(pl.Int64).alias(SUBJECT_INDEX),
@@ -421,7 +434,10 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
     ]
     df = df.with_columns(
         *unknown,
-        w.replace_strict(mapping, return_dtype=pl.Utf8).alias(P),
+        # the category by position (w runs from -1 to len(rows))
+        pl.lit(pl.Series([mapping[i] for i in range(-1, len(t.rows) + 1)], dtype=pl.Utf8))
+        .gather(w.cast(pl.Int32) + 1)
+        .alias(P),
         boundary.alias(f"{P}__BOUNDARY"),
         pl.when(flags == "").then(None).otherwise(flags).alias(f"{P}__FLAGS"),
     ).drop(*(c for _, c in raw_b), *flag_cols)

@@ -7,9 +7,11 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
-from plasmatrial.criteria.engine import OUTPUT_COLUMNS
+from plasmatrial.criteria.engine import OUTPUT_COLUMNS, _in_order
 from plasmatrial.criteria.predicates import BASELINE, all_of, pct_decrease, value
 from plasmatrial.errors import RuleError
 from tests.unit.criteria.helpers import LAMBDA_240, frame, run
@@ -129,3 +131,32 @@ def test_every_registered_set_records_version() -> None:
     out = adjudicate(frame(LAMBDA_240, lam(60, 12)), rs, parameters=["HEMPROG"])
     assert out["RULESET"].to_list() == ["AL_PROG_PALLADINI_2018"]
     assert out["RULESETVER"].to_list() == [rs.version]
+
+
+_KEY_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", None]),
+        st.sampled_from([1, 2, None]),
+        st.booleans(),
+    ),
+    min_size=0,
+    max_size=7,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_KEY_ROWS)
+def test_in_order_agrees_with_a_stable_sort(
+    rows: list[tuple[str | None, int | None, bool]],
+) -> None:
+    """The sortedness check that lets the engine skip its sort says "in order" exactly when a
+    stable sort (nulls last, third key descending) would leave the rows as they are."""
+    df = pl.DataFrame(rows, schema={"a": pl.Utf8, "b": pl.Int64, "c": pl.Boolean}, orient="row")
+    desc = [False, False, True]
+    stable = df.sort(["a", "b", "c"], descending=desc, nulls_last=True, maintain_order=True)
+    assert _in_order(df, ["a", "b", "c"], desc) == df.equals(stable)
+
+
+def test_unsorted_input_gives_the_sorted_input_result() -> None:
+    f = pl.concat([frame(LAMBDA_240, lam(60.0, 12.0), lam(30.0, 12.0), subject=s) for s in "BA"])
+    assert adjudicate(f[::-1]).equals(adjudicate(f))
