@@ -32,12 +32,13 @@ from plasmatrial.criteria.predicates import (
     BASELINE_FLAG,
     SUBJECT_INDEX,
     CategoryIs,
+    DateTexts,
     Input,
     Predicate,
     Ref,
     SharedExprs,
     concat_text,
-    date_text_column,
+    date_json,
     end_sharing,
     seg_backward_fill,
     seg_forward_fill,
@@ -302,63 +303,7 @@ def _add_refs(df: pl.DataFrame, refs: list[tuple[str, Ref]], rs: RuleSet) -> pl.
     if finals:
         df = df.with_columns(finals)
     df = df.drop([c for c in df.columns if c.startswith("__m_")])
-    dates = [ref.date_column(col) for col, ref in refs if ref.kind != "current"]
-    # every baseline reference date is the baseline date itself: its text is made once
-    same = {ref.date_column(col): "BL__ADT" for col, ref in refs if ref.kind == "baseline"}
-    new = [d for d in dict.fromkeys(dates) if date_text_column(d) not in df]
-    df = _add_date_texts(
-        df, [s for s in dict.fromkeys(same.get(d, d) for d in new) if date_text_column(s) not in df]
-    )
-    aliases = [d for d in new if d in same]
-    return df.with_columns(
-        *(pl.col(date_text_column(same[d])).alias(date_text_column(d)) for d in aliases),
-        *(pl.col(_date_json_column(same[d])).alias(_date_json_column(d)) for d in aliases),
-    )
-
-
-#: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
-_DATE_TABLE_MAX: Final = 200_000
-
-
-def _date_json_column(date_column: str) -> str:
-    """Engine column with a date's JSON text (``"YYYY-MM-DD"`` with quotes, or ``null``)."""
-    return date_column + "__JSON"
-
-
-def _add_date_texts(df: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Add ``<date>__TXT`` and ``<date>__JSON`` columns: each distinct day in the data's range is
-    formatted once.
-
-    Identical to ``dt.to_string("%Y-%m-%d")`` row by row (the table is made by that very call);
-    the JSON text is that text in quotes, ``null`` for a missing date.
-    """
-    if not names:
-        return df
-
-    def quoted(txt: pl.Expr) -> pl.Expr:
-        return pl.concat_str([pl.lit('"'), txt, pl.lit('"')])
-
-    days = df.select(pl.col(n).cast(pl.Int32) for n in names)
-    lows = [v for v in days.min().row(0) if v is not None]
-    highs = [v for v in days.max().row(0) if v is not None]
-    if not lows or max(highs) - min(lows) > _DATE_TABLE_MAX:
-        df = df.with_columns(
-            pl.col(n).dt.to_string("%Y-%m-%d").alias(date_text_column(n)) for n in names
-        )
-        return df.with_columns(
-            quoted(pl.col(date_text_column(n))).fill_null("null").alias(_date_json_column(n))
-            for n in names
-        )
-    lo, hi = min(lows), max(highs)
-    table = pl.Series(np.arange(lo, hi + 1, dtype=np.int32)).cast(pl.Date).dt.to_string("%Y-%m-%d")
-    # JSON texts, then "null" at index len(table) for a missing date
-    json_table = pl.select(quoted(pl.lit(table))).to_series().extend_constant("null", 1)
-    out: list[pl.Series] = []
-    for n in names:
-        idx = days.get_column(n) - lo
-        out.append(table.gather(idx).alias(date_text_column(n)))
-        out.append(json_table.gather(idx.fill_null(len(table))).alias(_date_json_column(n)))
-    return df.with_columns(out)
+    return df
 
 
 def _position() -> pl.Expr:
@@ -622,15 +567,15 @@ def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
     """JSON text of one column's value, exactly as ``struct.json_encode`` writes it.
 
     Floats: shortest round-trip text (``cast(Utf8)`` equals the JSON writer's text for finite
-    values; NaN and infinities are ``null``), dates from their ``__JSON`` column, Booleans as
+    values; NaN and infinities are ``null``), dates through :func:`date_json`, Booleans as
     ``true``/``false``; strings and anything else go through the JSON writer itself (escaping).
     """
     c = pl.col(name)
     dtype = schema.get(name)
     if dtype == pl.Float64 or dtype == pl.Float32:
         return pl.when(c.is_finite()).then(c).cast(pl.Utf8).fill_null("null")
-    if dtype == pl.Date and _date_json_column(name) in schema:
-        return pl.col(_date_json_column(name))
+    if dtype == pl.Date:
+        return date_json(name)
     if dtype == pl.Boolean:
         return (
             pl.when(c.is_null())
@@ -696,6 +641,7 @@ def _outcome(
     code: int,
     schema: pl.Schema,
     rows: pl.Expr | None = None,
+    dates: DateTexts | None = None,
 ) -> pl.LazyFrame:
     """Rows of one outcome ``k`` of table ``t`` with their provenance text (only the ``rows``
     that the output reads, if given).
@@ -705,7 +651,7 @@ def _outcome(
     attached once, after all outcomes are stacked (see :func:`_assemble`). Sub-expressions that
     the explanations repeat are computed once, as temporary columns (:class:`SharedExprs`).
     """
-    shared = SharedExprs()
+    shared = SharedExprs(dates)
     token = sharing(shared)
     try:
         _outcome_exprs(t, k, code=code, schema=schema)  # counting pass
@@ -966,6 +912,7 @@ def _group_rows(
     rs: RuleSet,
     confirm: Sequence[str],
     plan: _OutputPlan,
+    dates: DateTexts,
 ) -> tuple[pl.DataFrame | None, dict[str, np.ndarray]]:
     """Evaluate one independent group of tables and collect its output tables' rows.
 
@@ -978,7 +925,7 @@ def _group_rows(
     lf = wide.lazy()
     schema = wide.schema
     frames = [
-        _outcome(lf, t, k, code=code, schema=schema, rows=plan.rows_read(t.paramcd))
+        _outcome(lf, t, k, code=code, schema=schema, rows=plan.rows_read(t.paramcd), dates=dates)
         for t in tables
         for k, code in plan.codes.get(t.paramcd, [])
     ]
@@ -1006,6 +953,7 @@ def _table_rows(
     parallel threads (polars and numpy release the GIL), largest group first.
     """
     plan = _output_plan(rs, wanted)
+    dates = DateTexts.of(base.get_column("ADT"))
     need = _needed_tables(rs, wanted)
     groups = _table_groups(rs, need)
     groups.sort(key=len, reverse=True)
@@ -1013,14 +961,16 @@ def _table_rows(
     if len(groups) > 1:
         try:
             with ThreadPoolExecutor(max_workers=min(len(groups), _GROUP_THREADS)) as pool:
-                results = list(pool.map(lambda g: _group_rows(base, g, rs, confirm, plan), groups))
+                results = list(
+                    pool.map(lambda g: _group_rows(base, g, rs, confirm, plan, dates), groups)
+                )
         except pl.exceptions.ColumnNotFoundError:
             # a table reads another table's column without declaring it as an input: evaluate
             # every table in one group, in rule-set order, as before the split
             results = []
     if not results:
         tables = [t for t in rs.tables if t.paramcd in need]
-        results = [_group_rows(base, tables, rs, confirm, plan)]
+        results = [_group_rows(base, tables, rs, confirm, plan, dates)]
     frames = [r for r, _ in results if r is not None]
     masks: dict[str, np.ndarray] = {}
     for _, m in results:

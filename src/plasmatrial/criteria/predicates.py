@@ -92,7 +92,9 @@ class SharedExprs:
     dependency stages. Values are identical to the inline expressions.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dates: DateTexts | None = None) -> None:
+        #: how dates become text (see :func:`date_text`); ``None``: row by row
+        self.dates = dates
         self.counting = True
         self._uses: dict[Hashable, int] = {}
         self._names: dict[Hashable, str] = {}
@@ -346,14 +348,78 @@ class Input:
         return f"{self.column}{u}{r}"
 
 
-#: Suffix of the engine column that holds a reference date column as ``YYYY-MM-DD`` text (the
-#: engine formats each distinct date once instead of once per explanation).
-DATE_TEXT: Final = "__TXT"
+#: Widest date range (days) formatted through a lookup table; wider ranges format row by row.
+DATE_TABLE_MAX: Final = 200_000
 
 
-def date_text_column(date_column: str) -> str:
-    """Name of the engine column with ``date_column`` formatted as ``%Y-%m-%d`` text."""
-    return date_column + DATE_TEXT
+@dataclass(frozen=True, slots=True, eq=False)
+class DateTexts:
+    """``%Y-%m-%d`` text (and its JSON) of the assessment dates, through a table of the days in
+    the data's range when it is narrow enough (each day formatted once, then looked up for the
+    rows that show it), else row by row. Identical text either way.
+
+    Only ``ADT`` and the reference date columns (``<column>__<ref>__ADT``) are looked up: their
+    values are assessment dates, so within the table's range.
+    """
+
+    lo: int = 0
+    table: pl.Series | None = None
+    json_table: pl.Series | None = None
+
+    @staticmethod
+    def of(adt: pl.Series) -> DateTexts:
+        """Texts for the dates of ``adt`` (the assessment dates)."""
+        days = adt.cast(pl.Int32)
+        lo, hi = days.min(), days.max()
+        if not isinstance(lo, int) or not isinstance(hi, int) or hi - lo > DATE_TABLE_MAX:
+            return DateTexts()
+        table = pl.Series(range(lo, hi + 1), dtype=pl.Int32).cast(pl.Date).dt.to_string("%Y-%m-%d")
+        quoted = pl.select(pl.concat_str([pl.lit('"'), pl.lit(table), pl.lit('"')])).to_series()
+        return DateTexts(lo, table, quoted.extend_constant("null", 1))
+
+    @staticmethod
+    def source(column: str) -> str:
+        """The column holding ``column``'s dates (every baseline reference date is BL__ADT)."""
+        return "BL__ADT" if column.endswith("__baseline__ADT") else column
+
+    def _looked_up(self, column: str) -> bool:
+        return self.table is not None and (column == "ADT" or column.endswith("__ADT"))
+
+    def text(self, column: str) -> pl.Expr:
+        """``%Y-%m-%d`` text of a date column (null for a missing date)."""
+        c = pl.col(self.source(column))
+        if self.table is None or not self._looked_up(column):
+            return c.dt.to_string("%Y-%m-%d")
+        return pl.lit(self.table).gather(c.cast(pl.Int32) - self.lo)
+
+    def json(self, column: str) -> pl.Expr:
+        """JSON text of a date column: the date in quotes, or ``null``."""
+        c = pl.col(self.source(column))
+        if self.table is None or self.json_table is None or not self._looked_up(column):
+            txt = c.dt.to_string("%Y-%m-%d")
+            return pl.concat_str([pl.lit('"'), txt, pl.lit('"')]).fill_null("null")
+        index = (c.cast(pl.Int32) - self.lo).fill_null(len(self.table))
+        return pl.lit(self.json_table).gather(index)
+
+
+_ROW_BY_ROW: Final = DateTexts()
+
+
+def _dates() -> DateTexts:
+    cache = _SHARED.get()
+    return cache.dates if cache is not None and cache.dates is not None else _ROW_BY_ROW
+
+
+def date_text(date_column: str) -> pl.Expr:
+    """``%Y-%m-%d`` text of a date column, made as the active :class:`SharedExprs` says."""
+    dates = _dates()
+    return _shared(("date_text", dates.source(date_column)), lambda: dates.text(date_column))
+
+
+def date_json(date_column: str) -> pl.Expr:
+    """JSON text of a date column (``"YYYY-MM-DD"`` or ``null``), as :func:`date_text`."""
+    dates = _dates()
+    return _shared(("date_json", dates.source(date_column)), lambda: dates.json(date_column))
 
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
@@ -361,7 +427,7 @@ def _ref_text(col: str, ref: Ref) -> pl.Expr:
 
     def build() -> pl.Expr:
         val = _fmt_col(ref.column(col), unit_of(col))
-        date = pl.col(date_text_column(ref.date_column(col))).fill_null("no date")
+        date = date_text(ref.date_column(col)).fill_null("no date")
         return concat_text(f"{ref} {label(col)} ", val, " (", date, ")")
 
     return _shared(("ref_text", col, ref), build)
