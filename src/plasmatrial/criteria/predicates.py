@@ -254,19 +254,23 @@ def _join(items: list[pl.Expr], separator: str) -> pl.Expr:
 
 
 def _fmt(expr: pl.Expr, unit: str, decimals: int = ROUND_DECIMALS) -> pl.Expr:
-    """'32.0 mg/L' (or 'missing') without string comparisons."""
-    text = expr.round(decimals).cast(pl.Utf8)
-    if unit:
-        text = concat_text(text, ("" if unit == "%" else " ") + unit)
-    return text.fill_null("missing")
+    """'32.0 mg/L' (or 'missing') without string comparisons.
 
-
-def _with_unit(text: pl.Expr, unit: str) -> pl.Expr:
+    Two template pieces, the number text and the unit (empty where the value is missing), so
+    that an enclosing :func:`concat_text` splices them instead of formatting an intermediate.
+    """
+    text = _num(expr, decimals)
     if not unit:
         return text
-    sep = "" if unit == "%" else " "
+    return concat_text(text, _unit_piece(expr, unit))
+
+
+def _unit_piece(expr: pl.Expr, unit: str) -> pl.Expr:
+    """' mg/L' (or '%') after a value, '' where it is missing (see :func:`_fmt`)."""
     return (
-        pl.when(text == "missing").then(text).otherwise(pl.concat_str([text, pl.lit(sep + unit)]))
+        pl.when(expr.is_null())
+        .then(pl.lit(""))
+        .otherwise(pl.lit(("" if unit == "%" else " ") + unit))
     )
 
 
@@ -435,7 +439,11 @@ def _ref_text(col: str, ref: Ref) -> pl.Expr:
 
 def _fmt_col(column: str, unit: str) -> pl.Expr:
     """:func:`_fmt` of a column (shared while a :class:`SharedExprs` cache is active)."""
-    return _shared(("fmt", column, unit), lambda: _fmt(pl.col(column), unit))
+    c = pl.col(column)
+    text = _shared(("num", column), lambda: _num(c))
+    if not unit:
+        return text
+    return concat_text(text, _shared(("unit", column, unit), lambda: _unit_piece(c, unit)))
 
 
 # ----------------------------------------------------------------------------------------- terms
@@ -583,18 +591,22 @@ class PctChange(Term):
         )
 
     def explain(self) -> pl.Expr:
-        r = pl.col(self.ref.column(self.column))
+        # "12.345%" where the reference is positive, else "undefined (...)"; two pieces of
+        # the enclosing template (neither is ever null)
+        positive = pl.col(self.ref.column(self.column)) > 0
         pct = (
-            pl.when(r > 0)
-            .then(concat_text(_num(self.to_expr(), 3), "%"))
+            pl.when(positive)
+            .then(_num(self.to_expr(), 3))
             .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
         )
+        sign = pl.when(positive).then(pl.lit("%")).otherwise(pl.lit(""))
         cur = _fmt_col(self.column, unit_of(self.column))
         return concat_text(
             f"{label(self.column)} ",
             cur,
             f", {self.direction} ",
-            pct.fill_null("missing"),
+            pct,
+            sign,
             " vs ",
             _ref_text(self.column, self.ref),
         )
