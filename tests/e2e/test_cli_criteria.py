@@ -37,6 +37,10 @@ def test_show_unknown_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> 
         "CR_MAYO_2020",
         "AL_PROG_PALLADINI_2018",
         "AL_STAGING",
+        "CARD_2005",
+        "RENAL_2005",
+        "IMWG_2016",
+        "IMWG_2011_NADIR",
     ],
 )
 def test_committed_markdown_is_current(name: str) -> None:

@@ -33,6 +33,7 @@ from plasmatrial.criteria.predicates import (
     UNITS,
     Predicate,
     Ref,
+    Waived,
     abs_decrease,
     abs_increase,
     all_of,
@@ -371,7 +372,13 @@ def _measurable_table(m: dict[str, Predicate]) -> RuleTable:
 # ------------------------------------------------------------------------------------ response
 def graded_parameters(o: dict[str, float], m: dict[str, Predicate]) -> tuple[GradedParameter, ...]:
     """The followed parameters and their cumulative levels (criteria.md 4.3, R4)."""
-    urine_ok = any_of(is_null("UPEPMP", BASELINE), value("UPEPMP") < o["vgpr_urine_max"])
+    # The serum route's urine clause (I_URINE100): where urine is a followed parameter its own
+    # VGPR row tests the same threshold, so the clause is waived there rather than stated twice.
+    urine_ok = Waived(
+        known(m["urine"]),
+        any_of(is_null("UPEPMP", BASELINE), value("UPEPMP") < o["vgpr_urine_max"]),
+        "urine M-protein followed (its own VGPR threshold applies)",
+    )
     serum = GradedParameter(
         "serum M-protein",
         m["serum"],

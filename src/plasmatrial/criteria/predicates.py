@@ -1083,6 +1083,47 @@ class Described(_OnItem):
         return str(self.item)
 
 
+@dataclass(frozen=True, slots=True)
+class Waived(Predicate):
+    """``item``, held true where ``waiver`` holds (``waiver OR item``, Kleene); the explanation
+    states ``waived`` there instead of the item's values.
+
+    For a condition that another part of the same rule already tests in full where the waiver
+    holds (e.g. the serum VGPR route's urine clause when urine is a followed parameter with its
+    own VGPR threshold): the truth is that of the plain ``OR`` but the values are not stated twice.
+    """
+
+    waiver: Predicate
+    item: Predicate
+    waived: str
+
+    def to_expr(self) -> pl.Expr:
+        return self.waiver.to_expr() | self.item.to_expr()
+
+    def explain(self) -> pl.Expr:
+        return (
+            pl.when(self.waiver.to_expr()).then(pl.lit(self.waived)).otherwise(self.item.explain())
+        )
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if not truth:  # false: the waiver does not hold and the item is false
+            return self.item.explain_as(False)
+        waived = self.waiver.to_expr().fill_null(False)
+        return pl.when(waived).then(pl.lit(self.waived)).otherwise(self.item.explain_as(True))
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(self.waiver.inputs() + self.item.inputs())
+
+    def boundary(self) -> pl.Expr | None:
+        return self.item.boundary()
+
+    def children(self) -> tuple[Predicate, ...]:
+        return (self.waiver, self.item)
+
+    def __str__(self) -> str:
+        return f"{_paren(self.item)} unless {_paren(self.waiver)}"
+
+
 def _any_boundary(items: tuple[Predicate, ...]) -> pl.Expr | None:
     parts = [b for b in (p.boundary() for p in items) if b is not None]
     if not parts:
@@ -1162,6 +1203,7 @@ for _cls in (
     CategoryIs,
     Flag,
     Described,
+    Waived,
 ):
     _memo_methods(_cls)
 

@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
 from plasmatrial.criteria.engine import OUTPUT_COLUMNS, _in_order
-from plasmatrial.criteria.predicates import BASELINE, all_of, pct_decrease, value
+from plasmatrial.criteria.predicates import (
+    BASELINE,
+    Waived,
+    all_of,
+    any_of,
+    flag,
+    pct_decrease,
+    value,
+)
 from plasmatrial.errors import RuleError
 from tests.unit.criteria.helpers import LAMBDA_240, frame, run
 
@@ -160,3 +168,22 @@ def test_in_order_agrees_with_a_stable_sort(
 def test_unsorted_input_gives_the_sorted_input_result() -> None:
     f = pl.concat([frame(LAMBDA_240, lam(60.0, 12.0), lam(30.0, 12.0), subject=s) for s in "BA"])
     assert adjudicate(f[::-1]).equals(adjudicate(f))
+
+
+def test_waived_is_kleene_or_and_states_the_waiver() -> None:
+    """``Waived(w, p)`` has the truth of ``w OR p``; where ``w`` holds the text is the waiver's."""
+    df = pl.DataFrame(
+        {
+            "W": [True, True, False, False, False, None, None],
+            "DFLC": [50.0, None, 30.0, 50.0, None, 30.0, 50.0],
+        }
+    )
+    w, p = flag("W"), value("DFLC") < 40
+    waived = Waived(w, p, "waived here")
+    truth = df.select(waived.to_expr())[:, 0].to_list()
+    assert truth == df.select(any_of(w, p).to_expr())[:, 0].to_list()
+    assert truth == [True, True, True, False, None, True, None]
+    text = df.select(waived.explain())[:, 0].to_list()
+    assert text[:2] == ["waived here", "waived here"]
+    assert text[2] == "dFLC 30.0 mg/L < 40 mg/L"
+    assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50.0 mg/L ≥ 40 mg/L"

@@ -316,3 +316,25 @@ def test_provenance_columns() -> None:
     assert "plasmacytoma SPD not followed" in row["EXPLAIN"]
     assert "FLW_" not in row["EXPLAIN"]
     assert "SPEPMP" in row["INPUTS"]
+
+
+@pytest.mark.rule("IMWG.RESP.VGPR")
+def test_m2_urine_value_stated_once_when_urine_is_followed() -> None:
+    """Serum and urine followed (M2): the serum route's urine clause is waived (the urine row
+    tests the same < 100 mg/24h), so the explanation states the urine value once."""
+    text = M2.last("OVRLRESP")["EXPLAIN"]
+    assert text.count("urine M-protein 50.0 mg/24h < 100 mg/24h") == 1
+    assert "urine M-protein followed (its own VGPR threshold applies)" in text
+
+
+@pytest.mark.rule("IMWG.RESP.VGPR")
+def test_serum_route_urine_clause_applies_when_urine_not_followed() -> None:
+    """Urine assessed at baseline but not measurable (150 mg/24h): the serum 90% route still needs
+    urine < 100 mg/24h (I_URINE100), stated with its value."""
+    met = case({"SPEPMP": 3.0, "UPEPMP": 150.0}, {"SPEPMP": 0.2, "UPEPMP": 99.0}).last("OVRLRESP")
+    missed = case({"SPEPMP": 3.0, "UPEPMP": 150.0}, {"SPEPMP": 0.2, "UPEPMP": 100.0}).last(
+        "OVRLRESP"
+    )
+    assert met["AVALC"] == "VGPR"
+    assert "urine M-protein 99.0 mg/24h < 100 mg/24h" in met["EXPLAIN"]
+    assert missed["AVALC"] == "PR"
