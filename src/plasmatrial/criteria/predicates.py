@@ -1112,7 +1112,7 @@ class Waived(Predicate):
         return pl.when(waived).then(pl.lit(self.waived)).otherwise(self.item.explain_as(True))
 
     def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(self.waiver.inputs() + self.item.inputs())
+        return _dedupe(self.item.inputs() + self.waiver.inputs())
 
     def boundary(self) -> pl.Expr | None:
         return self.item.boundary()
