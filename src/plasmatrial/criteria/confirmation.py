@@ -15,7 +15,7 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.predicates import SUBJECT_INDEX, seg_forward_fill, seg_shift
+from plasmatrial.criteria.predicates import SUBJECT_INDEX, in_order, seg_forward_fill, seg_shift
 from plasmatrial.errors import PlasmatrialWarning, RuleError
 
 __all__ = [
@@ -168,7 +168,8 @@ def confirm_response(
             pl.col("DTHPDFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).alias("__DPD"),
         )
         df = df.join(d, on="USUBJID", how="left")
-    df = df.sort(["USUBJID", "ADT"], maintain_order=True)
+    if not in_order(df, ["USUBJID", "ADT"], [False, False]):  # usually sorted by adjudicate
+        df = df.sort(["USUBJID", "ADT"], maintain_order=True)
     first = (pl.col("USUBJID") != pl.col("USUBJID").shift(1)).fill_null(True)
     df = df.with_columns((first.cast(pl.Int64).cum_sum() - 1).alias(SUBJECT_INDEX))
     sid = pl.col(SUBJECT_INDEX)
@@ -288,7 +289,11 @@ def best_confirmed_response(
     keep the earliest visit.
     """
     ranks = spec.ranks()
-    d = confirmed.filter(pl.col("ANL01FL") == "Y").sort(["USUBJID", "ADT"])
+    d = (
+        confirmed.select("USUBJID", "ADT", "ANL01FL", "CONFLVL", "CONFFL")
+        .filter(pl.col("ANL01FL") == "Y")
+        .sort(["USUBJID", "ADT"])
+    )
     is_pd = pl.col("CONFLVL") == spec.progression
     d = d.with_columns(
         is_pd.fill_null(False).cast(pl.Int32).cum_sum().over("USUBJID").alias("__NPD")

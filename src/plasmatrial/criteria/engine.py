@@ -40,6 +40,7 @@ from plasmatrial.criteria.predicates import (
     concat_text,
     date_json,
     end_sharing,
+    in_order,
     seg_backward_fill,
     seg_forward_fill,
     seg_shift,
@@ -95,21 +96,6 @@ _KIND_DTYPES: Final[dict[str, pl.DataType]] = {
 }
 
 
-def _in_order(df: pl.DataFrame, keys: Sequence[str], descending: Sequence[bool]) -> bool:
-    """Whether ``df`` is already sorted by ``keys`` (nulls last; ties in any order), so that
-    a sort can be skipped (assessments usually arrive sorted by subject and date)."""
-    if df.height < 2:
-        return True
-    after: pl.Expr = pl.lit(True)  # rows tied on every key are in order
-    for key, desc in reversed(list(zip(keys, descending, strict=True))):
-        a, b = pl.col(key), pl.col(key).shift(-1)
-        before = (a > b) if desc else (a < b)
-        lt = before.fill_null(False) | (a.is_not_null() & b.is_null())
-        eq = (a == b).fill_null(False) | (a.is_null() & b.is_null())
-        after = lt | (eq & after)
-    return bool(df.select(after.head(df.height - 1).all()).item())
-
-
 def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = ()) -> pl.DataFrame:
     missing = [c for c in ("USUBJID", "ADT", "ABLFL") if c not in assessments.columns]
     if missing:
@@ -145,7 +131,7 @@ def _standardise(assessments: pl.DataFrame, extra: Sequence[tuple[str, str]] = (
     )
     order = [G, "ADT", _IS_BL, "VISITNUM", "VISIT"]
     descending = [False, False, True, False, False]
-    if not _in_order(df, order, descending):
+    if not in_order(df, order, descending):
         df = df.sort(order, descending=descending, nulls_last=True)
     first = (pl.col(G) != pl.col(G).shift(1)).fill_null(True)
     df = df.with_columns(

@@ -21,7 +21,7 @@ current value is above 0, and as not met (-inf) otherwise.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -1236,3 +1236,18 @@ def seg_backward_fill(expr: pl.Expr) -> pl.Expr:
 def seg_fill(expr: pl.Expr) -> pl.Expr:
     """Carry a subject-level value to every row of the subject (forward, then backward)."""
     return seg_backward_fill(seg_forward_fill(expr))
+
+
+def in_order(df: pl.DataFrame, keys: Sequence[str], descending: Sequence[bool]) -> bool:
+    """Whether ``df`` is already sorted by ``keys`` (nulls last; ties in any order), so that
+    a sort can be skipped (assessments usually arrive sorted by subject and date)."""
+    if df.height < 2:
+        return True
+    after: pl.Expr = pl.lit(True)  # rows tied on every key are in order
+    for key, desc in reversed(list(zip(keys, descending, strict=True))):
+        a, b = pl.col(key), pl.col(key).shift(-1)
+        before = (a > b) if desc else (a < b)
+        lt = before.fill_null(False) | (a.is_not_null() & b.is_null())
+        eq = (a == b).fill_null(False) | (a.is_null() & b.is_null())
+        after = lt | (eq & after)
+    return bool(df.select(after.head(df.height - 1).all()).item())

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
-from plasmatrial.criteria.engine import OUTPUT_COLUMNS, _in_order
+from plasmatrial.criteria.engine import OUTPUT_COLUMNS
 from plasmatrial.criteria.predicates import (
     BASELINE,
     Waived,
@@ -21,6 +21,7 @@ from plasmatrial.criteria.predicates import (
     pct_decrease,
     value,
 )
+from plasmatrial.criteria.predicates import in_order as _in_order
 from plasmatrial.errors import RuleError
 from tests.unit.criteria.helpers import LAMBDA_240, frame, run
 
