@@ -111,20 +111,29 @@ def read_inputs(folder: Path) -> TrialInputs:
     return TrialInputs(dm=dm, lb=lb, file_hashes=hashes, generator=generator, **frames)
 
 
-def git_revision() -> str | None:
-    """Git commit of the plasmatrial source tree, when it is a checkout."""
-    try:
-        res = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+def git_revision(path: Path | None = None) -> str | None:
+    """Git commit of the plasmatrial source tree, when it is a checkout (``path``: a directory
+    of the tree, by default this package's).
+
+    The short hash gets ``+modified`` when tracked files under ``path`` differ from that commit,
+    so that a report never attributes its results to a commit whose code did not produce them.
+    """
+    where = path if path is not None else Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=where, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head is None or head.returncode != 0 or not head.stdout.strip():
         return None
-    return res.stdout.strip() or None if res.returncode == 0 else None
+    diff = git("diff", "--quiet", "HEAD", "--", ".")
+    modified = diff is not None and diff.returncode == 1
+    return head.stdout.strip() + ("+modified" if modified else "")
 
 
 def run_with_progress(trial: Trial, inputs: TrialInputs, *, quiet: bool = False) -> TrialResults:
@@ -192,6 +201,16 @@ def write_report(res: TrialResults, out: Path, *, pdf: bool = False) -> Path:
     return html
 
 
+def example_trial(name: str) -> Path:
+    """Path of a seed trial definition (``examples/trials/<name>``): inside an installed wheel
+    (``plasmatrial/_examples/trials``) or, in a checkout or editable install, the repository's."""
+    package = Path(__file__).resolve().parents[1]
+    for folder in (package / "_examples" / "trials", package.parents[1] / "examples" / "trials"):
+        if (folder / name).is_file():
+            return folder / name
+    raise PlasmatrialError(f"example trial {name!r} not found (looked in the package and checkout)")
+
+
 def demo_trial_report(out_dir: Path, seed: int, *, pdf: bool = False, quiet: bool = True) -> Path:
     """Simulate AL-POMDEX-P2 data, run the trial analysis and write its report.
 
@@ -200,8 +219,7 @@ def demo_trial_report(out_dir: Path, seed: int, *, pdf: bool = False, quiet: boo
     """
     from plasmatrial.synth import simulate_trial_data
 
-    trial_path = Path(__file__).resolve().parents[3] / "examples" / "trials" / DEMO_TRIAL
-    trial = read_trial(trial_path)
+    trial = read_trial(example_trial(DEMO_TRIAL))
     data = out_dir / "data"
     write_trial_data(simulate_trial_data(trial, seed=seed), data)
     res = run_with_progress(trial, read_inputs(data), quiet=quiet)
