@@ -204,13 +204,14 @@ def km_median_months(days: FloatArr, event: BoolArr) -> float:
     return km_median_unchecked(days / MONTH, event.astype(np.bool_))
 
 
-def calibrate_scale(median_at: Callable[[float], float], target: float) -> float:
+def calibrate_scale(medians_at: Callable[[FloatArr], FloatArr], target: float) -> float:
     """The multiplier of :data:`SCALES` whose observed median is nearest to ``target``.
 
     Parameters
     ----------
-    median_at : callable
-        Observed median (months) for a multiplier of the latent times.
+    medians_at : callable
+        Observed medians (months) for an array of multipliers of the latent times (one call
+        per search pass, so that the caller can observe all candidates at once).
     target : float
         Published median (months).
 
@@ -225,15 +226,15 @@ def calibrate_scale(median_at: Callable[[float], float], target: float) -> float
     neighbours of the best one. Medians not reached count as infinitely far.
     """
 
-    def err(s: float) -> float:
-        m = median_at(s)
-        return abs(m - target) if np.isfinite(m) else np.inf
+    def err(medians: FloatArr) -> FloatArr:
+        finite = np.isfinite(medians)
+        return np.where(finite, np.abs(np.where(finite, medians, 0.0) - target), np.inf)
 
-    errors = np.array([err(float(s)) for s in SCALES])
+    errors = err(medians_at(SCALES))
     k = int(np.argmin(errors))
     lo, hi = SCALES[max(k - 1, 0)], SCALES[min(k + 1, SCALES.size - 1)]
     fine = np.linspace(lo, hi, 201)
-    fine_err = np.array([err(float(s)) for s in fine])
+    fine_err = err(medians_at(fine))
     j = int(np.argmin(fine_err))
     return float(fine[j]) if fine_err[j] < errors[k] else float(SCALES[k])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -42,6 +42,8 @@ AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
 MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
 """Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
+#: candidate scales observed per call during calibration (bounds the temporary arrays)
+_CALIBRATION_BATCH: Final = 64
 #: passes that move the latent OS targets until the emitted data show the published medians
 OS_ITERATIONS: Final = 6
 OS_TOLERANCE_MONTHS: Final = 0.04
@@ -314,6 +316,36 @@ def _assign_categories(
     return cat, prior
 
 
+def _medians_by_scale(
+    observe_rows: Callable[[Arr, Arr, Arr], Observed],
+    sel: BoolArr,
+    scaled: Arr,
+    s_p: Arr,
+    s_r: Arr,
+    *,
+    pfs: bool,
+) -> Arr:
+    """KM medians (months) of the arm ``sel`` with its PFS (``pfs``) or OS latent-time scale
+    set to each value of ``scaled`` in turn (the other scale as in ``s_p`` / ``s_r``).
+
+    The candidates are observed together, :data:`_CALIBRATION_BATCH` at a time, as repeated
+    rows of the arm's patients (``observe_rows(indices, pfs scales, os scales)``).
+    """
+    idx = np.flatnonzero(sel)
+    m = idx.size
+    out = np.empty(scaled.size)
+    for start in range(0, scaled.size, _CALIBRATION_BATCH):
+        chunk = scaled[start : start + _CALIBRATION_BATCH]
+        rep = np.tile(idx, chunk.size)
+        per_row = np.repeat(chunk, m)
+        o = observe_rows(rep, per_row, s_r[rep]) if pfs else observe_rows(rep, s_p[rep], per_row)
+        days, ev = (o.pfs_days, o.pfs_event) if pfs else (o.os_days, o.os_event)
+        for j in range(chunk.size):
+            part = slice(j * m, (j + 1) * m)
+            out[start + j] = km_median_months(days[part], ev[part])
+    return out
+
+
 def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohort:
     """Draw the cohort's latent courses and calibrate them (deterministic in seed and cut)."""
     rng = np.random.default_rng(seed)
@@ -396,19 +428,24 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         pad_g = np.concatenate([grid, np.full((n, 2), np.inf)], axis=1)
         treated_until = pad_g[rows, sched.treatment_cycles] - 1
 
-    def run(s_p: Arr, s_r: Arr) -> Observed:
-        prog = np.maximum(e_prog * s_p, floor)
+    def observe_rows(idx: Arr, sp: Arr, sr: Arr) -> Observed:
+        """Observed courses of the patients ``idx`` (repeats allowed) with latent-time scales
+        ``sp`` (progression) and ``sr`` (post-progression survival), one per row: observe is
+        row by row, so a calibration observes every candidate scale of one arm in one call."""
         return observe(
-            grid,
-            prog=prog,
-            predeath=predeath,
-            pps=e_pps * s_r,
-            limit=limit,
-            gap=gap,
+            grid[idx],
+            prog=np.maximum(e_prog[idx] * sp, floor[idx]),
+            predeath=predeath[idx],
+            pps=e_pps[idx] * sr,
+            limit=limit[idx],
+            gap=gap[idx],
             confirm=mm,
             followup_every=fu,
-            treated_until=treated_until,
+            treated_until=treated_until[idx],
         )
+
+    def run(s_p: Arr, s_r: Arr) -> Observed:
+        return observe_rows(np.arange(n), s_p, s_r)
 
     s_p = np.array([plan.pfs_scale_days.get(a, 12 * MONTH) for a in arm])
     s_r = np.array([plan.os_scale_days.get(a, 12 * MONTH) for a in arm])
@@ -418,13 +455,12 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         if target is not None:
             base = 1.0 * target * MONTH
 
-            def pfs_median(
-                s: float, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
-            ) -> float:
-                o = run(np.where(sel, s * base, s_p), s_r)
-                return km_median_months(o.pfs_days[sel], o.pfs_event[sel])
+            def pfs_medians(
+                scales: Arr, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
+            ) -> Arr:
+                return _medians_by_scale(observe_rows, sel, scales * base, s_p, s_r, pfs=True)
 
-            s_p = np.where(sel, calibrate_scale(pfs_median, target) * base, s_p)
+            s_p = np.where(sel, calibrate_scale(pfs_medians, target) * base, s_p)
             scales[f"pfs_scale_{a}"] = float(s_p[sel][0])
     for k, a in enumerate(arms):
         sel = armi == k
@@ -432,13 +468,12 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         if target is not None:
             base = 1.0 * target * MONTH
 
-            def os_median(
-                s: float, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
-            ) -> float:
-                o = run(s_p, np.where(sel, s * base, s_r))
-                return km_median_months(o.os_days[sel], o.os_event[sel])
+            def os_medians(
+                scales: Arr, sel: BoolArr = sel, base: float = base, s_p: Arr = s_p, s_r: Arr = s_r
+            ) -> Arr:
+                return _medians_by_scale(observe_rows, sel, scales * base, s_p, s_r, pfs=False)
 
-            s_r = np.where(sel, calibrate_scale(os_median, target) * base, s_r)
+            s_r = np.where(sel, calibrate_scale(os_medians, target) * base, s_r)
             scales[f"os_scale_{a}"] = float(s_r[sel][0])
     obs = run(s_p, s_r)
     return Cohort(

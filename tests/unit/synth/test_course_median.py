@@ -32,3 +32,21 @@ def test_flat_at_one_half_gives_the_midpoint() -> None:
     want = kaplan_meier(days / MONTH, event.astype(np.float64), conf_type="none").median
     # S = 3/4 x 2/3 = 0.5 from day 20 to the last time (40): R takes the midpoint
     assert km_median_months(days, event) == want == (20.0 + 40.0) / 2 / MONTH
+
+
+def test_calibrate_scale_finds_the_nearest_multiplier_in_two_passes() -> None:
+    """Coarse pass over SCALES, then 201 points between the best one's neighbours; one call
+    per pass with every candidate; medians not reached never win."""
+    from plasmatrial.synth.course import SCALES, calibrate_scale
+
+    calls: list[int] = []
+
+    def medians(scales: np.ndarray) -> np.ndarray:
+        calls.append(scales.size)
+        return np.where(scales < 0.5, np.nan, 10.0 * scales)  # NaN: median not reached
+
+    best = calibrate_scale(medians, 12.345)
+    assert calls == [SCALES.size, 201]
+    # the refined grid is 100x finer than SCALES' ~1% steps (a coarse-only answer misses by ~0.06)
+    assert abs(10.0 * best - 12.345) < 0.01
+    assert calibrate_scale(medians, 1.0) >= 0.5  # the nearest finite median, not a NaN one
