@@ -50,10 +50,11 @@ class MMResponseResult:
 def _relapse_flags(visits: pl.DataFrame, adj: pl.DataFrame) -> pl.DataFrame:
     """Attach relapse flags; relapse from CR additionally needs an earlier confirmed CR/sCR."""
     cols: list[pl.Series] = []
+    paramcd, avalc = adj.get_column("PARAMCD"), adj.get_column("AVALC")
     for p, name in zip(RELAPSE_PARAMETERS, ("RELCRFL", "RELMRDFL", "CLINRELFL"), strict=True):
-        rows = adj.filter(pl.col("PARAMCD") == p).select("USUBJID", "ADT", "VISITNUM", "AVALC")
-        cols.append(rows.rename({"AVALC": name})[name])
-        if rows.height != visits.height:  # pragma: no cover - engine emits one row per visit
+        col = avalc.filter(paramcd == p).alias(name)  # one column, not every provenance column
+        cols.append(col)
+        if col.len() != visits.height:  # pragma: no cover - engine emits one row per visit
             raise RuleError(f"internal: {p} rows do not align with OVRLRESP rows")
     out = visits.with_columns(cols)
     cr_conf = pl.col("CONFLVL").is_in(list(_CR_RANK_TOKENS)).fill_null(False)
