@@ -585,13 +585,20 @@ def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     return concat_text(*parts, "}")
 
 
-def _missing_list(r: Rule) -> pl.Expr:
-    cols = _input_names(r.requires)
+def _null_names(cols: Sequence[str]) -> pl.Expr:
+    """Comma-separated names of the ``cols`` that are null in each row ('' when none are, or
+    when there are no columns: ``concat_str`` of no inputs is an error)."""
+    if not cols:
+        return pl.lit("")
     return pl.concat_str(
         [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in cols],
         separator=", ",
         ignore_nulls=True,
     )
+
+
+def _missing_list(r: Rule) -> pl.Expr:
+    return _null_names(_input_names(r.requires))
 
 
 def _note(r: Rule) -> pl.Expr:
@@ -673,11 +680,7 @@ def _outcome_exprs(
         cat = "NE"
         dgr = shared_expr(("downgrade", P, n), lambda: _downgrade(t, n))
         current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
-        miss = pl.concat_str(
-            [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in _input_names(current)],
-            separator=", ",
-            ignore_nulls=True,
-        )
+        miss = _null_names(_input_names(current))
         explain = pl.concat_str(
             [
                 pl.lit("NE: no category could be established (missing at this visit: "),

@@ -188,3 +188,25 @@ def test_waived_is_kleene_or_and_states_the_waiver() -> None:
     assert text[:2] == ["waived here", "waived here"]
     assert text[2] == "dFLC 30.0 mg/L < 40 mg/L"
     assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50.0 mg/L ≥ 40 mg/L"
+
+
+def test_table_without_current_inputs_explains_not_evaluable() -> None:
+    """A table whose rules read only baseline references: its NE sentence lists no missing
+    current inputs (no empty ``concat_str``) and its downgrade note still names the missing
+    reference."""
+    from plasmatrial.criteria.rules import Rule, RuleSet, RuleTable
+    from plasmatrial.criteria.sources import PALLADINI_2012
+
+    cite = PALLADINI_2012.at("test")
+    bl = value("NTPROBNP", BASELINE)
+    high = Rule("T.HIGH", "HIGH", cite, "baseline NT-proBNP high", bl > 1000)
+    low = Rule("T.LOW", "LOW", cite, "baseline NT-proBNP low", bl <= 1000)
+    rs = RuleSet("T", "0", "AL", "test", (RuleTable("BLCAT", "test", "T", (high, low)),))
+    f = frame({"NTPROBNP": None}, {"NTPROBNP": 900.0})
+    out = adjudicate(f, rs)
+    row = out.row(0, named=True)
+    assert row["AVALC"] == "NE"
+    assert row["EXPLAIN"].startswith(
+        "NE: no category could be established (missing at this visit: )"
+    )
+    assert "NTPROBNP__baseline" in row["DOWNGRADE"]
