@@ -853,9 +853,14 @@ class _OutputPlan:
             return None
         parts = []
         for o, is_progression in uses:
-            prog = pl.col(o.progression).is_in(list(o.progression_categories)).fill_null(False)
+            prog = _is_progression(o)
             parts.append(prog if is_progression else prog.not_())
         return pl.any_horizontal(parts)
+
+
+def _is_progression(o: Overall) -> pl.Expr:
+    """Where overall parameter ``o`` takes its progression table's row (ruling R3)."""
+    return pl.col(o.progression).is_in(list(o.progression_categories)).fill_null(False)
 
 
 def _output_plan(rs: RuleSet, wanted: list[str]) -> _OutputPlan:
@@ -920,10 +925,7 @@ def _group_rows(
     ]
     names = {t.paramcd for t in tables}
     masks = {
-        o.paramcd: wide.get_column(o.progression)
-        .is_in(list(o.progression_categories))
-        .fill_null(False)
-        .to_numpy()
+        o.paramcd: wide.select(_is_progression(o)).to_series().to_numpy()
         for o in rs.overall
         if o.progression in names
     }
