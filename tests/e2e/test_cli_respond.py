@@ -39,12 +39,13 @@ def test_respond_explains_every_call_on_the_example_files(tmp_path: Path) -> Non
         assert visits[col].null_count() == 0, col
     starts = visits.select((pl.col("EXPLAIN").str.starts_with(pl.col("AVALC"))).all()).item()
     assert starts
-    assert set(subjects["BESTRESP"].drop_nulls().unique()) <= {
+    assert set(subjects["BESTRSP"].drop_nulls().unique()) <= {
         "CR",
         "VGPR",
         "PR",
         "LDPR",
         "NR",
+        "PROG",
         "NE",
     }
     assert {"MAYO2004", "MAYO2012", "RENSTG"} <= set(subjects.columns)
@@ -127,8 +128,8 @@ def test_respond_mm_confirms_worked_case_m1(tmp_path: Path) -> None:
     res = run_cli("respond", "--disease", "mm", "--dm", str(dm), "--lb", str(lb), "-o", str(out))
     assert res.returncode == 0, res.stderr
     subjects = pl.read_csv(tmp_path / "mm.subjects.csv")
-    assert subjects["BESTRESP"].to_list() == ["PR"]
-    assert str(subjects["BESTDT"][0]) == "2024-02-05"  # date of the first of the two
+    assert subjects["BESTRSP"].to_list() == ["PR"]
+    assert str(subjects["BESTRSDT"][0]) == "2024-02-05"  # date of the first of the two
     res = run_cli(
         "respond",
         "--disease",

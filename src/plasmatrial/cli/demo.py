@@ -18,14 +18,15 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER, __version__
+from plasmatrial.cli._common import read_table
 from plasmatrial.cli.respond import adjudicate_al
-from plasmatrial.cli.trial import demo_trial_report
+from plasmatrial.cli.trial import DEMO_TRIAL, demo_trial_report, example_trial, read_trial
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.intake import load_sdtm, write_frame
 
 console = Console()
 
-RESPONSE_ORDER = ("CR", "VGPR", "PR", "LDPR", "NR", "NE")
+RESPONSE_ORDER = ("CR", "VGPR", "PR", "LDPR", "NR", "PROG", "NE")
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +47,14 @@ def register(app: typer.Typer) -> None:
         data = out / "data"
         paths = {name: data / f"{name}.csv" for name in ("dm", "lb", "ex")}
         bundle = load_sdtm(paths["dm"], paths["lb"], paths["ex"])
-        visits, subjects = adjudicate_al(bundle.assessments, bundle.dm, bundle.ex, criteria)
+        cm = read_table(data / "cm.csv") if (data / "cm.csv").is_file() else None
+        # The trial's responder categories and new-therapy records: subjects.csv and the ADaM
+        # datasets of the report come from one derivation and agree subject by subject.
+        trial = read_trial(example_trial(DEMO_TRIAL))
+        primary = trial.primary[0].categories or None
+        visits, subjects = adjudicate_al(
+            bundle.assessments, bundle.dm, bundle.ex, criteria, cm=cm, responder=primary
+        )
         write_frame(visits, out / "responses.csv")
         write_frame(subjects, out / "subjects.csv")
         rs = get_rule_set(criteria)
@@ -66,14 +74,14 @@ def register(app: typer.Typer) -> None:
                 row["VISIT"], str(row["ADT"]), row["AVALC"], row["RULEID"], row["EXPLAIN"]
             )
         console.print(table)
-        counts = subjects.group_by("BESTRESP").len().rename({"len": "n"})
+        counts = subjects.group_by("BESTRSP").len().rename({"len": "n"})
         console.print(f"[bold]Best hematologic response[/] ({rs.name} v{rs.version})")
         best = Table()
         best.add_column("category")
         best.add_column("n", justify="right")
         best.add_column("%", justify="right")
         for cat in RESPONSE_ORDER:
-            k = counts.filter(pl.col("BESTRESP") == cat)["n"].sum()
+            k = counts.filter(pl.col("BESTRSP") == cat)["n"].sum()
             if k:
                 best.add_row(cat, str(k), f"{100 * k / subjects.height:.0f}")
         console.print(best)

@@ -17,17 +17,19 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.criteria import (
-    adjudicate,
-    best_response,
-    get_rule_set,
-    stage,
-    time_to_first_response,
-)
-from plasmatrial.criteria.summary import evaluability
+from plasmatrial.cli._common import read_table, require_columns
+from plasmatrial.criteria import adjudicate, get_rule_set, stage
+from plasmatrial.criteria.summary import evaluability, summarise_response
+from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
-from plasmatrial.intake.assessments import first_dose_dates
+from plasmatrial.trial.derive import (
+    DEFAULT_RESPONDER,
+    RESPONSE_PARAM,
+    RESPONSE_SCALE,
+    new_therapy_dates,
+    time_origin,
+)
 
 Disease = Literal["al", "mm"]
 DEFAULT_RULE_SET: dict[str, str] = {"al": "CR_2012_RATIO", "mm": "IMWG_2016"}
@@ -44,35 +46,66 @@ def summary_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.subjects{out.suffix}")
 
 
+def subject_summary(
+    visits: pl.DataFrame,
+    dm: pl.DataFrame,
+    ex: pl.DataFrame | None,
+    *,
+    disease: str,
+    cm: pl.DataFrame | None = None,
+    responder: tuple[str, ...] | None = None,
+) -> pl.DataFrame:
+    """Best response, first response and time to response per DM subject.
+
+    The derivation ``plasmatrial run`` uses (:func:`plasmatrial.trial.derive.derive_response`
+    through :func:`plasmatrial.criteria.summary.summarise_response`), with the same time origin
+    (randomisation, else first dose), the same responder categories by DEFAULT
+    (:data:`plasmatrial.trial.derive.DEFAULT_RESPONDER`), new anticancer therapy from CM and
+    deaths from DM ``DTHDTC``, so the two never disagree about a subject.
+    """
+    key = disease.upper()
+    param = RESPONSE_PARAM[key]
+    subjects = time_origin(dm, ex)
+    if "DTHDTC" in dm.columns:
+        dth = dm.select(
+            pl.col("USUBJID").cast(pl.Utf8),
+            pl.col("DTHDTC").cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias("DTHDT"),
+        ).unique("USUBJID", keep="first")
+        subjects = subjects.join(dth, on="USUBJID", how="left")
+    if cm is not None:
+        nact = (
+            new_therapy_dates(cm, NEW_THERAPY_CATEGORIES)
+            .join(subjects.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
+            .filter(pl.col("NACTDT") > pl.col("STARTDT"))
+            .group_by("USUBJID")
+            .agg(pl.col("NACTDT").min())
+        )
+        subjects = subjects.join(nact, on="USUBJID", how="left")
+    calls = visits.filter(pl.col("PARAMCD") == param)
+    summary = summarise_response(
+        calls,
+        subjects,
+        scale=RESPONSE_SCALE[key],
+        responder=responder or DEFAULT_RESPONDER[key],
+    )
+    return summary.subjects
+
+
 def adjudicate_al(
-    assessments: pl.DataFrame, dm: pl.DataFrame, ex: pl.DataFrame | None, rule_set: str
+    assessments: pl.DataFrame,
+    dm: pl.DataFrame,
+    ex: pl.DataFrame | None,
+    rule_set: str,
+    *,
+    cm: pl.DataFrame | None = None,
+    responder: tuple[str, ...] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per-visit adjudication and per-subject summary for AL amyloidosis."""
     visits = adjudicate(assessments, rule_set)
-    best = best_response(visits)
-    first = first_dose_dates(dm, ex).rename({"FDT": "TRTSDT"})
-    ttr = time_to_first_response(visits, first)
+    summary = subject_summary(visits, dm, ex, disease="al", cm=cm, responder=responder)
     evals = evaluability(assessments, rule_set)
     subjects = (
-        evals.join(
-            best.select(
-                "USUBJID",
-                pl.col("AVALC").alias("BESTRESP"),
-                pl.col("ADT").alias("BESTDT"),
-                pl.col("EXPLAIN").alias("BESTEXPL"),
-            ),
-            on="USUBJID",
-            how="left",
-        )
-        .join(
-            ttr.select(
-                "USUBJID",
-                pl.col("AVAL").alias("TTFR_DAYS"),
-                pl.col("CNSR").alias("TTFR_CNSR"),
-            ),
-            on="USUBJID",
-            how="left",
-        )
+        summary.join(evals, on="USUBJID", how="left")
         .join(_stages_wide(assessments), on="USUBJID", how="left")
         .sort("USUBJID")
     )
@@ -83,6 +116,21 @@ def _stages_wide(assessments: pl.DataFrame) -> pl.DataFrame:
     """Baseline stages (Mayo 2004, Mayo 2012, BU, renal) as one column each."""
     stages = stage(assessments)
     return stages.pivot(on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first")
+
+
+def _responder(text: str | None, disease: str, rule_set: str) -> tuple[str, ...] | None:
+    """``--responder`` as a tuple of categories of the disease's scale (None: the DEFAULT)."""
+    if text is None:
+        return None
+    cats = tuple(c.strip() for c in text.split(",") if c.strip())
+    scale = RESPONSE_SCALE[disease.upper()]
+    unknown = [c for c in cats if c not in scale.ranking]
+    if unknown or not cats:
+        raise PlasmatrialError(
+            f"--responder: {', '.join(unknown) or '(empty)'} not a {rule_set} category; "
+            f"choose from {', '.join(scale.ranking)}"
+        )
+    return cats
 
 
 def _check_disease(disease: str, rule_set: str) -> None:
@@ -103,8 +151,8 @@ def _print_summary(subjects: pl.DataFrame, rule_set: str, version: str, limit: i
         table.add_row(
             str(row["USUBJID"]),
             str(row.get(eval_col, "")) if eval_col else "",
-            str(row.get("BESTRESP") or "NE"),
-            str(row.get("BESTDT") or ""),
+            str(row.get("BESTRSP") or "NE"),
+            str(row.get("BESTRSDT") or ""),
             str(row.get("BESTEXPL") or ""),
         )
     console.print(table)
@@ -130,6 +178,22 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--criteria", help="Rule set (plasmatrial criteria list)")
         ] = None,
         show: Annotated[int, typer.Option("--show", help="Subjects to print (0 = none)")] = 40,
+        cm: Annotated[
+            Path | None,
+            typer.Option(
+                "--cm",
+                help="CM domain: new anticancer therapy (CMSTDTC; CMCAT when present) ends the "
+                "assessments that count for best response and time to response",
+            ),
+        ] = None,
+        responder: Annotated[
+            str | None,
+            typer.Option(
+                "--responder",
+                help="Categories counted as response, comma-separated (default AL "
+                "CR,VGPR,PR,LDPR; MM sCR,CR,VGPR,PR)",
+            ),
+        ] = None,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -140,19 +204,23 @@ def register(app: typer.Typer) -> None:
         rule_set = criteria or DEFAULT_RULE_SET[disease]
         _check_disease(disease, rule_set)
         bundle = load_sdtm(dm, lb, ex)
+        cm_frame = None
+        if cm is not None:
+            cm_frame = read_table(cm)
+            require_columns(cm_frame, cm, ["USUBJID", "CMSTDTC"])
+        cats = _responder(responder, disease, rule_set)
         if disease == "al":
-            visits, subjects = adjudicate_al(bundle.assessments, bundle.dm, bundle.ex, rule_set)
+            visits, subjects = adjudicate_al(
+                bundle.assessments, bundle.dm, bundle.ex, rule_set, cm=cm_frame, responder=cats
+            )
         else:
             from plasmatrial.cli.mm import adjudicate_mm
 
-            visits, best = adjudicate_mm(bundle.assessments, rule_set)
-            subjects = best.rename({"AVALC": "BESTRESP", "ADT": "BESTDT"}).with_columns(
-                pl.format(
-                    "best confirmed response {} first reached {}",
-                    pl.col("BESTRESP"),
-                    pl.col("BESTDT").cast(pl.String).fill_null("-"),
-                ).alias("BESTEXPL")
-            )
+            visits, _ = adjudicate_mm(bundle.assessments, rule_set)
+            subjects = subject_summary(
+                visits.with_columns(pl.lit("OVRLRESP").alias("PARAMCD")),
+                bundle.dm, bundle.ex, disease="mm", cm=cm_frame, responder=cats,
+            )  # fmt: skip
         out.parent.mkdir(parents=True, exist_ok=True)
         write_frame(visits, out)
         write_frame(subjects, summary_path(out))

@@ -9,6 +9,7 @@ per-row Python.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from dataclasses import dataclass
 from typing import Final
@@ -19,7 +20,9 @@ from plasmatrial.criteria.predicates import SUBJECT_INDEX, in_order, seg_forward
 from plasmatrial.errors import PlasmatrialWarning, RuleError
 
 __all__ = [
+    "DEFAULT_CONFIRMATION_OPTIONS",
     "IMWG_CONFIRMATION",
+    "ConfirmationOptions",
     "ConfirmationSpec",
     "ConfirmationWindowWarning",
     "best_confirmed_response",
@@ -70,6 +73,47 @@ class ConfirmationSpec:
 IMWG_CONFIRMATION: Final = ConfirmationSpec(responses=("sCR", "CR", "VGPR", "PR", "MR"))
 """IMWG 2016 (criteria.md 4.4): sCR…MR need two consecutive assessments; SD none."""
 
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationOptions:
+    """What a SAP may set about the confirming assessment of a response (sap.md section 2).
+
+    The vocabulary is admiralonco's ``derive_param_confirmed_bor``; the DEFAULTs are criteria.md
+    4.4 (two consecutive assessments, no minimum interval, NE skipped, SD not allowed between).
+
+    Attributes
+    ----------
+    min_days:
+        The confirming assessment must be at least this many days after the response it confirms
+        (DEFAULT 0). Non-NE assessments closer than that lie *between* the two.
+    max_ne_between:
+        Most NE assessments allowed between a response and its confirmation (DEFAULT None: any,
+        they are skipped).
+    max_sd_between:
+        Most SD assessments allowed between a response and its confirmation (DEFAULT 0: the next
+        non-NE assessment being SD confirms the response only as SD, criteria.md 4.4 step 3).
+    """
+
+    min_days: int = 0
+    max_ne_between: int | None = None
+    max_sd_between: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_days < 0:
+            raise RuleError(f"min_days must be >= 0, got {self.min_days}")
+        if self.max_ne_between is not None and self.max_ne_between < 0:
+            raise RuleError(f"max_ne_between must be >= 0 or None, got {self.max_ne_between}")
+        if self.max_sd_between < 0:
+            raise RuleError(f"max_sd_between must be >= 0, got {self.max_sd_between}")
+
+    @property
+    def is_default(self) -> bool:
+        """True for criteria.md 4.4 as written (the vectorised path serves it)."""
+        return self == DEFAULT_CONFIRMATION_OPTIONS
+
+
+DEFAULT_CONFIRMATION_OPTIONS: Final = ConfirmationOptions()
+
 _NXT: Final = "__NXT"
 _NXTDT: Final = "__NXTDT"
 _LVL: Final = "__LVL"
@@ -92,6 +136,7 @@ def confirm_response(
     new_therapy: pl.DataFrame | None = None,
     deaths: pl.DataFrame | None = None,
     warn: bool = True,
+    options: ConfirmationOptions = DEFAULT_CONFIRMATION_OPTIONS,
 ) -> pl.DataFrame:
     """Confirm per-visit responses (criteria.md 4.4 steps 1-8, ruling R7).
 
@@ -111,6 +156,9 @@ def confirm_response(
     warn:
         Emit a :class:`ConfirmationWindowWarning` when some confirmation took longer than
         ``spec.period_days``.
+    options:
+        SAP choices about the confirming assessment (:class:`ConfirmationOptions`); the
+        DEFAULT is criteria.md 4.4 as written.
 
     Returns
     -------
@@ -138,6 +186,13 @@ def confirm_response(
        a PD without ``next`` stays PD with CONFFL "N" (R7).
     5. CONFRESP is the running maximum (NE < SD < MR < … < sCR < PD) of the visit levels.
     6. WARN when the confirming assessment is more than ``period_days`` after the visit.
+    7. With non-default ``options`` a response's confirming assessment is the first later
+       non-NE, non-PD assessment at least ``options.min_days`` after it that is not an SD
+       skipped under ``options.max_sd_between``; every non-NE assessment before it lowers the
+       confirmed level to the lowest seen (a PD between gives SD, an SD beyond the allowance
+       gives SD); more than ``options.max_ne_between`` NE assessments between give SD. This
+       path is a per-row loop (:func:`_confirm_levels_loop`); at the defaults it equals the
+       vectorised expressions (property-tested).
 
     References
     ----------
@@ -223,7 +278,18 @@ def confirm_response(
         .then(pl.lit("Y"))
         .otherwise(pl.lit("N"))
     )
-    df = df.with_columns(lvl.alias(_LVL), conffl.alias("CONFFL"))
+    if options.is_default:
+        df = df.with_columns(lvl.alias(_LVL), conffl.alias("CONFFL"))
+        used_next = (is_resp & n.is_not_null() & ~n_pd) | (c_pd & n_pd & ~single)
+        df = df.with_columns(pl.when(used_next).then(pl.col(_NXTDT)).alias("__USEDDT"))
+    else:
+        df = df.with_columns(single.alias("__SINGLE"), died_pd.alias("__DIEDPD"))
+        lv, fl, used = _confirm_levels_loop(df, spec, options)
+        df = df.with_columns(
+            pl.Series(_LVL, lv, dtype=pl.Utf8),
+            pl.Series("CONFFL", fl, dtype=pl.Utf8),
+            pl.Series("__USEDDT", used, dtype=pl.Date),
+        )
     rl = pl.col(_LVL).replace_strict(ranks, default=None, return_dtype=pl.Int64)
     offset = sid * 64
     running = (offset + rl.fill_null(0)).cum_max() - offset
@@ -231,9 +297,8 @@ def confirm_response(
     df = df.with_columns(running.alias("__RUN"), rl.alias("__RL"))
     prev = seg_shift(pl.col("__RUN")).fill_null(-1)
     gained = pl.when(pl.col("__RL") > prev).then(pl.col("ADT"))
-    gap = (pl.col(_NXTDT) - pl.col("ADT")).dt.total_days()
-    used_next = (is_resp & n.is_not_null() & ~n_pd) | (c_pd & n_pd & ~single)
-    warn_expr = pl.when(used_next & (gap > spec.period_days)).then(
+    gap = (pl.col("__USEDDT") - pl.col("ADT")).dt.total_days()
+    warn_expr = pl.when(gap > spec.period_days).then(
         pl.concat_str(
             [
                 pl.lit("confirming assessment "),
@@ -248,7 +313,7 @@ def confirm_response(
         .alias("CONFRESP"),
         pl.when(pl.col("__CONS")).then(seg_forward_fill(gained)).alias("CONFDT"),
         pl.col(_LVL).alias("CONFLVL"),
-        pl.when(used_next).then(pl.col(_NXTDT)).alias("NXTADT"),
+        pl.col("__USEDDT").alias("NXTADT"),
         warn_expr.alias("WARN"),
         pl.when(pl.col("__CONS")).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("ANL01FL"),
     )
@@ -264,8 +329,99 @@ def confirm_response(
     return df.drop([c for c in df.columns if c.startswith("__")])
 
 
+def _confirm_levels_loop(
+    df: pl.DataFrame, spec: ConfirmationSpec, options: ConfirmationOptions
+) -> tuple[list[str | None], list[str | None], list[dt.date | None]]:
+    """Per-visit confirmed level, CONFFL and confirming date with SAP options (Notes 7).
+
+    ``df`` is subject/date sorted with ``__CUR`` (the call when considered and not NE, else
+    null), ``__CONS``, ``__SINGLE`` (single-assessment PD) and ``__DIEDPD``.
+    """
+    ranks = spec.ranks()
+    sid = df[SUBJECT_INDEX].to_list()
+    cur = df["__CUR"].to_list()
+    cons = df["__CONS"].to_list()
+    adt = df["ADT"].to_list()
+    single = df["__SINGLE"].to_list()
+    died = df["__DIEDPD"].to_list()
+    raw = df["AVALC"].to_list()
+    n = len(cur)
+    lvl: list[str | None] = [None] * n
+    flag: list[str | None] = [None] * n
+    used: list[dt.date | None] = [None] * n
+    responses = set(spec.responses)
+    for i in range(n):
+        c = cur[i]
+        if c is None:
+            lvl[i] = spec.not_evaluable if cons[i] else None
+            continue
+        if c in responses:
+            lvl[i], flag[i], used[i] = _confirm_one(i, sid, cur, raw, adt, spec, options, ranks)
+        elif c == spec.stable:
+            lvl[i], flag[i] = c, "Y"
+        else:  # progression: as the vectorised rule (options concern responses only)
+            j = i + 1
+            while j < n and sid[j] == sid[i] and cur[j] is None:
+                j += 1
+            nxt = cur[j] if j < n and sid[j] == sid[i] else None
+            n_pd = nxt == spec.progression
+            confirmed = bool(single[i]) or n_pd or (nxt is None and bool(died[i]))
+            lvl[i] = c if (confirmed or nxt is None) else spec.not_evaluable
+            flag[i] = "Y" if confirmed else "N"
+            if n_pd and not single[i]:
+                used[i] = adt[j]
+    return lvl, flag, used
+
+
+def _confirm_one(
+    i: int,
+    sid: list[int],
+    cur: list[str | None],
+    raw: list[str | None],
+    adt: list[dt.date],
+    spec: ConfirmationSpec,
+    options: ConfirmationOptions,
+    ranks: dict[str, int],
+) -> tuple[str, str, dt.date | None]:
+    """Confirmed level of the response at row ``i``: (level, CONFFL, confirming date)."""
+    c = cur[i]
+    assert c is not None
+    level = ranks[c]
+    n_ne = n_sd = 0
+    j = i + 1
+    while j < len(cur) and sid[j] == sid[i]:
+        v = cur[j]
+        if v is None:
+            if raw[j] == spec.not_evaluable:
+                n_ne += 1
+            j += 1
+            continue
+        if v == spec.progression:
+            return spec.stable, "N", None
+        early = (adt[j] - adt[i]).days < options.min_days
+        if v == spec.stable:
+            if n_sd < options.max_sd_between:
+                n_sd += 1
+                j += 1
+                continue
+            return spec.stable, "N", None
+        level = min(level, ranks[v])
+        if early:
+            j += 1
+            continue
+        if options.max_ne_between is not None and n_ne > options.max_ne_between:
+            return spec.stable, "N", None
+        inv = {r: k for k, r in ranks.items()}
+        return inv[level], ("Y" if level == ranks[c] else "N"), adt[j]
+    return spec.stable, "N", None
+
+
 def best_confirmed_response(
-    confirmed: pl.DataFrame, *, spec: ConfirmationSpec = IMWG_CONFIRMATION
+    confirmed: pl.DataFrame,
+    *,
+    spec: ConfirmationSpec = IMWG_CONFIRMATION,
+    subjects: pl.DataFrame | None = None,
+    sd_min_days: int = 0,
 ) -> pl.DataFrame:
     """Best confirmed response per subject before progression and new therapy.
 
@@ -275,25 +431,51 @@ def best_confirmed_response(
         Output of :func:`confirm_response`.
     spec:
         The response scale.
+    subjects:
+        Optional subject list (``USUBJID``, and ``STARTDT`` when ``sd_min_days`` > 0): every
+        subject gets a row, those without an assessment with BOR = NE (sap.md section 2).
+    sd_min_days:
+        SD counts for BOR only from this many days after ``STARTDT`` (DEFAULT 0); an earlier SD
+        counts as NE.
 
     Returns
     -------
     pl.DataFrame
-        USUBJID, PARAMCD ("BOR"), AVALC (best confirmed level; "NE" without any), ADT (date of the
-        first of the two assessments at that level), PDDT (first PD visit, or null), PDCONFFL
-        ("Y"/"N" for that PD).
+        USUBJID, PARAMCD ("BOR"), AVALC (best confirmed level; the progression category when the
+        subject has nothing better than NE before it; "NE" without any), ADT (date of the first of
+        the two assessments at that level, or of the progression), PDDT (first PD visit, or
+        null), PDCONFFL ("Y"/"N" for that PD).
 
     Notes
     -----
     Visits on or after new therapy (ANL01FL "N") and from the first PD visit on are ignored; ties
-    keep the earliest visit.
+    keep the earliest visit. A subject whose assessments before the first PD are all NE (or who
+    has none) has BOR = PD at the PD date (sap.md section 2).
     """
     ranks = spec.ranks()
+    if sd_min_days < 0:
+        raise RuleError(f"sd_min_days must be >= 0, got {sd_min_days}")
     d = (
         confirmed.select("USUBJID", "ADT", "ANL01FL", "CONFLVL", "CONFFL")
         .filter(pl.col("ANL01FL") == "Y")
         .sort(["USUBJID", "ADT"])
     )
+    if sd_min_days > 0:
+        if subjects is None or "STARTDT" not in subjects.columns:
+            raise RuleError("sd_min_days needs subjects with a STARTDT column")
+        d = d.join(
+            subjects.select("USUBJID", pl.col("STARTDT").cast(pl.Date).alias("__ST")),
+            on="USUBJID",
+            how="left",
+        ).with_columns(
+            pl.when(
+                (pl.col("CONFLVL") == spec.stable)
+                & ((pl.col("ADT") - pl.col("__ST")).dt.total_days() < sd_min_days)
+            )
+            .then(pl.lit(spec.not_evaluable))
+            .otherwise(pl.col("CONFLVL"))
+            .alias("CONFLVL")
+        )
     is_pd = pl.col("CONFLVL") == spec.progression
     d = d.with_columns(
         is_pd.fill_null(False).cast(pl.Int32).cum_sum().over("USUBJID").alias("__NPD")
@@ -303,26 +485,39 @@ def best_confirmed_response(
         .group_by("USUBJID")
         .agg(pl.col("ADT").first().alias("PDDT"), pl.col("CONFFL").first().alias("PDCONFFL"))
     )
-    before = d.filter((pl.col("__NPD") == 0) & pl.col("CONFLVL").is_not_null()).with_columns(
+    before = d.filter(
+        (pl.col("__NPD") == 0)
+        & pl.col("CONFLVL").is_not_null()
+        & (pl.col("CONFLVL") != spec.not_evaluable)
+    ).with_columns(
         pl.col("CONFLVL").replace_strict(ranks, default=0, return_dtype=pl.Int32).alias("__R")
     )
     best = (
         before.sort(["USUBJID", "__R", "ADT"], descending=[False, True, False])
         .group_by("USUBJID", maintain_order=True)
         .first()
-        .select("USUBJID", pl.col("CONFLVL").alias("AVALC"), "ADT")
+        .select("USUBJID", pl.col("CONFLVL").alias("__BEST"), pl.col("ADT").alias("__BESTDT"))
     )
-    subjects = confirmed.select("USUBJID").unique(maintain_order=True)
-    return (
-        subjects.join(best, on="USUBJID", how="left")
+    ids = confirmed.select("USUBJID")
+    if subjects is not None:
+        ids = pl.concat([subjects.select(pl.col("USUBJID").cast(pl.Utf8)), ids])
+    out = (
+        ids.unique(maintain_order=True)
+        .join(best, on="USUBJID", how="left")
         .join(pd, on="USUBJID", how="left")
-        .select(
-            "USUBJID",
-            pl.lit("BOR").alias("PARAMCD"),
-            pl.col("AVALC").fill_null(spec.not_evaluable),
-            "ADT",
-            "PDDT",
-            "PDCONFFL",
-        )
-        .sort("USUBJID")
     )
+    return out.select(
+        "USUBJID",
+        pl.lit("BOR").alias("PARAMCD"),
+        pl.when(pl.col("__BEST").is_not_null())
+        .then(pl.col("__BEST"))
+        .when(pl.col("PDDT").is_not_null())
+        .then(pl.lit(spec.progression))
+        .otherwise(pl.lit(spec.not_evaluable))
+        .alias("AVALC"),
+        pl.coalesce(
+            "__BESTDT", pl.when(pl.col("__BEST").is_null()).then(pl.col("PDDT"))
+        ).alias("ADT"),
+        "PDDT",
+        "PDCONFFL",
+    ).sort("USUBJID")

@@ -94,6 +94,42 @@ class CriteriaChoice(_Frozen):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class ConfirmationChoice(_Frozen):
+    """Confirmation of myeloma responses (sap.md section 2; DEFAULTs criteria.md 4.4)."""
+
+    min_days: int = Field(default=0, ge=0)
+    """Minimum days between a response and its confirming assessment."""
+    max_ne_between: int | None = Field(default=None, ge=0)
+    """Most NE assessments allowed between them (None: any, skipped)."""
+    max_sd_between: int = Field(default=0, ge=0, le=1)
+    """SD assessments allowed between them (0 or 1)."""
+
+
+#: CMCAT values that mark a CM record as new anticancer therapy (DEFAULT, sap.md section 2).
+NEW_THERAPY_CATEGORIES: tuple[str, ...] = (
+    "SUBSEQUENT ANTICANCER THERAPY",
+    "NEW ANTICANCER THERAPY",
+    "ANTICANCER THERAPY",
+    "ANTINEOPLASTIC THERAPY",
+)
+
+
+class AnalysisOptions(_Frozen):
+    """Best-response conventions a SAP may set (sap.md section 2); every field has its DEFAULT."""
+
+    confirm: bool | None = None
+    """Confirm responses before they count for best response (DEFAULT: myeloma yes, AL no)."""
+    confirmation: ConfirmationChoice = ConfirmationChoice()
+    sd_min_days: int = Field(default=0, ge=0)
+    """SD (myeloma) or NR (AL) counts for best response only from this many days after the
+    start."""
+    new_therapy: Literal["exclude", "include"] = "exclude"
+    """``exclude`` (DEFAULT): assessments on or after the start of new anticancer therapy do not
+    count for best response or time to response; ``include`` is a sensitivity analysis."""
+    new_therapy_categories: tuple[str, ...] = NEW_THERAPY_CATEGORIES
+    """CMCAT values (case-insensitive) of new anticancer therapy when CM has CMCAT."""
+
+
 class Endpoint(_Frozen):
     """An endpoint and its analysis."""
 
@@ -139,6 +175,7 @@ class Trial(_Frozen):
     eligibility_rule: str | None = None
     schedule: Schedule = Schedule()
     criteria: CriteriaChoice = CriteriaChoice()
+    analysis: AnalysisOptions = AnalysisOptions()
     primary: tuple[Endpoint, ...]
     secondary: tuple[Endpoint, ...] = ()
     published: tuple[PublishedFigure, ...] = ()

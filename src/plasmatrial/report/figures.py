@@ -86,8 +86,12 @@ def render_km_plot(
     ylabel: str = "Probability",
     title: str = "",
     show_ci: bool = True,
+    start: float = 1.0,
 ) -> str:
-    """Kaplan-Meier plot with optional CI bands, censor ticks and a number-at-risk table."""
+    """Kaplan-Meier plot with optional CI bands, censor ticks and a number-at-risk table.
+
+    ``start`` is the value at time 0: 1 for survival curves, 0 for a cumulative incidence
+    (a rising curve, e.g. of response)."""
     n_rows = len(risk_table.counts) if risk_table else 0
     fig = plt.figure(figsize=(7.2, 4.6 + 0.28 * n_rows))
     grid = fig.add_gridspec(
@@ -100,11 +104,11 @@ def render_km_plot(
     for i, c in enumerate(curves):
         colour = PALETTE[i % len(PALETTE)]
         t = np.concatenate([[0.0], np.asarray(c.time, dtype=float)])
-        s = np.concatenate([[1.0], np.asarray(c.surv, dtype=float)])
+        s = np.concatenate([[start], np.asarray(c.surv, dtype=float)])
         ax.step(t, s, where="post", color=colour, label=c.label, linewidth=1.6)
         if show_ci and c.lower is not None and c.upper is not None:
-            lo = np.concatenate([[1.0], np.asarray(c.lower, dtype=float)])
-            hi = np.concatenate([[1.0], np.asarray(c.upper, dtype=float)])
+            lo = np.concatenate([[start], np.asarray(c.lower, dtype=float)])
+            hi = np.concatenate([[start], np.asarray(c.upper, dtype=float)])
             ax.fill_between(t, lo, hi, step="post", color=colour, alpha=0.15, linewidth=0)
         if len(c.censor_times):
             ax.plot(c.censor_times, c.censor_surv, "|", color=colour, markersize=7)
@@ -114,7 +118,12 @@ def render_km_plot(
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, loc="lower left" if n_rows else "best")
+    if not n_rows:
+        ax.legend(frameon=False, loc="best")
+    elif start >= 0.5:
+        ax.legend(frameon=False, loc="lower left")
+    else:
+        ax.legend(frameon=False, loc="upper left")
     if risk_table and n_rows:
         ax.set_xticks(list(risk_table.times))
         rax = fig.add_subplot(grid[1], sharex=ax)

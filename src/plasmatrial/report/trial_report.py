@@ -313,8 +313,60 @@ def _fmt(x: object, digits: int = 1) -> str:
     return "NR"
 
 
+def ttr_blocks(r: TimeToEventResult) -> list[Block]:
+    """Time to response both ways (sap.md section 3): the rising cumulative incidence of response
+    over all subjects, and the median (range) among responders, each labelled."""
+    curves = [
+        CurveData(
+            label=arm,
+            time=c.time.tolist(),
+            surv=c.estimate.tolist(),
+            lower=np.nan_to_num(c.lower, nan=0.0).tolist(),
+            upper=np.nan_to_num(c.upper, nan=1.0).tolist(),
+        )
+        for arm, c in r.cif.items()
+        if arm != "ALL" or len(r.cif) == 1
+    ]
+    lines = []
+    for row in r.summary.iter_rows(named=True):
+        lines.append(
+            f"{row['ARMCD']}: among {row['RESPONDERS']} responders of {row['N']}, median time to "
+            f"response {_fmt(row.get('MEDIAN'))} months (range {_fmt(row.get('MIN'))}-"
+            f"{_fmt(row.get('MAX'))}); cumulative incidence of response reaches 50 % at "
+            f"{_fmt(row.get('CIF_MEDIAN'))} months ({row.get('COMPETING', 0)} progressed or died "
+            "before response: competing events)"
+        )
+    blocks: list[Block] = []
+    if curves:
+        svg = render_km_plot(
+            curves, xlabel="Months", ylabel="Cumulative incidence of response", start=0.0
+        )
+        blocks.append(
+            figure_block(
+                svg,
+                caption=f"{r.endpoint}: {r.label} (cumulative incidence of response, all subjects)",
+                note="; ".join(lines),
+            )
+        )
+    else:
+        blocks.append(text_block(f"{r.endpoint}: no response; " + "; ".join(lines)))
+    blocks.append(
+        table_block(
+            r.summary,
+            caption=(
+                f"{r.endpoint}: MEDIAN/MIN/MAX among responders (months, not a Kaplan-Meier "
+                "median); CIF_* cumulative incidence of response over all subjects"
+            ),
+            digits=2,
+        )
+    )
+    return blocks
+
+
 def km_blocks(r: TimeToEventResult) -> list[Block]:
     """KM plot with numbers at risk, median (CI) table, tests, landmark."""
+    if r.cif or (not r.fits and "CIF_MEDIAN" in r.summary.columns):
+        return ttr_blocks(r)
     if not r.fits:
         return [text_block(f"{r.endpoint}: {r.note or 'no data'}")]
     horizon = max(float(f.time.max()) for f in r.fits.values() if f.time.size) if r.fits else 0.0

@@ -4,7 +4,8 @@
 * ``time_to_event`` / ``duration_of_response``: Kaplan-Meier by arm (median with CI, survival at
   ``options.at_months``), log-rank (stratified by ``strata``) and Cox hazard ratio between arms,
   subgroup hazard ratios (forest), and the landmark analysis of OS by response.
-* ``time_to_response``: median (range) among responders and the KM estimate.
+* ``time_to_response``: median (range) among responders, and the cumulative incidence of
+  response over ITT with progression and death before response competing.
 * ``organ_response``, ``mrd``: x/n with CI; ``eq5d``, ``adverse_events``, ``dose_intensity``:
   summary tables.
 """
@@ -20,12 +21,14 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from plasmatrial.criteria.summary import TTR_COMPETING
 from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.adverse_events import ae_overview, ae_summary_by_grade
 from plasmatrial.endpoints.exposure import summarise_exposure
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.errors import PlasmatrialError, StatsError
 from plasmatrial.stats.binomial import binomial_ci
+from plasmatrial.stats.cif import CIFCurve, cumulative_incidence
 from plasmatrial.stats.cox import cox_ph
 from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
 from plasmatrial.stats.landmark import landmark_analysis
@@ -90,6 +93,8 @@ class TimeToEventResult:
     landmark: Mapping[str, object] | None = None
     note: str = ""
     crossover: Mapping[str, object] | None = None
+    cif: Mapping[str, CIFCurve] = field(default_factory=dict)
+    """Time to response: cumulative incidence of response by arm (``ALL`` overall)."""
 
     def to_frame(self) -> pl.DataFrame:
         """Per arm: ``N, EVENTS, MEDIAN, LOWER, UPPER`` (months) and survival at requested months."""
@@ -431,32 +436,64 @@ def crossover_rpsft(
 def analyse_time_to_response(
     endpoint: Endpoint, trial: Trial, adtte: pl.DataFrame, *, paramcd: str
 ) -> TimeToEventResult:
-    """Median (range) of time to response among responders, plus the KM estimate."""
+    """Time to response reported both ways, each labelled (sap.md section 3).
+
+    (a) Among responders: median and range (months) from the origin to the first response
+    (``RESPONDERS``, ``MEDIAN``, ``MIN``, ``MAX``): a descriptive summary, not a Kaplan-Meier
+    median. (b) Over all subjects of the parameter (ITT): cumulative incidence of response
+    (Aalen-Johansen, :func:`plasmatrial.stats.cif.cumulative_incidence`) with progression and
+    death before response as competing events; ``CIF_MEDIAN`` is the first time the incidence
+    reaches 50 % (NaN when it never does) and ``CIF_<k>M`` the incidence at ``k`` months.
+    """
     d = adtte.filter(pl.col("PARAMCD") == paramcd)
     arms = [a.code for a in trial.arms if d.filter(pl.col("ARMCD") == a.code).height]
-    fits = _fit_by_arm(d, arms, endpoint.conf_level) if d.height else {}
     groups = [(ALL, d)] + (
         [(a, d.filter(pl.col("ARMCD") == a)) for a in arms] if len(arms) > 1 else []
     )
+    at = tuple(float(m) for m in endpoint.options.get("at_months", (1, 3, 6, 12)))
+    cifs: dict[str, CIFCurve] = {}
     rows = []
     for arm, g in groups:
         r = g.filter(pl.col("CNSR") == 0)
         m = _months(r["AVAL"].to_numpy())
-        rows.append(
-            {
-                "ARMCD": arm,
-                "N": g.height,
-                "RESPONDERS": r.height,
-                "MEDIAN": float(np.median(m)) if m.size else math.nan,
-                "MIN": float(m.min()) if m.size else math.nan,
-                "MAX": float(m.max()) if m.size else math.nan,
-                "KM_MEDIAN": float(fits[arm].median) if arm in fits else math.nan,
-            }
-        )
+        row: dict[str, object] = {
+            "ARMCD": arm,
+            "N": g.height,
+            "RESPONDERS": r.height,
+            "MEDIAN": float(np.median(m)) if m.size else math.nan,
+            "MIN": float(m.min()) if m.size else math.nan,
+            "MAX": float(m.max()) if m.size else math.nan,
+            "COMPETING": int(g["EVNTDESC"].is_in(list(TTR_COMPETING)).sum()),
+        }
+        curve = _response_cif(g) if r.height else None
+        if curve is not None:
+            cifs[arm] = curve
+            reached = np.flatnonzero(curve.estimate >= 0.5)
+            row["CIF_MEDIAN"] = float(curve.time[reached[0]]) if reached.size else math.nan
+            est, _ = curve.at(at)
+            row |= {f"CIF_{k:g}M": float(e) for k, e in zip(at, est, strict=True)}
+        else:
+            row["CIF_MEDIAN"] = math.nan
+            row |= {f"CIF_{k:g}M": math.nan for k in at}
+        rows.append(row)
     return TimeToEventResult(
-        endpoint.id, endpoint.label, paramcd, pl.DataFrame(rows), fits,
-        note="MEDIAN/MIN/MAX among responders (months); KM_MEDIAN treats non-responders as censored",
+        endpoint.id, endpoint.label, paramcd, pl.DataFrame(rows), {},
+        note=(
+            "MEDIAN (MIN-MAX): months from the start to first response among responders; "
+            "CIF: cumulative incidence of response over all subjects, progression and death "
+            "before response competing"
+        ),
+        cif=cifs,
     )  # fmt: skip
+
+
+def _response_cif(g: pl.DataFrame) -> CIFCurve | None:
+    """Cumulative incidence of response (cause 1) with competing progression/death (cause 2)."""
+    status = np.where(
+        g["CNSR"].to_numpy() == 0, 1, np.where(g["EVNTDESC"].is_in(list(TTR_COMPETING)), 2, 0)
+    )
+    fit = cumulative_incidence(_months(g["AVAL"].to_numpy()), status)
+    return fit.curve("1")
 
 
 def analyse_ae(

@@ -20,8 +20,16 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria import adjudicate, best_response, evaluability, stage
+from plasmatrial.criteria import adjudicate, evaluability, stage
+from plasmatrial.criteria.confirmation import ConfirmationOptions
 from plasmatrial.criteria.ctcae import derive_var_atoxgr
+from plasmatrial.criteria.summary import (
+    AL_SCALE,
+    IMWG_SCALE,
+    ResponseScale,
+    ResponseSummary,
+    summarise_response,
+)
 from plasmatrial.design.protocol import Trial
 from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
 from plasmatrial.endpoints.adverse_events import derive_adae
@@ -69,6 +77,8 @@ DEFAULT_RESPONDER: Final[Mapping[str, tuple[str, ...]]] = {
     "AL": ("CR", "VGPR", "PR", "LDPR"),
     "MM": ("sCR", "CR", "VGPR", "PR"),
 }
+#: Response scale of the per-visit overall response parameter by disease.
+RESPONSE_SCALE: Final[Mapping[str, ResponseScale]] = {"AL": AL_SCALE, "MM": IMWG_SCALE}
 
 
 def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
@@ -77,6 +87,25 @@ def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
     if frame.schema[col] == pl.Date:
         return pl.col(col)
     return pl.col(col).cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def time_origin(dm: pl.DataFrame, ex: pl.DataFrame | None) -> pl.DataFrame:
+    """``USUBJID, STARTDT``: the time origin of every DM subject (criteria.md 6.1).
+
+    Randomisation date (DM ``RANDDTC``) when given, else first dose (DM ``RFSTDTC``, else the
+    earliest EX ``EXSTDTC``). ``respond`` and ``run`` both count days from it.
+    """
+    from plasmatrial.intake import first_dose_dates
+
+    fdt = first_dose_dates(dm, ex).rename({"FDT": "STARTDT"})
+    if "RANDDTC" in dm.columns:
+        rand = dm.select(pl.col("USUBJID").cast(pl.Utf8), _date(dm, "RANDDTC").alias("_R"))
+        fdt = (
+            fdt.join(rand.unique("USUBJID", keep="first"), on="USUBJID", how="left")
+            .with_columns(pl.coalesce("_R", "STARTDT").alias("STARTDT"))
+            .drop("_R")
+        )
+    return fdt
 
 
 def assign_arms(dm: pl.DataFrame, trial: Trial) -> pl.DataFrame:
@@ -276,11 +305,19 @@ def derive_trial_adsl(
     contact = lab_dates if contact is None else pl.concat([contact, lab_dates])
     nact = None
     if cm is not None:
-        nact = cm.select("USUBJID", _date(cm, "CMSTDTC").alias("NACTDT"))
+        nact = new_therapy_dates(cm, trial.analysis.new_therapy_categories)
     adsl = derive_adsl(
         dm2, ex_frame, dataset_ds=ds, dataset_last_contact=contact, dataset_next_therapy=nact
     )
     adsl = adsl.with_columns(pl.col("RANDDT").alias("STARTDT"))
+    if nact is not None:  # new therapy is what starts after the origin (earlier: prior therapy)
+        after = (
+            nact.join(adsl.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
+            .filter(pl.col("NACTDT") > pl.col("STARTDT"))
+            .group_by("USUBJID")
+            .agg(pl.col("NACTDT").min())
+        )
+        adsl = adsl.drop("NACTDT").join(after, on="USUBJID", how="left")
     # Baseline disease characteristics.
     rs = criteria.rule_set
     if trial.disease == "AL":
@@ -323,6 +360,24 @@ def derive_trial_adsl(
     return adsl.with_columns(
         pl.when(dcae).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("DCAEFL")
     ).sort("USUBJID")
+
+
+def new_therapy_dates(cm: pl.DataFrame, categories: Sequence[str]) -> pl.DataFrame:
+    """Start dates of new anticancer therapy (``USUBJID, NACTDT``) from CM.
+
+    When CM has ``CMCAT``, only records whose category (case-insensitive) is one of
+    ``categories`` count (trial-file ``analysis.new_therapy_categories``; a concomitant
+    medication is not a new therapy); without ``CMCAT`` every record counts (the CM contract of
+    ``docs/decisions/0730-trial-pipeline.md``: subsequent therapy). Records that start before
+    first dose are removed later by the origin check of :func:`derive_trial_adsl`'s caller.
+    """
+    rows = cm
+    if "CMCAT" in cm.columns:
+        wanted = [c.upper() for c in categories]
+        rows = cm.filter(
+            pl.col("CMCAT").cast(pl.Utf8).str.strip_chars().str.to_uppercase().is_in(wanted)
+        )
+    return rows.select(pl.col("USUBJID").cast(pl.Utf8), _date(rows, "CMSTDTC").alias("NACTDT"))
 
 
 def best_pct_change(trial: Trial, assessments: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
@@ -461,52 +516,156 @@ def response_param(trial: Trial) -> str:
     return RESPONSE_PARAM[trial.disease]
 
 
-def derive_best(adrs: pl.DataFrame, trial: Trial, *, confirmed_only: bool = False) -> pl.DataFrame:
-    """Best overall response per subject (``USUBJID, AVALC, ADT``); NE when none.
+def derive_response(
+    trial: Trial, adrs: pl.DataFrame, adsl: pl.DataFrame, *, responder: Sequence[str]
+) -> ResponseSummary:
+    """Best overall response, first response and time to response of every ADSL subject.
 
-    Visits up to and including the first progression (and before subsequent therapy, when the
-    caller removed those rows) count; with ``confirmed_only`` only confirmed calls (MM).
+    The one derivation of :func:`plasmatrial.criteria.summary.summarise_response`, with the
+    trial file's ``analysis`` options: assessments before new anticancer therapy (ADSL
+    ``NACTDT``) and up to the first progression count; myeloma responses are confirmed
+    (criteria.md 4.4) unless ``analysis.confirm`` says otherwise; every ADSL subject gets a row
+    (BOR = NE without an assessment).
+    """
+    opts = trial.analysis
+    param = response_param(trial)
+    visits = adrs.filter((pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y")).select(
+        "USUBJID", "VISIT", "ADT", "AVALC", "RULEID", "EXPLAIN",
+        *[c for c in ("FLAGS",) if c in adrs.columns],
+    )  # fmt: skip
+    subjects = adsl.select(
+        "USUBJID",
+        "STARTDT",
+        *[c for c in ("NACTDT", "DTHDT", "DTHPDFL") if c in adsl.columns],
+    )
+    c = opts.confirmation
+    return summarise_response(
+        visits,
+        subjects,
+        scale=RESPONSE_SCALE[trial.disease],
+        responder=tuple(responder),
+        confirm=opts.confirm,
+        options=ConfirmationOptions(
+            min_days=c.min_days, max_ne_between=c.max_ne_between, max_sd_between=c.max_sd_between
+        ),
+        sd_min_days=opts.sd_min_days,
+        exclude_after_new_therapy=opts.new_therapy == "exclude",
+    )
+
+
+def annotate_adrs(trial: Trial, adrs: pl.DataFrame, summary: ResponseSummary) -> pl.DataFrame:
+    """Add the best-response view of each visit to ADRS and one ``BOR`` row per subject.
+
+    Per-visit rows of the overall response parameter get ``BORLVL`` (the level best response
+    reads: the confirmed level in myeloma), ``ANL01FL`` ("Y" when the visit counts for best
+    response) and, under confirmation, ``CONFFL``; a myeloma PD that the next assessment refutes
+    (criteria.md 4.4 step 6) loses ``PDFL``. ``BOR`` rows (``PARAMCD = "BOR"``) carry the best
+    overall response of every subject with its date and explanation.
     """
     param = response_param(trial)
-    post = adrs.filter((pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y"))
-    if confirmed_only:
-        post = post.filter((pl.col("CONFFL") == "Y") | (pl.col("PDFL") == "Y"))
-    needed = ["USUBJID", "VISIT", "ADT", "PARAMCD", "AVALC", "RULEID", "RULESET", "RULESETVER"]
-    frame = post.with_columns(pl.col("EXPLAIN").fill_null("")).select(*needed, "EXPLAIN")
-    if trial.disease == "AL":
-        best = best_response(frame, paramcd=param)
-    else:
-        ranking = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
-        best = best_response(frame, paramcd=param, ranking=ranking)
-    return best.select("USUBJID", "AVALC", "ADT")
+    cols = ["USUBJID", "ADT", "BORLVL", "ANL01FL"]
+    confirmed = "CONFLVL" in summary.visits.columns
+    if confirmed:
+        cols += ["CONFFL"]
+    per_visit = summary.visits.select(cols).rename(
+        {"CONFFL": "_CONFFL"} if confirmed else {}
+    ).unique(["USUBJID", "ADT"], keep="first")
+    is_param = (pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y")
+    out = adrs.join(per_visit, on=["USUBJID", "ADT"], how="left").with_columns(
+        pl.when(is_param).then(pl.col("BORLVL")).alias("BORLVL"),
+        pl.when(is_param).then(pl.col("ANL01FL")).alias("ANL01FL"),
+    )
+    prog = RESPONSE_SCALE[trial.disease].progression
+    if confirmed:
+        refuted = is_param & (pl.col("AVALC") == prog) & (pl.col("BORLVL") == "NE")
+        out = out.with_columns(
+            pl.when(is_param).then(pl.col("_CONFFL").fill_null("N")).otherwise(pl.col("CONFFL"))
+            .alias("CONFFL"),
+            pl.when(refuted).then(pl.lit("N")).otherwise(pl.col("PDFL")).alias("PDFL"),
+        ).drop("_CONFFL")  # fmt: skip
+    s = summary.subjects
+    bor = s.select(
+        "USUBJID",
+        pl.lit("BOR").alias("PARAMCD"),
+        pl.lit(None, dtype=pl.Utf8).alias("VISIT"),
+        pl.lit(None, dtype=pl.Float64).alias("VISITNUM"),
+        pl.col("BESTRSDT").alias("ADT"),
+        pl.col("BESTRSP").alias("AVALC"),
+        pl.lit("N").alias("ABLFL"),
+        pl.lit("Y" if confirmed else "N").alias("CONFFL"),
+        pl.lit(None, dtype=pl.Utf8).alias("RULEID"),
+        pl.col("BESTEXPL").alias("EXPLAIN"),
+        ((pl.col("BESTRSDT") - pl.col("STARTDT")).dt.total_days() + 1).alias("ADY"),
+        pl.when(pl.col("BESTRSP") == prog).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("PDFL"),
+        pl.when(pl.col("BESTRSP") == "NE").then(pl.lit("N")).otherwise(pl.lit("Y")).alias("ADEQFL"),
+    ).join(
+        adrs.select("USUBJID", "RULESET", "RULESETVER", *(["ARMCD"] if "ARMCD" in adrs.columns else []))
+        .unique("USUBJID", keep="first"),
+        on="USUBJID",
+        how="left",
+    )  # fmt: skip
+    if bor["RULESET"].null_count():
+        rs_name = adrs["RULESET"].drop_nulls()
+        bor = bor.with_columns(
+            pl.col("RULESET").fill_null(rs_name[0] if rs_name.len() else None),
+            pl.col("RULESETVER").fill_null(
+                adrs["RULESETVER"].drop_nulls()[0] if rs_name.len() else None
+            ),
+        )
+    return pl.concat([out, bor], how="diagonal_relaxed").sort(
+        "USUBJID", "PARAMCD", "ADT", "ABLFL", descending=[False, False, False, True],
+        nulls_last=True,
+    )  # fmt: skip
 
 
 def response_at_cycle(
     adrs: pl.DataFrame, adsl: pl.DataFrame, trial: Trial, cycle: int
 ) -> pl.DataFrame:
-    """Response call at the end of ``cycle`` per ADSL subject (``USUBJID, AVALC``; NE = none).
+    """Best response reached by the end of ``cycle`` per ADSL subject (``USUBJID, AVALC``).
 
-    The call at the last assessment with ``ADY <= cycle x cycle_days + 14``; once a subject has
-    progressed the call stays the progression.
+    sap.md section 2: the best response among the assessments that count for best response
+    (``ANL01FL``/``BORLVL`` of :func:`annotate_adrs` when present: before new therapy, up to the
+    first progression, confirmed in myeloma) with ``ADY <= cycle x cycle_days + 14``; the
+    progression when nothing better than NE precedes it; NE (a non-responder) for subjects with
+    no such assessment, e.g. off study before the landmark.
     """
     limit = cycle * trial.schedule.cycle_days + CYCLE_WINDOW_DAYS
     param = response_param(trial)
+    scale = RESPONSE_SCALE[trial.disease]
     rows = adrs.filter(
         (pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y") & (pl.col("ADY") <= limit)
     ).sort("USUBJID", "ADT")
-    last = rows.group_by("USUBJID", maintain_order=True).agg(
-        pl.col("AVALC").last(), pl.col("PDFL").max().alias("_ANYPD")
+    if "ANL01FL" in rows.columns and "BORLVL" in rows.columns:
+        rows = rows.filter(pl.col("ANL01FL") == "Y").with_columns(pl.col("BORLVL").alias("_L"))
+    else:  # plain calls: the window ends at the first progression
+        npd = (pl.col("PDFL") == "Y").cast(pl.Int32).cum_sum().over("USUBJID")
+        rows = rows.filter((npd == 0) | ((npd == 1) & (pl.col("PDFL") == "Y"))).with_columns(
+            pl.when(pl.col("PDFL") == "Y")
+            .then(pl.lit(scale.progression))
+            .otherwise(pl.col("AVALC"))
+            .alias("_L")
+        )
+    rank = {c: i for i, c in enumerate(scale.ranking)}
+    best = (
+        rows.filter(pl.col("_L").is_in(list(scale.ranking)))
+        .with_columns(pl.col("_L").replace_strict(rank, return_dtype=pl.Int32).alias("_R"))
+        .group_by("USUBJID")
+        .agg(pl.col("_L").sort_by("_R").first().alias("_BEST"))
     )
-    last = last.with_columns(
-        pl.when(pl.col("_ANYPD") == "Y")
-        .then(pl.lit("PROG" if trial.disease == "AL" else "PD"))
-        .otherwise(pl.col("AVALC"))
-        .alias("AVALC")
-    ).drop("_ANYPD")
+    prog = rows.filter(pl.col("_L") == scale.progression).select("USUBJID").unique()
     return (
         adsl.select("USUBJID")
-        .join(last, on="USUBJID", how="left")
-        .with_columns(pl.col("AVALC").fill_null("NE"))
+        .join(best, on="USUBJID", how="left")
+        .join(prog.with_columns(pl.lit(value=True).alias("_PD")), on="USUBJID", how="left")
+        .select(
+            "USUBJID",
+            pl.when(pl.col("_BEST").is_not_null())
+            .then(pl.col("_BEST"))
+            .when(pl.col("_PD").fill_null(value=False))
+            .then(pl.lit(scale.progression))
+            .otherwise(pl.lit("NE"))
+            .alias("AVALC"),
+        )
     )
 
 
@@ -515,7 +674,7 @@ def derive_adtte(
     adsl: pl.DataFrame,
     adrs: pl.DataFrame,
     *,
-    responder: Sequence[str],
+    summary: ResponseSummary,
 ) -> pl.DataFrame:
     """ADTTE: OS, PFS, TTP, DOR, TTR and time to organ responses (AVAL in days).
 
@@ -526,8 +685,13 @@ def derive_adtte(
       6.2 rules; the missed-assessment rule (C3) uses the follow-up interval
       (``followup_every_months``) as the scheduled interval, the longer of the two schedules.
     * TTP: PFS without death as event.
-    * DOR: from first response (``responder`` categories) to PFS event, death censored (IMWG).
-    * TTR: first response, non-responders censored at the last adequate assessment.
+    * DOR: from the first response counted for best response (``summary``: before
+      progression and new therapy, confirmed in myeloma) to the PFS event, death censored
+      (IMWG).
+    * TTR: ``summary``'s time to response: the first response is the event; progression or
+      death before response end the row with ``CNSR = 1`` and ``EVNTDESC`` naming the competing
+      event (sap.md section 3 (b)); others are censored at the last adequate assessment before
+      new therapy.
     * TTCARDR / TTRENR: first organ response (``CarR`` / ``RenR``) among organ-evaluable
       subjects.
     * TTNT (when a next-treatment date is known for someone): start of the next line; deaths
@@ -538,6 +702,7 @@ def derive_adtte(
     param = response_param(trial)
     hem = adrs.filter(pl.col("PARAMCD") == param)
     start = adsl.filter(pl.col("ITTFL") == "Y")
+    first_rsp = summary.subjects.select("USUBJID", "FRSPDT")
     interval = round(trial.schedule.followup_every_months * 365.25 / 12)
     interval = max(interval, trial.schedule.cycle_days * trial.schedule.assess_every_cycles)
     prog = pl.col("PDFL") == "Y"
@@ -576,9 +741,12 @@ def derive_adtte(
             **pfs_opts,  # type: ignore[arg-type]
         )
     )
-    resp = pl.col("AVALC").is_in(list(responder))
-    parts.append(derive_param_dor(start, hem, response=resp, **pfs_opts))  # type: ignore[arg-type]
-    parts.append(derive_param_ttr(start, hem, response=resp))
+    hem_rsp = hem.join(first_rsp, on="USUBJID", how="left")
+    resp = (pl.col("ADT") == pl.col("FRSPDT")).fill_null(value=False)
+    parts.append(
+        derive_param_dor(start, hem_rsp, response=resp, **pfs_opts)  # type: ignore[arg-type]
+    )
+    parts.append(_ttr_rows(start, summary))
     if "NACTDT" in start.columns and start["NACTDT"].null_count() < start.height:
         parts.append(derive_param_ttnt(start, death=ttnt_death_rule(trial)))
     for organ, (pcd, cat) in ORGAN_PARAMS.items():
@@ -608,6 +776,22 @@ def derive_adtte(
     out = pl.concat(frames, how="vertical_relaxed")
     arm = adsl.select("USUBJID", "ARMCD", "ARM")
     return out.join(arm, on="USUBJID", how="left").sort("PARAMCD", "USUBJID")
+
+
+def _ttr_rows(start: pl.DataFrame, summary: ResponseSummary) -> pl.DataFrame:
+    """ADTTE ``TTR`` rows of the ITT subjects from the subject-level response summary."""
+    s = start.select("USUBJID").join(summary.subjects, on="USUBJID", how="left")
+    return s.select(
+        "USUBJID",
+        pl.lit("TTR").alias("PARAMCD"),
+        pl.lit("Time to response").alias("PARAM"),
+        "STARTDT",
+        pl.col("TTRDT").alias("ADT"),
+        "TTR",
+        pl.lit("DAYS").alias("AVALU"),
+        pl.col("TTRCNSR").alias("CNSR"),
+        pl.col("TTREVNT").alias("EVNTDESC"),
+    ).rename({"TTR": "AVAL"})
 
 
 def ttnt_death_rule(trial: Trial) -> DeathRule:

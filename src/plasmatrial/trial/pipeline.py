@@ -32,15 +32,17 @@ from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
     DEFAULT_RESPONDER,
     ORGAN_PARAMS,
+    annotate_adrs,
     derive_adlb_grades,
     derive_adqs,
     derive_adrs,
     derive_adtte,
-    derive_best,
+    derive_response,
     derive_trial_adae,
     derive_trial_adex,
     derive_trial_adsl,
     response_at_cycle,
+    time_origin,
 )
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
 
@@ -178,7 +180,9 @@ class TrialResults:
 
 
 def _population(endpoint: Endpoint, trial: Trial) -> str:
-    pop = str(endpoint.options.get("population", "ITT" if trial.randomised else "EVALUABLE"))
+    """``options.population`` of an endpoint: ITT by DEFAULT for every trial (sap.md section 1;
+    single-arm: every enrolled patient); ``EVALUABLE`` is a sensitivity analysis."""
+    pop = str(endpoint.options.get("population", "ITT"))
     pop = pop.upper()
     if pop not in ("ITT", "SAFETY", "EVALUABLE"):
         raise PlasmatrialError(
@@ -412,19 +416,7 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     step("adjudicate")
     dm_arms = bundle.dm
     # The time origin is needed for ADY before ADSL exists: randomisation date, else first dose.
-    from plasmatrial.intake import first_dose_dates
-
-    fdt = first_dose_dates(bundle.dm, bundle.ex).rename({"FDT": "STARTDT"})
-    if "RANDDTC" in bundle.dm.columns:
-        rand = bundle.dm.select(
-            "USUBJID",
-            pl.col("RANDDTC").cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias("_R"),
-        )
-        fdt = (
-            fdt.join(rand, on="USUBJID", how="left")
-            .with_columns(pl.coalesce("_R", "STARTDT").alias("STARTDT"))
-            .drop("_R")
-        )
+    fdt = time_origin(bundle.dm, bundle.ex)
     adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
     step("adsl")
     adsl = derive_trial_adsl(
@@ -432,19 +424,27 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
         ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
     )  # fmt: skip
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
-    confirmed = bool(criteria.rule_set.confirm)
-    best = derive_best(adrs, trial, confirmed_only=confirmed)
-    adsl = adsl.join(
-        best.select("USUBJID", pl.col("AVALC").alias("BESTRSP"), pl.col("ADT").alias("BESTRSDT")),
-        on="USUBJID",
-        how="left",
-    ).with_columns(pl.col("BESTRSP").fill_null("NE"))
-    step("adtte")
     primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)
     responder = (primary_rr.categories if primary_rr and primary_rr.categories else None) or (
         DEFAULT_RESPONDER[trial.disease]
     )
-    adtte = derive_adtte(trial, adsl, adrs, responder=responder)
+    # One derivation of best response, first response and time to response (sap.md 2-3).
+    summary = derive_response(trial, adrs, adsl, responder=responder)
+    adrs = annotate_adrs(trial, adrs, summary)
+    adsl = adsl.join(
+        summary.subjects.select(
+            "USUBJID",
+            "BESTRSP",
+            "BESTRSDT",
+            pl.col("RSPFL").alias("BRSPFL"),
+            "FRSPDT",
+        ),
+        on="USUBJID",
+        how="left",
+    ).with_columns(pl.col("BESTRSP").fill_null("NE"))
+    best = summary.subjects.select("USUBJID", pl.col("BESTRSP").alias("AVALC"))
+    step("adtte")
+    adtte = derive_adtte(trial, adsl, adrs, summary=summary)
     step("safety")
     datasets: dict[str, pl.DataFrame] = {"ADSL": adsl, "ADRS": adrs, "ADTTE": adtte}
     extra, notes = _safety_datasets(trial, data, bundle.lb, bundle.ex, adsl)
