@@ -120,3 +120,55 @@ def test_overall_parameter_alone_equals_its_rows_among_all(
     every = adjudicate(both, "IMWG_2016").filter(pl.col("PARAMCD") == "OVRLRESP")
     assert alone.height == every.height > 0
     assert alone.equals(every)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 2),
+            st.sampled_from(CATS),
+            st.integers(1, 60),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=14,
+    ),
+    st.one_of(st.none(), st.integers(1, 400)),
+)
+def test_option_loop_equals_vectorised_confirmation_at_defaults(
+    rows: list[tuple[int, str, int, bool]], nact_day: int | None
+) -> None:
+    """The per-row loop that serves non-default confirmation options gives exactly the
+    vectorised result when the options are criteria.md 4.4's (several subjects, imaging PD
+    flags, new therapy)."""
+    from plasmatrial.criteria import confirmation as conf
+
+    d0 = dt.date(2024, 1, 1)
+    day: dict[int, int] = {}
+    subj, dates, cats, flags = [], [], [], []
+    for s, cat, gap, imaging in sorted(rows, key=lambda r: r[0]):
+        day[s] = day.get(s, 0) + gap
+        subj.append(f"S{s}")
+        dates.append(d0 + dt.timedelta(days=day[s]))
+        cats.append(cat)
+        flags.append("PD_IMAGING" if imaging else None)
+    v = pl.DataFrame({"USUBJID": subj, "ADT": dates, "AVALC": cats, "FLAGS": flags})
+    nt = None
+    if nact_day is not None:
+        nt = pl.DataFrame({"USUBJID": ["S0"], "NACTDT": [d0 + dt.timedelta(days=nact_day)]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = confirm_response(v, new_therapy=nt)
+        loop = conf._confirm_levels_loop  # the path non-default options take
+        forced = conf.ConfirmationOptions(min_days=0)
+        object.__setattr__(forced, "max_sd_between", 0)
+        original = conf.ConfirmationOptions.is_default
+        try:
+            conf.ConfirmationOptions.is_default = property(lambda self: False)  # type: ignore[method-assign,assignment]
+            slow = confirm_response(v, new_therapy=nt, options=forced)
+        finally:
+            conf.ConfirmationOptions.is_default = original  # type: ignore[method-assign]
+    assert loop is conf._confirm_levels_loop
+    cols = ["CONFLVL", "CONFFL", "CONFRESP", "CONFDT", "NXTADT", "ANL01FL"]
+    assert fast.select(cols).equals(slow.select(cols))

@@ -404,7 +404,7 @@ def _confirm_one(
                 n_sd += 1
                 j += 1
                 continue
-            return spec.stable, "N", None
+            return spec.stable, "N", adt[j]
         level = min(level, ranks[v])
         if early:
             j += 1

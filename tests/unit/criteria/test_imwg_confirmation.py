@@ -191,3 +191,92 @@ def test_nactdt_column_stops_confirmation_end_to_end() -> None:
     r = respond_mm(f)
     assert col(r.visits, "ANL01FL") == ["Y", "N"]
     assert col(r.visits, "CONFLVL") == ["SD", None]
+
+
+# --- SAP confirmation options (sap.md section 2; admiralonco derive_param_confirmed_bor) -------
+
+
+def conf_opts(days: list[int], cats: list[str], **opts: Any) -> pl.DataFrame:
+    from plasmatrial.criteria.confirmation import ConfirmationOptions
+
+    v = pl.DataFrame(
+        {
+            "USUBJID": ["S1"] * len(cats),
+            "ADT": [D0 + dt.timedelta(days=d) for d in days],
+            "AVALC": cats,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConfirmationWindowWarning)
+        return confirm_response(v, options=ConfirmationOptions(**opts))
+
+
+@pytest.mark.parametrize(
+    ("gap", "expected"),
+    [
+        pytest.param(28, ["PR", "SD"], id="just-meets"),
+        pytest.param(27, ["SD", "SD"], id="just-misses"),
+    ],
+)
+def test_min_days_between_response_and_confirmation(gap: int, expected: list[str]) -> None:
+    """PR on day 0 confirmed by a PR 28 days later only when the SAP minimum is <= 28 days."""
+    out = conf_opts([0, gap], ["PR", "PR"], min_days=28)
+    assert col(out, "CONFLVL") == expected
+
+
+def test_min_days_skips_early_assessments_but_they_lower_the_level() -> None:
+    # day-7 VGPR is too early to confirm; the day-35 PR confirms at PR (the lowest seen)
+    out = conf_opts([0, 7, 35], ["VGPR", "VGPR", "PR"], min_days=28)
+    assert col(out, "CONFLVL")[0] == "PR"
+    assert col(out, "NXTADT")[0] == D0 + dt.timedelta(days=35)
+
+
+@pytest.mark.parametrize(
+    ("cats", "expected"),
+    [
+        pytest.param(["PR", "NE", "PR"], "PR", id="just-meets"),
+        pytest.param(["PR", "NE", "NE", "PR"], "SD", id="just-misses"),
+    ],
+)
+def test_max_ne_between(cats: list[str], expected: str) -> None:
+    out = conf_opts([28 * i for i in range(len(cats))], cats, max_ne_between=1)
+    assert col(out, "CONFLVL")[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("cats", "expected"),
+    [
+        pytest.param(["PR", "SD", "PR"], "PR", id="just-meets"),
+        pytest.param(["PR", "SD", "SD", "PR"], "SD", id="just-misses"),
+    ],
+)
+def test_one_sd_allowed_between(cats: list[str], expected: str) -> None:
+    out = conf_opts([28 * i for i in range(len(cats))], cats, max_sd_between=1)
+    assert col(out, "CONFLVL")[0] == expected
+    # the DEFAULT allows none: the SD confirms the PR only as SD (criteria.md 4.4 step 3)
+    assert col(conf_opts([28 * i for i in range(len(cats))], cats), "CONFLVL")[0] == "SD"
+
+
+def test_bad_confirmation_options_are_rejected() -> None:
+    from plasmatrial.criteria.confirmation import ConfirmationOptions
+    from plasmatrial.errors import RuleError
+
+    with pytest.raises(RuleError, match="min_days"):
+        ConfirmationOptions(min_days=-1)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [pytest.param(42, "SD", id="just-meets"), pytest.param(41, "NE", id="just-misses")],
+)
+def test_sd_counts_for_bor_only_after_the_window(day: int, expected: str) -> None:
+    v = pl.DataFrame({"USUBJID": ["S1"], "ADT": [D0 + dt.timedelta(days=day)], "AVALC": ["SD"]})
+    subjects = pl.DataFrame({"USUBJID": ["S1", "S2"], "STARTDT": [D0, D0]})
+    out = best_confirmed_response(confirm_response(v), subjects=subjects, sd_min_days=42)
+    assert col(out, "AVALC") == [expected, "NE"]  # S2 has no assessment: a row with NE
+
+
+def test_bor_is_pd_when_nothing_better_than_ne_precedes_it() -> None:
+    best = best_confirmed_response(conf("NE", "PD", "PD")).row(0, named=True)
+    assert (best["AVALC"], best["ADT"]) == ("PD", D0 + dt.timedelta(days=28))
+    assert best_confirmed_response(conf("SD", "PD", "PD"))["AVALC"].to_list() == ["SD"]
