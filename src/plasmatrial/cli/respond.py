@@ -1,9 +1,10 @@
 """``plasmatrial respond``: adjudicate response and progression from SDTM-like lab data.
 
-Reads DM, LB (and EX), validates everything at once, builds the wide assessment frame, applies the
-chosen rule set and writes one row per subject-visit and parameter with the rule id, rule-set
-version, the values and references used and a sentence explaining each call. A per-subject
-summary (evaluability, best response, time to first response) is written beside it.
+Reads DM, LB (and EX; for myeloma also TU and TR), validates everything at once, builds the wide
+assessment frame, applies the chosen rule set and writes one row per subject-visit and parameter
+with the rule id, rule-set version, the values and references used and a sentence explaining each
+call. A per-subject summary (evaluability, best response, time to first response) is written
+beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from plasmatrial.criteria.summary import evaluability
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.assessments import first_dose_dates
+from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 
 Disease = Literal["al", "mm"]
 DEFAULT_RULE_SET: dict[str, str] = {"al": "CR_2012_RATIO", "mm": "IMWG_2016"}
@@ -130,6 +132,20 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--criteria", help="Rule set (plasmatrial criteria list)")
         ] = None,
         show: Annotated[int, typer.Option("--show", help="Subjects to print (0 = none)")] = 40,
+        tu: Annotated[
+            Path | None,
+            typer.Option("--tu", help="TU domain (myeloma: target, non-target and new lesions)"),
+        ] = None,
+        tr: Annotated[
+            Path | None,
+            typer.Option("--tr", help="TR domain (myeloma: plasmacytoma diameters; needs --tu)"),
+        ] = None,
+        imaging_window: Annotated[
+            int,
+            typer.Option(
+                "--imaging-window", help="Days between an imaging date and its assessment date"
+            ),
+        ] = IMAGING_WINDOW_DAYS,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -139,7 +155,7 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or DEFAULT_RULE_SET[disease]
         _check_disease(disease, rule_set)
-        bundle = load_sdtm(dm, lb, ex)
+        bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, imaging_window_days=imaging_window)
         if disease == "al":
             visits, subjects = adjudicate_al(bundle.assessments, bundle.dm, bundle.ex, rule_set)
         else:
