@@ -112,3 +112,26 @@ def test_imaging_outside_the_window_is_a_clear_error(tmp_path: Path, window: str
     text = res.stdout + res.stderr
     assert "problems found in" in text and "tr.csv" in text
     assert "TRDTC" in text and "2024-03-28" in text  # the full message is checked in the unit tests
+
+
+def test_validate_reports_tu_and_tr_problems_together(tmp_path: Path) -> None:
+    """A TU result outside the vocabulary and a TR diameter in inches: both files, one run."""
+    tu, tr = tmp_path / "tu.csv", tmp_path / "tr.csv"
+    tu.write_text(
+        (DATA / "tu.csv").read_text(encoding="utf-8").replace(",NEW,NEW,", ",NEW,MEASURABLE,"),
+        encoding="utf-8",
+    )
+    tr.write_text(
+        (DATA / "tr.csv").read_text(encoding="utf-8").replace("3.0,cm,2024", "3.0,in,2024"),
+        encoding="utf-8",
+    )
+    args = ("--dm", str(DATA / "dm.csv"), "--lb", str(DATA / "lb.csv"))
+    res = run_cli("validate", *args, "--tu", str(tu), "--tr", str(tr))
+    assert res.returncode == 2
+    text = res.stdout + res.stderr
+    assert "Traceback" not in text
+    assert "MEASURABLE" in text and "bad_value" in text
+    assert "unknown_unit" in text and "TRSTRESU" in text
+    ok = run_cli("validate", *args, "--tu", str(DATA / "tu.csv"), "--tr", str(DATA / "tr.csv"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "OK: 3 subjects, 10 assessments" in ok.stdout

@@ -398,11 +398,16 @@ def match_imaging(
     3. Several imaging records on one row: ``PCYTSPD`` of the latest one that has it,
        ``NEWLESFL`` true if any of them found a new lesion.
     """
-    img = imaging.join(fdt, on="USUBJID", how="left").with_row_index("_I")
+    # subjects without a first dose (or not in DM) are reported elsewhere (baseline, DM checks)
+    img = (
+        imaging.join(fdt.filter(pl.col("FDT").is_not_null()), on="USUBJID", how="inner")
+        .sort("USUBJID", "IDT")
+        .with_row_index("_I")
+    )
     base_rows = wide.filter(pl.col("ABLFL") == "Y").select("USUBJID", pl.col("ADT").alias("_BL"))
-    pre = img.filter(pl.col("FDT").is_not_null() & (pl.col("IDT") <= pl.col("FDT")))
+    pre = img.filter(pl.col("IDT") <= pl.col("FDT"))
     pre = pre.join(base_rows, on="USUBJID", how="inner").select("_I", pl.col("_BL").alias("ADT"))
-    post = img.filter(pl.col("FDT").is_null() | (pl.col("IDT") > pl.col("FDT")))
+    post = img.filter(pl.col("IDT") > pl.col("FDT"))
     rows = (
         wide.join(fdt, on="USUBJID", how="left")
         .filter(pl.col("FDT").is_null() | (pl.col("ADT") > pl.col("FDT")))
