@@ -55,3 +55,26 @@ def test_respond_mm_bad_criteria_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert "--criteria" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_respond_mm_urine_pr_level_counts_for_mr(tmp_path: Path) -> None:
+    """Issue 10 item 8: SPEP 3.0 -> 2.0 (-33 %, MR) with UPEP 250 -> 190 mg/24 h (-24 %, but
+    < 200 mg/24 h, the PR urine level): the lowest level reached by both parameters is MR (R4,
+    levels cumulative), twice in a row, so the confirmed best response is MR (was SD)."""
+    src, out = tmp_path / "a.csv", tmp_path / "resp.csv"
+    pl.DataFrame(
+        {
+            "USUBJID": ["C"] * 3,
+            "ADT": ["2024-01-01", "2024-02-01", "2024-03-01"],
+            "ABLFL": ["Y", None, None],
+            "SPEPMP": [3.0, 2.0, 2.0],
+            "UPEPMP": [250.0, 190.0, 190.0],
+        }
+    ).write_csv(src)
+    res = run_cli("respond-mm", "--assessments", str(src), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    visits = pl.read_csv(out)
+    assert visits["AVALC"].to_list() == ["MR", "MR"]
+    assert visits["RULEID"].to_list() == ["IMWG.RESP.MR", "IMWG.RESP.MR"]
+    best = pl.read_csv(tmp_path / "resp.subjects.csv")
+    assert best["AVALC"].to_list() == ["MR"]

@@ -21,9 +21,11 @@ def validate(
     dm: Annotated[Path, typer.Option("--dm", help="DM file (csv, parquet, xpt, sas7bdat).")],
     lb: Annotated[Path, typer.Option("--lb", help="LB file.")],
     ex: Annotated[Path | None, typer.Option("--ex", help="EX file (optional).")] = None,
+    tu: Annotated[Path | None, typer.Option("--tu", help="TU file (myeloma lesions).")] = None,
+    tr: Annotated[Path | None, typer.Option("--tr", help="TR file (lesion diameters).")] = None,
 ) -> None:
-    """Validate DM/LB/EX files; print every problem at once (exit 2) or a one-line summary."""
-    bundle = load_sdtm(dm, lb, ex)
+    """Validate DM/LB/EX (TU/TR) files; print every problem at once (exit 2) or a summary."""
+    bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr)
     typer.echo(f"OK: {bundle.n_subjects} subjects, {bundle.assessments.height} assessments")
 
 

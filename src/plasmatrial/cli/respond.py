@@ -1,9 +1,10 @@
 """``plasmatrial respond``: adjudicate response and progression from SDTM-like lab data.
 
-Reads DM, LB (and EX), validates everything at once, builds the wide assessment frame, applies the
-chosen rule set and writes one row per subject-visit and parameter with the rule id, rule-set
-version, the values and references used and a sentence explaining each call. A per-subject
-summary (evaluability, best response, time to first response) is written beside it.
+Reads DM, LB (and EX; for myeloma also TU and TR), validates everything at once, builds the wide
+assessment frame, applies the chosen rule set and writes one row per subject-visit and parameter
+with the rule id, rule-set version, the values and references used and a sentence explaining each
+call. A per-subject summary (evaluability, best response, time to first response) is written
+beside it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from plasmatrial.criteria.summary import evaluability, summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
+from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 from plasmatrial.trial.derive import (
     DEFAULT_RESPONDER,
     RESPONSE_PARAM,
@@ -194,6 +196,20 @@ def register(app: typer.Typer) -> None:
                 "CR,VGPR,PR,LDPR; MM sCR,CR,VGPR,PR)",
             ),
         ] = None,
+        tu: Annotated[
+            Path | None,
+            typer.Option("--tu", help="TU domain (myeloma: target, non-target and new lesions)"),
+        ] = None,
+        tr: Annotated[
+            Path | None,
+            typer.Option("--tr", help="TR domain (myeloma: plasmacytoma diameters; needs --tu)"),
+        ] = None,
+        imaging_window: Annotated[
+            int,
+            typer.Option(
+                "--imaging-window", help="Days between an imaging date and its assessment date"
+            ),
+        ] = IMAGING_WINDOW_DAYS,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -203,7 +219,7 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or DEFAULT_RULE_SET[disease]
         _check_disease(disease, rule_set)
-        bundle = load_sdtm(dm, lb, ex)
+        bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, imaging_window_days=imaging_window)
         cm_frame = None
         if cm is not None:
             cm_frame = read_table(cm)

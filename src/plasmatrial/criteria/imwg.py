@@ -73,7 +73,7 @@ __all__ = [
     "build_imwg_rule_set",
 ]
 
-VERSION: Final = "1.0.0"
+VERSION: Final = "1.0.1"
 PdReference = Literal["lowest_confirmed", "nadir"]
 
 KUMAR_2016: Final = Citation(
@@ -137,7 +137,9 @@ _REC_CONF = "docs/decisions/0412-imwg-confirmation.md"
 I_R4: Final = Interpretation(
     "R4",
     "each followed parameter graded separately; lowest level wins",
-    "Serum −60 % with urine −60 % (still ≥ 200 mg/24 h) is MR.",
+    "Serum −60 % with urine −60 % (still ≥ 200 mg/24 h) is MR. Levels are cumulative: a "
+    "parameter at a better level also counts for the worse ones (serum −33 % with urine "
+    "250 → 190 mg/24 h, −24 % but < 200, is MR).",
     _REC_RESP,
 )
 I_R5: Final = Interpretation(
@@ -395,7 +397,9 @@ def graded_parameters(o: dict[str, float], m: dict[str, Predicate]) -> tuple[Gra
         {
             "VGPR": value("UPEPMP") < o["vgpr_urine_max"],
             "PR": any_of(pct_decrease("UPEPMP") >= 90, value("UPEPMP") < 200),
-            "MR": pct_decrease("UPEPMP") >= 50,
+            # Cumulative (R4): MR's own 50-89 % band, or PR's urine requirement (≥ 90 % is
+            # already ≥ 50 %; < 200 mg/24 h is not, e.g. 250 → 190 is only −24 %).
+            "MR": any_of(pct_decrease("UPEPMP") >= 50, value("UPEPMP") < 200),
             "SD": present("UPEPMP"),
         },
     )
@@ -482,8 +486,8 @@ def _response_table(o: dict[str, float], m: dict[str, Predicate]) -> RuleTable:
             "MR",
             cite.citation.at("response table, row MR"),
             "every followed parameter at MR or better: serum 25-49 % reduction; urine 50-89 % "
-            "reduction; plasmacytoma SPD 25-49 % smaller (not applicable to FLC-only or "
-            "marrow-only disease)",
+            "reduction (or < 200 mg/24 h, the PR urine level); plasmacytoma SPD 25-49 % smaller "
+            "(not applicable to FLC-only or marrow-only disease)",
             lvl["MR"],
             (I_R4, I_R5, I_MR, I_PCYT),
         ),

@@ -7,7 +7,7 @@ units follow ``criteria.md`` section 0.1.
 The *wide assessment frame* that the criteria engine consumes has one row per subject-visit and one
 column per analyte, named by the canonical test code below (``FLCKAP``, ``SPEPMP``, ...), in the
 canonical unit, plus ``USUBJID``, ``VISIT``, ``VISITNUM``, ``ADT`` (date), ``ADY`` and ``ABLFL``.
-Character results (immunofixation) are ``"POSITIVE"`` / ``"NEGATIVE"`` or null.
+Character results (immunofixation, marrow clonality) are ``"POSITIVE"`` / ``"NEGATIVE"`` or null.
 """
 
 from __future__ import annotations
@@ -193,6 +193,15 @@ ANALYTES: Final[tuple[Analyte, ...]] = (
         ("PLT",),
     ),
     Analyte("BMPC", "Bone marrow plasma cells", "%", {"%": 1.0}, (0.0, 100.0), ("PCBM",)),
+    Analyte(
+        "BMCLON",
+        "Clonal plasma cells in bone-marrow biopsy by IHC (kappa/lambda ratio abnormal)",
+        "",
+        {},
+        (None, None),
+        ("BMCLONAL", "BMPCCLON"),
+        "character",
+    ),
     Analyte("NYHA", "NYHA functional class", "", {}, (1.0, 4.0), (), "integer"),
     Analyte("LVEF", "Left ventricular ejection fraction", "%", {"%": 1.0}, (5.0, 90.0)),
     Analyte("LIVSPAN", "Liver span on imaging", "cm", {"cm": 1.0, "mm": 0.1}, (5.0, 40.0)),

@@ -17,8 +17,8 @@ from plasmatrial.errors import IntakeError, Problem, ReasonCode
 
 logger = logging.getLogger(__name__)
 
-Domain = Literal["DM", "LB", "EX"]
-DOMAINS: Final[tuple[str, ...]] = ("DM", "LB", "EX")
+Domain = Literal["DM", "LB", "EX", "TU", "TR"]
+DOMAINS: Final[tuple[str, ...]] = ("DM", "LB", "EX", "TU", "TR")
 
 #: File extensions accepted by :func:`read_domain` (lower case).
 EXTENSIONS: Final[dict[str, str]] = {
@@ -88,7 +88,7 @@ def read_domain(path: str | Path, domain: Domain) -> pl.DataFrame:
     ----------
     path : str or Path
         A ``.csv``, ``.parquet``/``.pq``, ``.xpt`` (SAS transport) or ``.sas7bdat`` file.
-    domain : {"DM", "LB", "EX"}
+    domain : {"DM", "LB", "EX", "TU", "TR"}
         The domain the file holds (used only in messages here; checked by the validators).
 
     Returns

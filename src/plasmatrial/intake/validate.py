@@ -337,7 +337,9 @@ def _lb_value_problems(prep: pl.DataFrame, file: str) -> list[Problem]:
         file=file,
         column="LBORRES",
         reason=ReasonCode.BAD_VALUE,
-        expected=f"an immunofixation result: one of {ife}",
+        expected=pl.format(
+            "a POSITIVE/NEGATIVE result for {}: one of {}", pl.col("_CODE"), pl.lit(ife)
+        ),
     )
     return out
 

@@ -1,9 +1,9 @@
 """The frames a trial analysis reads (:class:`TrialInputs`) and the rule sets it applies.
 
 ``TrialInputs`` holds raw SDTM-like frames as read by the CLI: DM, LB and EX are required (they go
-through :func:`plasmatrial.intake.check_frames`); AE, DS, QS, RS, PR (prior therapy) and CM
-(subsequent therapy) are optional, and every analysis that needs a missing one is skipped with a
-note. Column contracts of the optional domains are in ``docs/decisions/0730-trial-pipeline.md``.
+through :func:`plasmatrial.intake.check_frames`); AE, DS, QS, RS, PR (prior therapy), CM
+(subsequent therapy) and TU/TR (myeloma imaging) are optional, and every analysis that needs a
+missing one is skipped with a note. Column contracts of the optional domains are in ``docs/decisions/0730-trial-pipeline.md``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import polars as pl
 from plasmatrial.criteria import RuleSet, get_rule_set
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError, RuleError
+from plasmatrial.intake.tumor import TR_REQUIRED, TU_REQUIRED
 
 #: Optional domains and the columns each must have.
 OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -26,6 +27,8 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "rs": ("USUBJID", "RSTESTCD", "RSSTRESC", "RSDTC"),
     "pr": ("USUBJID",),  # plus DRUG (criteria.refractory contract) or PRTRT
     "cm": ("USUBJID", "CMTRT", "CMSTDTC"),
+    "tu": TU_REQUIRED,  # myeloma imaging: lesions (plasmatrial.intake.tumor)
+    "tr": TR_REQUIRED,  # myeloma imaging: lesion diameters
 }
 
 #: Trial-file rule-set names that are not registry names, and what they mean.
@@ -50,6 +53,9 @@ class TrialInputs:
     ae, ds, qs, rs, pr, cm : polars.DataFrame or None
         Optional domains (adverse events, disposition, questionnaires, investigator responses,
         prior therapy, subsequent therapy).
+    tu, tr : polars.DataFrame or None
+        Myeloma imaging (tumour identification and results); pass them to
+        :func:`plasmatrial.intake.check_frames` as ``tu=``/``tr=``.
     file_hashes : mapping
         ``{file name: SHA-256}`` of the files read (provenance only).
     generator : mapping or None
@@ -65,6 +71,8 @@ class TrialInputs:
     rs: pl.DataFrame | None = None
     pr: pl.DataFrame | None = None
     cm: pl.DataFrame | None = None
+    tu: pl.DataFrame | None = None
+    tr: pl.DataFrame | None = None
     file_hashes: Mapping[str, str] = field(default_factory=dict)
     generator: Mapping[str, Any] | None = None
 

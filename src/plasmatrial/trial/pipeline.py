@@ -410,7 +410,7 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     for ep in trial.endpoints:
         require_known(ep)
     criteria = resolve_criteria(trial)
-    problems, bundle = check_frames(data.dm, data.lb, data.ex)
+    problems, bundle = check_frames(data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr)
     if problems or bundle is None:
         raise IntakeError(problems)
     step("adjudicate")

@@ -182,6 +182,7 @@ SERUM = [
 
 # ------------------------------------------------------------------------------- urine levels
 U = {"UPEPMP": 1000.0}
+SU250 = {"SPEPMP": 3.0, "UPEPMP": 250.0}  # both measurable; urine 250 mg/24 h
 URINE = [
     pcase("IMWG.RESP.VGPR", U, {"UPEPMP": 99.0}, "VGPR", "urine-vgpr-just-meets"),
     pcase("IMWG.RESP.VGPR", U, {"UPEPMP": 100.0}, "PR", "urine-vgpr-just-misses"),
@@ -193,6 +194,11 @@ URINE = [
     ),
     pcase("IMWG.RESP.MR", U, {"UPEPMP": 500.0}, "MR", "urine-mr-50pct-just-meets"),
     pcase("IMWG.RESP.SD", U, {"UPEPMP": 501.0}, "SD", "urine-mr-50pct-just-misses"),
+    # Levels are cumulative (R4): urine < 200 mg/24 h is the PR urine level, so it also satisfies
+    # MR although 250 -> 199 is only a 20.4 % decrease; serum 3.0 -> 2.0 (-33 %) is MR.
+    pcase("IMWG.RESP.MR", SU250, {"SPEPMP": 2.0, "UPEPMP": 199.0}, "MR", "urine-mr-via-pr-level"),
+    pcase("IMWG.RESP.SD", SU250, {"SPEPMP": 2.0, "UPEPMP": 200.0}, "SD", "urine-mr-via-pr-misses"),
+    pcase("IMWG.RESP.MR", SU250, {"SPEPMP": 2.0, "UPEPMP": 190.0}, "MR", "issue-10-item-8"),
 ]
 
 # --------------------------------------------------------------------------------- FLC only
