@@ -366,3 +366,16 @@ def test_confirmation_minimum_interval_is_a_trial_file_option(
     res = run_cli("run", str(bad), "--data", str(mm_data), "--out", str(tmp_path / "bad"))
     assert res.returncode == 2
     assert "min_dayz" in res.stdout + res.stderr
+
+
+def test_run_reads_tu_tr_and_marrow_clonality(tmp_path: Path) -> None:
+    """Item 9 in ``run``: the TU/TR/BMCLON fixture of ``test_cli_respond_mm_sdtm`` (see its
+    docstring) through the trial pipeline: MM-01's sCR needs the marrow record and is confirmed
+    by the next sCR; MM-02's PD (target plasmacytoma SPD growth, one imaging assessment suffices)
+    is a PFS event at 2024-06-03."""
+    data = Path(__file__).parent / "data" / "mm_imaging"
+    adam, _ = _run(MM_TRIAL, data, tmp_path)
+    assert _by_subject(adam["adsl"], "BESTRSP")["MM-01"] == "sCR"
+    pfs = adam["adtte"].filter(pl.col("PARAMCD") == "PFS")
+    assert _by_subject(pfs, "CNSR")["MM-02"] == 0
+    assert _by_subject(pfs, "ADT")["MM-02"] == dt.date(2024, 6, 3)
