@@ -840,7 +840,14 @@ def _routine_labs(
             LabSeries("ALB", fmt_grid(alb, 1), np.full(shape, "g/dL")),
             LabSeries("LDH", fmt_grid(ldh, 0), np.full(shape, "U/L"), hi=np.full(shape, "250")),
             LabSeries("CALCIUM", fmt_grid(np.minimum(ca, 10.8), 1), np.full(shape, "mg/dL")),
-            LabSeries("CREAT", fmt_grid(cr, 2), np.full(shape, "mg/dL")),
+            # normal range of the simulated laboratory (assumed), needed for CTCAE grading
+            LabSeries(
+                "CREAT",
+                fmt_grid(cr, 2),
+                np.full(shape, "mg/dL"),
+                lo=np.full(shape, "0.6"),
+                hi=np.full(shape, "1.2"),
+            ),
         ]
     # blood counts: IMiD myelosuppression on treatment; 'severe' patients may reach grade 3-4
     supp = np.where(pom_arm, rng.uniform(0.25, 0.8, n), rng.uniform(0.8, 1.0, n))

@@ -661,31 +661,86 @@ def derive_trial_adae(ae: pl.DataFrame | None, adsl: pl.DataFrame) -> pl.DataFra
     )
 
 
-def derive_adlb_grades(lb: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
-    """CTCAE v5 grades of on-treatment lab results (terms CTCAE covers; others dropped).
+#: LB test codes graded by CTCAE (the others are dropped from ADLB).
+CTCAE_GRADED_CODES: Final = ("HGB", "NEUT", "PLAT", "WBC", "LYM", "CREAT", "CACORR")
+#: On-treatment lab window: after first dose up to this many days after the last dose (sap.md 4).
+LAB_POST_DOSE_DAYS: Final = 30
 
-    ``lb`` is the standardised LB of intake (``LBTESTCD``, ``AVAL``, ``AVALU``, ``ANRHI``, ``ADT``).
-    On treatment: after first dose and up to 30 days after the last dose.
+
+def derive_adlb_grades(lb: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """CTCAE v5 grades of the baseline and on-treatment lab results of CTCAE terms.
+
+    ``lb`` is the standardised LB of intake (``LBTESTCD``, ``AVAL``, ``AVALU``, ``ANRLO``,
+    ``ANRHI``, ``ADT``; ``SRCROW`` when present orders same-day results).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per graded result: the LB columns plus ``ARMCD``, ``TRTSDT``, ``TRTEDT``,
+        ``BASE`` / ``BASEDT`` (baseline value of the test and its date), ``ABLFL`` (``Y`` on the
+        baseline record), ``ONTRTFL`` (``Y`` on on-treatment records) and the grading columns of
+        :func:`plasmatrial.criteria.ctcae.derive_var_atoxgr` (``ATOXGR``, ``ATOXDSC``,
+        ``ATOXVER``, ``ATOXRULE``, ``ATOXREAS``).
+
+    Notes
+    -----
+    1. Baseline (criteria.md 0.1, sap.md 4) = the last result of the test on or before the
+       first dose (``TRTSDT``; ties on one date: the later file row).
+    2. On treatment = after the first dose and up to ``TRTEDT`` + :data:`LAB_POST_DOSE_DAYS`.
+    3. Each result is graded with its own LLN (``ANRLO``), ULN (``ANRHI``) and the subject's
+       baseline of the same test (creatinine > 1.5 x baseline). A result whose grade needs a
+       missing normal range gets a missing grade with the reason in ``ATOXREAS``.
+    4. Subjects without a first dose are not graded (no safety population).
     """
-    graded_codes = ("HGB", "NEUT", "PLAT", "WBC", "LYM", "CREAT", "CACORR")
+    graded_codes = CTCAE_GRADED_CODES
     sub = lb.filter(pl.col("LBTESTCD").is_in(list(graded_codes)) & pl.col("AVAL").is_not_null())
     if sub.is_empty():
         return pl.DataFrame(
             schema={"USUBJID": pl.Utf8, "ARMCD": pl.Utf8, "ATOXDSC": pl.Utf8, "ATOXGR": pl.Int8}
         )
+    for col in ("ANRLO", "ANRHI"):
+        if col not in sub.columns:
+            sub = sub.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    order = "SRCROW" if "SRCROW" in sub.columns else "ADT"
     dates = adsl.select("USUBJID", "ARMCD", "TRTSDT", "TRTEDT")
-    sub = sub.join(dates, on="USUBJID", how="inner").filter(
-        (pl.col("ADT") > pl.col("TRTSDT"))
-        & (pl.col("ADT") <= pl.col("TRTEDT") + pl.duration(days=30))
+    sub = (
+        sub.join(dates, on="USUBJID", how="inner")
+        .filter(pl.col("TRTSDT").is_not_null())
+        .with_row_index("_ROW")
+    )
+    base = (
+        sub.filter(pl.col("ADT") <= pl.col("TRTSDT"))
+        .sort("USUBJID", "LBTESTCD", "ADT", order)
+        .group_by("USUBJID", "LBTESTCD", maintain_order=True)
+        .agg(
+            pl.col("AVAL").last().alias("BASE"),
+            pl.col("ADT").last().alias("BASEDT"),
+            pl.col("_ROW").last().alias("_BROW"),
+        )
+    )
+    on_trt = (pl.col("ADT") > pl.col("TRTSDT")) & (
+        pl.col("ADT") <= pl.col("TRTEDT") + pl.duration(days=LAB_POST_DOSE_DAYS)
+    )
+    sub = (
+        sub.join(base, on=["USUBJID", "LBTESTCD"], how="left")
+        .with_columns(
+            pl.when(pl.col("_ROW") == pl.col("_BROW"))
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N"))
+            .alias("ABLFL"),
+            pl.when(on_trt).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("ONTRTFL"),
+        )
+        .filter((pl.col("ABLFL") == "Y") | (pl.col("ONTRTFL") == "Y"))
+        .drop("_ROW", "_BROW")
     )
     graded = derive_var_atoxgr(
         sub,
         term_col="LBTESTCD",
         value_col="AVAL",
         unit_col="AVALU",
-        lln_col=None,
+        lln_col="ANRLO",
         uln_col="ANRHI",
-        base_col=None,
+        base_col="BASE",
     )
     return graded.filter(pl.col("ATOXDSC").is_not_null())
 
