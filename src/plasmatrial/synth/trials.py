@@ -1500,9 +1500,11 @@ def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
     """Overall survival per subject as the emitted data show it.
 
     Origin: randomisation (else first dose). Death: ``DTHDTC``. Last known alive: the latest
-    of the lab dates, the exposure end dates and the origin, as an analysis reads them. The
-    latent course censors at the last disease assessment, but the exposure (a crossover
-    included) and routine labs can run later; this is what the generator calibrates against.
+    date, not after death, of the labs, dosing (start and end), adverse events (start and end),
+    questionnaires, investigator responses, disposition records other than death, and the
+    origin, as the analysis reads them (sap.md 3; decision 0504). The latent course censors at
+    the last disease assessment, but exposure (a crossover included), routine labs, adverse
+    events and a withdrawal record can run later; this is what the generator calibrates against.
 
     Returns
     -------
@@ -1511,11 +1513,31 @@ def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
     """
     dm = data.dm
     origin = "RANDDTC" if randomised and "RANDDTC" in dm.columns else "RFSTDTC"
-    lb = data.lb.select("USUBJID", pl.col("LBDTC").str.slice(0, 10).alias("D"))
-    ex = data.ex.select("USUBJID", pl.col("EXENDTC").str.slice(0, 10).alias("D"))
+    ds = data.ds.filter(~pl.col("DSDECOD").str.to_uppercase().str.contains("DEATH"))
+    sources = [
+        (data.lb, "LBDTC"),
+        (data.ex, "EXSTDTC"),
+        (data.ex, "EXENDTC"),
+        (data.ae, "AESTDTC"),
+        (data.ae, "AEENDTC"),
+        (data.qs, "QSDTC"),
+        (data.rs, "RSDTC"),
+        (ds, "DSSTDTC"),
+    ]
+    dated = pl.concat(
+        [
+            f.select("USUBJID", pl.col(col).cast(pl.Utf8).str.slice(0, 10).alias("D"))
+            for f, col in sources
+            if col in f.columns
+        ]
+    )
+    death = dm.select(
+        "USUBJID", pl.col("DTHDTC").cast(pl.Utf8).str.to_date(strict=False).alias("X")
+    )
     last = (
-        pl.concat([lb, ex])
-        .with_columns(pl.col("D").str.to_date(strict=False))
+        dated.with_columns(pl.col("D").str.to_date(strict=False))
+        .join(death, on="USUBJID", how="left")
+        .filter(pl.col("X").is_null() | (pl.col("D") <= pl.col("X")))
         .group_by("USUBJID")
         .agg(pl.col("D").max().alias("LAST"))
     )

@@ -38,6 +38,7 @@ from plasmatrial.endpoints.tte import (
     event_source,
 )
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.dates import as_date
 from plasmatrial.trial.inputs import ResolvedCriteria
 
 #: Prior-therapy flags: substring of ``PR.PRTRT`` (upper case) -> ADSL flag.
@@ -221,6 +222,101 @@ def crossover_dates(ex: pl.DataFrame | None, arms: pl.DataFrame, trial: Trial) -
     )
 
 
+#: Dates documenting a subject alive, by domain: the ``--DTC`` variables read (sap.md 3).
+ALIVE_DATE_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
+    "DS": ("DSSTDTC",),
+    "SV": ("SVSTDTC", "SVENDTC"),
+    "AE": ("AESTDTC", "AEENDTC"),
+    "QS": ("QSDTC",),
+    "RS": ("RSDTC",),
+}
+_PARTIAL_MONTH: Final = r"^\d{4}-\d{2}$"
+_PARTIAL_YEAR: Final = r"^\d{4}$"
+
+
+def _alive_date(frame: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr]:
+    """Complete date of ``col``, or the first day of a partial one, and an "imputed" flag.
+
+    A partial ``--DTC`` (``2024-03`` or ``2024``) documents the subject alive at some day of that
+    month or year, so at least on its first day: that day is used and flagged; anything else that
+    is not a complete date is dropped (decision 0504).
+    """
+    full = as_date(frame, col)
+    if frame.schema[col] in (pl.Date, pl.Datetime):
+        return full, pl.lit(value=False)
+    text = pl.col(col).cast(pl.Utf8).str.strip_chars()
+    partial = (
+        pl.when(text.str.contains(_PARTIAL_MONTH))
+        .then(text + "-01")
+        .when(text.str.contains(_PARTIAL_YEAR))
+        .then(text + "-01-01")
+        .otherwise(None)
+        .str.to_date("%Y-%m-%d", strict=False)
+    )
+    return pl.coalesce(full, partial), full.is_null() & partial.is_not_null()
+
+
+def alive_dates(
+    assessments: pl.DataFrame,
+    *,
+    post_baseline: pl.DataFrame | None = None,
+    ds: pl.DataFrame | None = None,
+    ae: pl.DataFrame | None = None,
+    qs: pl.DataFrame | None = None,
+    rs: pl.DataFrame | None = None,
+    sv: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Every date a subject is documented alive: ``USUBJID, ADT, SRCDOM, SRCVAR`` (sap.md 3).
+
+    Sources: lab assessment dates (``LB.LBDTC``), adjudicated visits (``ADRS.ADT``), adverse
+    event start and end, questionnaires, investigator responses, subject visits and disposition
+    records other than death (completion, withdrawal, last contact ...). Dosing and
+    randomisation are added by :func:`plasmatrial.endpoints.adsl.derive_adsl`. Partial dates
+    count from their first day, with ``SRCVAR`` saying so; dates after death are dropped by
+    ``derive_adsl``.
+    """
+    parts = [
+        assessments.select(
+            "USUBJID",
+            pl.col("ADT").cast(pl.Date),
+            pl.lit("LB").alias("SRCDOM"),
+            pl.lit("LBDTC").alias("SRCVAR"),
+        )
+    ]
+    if post_baseline is not None:
+        parts.append(
+            post_baseline.select(
+                "USUBJID",
+                pl.col("ADT").cast(pl.Date),
+                pl.lit("ADRS").alias("SRCDOM"),
+                pl.lit("ADT").alias("SRCVAR"),
+            )
+        )
+    frames = {"DS": ds, "SV": sv, "AE": ae, "QS": qs, "RS": rs}
+    for dom, frame in frames.items():
+        if frame is None or "USUBJID" not in frame.columns:
+            continue
+        if dom == "DS" and "DSDECOD" in frame.columns:
+            alive = ~pl.col("DSDECOD").cast(pl.Utf8).str.to_uppercase().str.contains("DEATH")
+            frame = frame.filter(alive.fill_null(value=True))
+        for var in ALIVE_DATE_VARIABLES[dom]:
+            if var not in frame.columns:
+                continue
+            date, imputed = _alive_date(frame, var)
+            parts.append(
+                frame.select(
+                    pl.col("USUBJID").cast(pl.Utf8),
+                    date.alias("ADT"),
+                    pl.lit(dom).alias("SRCDOM"),
+                    pl.when(imputed)
+                    .then(pl.lit(f"{var} (partial, first day imputed)"))
+                    .otherwise(pl.lit(var))
+                    .alias("SRCVAR"),
+                )
+            )
+    return pl.concat(parts, how="vertical_relaxed").filter(pl.col("ADT").is_not_null())
+
+
 def derive_trial_adsl(
     trial: Trial,
     dm: pl.DataFrame,
@@ -232,6 +328,10 @@ def derive_trial_adsl(
     pr: pl.DataFrame | None = None,
     cm: pl.DataFrame | None = None,
     post_baseline: pl.DataFrame | None = None,
+    ae: pl.DataFrame | None = None,
+    qs: pl.DataFrame | None = None,
+    rs: pl.DataFrame | None = None,
+    sv: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """ADSL for a trial: populations, arms, dates, baseline characteristics, stage, prior therapy.
 
@@ -251,11 +351,15 @@ def derive_trial_adsl(
     post_baseline:
         ADRS rows (``USUBJID``, ``ADT``, ``ABLFL``, ``AVALC``): last contact, and at least one
         evaluable post-baseline assessment for ``EFFFL``.
+    ae, qs, rs, sv:
+        Optional adverse events, questionnaires, investigator responses and subject visits:
+        dates the subject was documented alive (:func:`alive_dates`).
 
     Returns
     -------
     polars.DataFrame
-        :func:`plasmatrial.endpoints.adsl.derive_adsl` output plus ``ARMCD``, ``STARTDT``,
+        :func:`plasmatrial.endpoints.adsl.derive_adsl` output (``LSTALVDT`` / ``LSTALVSRC``
+        from every domain, sap.md 3) plus ``ARMCD``, ``STARTDT``,
         ``EFFFL``, ``HEMEVAL``, ``BASEDFLC``, stage columns (``MAYO2012`` ...), prior-therapy
         flags, ``NPRLINES``, ``DCAEFL`` (discontinued treatment for an adverse event), any
         DM variable an endpoint names as a subgroup or stratum and, in a trial with crossover,
@@ -269,11 +373,9 @@ def derive_trial_adsl(
         if ex is not None
         else pl.DataFrame(schema={"USUBJID": pl.Utf8, "EXDOSE": pl.Float64, "EXSTDTC": pl.Utf8})
     )
-    contact = None
-    if post_baseline is not None:
-        contact = post_baseline.select("USUBJID", pl.col("ADT").cast(pl.Date))
-    lab_dates = assessments.select("USUBJID", pl.col("ADT").cast(pl.Date))
-    contact = lab_dates if contact is None else pl.concat([contact, lab_dates])
+    contact = alive_dates(
+        assessments, post_baseline=post_baseline, ds=ds, ae=ae, qs=qs, rs=rs, sv=sv
+    )
     nact = None
     if cm is not None:
         nact = cm.select("USUBJID", _date(cm, "CMSTDTC").alias("NACTDT"))
@@ -557,6 +659,28 @@ def derive_adtte(
         source_datasets={"adsl": start},
         set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
     )
+    # Censored OS rows name the source(s) of the last alive date (ADSL LSTALVSRC, sap.md 3).
+    alive_src = pl.col("LSTALVSRC") if "LSTALVSRC" in start.columns else pl.lit("ADSL.LSTALVDT")
+    first_src = pl.col("_SRC").str.split(", ").list.first().str.splitn(".", 2)
+    censored = pl.col("CNSR") == 1
+    os_ = (
+        os_.join(start.select("USUBJID", alive_src.alias("_SRC")), on="USUBJID", how="left")
+        .with_columns(
+            pl.when(censored)
+            .then(pl.format("LAST KNOWN ALIVE ({})", "_SRC"))
+            .otherwise(None)
+            .alias("CNSDTDSC"),
+            pl.when(censored)
+            .then(first_src.struct.field("field_0"))
+            .otherwise(pl.lit("ADSL"))
+            .alias("SRCDOM"),
+            pl.when(censored)
+            .then(first_src.struct.field("field_1"))
+            .otherwise(pl.lit("DTHDT"))
+            .alias("SRCVAR"),
+        )
+        .drop("_SRC")
+    )
     parts.append(os_)
     pfs_label = (
         "Hematologic progression-free survival"
@@ -603,6 +727,10 @@ def derive_adtte(
                 pl.col("CNSR").cast(pl.Int8),
                 pl.col("EVNTDESC").cast(pl.Utf8),
                 rule.cast(pl.Utf8).alias("CNSRRULE"),
+                *[
+                    (pl.col(c) if c in p.columns else pl.lit(None)).cast(pl.Utf8).alias(c)
+                    for c in ("CNSDTDSC", "SRCDOM", "SRCVAR")
+                ],
             )
         )
     out = pl.concat(frames, how="vertical_relaxed")

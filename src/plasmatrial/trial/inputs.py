@@ -26,6 +26,7 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "rs": ("USUBJID", "RSTESTCD", "RSSTRESC", "RSDTC"),
     "pr": ("USUBJID",),  # plus DRUG (criteria.refractory contract) or PRTRT
     "cm": ("USUBJID", "CMTRT", "CMSTDTC"),
+    "sv": ("USUBJID", "SVSTDTC"),
 }
 
 #: Trial-file rule-set names that are not registry names, and what they mean.
@@ -47,9 +48,9 @@ class TrialInputs:
         SDTM-like DM and LB (as read, text columns allowed).
     ex : polars.DataFrame or None
         Exposure; without it there is no safety population and no dose intensity.
-    ae, ds, qs, rs, pr, cm : polars.DataFrame or None
+    ae, ds, qs, rs, pr, cm, sv : polars.DataFrame or None
         Optional domains (adverse events, disposition, questionnaires, investigator responses,
-        prior therapy, subsequent therapy).
+        prior therapy, subsequent therapy, subject visits / follow-up contacts).
     file_hashes : mapping
         ``{file name: SHA-256}`` of the files read (provenance only).
     generator : mapping or None
@@ -65,6 +66,7 @@ class TrialInputs:
     rs: pl.DataFrame | None = None
     pr: pl.DataFrame | None = None
     cm: pl.DataFrame | None = None
+    sv: pl.DataFrame | None = None
     file_hashes: Mapping[str, str] = field(default_factory=dict)
     generator: Mapping[str, Any] | None = None
 

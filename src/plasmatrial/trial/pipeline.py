@@ -430,6 +430,7 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     adsl = derive_trial_adsl(
         trial, dm_arms, bundle.ex, bundle.assessments, criteria,
         ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
+        ae=data.ae, qs=data.qs, rs=data.rs, sv=data.sv,
     )  # fmt: skip
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
     confirmed = bool(criteria.rule_set.confirm)
