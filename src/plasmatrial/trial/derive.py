@@ -384,9 +384,9 @@ def derive_trial_adsl(
     )
     adsl = adsl.with_columns(pl.col("RANDDT").alias("STARTDT"))
     # Baseline disease characteristics.
-    rs = criteria.rule_set
+    rule_set = criteria.rule_set
     if trial.disease == "AL":
-        ev = evaluability(assessments, rs)
+        ev = evaluability(assessments, rule_set)
         keep = ["USUBJID", *[c for c in ("HEMEVAL", "DFLC") if c in ev.columns]]
         ev = ev.select(keep).rename({"DFLC": "BASEDFLC"} if "DFLC" in ev.columns else {})
         adsl = adsl.join(ev, on="USUBJID", how="left")
