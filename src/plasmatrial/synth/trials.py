@@ -1259,7 +1259,15 @@ def _rs(
         rows["RSDTC"].append(dates[i, j])
         rows["VISIT"].append(names[i, j])
         rows["VISITNUM"].append(int(j + 1))
-    return _seq(pl.DataFrame(rows), plan.studyid, "RS", ["VISITNUM"])
+    frame = pl.DataFrame(rows)
+    if mrd:  # method and assay sensitivity of the MRD tests (RSMETHOD, RSLLOQ as a fraction)
+        is_mrd = pl.col("RSTESTCD") == "MRD"
+        sens = float(_sim(trial, "mrd_sensitivity", 1e-5))
+        frame = frame.with_columns(
+            pl.when(is_mrd).then(pl.col("RSCAT")).alias("RSMETHOD"),
+            pl.when(is_mrd).then(pl.lit(sens)).alias("RSLLOQ"),
+        )
+    return _seq(frame, plan.studyid, "RS", ["VISITNUM"])
 
 
 def _sim_mrd(

@@ -31,6 +31,7 @@ from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
 from plasmatrial.stats.landmark import landmark_analysis
 from plasmatrial.stats.logrank import logrank_test
 from plasmatrial.stats.rpsft import rpsft
+from plasmatrial.trial.options import mrd_options
 
 ALL: Final = "ALL"
 RESP_SCHEMA: Final = {
@@ -612,7 +613,9 @@ def first_response_days(adtte: pl.DataFrame) -> pl.DataFrame:
 
 
 def require_known(endpoint: Endpoint) -> None:
-    """Raise for endpoint options the pipeline cannot honour."""
+    """Raise for endpoint options the pipeline cannot honour (typed options: ``trial.options``)."""
+    if endpoint.type == "mrd":
+        mrd_options(endpoint)
     event = endpoint.options.get("event")
     if event is not None and event not in (
         "hematologic_progression_or_death",

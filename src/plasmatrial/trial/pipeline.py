@@ -43,6 +43,7 @@ from plasmatrial.trial.derive import (
     response_at_cycle,
 )
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
+from plasmatrial.trial.mrd import analyse_mrd
 
 logger = logging.getLogger(__name__)
 
@@ -261,28 +262,7 @@ def _organ_response(
 def _mrd(
     endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, rs: pl.DataFrame | None
 ) -> ResponseRateResult | TableResult:
-    if (
-        rs is None
-        or rs.filter(pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD").is_empty()
-    ):
-        return TableResult(
-            endpoint.id, endpoint.label, "mrd", pl.DataFrame(),
-            note="no MRD results (RS records with RSTESTCD = MRD) supplied",
-        )  # fmt: skip
-    neg = (
-        rs.filter(
-            (pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD")
-            & (pl.col("RSSTRESC").cast(pl.Utf8).str.to_uppercase() == "NEGATIVE")
-        )["USUBJID"]
-        .unique()
-        .to_list()
-    )
-    pop = _population(endpoint, trial)
-    subjects = adsl.filter(pl.col(_POP_FLAG[pop]) == "Y").with_columns(
-        pl.col("USUBJID").is_in(neg).alias("SUCCESS")
-    )
-    table = proportion_table(endpoint, subjects, arms=[a.code for a in trial.arms])
-    return ResponseRateResult(endpoint.id, endpoint.label, pop, ("NEGATIVE",), "any", table)
+    return analyse_mrd(endpoint, trial, adsl, rs)
 
 
 def _tte_param(endpoint: Endpoint) -> str:
