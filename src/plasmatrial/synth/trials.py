@@ -1521,7 +1521,9 @@ def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
     """
     dm = data.dm
     origin = "RANDDTC" if randomised and "RANDDTC" in dm.columns else "RFSTDTC"
-    ds = data.ds.filter(~pl.col("DSDECOD").str.to_uppercase().str.contains("DEATH"))
+    ds = data.ds
+    if "DSDECOD" in ds.columns:
+        ds = ds.filter(~pl.col("DSDECOD").cast(pl.Utf8).str.to_uppercase().str.contains("DEATH"))
     sources = [
         (data.lb, "LBDTC"),
         (data.ex, "EXSTDTC"),
