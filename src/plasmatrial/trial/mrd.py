@@ -144,5 +144,5 @@ def _note(opts: MrdOptions, when: str, n_negative: int, excluded: dict[str, int]
     why = f" ({'; '.join(parts)})" if parts else ""
     return (
         f"IMWG 2016 MRD; required: {required}. {n_negative} MRD-negative result(s), "
-        f"{total} excluded{why}. Denominator: {opts.population}."
+        f"{total} excluded{why}. Denominator: {opts.population}"
     )

@@ -15,8 +15,9 @@ import pytest
 
 from plasmatrial.design.protocol import Endpoint
 from plasmatrial.intake import standardize_lb
-from plasmatrial.trial.analyse import analyse_ae, lab_toxicity_tables
+from plasmatrial.trial.analyse import analyse_ae
 from plasmatrial.trial.derive import LAB_POST_DOSE_DAYS, derive_adlb_grades
+from plasmatrial.trial.labtox import lab_toxicity_tables
 
 FIRST = dt.date(2024, 1, 10)
 LAST = dt.date(2024, 6, 1)

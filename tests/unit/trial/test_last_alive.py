@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from plasmatrial.endpoints.adsl import derive_adsl
-from plasmatrial.trial.derive import alive_dates
+from plasmatrial.trial.alive import alive_dates
 
 D = dt.date
 

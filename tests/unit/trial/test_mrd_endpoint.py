@@ -76,7 +76,7 @@ def test_all_requirements_met_counts_over_itt() -> None:
     x, n, note = _run(_rs())
     assert (x, n) == (1, 2)
     assert "by NGF, sensitivity 1e-5 or better" in note and "0 excluded" in note
-    assert note.endswith("Denominator: ITT.")
+    assert note.endswith("Denominator: ITT")
 
 
 def test_method_mismatch_is_excluded() -> None:
@@ -134,7 +134,7 @@ def test_positive_result_is_not_a_success() -> None:
 
 def test_population_option() -> None:
     x, n, note = _run(_rs(), population="evaluable")
-    assert (x, n) == (1, 1) and note.endswith("Denominator: EVALUABLE.")
+    assert (x, n) == (1, 1) and note.endswith("Denominator: EVALUABLE")
 
 
 @pytest.mark.parametrize(
