@@ -4,7 +4,7 @@ Inputs are SDTM-like frames: DM (one row per subject), EX (exposure records) and
 (disposition events) and a last-contact source. Output variables follow ADaM naming:
 
 ``STUDYID USUBJID ARM ARMCD TRT01P TRT01A RANDDT TRTSDT TRTEDT ITTFL SAFFL AGE AGEGR1 SEX
-DTHDT DTHFL LSTALVDT EOTSTT DCTREAS NACTDT``.
+DTHDT DTHFL LSTALVDT LSTALVSRC EOTSTT DCTREAS NACTDT``.
 
 Populations (``docs/decisions/0010-populations.md``):
 
@@ -54,8 +54,11 @@ def derive_adsl(
         ``DSCAT`` "DISPOSITION EVENT" and ``DSSCAT`` "TREATMENT" (or any non-death row when those
         columns are absent) gives the end-of-treatment status and reason.
     dataset_last_contact:
-        Frame with ``USUBJID`` and ``ADT`` rows of any contact (assessments, visits); the latest
-        date per subject, with treatment and death dates, gives ``LSTALVDT``.
+        Frame with ``USUBJID`` and ``ADT`` rows of any date the subject was documented alive
+        (visits, labs, adverse events, questionnaires, alive disposition records, contacts) and
+        optionally ``SRCDOM``/``SRCVAR`` naming each; the latest date per subject not after
+        death, with randomisation and treatment dates, gives ``LSTALVDT`` and its sources
+        ``LSTALVSRC`` (:func:`_add_last_alive`).
     dataset_next_therapy:
         Frame with ``USUBJID`` and ``NACTDT`` (start of next anticancer therapy).
     age_groups:
@@ -183,27 +186,72 @@ def _add_disposition(adsl: pl.DataFrame, ds: pl.DataFrame | None) -> pl.DataFram
     return out.drop("_DSDTH")
 
 
+#: Domains in the order that names ``SRCDOM`` when several sources give the last alive date.
+ALIVE_SOURCE_ORDER: Final = ("DS", "SV", "AE", "QS", "RS", "LB", "ADRS", "EX", "DM")
+
+
 def _add_last_alive(adsl: pl.DataFrame, contact: pl.DataFrame | None) -> pl.DataFrame:
-    dates = [pl.col("TRTEDT"), pl.col("TRTSDT"), pl.col("RANDDT")]
+    """``LSTALVDT`` (latest date documented alive, never after death) and ``LSTALVSRC``.
+
+    Candidates: randomisation (``DM``), first and last dose (``EX``) and every row of ``contact``
+    (``ADT``; ``SRCDOM``/``SRCVAR`` name it, default ``CONTACT``/``ADT``). Dates after the death
+    date are dropped. ``LSTALVSRC`` lists the ``DOMAIN.VARIABLE`` sources of the chosen date
+    (``", "``-separated, in :data:`ALIVE_SOURCE_ORDER`); a subject who died has ``LSTALVDT`` =
+    ``DTHDT`` and ``LSTALVSRC`` = ``"DTHDT"``.
+    """
+    keys = adsl.select("USUBJID", "DTHDT")
+    fixed = [("RANDDT", "DM", "RANDDT"), ("TRTSDT", "EX", "EXSTDTC"), ("TRTEDT", "EX", "EXENDTC")]
+    parts = [
+        adsl.select(
+            "USUBJID",
+            pl.col(col).cast(pl.Date).alias("_C"),
+            pl.lit(dom).alias("SRCDOM"),
+            pl.lit(var).alias("SRCVAR"),
+        )
+        for col, dom, var in fixed
+    ]
     if contact is not None:
         if not {"USUBJID", "ADT"} <= set(contact.columns):
             raise PlasmatrialError("last-contact source lacks USUBJID and/or ADT")
-        last = (
-            contact.select("USUBJID", _date(contact, "ADT").alias("_C"))
-            .group_by("USUBJID")
-            .agg(pl.col("_C").max())
+        parts.append(
+            contact.select(
+                "USUBJID",
+                _date(contact, "ADT").alias("_C"),
+                (pl.col("SRCDOM") if "SRCDOM" in contact.columns else pl.lit("CONTACT"))
+                .cast(pl.Utf8)
+                .alias("SRCDOM"),
+                (pl.col("SRCVAR") if "SRCVAR" in contact.columns else pl.lit("ADT"))
+                .cast(pl.Utf8)
+                .alias("SRCVAR"),
+            )
         )
-        adsl = adsl.join(last, on="USUBJID", how="left")
-        dates.append(pl.col("_C"))
-    adsl = adsl.with_columns(pl.max_horizontal(*dates).alias("_LAST"))
-    # The last date known alive never lies after death; a death date is the last alive date.
-    adsl = adsl.with_columns(
-        pl.when(pl.col("DTHDT").is_not_null())
-        .then(pl.col("DTHDT"))
-        .otherwise(pl.col("_LAST"))
-        .alias("LSTALVDT")
+    rank = {d: i for i, d in enumerate(ALIVE_SOURCE_ORDER)}
+    cand = (
+        pl.concat(parts, how="vertical_relaxed")
+        .join(keys, on="USUBJID", how="inner")
+        .filter(
+            pl.col("_C").is_not_null()
+            & (pl.col("DTHDT").is_null() | (pl.col("_C") <= pl.col("DTHDT")))
+        )
     )
-    return adsl.drop("_LAST", "_C", strict=False)
+    last = cand.filter(pl.col("_C") == pl.col("_C").max().over("USUBJID"))
+    src = (
+        last.with_columns(
+            pl.col("SRCDOM").replace_strict(rank, default=len(rank)).alias("_R"),
+            pl.format("{}.{}", "SRCDOM", "SRCVAR").alias("_S"),
+        )
+        .unique(["USUBJID", "_S"])
+        .sort("USUBJID", "_R", "_S")
+        .group_by("USUBJID", maintain_order=True)
+        .agg(pl.col("_C").first().alias("_LAST"), pl.col("_S").str.join(", ").alias("_SRC"))
+    )
+    adsl = adsl.join(src, on="USUBJID", how="left")
+    # The last date known alive never lies after death; a death date is the last alive date.
+    dead = pl.col("DTHDT").is_not_null()
+    return adsl.with_columns(
+        pl.when(dead).then(pl.col("DTHDT")).otherwise(pl.col("_LAST")).alias("LSTALVDT"),
+        pl.when(dead).then(pl.lit("DTHDT")).otherwise(pl.col("_SRC")).alias("LSTALVSRC"),
+    ).drop("_LAST", "_SRC")
 
 
 def derive_var_evaluable(

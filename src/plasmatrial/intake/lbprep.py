@@ -66,8 +66,9 @@ def prepare_lb(lb: pl.DataFrame) -> pl.DataFrame:
         The input columns plus ``_ROW`` (1-based file row), ``_CODE`` (canonical code or null),
         ``_KIND``, ``_CANUNIT``, ``_UNITS_OK``, ``_LO``/``_HI`` (plausible range), ``_UNITKEY``,
         ``_FACTOR`` (to canonical unit), ``_NUM`` (raw number), ``AVAL`` (canonical number),
-        ``AVALC`` (IFE result), ``ADT`` (date), ``_VISITNUM`` and, when ``LBSTNRHI`` exists,
-        ``_ULNRAW``/``_ULN``. Rows with ``LBSTAT == "NOT DONE"`` are dropped (row numbers keep
+        ``AVALC`` (IFE result), ``ADT`` (date), ``_VISITNUM`` and, when ``LBSTNRHI`` /
+        ``LBSTNRLO`` exist, ``_ULNRAW``/``_ULN`` / ``_LLNRAW``/``_LLN`` (normal range in the
+        canonical unit, converted with the result's factor). Rows with ``LBSTAT == "NOT DONE"`` are dropped (row numbers keep
         counting the file's rows).
 
     Notes
@@ -145,5 +146,9 @@ def prepare_lb(lb: pl.DataFrame) -> pl.DataFrame:
     if "LBSTNRHI" in frame.columns:
         frame = frame.with_columns(_number("LBSTNRHI").alias("_ULNRAW")).with_columns(
             (pl.col("_ULNRAW") * pl.col("_FACTOR")).alias("_ULN")
+        )
+    if "LBSTNRLO" in frame.columns:
+        frame = frame.with_columns(_number("LBSTNRLO").alias("_LLNRAW")).with_columns(
+            (pl.col("_LLNRAW") * pl.col("_FACTOR")).alias("_LLN")
         )
     return frame.drop("_NUMRAW")

@@ -26,6 +26,7 @@ STANDARD_SCHEMA: Final[dict[str, pl.DataType]] = {
     "ADT": pl.Date(),
     "VISIT": pl.String(),
     "VISITNUM": pl.Float64(),
+    "ANRLO": pl.Float64(),
     "ANRHI": pl.Float64(),
     "EGFRMETH": pl.String(),
     "LBORRES": pl.String(),
@@ -54,6 +55,7 @@ def valid_rows(prep: pl.DataFrame) -> pl.Expr:
 
 def _from_prepared(prep: pl.DataFrame) -> pl.DataFrame:
     uln = pl.col("_ULN") if "_ULN" in prep.columns else pl.lit(None, dtype=pl.Float64)
+    lln = pl.col("_LLN") if "_LLN" in prep.columns else pl.lit(None, dtype=pl.Float64)
     return prep.filter(valid_rows(prep)).select(
         pl.col("USUBJID"),
         pl.col("_CODE").alias("LBTESTCD"),
@@ -66,6 +68,7 @@ def _from_prepared(prep: pl.DataFrame) -> pl.DataFrame:
         pl.col("ADT"),
         pl.col("VISIT"),
         pl.col("_VISITNUM").alias("VISITNUM"),
+        lln.cast(pl.Float64).alias("ANRLO"),
         uln.cast(pl.Float64).alias("ANRHI"),
         pl.when(pl.col("_CODE") == "EGFR")
         .then(pl.lit(EGFR_REPORTED))
@@ -145,6 +148,7 @@ def derive_egfr(
         pl.lit("EGFR").alias("LBTESTCD"),
         pl.col("_EGFR").alias("AVAL"),
         pl.lit(_UNIT["EGFR"]).alias("AVALU"),
+        pl.lit(None, dtype=pl.Float64).alias("ANRLO"),
         pl.lit(None, dtype=pl.Float64).alias("ANRHI"),
         label.alias("EGFRMETH"),
     )
@@ -186,7 +190,7 @@ def standardize_lb(
     pl.DataFrame
         Long frame with the columns of :data:`STANDARD_SCHEMA`: canonical ``LBTESTCD``, ``AVAL``
         in the canonical unit ``AVALU``, ``AVALC`` (``POSITIVE``/``NEGATIVE`` for IFE), ``ADT``,
-        ``ANRHI`` (LBSTNRHI converted), ``EGFRMETH`` and the original ``LBORRES``/``LBORRESU``.
+        ``ANRLO`` / ``ANRHI`` (LBSTNRLO / LBSTNRHI converted to the canonical unit), ``EGFRMETH`` and the original ``LBORRES``/``LBORRESU``.
 
     Raises
     ------

@@ -361,6 +361,14 @@ def _lb_visit_problems(prep: pl.DataFrame, file: str) -> list[Problem]:
             reason=ReasonCode.NOT_NUMERIC,
             expected="a numeric upper limit of normal",
         )
+    if "LBSTNRLO" in prep.columns:
+        out += emit(
+            prep.filter(pl.col("LBSTNRLO").is_not_null() & pl.col("_LLNRAW").is_null()),
+            file=file,
+            column="LBSTNRLO",
+            reason=ReasonCode.NOT_NUMERIC,
+            expected="a numeric lower limit of normal",
+        )
     return out
 
 

@@ -41,6 +41,7 @@ from plasmatrial.report.html import (
     table_block,
     text_block,
 )
+from plasmatrial.report.safety_tables import LAB_CAPTIONS, LAB_NOTE, worded_lab_table
 from plasmatrial.stats.km import KaplanMeierResult
 from plasmatrial.trial.analyse import (
     ResponseRateResult,
@@ -473,14 +474,22 @@ def organ_section(res: TrialResults) -> Section | None:
     return Section("Organ responses", tuple(blocks)) if blocks else None
 
 
-def _table_result_blocks(r: TableResult) -> list[Block]:
+def _table_result_blocks(r: TableResult, arm_names: Mapping[str, str] | None = None) -> list[Block]:
     blocks: list[Block] = []
     if r.table.height:
         blocks.append(table_block(r.table, caption=f"{r.endpoint}: {r.label}", note=r.note))
     elif r.note:
         blocks.append(text_block(f"{r.endpoint}: {r.note}."))
     for name, frame in r.extra.items():
-        if frame.height:
+        if frame.height and name in LAB_CAPTIONS:
+            blocks.append(
+                table_block(
+                    worded_lab_table(frame, arm_names or {}),
+                    caption=f"{r.endpoint}: {LAB_CAPTIONS[name]}",
+                    note=LAB_NOTE,
+                )
+            )
+        elif frame.height:
             blocks.append(
                 table_block(frame.head(40), caption=f"{r.endpoint}: {name.replace('_', ' ')}")
             )
@@ -492,7 +501,7 @@ def safety_section(res: TrialResults) -> Section:
     blocks: list[Block] = []
     for r in res.endpoints:
         if isinstance(r, TableResult) and r.kind in ("adverse_events", "dose_intensity", "mrd"):
-            blocks += _table_result_blocks(r)
+            blocks += _table_result_blocks(r, {a.code: a.name for a in res.trial.arms})
     return Section("Safety and exposure", tuple(blocks) or (text_block("No safety endpoints."),))
 
 

@@ -840,7 +840,14 @@ def _routine_labs(
             LabSeries("ALB", fmt_grid(alb, 1), np.full(shape, "g/dL")),
             LabSeries("LDH", fmt_grid(ldh, 0), np.full(shape, "U/L"), hi=np.full(shape, "250")),
             LabSeries("CALCIUM", fmt_grid(np.minimum(ca, 10.8), 1), np.full(shape, "mg/dL")),
-            LabSeries("CREAT", fmt_grid(cr, 2), np.full(shape, "mg/dL")),
+            # normal range of the simulated laboratory (assumed), needed for CTCAE grading
+            LabSeries(
+                "CREAT",
+                fmt_grid(cr, 2),
+                np.full(shape, "mg/dL"),
+                lo=np.full(shape, "0.6"),
+                hi=np.full(shape, "1.2"),
+            ),
         ]
     # blood counts: IMiD myelosuppression on treatment; 'severe' patients may reach grade 3-4
     supp = np.where(pom_arm, rng.uniform(0.25, 0.8, n), rng.uniform(0.8, 1.0, n))
@@ -1252,7 +1259,15 @@ def _rs(
         rows["RSDTC"].append(dates[i, j])
         rows["VISIT"].append(names[i, j])
         rows["VISITNUM"].append(int(j + 1))
-    return _seq(pl.DataFrame(rows), plan.studyid, "RS", ["VISITNUM"])
+    frame = pl.DataFrame(rows)
+    if mrd:  # method and assay sensitivity of the MRD tests (RSMETHOD, RSLLOQ as a fraction)
+        is_mrd = pl.col("RSTESTCD") == "MRD"
+        sens = float(_sim(trial, "mrd_sensitivity", 1e-5))
+        frame = frame.with_columns(
+            pl.when(is_mrd).then(pl.col("RSCAT")).alias("RSMETHOD"),
+            pl.when(is_mrd).then(pl.lit(sens)).alias("RSLLOQ"),
+        )
+    return _seq(frame, plan.studyid, "RS", ["VISITNUM"])
 
 
 def _sim_mrd(
@@ -1493,9 +1508,11 @@ def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
     """Overall survival per subject as the emitted data show it.
 
     Origin: randomisation (else first dose). Death: ``DTHDTC``. Last known alive: the latest
-    of the lab dates, the exposure end dates and the origin, as an analysis reads them. The
-    latent course censors at the last disease assessment, but the exposure (a crossover
-    included) and routine labs can run later; this is what the generator calibrates against.
+    date, not after death, of the labs, dosing (start and end), adverse events (start and end),
+    questionnaires, investigator responses, disposition records other than death, and the
+    origin, as the analysis reads them (sap.md 3; decision 0504). The latent course censors at
+    the last disease assessment, but exposure (a crossover included), routine labs, adverse
+    events and a withdrawal record can run later; this is what the generator calibrates against.
 
     Returns
     -------
@@ -1504,11 +1521,33 @@ def observed_os(data: TrialData, *, randomised: bool) -> pl.DataFrame:
     """
     dm = data.dm
     origin = "RANDDTC" if randomised and "RANDDTC" in dm.columns else "RFSTDTC"
-    lb = data.lb.select("USUBJID", pl.col("LBDTC").str.slice(0, 10).alias("D"))
-    ex = data.ex.select("USUBJID", pl.col("EXENDTC").str.slice(0, 10).alias("D"))
+    ds = data.ds
+    if "DSDECOD" in ds.columns:
+        ds = ds.filter(~pl.col("DSDECOD").cast(pl.Utf8).str.to_uppercase().str.contains("DEATH"))
+    sources = [
+        (data.lb, "LBDTC"),
+        (data.ex, "EXSTDTC"),
+        (data.ex, "EXENDTC"),
+        (data.ae, "AESTDTC"),
+        (data.ae, "AEENDTC"),
+        (data.qs, "QSDTC"),
+        (data.rs, "RSDTC"),
+        (ds, "DSSTDTC"),
+    ]
+    dated = pl.concat(
+        [
+            f.select("USUBJID", pl.col(col).cast(pl.Utf8).str.slice(0, 10).alias("D"))
+            for f, col in sources
+            if col in f.columns
+        ]
+    )
+    death = dm.select(
+        "USUBJID", pl.col("DTHDTC").cast(pl.Utf8).str.to_date(strict=False).alias("X")
+    )
     last = (
-        pl.concat([lb, ex])
-        .with_columns(pl.col("D").str.to_date(strict=False))
+        dated.with_columns(pl.col("D").str.to_date(strict=False))
+        .join(death, on="USUBJID", how="left")
+        .filter(pl.col("X").is_null() | (pl.col("D") <= pl.col("X")))
         .group_by("USUBJID")
         .agg(pl.col("D").max().alias("LAST"))
     )

@@ -34,6 +34,8 @@ from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
 from plasmatrial.stats.landmark import landmark_analysis
 from plasmatrial.stats.logrank import logrank_test
 from plasmatrial.stats.rpsft import rpsft
+from plasmatrial.trial.labtox import lab_toxicity_tables
+from plasmatrial.trial.options import mrd_options
 
 ALL: Final = "ALL"
 RESP_SCHEMA: Final = {
@@ -499,20 +501,15 @@ def _response_cif(g: pl.DataFrame) -> CIFCurve | None:
 def analyse_ae(
     endpoint: Endpoint, adae: pl.DataFrame | None, adsl: pl.DataFrame, adlb: pl.DataFrame
 ) -> TableResult:
-    """Overview and by-grade tables of treatment-emergent AEs; CTCAE lab grades by arm."""
+    """Overview and by-grade tables of treatment-emergent AEs; CTCAE lab grades by arm.
+
+    The lab tables (:func:`lab_toxicity_tables`) count on-treatment results: worst grade per
+    subject, the ungradable results and the baseline-to-worst shift (sap.md 4).
+    """
     saf = adsl.filter(pl.col("SAFFL") == "Y")
     extra: dict[str, pl.DataFrame] = {}
     if adlb.height:
-        worst = adlb.group_by("USUBJID", "ARMCD", "ATOXDSC").agg(pl.col("ATOXGR").max())
-        extra["lab_grades"] = (
-            worst.group_by("ARMCD", "ATOXDSC")
-            .agg(
-                pl.len().alias("N_GRADED"),
-                (pl.col("ATOXGR") >= 1).sum().alias("N_GR1_PLUS"),
-                (pl.col("ATOXGR") >= 3).sum().alias("N_GR3_PLUS"),
-            )
-            .sort("ARMCD", "ATOXDSC")
-        )
+        extra |= lab_toxicity_tables(adlb)
     if adae is None:
         return TableResult(
             endpoint.id, endpoint.label, "adverse_events", pl.DataFrame(), extra,
@@ -577,7 +574,9 @@ def first_response_days(adtte: pl.DataFrame) -> pl.DataFrame:
 
 
 def require_known(endpoint: Endpoint) -> None:
-    """Raise for endpoint options the pipeline cannot honour."""
+    """Raise for endpoint options the pipeline cannot honour (typed options: ``trial.options``)."""
+    if endpoint.type == "mrd":
+        mrd_options(endpoint)
     event = endpoint.options.get("event")
     if event is not None and event not in (
         "hematologic_progression_or_death",

@@ -46,6 +46,7 @@ from plasmatrial.endpoints.tte import (
     event_source,
 )
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.trial.alive import alive_dates
 from plasmatrial.trial.inputs import ResolvedCriteria
 
 #: Prior-therapy flags: substring of ``PR.PRTRT`` (upper case) -> ADSL flag.
@@ -261,6 +262,10 @@ def derive_trial_adsl(
     pr: pl.DataFrame | None = None,
     cm: pl.DataFrame | None = None,
     post_baseline: pl.DataFrame | None = None,
+    ae: pl.DataFrame | None = None,
+    qs: pl.DataFrame | None = None,
+    rs: pl.DataFrame | None = None,
+    sv: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """ADSL for a trial: populations, arms, dates, baseline characteristics, stage, prior therapy.
 
@@ -280,11 +285,15 @@ def derive_trial_adsl(
     post_baseline:
         ADRS rows (``USUBJID``, ``ADT``, ``ABLFL``, ``AVALC``): last contact, and at least one
         evaluable post-baseline assessment for ``EFFFL``.
+    ae, qs, rs, sv:
+        Optional adverse events, questionnaires, investigator responses and subject visits:
+        dates the subject was documented alive (:func:`alive_dates`).
 
     Returns
     -------
     polars.DataFrame
-        :func:`plasmatrial.endpoints.adsl.derive_adsl` output plus ``ARMCD``, ``STARTDT``,
+        :func:`plasmatrial.endpoints.adsl.derive_adsl` output (``LSTALVDT`` / ``LSTALVSRC``
+        from every domain, sap.md 3) plus ``ARMCD``, ``STARTDT``,
         ``EFFFL``, ``HEMEVAL``, ``BASEDFLC``, stage columns (``MAYO2012`` ...), prior-therapy
         flags, ``NPRLINES``, ``DCAEFL`` (discontinued treatment for an adverse event), any
         DM variable an endpoint names as a subgroup or stratum and, in a trial with crossover,
@@ -298,11 +307,9 @@ def derive_trial_adsl(
         if ex is not None
         else pl.DataFrame(schema={"USUBJID": pl.Utf8, "EXDOSE": pl.Float64, "EXSTDTC": pl.Utf8})
     )
-    contact = None
-    if post_baseline is not None:
-        contact = post_baseline.select("USUBJID", pl.col("ADT").cast(pl.Date))
-    lab_dates = assessments.select("USUBJID", pl.col("ADT").cast(pl.Date))
-    contact = lab_dates if contact is None else pl.concat([contact, lab_dates])
+    contact = alive_dates(
+        assessments, post_baseline=post_baseline, ds=ds, ae=ae, qs=qs, rs=rs, sv=sv
+    )
     nact = None
     if cm is not None:
         nact = new_therapy_dates(cm, trial.analysis.new_therapy_categories)
@@ -319,9 +326,9 @@ def derive_trial_adsl(
         )
         adsl = adsl.drop("NACTDT").join(after, on="USUBJID", how="left")
     # Baseline disease characteristics.
-    rs = criteria.rule_set
+    rule_set = criteria.rule_set
     if trial.disease == "AL":
-        ev = evaluability(assessments, rs)
+        ev = evaluability(assessments, rule_set)
         keep = ["USUBJID", *[c for c in ("HEMEVAL", "DFLC") if c in ev.columns]]
         ev = ev.select(keep).rename({"DFLC": "BASEDFLC"} if "DFLC" in ev.columns else {})
         adsl = adsl.join(ev, on="USUBJID", how="left")
@@ -722,6 +729,28 @@ def derive_adtte(
         source_datasets={"adsl": start},
         set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
     )
+    # Censored OS rows name the source(s) of the last alive date (ADSL LSTALVSRC, sap.md 3).
+    alive_src = pl.col("LSTALVSRC") if "LSTALVSRC" in start.columns else pl.lit("ADSL.LSTALVDT")
+    first_src = pl.col("_SRC").str.split(", ").list.first().str.splitn(".", 2)
+    censored = pl.col("CNSR") == 1
+    os_ = (
+        os_.join(start.select("USUBJID", alive_src.alias("_SRC")), on="USUBJID", how="left")
+        .with_columns(
+            pl.when(censored)
+            .then(pl.format("LAST KNOWN ALIVE ({})", "_SRC"))
+            .otherwise(None)
+            .alias("CNSDTDSC"),
+            pl.when(censored)
+            .then(first_src.struct.field("field_0"))
+            .otherwise(pl.lit("ADSL"))
+            .alias("SRCDOM"),
+            pl.when(censored)
+            .then(first_src.struct.field("field_1"))
+            .otherwise(pl.lit("DTHDT"))
+            .alias("SRCVAR"),
+        )
+        .drop("_SRC")
+    )
     parts.append(os_)
     pfs_label = (
         "Hematologic progression-free survival"
@@ -771,6 +800,10 @@ def derive_adtte(
                 pl.col("CNSR").cast(pl.Int8),
                 pl.col("EVNTDESC").cast(pl.Utf8),
                 rule.cast(pl.Utf8).alias("CNSRRULE"),
+                *[
+                    (pl.col(c) if c in p.columns else pl.lit(None)).cast(pl.Utf8).alias(c)
+                    for c in ("CNSDTDSC", "SRCDOM", "SRCVAR")
+                ],
             )
         )
     out = pl.concat(frames, how="vertical_relaxed")
@@ -845,31 +878,86 @@ def derive_trial_adae(ae: pl.DataFrame | None, adsl: pl.DataFrame) -> pl.DataFra
     )
 
 
-def derive_adlb_grades(lb: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
-    """CTCAE v5 grades of on-treatment lab results (terms CTCAE covers; others dropped).
+#: LB test codes graded by CTCAE (the others are dropped from ADLB).
+CTCAE_GRADED_CODES: Final = ("HGB", "NEUT", "PLAT", "WBC", "LYM", "CREAT", "CACORR")
+#: On-treatment lab window: after first dose up to this many days after the last dose (sap.md 4).
+LAB_POST_DOSE_DAYS: Final = 30
 
-    ``lb`` is the standardised LB of intake (``LBTESTCD``, ``AVAL``, ``AVALU``, ``ANRHI``, ``ADT``).
-    On treatment: after first dose and up to 30 days after the last dose.
+
+def derive_adlb_grades(lb: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
+    """CTCAE v5 grades of the baseline and on-treatment lab results of CTCAE terms.
+
+    ``lb`` is the standardised LB of intake (``LBTESTCD``, ``AVAL``, ``AVALU``, ``ANRLO``,
+    ``ANRHI``, ``ADT``; ``SRCROW`` when present orders same-day results).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per graded result: the LB columns plus ``ARMCD``, ``TRTSDT``, ``TRTEDT``,
+        ``BASE`` / ``BASEDT`` (baseline value of the test and its date), ``ABLFL`` (``Y`` on the
+        baseline record), ``ONTRTFL`` (``Y`` on on-treatment records) and the grading columns of
+        :func:`plasmatrial.criteria.ctcae.derive_var_atoxgr` (``ATOXGR``, ``ATOXDSC``,
+        ``ATOXVER``, ``ATOXRULE``, ``ATOXREAS``).
+
+    Notes
+    -----
+    1. Baseline (criteria.md 0.1, sap.md 4) = the last result of the test on or before the
+       first dose (``TRTSDT``; ties on one date: the later file row).
+    2. On treatment = after the first dose and up to ``TRTEDT`` + :data:`LAB_POST_DOSE_DAYS`.
+    3. Each result is graded with its own LLN (``ANRLO``), ULN (``ANRHI``) and the subject's
+       baseline of the same test (creatinine > 1.5 x baseline). A result whose grade needs a
+       missing normal range gets a missing grade with the reason in ``ATOXREAS``.
+    4. Subjects without a first dose are not graded (no safety population).
     """
-    graded_codes = ("HGB", "NEUT", "PLAT", "WBC", "LYM", "CREAT", "CACORR")
+    graded_codes = CTCAE_GRADED_CODES
     sub = lb.filter(pl.col("LBTESTCD").is_in(list(graded_codes)) & pl.col("AVAL").is_not_null())
     if sub.is_empty():
         return pl.DataFrame(
             schema={"USUBJID": pl.Utf8, "ARMCD": pl.Utf8, "ATOXDSC": pl.Utf8, "ATOXGR": pl.Int8}
         )
+    for col in ("ANRLO", "ANRHI"):
+        if col not in sub.columns:
+            sub = sub.with_columns(pl.lit(None, dtype=pl.Float64).alias(col))
+    order = "SRCROW" if "SRCROW" in sub.columns else "ADT"
     dates = adsl.select("USUBJID", "ARMCD", "TRTSDT", "TRTEDT")
-    sub = sub.join(dates, on="USUBJID", how="inner").filter(
-        (pl.col("ADT") > pl.col("TRTSDT"))
-        & (pl.col("ADT") <= pl.col("TRTEDT") + pl.duration(days=30))
+    sub = (
+        sub.join(dates, on="USUBJID", how="inner")
+        .filter(pl.col("TRTSDT").is_not_null())
+        .with_row_index("_ROW")
+    )
+    base = (
+        sub.filter(pl.col("ADT") <= pl.col("TRTSDT"))
+        .sort("USUBJID", "LBTESTCD", "ADT", order)
+        .group_by("USUBJID", "LBTESTCD", maintain_order=True)
+        .agg(
+            pl.col("AVAL").last().alias("BASE"),
+            pl.col("ADT").last().alias("BASEDT"),
+            pl.col("_ROW").last().alias("_BROW"),
+        )
+    )
+    on_trt = (pl.col("ADT") > pl.col("TRTSDT")) & (
+        pl.col("ADT") <= pl.col("TRTEDT") + pl.duration(days=LAB_POST_DOSE_DAYS)
+    )
+    sub = (
+        sub.join(base, on=["USUBJID", "LBTESTCD"], how="left")
+        .with_columns(
+            pl.when(pl.col("_ROW") == pl.col("_BROW"))
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N"))
+            .alias("ABLFL"),
+            pl.when(on_trt).then(pl.lit("Y")).otherwise(pl.lit("N")).alias("ONTRTFL"),
+        )
+        .filter((pl.col("ABLFL") == "Y") | (pl.col("ONTRTFL") == "Y"))
+        .drop("_ROW", "_BROW")
     )
     graded = derive_var_atoxgr(
         sub,
         term_col="LBTESTCD",
         value_col="AVAL",
         unit_col="AVALU",
-        lln_col=None,
+        lln_col="ANRLO",
         uln_col="ANRHI",
-        base_col=None,
+        base_col="BASE",
     )
     return graded.filter(pl.col("ATOXDSC").is_not_null())
 

@@ -29,6 +29,7 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "cm": ("USUBJID", "CMTRT", "CMSTDTC"),
     "tu": TU_REQUIRED,  # myeloma imaging: lesions (plasmatrial.intake.tumor)
     "tr": TR_REQUIRED,  # myeloma imaging: lesion diameters
+    "sv": ("USUBJID", "SVSTDTC"),
 }
 
 #: Trial-file rule-set names that are not registry names, and what they mean.
@@ -50,9 +51,9 @@ class TrialInputs:
         SDTM-like DM and LB (as read, text columns allowed).
     ex : polars.DataFrame or None
         Exposure; without it there is no safety population and no dose intensity.
-    ae, ds, qs, rs, pr, cm : polars.DataFrame or None
+    ae, ds, qs, rs, pr, cm, sv : polars.DataFrame or None
         Optional domains (adverse events, disposition, questionnaires, investigator responses,
-        prior therapy, subsequent therapy).
+        prior therapy, subsequent therapy, subject visits / follow-up contacts).
     tu, tr : polars.DataFrame or None
         Myeloma imaging (tumour identification and results); pass them to
         :func:`plasmatrial.intake.check_frames` as ``tu=``/``tr=``.
@@ -73,6 +74,7 @@ class TrialInputs:
     cm: pl.DataFrame | None = None
     tu: pl.DataFrame | None = None
     tr: pl.DataFrame | None = None
+    sv: pl.DataFrame | None = None
     file_hashes: Mapping[str, str] = field(default_factory=dict)
     generator: Mapping[str, Any] | None = None
 

@@ -45,6 +45,7 @@ from plasmatrial.trial.derive import (
     time_origin,
 )
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
+from plasmatrial.trial.mrd import analyse_mrd
 
 logger = logging.getLogger(__name__)
 
@@ -265,28 +266,7 @@ def _organ_response(
 def _mrd(
     endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, rs: pl.DataFrame | None
 ) -> ResponseRateResult | TableResult:
-    if (
-        rs is None
-        or rs.filter(pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD").is_empty()
-    ):
-        return TableResult(
-            endpoint.id, endpoint.label, "mrd", pl.DataFrame(),
-            note="no MRD results (RS records with RSTESTCD = MRD) supplied",
-        )  # fmt: skip
-    neg = (
-        rs.filter(
-            (pl.col("RSTESTCD").cast(pl.Utf8).str.to_uppercase() == "MRD")
-            & (pl.col("RSSTRESC").cast(pl.Utf8).str.to_uppercase() == "NEGATIVE")
-        )["USUBJID"]
-        .unique()
-        .to_list()
-    )
-    pop = _population(endpoint, trial)
-    subjects = adsl.filter(pl.col(_POP_FLAG[pop]) == "Y").with_columns(
-        pl.col("USUBJID").is_in(neg).alias("SUCCESS")
-    )
-    table = proportion_table(endpoint, subjects, arms=[a.code for a in trial.arms])
-    return ResponseRateResult(endpoint.id, endpoint.label, pop, ("NEGATIVE",), "any", table)
+    return analyse_mrd(endpoint, trial, adsl, rs)
 
 
 def _tte_param(endpoint: Endpoint) -> str:
@@ -422,6 +402,7 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     adsl = derive_trial_adsl(
         trial, dm_arms, bundle.ex, bundle.assessments, criteria,
         ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
+        ae=data.ae, qs=data.qs, rs=data.rs, sv=data.sv,
     )  # fmt: skip
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
     primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)

@@ -176,6 +176,36 @@ def test_observed_os_reads_exposure_and_labs_as_last_alive() -> None:
     assert medians["A"] == _km_median_months(got["DAYS"].to_numpy(), got["EV"].to_numpy())
 
 
+def test_observed_os_reads_every_domain_that_documents_the_patient_alive() -> None:
+    """As the analysis (decision 0504): 1's last lab 2024-02-01, AE ends 2024-03-10, EQ-5D on
+    2024-03-20, withdrawal 2024-04-15 -> day 106 from 2024-01-01. 2 died 2024-03-01: its AE
+    ending later does not count, the death is the event (day 61)."""
+    dm = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2"],
+            "ARMCD": ["A", "A"],
+            "RFSTDTC": ["2024-01-01"] * 2,
+            "DTHDTC": [None, "2024-03-01"],
+        }
+    )
+    lb = pl.DataFrame({"USUBJID": ["1", "2"], "LBDTC": ["2024-02-01", "2024-02-01"]})
+    ae = pl.DataFrame(
+        {"USUBJID": ["1", "2"], "AESTDTC": ["2024-02-20"] * 2, "AEENDTC": ["2024-03-10"] * 2}
+    )
+    qs = pl.DataFrame({"USUBJID": ["1"], "QSDTC": ["2024-03-20"]})
+    ds = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2"],
+            "DSDECOD": ["WITHDRAWAL BY SUBJECT", "DEATH"],
+            "DSSTDTC": ["2024-04-15", "2024-03-01"],
+        }
+    )
+    got = observed_os(_frames(dm=dm, lb=lb, ae=ae, qs=qs, ds=ds), randomised=False)
+    assert got.sort("USUBJID")["DAYS"].to_list() == [106.0, 61.0]
+    no_ds = observed_os(_frames(dm=dm, lb=lb, ae=ae, qs=qs), randomised=False)
+    assert no_ds.sort("USUBJID")["DAYS"].to_list() == [80.0, 61.0]
+
+
 def test_myeloma_m_protein_stays_plausible_after_progression() -> None:
     data = simulate_trial_data(_trial("mm_pom_two_schedules.yaml"), seed=5)
     spep = data.lb.filter(pl.col("LBTESTCD") == "SPEPMP")["LBORRES"].cast(pl.Float64)
@@ -211,5 +241,7 @@ def test_mrd_results_only_where_the_trial_asks_and_only_for_deep_responders() ->
     assert set(mrd["RSSTRESC"].to_list()) <= {"NEGATIVE", "POSITIVE"}
     assert mrd["VISITNUM"].n_unique() == 1
     assert mrd["USUBJID"].is_unique().all()
+    assert set(mrd["RSMETHOD"].to_list()) == {"NGF"}
+    assert set(mrd["RSLLOQ"].to_list()) == {1e-5}
     pomdex = simulate_trial_data(_trial("al_pomdex_phase2.yaml"), seed=3)
     assert pomdex.rs.filter(pl.col("RSTESTCD") == "MRD").is_empty()
