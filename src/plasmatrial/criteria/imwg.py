@@ -27,10 +27,8 @@ from plasmatrial.criteria.predicates import (
     BASELINE,
     BASELINE_FLAG,
     CURRENT,
-    LABELS,
     NADIR,
     NADIR_CONFIRMED,
-    UNITS,
     Predicate,
     Ref,
     Waived,
@@ -112,22 +110,6 @@ MM_COLUMNS: Final[tuple[tuple[str, ColumnKind], ...]] = (
     ("NACTDT", "date"),
 )
 
-LABELS.update(
-    {
-        "SIFEADJ": "serum IFE (daratumumab-adjusted)",
-        "BMPC": "bone-marrow plasma cells",
-        "BMPCL": "bone-marrow plasma cells (latest exam)",
-        "BMCLONL": "clonal plasma cells by IHC (latest biopsy)",
-        "PCYTSPD": "plasmacytoma SPD",
-        "PCYTSPDL": "plasmacytoma SPD (latest imaging)",
-        "CPC": "circulating plasma cells",
-        "MRDSTAT": "MRD status (1 positive, 0 negative)",
-        "CALCIUM": "calcium",
-        "HGB": "hemoglobin",
-        "CREAT": "creatinine",
-    }
-)
-UNITS.update({"BMPCL": "%", "PCYTSPD": "cm2", "PCYTSPDL": "cm2", "CPC": "/uL", "MRDSTAT": ""})
 
 # ------------------------------------------------------------------------------ interpretations
 _REC_RESP = "docs/decisions/0410-imwg-response-grading.md"

@@ -69,9 +69,23 @@ LABELS: dict[str, str] = {
     "LIVSPAN": "liver span",
     "SIFE": "serum IFE",
     "UIFE": "urine IFE",
+    # myeloma columns (criteria.imwg); listed here, never added at import, so that explanations
+    # do not depend on which rule-set module was imported first
+    "SIFEADJ": "serum IFE (daratumumab-adjusted)",
+    "BMPC": "bone-marrow plasma cells",
+    "BMPCL": "bone-marrow plasma cells (latest exam)",
+    "BMCLONL": "clonal plasma cells by IHC (latest biopsy)",
+    "PCYTSPD": "plasmacytoma SPD",
+    "PCYTSPDL": "plasmacytoma SPD (latest imaging)",
+    "CPC": "circulating plasma cells",
+    "MRDSTAT": "MRD status (1 positive, 0 negative)",
+    "CALCIUM": "calcium",
+    "HGB": "hemoglobin",
+    "CREAT": "creatinine",
 }
 UNITS: dict[str, str] = {a.code: a.unit for a in ANALYTES}
 UNITS.update({"DFLC": "mg/L", "IFLC": "mg/L", "UFLC": "mg/L", "FLCRATIO": "", "ALPEXC": "U/L"})
+UNITS.update({"BMPCL": "%", "PCYTSPD": "cm2", "PCYTSPDL": "cm2", "CPC": "/uL", "MRDSTAT": ""})
 UNITS["ALP_ULN"] = "U/L"
 
 
