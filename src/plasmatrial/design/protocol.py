@@ -111,16 +111,47 @@ class Endpoint(_Frozen):
 
 
 class PublishedFigure(_Frozen):
-    """A figure the trial published, for the report's published-vs-computed table."""
+    """A figure the trial published, for the report's published-vs-computed table.
+
+    How it is compared (``docs/decisions/0745-published-figure-comparison.md``):
+
+    * ``digits``: decimals printed, in the figure's ``unit`` ("68%" as a proportion 0.68: 2;
+      "16 months": 0; "P = .001": 3; "nearly 30%" as a percent: -1, i.e. tens); the computed value
+      must round to the printed one, and a ``ci`` must round to the printed interval;
+    * ``count`` figures compare exactly; ``denominator`` is the printed n of "95/302";
+    * ``relation``: ``equals`` (default, the rounding rule), ``nearly`` (below the value but
+      rounding to it at ``digits``), ``greater_than``/``less_than`` (strict: "more than half");
+    * ``terms`` (unit ``terms``): named AE terms that must be the commonest ones;
+    * ``not_computed``: why the pipeline does not compute it (shown, never judged);
+    * ``precision``: legacy absolute tolerance, used only without ``digits``.
+    """
 
     endpoint: str
     label: str
-    value: float
-    unit: Literal["proportion", "months", "hazard_ratio", "p_value", "count", "percent"]
+    value: float | None = None
+    unit: Literal["proportion", "months", "hazard_ratio", "p_value", "count", "percent", "terms"]
     arm: str | None = None
     ci: tuple[float, float] | None = None
+    digits: int | None = Field(default=None, ge=-3, le=6)
     precision: float | None = None
+    denominator: int | None = Field(default=None, gt=0)
+    relation: Literal["equals", "nearly", "greater_than", "less_than"] = "equals"
+    terms: tuple[str, ...] = ()
+    not_computed: str | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PublishedFigure:
+        if self.unit == "terms":
+            if not self.terms:
+                raise ValueError(f"published figure {self.endpoint}: unit 'terms' needs terms")
+        elif self.value is None:
+            raise ValueError(f"published figure {self.endpoint}: value is required")
+        if self.relation == "nearly" and self.digits is None:
+            raise ValueError(f"published figure {self.endpoint}: relation 'nearly' needs digits")
+        if self.denominator is not None and self.unit != "count":
+            raise ValueError(f"published figure {self.endpoint}: denominator needs unit 'count'")
+        return self
 
 
 class Trial(_Frozen):
