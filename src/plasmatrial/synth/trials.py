@@ -103,6 +103,13 @@ class Plan:
     ae_terms: tuple[tuple[str, str, float], ...] = ()
     reductions: dict[str, tuple[float, ...]] = field(default_factory=dict)
     reduce_fraction: float = 0.35
+    #: patients among the grade 3-4 ('severe') ones whose blood counts may reach grade 3-4 (None:
+    #: all of them); AL-POMDEX-P2 names its commonest grade 3-4 events and cytopenias are not
+    #: among them
+    cytopenia_g34: int | None = None
+    #: grade 3-4 events of the 'severe' patients spread evenly over the first four AE terms
+    #: (the ones a seed names as the commonest) instead of drawn at random
+    g34_even: bool = False
 
 
 def _sim(trial: TrialLike, key: str, default: Any = None) -> Any:
@@ -168,6 +175,10 @@ def _plan(trial: TrialLike) -> Plan:
         plan.counts[arms[0]]["NR"] = n - resp
         plan.ae_disc = {arms[0]: round(0.30 * n)}  # "nearly 30%": 8/28 = 28.6 %
         plan.g34 = {arms[0]: n // 2 + 2}  # "more than half"
+        # "the most common being fluid retention, infection, atrial fibrillation, and deep vein
+        # thrombosis": these four lead the grade 3-4 table, cytopenias stay below them
+        plan.g34_even = True
+        plan.cytopenia_g34 = 2
         plan.cut_months = trial.schedule.accrual_months + 30.0
         plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0, 10.0)}
         plan.predeath_months = 70.0
@@ -1030,6 +1041,10 @@ def _adverse(
         )
 
     g34_cap = np.array([plan.g34.get(a) is not None for a in c.arm])
+    even = np.full(c.n, -1)
+    if plan.g34_even:  # severe patients in random order take terms 0, 1, 2, 3, 0, 1...
+        idx = rng.permutation(np.flatnonzero(severe & g34_cap))
+        even[idx] = np.arange(idx.size) % 4
     for i in range(c.n):
         span = max(float(c.eot_day[i]), 2.0)
         for term, decod, p in plan.ae_terms:
@@ -1039,7 +1054,8 @@ def _adverse(
                     g = min(g, 2)
                 add(i, term, decod, g, rng.uniform(1, span), rng.uniform(3, 40), "DOSE NOT CHANGED")
         if severe[i] and g34_cap[i]:
-            term, decod, _ = plan.ae_terms[int(rng.integers(0, 4))]
+            k = int(even[i]) if even[i] >= 0 else int(rng.integers(0, 4))
+            term, decod, _ = plan.ae_terms[k]
             add(
                 i,
                 term,
@@ -1050,7 +1066,8 @@ def _adverse(
                 "DRUG INTERRUPTED",
             )
         if reduced[i]:
-            term, decod, _ = plan.ae_terms[int(rng.integers(0, len(plan.ae_terms)))]
+            n_terms = 4 if plan.g34_even and severe[i] else len(plan.ae_terms)
+            term, decod, _ = plan.ae_terms[int(rng.integers(0, n_terms))]
             add(
                 i,
                 term,
@@ -1592,7 +1609,10 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
             for a in c.arm
         ]
     )
-    labs += _routine_labs(rng, c, frac, plan.disease, organs, severe, pom_arm)
+    cyto = severe
+    if plan.cytopenia_g34 is not None:
+        cyto = exact_assign(rng, severe, min(plan.cytopenia_g34, int(severe.sum())))
+    labs += _routine_labs(rng, c, frac, plan.disease, organs, cyto, pom_arm)
     cells = {
         lab.code: lab.text.astype(np.float64) for lab in labs if lab.code in ("NEUT", "PLAT", "HGB")
     }
