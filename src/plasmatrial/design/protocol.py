@@ -42,8 +42,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class DosePhase(_Frozen):
+    """Dosing days of the cycles ``cycles`` (``"1-2"``, ``"3-6"``, ``"7-"``: cycle 7 onwards)."""
+
+    cycles: str = Field(pattern=r"^\s*\d+\s*(-\s*\d*\s*)?$")
+    days: str | list[int]
+
+
 class DrugSchedule(_Frozen):
-    """One drug of a regimen: dose on each of ``days`` of every ``cycle_days``-day cycle."""
+    """One drug of a regimen: dose on each of ``days`` of every ``cycle_days``-day cycle.
+
+    ``phases`` give cycle-dependent days (e.g. daratumumab: weekly in cycles 1-2, every two weeks
+    in cycles 3-6, every four weeks after); cycles no phase covers use ``days``. ``assumed``
+    says why a value not stated by the trial's source was chosen (listed by the report).
+    """
 
     drug: str
     dose: float = Field(gt=0)
@@ -51,10 +63,22 @@ class DrugSchedule(_Frozen):
     days: str | list[int] = "1-28"
     cycle_days: int = Field(default=28, gt=0)
     route: str = "oral"
+    phases: tuple[DosePhase, ...] = ()
+    assumed: str | None = None
 
     def planned(self) -> PlannedDose:
         """The schedule as a :class:`~plasmatrial.endpoints.exposure.PlannedDose`."""
         return planned_from_mapping(self.model_dump())
+
+    def days_in_cycle(self, cycle: int) -> str | list[int]:
+        """Dosing days of cycle ``cycle`` (1-based): its phase's, else ``days``."""
+        for ph in self.phases:
+            lo, _, hi = ph.cycles.partition("-")
+            first = int(lo)
+            last = int(hi) if hi.strip() else None
+            if cycle >= first and (last is None or cycle <= last):
+                return ph.days
+        return self.days
 
     @model_validator(mode="after")
     def _days_in_cycle(self) -> DrugSchedule:
@@ -73,7 +97,7 @@ class Arm(_Frozen):
 
 
 class Schedule(_Frozen):
-    """Schedule of disease assessments."""
+    """Schedule of disease assessments (``assumed``: why, when the source does not state it)."""
 
     cycle_days: int = Field(default=28, gt=0)
     treatment_cycles: int | None = Field(default=None, ge=1)
@@ -81,6 +105,7 @@ class Schedule(_Frozen):
     followup_every_months: float = Field(default=3.0, gt=0)
     followup_months: float = Field(default=36.0, gt=0)
     accrual_months: float = Field(default=12.0, gt=0)
+    assumed: str | None = None
 
 
 class CriteriaChoice(_Frozen):
@@ -108,6 +133,7 @@ class Endpoint(_Frozen):
     strata: tuple[str, ...] = ()
     subgroups: tuple[str, ...] = ()
     options: dict[str, Any] = Field(default_factory=dict)
+    assumed: str | None = None
 
 
 class PublishedFigure(_Frozen):
@@ -174,6 +200,8 @@ class Trial(_Frozen):
     secondary: tuple[Endpoint, ...] = ()
     published: tuple[PublishedFigure, ...] = ()
     simulation: dict[str, Any] = Field(default_factory=dict)
+    #: top-level values the source does not state (e.g. ``n_planned``) -> why they were chosen
+    assumed: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("arms")
     @classmethod
@@ -194,12 +222,27 @@ class Trial(_Frozen):
         for fig in self.published:
             if fig.arm is not None and fig.arm not in codes:
                 raise ValueError(f"published figure {fig.endpoint}: unknown arm '{fig.arm}'")
+        unknown = sorted(set(self.assumed) - set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"assumed: not fields of a trial: {unknown}")
         ids = [e.id for e in (*self.primary, *self.secondary)]
         if len(set(ids)) != len(ids):
             raise ValueError(f"endpoint ids must be unique, got {ids}")
         if self.randomised and len(self.arms) < 2:
             raise ValueError("a randomised trial needs at least two arms")
         return self
+
+    def assumptions(self) -> tuple[tuple[str, str], ...]:
+        """Every value marked ``assumed``: ``(where, reason)`` in file order."""
+        out = [(k, v) for k, v in self.assumed.items()]
+        for arm in self.arms:
+            for d in arm.regimen:
+                if d.assumed:
+                    out.append((f"{arm.code} {d.drug} {d.dose:g} {d.unit}", d.assumed))
+        if self.schedule.assumed:
+            out.append(("schedule", self.schedule.assumed))
+        out += [(f"endpoint {e.id}", e.assumed) for e in self.endpoints if e.assumed]
+        return tuple(out)
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:

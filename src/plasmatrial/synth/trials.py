@@ -954,7 +954,7 @@ def _ex(
                 if target and cyc >= red_cycle:
                     level = min(target, 1 + int(cyc >= red_cycle + 2), len(steps))
                 dose = rg.dose if level == 0 else steps[level - 1]
-                days = dosing_days(rg.days)
+                days = dosing_days(rg.days_in_cycle(cyc))  # cycle-dependent (phases)
                 for b0, b1 in _blocks(days):
                     s = t + b0 - 1
                     e = min(t + b1 - 1, stop)
