@@ -103,6 +103,10 @@ class Plan:
     ae_terms: tuple[tuple[str, str, float], ...] = ()
     reductions: dict[str, tuple[float, ...]] = field(default_factory=dict)
     reduce_fraction: float = 0.35
+    #: redraw the latent cohort when a PFS/OS median misses its target by more than this
+    #: (months; None: never), at most ``median_retries`` times
+    median_tolerance: float | None = None
+    median_retries: int = 0
     #: patients among the grade 3-4 ('severe') ones whose blood counts may reach grade 3-4 (None:
     #: all of them); AL-POMDEX-P2 names its commonest grade 3-4 events and cytopenias are not
     #: among them
@@ -182,6 +186,9 @@ def _plan(trial: TrialLike) -> Plan:
         plan.cut_months = trial.schedule.accrual_months + 30.0
         plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0, 10.0)}
         plan.predeath_months = 70.0
+        # "16 months", "26 months": whole months, so within half a month of the target
+        plan.median_tolerance = 0.5
+        plan.median_retries = 8
     elif trial.id == "AL-LENDEX":
         plan.start = dt.date(2005, 3, 7)
         n = sizes[arms[0]]
@@ -514,7 +521,42 @@ def median_followup_months(obs: Observed) -> float:
     return km_median_months(obs.os_days, ~obs.os_event)
 
 
+def _medians_miss(plan: Plan, c: Cohort) -> float:
+    """Largest distance (months) of an arm's observed PFS or OS median from its target."""
+    worst = 0.0
+    for k, a in enumerate(plan.n_per_arm):
+        sel = c.armi == k
+        for target, days, ev in (
+            (plan.pfs_target.get(a), c.obs.pfs_days, c.obs.pfs_event),
+            (plan.os_target.get(a), c.obs.os_days, c.obs.os_event),
+        ):
+            if target is not None:
+                got = km_median_months(days[sel], ev[sel])
+                worst = max(worst, abs(got - target) if np.isfinite(got) else np.inf)
+    return worst
+
+
 def _cohort(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
+    """The calibrated cohort of ``seed``. With ``plan.median_tolerance`` set, a cohort whose
+    PFS/OS medians cannot be calibrated within it (a small trial's Kaplan-Meier median jumps
+    between sparse event times) is redrawn from the seed's substreams ``(seed, attempt)``, at
+    most ``plan.median_retries`` times; the closest is kept."""
+    c = _cohort_draw(trial, plan, seed)
+    if plan.median_tolerance is None:
+        return c
+    best, best_miss = c, _medians_miss(plan, c)
+    for attempt in range(1, plan.median_retries + 1):
+        if best_miss <= plan.median_tolerance:
+            break
+        sub = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
+        c = _cohort_draw(trial, plan, sub)
+        miss = _medians_miss(plan, c)
+        if miss < best_miss:
+            best, best_miss = c, miss
+    return best
+
+
+def _cohort_draw(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
     cut = plan.cut_months
     if plan.fu_target is None:
         return _latent(trial, plan, seed, cut)
