@@ -151,6 +151,9 @@ def _num(x: object) -> str:
 def print_table(summary: dict[str, Any]) -> None:
     """The summary as a Rich table on standard output."""
     out = Console()
+    if not summary["figures"]:
+        out.print(f"{summary['trial']}: {summary['note']}")
+        return
     table = Table(
         title=f"{summary['trial']}: published figures reproduced in {summary['n_seeds']} seeds",
         caption=summary["note"],
