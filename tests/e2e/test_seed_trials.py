@@ -26,7 +26,7 @@ SEED = "20240601"
 #: trial file -> number of published figures the report must judge
 PUBLISHED = {
     "al_pomdex_phase2": 11,
-    "al_lendex": 5,
+    "al_lendex": 9,
     "mm_pom_lodex_vs_hidex": 6,
     "al_darapom": 0,
     "mm_pom_two_schedules": 0,

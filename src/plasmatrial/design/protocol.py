@@ -148,6 +148,9 @@ class PublishedFigure(_Frozen):
     * ``relation``: ``equals`` (default, the rounding rule), ``nearly`` (below the value but
       rounding to it at ``digits``), ``greater_than``/``less_than`` (strict: "more than half");
     * ``terms`` (unit ``terms``): named AE terms that must be the commonest ones;
+    * ``among``: a best-response category; endpoints ``ALIVE``, ``PROGRESSED`` and
+      ``FIRST_RESPONSE`` (with ``window_months``: whole months of treatment, upper None = open)
+      count patients of that category (e.g. "7 of 8 CR patients are alive");
     * ``not_computed``: why the pipeline does not compute it (shown, never judged);
     * ``precision``: legacy absolute tolerance, used only without ``digits``.
     """
@@ -163,6 +166,8 @@ class PublishedFigure(_Frozen):
     denominator: int | None = Field(default=None, gt=0)
     relation: Literal["equals", "nearly", "greater_than", "less_than"] = "equals"
     terms: tuple[str, ...] = ()
+    among: str | None = None
+    window_months: tuple[float, float | None] | None = None
     not_computed: str | None = None
     source: str = ""
 

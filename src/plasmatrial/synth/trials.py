@@ -41,6 +41,9 @@ BoolArr = npt.NDArray[np.bool_]
 AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
 MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
+#: AL-LENDEX relapses are placed at least this many days before the patient's cut-off, so that
+#: the assessment showing them (3-monthly in follow-up) is observed
+LENDEX_PD_MARGIN_DAYS: Final = 150.0
 """Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
 #: candidate scales observed per call during calibration (bounds the temporary arrays)
 _CALIBRATION_BATCH: Final = 64
@@ -431,6 +434,14 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         predeath[perm[-1]] = need_day[perm[-1]] + rng.uniform(120, 400)
         e_pps[cr] = np.inf
         floor[cr] = need_day[cr] + 5 * MONTH
+        # "3 of 8 have relapsed", "7 of 8 are alive": the relapses and the death fall before the
+        # patient's data cut-off (the latent draw is mapped into the observable window)
+        rel = perm[:3]
+        scale = float(plan.pfs_scale_days.get(str(arm[rel[0]]), 12 * MONTH))
+        room = np.maximum(limit[rel] - LENDEX_PD_MARGIN_DAYS - floor[rel], 1.0)
+        e_prog[rel] = (floor[rel] + room * (1.0 - np.exp(-e_prog[rel]))) / scale
+        d = perm[-1]
+        predeath[d] = min(float(predeath[d]), float(limit[d]) - 30.0)
         # 33 of the 34 original patients are response-evaluable (decision 0008): one
         # non-responder dies before the first assessment
         orig = rows < ORIGINAL_LENDEX

@@ -27,6 +27,10 @@ Matching rules (``docs/decisions/0731-published-vs-computed.md``, extended by 07
 6. ``<AE>_GR3`` (``proportion``/``percent``/``count``): subjects of the safety population with a
    treatment-emergent AE of grade >= 3 (the adverse-events result's overview).
 7. ``<AE>_GR34_TERMS`` (``terms``): the ``terms`` (AEDECOD) are the commonest grade 3-4 terms.
+8. ``among: CAT`` (``count``), from ADSL/ADRS/ADTTE: ``ALIVE`` patients whose best response is
+   CAT and who are not dead (DTHFL); ``PROGRESSED`` those with a progression ending their response
+   (ADTTE DOR event "PROGRESSIVE DISEASE"); ``FIRST_RESPONSE`` those whose first CAT assessment
+   falls in ``window_months`` (months of treatment from TRTSDT, rounded to whole months).
 
 Comparison rules (:func:`judge`; the ``RULE`` column states the one applied, in words):
 
@@ -45,7 +49,7 @@ Comparison rules (:func:`judge`; the ``RULE`` column states the one applied, in 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
@@ -54,6 +58,7 @@ import numpy as np
 import polars as pl
 
 from plasmatrial.design.protocol import PublishedFigure, Trial
+from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.stats.km import kaplan_meier
 from plasmatrial.trial.analyse import (
     EndpointResult,
@@ -236,6 +241,55 @@ def _ae_top_terms(fig: PublishedFigure, res: TableResult) -> Computed:
     return Computed(float(hits), how=f"commonest grade 3-4 (n): {listed}", terms=top_terms)
 
 
+def _among(fig: PublishedFigure, datasets: Mapping[str, pl.DataFrame] | None) -> Computed:
+    """Rule 8: counts among the patients whose best response is ``fig.among``."""
+    if datasets is None or "ADSL" not in datasets:
+        return Computed(how="ADSL not available")
+    adsl = datasets["ADSL"]
+    if fig.arm is not None:
+        adsl = adsl.filter(pl.col("ARMCD") == fig.arm)
+    cat = str(fig.among)
+    ids = adsl.filter(pl.col("BESTRSP") == cat)
+    n = ids.height
+    if fig.endpoint == "ALIVE":
+        x = ids.filter(pl.col("DTHFL").fill_null("N") != "Y").height
+        return Computed(float(x), how=f"best response {cat} and not dead: {x} of {n}")
+    if fig.endpoint == "PROGRESSED" and "ADTTE" in datasets:
+        dor = datasets["ADTTE"].filter(
+            (pl.col("PARAMCD") == "DOR")
+            & (pl.col("CNSR") == 0)
+            & (pl.col("EVNTDESC") == "PROGRESSIVE DISEASE")
+            & pl.col("USUBJID").is_in(ids["USUBJID"].implode())
+        )
+        x = dor.height
+        return Computed(float(x), how=f"best response {cat}, response ended by PD: {x} of {n}")
+    if fig.endpoint == "FIRST_RESPONSE" and "ADRS" in datasets and fig.window_months:
+        lo, hi = fig.window_months
+        first = (
+            datasets["ADRS"]
+            .filter(
+                (pl.col("PARAMCD") == "HEMRESP")
+                & (pl.col("AVALC") == cat)
+                & pl.col("USUBJID").is_in(ids["USUBJID"].implode())
+            )
+            .group_by("USUBJID")
+            .agg(pl.col("ADT").min())
+            .join(ids.select("USUBJID", "TRTSDT"), on="USUBJID")
+            .with_columns(
+                ((pl.col("ADT") - pl.col("TRTSDT")).dt.total_days() / DAYS_PER_MONTH)
+                .round(0)
+                .alias("M")
+            )
+        )
+        inside = first.filter((pl.col("M") >= lo) & ((pl.col("M") <= hi) if hi else pl.lit(True)))
+        months = ", ".join(f"{m:g}" for m in sorted(first["M"].to_list()))
+        return Computed(
+            float(inside.height),
+            how=f"first {cat} at months {months} (of treatment); {inside.height} in the window",
+        )
+    return Computed(how=f"among {cat}: {fig.endpoint} not matched")
+
+
 def _first_drug(trial: Trial, arm: str | None) -> str | None:
     """First drug of the regimen of ``arm`` (the first arm when None)."""
     arms = [a for a in trial.arms if arm is None or a.code == arm]
@@ -275,11 +329,14 @@ def computed_for(
     results: Sequence[EndpointResult],
     *,
     ae_discontinued: tuple[int, int] | None = None,
+    datasets: Mapping[str, pl.DataFrame] | None = None,
 ) -> Computed:
-    """The computed figure matching ``fig`` (rules 1-7 of the module docstring)."""
+    """The computed figure matching ``fig`` (rules 1-8 of the module docstring)."""
     by_id = {r.endpoint: r for r in results}
     if fig.not_computed:
         return Computed(how=f"not computed: {fig.not_computed}")
+    if fig.among is not None:
+        return _among(fig, datasets)
     res = by_id.get(fig.endpoint)
     if res is not None:
         if isinstance(res, ResponseRateResult):
@@ -314,6 +371,7 @@ def compare_published(
     results: Sequence[EndpointResult],
     *,
     ae_discontinued: tuple[int, int] | None = None,
+    datasets: Mapping[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """One row per published figure with the computed value, the rule and whether they agree.
 
@@ -326,6 +384,8 @@ def compare_published(
     ae_discontinued:
         ``(x, n)``: subjects discontinued for an adverse event among the safety population
         (None when DS was not supplied).
+    datasets:
+        ADaM datasets (ADSL, ADRS, ADTTE) for the counts among a best-response category.
 
     Returns
     -------
@@ -334,7 +394,7 @@ def compare_published(
     """
     rows = []
     for fig in trial.published:
-        comp = computed_for(fig, trial, results, ae_discontinued=ae_discontinued)
+        comp = computed_for(fig, trial, results, ae_discontinued=ae_discontinued, datasets=datasets)
         ok, ci_ok = judge(fig, comp)
         published = fig.value if fig.value is not None else float(len(fig.terms))
         rows.append(

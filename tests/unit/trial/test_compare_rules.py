@@ -4,6 +4,7 @@ rounding, CIs at the printed digits, p-values at their printed digits, stated in
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import polars as pl
@@ -154,3 +155,48 @@ def test_terms_figure_needs_terms_and_others_a_value() -> None:
     with pytest.raises(ValidationError, match="value is required"):
         fig(unit="proportion")
     assert math.isnan(Computed().value)
+
+
+def test_counts_among_a_best_response_category() -> None:
+    trial = parse_trial(
+        TRIAL
+        + "published:\n"
+        + "  - {endpoint: ALIVE, among: CR, label: a, value: 1, unit: count}\n"
+        + "  - {endpoint: PROGRESSED, among: CR, label: p, value: 1, unit: count}\n"
+        + "  - {endpoint: FIRST_RESPONSE, among: CR, window_months: [3, 6], label: f, value: 1,"
+        + " unit: count}\n"
+        + "  - {endpoint: FIRST_RESPONSE, among: CR, window_months: [7, null], label: g,"
+        + " value: 1, unit: count}\n"
+    )
+    start = dt.date(2024, 1, 1)
+    adsl = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2", "3"],
+            "ARMCD": ["A"] * 3,
+            "BESTRSP": ["CR", "CR", "PR"],
+            "DTHFL": ["Y", None, "N"],
+            "TRTSDT": [start] * 3,
+        }
+    )
+    adtte = pl.DataFrame(
+        {
+            "USUBJID": ["1", "2", "3"],
+            "PARAMCD": ["DOR"] * 3,
+            "CNSR": [0, 1, 0],
+            "EVNTDESC": ["PROGRESSIVE DISEASE", "ALIVE WITHOUT PD", "PROGRESSIVE DISEASE"],
+        }
+    )
+    # subject 1: PR at day 30, CR at day 84 (2.8 months -> 3); subject 2: CR at day 560 (18.4)
+    adrs = pl.DataFrame(
+        {
+            "USUBJID": ["1", "1", "2", "3"],
+            "PARAMCD": ["HEMRESP"] * 4,
+            "AVALC": ["PR", "CR", "CR", "PR"],
+            "ADT": [start + dt.timedelta(days=d) for d in (30, 84, 560, 84)],
+        }
+    )
+    out = compare_published(trial, [], datasets={"ADSL": adsl, "ADTTE": adtte, "ADRS": adrs})
+    assert out["COMPUTED"].to_list() == [1.0, 1.0, 1.0, 1.0]
+    assert out["AGREES"].to_list() == [True, True, True, True]
+    assert "months 3, 18" in out["MATCH"][2]
+    assert compare_published(trial, [])["AGREES"].to_list() == [None] * 4  # no ADaM: not judged
