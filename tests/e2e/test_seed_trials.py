@@ -34,7 +34,8 @@ PUBLISHED = {
 #: judged figures that the default seed does not reproduce (judged False, never skipped):
 #: "P = .001" at 3 decimals (the 28-patient landmark p-value spans orders of magnitude between
 #: seeds) and the median follow-up of MM-003 (10.0) and AL-LENDEX (26.5) at 1 decimal (the
-#: generator's follow-up calibration is not that precise); decision 0745 and the README's replicate table give the shares over seeds
+#: generator's follow-up calibration is not that precise); decision 0745 and the README's
+#: replicate table give the shares over seeds
 NOT_REPRODUCED_AT_SEED = {
     ("al_pomdex_phase2", "OS_BY_RESPONSE"),
     ("mm_pom_lodex_vs_hidex", "OS_FOLLOWUP"),
