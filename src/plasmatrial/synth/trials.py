@@ -41,6 +41,8 @@ BoolArr = npt.NDArray[np.bool_]
 AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
 MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
+#: the follow-up calibration keeps the data cut-off at least this long after accrual (months)
+CUT_MIN_AFTER_ACCRUAL: Final = 0.5
 #: AL-LENDEX relapses are placed at least this many days before the patient's cut-off, so that
 #: the assessment showing them (3-monthly in follow-up) is observed
 LENDEX_PD_MARGIN_DAYS: Final = 150.0
@@ -429,19 +431,23 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
     if trial.id == "AL-LENDEX":  # CR: 3 of 8 relapse, 1 of 8 dies
         cr = np.flatnonzero(cat == "CR")
         perm = rng.permutation(cr)
-        e_prog[perm[3:]] = np.inf
+        e_prog_cr = e_prog[perm[:3]].copy()
         predeath[cr] = np.inf
-        predeath[perm[-1]] = need_day[perm[-1]] + rng.uniform(120, 400)
+        rng_death = rng.uniform(120, 400)  # days from the CR visit to the death
         e_pps[cr] = np.inf
         floor[cr] = need_day[cr] + 5 * MONTH
         # "3 of 8 have relapsed", "7 of 8 are alive": the relapses and the death fall before the
-        # patient's data cut-off (the latent draw is mapped into the observable window)
-        rel = perm[:3]
+        # patient's data cut-off (the latent draw is mapped into the observable window); the CR
+        # patients observed longest after their CR carry them
+        order = perm[np.argsort(-(limit[perm] - need_day[perm]), kind="stable")]
+        rel, d = order[:3], int(order[3])
+        e_prog[perm] = np.inf
         scale = float(plan.pfs_scale_days.get(str(arm[rel[0]]), 12 * MONTH))
         room = np.maximum(limit[rel] - LENDEX_PD_MARGIN_DAYS - floor[rel], 1.0)
-        e_prog[rel] = (floor[rel] + room * (1.0 - np.exp(-e_prog[rel]))) / scale
-        d = perm[-1]
-        predeath[d] = min(float(predeath[d]), float(limit[d]) - 30.0)
+        e_prog[rel] = (floor[rel] + room * (1.0 - np.exp(-e_prog_cr[: rel.size]))) / scale
+        predeath[d] = need_day[d] + min(
+            float(rng_death), max(float(limit[d] - need_day[d]) - 30.0, 31.0)
+        )
         # 33 of the 34 original patients are response-evaluable (decision 0008): one
         # non-responder dies before the first assessment
         orig = rows < ORIGINAL_LENDEX
@@ -579,7 +585,8 @@ def _cohort_draw(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
         err = abs(got - plan.fu_target)
         if err < best_err:
             best, best_err = c, err
-        cut += plan.fu_target - got
+        # never before the last patient's first dose (their baseline would fall after the cut)
+        cut = max(cut + plan.fu_target - got, trial.schedule.accrual_months + CUT_MIN_AFTER_ACCRUAL)
     assert best is not None
     return best
 
