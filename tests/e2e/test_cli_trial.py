@@ -94,7 +94,9 @@ def test_results_recomputed_from_adsl(report_dir: Path) -> None:
     overall = next(r for r in hem["table"] if r["ARMCD"] == "ALL" and r["SUBGROUP"] == "")
     assert (overall["X"], overall["N"]) == (x, evaluable.height)
     disc = next(r for r in results["published_vs_computed"] if r["ENDPOINT"] == "AE_DISC")
-    assert disc["COMPUTED"] == pytest.approx(3 / adsl.filter(pl.col("SAFFL") == "Y").height)
+    # "nearly 30%" is stated as a percentage
+    assert disc["COMPUTED"] == pytest.approx(300 / adsl.filter(pl.col("SAFFL") == "Y").height)
+    assert disc["RULE"].startswith("'nearly 30'")
     assert results["provenance"]["generator"] == {"seed": 11}
     assert set(results["provenance"]["inputs"]) >= {"dm.csv", "lb.csv", "ex.csv", "ae.csv"}
     assert results["criteria"]["rule_set"] == "CR_2012_RATIO"
@@ -106,6 +108,11 @@ def test_report_html_is_self_contained(report_dir: Path) -> None:
     assert html.count("<svg") >= 6
     assert "CR_2012_RATIO v1.0.0" in html and "not a substitute for clinical judgement" in html
     assert "Generator seed" in html and "SHA-256 dm.csv" in html
+    # the published-vs-computed section says the data were calibrated to the figures, shows
+    # each row's rule, and the trial file's assumptions are listed
+    assert "generated to match these published figures" in html
+    assert "rounds to 0.68 (2 decimal(s)); CI rounds to 0.49-0.83" in html
+    assert "Assumptions of the trial file" in html and "40 mg/week" in html
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")

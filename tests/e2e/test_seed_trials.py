@@ -1,7 +1,9 @@
 """End-to-end, per seed trial: ``plasmatrial simulate-data`` then ``plasmatrial run`` through the
-real entry point; every published figure the trial file lists with a precision must be
-reproduced by the analysis of the generated files (the analysis never reads the generator's
-targets), and every endpoint of the trial file must produce a result.
+real entry point; every published figure the trial file lists (other than those marked
+``not_computed``) is judged by its rule (decision 0745) and, at the default seed, agrees, except
+the figures listed in :data:`NOT_REPRODUCED_AT_SEED` (the replicate table in the README gives
+their shares over many seeds); every endpoint of the trial file must produce a result. The
+generator is calibrated to these figures: agreement checks the pipeline, not the trial.
 
 Seed trials without published results (the daratumumab-pomalidomide protocol, the IFM2009-02
 two-schedule trial) are checked for completeness: each endpoint computes, both arms are
@@ -21,13 +23,23 @@ ROOT = Path(__file__).parents[2]
 TRIALS = ROOT / "examples" / "trials"
 SEED = "20240601"
 
-#: trial file -> number of published figures the report must judge and find in agreement
+#: trial file -> number of published figures the report must judge
 PUBLISHED = {
-    "al_pomdex_phase2": 9,
-    "al_lendex": 4,
-    "mm_pom_lodex_vs_hidex": 5,
+    "al_pomdex_phase2": 11,
+    "al_lendex": 10,
+    "mm_pom_lodex_vs_hidex": 6,
     "al_darapom": 0,
     "mm_pom_two_schedules": 0,
+}
+#: judged figures that the default seed does not reproduce (judged False, never skipped):
+#: "P = .001" at 3 decimals (the 28-patient landmark p-value spans orders of magnitude between
+#: seeds) and the median follow-up of MM-003 (10.0) and AL-LENDEX (26.5) at 1 decimal (the
+#: generator's follow-up calibration is not that precise); decision 0745 and the README's
+#: replicate table give the shares over seeds
+NOT_REPRODUCED_AT_SEED = {
+    ("al_pomdex_phase2", "OS_BY_RESPONSE"),
+    ("mm_pom_lodex_vs_hidex", "OS_FOLLOWUP"),
+    ("al_lendex", "OS_FOLLOWUP"),
 }
 RANDOMISED = {"mm_pom_lodex_vs_hidex", "mm_pom_two_schedules"}
 
@@ -50,15 +62,19 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def test_published_figures_are_reproduced(results: dict) -> None:
     rows = results["published_vs_computed"]
     judged = [r for r in rows if r["AGREES"] is not None]
-    wrong = [
-        f"{r['ENDPOINT']} {r['ARMCD']}: published {r['PUBLISHED']}, computed {r['COMPUTED']}"
+    wrong = {
+        (results["_name"], r["ENDPOINT"]): f"{r['ARMCD']}: published {r['PUBLISHED']}, "
+        f"computed {r['COMPUTED']} ({r['RULE']})"
         for r in judged
         if not r["AGREES"]
-    ]
-    assert not wrong, wrong
+    }
+    expected_misses = {k for k in NOT_REPRODUCED_AT_SEED if k[0] == results["_name"]}
+    assert set(wrong) <= expected_misses, wrong
     assert len(judged) == PUBLISHED[results["_name"]]
-    # every figure listed with a precision is judged (none silently unmatched)
-    assert all(r["AGREES"] is not None for r in rows if r["PRECISION"] is not None)
+    # every figure the pipeline computes is judged (none silently unmatched), by a stated rule
+    assert all(r["RULE"] for r in rows)
+    for r in rows:
+        assert (r["AGREES"] is None) == r["RULE"].startswith("not computed"), r
 
 
 def test_every_endpoint_produces_a_result(results: dict) -> None:

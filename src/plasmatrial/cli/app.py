@@ -38,6 +38,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "mm",
     "trial",
     "simulate_data",
+    "replicate",
 )
 
 err_console = Console(stderr=True, soft_wrap=True)

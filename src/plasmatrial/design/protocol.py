@@ -42,8 +42,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class DosePhase(_Frozen):
+    """Dosing days of the cycles ``cycles`` (``"1-2"``, ``"3-6"``, ``"7-"``: cycle 7 onwards)."""
+
+    cycles: str = Field(pattern=r"^\s*\d+\s*(-\s*\d*\s*)?$")
+    days: str | list[int]
+
+
 class DrugSchedule(_Frozen):
-    """One drug of a regimen: dose on each of ``days`` of every ``cycle_days``-day cycle."""
+    """One drug of a regimen: dose on each of ``days`` of every ``cycle_days``-day cycle.
+
+    ``phases`` give cycle-dependent days (e.g. daratumumab: weekly in cycles 1-2, every two weeks
+    in cycles 3-6, every four weeks after); cycles no phase covers use ``days``. ``assumed``
+    says why a value not stated by the trial's source was chosen (listed by the report).
+    """
 
     drug: str
     dose: float = Field(gt=0)
@@ -51,10 +63,22 @@ class DrugSchedule(_Frozen):
     days: str | list[int] = "1-28"
     cycle_days: int = Field(default=28, gt=0)
     route: str = "oral"
+    phases: tuple[DosePhase, ...] = ()
+    assumed: str | None = None
 
     def planned(self) -> PlannedDose:
         """The schedule as a :class:`~plasmatrial.endpoints.exposure.PlannedDose`."""
         return planned_from_mapping(self.model_dump())
+
+    def days_in_cycle(self, cycle: int) -> str | list[int]:
+        """Dosing days of cycle ``cycle`` (1-based): its phase's, else ``days``."""
+        for ph in self.phases:
+            lo, _, hi = ph.cycles.partition("-")
+            first = int(lo)
+            last = int(hi) if hi.strip() else None
+            if cycle >= first and (last is None or cycle <= last):
+                return ph.days
+        return self.days
 
     @model_validator(mode="after")
     def _days_in_cycle(self) -> DrugSchedule:
@@ -73,7 +97,7 @@ class Arm(_Frozen):
 
 
 class Schedule(_Frozen):
-    """Schedule of disease assessments."""
+    """Schedule of disease assessments (``assumed``: why, when the source does not state it)."""
 
     cycle_days: int = Field(default=28, gt=0)
     treatment_cycles: int | None = Field(default=None, ge=1)
@@ -81,6 +105,7 @@ class Schedule(_Frozen):
     followup_every_months: float = Field(default=3.0, gt=0)
     followup_months: float = Field(default=36.0, gt=0)
     accrual_months: float = Field(default=12.0, gt=0)
+    assumed: str | None = None
 
 
 class CriteriaChoice(_Frozen):
@@ -144,19 +169,56 @@ class Endpoint(_Frozen):
     strata: tuple[str, ...] = ()
     subgroups: tuple[str, ...] = ()
     options: dict[str, Any] = Field(default_factory=dict)
+    assumed: str | None = None
 
 
 class PublishedFigure(_Frozen):
-    """A figure the trial published, for the report's published-vs-computed table."""
+    """A figure the trial published, for the report's published-vs-computed table.
+
+    How it is compared (``docs/decisions/0745-published-figure-comparison.md``):
+
+    * ``digits``: decimals printed, in the figure's ``unit`` ("68%" as a proportion 0.68: 2;
+      "16 months": 0; "P = .001": 3; "nearly 30%" as a percent: -1, i.e. tens); the computed value
+      must round to the printed one, and a ``ci`` must round to the printed interval;
+    * ``count`` figures compare exactly; ``denominator`` is the printed n of "95/302";
+    * ``relation``: ``equals`` (default, the rounding rule), ``nearly`` (below the value but
+      rounding to it at ``digits``), ``greater_than``/``less_than`` (strict: "more than half");
+    * ``terms`` (unit ``terms``): named AE terms that must be the commonest ones;
+    * ``among``: a best-response category; endpoints ``ALIVE``, ``PROGRESSED`` and
+      ``FIRST_RESPONSE`` (with ``window_months``: whole months of treatment, upper None = open)
+      count patients of that category (e.g. "7 of 8 CR patients are alive");
+    * ``not_computed``: why the pipeline does not compute it (shown, never judged);
+    * ``precision``: legacy absolute tolerance, used only without ``digits``.
+    """
 
     endpoint: str
     label: str
-    value: float
-    unit: Literal["proportion", "months", "hazard_ratio", "p_value", "count", "percent"]
+    value: float | None = None
+    unit: Literal["proportion", "months", "hazard_ratio", "p_value", "count", "percent", "terms"]
     arm: str | None = None
     ci: tuple[float, float] | None = None
+    digits: int | None = Field(default=None, ge=-3, le=6)
     precision: float | None = None
+    denominator: int | None = Field(default=None, gt=0)
+    relation: Literal["equals", "nearly", "greater_than", "less_than"] = "equals"
+    terms: tuple[str, ...] = ()
+    among: str | None = None
+    window_months: tuple[float, float | None] | None = None
+    not_computed: str | None = None
     source: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PublishedFigure:
+        if self.unit == "terms":
+            if not self.terms:
+                raise ValueError(f"published figure {self.endpoint}: unit 'terms' needs terms")
+        elif self.value is None:
+            raise ValueError(f"published figure {self.endpoint}: value is required")
+        if self.relation == "nearly" and self.digits is None:
+            raise ValueError(f"published figure {self.endpoint}: relation 'nearly' needs digits")
+        if self.denominator is not None and self.unit != "count":
+            raise ValueError(f"published figure {self.endpoint}: denominator needs unit 'count'")
+        return self
 
 
 class Trial(_Frozen):
@@ -180,6 +242,8 @@ class Trial(_Frozen):
     secondary: tuple[Endpoint, ...] = ()
     published: tuple[PublishedFigure, ...] = ()
     simulation: dict[str, Any] = Field(default_factory=dict)
+    #: top-level values the source does not state (e.g. ``n_planned``) -> why they were chosen
+    assumed: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("arms")
     @classmethod
@@ -200,12 +264,27 @@ class Trial(_Frozen):
         for fig in self.published:
             if fig.arm is not None and fig.arm not in codes:
                 raise ValueError(f"published figure {fig.endpoint}: unknown arm '{fig.arm}'")
+        unknown = sorted(set(self.assumed) - set(type(self).model_fields))
+        if unknown:
+            raise ValueError(f"assumed: not fields of a trial: {unknown}")
         ids = [e.id for e in (*self.primary, *self.secondary)]
         if len(set(ids)) != len(ids):
             raise ValueError(f"endpoint ids must be unique, got {ids}")
         if self.randomised and len(self.arms) < 2:
             raise ValueError("a randomised trial needs at least two arms")
         return self
+
+    def assumptions(self) -> tuple[tuple[str, str], ...]:
+        """Every value marked ``assumed``: ``(where, reason)`` in file order."""
+        out = [(k, v) for k, v in self.assumed.items()]
+        for arm in self.arms:
+            for d in arm.regimen:
+                if d.assumed:
+                    out.append((f"{arm.code} {d.drug} {d.dose:g} {d.unit}", d.assumed))
+        if self.schedule.assumed:
+            out.append(("schedule", self.schedule.assumed))
+        out += [(f"endpoint {e.id}", e.assumed) for e in self.endpoints if e.assumed]
+        return tuple(out)
 
     @property
     def endpoints(self) -> tuple[Endpoint, ...]:

@@ -49,6 +49,9 @@ class PlannedDose:
         Dosing days of each cycle, 1-based (e.g. ``range(1, 22)`` for days 1-21).
     cycle_days:
         Cycle length in days.
+    phases:
+        Cycle-dependent days ``(first cycle, last cycle or 0 = open, days)``; cycles no phase
+        covers use ``days``.
     """
 
     drug: str
@@ -56,14 +59,27 @@ class PlannedDose:
     unit: str
     days: tuple[int, ...]
     cycle_days: int = 28
+    phases: tuple[tuple[int, int, tuple[int, ...]], ...] = ()
+
+    def days_in_cycle(self, cycle: int) -> tuple[int, ...]:
+        """Dosing days of cycle ``cycle`` (1-based)."""
+        for first, last, days in self.phases:
+            if cycle >= first and (last == 0 or cycle <= last):
+                return days
+        return self.days
+
+    def planned_days(self, n_cycles: int) -> int:
+        """Planned dosing days over cycles 1..``n_cycles``."""
+        return sum(len(set(self.days_in_cycle(k))) for k in range(1, n_cycles + 1))
 
     def __post_init__(self) -> None:
         if self.dose <= 0:
             raise PlasmatrialError(f"PlannedDose {self.drug}: dose must be > 0, got {self.dose}")
-        if not self.days or min(self.days) < 1 or max(self.days) > self.cycle_days:
-            raise PlasmatrialError(
-                f"PlannedDose {self.drug}: days must lie in 1..{self.cycle_days}, got {self.days}"
-            )
+        for days in (self.days, *(ph[2] for ph in self.phases)):
+            if not days or min(days) < 1 or max(days) > self.cycle_days:
+                raise PlasmatrialError(
+                    f"PlannedDose {self.drug}: days must lie in 1..{self.cycle_days}, got {days}"
+                )
 
     @property
     def dosing_days_per_cycle(self) -> int:
@@ -73,9 +89,11 @@ class PlannedDose:
     @property
     def max_planned_gap(self) -> int:
         """Longest planned run of non-dosing days between two dosing days (across cycles)."""
-        d = sorted(set(self.days))
-        gaps = [b - a - 1 for a, b in pairwise(d)]
-        gaps.append(self.cycle_days - d[-1] + d[0] - 1)
+        gaps = []
+        for days in (self.days, *(ph[2] for ph in self.phases)):
+            d = sorted(set(days))
+            gaps += [b - a - 1 for a, b in pairwise(d)]
+            gaps.append(self.cycle_days - d[-1] + d[0] - 1)
         return max(gaps)
 
 
@@ -179,7 +197,16 @@ def derive_adex(
     out = out.with_columns(
         (pl.col("NCYCLES") * pl.col("CYCLEN")).alias("EXPDUR"),
         (pl.col("PLDOSE") * pl.col("PLDAYS") * pl.col("NCYCLES")).alias("PLCUMDOS"),
-    ).with_columns(
+    )
+    phased = {p.drug.upper(): p for p in planned if p.phases}
+    if phased:  # cycle-dependent days: planned dose summed over the cycles started
+        plcum = [
+            phased[d.upper()].dose * phased[d.upper()].planned_days(int(nc)) if d.upper() in phased
+            else pc
+            for d, nc, pc in zip(out["EXTRT"], out["NCYCLES"], out["PLCUMDOS"], strict=True)
+        ]  # fmt: skip
+        out = out.with_columns(pl.Series("PLCUMDOS", plcum, dtype=pl.Float64))
+    out = out.with_columns(
         (pl.col("CUMDOSE") / pl.col("EXPDUR") * 28).alias("DI"),
         (pl.col("PLDOSE") * pl.col("PLDAYS") / pl.col("CYCLEN") * 28).alias("PLDI"),
         (100 * pl.col("CUMDOSE") / pl.col("PLCUMDOS")).alias("RDI"),
@@ -236,9 +263,29 @@ def summarise_exposure(adex: pl.DataFrame, *, by_vars: Sequence[str] = ("EXTRT",
 def planned_from_mapping(spec: Mapping[str, object]) -> PlannedDose:
     """Build a :class:`PlannedDose` from a trial-file mapping (drug, dose, unit, days, cycle_days).
 
-    ``days`` may be a list of days or a string range such as ``"1-21"`` or ``"1,8,15,22"``.
+    ``days`` may be a list of days or a string range such as ``"1-21"`` or ``"1,8,15,22"``;
+    ``phases`` a list of ``{cycles: "1-2" | "7-", days: ...}`` (cycle-dependent days).
     """
-    days_raw = spec.get("days", "1-28")
+    phases = tuple(
+        (int(lo), int(hi) if hi.strip() else 0, _parse_days(ph.get("days")))
+        for ph in spec.get("phases") or ()  # type: ignore[attr-defined]
+        for lo, _, hi in [str(ph.get("cycles", "")).partition("-")]
+    )
+    dose = spec.get("dose")
+    cycle = spec.get("cycle_days", 28)
+    if not isinstance(dose, int | float) or not isinstance(cycle, int):
+        raise PlasmatrialError(f"regimen entry needs numeric dose and cycle_days: {dict(spec)!r}")
+    return PlannedDose(
+        drug=str(spec.get("drug", "")),
+        dose=float(dose),
+        unit=str(spec.get("unit", "mg")),
+        days=_parse_days(spec.get("days", "1-28")),
+        cycle_days=cycle,
+        phases=phases,
+    )
+
+
+def _parse_days(days_raw: object) -> tuple[int, ...]:
     days: list[int] = []
     if isinstance(days_raw, str):
         for part in days_raw.split(","):
@@ -252,14 +299,4 @@ def planned_from_mapping(spec: Mapping[str, object]) -> PlannedDose:
         days = [int(x) for x in days_raw]
     else:
         raise PlasmatrialError(f"days: expected a list or 'a-b' string, got {days_raw!r}")
-    dose = spec.get("dose")
-    cycle = spec.get("cycle_days", 28)
-    if not isinstance(dose, int | float) or not isinstance(cycle, int):
-        raise PlasmatrialError(f"regimen entry needs numeric dose and cycle_days: {dict(spec)!r}")
-    return PlannedDose(
-        drug=str(spec.get("drug", "")),
-        dose=float(dose),
-        unit=str(spec.get("unit", "mg")),
-        days=tuple(days),
-        cycle_days=cycle,
-    )
+    return tuple(days)

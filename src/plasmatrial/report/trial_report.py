@@ -546,8 +546,38 @@ def eq5d_section(res: TrialResults) -> Section | None:
     return Section("Quality of life (EQ-5D-5L)", tuple(blocks))
 
 
+#: Said wherever published figures are shown next to computed ones (SAP section 7).
+CALIBRATION_NOTE: Final = (
+    "When the data come from the plasmatrial generator (simulate-data), they were generated to "
+    "match these published figures: agreement shows that the pipeline computes what it should "
+    "from such data; it is not evidence about the trial."
+)
+
+
+def assumptions_section(res: TrialResults) -> Section | None:
+    """Values of the trial file that its source does not state (``assumed`` markers)."""
+    rows = res.trial.assumptions()
+    if not rows:
+        return None
+    return Section(
+        "Assumptions of the trial file",
+        (
+            text_block(
+                "These doses, schedules and options are not stated by the trial's source; the "
+                "trial file marks them as assumptions, with the reason given."
+            ),
+            Block(
+                "table",
+                caption="Assumed values",
+                columns=("Where", "Assumption and reason"),
+                rows=tuple((Cell(w), Cell(r)) for w, r in rows),
+            ),
+        ),
+    )
+
+
 def published_section(res: TrialResults) -> Section:
-    """Published vs computed figures, with agreement flags."""
+    """Published vs computed figures, each with its comparison rule and agreement flag."""
     p = res.published
     if p.height == 0:
         return Section(
@@ -559,7 +589,7 @@ def published_section(res: TrialResults) -> Section:
         "Figure",
         "Published",
         "Computed",
-        "Precision",
+        "Rule",
         "Agrees",
         "How matched",
     )
@@ -579,7 +609,7 @@ def published_section(res: TrialResults) -> Section:
             (
                 Cell(r["ENDPOINT"]), Cell(r["ARMCD"]), Cell(f"{r['LABEL']} [{r['UNIT']}]"),
                 Cell(pub, numeric=True), Cell(comp, numeric=True),
-                format_value(r["PRECISION"], 3), agree, Cell(r["MATCH"]),
+                Cell(r["RULE"]), agree, Cell(r["MATCH"]),
             )
         )  # fmt: skip
     n_ok = int(p["AGREES"].fill_null(value=False).sum())
@@ -587,13 +617,16 @@ def published_section(res: TrialResults) -> Section:
     return Section(
         "Published vs computed",
         (
+            text_block(CALIBRATION_NOTE),
             Block(
                 "table",
                 caption="Published figures next to the computed ones",
                 columns=cols,
                 rows=tuple(rows),
-                note=f"{n_ok} of {n_judged} judged figures agree within their stated precision "
-                "(matching rules: docs/decisions/0731-published-vs-computed.md).",
+                note=f"{n_ok} of {n_judged} judged figures agree by the rule shown on their row "
+                "(counts exactly, printed figures and CIs at their printed digits, stated "
+                "inequalities; docs/decisions/0731 and 0745). Rows marked 'not computed' are "
+                "published figures the pipeline does not compute.",
             ),
         ),
     )
@@ -658,6 +691,7 @@ def build_trial_report(
         organ_section(res),
         safety_section(res),
         eq5d_section(res),
+        assumptions_section(res),
         published_section(res),
     ]
     return ReportDocument(

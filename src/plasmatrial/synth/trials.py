@@ -41,6 +41,11 @@ BoolArr = npt.NDArray[np.bool_]
 AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
 MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
+#: the follow-up calibration keeps the data cut-off at least this long after accrual (months)
+CUT_MIN_AFTER_ACCRUAL: Final = 0.5
+#: AL-LENDEX relapses are placed at least this many days before the patient's cut-off, so that
+#: the assessment showing them (3-monthly in follow-up) is observed
+LENDEX_PD_MARGIN_DAYS: Final = 150.0
 """Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
 #: candidate scales observed per call during calibration (bounds the temporary arrays)
 _CALIBRATION_BATCH: Final = 64
@@ -103,6 +108,17 @@ class Plan:
     ae_terms: tuple[tuple[str, str, float], ...] = ()
     reductions: dict[str, tuple[float, ...]] = field(default_factory=dict)
     reduce_fraction: float = 0.35
+    #: redraw the latent cohort when a PFS/OS median misses its target by more than this
+    #: (months; None: never), at most ``median_retries`` times
+    median_tolerance: float | None = None
+    median_retries: int = 0
+    #: patients among the grade 3-4 ('severe') ones whose blood counts may reach grade 3-4 (None:
+    #: all of them); AL-POMDEX-P2 names its commonest grade 3-4 events and cytopenias are not
+    #: among them
+    cytopenia_g34: int | None = None
+    #: grade 3-4 events of the 'severe' patients spread evenly over the first four AE terms
+    #: (the ones a seed names as the commonest) instead of drawn at random
+    g34_even: bool = False
 
 
 def _sim(trial: TrialLike, key: str, default: Any = None) -> Any:
@@ -168,9 +184,16 @@ def _plan(trial: TrialLike) -> Plan:
         plan.counts[arms[0]]["NR"] = n - resp
         plan.ae_disc = {arms[0]: round(0.30 * n)}  # "nearly 30%": 8/28 = 28.6 %
         plan.g34 = {arms[0]: n // 2 + 2}  # "more than half"
+        # "the most common being fluid retention, infection, atrial fibrillation, and deep vein
+        # thrombosis": these four lead the grade 3-4 table, cytopenias stay below them
+        plan.g34_even = True
+        plan.cytopenia_g34 = 2
         plan.cut_months = trial.schedule.accrual_months + 30.0
         plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0, 10.0)}
         plan.predeath_months = 70.0
+        # "16 months", "26 months": whole months, so within half a month of the target
+        plan.median_tolerance = 0.5
+        plan.median_retries = 8
     elif trial.id == "AL-LENDEX":
         plan.start = dt.date(2005, 3, 7)
         n = sizes[arms[0]]
@@ -408,11 +431,23 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
     if trial.id == "AL-LENDEX":  # CR: 3 of 8 relapse, 1 of 8 dies
         cr = np.flatnonzero(cat == "CR")
         perm = rng.permutation(cr)
-        e_prog[perm[3:]] = np.inf
+        e_prog_cr = e_prog[perm[:3]].copy()
         predeath[cr] = np.inf
-        predeath[perm[-1]] = need_day[perm[-1]] + rng.uniform(120, 400)
+        rng_death = rng.uniform(120, 400)  # days from the CR visit to the death
         e_pps[cr] = np.inf
         floor[cr] = need_day[cr] + 5 * MONTH
+        # "3 of 8 have relapsed", "7 of 8 are alive": the relapses and the death fall before the
+        # patient's data cut-off (the latent draw is mapped into the observable window); the CR
+        # patients observed longest after their CR carry them
+        order = perm[np.argsort(-(limit[perm] - need_day[perm]), kind="stable")]
+        rel, d = order[:3], int(order[3])
+        e_prog[perm] = np.inf
+        scale = float(plan.pfs_scale_days.get(str(arm[rel[0]]), 12 * MONTH))
+        room = np.maximum(limit[rel] - LENDEX_PD_MARGIN_DAYS - floor[rel], 1.0)
+        e_prog[rel] = (floor[rel] + room * (1.0 - np.exp(-e_prog_cr[: rel.size]))) / scale
+        predeath[d] = need_day[d] + min(
+            float(rng_death), max(float(limit[d] - need_day[d]) - 30.0, 31.0)
+        )
         # 33 of the 34 original patients are response-evaluable (decision 0008): one
         # non-responder dies before the first assessment
         orig = rows < ORIGINAL_LENDEX
@@ -503,7 +538,42 @@ def median_followup_months(obs: Observed) -> float:
     return km_median_months(obs.os_days, ~obs.os_event)
 
 
+def _medians_miss(plan: Plan, c: Cohort) -> float:
+    """Largest distance (months) of an arm's observed PFS or OS median from its target."""
+    worst = 0.0
+    for k, a in enumerate(plan.n_per_arm):
+        sel = c.armi == k
+        for target, days, ev in (
+            (plan.pfs_target.get(a), c.obs.pfs_days, c.obs.pfs_event),
+            (plan.os_target.get(a), c.obs.os_days, c.obs.os_event),
+        ):
+            if target is not None:
+                got = km_median_months(days[sel], ev[sel])
+                worst = max(worst, abs(got - target) if np.isfinite(got) else np.inf)
+    return worst
+
+
 def _cohort(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
+    """The calibrated cohort of ``seed``. With ``plan.median_tolerance`` set, a cohort whose
+    PFS/OS medians cannot be calibrated within it (a small trial's Kaplan-Meier median jumps
+    between sparse event times) is redrawn from the seed's substreams ``(seed, attempt)``, at
+    most ``plan.median_retries`` times; the closest is kept."""
+    c = _cohort_draw(trial, plan, seed)
+    if plan.median_tolerance is None:
+        return c
+    best, best_miss = c, _medians_miss(plan, c)
+    for attempt in range(1, plan.median_retries + 1):
+        if best_miss <= plan.median_tolerance:
+            break
+        sub = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
+        c = _cohort_draw(trial, plan, sub)
+        miss = _medians_miss(plan, c)
+        if miss < best_miss:
+            best, best_miss = c, miss
+    return best
+
+
+def _cohort_draw(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
     cut = plan.cut_months
     if plan.fu_target is None:
         return _latent(trial, plan, seed, cut)
@@ -515,7 +585,8 @@ def _cohort(trial: TrialLike, plan: Plan, seed: int) -> Cohort:
         err = abs(got - plan.fu_target)
         if err < best_err:
             best, best_err = c, err
-        cut += plan.fu_target - got
+        # never before the last patient's first dose (their baseline would fall after the cut)
+        cut = max(cut + plan.fu_target - got, trial.schedule.accrual_months + CUT_MIN_AFTER_ACCRUAL)
     assert best is not None
     return best
 
@@ -950,7 +1021,7 @@ def _ex(
                 if target and cyc >= red_cycle:
                     level = min(target, 1 + int(cyc >= red_cycle + 2), len(steps))
                 dose = rg.dose if level == 0 else steps[level - 1]
-                days = dosing_days(rg.days)
+                days = dosing_days(rg.days_in_cycle(cyc))  # cycle-dependent (phases)
                 for b0, b1 in _blocks(days):
                     s = t + b0 - 1
                     e = min(t + b1 - 1, stop)
@@ -1037,6 +1108,10 @@ def _adverse(
         )
 
     g34_cap = np.array([plan.g34.get(a) is not None for a in c.arm])
+    even = np.full(c.n, -1)
+    if plan.g34_even:  # severe patients in random order take terms 0, 1, 2, 3, 0, 1...
+        idx = rng.permutation(np.flatnonzero(severe & g34_cap))
+        even[idx] = np.arange(idx.size) % 4
     for i in range(c.n):
         span = max(float(c.eot_day[i]), 2.0)
         for term, decod, p in plan.ae_terms:
@@ -1046,7 +1121,8 @@ def _adverse(
                     g = min(g, 2)
                 add(i, term, decod, g, rng.uniform(1, span), rng.uniform(3, 40), "DOSE NOT CHANGED")
         if severe[i] and g34_cap[i]:
-            term, decod, _ = plan.ae_terms[int(rng.integers(0, 4))]
+            k = int(even[i]) if even[i] >= 0 else int(rng.integers(0, 4))
+            term, decod, _ = plan.ae_terms[k]
             add(
                 i,
                 term,
@@ -1057,7 +1133,8 @@ def _adverse(
                 "DRUG INTERRUPTED",
             )
         if reduced[i]:
-            term, decod, _ = plan.ae_terms[int(rng.integers(0, len(plan.ae_terms)))]
+            n_terms = 4 if plan.g34_even and severe[i] else len(plan.ae_terms)
+            term, decod, _ = plan.ae_terms[int(rng.integers(0, n_terms))]
             add(
                 i,
                 term,
@@ -1631,7 +1708,10 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
             for a in c.arm
         ]
     )
-    labs += _routine_labs(rng, c, frac, plan.disease, organs, severe, pom_arm)
+    cyto = severe
+    if plan.cytopenia_g34 is not None:
+        cyto = exact_assign(rng, severe, min(plan.cytopenia_g34, int(severe.sum())))
+    labs += _routine_labs(rng, c, frac, plan.disease, organs, cyto, pom_arm)
     cells = {
         lab.code: lab.text.astype(np.float64) for lab in labs if lab.code in ("NEUT", "PLAT", "HGB")
     }

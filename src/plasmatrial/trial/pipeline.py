@@ -440,7 +440,7 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     if data.ds is not None:
         saf = adsl.filter(pl.col("SAFFL") == "Y")
         ae_disc = (int((saf["DCAEFL"] == "Y").sum()), saf.height)
-    published = compare_published(trial, results, ae_discontinued=ae_disc)
+    published = compare_published(trial, results, ae_discontinued=ae_disc, datasets=datasets)
     provenance: dict[str, Any] = {
         "plasmatrial": __version__,
         "rule_set": criteria.label,

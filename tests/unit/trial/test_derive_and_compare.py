@@ -202,12 +202,11 @@ def test_agreement_within_precision(computed: float, expected: bool | None) -> N
     assert agrees(fig, computed) is expected
 
 
-def test_p_value_without_precision_agrees_on_the_same_side_of_005() -> None:
+def test_figures_without_printed_digits_are_not_judged() -> None:
+    # "same side of 0.05" is no longer a rule: P = .001 would have agreed with 0.049
     fig = PublishedFigure(endpoint="X", label="x", value=0.001, unit="p_value")
-    assert agrees(fig, 0.0499) is True
-    assert agrees(fig, 0.05) is False
-    count = PublishedFigure(endpoint="X", label="x", value=8, unit="count")
-    assert agrees(count, 8.0) is None
+    assert agrees(fig, 0.0499) is None
+    assert agrees(fig, 0.001) is None
 
 
 def test_criteria_aliases_and_imwg_default() -> None:
