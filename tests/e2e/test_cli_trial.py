@@ -88,11 +88,12 @@ def test_adam_outputs_parquet_and_dataset_json_agree(report_dir: Path) -> None:
 def test_results_recomputed_from_adsl(report_dir: Path) -> None:
     results = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
     adsl = pl.read_parquet(report_dir / "adam" / "adsl.parquet")
-    evaluable = adsl.filter(pl.col("EFFFL") == "Y")
-    x = evaluable.filter(pl.col("BESTRSP").is_in(["CR", "VGPR", "PR", "LDPR"])).height
+    itt = adsl.filter(pl.col("ITTFL") == "Y")  # response rates are over ITT (sap.md 1)
+    x = itt.filter(pl.col("BESTRSP").is_in(["CR", "VGPR", "PR", "LDPR"])).height
     hem = next(e for e in results["endpoints"] if e["id"] == "HEMRESP")
+    assert hem["population"] == "ITT"
     overall = next(r for r in hem["table"] if r["ARMCD"] == "ALL" and r["SUBGROUP"] == "")
-    assert (overall["X"], overall["N"]) == (x, evaluable.height)
+    assert (overall["X"], overall["N"]) == (x, itt.height)
     disc = next(r for r in results["published_vs_computed"] if r["ENDPOINT"] == "AE_DISC")
     # "nearly 30%" is stated as a percentage
     assert disc["COMPUTED"] == pytest.approx(300 / adsl.filter(pl.col("SAFFL") == "Y").height)
@@ -113,6 +114,8 @@ def test_report_html_is_self_contained(report_dir: Path) -> None:
     assert "generated to match these published figures" in html
     assert "rounds to 0.68 (2 decimal(s)); CI rounds to 0.49-0.83" in html
     assert "Assumptions of the trial file" in html and "40 mg/week" in html
+    # and why a figure is not reproduced in every simulated data set
+    assert "do not reproduce in every seed" in html and "landmark p-value on 28 patients" in html
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")

@@ -205,6 +205,9 @@ class PublishedFigure(_Frozen):
     among: str | None = None
     window_months: tuple[float, float | None] | None = None
     not_computed: str | None = None
+    replication: str | None = None
+    """Why simulated data do not reproduce this figure in every seed (``plasmatrial replicate``
+    measured below 90 %), shown under the report's published-vs-computed table."""
     source: str = ""
 
     @model_validator(mode="after")

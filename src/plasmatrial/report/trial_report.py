@@ -628,6 +628,26 @@ def published_section(res: TrialResults) -> Section:
                 "inequalities; docs/decisions/0731 and 0745). Rows marked 'not computed' are "
                 "published figures the pipeline does not compute.",
             ),
+            *_replication_notes(p),
+        ),
+    )
+
+
+def _replication_notes(published: pl.DataFrame) -> tuple[Block, ...]:
+    """Why some figures are not reproduced by every simulated data set (trial-file
+    ``replication`` notes, measured with ``plasmatrial replicate``)."""
+    if "REPLICATION" not in published.columns:
+        return ()
+    notes = published.filter(pl.col("REPLICATION").is_not_null())
+    if notes.height == 0:
+        return ()
+    lines = "; ".join(
+        f"{r['LABEL']}: {r['REPLICATION']}" for r in notes.iter_rows(named=True)
+    )
+    return (
+        text_block(
+            "Figures that simulated data do not reproduce in every seed (plasmatrial replicate "
+            f"reproduces them in fewer than 90 % of seeds), and why: {lines}."
         ),
     )
 

@@ -82,6 +82,7 @@ SCHEMA: Final = {
     "AGREES": pl.Boolean,
     "MATCH": pl.Utf8,
     "SOURCE": pl.Utf8,
+    "REPLICATION": pl.Utf8,
 }
 
 
@@ -413,6 +414,7 @@ def compare_published(
                 "AGREES": ok,
                 "MATCH": comp.how,
                 "SOURCE": fig.source,
+                "REPLICATION": fig.replication,
             }
         )
     return pl.DataFrame(rows, schema=SCHEMA)
