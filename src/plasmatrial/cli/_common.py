@@ -12,6 +12,12 @@ import typer
 
 from plasmatrial.errors import PlasmatrialError
 
+#: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
+ACCEPT_UNITS_HELP = (
+    "Accept the FLC unit labels as written: do not report unit_mixup problems "
+    "(use only after checking the labels with the laboratory)."
+)
+
 
 def read_table(path: Path) -> pl.DataFrame:
     """Read a CSV or Parquet file chosen by extension; a bad path is a one-line user error."""

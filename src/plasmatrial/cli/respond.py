@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.cli._common import read_table, require_columns
+from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
 from plasmatrial.criteria import adjudicate, get_rule_set, stage
 from plasmatrial.criteria.summary import evaluability, summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
@@ -71,7 +71,11 @@ def subject_summary(
     if "DTHDTC" in dm.columns:
         dth = dm.select(
             pl.col("USUBJID").cast(pl.Utf8),
-            pl.col("DTHDTC").cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias("DTHDT"),
+            pl.col("DTHDTC")
+            .cast(pl.Utf8)
+            .str.slice(0, 10)
+            .str.to_date(strict=False)
+            .alias("DTHDT"),
         ).unique("USUBJID", keep="first")
         subjects = subjects.join(dth, on="USUBJID", how="left")
     if cm is not None:
@@ -210,6 +214,9 @@ def register(app: typer.Typer) -> None:
                 "--imaging-window", help="Days between an imaging date and its assessment date"
             ),
         ] = IMAGING_WINDOW_DAYS,
+        accept_units: Annotated[
+            bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
+        ] = False,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -219,7 +226,15 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or DEFAULT_RULE_SET[disease]
         _check_disease(disease, rule_set)
-        bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, imaging_window_days=imaging_window)
+        bundle = load_sdtm(
+            dm,
+            lb,
+            ex,
+            tu_path=tu,
+            tr_path=tr,
+            imaging_window_days=imaging_window,
+            accept_units=accept_units,
+        )
         cm_frame = None
         if cm is not None:
             cm_frame = read_table(cm)
