@@ -98,3 +98,45 @@ def test_parquet_column_of_unexpected_type(tmp_path: Path) -> None:
     code, out = _validate(path)
     assert code == 2
     assert "List(Int64)" in out and "Duration" in out
+
+
+def _edit_csv(src: Path, dst: Path, row: int, column: str, value: str) -> Path:
+    frame = pl.read_csv(src, infer_schema=False)
+    idx = pl.int_range(pl.len()) == row - 1
+    frame.with_columns(
+        pl.when(idx).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+    ).write_csv(dst)
+    return dst
+
+
+@pytest.mark.parametrize(
+    "value", ["2024-02-07T99:99:99garbage", "2024-01-25T", "2024-01-25T25:61", "2024-01-25T10:3"]
+)
+def test_lbdtc_with_a_bad_time_of_day_is_a_bad_date(tmp_path: Path, value: str) -> None:
+    lb = _edit_csv(AL / "lb.csv", tmp_path / "lb.csv", 3, "LBDTC", value)
+    code, out = _validate(AL / "dm.csv", lb)
+    assert code == 2
+    assert "bad_date" in out and value in out
+
+
+def test_lbdtc_with_a_valid_time_of_day_is_accepted(tmp_path: Path) -> None:
+    lb = _edit_csv(AL / "lb.csv", tmp_path / "lb.csv", 3, "LBDTC", "2024-01-25T08:30:00")
+    code, out = _validate(AL / "dm.csv", lb)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("domain", "column", "value"),
+    [
+        ("dm", "RFSTDTC", "9999-12-31"),
+        ("dm", "RFSTDTC", "1899-01-01"),
+        ("lb", "LBDTC", "2109-01-25"),
+    ],
+)
+def test_date_outside_the_study_window(
+    tmp_path: Path, domain: str, column: str, value: str
+) -> None:
+    edited = _edit_csv(AL / f"{domain}.csv", tmp_path / f"{domain}.csv", 1, column, value)
+    code, out = _validate(*((edited,) if domain == "dm" else (AL / "dm.csv", edited)))
+    assert code == 2
+    assert "plausible study window" in out and value in out
