@@ -163,7 +163,8 @@ def check_frames(
         if frame is not None and "USUBJID" in dm.columns:
             problems += unknown_subjects(frame, subjects, file=name)
     dm_ok = all(c in dm.columns for c in ("USUBJID", "AGE", "SEX"))
-    if prep is None or not dm_ok:
+    ex_ok = ex is None or all(c in ex.columns for c in ("USUBJID", "EXSTDTC"))
+    if prep is None or not dm_ok or not ex_ok:
         return problems, None
     std = standardize_prepared(prep, dm, egfr_equation=egfr_equation)
     fdt = first_dose_dates(dm, ex, baseline=baseline)

@@ -107,7 +107,7 @@ def _csv_header(path: Path, text: str) -> list[str]:
     return header
 
 
-def duplicate_columns(path: Path, names: list[str]) -> list[Problem]:
+def duplicate_columns(path: Path | str, names: list[str]) -> list[Problem]:
     """One ``DUPLICATE`` problem per column name repeated in ``names`` after upper-casing."""
     seen: dict[str, str] = {}
     problems: list[Problem] = []
