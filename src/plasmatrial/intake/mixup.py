@@ -24,8 +24,8 @@ Rule D, *the uninvolved chain is 10x off*
     a subject whose level is :data:`SUBJECT_SHIFT` decades or more from the file median *and*
     outside the reference interval is reported.
 Rule E, *a 10x spike that reverts*
-    Three consecutive values of one chain in which the middle one steps by a factor 10^(1±0.25)
-    and the next value returns to within 10^0.25 of the first.
+    Three consecutive values of one chain in which the middle one steps by a factor
+    10^(1±0.15) (7.1x-14.1x) and the next value returns to within 10^0.15 of the first.
 Impossible values
     κ and λ both exactly 0 on one date (``IMPLAUSIBLE_VALUE``): no assay reports two zero chains.
 """
@@ -55,7 +55,7 @@ HALF_DECADE: Final[float] = 0.5
 #: reference interval) is reported by rule D.
 SUBJECT_SHIFT: Final[float] = 0.75
 #: Rule E: a step of 10^(1 ± SPIKE_TOLERANCE) that returns to within 10^SPIKE_TOLERANCE.
-SPIKE_TOLERANCE: Final[float] = 0.25
+SPIKE_TOLERANCE: Final[float] = 0.15
 #: Rule D needs at least this many subjects with both chains for a file-level judgement.
 MIN_SUBJECTS_FOR_FILE: Final[int] = 5
 
