@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER, __version__
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except PlasmatrialError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except OSError as exc:  # an output path that is a folder, read-only, missing, /proc ...
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(2)
 
 
