@@ -55,10 +55,17 @@ def version() -> None:
     typer.echo(f"plasmatrial {__version__}")
 
 
+_registered: list[bool] = []
+
+
 def _register_all() -> None:
+    """Attach every command group once (``main`` may run several times in one process)."""
+    if _registered:
+        return
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"plasmatrial.cli.{name}")
         module.register(app)
+    _registered.append(True)
 
 
 def print_problems(exc: IntakeError) -> None:
