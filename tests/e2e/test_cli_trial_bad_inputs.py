@@ -82,3 +82,35 @@ def test_validate_with_ex_missing_columns(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     assert res.returncode == 2
     assert "missing_column" in res.stderr and "EXSTDTC" in res.stderr
+
+
+@pytest.mark.parametrize("accept", [False, True])
+def test_run_refuses_a_mislabelled_subject_unless_accepted(
+    sim: Path, tmp_path: Path, accept: bool
+) -> None:
+    data = _copy(sim, tmp_path)
+    lb = pl.read_csv(data / "lb.csv", infer_schema=False)
+    first = lb.get_column("USUBJID")[0]
+    mask = pl.col("LBTESTCD").is_in(["FLCKAP", "FLCLAM"]) & (pl.col("USUBJID") == first)
+    tenth = (pl.col("LBORRES").cast(pl.Float64) / 10).round(4).cast(pl.String)
+    lb.with_columns(
+        pl.when(mask).then(tenth).otherwise(pl.col("LBORRES")).alias("LBORRES")
+    ).write_csv(data / "lb.csv")
+    args = ["run", str(TRIAL), "--data", str(data), "--out", str(tmp_path / "out")]
+    res = run_cli(*args, *(["--accept-units"] if accept else []))
+    assert "Traceback" not in res.stderr
+    if accept:
+        assert res.returncode == 0, res.stderr
+    else:
+        assert res.returncode == 2
+        assert "unit_mixup" in res.stderr and first in res.stderr
+
+
+def test_run_out_is_a_file(sim: Path, tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    res = run_cli("run", str(TRIAL), "--data", str(sim), "--out", str(target))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert "Not a directory" in res.stderr
+    assert target.read_text() == "x"
