@@ -78,3 +78,12 @@ def test_event_or_cnsr_is_required(adtte: Path) -> None:
     res = run_cli("stats", "km", str(adtte), "--time", "AVAL")
     assert res.returncode == 2
     assert "--cnsr" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_stats_table_with_a_duplicate_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("AVAL,CNSR,CNSR\n1,0,1\n2,1,0\n")
+    res = run_cli("stats", "km", str(path), "--time", "AVAL", "--cnsr", "CNSR")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert "'CNSR' and 'CNSR'" in res.stderr and "duplicate" in res.stderr

@@ -114,3 +114,13 @@ def test_run_out_is_a_file(sim: Path, tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     assert "Not a directory" in res.stderr
     assert target.read_text() == "x"
+
+
+def test_optional_domain_with_a_duplicate_header(sim: Path, tmp_path: Path) -> None:
+    data = _copy(sim, tmp_path)
+    lines = (data / "ae.csv").read_text().splitlines()
+    lines = [lines[0] + ",AETOXGR"] + [ln + ",5" for ln in lines[1:]]
+    (data / "ae.csv").write_text("\n".join(lines) + "\n")
+    code, out = _run(data, tmp_path)
+    assert code == 2
+    assert "'AETOXGR' and 'AETOXGR'" in out

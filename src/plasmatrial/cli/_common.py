@@ -12,6 +12,8 @@ import polars as pl
 import typer
 
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
+from plasmatrial.intake.validate import raise_if
 
 #: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
 ACCEPT_UNITS_HELP = (
@@ -74,11 +76,18 @@ def read_table(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pl.read_csv(path, infer_schema_length=10000)
+            return pl.read_csv(checked_csv_bytes(path), infer_schema_length=10000)
         if suffix in {".parquet", ".pq"}:
-            return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise PlasmatrialError(f"cannot read {path}: {exc}") from exc
+            frame = pl.read_parquet(path)
+            raise_if(duplicate_columns(path, frame.columns))
+            return frame
+    except PlasmatrialError:
+        raise
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover - never swallow these
+        raise
+    except BaseException as exc:  # polars errors, OSError, a Parquet reader panic (pyo3)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlasmatrialError(f"cannot read {path}: {first}") from None
     raise PlasmatrialError(
         f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'"
     )

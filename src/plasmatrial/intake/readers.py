@@ -155,13 +155,24 @@ def _check_xpt(path: Path, widths: dict[str, int], n_rows: int) -> None:
         )
 
 
+def checked_csv_bytes(path: Path) -> bytes:
+    """The CSV file as UTF-8 bytes with LF line ends, after the checks of decision 0106.
+
+    Raises
+    ------
+    IntakeError
+        Empty file, not UTF-8, another delimiter, or a column name given twice.
+    """
+    text = _csv_text(path, path.read_bytes())
+    dups = duplicate_columns(path, _csv_header(path, text))
+    if dups:
+        raise IntakeError(dups)
+    return text.encode("utf-8")
+
+
 def _read_raw(path: Path, kind: str) -> pl.DataFrame:
     if kind == "csv":
-        text = _csv_text(path, path.read_bytes())
-        dups = duplicate_columns(path, _csv_header(path, text))
-        if dups:
-            raise IntakeError(dups)
-        return pl.read_csv(text.encode("utf-8"), infer_schema=False)
+        return pl.read_csv(checked_csv_bytes(path), infer_schema=False)
     if kind == "parquet":
         return pl.read_parquet(path)
     import pyreadstat  # optional heavy import, only for SAS files
