@@ -10,6 +10,8 @@ from plasmatrial.intake import lb_problems
 from plasmatrial.intake.mixup import FLC_REFERENCE_MGL, HALF_DECADE, SPIKE_TOLERANCE
 from tests.unit.intake.conftest import lb_frame
 
+Row = tuple[str, str, str, str | None, str, str]
+
 
 def _mixups(lb: pl.DataFrame) -> list[Problem]:
     return [p for p in lb_problems(lb)[0] if p.reason is ReasonCode.UNIT_MIXUP]
@@ -33,8 +35,8 @@ def test_rule_c_reference_range_scale(factor: float, flagged: bool) -> None:
     assert rows == ([1] if flagged else [])
 
 
-def _cohort(n: int, kappa: float, lam: float) -> list[tuple[str, str, str, str, str, str]]:
-    rows = []
+def _cohort(n: int, kappa: float, lam: float) -> list[Row]:
+    rows: list[Row] = []
     for i in range(n):
         for v, day in enumerate(("2024-01-05", "2024-02-05")):
             rows.append((f"S{i}", "FLCKAP", str(kappa), "mg/L", day, str(v + 1)))
@@ -79,7 +81,7 @@ def test_normal_cohort_is_quiet() -> None:
 )
 def test_rule_e_reverting_spike(step: float, flagged: bool) -> None:
     mid = 200.0 / step
-    rows = [
+    rows: list[Row] = [
         ("S1", "FLCLAM", "200", "mg/L", "2024-01-05", "1"),
         ("S1", "FLCLAM", f"{mid:.6f}", "mg/L", "2024-02-05", "2"),
         ("S1", "FLCLAM", "200", "mg/L", "2024-03-05", "3"),
