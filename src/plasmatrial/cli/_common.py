@@ -7,10 +7,66 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import typer
 
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
+from plasmatrial.intake.validate import raise_if
+
+#: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
+ACCEPT_UNITS_HELP = (
+    "Accept the FLC unit labels as written: do not report unit_mixup problems "
+    "(use only after checking the labels with the laboratory)."
+)
+
+
+#: Help of ``--cnsr`` on the survival commands.
+CNSR_HELP = "ADaM censoring-flag column (CNSR: 1 = censored, 0 = event); instead of --event."
+
+
+def resolve_event(event: str | None, cnsr: str | None) -> tuple[str, bool]:
+    """The column holding the outcome and whether it is a censoring flag (``--cnsr``).
+
+    ``--event CNSR`` is refused: ADaM's CNSR is 1 for a *censored* subject, the opposite of an
+    event indicator, and reading it as one silently inverts the analysis.
+    """
+    if event is not None and cnsr is not None:
+        raise PlasmatrialError("give --event or --cnsr, not both")
+    if event is None and cnsr is None:
+        raise PlasmatrialError(
+            "give --event COLUMN (1 = event, 0 = censored) or --cnsr COLUMN "
+            "(ADaM CNSR: 1 = censored, 0 = event)"
+        )
+    if event is not None:
+        if event.strip().upper() == "CNSR":
+            raise PlasmatrialError(
+                f"--event {event}: CNSR is the ADaM censoring flag (1 = censored, 0 = event), "
+                f"the opposite of an event indicator; use --cnsr {event}"
+            )
+        return event, False
+    assert cnsr is not None
+    return cnsr, True
+
+
+def event_indicator(
+    path: Path, column: str, values: np.ndarray[Any, Any], *, is_cnsr: bool
+) -> np.ndarray[Any, Any]:
+    """``values`` as given (``--event``) or ``1 - CNSR`` after checking CNSR is 0/1."""
+    if not is_cnsr:
+        return values
+    try:
+        flag = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        flag = np.full(len(values), np.nan)
+    bad = ~np.isin(flag, (0.0, 1.0))
+    if bad.any():
+        first = values[int(np.argmax(bad))]
+        raise PlasmatrialError(
+            f"{path}: --cnsr column {column} must hold 0 or 1 (1 = censored), got {first!r}"
+        )
+    return 1.0 - flag
 
 
 def read_table(path: Path) -> pl.DataFrame:
@@ -20,11 +76,18 @@ def read_table(path: Path) -> pl.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pl.read_csv(path, infer_schema_length=10000)
+            return pl.read_csv(checked_csv_bytes(path), infer_schema_length=10000)
         if suffix in {".parquet", ".pq"}:
-            return pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise PlasmatrialError(f"cannot read {path}: {exc}") from exc
+            frame = pl.read_parquet(path)
+            raise_if(duplicate_columns(path, frame.columns))
+            return frame
+    except PlasmatrialError:
+        raise
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover - never swallow these
+        raise
+    except BaseException as exc:  # polars errors, OSError, a Parquet reader panic (pyo3)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlasmatrialError(f"cannot read {path}: {first}") from None
     raise PlasmatrialError(
         f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'"
     )

@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER, __version__
@@ -55,10 +56,17 @@ def version() -> None:
     typer.echo(f"plasmatrial {__version__}")
 
 
+_registered: list[bool] = []
+
+
 def _register_all() -> None:
+    """Attach every command group once (``main`` may run several times in one process)."""
+    if _registered:
+        return
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"plasmatrial.cli.{name}")
         module.register(app)
+    _registered.append(True)
 
 
 def print_problems(exc: IntakeError) -> None:
@@ -83,6 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except PlasmatrialError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(2)
+    except OSError as exc:  # an output path that is a folder, read-only, missing, /proc ...
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         sys.exit(2)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import polars as pl
 import typer
 
+from plasmatrial.cli._common import ACCEPT_UNITS_HELP
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.synth import generate_al_cohort
@@ -23,9 +24,10 @@ def validate(
     ex: Annotated[Path | None, typer.Option("--ex", help="EX file (optional).")] = None,
     tu: Annotated[Path | None, typer.Option("--tu", help="TU file (myeloma lesions).")] = None,
     tr: Annotated[Path | None, typer.Option("--tr", help="TR file (lesion diameters).")] = None,
+    accept_units: Annotated[bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)] = False,
 ) -> None:
     """Validate DM/LB/EX (TU/TR) files; print every problem at once (exit 2) or a summary."""
-    bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr)
+    bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, accept_units=accept_units)
     typer.echo(f"OK: {bundle.n_subjects} subjects, {bundle.assessments.height} assessments")
 
 

@@ -55,22 +55,59 @@ def eligibility(
     typer.echo(DISCLAIMER)
 
 
+#: Overall response parameters, in the order ``concordance`` picks one from an ADRS.
+OVERALL_PARAMS: tuple[str, ...] = ("OVRLRESP", "HEMRESP")
+
+
+def _one_parameter(
+    frame: pl.DataFrame, path: Path, param: str | None
+) -> tuple[pl.DataFrame, str | None]:
+    """Keep one PARAMCD of an ADRS-like frame (every row was compared before issue 13)."""
+    if "PARAMCD" not in frame.columns:
+        if param is not None:
+            raise PlasmatrialError(f"--param {param}: {path} has no PARAMCD column")
+        return frame, None
+    present = frame.get_column("PARAMCD").cast(pl.String).drop_nulls().unique().sort().to_list()
+    chosen = param or next((p for p in OVERALL_PARAMS if p in present), None)
+    if chosen is None and len(present) == 1:
+        chosen = present[0]
+    if chosen is None or chosen not in present:
+        raise PlasmatrialError(
+            f"--param: choose the parameter of {path} to compare"
+            + (f" ({chosen!r} is not one)" if chosen else "")
+            + f"; PARAMCD values: {', '.join(present) or 'none'}"
+        )
+    return frame.filter(pl.col("PARAMCD").cast(pl.String) == chosen), chosen
+
+
 def concordance_cmd(
     computed: Annotated[Path, typer.Option("--computed", help="Computed responses (CSV/Parquet).")],
     rs: Annotated[Path, typer.Option("--rs", help="SDTM RS domain (CSV/Parquet).")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output CSV of discordant visits.")],
     test_code: Annotated[str, typer.Option("--test-code")] = "OVRLRESP",
+    param: Annotated[
+        str | None,
+        typer.Option(
+            "--param",
+            help="PARAMCD of --computed to compare when it holds several (an ADRS); "
+            "default OVRLRESP, else HEMRESP",
+        ),
+    ] = None,
 ) -> None:
     """Write every subject-visit where the computed response differs from the investigator's."""
-    comp = _as_dates(read_table(computed), ("ADT",))
-    inv = read_table(rs)
-    res = concordance(comp, inv, test_code=test_code)
     if out.suffix.lower() != ".csv":
         raise PlasmatrialError(f"--out: expected a .csv path, got {out}")
-    res.to_frame().write_csv(out)
+    if not out.parent.is_dir():
+        raise PlasmatrialError(f"--out: directory does not exist: '{out.parent}'")
+    comp = _as_dates(read_table(computed), ("ADT",))
+    comp, chosen = _one_parameter(comp, computed, param)
+    inv = read_table(rs)
+    res = concordance(comp, inv, test_code=test_code)
+    write_frame(res.to_frame(), out)
     agreement = "n/a" if res.agreement is None else f"{res.agreement:.1%}"
+    which = f" (computed PARAMCD {chosen} vs investigator {test_code})" if chosen else ""
     typer.echo(
-        f"{res.n_compared} visits compared, {res.n_agree} agree ({agreement}); "
+        f"{res.n_compared} visits compared{which}, {res.n_agree} agree ({agreement}); "
         f"{res.to_frame().height} discordant rows written to {out}"
     )
     typer.echo(DISCLAIMER)

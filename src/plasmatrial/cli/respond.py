@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.cli._common import read_table, require_columns
+from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
 from plasmatrial.criteria import adjudicate, get_rule_set, stage
 from plasmatrial.criteria.summary import evaluability, summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
@@ -71,7 +71,11 @@ def subject_summary(
     if "DTHDTC" in dm.columns:
         dth = dm.select(
             pl.col("USUBJID").cast(pl.Utf8),
-            pl.col("DTHDTC").cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias("DTHDT"),
+            pl.col("DTHDTC")
+            .cast(pl.Utf8)
+            .str.slice(0, 10)
+            .str.to_date(strict=False)
+            .alias("DTHDT"),
         ).unique("USUBJID", keep="first")
         subjects = subjects.join(dth, on="USUBJID", how="left")
     if cm is not None:
@@ -142,6 +146,65 @@ def _check_disease(disease: str, rule_set: str) -> None:
             f"rule set {rule_set} is for {rs.disease}, not {disease.upper()}; "
             "see `plasmatrial criteria list`"
         )
+    param = RESPONSE_PARAM[disease.upper()]
+    made = {t.paramcd for t in rs.tables} | {o.paramcd for o in rs.overall}
+    if param not in made:
+        raise PlasmatrialError(
+            f"--criteria {rule_set}: not a response rule set (it derives "
+            f"{', '.join(sorted(made)) or 'nothing'}, no {param}); respond needs one that "
+            f"calls {param}, e.g. {DEFAULT_RULE_SET[disease]} (see `plasmatrial criteria list`)"
+        )
+
+
+#: IMWG measurability classes that rest on a serum or urine M-protein.
+M_PROTEIN_CLASSES: tuple[str, ...] = ("SPEP", "UPEP", "SPEP_UPEP")
+#: DM columns that only AL amyloidosis data carry (baseline organ involvement, docs/intake.md).
+AL_ORGAN_FLAGS: tuple[str, ...] = ("HEARTFL", "KIDNEYFL", "LIVERFL")
+
+
+def _check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: str) -> None:
+    """Refuse ``--disease mm`` on data that look like AL amyloidosis (issue 13).
+
+    Two signals, either one refuses: DM flags AL organ involvement (``HEARTFL``/``KIDNEYFL``/
+    ``LIVERFL`` = Y for some subject), or no subject has a measurable serum or urine M-protein at
+    baseline by the rule set's own measurability table (MMMEAS).
+    """
+    flags = [c for c in AL_ORGAN_FLAGS if c in dm.columns]
+    organ = (
+        dm.filter(
+            pl.any_horizontal(pl.col(c).cast(pl.String).str.to_uppercase() == "Y" for c in flags)
+        ).height
+        if flags
+        else 0
+    )
+    hint = "use --disease al, or add --no-disease-check if this really is myeloma data"
+    if organ:
+        raise PlasmatrialError(
+            f"--disease mm: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
+            f"for {organ} of {dm.height} subjects); {hint}"
+        )
+    calls = adjudicate(assessments, rule_set)
+    meas = calls.filter(pl.col("PARAMCD") == "MMMEAS").unique("USUBJID", keep="first")
+    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(M_PROTEIN_CLASSES)).height:
+        return
+    counts = meas.group_by("AVALC").len().sort("AVALC")
+    shown = ", ".join(f"{r['AVALC'] or 'none'} {r['len']}" for r in counts.iter_rows(named=True))
+    raise PlasmatrialError(
+        f"--disease mm: no subject has a measurable serum or urine M-protein at baseline by "
+        f"{rule_set} (measurability: {shown}); FLC-only data like this is usually AL "
+        f"amyloidosis: {hint}"
+    )
+
+
+def _check_outputs(out: Path, inputs: list[Path | None]) -> None:
+    """Refuse an output path that is one of the inputs (it would be overwritten)."""
+    targets = {out.resolve(): "--out", summary_path(out).resolve(): "the subject summary"}
+    for path in inputs:
+        if path is not None and path.resolve() in targets:
+            raise PlasmatrialError(
+                f"{targets[path.resolve()]} would overwrite the input file {path}; "
+                "choose another --out"
+            )
 
 
 def _print_summary(subjects: pl.DataFrame, rule_set: str, version: str, limit: int) -> None:
@@ -210,6 +273,16 @@ def register(app: typer.Typer) -> None:
                 "--imaging-window", help="Days between an imaging date and its assessment date"
             ),
         ] = IMAGING_WINDOW_DAYS,
+        accept_units: Annotated[
+            bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
+        ] = False,
+        no_disease_check: Annotated[
+            bool,
+            typer.Option(
+                "--no-disease-check",
+                help="With --disease mm: do not refuse data without measurable M-protein",
+            ),
+        ] = False,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -219,7 +292,16 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or DEFAULT_RULE_SET[disease]
         _check_disease(disease, rule_set)
-        bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, imaging_window_days=imaging_window)
+        _check_outputs(out, [dm, lb, ex, cm, tu, tr])
+        bundle = load_sdtm(
+            dm,
+            lb,
+            ex,
+            tu_path=tu,
+            tr_path=tr,
+            imaging_window_days=imaging_window,
+            accept_units=accept_units,
+        )
         cm_frame = None
         if cm is not None:
             cm_frame = read_table(cm)
@@ -230,14 +312,21 @@ def register(app: typer.Typer) -> None:
                 bundle.assessments, bundle.dm, bundle.ex, rule_set, cm=cm_frame, responder=cats
             )
         else:
-            from plasmatrial.cli.mm import adjudicate_mm
+            from plasmatrial.cli.mm import _prepare_assessments
+            from plasmatrial.criteria.mm_response import respond_mm
 
-            visits, _ = adjudicate_mm(bundle.assessments, rule_set)
+            prepared = _prepare_assessments(bundle.assessments)
+            if not no_disease_check:
+                _check_myeloma_data(prepared, bundle.dm, rule_set)
+            visits = respond_mm(prepared, rule_set).visits
             subjects = subject_summary(
                 visits.with_columns(pl.lit("OVRLRESP").alias("PARAMCD")),
                 bundle.dm, bundle.ex, disease="mm", cm=cm_frame, responder=cats,
             )  # fmt: skip
-        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PlasmatrialError(f"--out: cannot create folder '{out.parent}': {exc}") from None
         write_frame(visits, out)
         write_frame(subjects, summary_path(out))
         version = get_rule_set(rule_set).version

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -71,6 +71,11 @@ def _print_result(res: Any) -> None:
     )
 
 
+#: Largest ``--n-sims`` per scenario (decision 0760): the Monte Carlo standard error of a
+#: probability is at most 0.5 / sqrt(n) = 0.0005 here, far below any design question.
+MAX_N_SIMS: Final[int] = 1_000_000
+
+
 def simulate_cmd(
     trial_file: Annotated[Path, typer.Argument(help="Trial definition (YAML).")],
     n_sims: int = typer.Option(10000, "--n-sims", help="Simulated trials per scenario."),
@@ -110,6 +115,14 @@ def simulate_cmd(
     from plasmatrial.design.protocol import parse_trial
     from plasmatrial.design.simulate import design_from_trial, simulate_sweep, simulate_trials
 
+    if not 1 <= n_sims <= MAX_N_SIMS:
+        raise DesignError(
+            f"--n-sims must be between 1 and {MAX_N_SIMS:,} per scenario, got {n_sims:,} "
+            f"({MAX_N_SIMS:,} trials already give a Monte Carlo SE below 0.0005 for any "
+            "probability; decision 0760)"
+        )
+    if batch_size < 1:
+        raise DesignError(f"--batch-size must be at least 1, got {batch_size}")
     if backend not in ("numpy", "cupy"):
         raise DesignError(f"--backend must be numpy or cupy, got {backend!r}")
     if endpoint is not None and endpoint not in ("PFS", "OS"):

@@ -12,7 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.cli._common import echo_json, read_table, require_columns
+from plasmatrial.cli._common import (
+    CNSR_HELP,
+    echo_json,
+    event_indicator,
+    read_table,
+    require_columns,
+    resolve_event,
+)
 from plasmatrial.cli.stats import stats_app
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.stats.cox import CoxResult, cox_ph
@@ -136,10 +143,13 @@ def cox_command(
         Path, typer.Argument(help="CSV or Parquet table, one row per subject/interval.")
     ],
     time: Annotated[str, typer.Option("--time", help="Exit-time column.")],
-    event: Annotated[str, typer.Option("--event", help="Event column (1 = event, 0 = censored).")],
     covariates: Annotated[
         str, typer.Option("--covariates", help="Comma-separated covariate columns.")
     ],
+    event: Annotated[
+        str | None, typer.Option("--event", help="Event column (1 = event, 0 = censored).")
+    ] = None,
+    cnsr: Annotated[str | None, typer.Option("--cnsr", help=CNSR_HELP)] = None,
     strata: Annotated[str | None, typer.Option("--strata", help="Stratum column.")] = None,
     ties: Annotated[str, typer.Option("--ties", help="efron, breslow or exact.")] = "efron",
     entry: Annotated[
@@ -159,14 +169,15 @@ def cox_command(
         raise PlasmatrialError("--covariates: give at least one column name")
     if ties not in ("efron", "breslow", "exact"):
         raise PlasmatrialError(f"--ties: expected efron, breslow or exact; got {ties!r}")
+    column, is_cnsr = resolve_event(event, cnsr)
     frame = read_table(file)
     extra = [c for c in (strata, entry, cluster) if c is not None]
-    require_columns(frame, file, [time, event, *covs, *extra])
+    require_columns(frame, file, [time, column, *covs, *extra])
     X, names = design_matrix(frame, covs)
     tie: Literal["efron", "breslow", "exact"] = ties  # type: ignore[assignment]
     fit = cox_ph(
         frame[time].cast(pl.Float64).to_numpy(),
-        _event(frame, event),
+        event_indicator(file, column, _event(frame, column), is_cnsr=is_cnsr),
         X,
         entry=None if entry is None else frame[entry].cast(pl.Float64).to_numpy(),
         strata=None if strata is None else frame[strata].cast(pl.String).to_numpy(),
@@ -179,6 +190,7 @@ def cox_command(
             "file": str(file),
             "time": time,
             "event": event,
+            "cnsr": cnsr,
             "covariates": covs,
             "strata": strata,
             "ties": ties,

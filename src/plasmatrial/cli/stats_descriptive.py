@@ -15,7 +15,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from plasmatrial.cli._common import echo_json, read_table, require_columns
+from plasmatrial.cli._common import (
+    CNSR_HELP,
+    echo_json,
+    event_indicator,
+    read_table,
+    require_columns,
+    resolve_event,
+)
 from plasmatrial.cli.stats import stats_app
 from plasmatrial.errors import PlasmatrialError
 
@@ -30,7 +37,11 @@ console = Console()
 
 FileArg = Annotated[Path, typer.Argument(help="Input table (.csv or .parquet).")]
 TimeOpt = Annotated[str, typer.Option("--time", help="Column with follow-up times.")]
-EventOpt = Annotated[str, typer.Option("--event", help="Column with event indicator (1/0).")]
+EventOpt = Annotated[
+    str | None,
+    typer.Option("--event", help="Column with event indicator (1 = event, 0 = censored)."),
+]
+CnsrOpt = Annotated[str | None, typer.Option("--cnsr", help=CNSR_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
@@ -118,21 +129,24 @@ def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
 def km_command(
     file: FileArg,
     time: TimeOpt,
-    event: EventOpt,
+    event: EventOpt = None,
     group: Annotated[str | None, typer.Option("--group", help="Grouping column.")] = None,
     conf_type: Annotated[
         str, typer.Option("--conf-type", help="log, log-log, plain or none.")
     ] = "log",
     conf_level: Annotated[float, typer.Option("--conf-level")] = 0.95,
     as_json: JsonOpt = False,
+    cnsr: CnsrOpt = None,
 ) -> None:
     """Kaplan-Meier estimate (R survfit conventions): medians with CIs, and the curve."""
     from plasmatrial.stats.km import kaplan_meier_by
 
-    cols = _columns(file, [time, event, group])
+    column, is_cnsr = resolve_event(event, cnsr)
+    cols = _columns(file, [time, column, group])
     t = _numeric(file, time, cols[time])
+    d = event_indicator(file, column, cols[column], is_cnsr=is_cnsr)
     g = cols[group] if group else np.zeros(t.shape[0], dtype=np.int64)
-    by = kaplan_meier_by(t, cols[event], g, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
+    by = kaplan_meier_by(t, d, g, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
     labels = by.groups if group else ("all",)
     if as_json:
         echo_json(
@@ -164,21 +178,23 @@ def km_command(
 def logrank_command(
     file: FileArg,
     time: TimeOpt,
-    event: EventOpt,
     group: Annotated[str, typer.Option("--group", help="Grouping column.")],
+    event: EventOpt = None,
     strata: Annotated[str | None, typer.Option("--strata", help="Stratification column.")] = None,
     rho: Annotated[
         float, typer.Option("--rho", help="G-rho weight (0 log-rank, 1 Peto-Peto).")
     ] = 0.0,
     as_json: JsonOpt = False,
+    cnsr: CnsrOpt = None,
 ) -> None:
     """Log-rank / G-rho test (R survdiff)."""
     from plasmatrial.stats.logrank import logrank_test
 
-    cols = _columns(file, [time, event, group, strata])
+    column, is_cnsr = resolve_event(event, cnsr)
+    cols = _columns(file, [time, column, group, strata])
     res = logrank_test(
         _numeric(file, time, cols[time]),
-        cols[event],
+        event_indicator(file, column, cols[column], is_cnsr=is_cnsr),
         cols[group],
         strata=cols[strata] if strata else None,
         rho=rho,
@@ -263,19 +279,22 @@ def cif_command(
 def rmst_command(
     file: FileArg,
     time: TimeOpt,
-    event: EventOpt,
     tau: Annotated[float, typer.Option("--tau", help="Truncation time.")],
+    event: EventOpt = None,
     group: Annotated[str | None, typer.Option("--group", help="Two-level grouping column.")] = None,
     conf_level: Annotated[float, typer.Option("--conf-level")] = 0.95,
     as_json: JsonOpt = False,
+    cnsr: CnsrOpt = None,
 ) -> None:
     """Restricted mean survival time up to --tau (R survfit rmean); difference for two groups."""
     from plasmatrial.stats.rmst import rmst, rmst_difference
 
-    cols = _columns(file, [time, event, group])
+    column, is_cnsr = resolve_event(event, cnsr)
+    cols = _columns(file, [time, column, group])
     t = _numeric(file, time, cols[time])
+    d_event = event_indicator(file, column, cols[column], is_cnsr=is_cnsr)
     if group is None:
-        r = rmst(t, cols[event], tau=tau, conf_level=conf_level)
+        r = rmst(t, d_event, tau=tau, conf_level=conf_level)
         if as_json:
             echo_json({"command": "stats rmst", **r.to_dict()})
             return
@@ -285,7 +304,7 @@ def rmst_command(
         table.add_row(_fmt(r.rmst), _fmt(r.se), _fmt(r.lower), _fmt(r.upper))
         console.print(table)
         return
-    d = rmst_difference(t, cols[event], cols[group], tau=tau, conf_level=conf_level)
+    d = rmst_difference(t, d_event, cols[group], tau=tau, conf_level=conf_level)
     if as_json:
         echo_json({"command": "stats rmst", "tau": tau, **d.to_dict()})
         return

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.cli._common import _jsonable, read_table
+from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable, read_table
 from plasmatrial.design.protocol import Trial, parse_trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import read_domain, write_frame
@@ -136,7 +136,9 @@ def git_revision(path: Path | None = None) -> str | None:
     return head.stdout.strip() + ("+modified" if modified else "")
 
 
-def run_with_progress(trial: Trial, inputs: TrialInputs, *, quiet: bool = False) -> TrialResults:
+def run_with_progress(
+    trial: Trial, inputs: TrialInputs, *, quiet: bool = False, accept_units: bool = False
+) -> TrialResults:
     """Run the pipeline with a Rich progress bar over :data:`plasmatrial.trial.STAGES`."""
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -151,7 +153,7 @@ def run_with_progress(trial: Trial, inputs: TrialInputs, *, quiet: bool = False)
         def progress(stage: str, index: int, total: int) -> None:
             bar.update(task, completed=index, description=f"{trial.id}: {stage}")
 
-        res = run_trial(trial, inputs, progress=progress)
+        res = run_trial(trial, inputs, progress=progress, accept_units=accept_units)
         bar.update(task, completed=len(STAGES))
     return res
 
@@ -250,9 +252,12 @@ def _command(
         pdf: Annotated[
             bool, typer.Option("--pdf", help="Also print report.pdf (Chromium)")
         ] = False,
+        accept_units: Annotated[
+            bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
+        ] = False,
     ) -> None:
         trial = read_trial(trial_file)
-        res = run_with_progress(trial, read_inputs(data))
+        res = run_with_progress(trial, read_inputs(data), accept_units=accept_units)
         written = write_outputs(res, out)
         lines = [
             f"Wrote {len(written) - 1} ADaM files to {out / 'adam'} and {out / 'results.json'}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from plasmatrial.errors import IntakeError, Problem
+from plasmatrial.errors import IntakeError, Problem, ReasonCode
 from plasmatrial.intake.assessments import (
     BaselineRule,
     assemble_wide,
@@ -80,6 +80,11 @@ class SdtmBundle:
         }
 
 
+def drop_unit_mixups(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without the ``unit_mixup`` ones (for ``--accept-units``)."""
+    return [p for p in problems if p.reason is not ReasonCode.UNIT_MIXUP]
+
+
 def _read(path: str | Path, domain: str, problems: list[Problem]) -> pl.DataFrame | None:
     try:
         return read_domain(path, domain)  # type: ignore[arg-type]
@@ -100,6 +105,7 @@ def check_frames(
     tr: pl.DataFrame | None = None,
     imaging_files: tuple[str, str] = ("TU", "TR"),
     imaging_window_days: int = IMAGING_WINDOW_DAYS,
+    accept_units: bool = False,
 ) -> tuple[list[Problem], SdtmBundle | None]:
     """Validate the frames together; return all problems and, if none, the bundle.
 
@@ -118,6 +124,8 @@ def check_frames(
     imaging_window_days:
         Matching window between an on-treatment imaging date and an assessment date
         (decision 0104).
+    accept_units:
+        Drop ``unit_mixup`` problems (the user has checked the unit labels; decision 0105).
 
     Notes
     -----
@@ -134,7 +142,7 @@ def check_frames(
     tu_file, tr_file = imaging_files
     problems = dm_problems(dm, file=dm_file)
     lb_list, prep = lb_problems(lb, file=lb_file)
-    problems += lb_list
+    problems += drop_unit_mixups(lb_list) if accept_units else lb_list
     subjects = dm.get_column("USUBJID").drop_nulls().to_list() if "USUBJID" in dm.columns else []
     if "USUBJID" in dm.columns:
         problems += unknown_subjects(lb, subjects, file=lb_file)
@@ -155,7 +163,8 @@ def check_frames(
         if frame is not None and "USUBJID" in dm.columns:
             problems += unknown_subjects(frame, subjects, file=name)
     dm_ok = all(c in dm.columns for c in ("USUBJID", "AGE", "SEX"))
-    if prep is None or not dm_ok:
+    ex_ok = ex is None or all(c in ex.columns for c in ("USUBJID", "EXSTDTC"))
+    if prep is None or not dm_ok or not ex_ok:
         return problems, None
     std = standardize_prepared(prep, dm, egfr_equation=egfr_equation)
     fdt = first_dose_dates(dm, ex, baseline=baseline)
@@ -189,6 +198,7 @@ def load_sdtm(
     tu_path: str | Path | None = None,
     tr_path: str | Path | None = None,
     imaging_window_days: int = IMAGING_WINDOW_DAYS,
+    accept_units: bool = False,
 ) -> SdtmBundle:
     """Read, validate and standardise DM, LB and (optionally) EX, TU and TR files.
 
@@ -207,6 +217,9 @@ def load_sdtm(
         :func:`check_frames` and ``docs/intake.md``.
     imaging_window_days : int
         Matching window between imaging and assessment dates (decision 0104).
+    accept_units : bool
+        Accept the FLC unit labels as written: ``unit_mixup`` problems are not reported
+        (decision 0105). Every other check still applies.
 
     Returns
     -------
@@ -232,7 +245,8 @@ def load_sdtm(
         if dm is not None:
             problems += dm_problems(dm, file=str(dm_path))
         if lb is not None:
-            problems += lb_problems(lb, file=str(lb_path))[0]
+            lb_list = lb_problems(lb, file=str(lb_path))[0]
+            problems += drop_unit_mixups(lb_list) if accept_units else lb_list
         if ex is not None:
             problems += ex_problems(ex, file=str(ex_path))
         tu_prep = None
@@ -257,6 +271,7 @@ def load_sdtm(
             str(tr_path) if tr_path is not None else "TR",
         ),
         imaging_window_days=imaging_window_days,
+        accept_units=accept_units,
     )
     raise_if(problems + found)
     assert bundle is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final, Literal
 
 import polars as pl
@@ -10,19 +11,38 @@ DateStatus = Literal["ok", "partial", "bad", "missing"]
 
 _FULL: Final = r"^\d{4}-\d{2}-\d{2}$"
 _PARTIAL: Final = r"^\d{4}(-[\d-]*)?$"
+#: A complete ISO 8601 ``--DTC`` value: a date, optionally ``T`` and a valid time of day
+#: (``hh``, ``hh:mm``, ``hh:mm:ss`` or with a decimal fraction), optionally a UTC offset.
+_DATETIME: Final = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(T([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d+)?)?)?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?)?$"
+)
+
+#: Earliest plausible date of a study record (decision 0106): IMiD trials in AL amyloidosis and
+#: myeloma start after thalidomide's return (late 1990s); 1990 leaves a wide margin.
+EARLIEST_DATE: Final[dt.date] = dt.date(1990, 1, 1)
+#: Days after today still accepted (scheduled dates, clock skew); later dates are typos.
+FUTURE_MARGIN_DAYS: Final[int] = 366
+
+
+def plausible_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """``(earliest, latest)`` plausible dates: :data:`EARLIEST_DATE` to today + 366 days."""
+    ref = dt.date.today() if today is None else today
+    return EARLIEST_DATE, ref + dt.timedelta(days=FUTURE_MARGIN_DAYS)
 
 
 def dtc_date(col: str) -> pl.Expr:
     """Date part of an ISO 8601 ``--DTC`` text column, or null when not a complete valid date.
 
     ``"2024-03-05"`` and ``"2024-03-05T08:30"`` give 2024-03-05; ``"2024-03"`` (partial),
-    ``"2024-02-30"`` and ``"05/03/2024"`` give null. Partial dates are never imputed.
+    ``"2024-02-30"``, ``"05/03/2024"``, ``"2024-03-05T"`` and ``"2024-03-05T25:61"`` (the whole
+    value is checked, time of day included) give null. Partial dates are never imputed.
     """
     return _iso_date(pl.col(col))
 
 
 def _iso_date(c: pl.Expr) -> pl.Expr:
-    shape_ok = (c.str.len_bytes() == 10) | (c.str.slice(10, 1) == "T")
+    shape_ok = c.str.contains(_DATETIME)
     part = c.str.slice(0, 10)
     return (
         pl.when(shape_ok & part.str.contains(_FULL))

@@ -7,6 +7,8 @@ can report a non-numeric result or a malformed date with the exact text found in
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from pathlib import Path
 from typing import Final, Literal
@@ -69,16 +71,142 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+#: Delimiters recognised in a header that has no comma (reported with a hint, never guessed).
+OTHER_DELIMITERS: Final[dict[str, str]] = {";": "semicolon", "\t": "tab", "|": "pipe"}
+#: Header line of the first observation record of a SAS transport file (v5 and v8).
+_XPT_OBS_HEADER: Final[bytes] = b"HEADER RECORD*******OBS"
+
+
+def _csv_text(path: Path, raw: bytes) -> str:
+    """Decode a CSV file as UTF-8 (a BOM is dropped) with CR or CRLF line ends made LF."""
+    if not raw.strip():
+        raise _unreadable(path, "empty file (no header row)", "a CSV file with a header row")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _unreadable(
+            path,
+            f"not UTF-8: byte 0x{raw[exc.start]:02X} on line {line} (Latin-1 or Windows-1252?)",
+            "a UTF-8 text file (save it as 'CSV UTF-8'; unit labels such as µg/L depend on it)",
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _csv_header(path: Path, text: str) -> list[str]:
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])), [])
+    if len(header) == 1:
+        for delim, name in OTHER_DELIMITERS.items():
+            if delim in header[0]:
+                raise _unreadable(
+                    path,
+                    f"the header is {name}-delimited: {header[0][:60]!r}",
+                    f"comma-separated values (re-export the file with ',' as delimiter "
+                    f"instead of {name}s)",
+                )
+    return header
+
+
+def duplicate_columns(path: Path | str, names: list[str]) -> list[Problem]:
+    """One ``DUPLICATE`` problem per column name repeated in ``names`` after upper-casing."""
+    seen: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in names:
+        key = name.strip().upper()
+        if key in seen:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    key,
+                    f"{seen[key]!r} and {name!r}",
+                    "each column once (names are compared after upper-casing); "
+                    "remove or rename the extra column",
+                    ReasonCode.DUPLICATE,
+                )
+            )
+        else:
+            seen[key] = name
+    return problems
+
+
+def _check_xpt(path: Path, widths: dict[str, int], n_rows: int) -> None:
+    """Refuse a SAS transport file cut short (readstat drops the partial row silently)."""
+    data = path.read_bytes()
+    if len(data) % 80:
+        raise _unreadable(
+            path,
+            f"truncated transport file: {len(data)} bytes is not a multiple of 80",
+            "a complete SAS XPORT file (its records are 80 bytes long)",
+        )
+    start = data.find(_XPT_OBS_HEADER)
+    obs_len = sum(widths.values())
+    if start < 0 or obs_len <= 0:
+        return
+    body = data[start + 80 :]
+    n_full = len(body) // obs_len
+    rest = body[n_full * obs_len :]
+    if rest.strip(b" ") or n_full < n_rows:
+        raise _unreadable(
+            path,
+            f"truncated transport file: {len(rest)} bytes of a partial observation after "
+            f"{n_full} complete ones ({obs_len} bytes each)",
+            "a complete SAS XPORT file",
+        )
+
+
+def checked_csv_bytes(path: Path) -> bytes:
+    """The CSV file as UTF-8 bytes with LF line ends, after the checks of decision 0106.
+
+    Raises
+    ------
+    IntakeError
+        Empty file, not UTF-8, another delimiter, or a column name given twice.
+    """
+    text = _csv_text(path, path.read_bytes())
+    dups = duplicate_columns(path, _csv_header(path, text))
+    if dups:
+        raise IntakeError(dups)
+    return text.encode("utf-8")
+
+
 def _read_raw(path: Path, kind: str) -> pl.DataFrame:
     if kind == "csv":
-        return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        return pl.read_csv(checked_csv_bytes(path), infer_schema=False)
     if kind == "parquet":
         return pl.read_parquet(path)
     import pyreadstat  # optional heavy import, only for SAS files
 
     reader = pyreadstat.read_xport if kind == "xpt" else pyreadstat.read_sas7bdat
-    pdf, _meta = reader(str(path))
+    pdf, meta = reader(str(path))
+    if kind == "xpt":
+        _check_xpt(path, dict(meta.variable_storage_width or {}), len(pdf))
+    elif meta.number_rows is not None and meta.number_rows != len(pdf):
+        raise _unreadable(
+            path,
+            f"truncated file: the header announces {meta.number_rows} rows, {len(pdf)} read",
+            "a complete SAS7BDAT file",
+        )
     return pl.from_pandas(pdf)
+
+
+def _unsupported_columns(path: Path, frame: pl.DataFrame) -> list[Problem]:
+    bad = {
+        name: dtype
+        for name, dtype in frame.schema.items()
+        if dtype.is_nested() or isinstance(dtype, pl.Duration | pl.Object)
+    }
+    return [
+        Problem(
+            str(path),
+            None,
+            name.upper(),
+            f"a column of type {dtype}",
+            "text, number, date or datetime values",
+            ReasonCode.BAD_VALUE,
+        )
+        for name, dtype in bad.items()
+    ]
 
 
 def read_domain(path: str | Path, domain: Domain) -> pl.DataFrame:
@@ -142,7 +270,15 @@ def read_domain(path: str | Path, domain: Domain) -> pl.DataFrame:
         raise _unreadable(p, "file not found", f"an existing {domain} file")
     try:
         frame = _read_raw(p, kind)
-    except Exception as exc:  # any parser failure is a user-facing unreadable-file problem
-        raise _unreadable(p, f"{type(exc).__name__}: {exc}", f"a valid {kind} file") from exc
+    except IntakeError:
+        raise
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover - never swallow these
+        raise
+    except BaseException as exc:  # a corrupt Parquet panics (pyo3 PanicException)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise _unreadable(p, f"{type(exc).__name__}: {first}", f"a valid {kind} file") from None
+    problems = duplicate_columns(p, frame.columns) + _unsupported_columns(p, frame)
+    if problems:
+        raise IntakeError(problems)
     logger.debug("read %s: %d rows x %d columns", p, frame.height, frame.width)
     return as_text(frame)

@@ -17,7 +17,7 @@ import polars as pl
 
 from plasmatrial.errors import IntakeError, Problem, ReasonCode
 from plasmatrial.intake.analytes import ANALYTE_BY_CODE, ANALYTES, IFE_VALUES
-from plasmatrial.intake.dates import dtc_date, dtc_status
+from plasmatrial.intake.dates import dtc_date, dtc_status, plausible_window
 from plasmatrial.intake.lbprep import prepare_lb
 from plasmatrial.intake.mixup import flc_unit_mixups
 
@@ -112,7 +112,19 @@ def _date_problems(
             reason=ReasonCode.MISSING_VALUE,
             expected="a date",
         )
-    return out
+    return out + _window_problems(frame, col, ok, file=file)
+
+
+def _window_problems(frame: pl.DataFrame, col: str, ok: pl.Expr, *, file: str) -> list[Problem]:
+    earliest, latest = plausible_window()
+    return emit(
+        frame.filter((ok < earliest) | (ok > latest)),
+        file=file,
+        column=col,
+        reason=ReasonCode.IMPLAUSIBLE_VALUE,
+        expected=f"a date within the plausible study window {earliest} to {latest} "
+        "(today + 1 year)",
+    )
 
 
 def _missing_value(frame: pl.DataFrame, col: str, *, file: str, expected: str) -> list[Problem]:

@@ -16,8 +16,10 @@ import polars as pl
 
 from plasmatrial.criteria import RuleSet, get_rule_set
 from plasmatrial.design.protocol import Trial
-from plasmatrial.errors import PlasmatrialError, RuleError
+from plasmatrial.errors import PlasmatrialError, Problem, RuleError
+from plasmatrial.intake.optional import optional_domain_problems
 from plasmatrial.intake.tumor import TR_REQUIRED, TU_REQUIRED
+from plasmatrial.intake.validate import raise_if
 
 #: Optional domains and the columns each must have.
 OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -79,16 +81,12 @@ class TrialInputs:
     generator: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        problems: list[Problem] = []
         for name, cols in OPTIONAL_DOMAINS.items():
             frame = getattr(self, name)
-            if frame is None:
-                continue
-            missing = [c for c in cols if c not in frame.columns]
-            if missing:
-                raise PlasmatrialError(
-                    f"{name.upper()}: missing column(s) {', '.join(missing)}; "
-                    f"found {', '.join(frame.columns)}"
-                )
+            if frame is not None:
+                problems += optional_domain_problems(name.upper(), frame, cols)
+        raise_if(problems)
 
     def present(self) -> dict[str, int]:
         """Row count of every domain supplied (absent optional domains are left out)."""

@@ -347,7 +347,13 @@ def _safety_datasets(
     return out, notes
 
 
-def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = None) -> TrialResults:
+def run_trial(
+    trial: Trial,
+    data: TrialInputs,
+    *,
+    progress: Progress | None = None,
+    accept_units: bool = False,
+) -> TrialResults:
     """Run a trial's whole analysis: validate, adjudicate, derive ADaM, analyse, compare.
 
     Parameters
@@ -359,6 +365,8 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     progress:
         Optional callback ``progress(stage, index, total)`` called before each stage of
         :data:`STAGES`.
+    accept_units:
+        Do not report FLC ``unit_mixup`` problems (``--accept-units``, decision 0105).
 
     Returns
     -------
@@ -390,7 +398,9 @@ def run_trial(trial: Trial, data: TrialInputs, *, progress: Progress | None = No
     for ep in trial.endpoints:
         require_known(ep)
     criteria = resolve_criteria(trial)
-    problems, bundle = check_frames(data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr)
+    problems, bundle = check_frames(
+        data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
+    )
     if problems or bundle is None:
         raise IntakeError(problems)
     step("adjudicate")

@@ -73,3 +73,24 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(IntakeError) as info:
         read_domain(tmp_path / "nope.csv", "LB")
     assert info.value.problems[0].value == "file not found"
+
+
+class _Panic(BaseException):
+    """Stands in for pyo3's ``PanicException`` (a BaseException) raised by a corrupt Parquet."""
+
+
+def test_parquet_panic_is_an_unreadable_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "dm.parquet"
+    path.write_bytes(b"PAR1 not really")
+
+    def panic(*_args: object, **_kwargs: object) -> None:
+        raise _Panic("called `Option::unwrap()` on a `None` value")
+
+    monkeypatch.setattr(pl, "read_parquet", panic)
+    with pytest.raises(IntakeError) as info:
+        read_domain(path, "DM")
+    (problem,) = info.value.problems
+    assert problem.reason is ReasonCode.UNREADABLE_FILE
+    assert problem.value is not None and problem.value.startswith("_Panic: called")

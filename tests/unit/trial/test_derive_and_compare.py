@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from plasmatrial.design.protocol import PublishedFigure, parse_trial
-from plasmatrial.errors import PlasmatrialError
+from plasmatrial.errors import IntakeError, PlasmatrialError, ReasonCode
 from plasmatrial.stats.binomial import binomial_ci
 from plasmatrial.trial import TrialInputs, resolve_criteria
 from plasmatrial.trial.analyse import TableResult, ordered_levels, proportion_table
@@ -221,8 +221,10 @@ def test_criteria_aliases_and_imwg_default() -> None:
 
 def test_optional_domain_missing_columns_is_one_error() -> None:
     dm = pl.DataFrame({"USUBJID": ["1"]})
-    with pytest.raises(PlasmatrialError, match="AE: missing column"):
+    with pytest.raises(IntakeError, match="found in AE") as info:
         TrialInputs(dm=dm, lb=dm, ae=pl.DataFrame({"USUBJID": ["1"]}))
+    missing = {p.column for p in info.value.problems if p.reason is ReasonCode.MISSING_COLUMN}
+    assert missing == {"AEDECOD", "AESTDTC", "AETOXGR"}
 
 
 @pytest.mark.parametrize(
