@@ -421,13 +421,15 @@ class ResponseResult(ResultMixin):
             "visits": jsonable(self.visits),
         }
 
-    def explain(self, subject: str) -> str:
+    def explain(self, subject: str, parameters: Sequence[str] | None = None) -> str:
         """One subject's calls as readable text: dates, categories, rule ids and explanations.
 
         Parameters
         ----------
         subject : str
             A ``USUBJID``.
+        parameters : sequence of str, optional
+            ``PARAMCD`` values to show (e.g. ``["HEMRESP"]``); default every parameter.
 
         Returns
         -------
@@ -456,6 +458,8 @@ class ResponseResult(ResultMixin):
         if first.get("BESTEXPL"):
             lines.append(f"  {first['BESTEXPL']}")
         calls = self.visits.filter(pl.col("USUBJID") == subject).sort("ADT", maintain_order=True)
+        if parameters is not None and "PARAMCD" in calls.columns:
+            calls = calls.filter(pl.col("PARAMCD").is_in(list(parameters)))
         for (adt,), group in calls.group_by("ADT", maintain_order=True):
             visit = group.get_column("VISIT")[0] if "VISIT" in group.columns else None
             lines.append(f"{adt}" + (f"  {visit}" if visit else ""))
