@@ -534,6 +534,17 @@ def respond(
     2. Myeloma: :func:`plasmatrial.criteria.mm_response.respond_mm` (IMWG confirmation), then the
        same subject summary on the overall response.
     3. ``plasmatrial respond`` calls this function, so the command and a notebook agree.
+
+    Examples
+    --------
+    >>> from plasmatrial.synth import generate_al_cohort
+    >>> cohort = generate_al_cohort(4, seed=1)
+    >>> res = respond(read_sdtm(cohort.dm, cohort.lb, cohort.ex))
+    >>> res  # doctest: +NORMALIZE_WHITESPACE
+    ResponseResult(rule_set='CR_2012_RATIO', version='1.0.0', disease='al', n_subjects=4,
+                   n_visits=38, n_responders=4)
+    >>> print(res.explain("PLAS-AL-01-001", parameters=["HEMRESP"]).splitlines()[1])
+    Best response: VGPR on 2024-08-11
     """
     key = _disease_of(disease, criteria)
     rule_set = criteria or DEFAULT_RULE_SET[key]
