@@ -23,13 +23,8 @@ import polars as pl
 from plasmatrial.criteria import adjudicate, evaluability, stage
 from plasmatrial.criteria.confirmation import ConfirmationOptions
 from plasmatrial.criteria.ctcae import derive_var_atoxgr
-from plasmatrial.criteria.summary import (
-    AL_SCALE,
-    IMWG_SCALE,
-    ResponseScale,
-    ResponseSummary,
-    summarise_response,
-)
+from plasmatrial.criteria.scale import AL_SCALE, IMWG_SCALE, ResponseScale
+from plasmatrial.criteria.summary import ResponseSummary, summarise_response
 from plasmatrial.design.protocol import Trial
 from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
 from plasmatrial.endpoints.adverse_events import derive_adae
