@@ -125,8 +125,10 @@ _FLAG_TEXT = {
 }
 
 
-def _prepare_assessments(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates as dates and Y/N/true/false flag columns as Booleans (CSV input)."""
+def _prepare_assessments(
+    frame: pl.DataFrame, columns: tuple[tuple[str, str], ...] = MM_COLUMNS
+) -> pl.DataFrame:
+    """Dates as dates and Y/N/true/false flag columns (``columns`` of kind boolean) as Booleans."""
     frame = _as_dates(frame, ("ADT", "NACTDT"))
     fixes = [
         pl.col(c)
@@ -135,7 +137,7 @@ def _prepare_assessments(frame: pl.DataFrame) -> pl.DataFrame:
         .str.to_uppercase()
         .replace_strict(_FLAG_TEXT, default=None, return_dtype=pl.Boolean)
         .alias(c)
-        for c, kind in MM_COLUMNS
+        for c, kind in columns
         if kind == "boolean" and c in frame.columns and frame.schema[c] != pl.Boolean
     ]
     return frame.with_columns(fixes) if fixes else frame

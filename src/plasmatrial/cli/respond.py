@@ -19,27 +19,18 @@ from rich.table import Table
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
-from plasmatrial.criteria import adjudicate, get_rule_set, stage
+from plasmatrial.cli.mm import _prepare_assessments
+from plasmatrial.criteria import RuleSet, adjudicate, get_rule_set, stage
+from plasmatrial.criteria.rules import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
+from plasmatrial.criteria.scale import ResponseSpec
 from plasmatrial.criteria.summary import evaluability, summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
-from plasmatrial.trial.derive import (
-    DEFAULT_RESPONDER,
-    RESPONSE_PARAM,
-    RESPONSE_SCALE,
-    new_therapy_dates,
-    time_origin,
-)
+from plasmatrial.trial.derive import new_therapy_dates, time_origin
 
 Disease = Literal["al", "mm"]
-DEFAULT_RULE_SET: dict[str, str] = {"al": "CR_2012_RATIO", "mm": "IMWG_2016"}
-DISEASE_NAMES: dict[str, tuple[str, ...]] = {
-    "al": ("al", "al amyloidosis"),
-    "mm": ("mm", "multiple myeloma", "myeloma"),
-}
-
 console = Console()
 
 
@@ -53,7 +44,7 @@ def subject_summary(
     dm: pl.DataFrame,
     ex: pl.DataFrame | None,
     *,
-    disease: str,
+    response: ResponseSpec,
     cm: pl.DataFrame | None = None,
     responder: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
@@ -61,12 +52,11 @@ def subject_summary(
 
     The derivation ``plasmatrial run`` uses (:func:`plasmatrial.trial.derive.derive_response`
     through :func:`plasmatrial.criteria.summary.summarise_response`), with the same time origin
-    (randomisation, else first dose), the same responder categories by DEFAULT
-    (:data:`plasmatrial.trial.derive.DEFAULT_RESPONDER`), new anticancer therapy from CM and
-    deaths from DM ``DTHDTC``, so the two never disagree about a subject.
+    (randomisation, else first dose), the same responder categories by DEFAULT (the rule set's
+    ``response.responder``), new anticancer therapy from CM and deaths from DM ``DTHDTC``, so
+    the two never disagree about a subject.
     """
-    key = disease.upper()
-    param = RESPONSE_PARAM[key]
+    param = response.parameter
     subjects = time_origin(dm, ex)
     if "DTHDTC" in dm.columns:
         dth = dm.select(
@@ -91,13 +81,13 @@ def subject_summary(
     summary = summarise_response(
         calls,
         subjects,
-        scale=RESPONSE_SCALE[key],
-        responder=responder or DEFAULT_RESPONDER[key],
+        scale=response.scale,
+        responder=responder or response.responder,
     )
     return summary.subjects
 
 
-def adjudicate_al(
+def respond_frames(
     assessments: pl.DataFrame,
     dm: pl.DataFrame,
     ex: pl.DataFrame | None,
@@ -106,30 +96,42 @@ def adjudicate_al(
     cm: pl.DataFrame | None = None,
     responder: tuple[str, ...] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-visit adjudication and per-subject summary for AL amyloidosis."""
-    visits = adjudicate(assessments, rule_set)
-    summary = subject_summary(visits, dm, ex, disease="al", cm=cm, responder=responder)
-    evals = evaluability(assessments, rule_set)
-    subjects = (
-        summary.join(evals, on="USUBJID", how="left")
-        .join(_stages_wide(assessments), on="USUBJID", how="left")
-        .sort("USUBJID")
-    )
-    return visits, subjects
+    """Per-visit calls and per-subject summary, as the rule set's response says (decision 0260).
+
+    Per visit: the rule set's ``response.visits`` frame (IMWG: confirmed OVRLRESP with relapse
+    flags), else every adjudicated parameter. Per subject: :func:`subject_summary`, with the
+    baseline evaluability class and the staging rule set's stages when the response has them.
+    """
+    rs = get_rule_set(rule_set)
+    response = rs.response_spec()
+    if response.visits is not None:
+        visits = response.visits(assessments, rs)
+    else:
+        visits = adjudicate(assessments, rule_set)
+    subjects = subject_summary(visits, dm, ex, response=response, cm=cm, responder=responder)
+    if response.evaluability is None and response.staging is None:
+        return visits, subjects
+    if response.evaluability is not None:
+        subjects = subjects.join(evaluability(assessments, rule_set), on="USUBJID", how="left")
+    if response.staging is not None:
+        subjects = subjects.join(
+            _stages_wide(assessments, response.staging), on="USUBJID", how="left"
+        )
+    return visits, subjects.sort("USUBJID")
 
 
-def _stages_wide(assessments: pl.DataFrame) -> pl.DataFrame:
-    """Baseline stages (Mayo 2004, Mayo 2012, BU, renal) as one column each."""
-    stages = stage(assessments)
+def _stages_wide(assessments: pl.DataFrame, rule_set: str) -> pl.DataFrame:
+    """Baseline stages (AL: Mayo 2004, Mayo 2012, BU, renal) as one column each."""
+    stages = stage(assessments, rule_set)
     return stages.pivot(on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first")
 
 
-def _responder(text: str | None, disease: str, rule_set: str) -> tuple[str, ...] | None:
-    """``--responder`` as a tuple of categories of the disease's scale (None: the DEFAULT)."""
+def _responder(text: str | None, rule_set: str) -> tuple[str, ...] | None:
+    """``--responder`` as a tuple of categories of the rule set's scale (None: the DEFAULT)."""
     if text is None:
         return None
     cats = tuple(c.strip() for c in text.split(",") if c.strip())
-    scale = RESPONSE_SCALE[disease.upper()]
+    scale = get_rule_set(rule_set).response_spec().scale
     unknown = [c for c in cats if c not in scale.ranking]
     if unknown or not cats:
         raise PlasmatrialError(
@@ -141,34 +143,38 @@ def _responder(text: str | None, disease: str, rule_set: str) -> tuple[str, ...]
 
 def _check_disease(disease: str, rule_set: str) -> None:
     rs = get_rule_set(rule_set)
-    if rs.disease.lower() not in DISEASE_NAMES[disease]:
+    if not is_for_disease(rs, disease):
         raise PlasmatrialError(
             f"rule set {rule_set} is for {rs.disease}, not {disease.upper()}; "
             "see `plasmatrial criteria list`"
         )
-    param = RESPONSE_PARAM[disease.upper()]
+    param = get_rule_set(default_rule_set(disease)).response_spec().parameter
     made = {t.paramcd for t in rs.tables} | {o.paramcd for o in rs.overall}
-    if param not in made:
+    if rs.response is None or param not in made:
         raise PlasmatrialError(
             f"--criteria {rule_set}: not a response rule set (it derives "
             f"{', '.join(sorted(made)) or 'nothing'}, no {param}); respond needs one that "
-            f"calls {param}, e.g. {DEFAULT_RULE_SET[disease]} (see `plasmatrial criteria list`)"
+            f"calls {param}, e.g. {default_rule_set(disease)} (see `plasmatrial criteria list`)"
         )
 
 
-#: IMWG measurability classes that rest on a serum or urine M-protein.
-M_PROTEIN_CLASSES: tuple[str, ...] = ("SPEP", "UPEP", "SPEP_UPEP")
 #: DM columns that only AL amyloidosis data carry (baseline organ involvement, docs/intake.md).
 AL_ORGAN_FLAGS: tuple[str, ...] = ("HEARTFL", "KIDNEYFL", "LIVERFL")
 
 
-def _check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: str) -> None:
-    """Refuse ``--disease mm`` on data that look like AL amyloidosis (issue 13).
+def _check_measurable_data(
+    assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: RuleSet, disease: str
+) -> None:
+    """Refuse a rule set with a measurability parameter (IMWG) on data that look like AL (issue 13).
 
     Two signals, either one refuses: DM flags AL organ involvement (``HEARTFL``/``KIDNEYFL``/
     ``LIVERFL`` = Y for some subject), or no subject has a measurable serum or urine M-protein at
-    baseline by the rule set's own measurability table (MMMEAS).
+    baseline by the rule set's own measurability table (``response.measurable``: MMMEAS).
     """
+    measurable = rule_set.response_spec().measurable
+    if measurable is None:
+        return
+    meas_param, m_protein_classes = measurable
     flags = [c for c in AL_ORGAN_FLAGS if c in dm.columns]
     organ = (
         dm.filter(
@@ -180,18 +186,18 @@ def _check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: s
     hint = "use --disease al, or add --no-disease-check if this really is myeloma data"
     if organ:
         raise PlasmatrialError(
-            f"--disease mm: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
+            f"--disease {disease}: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
             f"for {organ} of {dm.height} subjects); {hint}"
         )
     calls = adjudicate(assessments, rule_set)
-    meas = calls.filter(pl.col("PARAMCD") == "MMMEAS").unique("USUBJID", keep="first")
-    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(M_PROTEIN_CLASSES)).height:
+    meas = calls.filter(pl.col("PARAMCD") == meas_param).unique("USUBJID", keep="first")
+    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(m_protein_classes)).height:
         return
     counts = meas.group_by("AVALC").len().sort("AVALC")
     shown = ", ".join(f"{r['AVALC'] or 'none'} {r['len']}" for r in counts.iter_rows(named=True))
     raise PlasmatrialError(
-        f"--disease mm: no subject has a measurable serum or urine M-protein at baseline by "
-        f"{rule_set} (measurability: {shown}); FLC-only data like this is usually AL "
+        f"--disease {disease}: no subject has a measurable serum or urine M-protein at baseline "
+        f"by {rule_set.name} (measurability: {shown}); FLC-only data like this is usually AL "
         f"amyloidosis: {hint}"
     )
 
@@ -286,11 +292,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
-        if disease not in DEFAULT_RULE_SET:
+        if disease.upper() not in DEFAULT_RULE_SETS:
             raise PlasmatrialError(f"--disease must be 'al' or 'mm', got '{disease}'")
         if out.suffix.lower() not in {".csv", ".parquet"}:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
-        rule_set = criteria or DEFAULT_RULE_SET[disease]
+        rule_set = criteria or default_rule_set(disease)
         _check_disease(disease, rule_set)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
         bundle = load_sdtm(
@@ -306,23 +312,14 @@ def register(app: typer.Typer) -> None:
         if cm is not None:
             cm_frame = read_table(cm)
             require_columns(cm_frame, cm, ["USUBJID", "CMSTDTC"])
-        cats = _responder(responder, disease, rule_set)
-        if disease == "al":
-            visits, subjects = adjudicate_al(
-                bundle.assessments, bundle.dm, bundle.ex, rule_set, cm=cm_frame, responder=cats
-            )
-        else:
-            from plasmatrial.cli.mm import _prepare_assessments
-            from plasmatrial.criteria.mm_response import respond_mm
-
-            prepared = _prepare_assessments(bundle.assessments)
-            if not no_disease_check:
-                _check_myeloma_data(prepared, bundle.dm, rule_set)
-            visits = respond_mm(prepared, rule_set).visits
-            subjects = subject_summary(
-                visits.with_columns(pl.lit("OVRLRESP").alias("PARAMCD")),
-                bundle.dm, bundle.ex, disease="mm", cm=cm_frame, responder=cats,
-            )  # fmt: skip
+        cats = _responder(responder, rule_set)
+        rs = get_rule_set(rule_set)
+        prepared = _prepare_assessments(bundle.assessments, rs.columns)
+        if not no_disease_check:
+            _check_measurable_data(prepared, bundle.dm, rs, disease)
+        visits, subjects = respond_frames(
+            prepared, bundle.dm, bundle.ex, rule_set, cm=cm_frame, responder=cats
+        )
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -229,6 +229,18 @@ _REGISTRY: dict[str, Callable[[], RuleSet]] = {}
 DEFAULT_RULE_SETS: Final[Mapping[str, str]] = {"AL": "CR_2012_RATIO", "MM": "IMWG_2016"}
 
 
+#: How rule sets name each disease (``RuleSet.disease``), lower case.
+DISEASE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
+    "AL": ("al", "al amyloidosis"),
+    "MM": ("mm", "multiple myeloma", "myeloma"),
+}
+
+
+def is_for_disease(rule_set: RuleSet, disease: str) -> bool:
+    """Whether ``rule_set`` is for ``disease`` (``AL`` or ``MM``, case-insensitive)."""
+    return rule_set.disease.lower() in DISEASE_NAMES.get(disease.upper(), ())
+
+
 def default_rule_set(disease: str) -> str:
     """Name of the DEFAULT rule set of ``disease`` (``AL`` or ``MM``, case-insensitive).
 
