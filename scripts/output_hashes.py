@@ -2,13 +2,17 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=src python scripts/output_hashes.py [WORKDIR]
+    python scripts/output_hashes.py [WORKDIR] [--src SRC]
+
+``--src`` runs another checkout's ``src`` (e.g. the base commit, ``git archive BASE src``).
 
 ``respond``: AL on ``examples/al/*.csv`` (with and without ``--cm``-free defaults) and MM on
 ``tests/e2e/data/mm_imaging`` (with TU/TR). ``run``: the five seed trials of ``examples/trials``,
 simulated with the default seed (``simulate-data`` then ``run``); ``results.json`` is hashed
-without its provenance (git, version, time, paths) and every ADaM Parquet file is hashed by its
-frame content. Run it before and after a change and diff the two listings.
+without its provenance (git, version, time, paths), also with the rows of every table sorted
+(``results.json~rows``: the EQ-5D table's visit order is not deterministic between runs of one
+checkout), and every ADaM Parquet file is hashed by its frame content. Run it before and after a
+change and diff the two listings.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
+SRC = [ROOT / "src"]
 TRIALS = ROOT / "examples" / "trials"
 MM = ROOT / "tests" / "e2e" / "data" / "mm_imaging"
 AL = ROOT / "examples" / "al"
@@ -34,7 +39,7 @@ VOLATILE = ("provenance", "git", "git_sha", "generated", "created", "version", "
 def cli(*args: str) -> None:
     """Run the CLI of this checkout's ``src``."""
     code = "from plasmatrial.cli.app import main; main()"
-    env = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    env = {"PYTHONPATH": str(SRC[0]), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
     res = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
     )
@@ -58,9 +63,22 @@ def _strip(obj: Any) -> Any:
     return obj
 
 
-def json_hash(path: Path) -> str:
-    """Hash of results.json without the provenance fields."""
+def _sort_rows(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _sort_rows(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        items = [_sort_rows(v) for v in obj]
+        if items and all(isinstance(v, dict) for v in items):
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+        return items
+    return obj
+
+
+def json_hash(path: Path, *, sort_rows: bool = False) -> str:
+    """Hash of results.json without the provenance fields (optionally rows sorted)."""
     doc = _strip(json.loads(path.read_text(encoding="utf-8")))
+    if sort_rows:
+        doc = _sort_rows(doc)
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -89,6 +107,9 @@ def run_hashes(work: Path) -> list[tuple[str, str]]:
         cli("simulate-data", str(trial), "--out", str(data))
         cli("run", str(trial), "--data", str(data), "--out", str(out))
         rows.append((f"run/{trial.stem}/results.json", json_hash(out / "results.json")))
+        rows.append(
+            (f"run/{trial.stem}/results.json~rows", json_hash(out / "results.json", sort_rows=True))
+        )
         for pq in sorted(out.rglob("*.parquet")):
             rows.append((f"run/{trial.stem}/{pq.relative_to(out)}", frame_hash(pq)))
     return rows
@@ -96,8 +117,13 @@ def run_hashes(work: Path) -> list[tuple[str, str]]:
 
 def main() -> None:
     """Print ``NAME HASH`` lines."""
+    args = sys.argv[1:]
+    if "--src" in args:
+        i = args.index("--src")
+        SRC[0] = Path(args[i + 1]).resolve()
+        del args[i : i + 2]
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tmp)
+        work = Path(args[0]) if args else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for name, digest in [*respond_hashes(work), *run_hashes(work)]:
             print(f"{name} {digest}")
