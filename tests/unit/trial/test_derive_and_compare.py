@@ -238,3 +238,26 @@ def test_optional_domain_missing_columns_is_one_error() -> None:
 )
 def test_subgroup_levels_read_in_numeric_order(levels: list[object], expected: list[str]) -> None:
     assert ordered_levels(levels) == expected
+
+
+def test_eq5d_table_orders_visits_that_share_a_visit_number_by_name() -> None:
+    """Two visits with one VISITNUM (cycle 4 and follow-up 3) come in one order every run."""
+    from plasmatrial.design.protocol import Endpoint
+    from plasmatrial.trial.analyse import analyse_eq5d
+
+    visits = ["FOLLOW-UP 3", "CYCLE 4 DAY 1", "SCREENING", "CYCLE 2 DAY 1"] * 3
+    adqs = pl.DataFrame(
+        {
+            "PARAMCD": ["EQ5DIUS"] * 12,
+            "ARMCD": ["A"] * 12,
+            "VISIT": visits,
+            "VISITNUM": [4.0, 4.0, 0.0, 2.0] * 3,
+            "AVAL": [0.5 + 0.01 * i for i in range(12)],
+        }
+    )
+    ep = Endpoint(id="QOL", label="EQ-5D", type="eq5d")
+    for _ in range(5):
+        table = analyse_eq5d(ep, adqs).table
+        assert table["VISIT"].to_list() == [
+            "SCREENING", "CYCLE 2 DAY 1", "CYCLE 4 DAY 1", "FOLLOW-UP 3"
+        ]  # fmt: skip
