@@ -102,7 +102,8 @@ def summarise_response(
         (time origin) and optionally ``NACTDT`` (start of new anticancer therapy), ``DTHDT``
         and ``DTHPDFL`` (death due to progression, confirms a last PD).
     scale:
-        :data:`AL_SCALE` or :data:`IMWG_SCALE` (or another).
+        The rule set's response scale (``RuleSet.response.scale``: e.g.
+        :data:`~plasmatrial.criteria.scale.AL_SCALE`, :data:`~plasmatrial.criteria.scale.IMWG_SCALE`).
     responder:
         Categories that count as response (e.g. CR, VGPR, PR and, when the trial counts it,
         LDPR).
