@@ -16,20 +16,16 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import polars as pl
 
 from plasmatrial._results import ResultMixin, jsonable
-from plasmatrial.criteria import adjudicate, evaluability, get_rule_set, stage
+from plasmatrial.criteria import RuleSet, adjudicate, evaluability, get_rule_set, stage
+from plasmatrial.criteria.rules import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
+from plasmatrial.criteria.scale import ResponseSpec
 from plasmatrial.criteria.summary import summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import SdtmBundle, check_frames, load_sdtm
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 from plasmatrial.intake.validate import raise_if
-from plasmatrial.trial.derive import (
-    DEFAULT_RESPONDER,
-    RESPONSE_PARAM,
-    RESPONSE_SCALE,
-    new_therapy_dates,
-    time_origin,
-)
+from plasmatrial.trial.derive import new_therapy_dates, time_origin
 from plasmatrial.trial.files import read_trial, read_trial_data
 from plasmatrial.trial.pipeline import run_trial
 
@@ -38,29 +34,19 @@ if TYPE_CHECKING:
     from plasmatrial.intake.egfr import EgfrEquation
 
 Disease = Literal["al", "mm"]
-#: Rule set ``respond`` applies when none is named.
-DEFAULT_RULE_SET: Final[dict[str, str]] = {"al": "CR_2012_RATIO", "mm": "IMWG_2016"}
-#: Spellings of each disease in rule sets (``RuleSet.disease``).
-DISEASE_NAMES: Final[dict[str, tuple[str, ...]]] = {
-    "al": ("al", "al amyloidosis"),
-    "mm": ("mm", "multiple myeloma", "myeloma"),
-}
-#: IMWG measurability classes that rest on a serum or urine M-protein.
-M_PROTEIN_CLASSES: Final[tuple[str, ...]] = ("SPEP", "UPEP", "SPEP_UPEP")
 #: DM columns that only AL amyloidosis data carry (baseline organ involvement, docs/intake.md).
 AL_ORGAN_FLAGS: Final[tuple[str, ...]] = ("HEARTFL", "KIDNEYFL", "LIVERFL")
 
 Table = str | Path | pl.DataFrame
 
 __all__ = [
-    "DEFAULT_RULE_SET",
     "ResponseResult",
-    "adjudicate_al",
     "adjudicate_mm",
     "read_sdtm",
     "read_trial",
     "read_trial_data",
     "respond",
+    "respond_frames",
     "run_trial",
     "subject_summary",
 ]
@@ -157,7 +143,7 @@ def subject_summary(
     dm: pl.DataFrame,
     ex: pl.DataFrame | None,
     *,
-    disease: str,
+    response: ResponseSpec,
     cm: pl.DataFrame | None = None,
     responder: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
@@ -165,12 +151,10 @@ def subject_summary(
 
     The derivation ``plasmatrial run`` uses (:func:`plasmatrial.trial.derive.derive_response`
     through :func:`plasmatrial.criteria.summary.summarise_response`), with the same time origin
-    (randomisation, else first dose), the same responder categories by DEFAULT
-    (:data:`plasmatrial.trial.derive.DEFAULT_RESPONDER`), new anticancer therapy from CM and
-    deaths from DM ``DTHDTC``, so the two never disagree about a subject.
+    (randomisation, else first dose), the same responder categories by DEFAULT (the rule set's
+    ``response.responder``), new anticancer therapy from CM and deaths from DM ``DTHDTC``, so
+    the two never disagree about a subject.
     """
-    key = disease.upper()
-    param = RESPONSE_PARAM[key]
     subjects = time_origin(dm, ex)
     if "DTHDTC" in dm.columns:
         dth = dm.select(
@@ -191,17 +175,17 @@ def subject_summary(
             .agg(pl.col("NACTDT").min())
         )
         subjects = subjects.join(nact, on="USUBJID", how="left")
-    calls = visits.filter(pl.col("PARAMCD") == param)
+    calls = visits.filter(pl.col("PARAMCD") == response.parameter)
     summary = summarise_response(
         calls,
         subjects,
-        scale=RESPONSE_SCALE[key],
-        responder=responder or DEFAULT_RESPONDER[key],
+        scale=response.scale,
+        responder=responder or response.responder,
     )
     return summary.subjects
 
 
-def adjudicate_al(
+def respond_frames(
     assessments: pl.DataFrame,
     dm: pl.DataFrame,
     ex: pl.DataFrame | None,
@@ -210,19 +194,29 @@ def adjudicate_al(
     cm: pl.DataFrame | None = None,
     responder: tuple[str, ...] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-visit adjudication and per-subject summary for AL amyloidosis."""
-    visits = adjudicate(assessments, rule_set)
-    summary = subject_summary(visits, dm, ex, disease="al", cm=cm, responder=responder)
-    evals = evaluability(assessments, rule_set)
-    stages = stage(assessments).pivot(
-        on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first"
-    )  # baseline stages (Mayo 2004, Mayo 2012, BU, renal) as one column each
-    subjects = (
-        summary.join(evals, on="USUBJID", how="left")
-        .join(stages, on="USUBJID", how="left")
-        .sort("USUBJID")
-    )
-    return visits, subjects
+    """Per-visit calls and per-subject summary, as the rule set's response says (decision 0260).
+
+    Per visit: the rule set's ``response.visits`` frame (IMWG: confirmed OVRLRESP with relapse
+    flags), else every adjudicated parameter. Per subject: :func:`subject_summary`, with the
+    baseline evaluability class and the staging rule set's stages when the response has them.
+    """
+    rs = get_rule_set(rule_set)
+    response = rs.response_spec()
+    if response.visits is not None:
+        visits = response.visits(assessments, rs)
+    else:
+        visits = adjudicate(assessments, rule_set)
+    subjects = subject_summary(visits, dm, ex, response=response, cm=cm, responder=responder)
+    if response.evaluability is None and response.staging is None:
+        return visits, subjects
+    if response.evaluability is not None:
+        subjects = subjects.join(evaluability(assessments, rule_set), on="USUBJID", how="left")
+    if response.staging is not None:
+        stages = stage(assessments, response.staging).pivot(
+            on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first"
+        )  # baseline stages (AL: Mayo 2004, Mayo 2012, BU, renal) as one column each
+        subjects = subjects.join(stages, on="USUBJID", how="left")
+    return visits, subjects.sort("USUBJID")
 
 
 def as_dates(frame: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
@@ -247,10 +241,15 @@ _FLAG_TEXT: Final = {
 }
 
 
-def prepare_mm_assessments(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates as dates and Y/N/true/false flag columns as Booleans (CSV input)."""
-    from plasmatrial.criteria.imwg import MM_COLUMNS
+def prepare_assessments(
+    frame: pl.DataFrame, columns: tuple[tuple[str, str], ...] | None = None
+) -> pl.DataFrame:
+    """Dates as dates and Y/N/true/false flag columns (``columns`` of kind boolean; DEFAULT the
+    myeloma columns :data:`plasmatrial.criteria.imwg.MM_COLUMNS`) as Booleans (CSV input)."""
+    if columns is None:
+        from plasmatrial.criteria.imwg import MM_COLUMNS
 
+        columns = MM_COLUMNS
     frame = as_dates(frame, ("ADT", "NACTDT"))
     fixes = [
         pl.col(c)
@@ -259,7 +258,7 @@ def prepare_mm_assessments(frame: pl.DataFrame) -> pl.DataFrame:
         .str.to_uppercase()
         .replace_strict(_FLAG_TEXT, default=None, return_dtype=pl.Boolean)
         .alias(c)
-        for c, kind in MM_COLUMNS
+        for c, kind in columns
         if kind == "boolean" and c in frame.columns and frame.schema[c] != pl.Boolean
     ]
     return frame.with_columns(fixes) if fixes else frame
@@ -271,36 +270,36 @@ def adjudicate_mm(
     """Per-visit confirmed IMWG response and per-subject best confirmed response (``respond-mm``)."""
     from plasmatrial.criteria.mm_response import respond_mm
 
-    res = respond_mm(prepare_mm_assessments(assessments), rule_set)
+    res = respond_mm(prepare_assessments(assessments), rule_set)
     return res.visits, res.best
 
 
 def check_rule_set(disease: str, rule_set: str) -> None:
     """Refuse a rule set of another disease, or one that makes no response call."""
     rs = get_rule_set(rule_set)
-    if rs.disease.lower() not in DISEASE_NAMES[disease]:
+    if not is_for_disease(rs, disease):
         raise PlasmatrialError(
             f"rule set {rule_set} is for {rs.disease}, not {disease.upper()}; "
             "see `plasmatrial criteria list`"
         )
-    param = RESPONSE_PARAM[disease.upper()]
+    param = get_rule_set(default_rule_set(disease)).response_spec().parameter
     made = {t.paramcd for t in rs.tables} | {o.paramcd for o in rs.overall}
-    if param not in made:
+    if rs.response is None or param not in made:
         raise PlasmatrialError(
             f"--criteria {rule_set}: not a response rule set (it derives "
             f"{', '.join(sorted(made)) or 'nothing'}, no {param}); respond needs one that "
-            f"calls {param}, e.g. {DEFAULT_RULE_SET[disease]} (see `plasmatrial criteria list`)"
+            f"calls {param}, e.g. {default_rule_set(disease)} (see `plasmatrial criteria list`)"
         )
 
 
 def check_responder(
-    cats: Sequence[str] | None, disease: str, rule_set: str, *, option: str = "responder"
+    cats: Sequence[str] | None, rule_set: str, *, option: str = "responder"
 ) -> tuple[str, ...] | None:
-    """``cats`` as a tuple of categories of the disease's scale (None: the DEFAULT)."""
+    """``cats`` as a tuple of categories of the rule set's scale (None: the DEFAULT)."""
     if cats is None:
         return None
     cats = tuple(cats)
-    scale = RESPONSE_SCALE[disease.upper()]
+    scale = get_rule_set(rule_set).response_spec().scale
     unknown = [c for c in cats if c not in scale.ranking]
     if unknown or not cats:
         raise PlasmatrialError(
@@ -310,13 +309,19 @@ def check_responder(
     return cats
 
 
-def check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: str) -> None:
-    """Refuse myeloma adjudication of data that look like AL amyloidosis (issue 13).
+def check_measurable_data(
+    assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: RuleSet, disease: str
+) -> None:
+    """Refuse a rule set with a measurability parameter (IMWG) on data that look like AL (issue 13).
 
     Two signals, either one refuses: DM flags AL organ involvement (``HEARTFL``/``KIDNEYFL``/
     ``LIVERFL`` = Y for some subject), or no subject has a measurable serum or urine M-protein at
-    baseline by the rule set's own measurability table (MMMEAS).
+    baseline by the rule set's own measurability table (``response.measurable``: MMMEAS).
     """
+    measurable = rule_set.response_spec().measurable
+    if measurable is None:
+        return
+    meas_param, m_protein_classes = measurable
     flags = [c for c in AL_ORGAN_FLAGS if c in dm.columns]
     organ = (
         dm.filter(
@@ -328,18 +333,18 @@ def check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: st
     hint = "use --disease al, or add --no-disease-check if this really is myeloma data"
     if organ:
         raise PlasmatrialError(
-            f"--disease mm: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
+            f"--disease {disease}: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
             f"for {organ} of {dm.height} subjects); {hint}"
         )
     calls = adjudicate(assessments, rule_set)
-    meas = calls.filter(pl.col("PARAMCD") == "MMMEAS").unique("USUBJID", keep="first")
-    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(M_PROTEIN_CLASSES)).height:
+    meas = calls.filter(pl.col("PARAMCD") == meas_param).unique("USUBJID", keep="first")
+    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(m_protein_classes)).height:
         return
     counts = meas.group_by("AVALC").len().sort("AVALC")
     shown = ", ".join(f"{r['AVALC'] or 'none'} {r['len']}" for r in counts.iter_rows(named=True))
     raise PlasmatrialError(
-        f"--disease mm: no subject has a measurable serum or urine M-protein at baseline by "
-        f"{rule_set} (measurability: {shown}); FLC-only data like this is usually AL "
+        f"--disease {disease}: no subject has a measurable serum or urine M-protein at baseline "
+        f"by {rule_set.name} (measurability: {shown}); FLC-only data like this is usually AL "
         f"amyloidosis: {hint}"
     )
 
@@ -388,7 +393,7 @@ class ResponseResult(ResultMixin):
 
     def summary(self) -> pl.DataFrame:
         """Subjects per best response, best category first (``BESTRSP``, ``n``, ``pct``)."""
-        ranking = RESPONSE_SCALE[self.disease.upper()]
+        ranking = get_rule_set(self.rule_set).response_spec().scale
         order = [*ranking.ranking, ranking.progression, ranking.not_evaluable]
         best = self.subjects.get_column("BESTRSP").fill_null(ranking.not_evaluable)
         counts = best.value_counts(name="n")
@@ -460,11 +465,12 @@ class ResponseResult(ResultMixin):
         calls = self.visits.filter(pl.col("USUBJID") == subject).sort("ADT", maintain_order=True)
         if parameters is not None and "PARAMCD" in calls.columns:
             calls = calls.filter(pl.col("PARAMCD").is_in(list(parameters)))
+        default_param = get_rule_set(self.rule_set).response_spec().parameter
         for (adt,), group in calls.group_by("ADT", maintain_order=True):
             visit = group.get_column("VISIT")[0] if "VISIT" in group.columns else None
             lines.append(f"{adt}" + (f"  {visit}" if visit else ""))
             for call in group.iter_rows(named=True):
-                param = call.get("PARAMCD") or RESPONSE_PARAM[self.disease.upper()]
+                param = call.get("PARAMCD") or default_param
                 rule = f"  [{call['RULEID']}]" if call.get("RULEID") else ""
                 text = f"  {call['EXPLAIN']}" if call.get("EXPLAIN") else ""
                 lines.append(f"  {param:<9} {call.get('AVALC') or 'NE':<7}{rule}{text}")
@@ -475,16 +481,16 @@ def _disease_of(disease: str | None, criteria: str | None) -> str:
     """The disease: as given, else the named rule set's, else AL."""
     if disease is not None:
         key = disease.lower()
-        if key not in DEFAULT_RULE_SET:
+        if key.upper() not in DEFAULT_RULE_SETS:
             raise PlasmatrialError(f"disease must be 'al' or 'mm', got '{disease}'")
         return key
     if criteria is None:
         return "al"
-    named = get_rule_set(criteria).disease.lower()
-    for key, names in DISEASE_NAMES.items():
-        if named in names:
-            return key
-    raise PlasmatrialError(f"rule set {criteria} is for {named}, not AL or MM response")
+    rs = get_rule_set(criteria)
+    for key in DEFAULT_RULE_SETS:
+        if is_for_disease(rs, key):
+            return key.lower()
+    raise PlasmatrialError(f"rule set {criteria} is for {rs.disease}, not AL or MM response")
 
 
 def respond(
@@ -529,10 +535,11 @@ def respond(
 
     Notes
     -----
-    1. AL: :func:`plasmatrial.criteria.adjudicate` per visit, then per subject the derivation of
-       ``plasmatrial run`` (:func:`subject_summary`), evaluability and baseline stages.
-    2. Myeloma: :func:`plasmatrial.criteria.mm_response.respond_mm` (IMWG confirmation), then the
-       same subject summary on the overall response.
+    1. Per visit, the rule set's response frame (IMWG: confirmed OVRLRESP with relapse flags,
+       :func:`plasmatrial.criteria.mm_response.respond_mm`), else every adjudicated parameter
+       (:func:`respond_frames`, decision 0260).
+    2. Per subject, the derivation of ``plasmatrial run`` (:func:`subject_summary`), with the
+       evaluability class and baseline stages where the rule set has them.
     3. ``plasmatrial respond`` calls this function, so the command and a notebook agree.
 
     Examples
@@ -547,27 +554,18 @@ def respond(
     Best response: VGPR on 2024-08-11
     """
     key = _disease_of(disease, criteria)
-    rule_set = criteria or DEFAULT_RULE_SET[key]
+    rule_set = criteria or default_rule_set(key)
     check_rule_set(key, rule_set)
-    cats = check_responder(responder, key, rule_set)
+    cats = check_responder(responder, rule_set)
     cm_frame = _cm_frame(cm)
-    if key == "al":
-        visits, subjects = adjudicate_al(
-            study.assessments, study.dm, study.ex, rule_set, cm=cm_frame, responder=cats
-        )
-    else:
-        from plasmatrial.criteria.mm_response import respond_mm
-
-        prepared = prepare_mm_assessments(study.assessments)
-        if check_disease:
-            check_myeloma_data(prepared, study.dm, rule_set)
-        visits = respond_mm(prepared, rule_set).visits
-        subjects = subject_summary(
-            visits.with_columns(pl.lit("OVRLRESP").alias("PARAMCD")),
-            study.dm, study.ex, disease="mm", cm=cm_frame, responder=cats,
-        )  # fmt: skip
-    version = get_rule_set(rule_set).version
-    return ResponseResult(visits, subjects, rule_set=rule_set, version=version, disease=key)
+    rs = get_rule_set(rule_set)
+    prepared = prepare_assessments(study.assessments, rs.columns)
+    if check_disease:
+        check_measurable_data(prepared, study.dm, rs, key)
+    visits, subjects = respond_frames(
+        prepared, study.dm, study.ex, rule_set, cm=cm_frame, responder=cats
+    )
+    return ResponseResult(visits, subjects, rule_set=rule_set, version=rs.version, disease=key)
 
 
 def _cm_frame(cm: Table | None) -> pl.DataFrame | None:

@@ -10,7 +10,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plasmatrial.criteria.summary import AL_SCALE, summarise_response
+from plasmatrial.criteria.scale import AL_SCALE
+from plasmatrial.criteria.summary import summarise_response
 
 D0 = dt.date(2024, 1, 1)
 AL_CATS = ("CR", "VGPR", "PR", "LDPR", "NR", "PROG", "NE")

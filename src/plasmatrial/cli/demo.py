@@ -19,7 +19,7 @@ from rich.table import Table
 
 from plasmatrial import DISCLAIMER, __version__
 from plasmatrial.cli._common import read_table
-from plasmatrial.cli.respond import adjudicate_al
+from plasmatrial.cli.respond import respond_frames
 from plasmatrial.cli.trial import DEMO_TRIAL, demo_trial_report, example_trial, read_trial
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.intake import load_sdtm, write_frame
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         # datasets of the report come from one derivation and agree subject by subject.
         trial = read_trial(example_trial(DEMO_TRIAL))
         primary = trial.primary[0].categories or None
-        visits, subjects = adjudicate_al(
+        visits, subjects = respond_frames(
             bundle.assessments, bundle.dm, bundle.ex, criteria, cm=cm, responder=primary
         )
         write_frame(visits, out / "responses.csv")

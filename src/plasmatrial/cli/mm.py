@@ -12,7 +12,7 @@ import typer
 from plasmatrial import DISCLAIMER
 from plasmatrial.api import adjudicate_mm
 from plasmatrial.api import as_dates as _as_dates
-from plasmatrial.api import prepare_mm_assessments as _prepare_assessments
+from plasmatrial.api import prepare_assessments as _prepare_assessments
 from plasmatrial.cli._common import echo_json, read_table, require_columns
 from plasmatrial.criteria.mm_concordance import concordance
 from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility

@@ -20,18 +20,15 @@ from rich.table import Table
 from plasmatrial import DISCLAIMER
 from plasmatrial.api import (
     AL_ORGAN_FLAGS,
-    DEFAULT_RULE_SET,
-    DISEASE_NAMES,
-    M_PROTEIN_CLASSES,
-    adjudicate_al,
     check_responder,
     check_rule_set,
+    respond_frames,
     subject_summary,
 )
-from plasmatrial.api import check_myeloma_data as _check_myeloma_data
 from plasmatrial.api import respond as respond_study
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
 from plasmatrial.criteria import get_rule_set
+from plasmatrial.criteria.rules import DEFAULT_RULE_SETS, default_rule_set
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
@@ -41,12 +38,8 @@ Disease = Literal["al", "mm"]
 #: names stay importable from here.
 __all__ = [
     "AL_ORGAN_FLAGS",
-    "DEFAULT_RULE_SET",
-    "DISEASE_NAMES",
-    "M_PROTEIN_CLASSES",
-    "_check_myeloma_data",
-    "adjudicate_al",
     "register",
+    "respond_frames",
     "subject_summary",
     "summary_path",
 ]
@@ -59,12 +52,12 @@ def summary_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.subjects{out.suffix}")
 
 
-def _responder(text: str | None, disease: str, rule_set: str) -> tuple[str, ...] | None:
-    """``--responder`` as a tuple of categories of the disease's scale (None: the DEFAULT)."""
+def _responder(text: str | None, rule_set: str) -> tuple[str, ...] | None:
+    """``--responder`` as a tuple of categories of the rule set's scale (None: the DEFAULT)."""
     if text is None:
         return None
     cats = tuple(c.strip() for c in text.split(",") if c.strip())
-    return check_responder(cats, disease, rule_set, option="--responder")
+    return check_responder(cats, rule_set, option="--responder")
 
 
 def _check_outputs(out: Path, inputs: list[Path | None]) -> None:
@@ -157,11 +150,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
-        if disease not in DEFAULT_RULE_SET:
+        if disease.upper() not in DEFAULT_RULE_SETS:
             raise PlasmatrialError(f"--disease must be 'al' or 'mm', got '{disease}'")
         if out.suffix.lower() not in {".csv", ".parquet"}:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
-        rule_set = criteria or DEFAULT_RULE_SET[disease]
+        rule_set = criteria or default_rule_set(disease)
         check_rule_set(disease, rule_set)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
         bundle = load_sdtm(
@@ -182,7 +175,7 @@ def register(app: typer.Typer) -> None:
             rule_set,
             disease=disease,  # type: ignore[arg-type]
             cm=cm_frame,
-            responder=_responder(responder, disease, rule_set),
+            responder=_responder(responder, rule_set),
             check_disease=not no_disease_check,
         )
         visits, subjects = res.visits, res.subjects

@@ -48,6 +48,7 @@ from plasmatrial.criteria.rules import (
     RuleTable,
     register_rule_set,
 )
+from plasmatrial.criteria.scale import AL_SCALE, OrganResponse, PctChangeMarker, ResponseSpec
 from plasmatrial.criteria.sources import (
     COMENZO_2012,
     DITTRICH_2017,
@@ -999,6 +1000,31 @@ def _num(name: str, val: OptionValue) -> float:
     return float(val)
 
 
+def _dflc_marker() -> pl.Expr:
+    """dFLC = involved - uninvolved FLC, the involved chain from ADSL ``INVLC``."""
+    kappa = pl.col("INVLC").cast(pl.Utf8).str.to_uppercase().str.starts_with("K")
+    flc = pl.col("FLCKAP"), pl.col("FLCLAM")
+    return pl.when(kappa).then(flc[0] - flc[1]).otherwise(flc[1] - flc[0])
+
+
+AL_RESPONSE: Final = ResponseSpec(
+    parameter="HEMRESP",
+    scale=AL_SCALE,
+    responder=("CR", "VGPR", "PR", "LDPR"),
+    label="Hematologic response",
+    pfs_label="Hematologic progression-free survival",
+    evaluability="HEMEVAL",
+    organs=(
+        OrganResponse("cardiac", "CARDRESP", "CarR"),
+        OrganResponse("renal", "RENRESP", "RenR"),
+        OrganResponse("liver", "LIVRESP", "LivR"),
+    ),
+    marker=PctChangeMarker("DFLC", ("FLCKAP", "FLCLAM"), _dflc_marker, ("INVLC",)),
+    staging="AL_STAGING",
+)
+"""The response of every AL rule set (decision 0260): HEMRESP on the AL hematologic scale."""
+
+
 def build_al_rule_set(**options: OptionValue) -> RuleSet:
     """Build an AL rule set from options (see :data:`AL_DEFAULT_OPTIONS`).
 
@@ -1096,6 +1122,7 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
             ),
         ),
         options=tuple(sorted(o.items())),
+        response=AL_RESPONSE,
         builder=build_al_rule_set,
     )
 

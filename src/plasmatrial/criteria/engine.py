@@ -28,6 +28,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from plasmatrial.criteria.confirmation import confirm_response
 from plasmatrial.criteria.predicates import (
     BASELINE_FLAG,
     SUBJECT_INDEX,
@@ -41,7 +42,6 @@ from plasmatrial.criteria.predicates import (
     date_json,
     end_sharing,
     in_order,
-    seg_backward_fill,
     seg_forward_fill,
     seg_shift,
     shared_expr,
@@ -392,21 +392,6 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
     return df
 
 
-def _confirm(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
-    """Generic confirmation: the next evaluable assessment is at least as good (or the same)."""
-    P = t.paramcd
-    cur = pl.when(pl.col(_POST) & (pl.col(P) != "NE")).then(pl.col(P))
-    sid = pl.col(SUBJECT_INDEX)
-    nxt = pl.when(sid == sid.shift(-1)).then(seg_backward_fill(cur.shift(-1)))
-    if t.order:
-        rank_map = {cat: len(t.order) - k for k, cat in enumerate(t.order)}
-        conf = cur.replace_strict(rank_map, default=0) <= nxt.replace_strict(rank_map, default=0)
-        conf = pl.when(nxt.is_null()).then(None).otherwise(conf)
-    else:
-        conf = cur == nxt
-    return df.with_columns(pl.when(cur.is_not_null()).then(conf).alias(f"{P}__CONF"))
-
-
 def _depends_on(t: RuleTable, names: set[str]) -> set[str]:
     deps: set[str] = set()
     for p in _table_predicates(t):
@@ -436,7 +421,6 @@ def prepare(
     assessments: pl.DataFrame,
     rule_set: RuleSet,
     *,
-    confirm: Sequence[str] = (),
     parameters: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Wide frame with derived inputs, references and per-table winners (engine internals).
@@ -447,8 +431,6 @@ def prepare(
         Wide assessment frame (see :mod:`plasmatrial.intake.analytes`).
     rule_set:
         The rule set to apply.
-    confirm:
-        Parameters whose categories get a confirmation flag.
     parameters:
         Only evaluate the tables these parameters need (default: all).
 
@@ -463,9 +445,7 @@ def prepare(
         if parameters is None
         else _needed_tables(rule_set, parameters)
     )
-    return _evaluate_tables(
-        df, [t for t in rule_set.tables if t.paramcd in need], rule_set, confirm
-    )
+    return _evaluate_tables(df, [t for t in rule_set.tables if t.paramcd in need], rule_set)
 
 
 def _base(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
@@ -499,14 +479,10 @@ def _derivation_stages(rule_set: RuleSet) -> list[list[pl.Expr]]:
     return stages
 
 
-def _evaluate_tables(
-    df: pl.DataFrame, tables: Sequence[RuleTable], rs: RuleSet, confirm: Sequence[str]
-) -> pl.DataFrame:
-    """Evaluate ``tables`` in order (each after the tables it reads), with confirmation."""
+def _evaluate_tables(df: pl.DataFrame, tables: Sequence[RuleTable], rs: RuleSet) -> pl.DataFrame:
+    """Evaluate ``tables`` in order (each after the tables it reads)."""
     for t in tables:
         df = _evaluate_table(df, t, rs)
-        if t.paramcd in confirm:
-            df = _confirm(df, t)
     return df
 
 
@@ -704,7 +680,6 @@ def _outcome_exprs(
             ignore_nulls=True,
         )
         inputs = _json(rule.requires, schema)
-    conf = pl.col(f"{P}__CONF") if f"{P}__CONF" in schema else pl.lit(None, dtype=pl.Boolean)
     exprs = [
         pl.col(_ROW),
         pl.lit(code, dtype=pl.Int32).alias(_CODE),
@@ -713,7 +688,7 @@ def _outcome_exprs(
         dgr.alias("DOWNGRADE"),
         pl.col(f"{P}__BOUNDARY").alias("AT_BOUNDARY"),
         pl.col(f"{P}__FLAGS").alias("FLAGS"),
-        conf.alias("CONFIRMED"),
+        pl.lit(None, dtype=pl.Boolean).alias("CONFIRMED"),  # set by _confirm_parameters
     ]
     return filt, exprs
 
@@ -904,7 +879,6 @@ def _group_rows(
     base: pl.DataFrame,
     tables: list[RuleTable],
     rs: RuleSet,
-    confirm: Sequence[str],
     plan: _OutputPlan,
     dates: DateTexts,
 ) -> tuple[pl.DataFrame | None, dict[str, np.ndarray]]:
@@ -915,7 +889,7 @@ def _group_rows(
     """
     # one chunk per column: ``pl.format`` (see :func:`concat_text`) misreads inputs whose chunks
     # are not aligned (polars 2.1 panics with "i < self.len()")
-    wide = _evaluate_tables(base, tables, rs, confirm).rechunk()
+    wide = _evaluate_tables(base, tables, rs).rechunk()
     lf = wide.lazy()
     schema = wide.schema
     frames = [
@@ -936,7 +910,7 @@ def _group_rows(
 
 
 def _table_rows(
-    base: pl.DataFrame, rs: RuleSet, wanted: list[str], confirm: Sequence[str]
+    base: pl.DataFrame, rs: RuleSet, wanted: list[str]
 ) -> tuple[pl.DataFrame, list[_Outcome], np.ndarray, list[list[tuple[int, np.ndarray | None]]]]:
     """Evaluate the outcome rows of every table the wanted parameters read (each table once).
 
@@ -952,16 +926,14 @@ def _table_rows(
     if len(groups) > 1:
         try:
             with ThreadPoolExecutor(max_workers=min(len(groups), _GROUP_THREADS)) as pool:
-                results = list(
-                    pool.map(lambda g: _group_rows(base, g, rs, confirm, plan, dates), groups)
-                )
+                results = list(pool.map(lambda g: _group_rows(base, g, rs, plan, dates), groups))
         except pl.exceptions.ColumnNotFoundError:
             # a table reads another table's column without declaring it as an input: evaluate
             # every table in one group, in rule-set order, as before the split
             results = []
     if not results:
         tables = [t for t in rs.tables if t.paramcd in need]
-        results = [_group_rows(base, tables, rs, confirm, plan, dates)]
+        results = [_group_rows(base, tables, rs, plan, dates)]
     frames = [r for r, _ in results if r is not None]
     masks: dict[str, np.ndarray] = {}
     for _, m in results:
@@ -1002,8 +974,11 @@ def adjudicate(
     parameters:
         PARAMCDs to output (default: every emitted parameter and overall combination).
     confirm:
-        PARAMCDs whose categories need confirmation by the next evaluable assessment (default:
-        the rule set's own setting; AL sets need none, criteria.md Q16).
+        PARAMCDs whose CONFIRMED column is set (default: none; AL needs no confirmation,
+        criteria.md Q16). Confirmation is the one mechanism of
+        :func:`~plasmatrial.criteria.confirmation.confirm_response` on the rule set's response
+        scale (:meth:`~plasmatrial.criteria.scale.ResponseScale.confirmation_spec`); CONFIRMED
+        is its CONFFL as a boolean (decision 0260).
     sort:
         Sort the output by subject, date and parameter.
     **options:
@@ -1042,7 +1017,7 @@ def adjudicate(
     """
     rs = get_rule_set(rule_set) if isinstance(rule_set, str) else rule_set
     rs = rs.with_options(**options)
-    conf = tuple(rs.confirm if confirm is None else confirm)
+    conf = tuple(confirm or ())
     emitted = [o.paramcd for o in rs.overall] + [t.paramcd for t in rs.tables if t.emit]
     wanted = list(emitted if parameters is None else parameters)
     bad = [p for p in wanted if p not in emitted]
@@ -1050,11 +1025,47 @@ def adjudicate(
         raise RuleError(f"parameters: unknown {', '.join(bad)}; valid: {', '.join(emitted)}")
     base = _base(assessments, rs)
     keys = base.select(KEYS)
-    rows, outcomes, code_table, sources = _table_rows(base, rs, wanted, conf)
+    rows, outcomes, code_table, sources = _table_rows(base, rs, wanted)
     del base  # free the standardised frame before the output is gathered (peak memory)
     box = [rows]
     del rows
-    return _assemble(keys, box, outcomes, code_table, sources, wanted, rs, sort=sort)
+    out = _assemble(keys, box, outcomes, code_table, sources, wanted, rs, sort=sort)
+    return _confirm_parameters(out, rs, conf) if conf else out
+
+
+def _confirm_parameters(out: pl.DataFrame, rs: RuleSet, params: Sequence[str]) -> pl.DataFrame:
+    """CONFIRMED of the rows of ``params`` by the one confirmation mechanism.
+
+    :func:`~plasmatrial.criteria.confirmation.confirm_response` with the rule set's response
+    scale (its confirmation spec, or one built from its ranking); CONFIRMED is CONFFL == "Y"
+    (null for NE rows).
+
+    Raises
+    ------
+    RuleError
+        The rule set carries no response scale, or a parameter's categories are not on it.
+    """
+    if rs.response is None:
+        raise RuleError(f"confirm: rule set {rs.name!r} has no response scale to confirm on")
+    spec = rs.response.scale.confirmation_spec()
+    ranks = spec.ranks()
+    confirmed = out.get_column("CONFIRMED").clone()
+    indexed = out.with_row_index("_CONFROW")
+    for p in params:
+        rows = indexed.filter(pl.col("PARAMCD") == p).select(
+            "_CONFROW", "USUBJID", "ADT", "AVALC", "FLAGS"
+        )
+        off = sorted(set(rows["AVALC"].drop_nulls().to_list()) - set(ranks))
+        if off:
+            raise RuleError(
+                f"confirm: {p} categories {', '.join(off)} are not on the "
+                f"{rs.response.scale.name} scale ({', '.join(ranks)})"
+            )
+        done = confirm_response(rows, spec=spec, warn=False)
+        flag = pl.when(pl.col("CONFFL").is_not_null()).then(pl.col("CONFFL") == "Y")
+        done = done.select("_CONFROW", flag.alias("_CONFFLAG"))
+        confirmed = confirmed.scatter(done["_CONFROW"], done["_CONFFLAG"])
+    return out.with_columns(confirmed)
 
 
 def categories_column(t: RuleTable) -> CategoryIs:

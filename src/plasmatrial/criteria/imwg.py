@@ -61,6 +61,7 @@ from plasmatrial.criteria.rules import (
     RuleTable,
     register_rule_set,
 )
+from plasmatrial.criteria.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
 from plasmatrial.criteria.sources import Citation
 from plasmatrial.errors import RuleError
 
@@ -736,6 +737,26 @@ def _num(name: str, val: OptionValue) -> float:
     return float(val)
 
 
+def _confirmed_visits(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
+    """Per-visit confirmed OVRLRESP with relapse flags (what ``respond`` writes)."""
+    from plasmatrial.criteria.mm_response import respond_mm
+
+    return respond_mm(assessments, rule_set).visits
+
+
+IMWG_RESPONSE: Final = ResponseSpec(
+    parameter="OVRLRESP",
+    scale=IMWG_SCALE,
+    responder=("sCR", "CR", "VGPR", "PR"),
+    label="Response (IMWG)",
+    pfs_label="Progression-free survival",
+    marker=PctChangeMarker("SPEPMP", ("SPEPMP",), lambda: pl.col("SPEPMP")),
+    measurable=("MMMEAS", ("SPEP", "UPEP", "SPEP_UPEP")),
+    visits=_confirmed_visits,
+)
+"""The response of the IMWG rule sets (decision 0260): confirmed OVRLRESP (criteria.md 4.4)."""
+
+
 def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
     """Build an IMWG rule set from options (see :data:`IMWG_DEFAULT_OPTIONS`).
 
@@ -797,6 +818,7 @@ def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
         ),
         options=tuple(sorted(o.items())),
         columns=MM_COLUMNS,
+        response=IMWG_RESPONSE,
         builder=build_imwg_rule_set,
     )
 

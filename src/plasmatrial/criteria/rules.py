@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 
 from plasmatrial.criteria.predicates import Input, Predicate
+from plasmatrial.criteria.scale import ResponseSpec
 from plasmatrial.criteria.sources import CitedAt
 from plasmatrial.errors import RuleError
 
@@ -146,7 +147,9 @@ class RuleSet:
 
     ``columns`` declares extra input columns (name, kind) beyond the analyte catalogue that the
     rule set reads (e.g. myeloma imaging and marrow flags); the engine types them like analytes
-    (absent → all-null).
+    (absent → all-null). ``response`` (response rule sets) is what the trial pipeline, the
+    report and ``respond`` read about the response: parameter, scale, responders, confirmation,
+    evaluability (:class:`~plasmatrial.criteria.scale.ResponseSpec`, decision 0260).
     """
 
     name: str
@@ -157,8 +160,8 @@ class RuleSet:
     derivations: tuple[Derivation, ...] = ()
     overall: tuple[Overall, ...] = ()
     options: tuple[tuple[str, OptionValue], ...] = ()
-    confirm: tuple[str, ...] = ()
     columns: tuple[tuple[str, ColumnKind], ...] = ()
+    response: ResponseSpec | None = None
     builder: Callable[..., RuleSet] | None = field(default=None, compare=False, repr=False)
 
     def with_options(self, **options: OptionValue) -> RuleSet:
@@ -202,12 +205,54 @@ class RuleSet:
         """Every rule id the rule set can report."""
         return tuple(i for t in self.tables for i in t.rule_ids())
 
+    def response_spec(self) -> ResponseSpec:
+        """The response this rule set carries.
+
+        Raises
+        ------
+        RuleError
+            Not a response rule set (e.g. staging).
+        """
+        if self.response is None:
+            raise RuleError(f"rule set {self.name!r} is not a response rule set")
+        return self.response
+
     def options_text(self) -> str:
         """Options as ``key=value`` text."""
         return ", ".join(f"{k}={v}" for k, v in self.options)
 
 
 _REGISTRY: dict[str, Callable[[], RuleSet]] = {}
+
+#: The rule set a disease (trial-file ``disease``, ``respond --disease``) uses by DEFAULT: the one
+#: place where the disease selects anything (decision 0260).
+DEFAULT_RULE_SETS: Final[Mapping[str, str]] = {"AL": "CR_2012_RATIO", "MM": "IMWG_2016"}
+
+
+#: How rule sets name each disease (``RuleSet.disease``), lower case.
+DISEASE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
+    "AL": ("al", "al amyloidosis"),
+    "MM": ("mm", "multiple myeloma", "myeloma"),
+}
+
+
+def is_for_disease(rule_set: RuleSet, disease: str) -> bool:
+    """Whether ``rule_set`` is for ``disease`` (``AL`` or ``MM``, case-insensitive)."""
+    return rule_set.disease.lower() in DISEASE_NAMES.get(disease.upper(), ())
+
+
+def default_rule_set(disease: str) -> str:
+    """Name of the DEFAULT rule set of ``disease`` (``AL`` or ``MM``, case-insensitive).
+
+    Raises
+    ------
+    RuleError
+        An unknown disease (the message lists the known ones).
+    """
+    name = DEFAULT_RULE_SETS.get(disease.upper())
+    if name is None:
+        raise RuleError(f"unknown disease {disease!r}; known: {', '.join(DEFAULT_RULE_SETS)}")
+    return name
 
 
 def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:

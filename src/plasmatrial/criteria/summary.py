@@ -11,57 +11,20 @@ import polars as pl
 from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.confirmation import (
     DEFAULT_CONFIRMATION_OPTIONS,
-    IMWG_CONFIRMATION,
     ConfirmationOptions,
-    ConfirmationSpec,
     ConfirmationWindowWarning,
     confirm_response,
 )
 from plasmatrial.criteria.engine import prepare
 from plasmatrial.criteria.predicates import BASELINE_FLAG
 from plasmatrial.criteria.rules import RuleSet, get_rule_set
-from plasmatrial.errors import RuleError
-
-#: Hematologic categories best first. LDPR ranks below PR: it is its own code (criteria.md 1.4)
-#: and never co-occurs with PR/VGPR for one subject, whose evaluability class is fixed.
-HEM_RANKING: Final = ("CR", "VGPR", "PR", "LDPR", "NR", "NE")
-PR_OR_BETTER: Final = ("CR", "VGPR", "PR")
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseScale:
-    """A per-visit response scale as best overall response reads it.
-
-    Attributes
-    ----------
-    name:
-        Name used in explanations.
-    ranking:
-        Categories best first, without NE and progression (AL: CR ... NR; IMWG: sCR ... SD).
-    progression:
-        The progression category (AL ``PROG``, IMWG ``PD``).
-    stable:
-        The no-response floor (AL ``NR``, IMWG ``SD``).
-    confirmation:
-        How responses are confirmed (IMWG), or None (AL, criteria.md Q16 DEFAULT).
-    not_evaluable:
-        The not-evaluable category.
-    """
-
-    name: str
-    ranking: tuple[str, ...]
-    progression: str
-    stable: str
-    confirmation: ConfirmationSpec | None = None
-    not_evaluable: str = "NE"
-
-
-AL_SCALE: Final = ResponseScale("AL hematologic", HEM_RANKING[:-1], "PROG", "NR")
-"""AL hematologic response (criteria.md 1.3-1.6): no confirmation by DEFAULT (Q16)."""
-IMWG_SCALE: Final = ResponseScale(
-    "IMWG", ("sCR", "CR", "VGPR", "PR", "MR", "SD"), "PD", "SD", confirmation=IMWG_CONFIRMATION
+from plasmatrial.criteria.scale import (
+    AL_SCALE,
+    HEM_RANKING,
+    PR_OR_BETTER,
+    ResponseScale,
 )
-"""IMWG 2016 (criteria.md 4.3-4.4): best confirmed response."""
+from plasmatrial.errors import RuleError
 
 #: EVNTDESC of the time-to-response rows (ADTTE ``TTR`` and the subject summary).
 TTR_EVENT: Final = "FIRST RESPONSE"
@@ -140,7 +103,8 @@ def summarise_response(
         (time origin) and optionally ``NACTDT`` (start of new anticancer therapy), ``DTHDT``
         and ``DTHPDFL`` (death due to progression, confirms a last PD).
     scale:
-        :data:`AL_SCALE` or :data:`IMWG_SCALE` (or another).
+        The rule set's response scale (``RuleSet.response.scale``: e.g.
+        :data:`~plasmatrial.criteria.scale.AL_SCALE`, :data:`~plasmatrial.criteria.scale.IMWG_SCALE`).
     responder:
         Categories that count as response (e.g. CR, VGPR, PR and, when the trial counts it,
         LDPR).
@@ -179,15 +143,7 @@ def summarise_response(
        therapy) are competing events (sap.md 3 (b)); otherwise censored at the last adequate
        assessment counted, or at ``STARTDT`` without one.
     """
-    conf_spec = scale.confirmation
-    do_confirm = conf_spec is not None if confirm is None else confirm
-    if do_confirm and conf_spec is None:
-        conf_spec = ConfirmationSpec(
-            responses=tuple(c for c in scale.ranking if c != scale.stable),
-            stable=scale.stable,
-            progression=scale.progression,
-            not_evaluable=scale.not_evaluable,
-        )
+    do_confirm = scale.confirmation is not None if confirm is None else confirm
     if "STARTDT" not in subjects.columns:
         raise RuleError("subjects: needs a STARTDT column (time origin)")
     subj = subjects.select(
@@ -214,7 +170,7 @@ def summarise_response(
     if not exclude_after_new_therapy:
         v = v.with_columns(pl.lit(None, dtype=pl.Date).alias("NACTDT"))
     if do_confirm:
-        assert conf_spec is not None
+        conf_spec = scale.confirmation_spec()
         deaths = subj.select("USUBJID", "DTHDT", pl.col("DTHPDFL").fill_null("N"))
         with warnings.catch_warnings():
             if not warn:
@@ -228,9 +184,7 @@ def summarise_response(
             .otherwise(pl.lit("N"))
             .alias("ANL01FL")
         )
-        v = v.with_columns(
-            pl.when(pl.col("ANL01FL") == "Y").then(pl.col("AVALC")).alias("BORLVL")
-        )
+        v = v.with_columns(pl.when(pl.col("ANL01FL") == "Y").then(pl.col("AVALC")).alias("BORLVL"))
     # Window: before new therapy (ANL01FL) and up to the first progression, included.
     is_pd = (pl.col("BORLVL") == scale.progression).fill_null(False)
     npd = (is_pd & (pl.col("ANL01FL") == "Y")).cast(pl.Int32).cum_sum().over("USUBJID")
@@ -384,9 +338,7 @@ def _best_explanation(scale: ResponseScale, confirmed: bool, stop_at_nact: bool)
         pl.when(pl.col("_NPOST").fill_null(0) == 0)
         .then(pl.lit(f"{what} {scale.not_evaluable}: no post-baseline response assessment"))
         .otherwise(
-            pl.lit(
-                f"{what} {scale.not_evaluable}: no evaluable response assessment {scope}"
-            )
+            pl.lit(f"{what} {scale.not_evaluable}: no evaluable response assessment {scope}")
         )
     )
     return (
@@ -439,9 +391,7 @@ def best_response(
     if new_therapy is not None:
         nt = new_therapy.group_by("USUBJID").agg(pl.col("NTRTDT").cast(pl.Date).min())
         subj = subj.join(nt.rename({"NTRTDT": "NACTDT"}), on="USUBJID", how="left")
-    scale = ResponseScale(
-        "custom", tuple(c for c in ranking if c != "NE"), "PROG", "NR"
-    )
+    scale = ResponseScale("custom", tuple(c for c in ranking if c != "NE"), "PROG", "NR")
     summ = summarise_response(d, subj, scale=scale, responder=PR_OR_BETTER, confirm=False)
     prov = d.select("USUBJID", "ADT", "RULEID", "RULESET", "RULESETVER").unique(
         ["USUBJID", "ADT"], keep="first"

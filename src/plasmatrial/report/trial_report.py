@@ -230,8 +230,7 @@ def _cycles_figure(res: TrialResults) -> list[Block]:
     return [
         figure_block(
             svg,
-            caption=("Hematologic response" if res.trial.disease == "AL" else "Response (IMWG)")
-            + " at the end of each cycle",
+            caption=f"{res.criteria.response.label} at the end of each cycle",
             note="Call at the last assessment on or before day cycle x cycle length + 14; "
             "NE = no assessment by then.",
         )

@@ -557,7 +557,7 @@ def analyse_eq5d(endpoint: Endpoint, adqs: pl.DataFrame | None) -> TableResult:
             (pl.col("MEAN") - 1.96 * pl.col("SD") / pl.col("N").sqrt()).alias("LOWER"),
             (pl.col("MEAN") + 1.96 * pl.col("SD") / pl.col("N").sqrt()).alias("UPPER"),
         )
-        .sort("PARAMCD", "ARMCD", "_ORD")
+        .sort("PARAMCD", "ARMCD", "_ORD", "VISIT")  # VISIT: ties of VISITNUM, one order
         .drop("_ORD")
     )
     return TableResult(

@@ -66,6 +66,7 @@ from plasmatrial.trial.analyse import (
     TableResult,
     TimeToEventResult,
 )
+from plasmatrial.trial.derive import response_param
 
 SCHEMA: Final = {
     "ENDPOINT": pl.Utf8,
@@ -242,7 +243,9 @@ def _ae_top_terms(fig: PublishedFigure, res: TableResult) -> Computed:
     return Computed(float(hits), how=f"commonest grade 3-4 (n): {listed}", terms=top_terms)
 
 
-def _among(fig: PublishedFigure, datasets: Mapping[str, pl.DataFrame] | None) -> Computed:
+def _among(
+    fig: PublishedFigure, trial: Trial, datasets: Mapping[str, pl.DataFrame] | None
+) -> Computed:
     """Rule 8: counts among the patients whose best response is ``fig.among``."""
     if datasets is None or "ADSL" not in datasets:
         return Computed(how="ADSL not available")
@@ -269,7 +272,7 @@ def _among(fig: PublishedFigure, datasets: Mapping[str, pl.DataFrame] | None) ->
         first = (
             datasets["ADRS"]
             .filter(
-                (pl.col("PARAMCD") == "HEMRESP")
+                (pl.col("PARAMCD") == response_param(trial))
                 & (pl.col("AVALC") == cat)
                 & pl.col("USUBJID").is_in(ids["USUBJID"].implode())
             )
@@ -337,7 +340,7 @@ def computed_for(
     if fig.not_computed:
         return Computed(how=f"not computed: {fig.not_computed}")
     if fig.among is not None:
-        return _among(fig, datasets)
+        return _among(fig, trial, datasets)
     res = by_id.get(fig.endpoint)
     if res is not None:
         if isinstance(res, ResponseRateResult):

@@ -8,6 +8,10 @@ Every function is pure (frames in, frames out). The rules that the trial file le
   baseline by the rule set, and at least one post-baseline response assessment.
 * ADRS carries one baseline row (``ABLFL = "Y"``) per subject with a baseline assessment, then the
   rule set's per-visit calls; ``PDFL = "Y"`` marks progression (AL ``PROG``, IMWG ``PD``).
+* What differs between diseases is what the rule set carries
+  (:class:`~plasmatrial.criteria.scale.ResponseSpec`: overall parameter, scale, responders,
+  evaluability, organ parameters, marker, staging); nothing here branches on the disease
+  (decision 0260).
 * Response at the end of cycle *k* is the call at the last assessment on or before study day
   ``k x cycle_days + 14`` (counted from ``STARTDT``); subjects without one count as not
   responding.
@@ -23,13 +27,8 @@ import polars as pl
 from plasmatrial.criteria import adjudicate, evaluability, stage
 from plasmatrial.criteria.confirmation import ConfirmationOptions
 from plasmatrial.criteria.ctcae import derive_var_atoxgr
-from plasmatrial.criteria.summary import (
-    AL_SCALE,
-    IMWG_SCALE,
-    ResponseScale,
-    ResponseSummary,
-    summarise_response,
-)
+from plasmatrial.criteria.scale import ResponseSpec
+from plasmatrial.criteria.summary import ResponseSummary, summarise_response
 from plasmatrial.design.protocol import Trial
 from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
 from plasmatrial.endpoints.adverse_events import derive_adae
@@ -47,7 +46,7 @@ from plasmatrial.endpoints.tte import (
 )
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.trial.alive import alive_dates
-from plasmatrial.trial.inputs import ResolvedCriteria
+from plasmatrial.trial.inputs import ResolvedCriteria, resolve_criteria
 
 #: Prior-therapy flags: substring of ``PR.PRTRT`` (upper case) -> ADSL flag.
 PRIOR_THERAPY_FLAGS: Final[Mapping[str, str]] = {
@@ -63,23 +62,12 @@ PRIOR_THERAPY_FLAGS: Final[Mapping[str, str]] = {
     "AUTOLOGOUS": "PRIORASCT",
     "ASCT": "PRIORASCT",
 }
-#: Progression categories of the rule sets.
-PROGRESSION_CATEGORIES: Final = ("PROG", "PD")
-#: Per-visit overall response parameter by disease.
-RESPONSE_PARAM: Final[Mapping[str, str]] = {"AL": "HEMRESP", "MM": "OVRLRESP"}
-#: Organ response parameters and their response category.
-ORGAN_PARAMS: Final[Mapping[str, tuple[str, str]]] = {
-    "cardiac": ("CARDRESP", "CarR"),
-    "renal": ("RENRESP", "RenR"),
-    "liver": ("LIVRESP", "LivR"),
-}
 CYCLE_WINDOW_DAYS: Final = 14
-DEFAULT_RESPONDER: Final[Mapping[str, tuple[str, ...]]] = {
-    "AL": ("CR", "VGPR", "PR", "LDPR"),
-    "MM": ("sCR", "CR", "VGPR", "PR"),
-}
-#: Response scale of the per-visit overall response parameter by disease.
-RESPONSE_SCALE: Final[Mapping[str, ResponseScale]] = {"AL": AL_SCALE, "MM": IMWG_SCALE}
+
+
+def response_spec(trial: Trial) -> ResponseSpec:
+    """The response the rule set of the trial's ``criteria`` carries (decision 0260)."""
+    return resolve_criteria(trial).response
 
 
 def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
@@ -325,28 +313,31 @@ def derive_trial_adsl(
             .agg(pl.col("NACTDT").min())
         )
         adsl = adsl.drop("NACTDT").join(after, on="USUBJID", how="left")
-    # Baseline disease characteristics.
-    rule_set = criteria.rule_set
-    if trial.disease == "AL":
-        ev = evaluability(assessments, rule_set)
-        keep = ["USUBJID", *[c for c in ("HEMEVAL", "DFLC") if c in ev.columns]]
-        ev = ev.select(keep).rename({"DFLC": "BASEDFLC"} if "DFLC" in ev.columns else {})
+    # Baseline disease characteristics: what the rule set's response carries.
+    response = criteria.response
+    if response.evaluability is not None:
+        ev = evaluability(assessments, criteria.rule_set)
+        marker = response.marker.name if response.marker is not None else None
+        keep = ["USUBJID", *[c for c in (response.evaluability, marker) if c in ev.columns]]
+        ev = ev.select(keep).rename({marker: f"BASE{marker}"} if marker in ev.columns else {})
         adsl = adsl.join(ev, on="USUBJID", how="left")
-        st = stage(assessments)
+    if response.staging is not None:
+        st = stage(assessments, response.staging)
         if st.height:
             wide = st.pivot(
                 on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first"
             )
             adsl = adsl.join(wide, on="USUBJID", how="left")
-    adsl = adsl.join(best_pct_change(trial, assessments, adsl), on="USUBJID", how="left")
+    adsl = adsl.join(best_pct_change(response, assessments, adsl), on="USUBJID", how="left")
     evaluable_ids: list[str] = []
     if post_baseline is not None:
         post = post_baseline.filter(
             (pl.col("ABLFL") != "Y") & pl.col("AVALC").is_not_null() & (pl.col("AVALC") != "NE")
         )
         evaluable_ids = post["USUBJID"].unique().to_list()
-    if "HEMEVAL" in adsl.columns:
-        measurable = adsl.filter(pl.col("HEMEVAL").is_not_null() & (pl.col("HEMEVAL") != "NE"))
+    eval_class = response.evaluability
+    if eval_class is not None and eval_class in adsl.columns:
+        measurable = adsl.filter(pl.col(eval_class).is_not_null() & (pl.col(eval_class) != "NE"))
         evaluable_ids = [s for s in evaluable_ids if s in set(measurable["USUBJID"].to_list())]
     adsl = derive_var_evaluable(adsl, evaluable_ids)
     prior = prior_therapy_flags(pr, adsl["USUBJID"].to_list())
@@ -387,39 +378,31 @@ def new_therapy_dates(cm: pl.DataFrame, categories: Sequence[str]) -> pl.DataFra
     return rows.select(pl.col("USUBJID").cast(pl.Utf8), _date(rows, "CMSTDTC").alias("NACTDT"))
 
 
-def best_pct_change(trial: Trial, assessments: pl.DataFrame, adsl: pl.DataFrame) -> pl.DataFrame:
-    """Best (lowest) post-baseline percentage change of the disease marker per subject.
+def best_pct_change(
+    response: ResponseSpec, assessments: pl.DataFrame, adsl: pl.DataFrame
+) -> pl.DataFrame:
+    """Best (lowest) post-baseline percentage change of the rule set's marker per subject.
 
-    AL: dFLC = involved - uninvolved FLC (involved chain from ``INVLC`` of ADSL, i.e. given or
-    inferred from the baseline ratio). MM: serum M-protein (``SPEPMP``). Returns ``USUBJID,
-    BESTPCHG, PCHGPARM``; subjects with a baseline of 0 or none get null.
+    The marker is the response's :class:`~plasmatrial.criteria.scale.PctChangeMarker` (AL: dFLC
+    = involved - uninvolved FLC, the involved chain from ADSL ``INVLC``, i.e. given or inferred
+    from the baseline ratio; IMWG: serum M-protein ``SPEPMP``). Returns ``USUBJID, BESTPCHG,
+    PCHGPARM``; subjects with a baseline of 0 or none get null; no rows without the marker's
+    columns.
     """
+    empty = pl.DataFrame(schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8})
+    m = response.marker
     a = assessments
-    if trial.disease == "AL":
-        inv = (
-            adsl.select("USUBJID", pl.col("INVLC").cast(pl.Utf8).alias("_INV"))
-            if "INVLC" in adsl.columns
-            else None
+    if (
+        m is None
+        or not set(m.subject_columns) <= set(adsl.columns)
+        or not set(m.columns) <= set(a.columns)
+    ):
+        return empty
+    if m.subject_columns:
+        a = a.drop(m.subject_columns, strict=False).join(
+            adsl.select("USUBJID", *m.subject_columns), on="USUBJID", how="left"
         )
-        if inv is None or not {"FLCKAP", "FLCLAM"} <= set(a.columns):
-            return pl.DataFrame(
-                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
-            )
-        a = a.drop("INVLC", strict=False).join(inv, on="USUBJID", how="left")
-        kappa = pl.col("_INV").str.to_uppercase().str.starts_with("K")
-        marker = (
-            pl.when(kappa)
-            .then(pl.col("FLCKAP") - pl.col("FLCLAM"))
-            .otherwise(pl.col("FLCLAM") - pl.col("FLCKAP"))
-        )
-        name = "DFLC"
-    else:
-        if "SPEPMP" not in a.columns:
-            return pl.DataFrame(
-                schema={"USUBJID": pl.Utf8, "BESTPCHG": pl.Float64, "PCHGPARM": pl.Utf8}
-            )
-        marker = pl.col("SPEPMP")
-        name = "SPEPMP"
+    marker, name = m.build(), m.name
     base_flag = (
         pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).fill_null(value=False)
     )
@@ -448,11 +431,11 @@ def derive_adrs(
     Parameters
     ----------
     trial:
-        Trial (disease decides the overall response parameter).
+        Trial.
     assessments:
         Wide assessment frame.
     criteria:
-        Resolved rule set and options.
+        Resolved rule set and options (its response names the overall response parameter).
     first_dose:
         ``USUBJID``, ``STARTDT`` (time origin).
 
@@ -472,18 +455,13 @@ def derive_adrs(
         pl.col("ADT").cast(pl.Date),
         "AVALC",
         pl.lit("N").alias("ABLFL"),
-        pl.when(pl.col("CONFIRMED").fill_null(value=False))
-        .then(pl.lit("Y"))
-        .otherwise(pl.lit("N"))
-        .alias("CONFFL")
-        if "CONFIRMED" in calls.columns
-        else pl.lit("Y").alias("CONFFL"),
+        pl.lit("N").alias("CONFFL"),  # per-visit calls; annotate_adrs sets confirmed ones
         "RULEID",
         "RULESET",
         "RULESETVER",
         "EXPLAIN",
     )
-    param = RESPONSE_PARAM[trial.disease]
+    param = criteria.response.parameter
     base = (
         assessments.filter(pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]))
         .select(
@@ -506,7 +484,7 @@ def derive_adrs(
     out = out.join(first_dose.select("USUBJID", "STARTDT"), on="USUBJID", how="left")
     out = out.with_columns(
         ((pl.col("ADT") - pl.col("STARTDT")).dt.total_days() + 1).alias("ADY"),
-        pl.when(pl.col("AVALC").is_in(list(PROGRESSION_CATEGORIES)))
+        pl.when(pl.col("AVALC").is_in(list(criteria.response.progression)))
         .then(pl.lit("Y"))
         .otherwise(pl.lit("N"))
         .alias("PDFL"),
@@ -519,8 +497,8 @@ def derive_adrs(
 
 
 def response_param(trial: Trial) -> str:
-    """The per-visit overall response parameter of the trial's disease."""
-    return RESPONSE_PARAM[trial.disease]
+    """The per-visit overall response parameter of the trial's rule set."""
+    return response_spec(trial).parameter
 
 
 def derive_response(
@@ -535,7 +513,8 @@ def derive_response(
     (BOR = NE without an assessment).
     """
     opts = trial.analysis
-    param = response_param(trial)
+    response = response_spec(trial)
+    param = response.parameter
     visits = adrs.filter((pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y")).select(
         "USUBJID", "VISIT", "ADT", "AVALC", "RULEID", "EXPLAIN",
         *[c for c in ("FLAGS",) if c in adrs.columns],
@@ -549,7 +528,7 @@ def derive_response(
     return summarise_response(
         visits,
         subjects,
-        scale=RESPONSE_SCALE[trial.disease],
+        scale=response.scale,
         responder=tuple(responder),
         confirm=opts.confirm,
         options=ConfirmationOptions(
@@ -569,20 +548,23 @@ def annotate_adrs(trial: Trial, adrs: pl.DataFrame, summary: ResponseSummary) ->
     (criteria.md 4.4 step 6) loses ``PDFL``. ``BOR`` rows (``PARAMCD = "BOR"``) carry the best
     overall response of every subject with its date and explanation.
     """
+    scale = response_spec(trial).scale
     param = response_param(trial)
     cols = ["USUBJID", "ADT", "BORLVL", "ANL01FL"]
     confirmed = "CONFLVL" in summary.visits.columns
     if confirmed:
         cols += ["CONFFL"]
-    per_visit = summary.visits.select(cols).rename(
-        {"CONFFL": "_CONFFL"} if confirmed else {}
-    ).unique(["USUBJID", "ADT"], keep="first")
+    per_visit = (
+        summary.visits.select(cols)
+        .rename({"CONFFL": "_CONFFL"} if confirmed else {})
+        .unique(["USUBJID", "ADT"], keep="first")
+    )
     is_param = (pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y")
     out = adrs.join(per_visit, on=["USUBJID", "ADT"], how="left").with_columns(
         pl.when(is_param).then(pl.col("BORLVL")).alias("BORLVL"),
         pl.when(is_param).then(pl.col("ANL01FL")).alias("ANL01FL"),
     )
-    prog = RESPONSE_SCALE[trial.disease].progression
+    prog = scale.progression
     if confirmed:
         refuted = is_param & (pl.col("AVALC") == prog) & (pl.col("BORLVL") == "NE")
         out = out.with_columns(
@@ -637,8 +619,8 @@ def response_at_cycle(
     no such assessment, e.g. off study before the landmark.
     """
     limit = cycle * trial.schedule.cycle_days + CYCLE_WINDOW_DAYS
-    param = response_param(trial)
-    scale = RESPONSE_SCALE[trial.disease]
+    response = response_spec(trial)
+    param, scale = response.parameter, response.scale
     rows = adrs.filter(
         (pl.col("PARAMCD") == param) & (pl.col("ABLFL") != "Y") & (pl.col("ADY") <= limit)
     ).sort("USUBJID", "ADT")
@@ -704,9 +686,10 @@ def derive_adtte(
     * TTNT (when a next-treatment date is known for someone): start of the next line; deaths
       count as events per the ``ttnt_death`` option of the trial's TTNT endpoint
       (:func:`ttnt_death_rule`).
-    * PARAM of PFS names it hematologic PFS in AL (progression is hematologic progression).
+    * PARAM of PFS is the rule set's (AL: hematologic PFS, progression is hematologic).
     """
-    param = response_param(trial)
+    response = response_spec(trial)
+    param = response.parameter
     hem = adrs.filter(pl.col("PARAMCD") == param)
     start = adsl.filter(pl.col("ITTFL") == "Y")
     first_rsp = summary.subjects.select("USUBJID", "FRSPDT")
@@ -752,11 +735,7 @@ def derive_adtte(
         .drop("_SRC")
     )
     parts.append(os_)
-    pfs_label = (
-        "Hematologic progression-free survival"
-        if trial.disease == "AL"
-        else "Progression-free survival"
-    )
+    pfs_label = response.pfs_label
     parts.append(
         derive_param_pfs(start, hem, param=pfs_label, **pfs_opts)  # type: ignore[arg-type]
     )
@@ -778,7 +757,8 @@ def derive_adtte(
     parts.append(_ttr_rows(start, summary))
     if "NACTDT" in start.columns and start["NACTDT"].null_count() < start.height:
         parts.append(derive_param_ttnt(start, death=ttnt_death_rule(trial)))
-    for organ, (pcd, cat) in ORGAN_PARAMS.items():
+    for organ in response.organs:
+        pcd, cat = organ.paramcd, organ.category
         rows = adrs.filter(pl.col("PARAMCD") == pcd)
         if rows.is_empty():
             continue
@@ -787,7 +767,7 @@ def derive_adtte(
             start.filter(pl.col("USUBJID").is_in(ok)), rows, response=pl.col("AVALC") == cat
         ).with_columns(
             pl.lit(f"TT{pcd[:3]}R").alias("PARAMCD"),
-            pl.lit(f"Time to {organ} response").alias("PARAM"),
+            pl.lit(f"Time to {organ.organ} response").alias("PARAM"),
         )
         parts.append(ttr)
     cols = ["USUBJID", "PARAMCD", "PARAM", "STARTDT", "ADT", "AVAL", "AVALU", "CNSR", "EVNTDESC"]

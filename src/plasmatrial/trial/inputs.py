@@ -15,6 +15,8 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial.criteria import RuleSet, get_rule_set
+from plasmatrial.criteria.rules import default_rule_set
+from plasmatrial.criteria.scale import ResponseSpec
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError, Problem, RuleError
 from plasmatrial.intake.optional import optional_domain_problems
@@ -39,7 +41,7 @@ RULE_SET_ALIASES: Final[Mapping[str, str]] = {
     "AL_2012": "CR_2012_RATIO",
     "AL_2012_RATIO": "CR_2012_RATIO",
 }
-#: Progression choices read as an option of the AL hematologic rule set.
+#: Progression choices read as an option of the rule set (AL hematologic progression).
 AL_PROGRESSION_OPTIONS: Final[Mapping[str, str]] = {"AL_PROG_2012": "2012"}
 
 
@@ -112,6 +114,11 @@ class ResolvedCriteria:
         opts = ", ".join(f"{k}={v}" for k, v in sorted(self.options.items()))
         return f"{self.rule_set.name} v{self.rule_set.version}" + (f" ({opts})" if opts else "")
 
+    @property
+    def response(self) -> ResponseSpec:
+        """The response the rule set carries (parameter, scale, responders, ...; decision 0260)."""
+        return self.rule_set.response_spec()
+
 
 def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     """Map the trial's ``criteria`` section to one registered rule set and its options.
@@ -129,13 +136,15 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     Raises
     ------
     PlasmatrialError
-        Myeloma trials while the IMWG rule sets are not installed, or an unknown name.
+        An unknown name, unknown options, or a rule set that is not a response rule set.
 
     Notes
     -----
-    AL: ``hematologic`` (default ``CR_2012_RATIO``; ``AL_2012`` is an alias) names the rule set;
-    ``progression`` ``AL_PROG_2012`` is that rule set's ``progression="2012"`` option. MM:
-    ``response`` (default ``IMWG_2016``). ``criteria.options`` are passed through.
+    ``hematologic``, else ``response``, names the rule set (``AL_2012`` is an alias of
+    ``CR_2012_RATIO``); without either, the disease's DEFAULT
+    (:data:`plasmatrial.criteria.rules.DEFAULT_RULE_SETS`: AL ``CR_2012_RATIO``, MM
+    ``IMWG_2016``). ``progression`` ``AL_PROG_2012`` is the rule set's ``progression="2012"``
+    option. ``criteria.options`` are passed through.
     """
     c = trial.criteria
     requested = {
@@ -152,15 +161,13 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     options: dict[str, str | float | bool] = {
         str(k): v for k, v in c.options.items() if isinstance(v, str | float | int | bool)
     }
-    if trial.disease == "AL":
-        name = c.hematologic or c.response or "CR_2012_RATIO"
-        name = RULE_SET_ALIASES.get(name, name)
-        if c.progression is not None and c.progression in AL_PROGRESSION_OPTIONS:
-            options.setdefault("progression", AL_PROGRESSION_OPTIONS[c.progression])
-    else:
-        name = c.response or "IMWG_2016"
+    name = c.hematologic or c.response or default_rule_set(trial.disease)
+    name = RULE_SET_ALIASES.get(name, name)
+    if c.progression is not None and c.progression in AL_PROGRESSION_OPTIONS:
+        options.setdefault("progression", AL_PROGRESSION_OPTIONS[c.progression])
     try:
         rs = get_rule_set(name)
+        rs.response_spec()
     except RuleError as exc:
         raise PlasmatrialError(f"trial {trial.id}: criteria '{name}': {exc}") from None
     if options:

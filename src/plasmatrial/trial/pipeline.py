@@ -31,8 +31,6 @@ from plasmatrial.trial.analyse import (
 from plasmatrial.trial.compare import compare_published
 from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
-    DEFAULT_RESPONDER,
-    ORGAN_PARAMS,
     annotate_adrs,
     derive_adlb_grades,
     derive_adqs,
@@ -43,6 +41,7 @@ from plasmatrial.trial.derive import (
     derive_trial_adex,
     derive_trial_adsl,
     response_at_cycle,
+    response_spec,
     time_origin,
 )
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
@@ -229,7 +228,7 @@ def _response_rate(
     pop = _population(endpoint, trial)
     subjects = adsl.filter(pl.col(_POP_FLAG[pop]) == "Y")
     tp = endpoint.timepoint.strip().lower()
-    cats = endpoint.categories or DEFAULT_RESPONDER[trial.disease]
+    cats = endpoint.categories or response_spec(trial).responder
     if tp == "best":
         calls = best.select("USUBJID", "AVALC")
     elif tp.startswith("cycle"):
@@ -262,12 +261,13 @@ def _organ_response(
     endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, adrs: pl.DataFrame
 ) -> ResponseRateResult:
     organ = str(endpoint.options.get("organ", "cardiac")).lower()
-    if organ not in ORGAN_PARAMS:
+    organs = {o.organ: o for o in response_spec(trial).organs}
+    if organ not in organs:
         raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.organ must be one of {', '.join(ORGAN_PARAMS)}, "
-            f"got '{organ}'"
+            f"endpoint {endpoint.id}: options.organ must be one of "
+            f"{', '.join(organs) or '(none: the rule set has no organ responses)'}, got '{organ}'"
         )
-    pcd, cat = ORGAN_PARAMS[organ]
+    pcd, cat = organs[organ].paramcd, organs[organ].category
     rows = adrs.filter(pl.col("PARAMCD") == pcd)
     months = endpoint.options.get("months")
     if months is not None:
@@ -440,7 +440,7 @@ def run_trial(
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
     primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)
     responder = (primary_rr.categories if primary_rr and primary_rr.categories else None) or (
-        DEFAULT_RESPONDER[trial.disease]
+        criteria.response.responder
     )
     # One derivation of best response, first response and time to response (sap.md 2-3).
     summary = derive_response(trial, adrs, adsl, responder=responder)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
+from plasmatrial.criteria.confirmation import confirm_response
 from plasmatrial.criteria.engine import OUTPUT_COLUMNS
 from plasmatrial.criteria.predicates import (
     BASELINE,
@@ -22,6 +23,7 @@ from plasmatrial.criteria.predicates import (
     value,
 )
 from plasmatrial.criteria.predicates import in_order as _in_order
+from plasmatrial.criteria.scale import AL_SCALE
 from plasmatrial.errors import RuleError
 from tests.unit.criteria.helpers import LAMBDA_240, frame, run
 
@@ -79,12 +81,25 @@ def test_parameters_selects_and_validates() -> None:
         adjudicate(frame(LAMBDA_240, lam(60, 12)), parameters=["XYZ"])
 
 
-def test_confirmation_is_generic_and_off_by_default() -> None:
+def test_confirmation_is_the_one_mechanism_and_off_by_default() -> None:
+    """``confirm=`` sets CONFIRMED by confirmation.confirm_response on the AL scale (0260)."""
     f = frame(LAMBDA_240, lam(60, 12), lam(45, 10), lam(60, 12))
     assert adjudicate(f, parameters=["HEMCAT"])["CONFIRMED"].null_count() == 3
     conf = adjudicate(f, parameters=["HEMCAT"], confirm=["HEMCAT"])
-    # PR then VGPR (≥ PR: confirmed), VGPR then PR (not confirmed), last has no next (unknown)
-    assert conf["CONFIRMED"].to_list() == [True, False, None]
+    # PR then VGPR (>= PR: confirmed), VGPR then PR (confirmed only as PR), the last PR has no
+    # next assessment (criteria.md 4.4 step 2: not confirmed)
+    assert conf["CONFIRMED"].to_list() == [True, False, False]
+    visits = conf.select("USUBJID", "ADT", "AVALC", "FLAGS")
+    same = confirm_response(visits, spec=AL_SCALE.confirmation_spec(), warn=False)
+    assert conf["CONFIRMED"].to_list() == (same["CONFFL"] == "Y").to_list()
+
+
+def test_confirmation_needs_a_response_scale() -> None:
+    f = frame(LAMBDA_240, lam(60, 12), lam(45, 10))
+    with pytest.raises(RuleError, match="HEMPROG categories NOPROG are not on the AL hematologic scale"):
+        adjudicate(f, parameters=["HEMPROG"], confirm=["HEMPROG"])  # NOPROG
+    with pytest.raises(RuleError, match="no response scale"):
+        adjudicate(f, "AL_STAGING", confirm=["MAYO2004"])
 
 
 def test_best_response_stops_at_progression_and_new_therapy() -> None:

@@ -19,6 +19,7 @@ from plasmatrial.trial.derive import (
     assign_arms,
     prior_therapy_flags,
     response_at_cycle,
+    response_spec,
 )
 
 SINGLE = """
@@ -238,3 +239,44 @@ def test_optional_domain_missing_columns_is_one_error() -> None:
 )
 def test_subgroup_levels_read_in_numeric_order(levels: list[object], expected: list[str]) -> None:
     assert ordered_levels(levels) == expected
+
+
+def test_eq5d_table_orders_visits_that_share_a_visit_number_by_name() -> None:
+    """Two visits with one VISITNUM (cycle 4 and follow-up 3) come in one order every run."""
+    from plasmatrial.design.protocol import Endpoint
+    from plasmatrial.trial.analyse import analyse_eq5d
+
+    visits = ["FOLLOW-UP 3", "CYCLE 4 DAY 1", "SCREENING", "CYCLE 2 DAY 1"] * 3
+    adqs = pl.DataFrame(
+        {
+            "PARAMCD": ["EQ5DIUS"] * 12,
+            "ARMCD": ["A"] * 12,
+            "VISIT": visits,
+            "VISITNUM": [4.0, 4.0, 0.0, 2.0] * 3,
+            "AVAL": [0.5 + 0.01 * i for i in range(12)],
+        }
+    )
+    ep = Endpoint(id="QOL", label="EQ-5D", type="eq5d")
+    for _ in range(5):
+        table = analyse_eq5d(ep, adqs).table
+        assert table["VISIT"].to_list() == [
+            "SCREENING", "CYCLE 2 DAY 1", "CYCLE 4 DAY 1", "FOLLOW-UP 3"
+        ]  # fmt: skip
+
+
+def test_the_rule_set_not_the_disease_decides_the_response() -> None:
+    """Decision 0260: the disease picks only the DEFAULT rule set; the response comes from it."""
+    al_default = parse_trial(
+        SINGLE.replace("criteria: {hematologic: AL_2012, progression: AL_PROG_2012}\n", "")
+    )
+    mm_default = parse_trial(TWO_ARMS.replace("criteria: {response: IMWG_2016}\n", ""))
+    assert resolve_criteria(al_default).rule_set.name == "CR_2012_RATIO"
+    assert resolve_criteria(mm_default).rule_set.name == "IMWG_2016"
+    assert response_spec(al_default).parameter == "HEMRESP"
+    assert response_spec(mm_default).parameter == "OVRLRESP"
+    # the rule set the file names decides the response, whatever the disease
+    odd = parse_trial(TWO_ARMS.replace("{response: IMWG_2016}", "{response: CR_2012_RATIO}"))
+    assert response_spec(odd).scale.progression == "PROG"
+    staging = parse_trial(SINGLE.replace("hematologic: AL_2012", "hematologic: AL_STAGING"))
+    with pytest.raises(PlasmatrialError, match="'AL_STAGING' is not a response rule set"):
+        resolve_criteria(staging)

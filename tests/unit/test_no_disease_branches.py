@@ -1,0 +1,86 @@
+"""Issue 11 ("rule sets that carry their disease"), decision 0260: outside the rule-set and
+trial-file definitions nothing branches on the disease name or the trial id; the pipeline, the
+report and the CLI read what the resolved rule set carries (``RuleSet.response``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[2] / "src" / "plasmatrial"
+
+#: Where the disease may be named: the rule-set definitions and the one registry of DEFAULT rule
+#: sets (criteria/rules.py DEFAULT_RULE_SETS), and the trial-file schema.
+ALLOWED = {
+    "criteria/al.py",
+    "criteria/al_staging.py",
+    "criteria/imwg.py",
+    "criteria/rules.py",
+    "design/protocol.py",
+}
+#: synth/ still branches on the disease and on trial ids (its calibration per seed trial); that
+#: is the later part of issue 11, another change. Remove this exclusion when it is done.
+EXCLUDED_DIRS = ("synth/",)
+
+PATTERNS = {
+    "disease comparison": re.compile(r"\bdisease\s*(==|!=)|(==|!=)\s*\S*\.?disease\b"),
+    "disease membership": re.compile(r"\bdisease(\.\w+\(\))?\s+(not\s+)?in\s*[\(\[\{]"),
+    "disease literal compared": re.compile(r"(==|!=)\s*[\"'](AL|MM|al|mm)[\"']"),
+    "disease literal chosen": re.compile(r"[\"'](AL|MM|al|mm)[\"']\s+if\b"),
+    "map keyed by the trial's disease": re.compile(r"\[\s*\w*\.?disease(\.\w+\(\))?\s*\]"),
+    "trial-id branch": re.compile(r"\b(trial\.id|trial_id)\s*(==|!=|in\b)"),
+}
+
+
+def _hits(text: str) -> list[str]:
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0]
+        out += [f"{n}: {name}: {line.strip()}" for name, p in PATTERNS.items() if p.search(code)]
+    return out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'if trial.disease == "AL":',
+        "if disease != 'mm':",
+        'caption = "Hematologic" if res.trial.disease == "AL" else "IMWG"',
+        'label = "AL" if hem else "MM"',
+        "param = RESPONSE_PARAM[trial.disease]",
+        "scale = RESPONSE_SCALE[disease.upper()]",
+        'if trial.id == "AL-LENDEX":',
+        'if key == "MM":',
+        "if trial.disease in ('AL',):",
+    ],
+)
+def test_patterns_catch_disease_branches(line: str) -> None:
+    assert _hits(line), line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "name = c.hematologic or c.response or default_rule_set(trial.disease)",
+        'f"Disease {res.trial.disease}"',
+        "param = criteria.response.parameter",
+        "# a comment saying disease == AL is fine",
+    ],
+)
+def test_patterns_leave_reads_of_the_rule_set_alone(line: str) -> None:
+    assert not _hits(line), line
+
+
+def test_no_disease_or_trial_id_branch_outside_definitions() -> None:
+    found = {}
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel in ALLOWED or rel.startswith(EXCLUDED_DIRS):
+            continue
+        hits = _hits(path.read_text(encoding="utf-8"))
+        if hits:
+            found[rel] = hits
+    assert not found, found
