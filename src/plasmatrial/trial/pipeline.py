@@ -10,6 +10,12 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial import __version__
+from plasmatrial.design.endpoint_options import (
+    OrganResponseOptions,
+    ResponseRateOptions,
+    TimeToEventOptions,
+    TimeToResponseOptions,
+)
 from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.errors import IntakeError, PlasmatrialError
@@ -25,7 +31,6 @@ from plasmatrial.trial.analyse import (
     analyse_time_to_response,
     first_response_days,
     proportion_table,
-    require_known,
 )
 from plasmatrial.trial.compare import compare_published
 from plasmatrial.trial.derive import (
@@ -183,14 +188,8 @@ class TrialResults:
 def _population(endpoint: Endpoint, trial: Trial) -> str:
     """``options.population`` of an endpoint: ITT by DEFAULT for every trial (sap.md section 1;
     single-arm: every enrolled patient); ``EVALUABLE`` is a sensitivity analysis."""
-    pop = str(endpoint.options.get("population", "ITT"))
-    pop = pop.upper()
-    if pop not in ("ITT", "SAFETY", "EVALUABLE"):
-        raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.population must be ITT, SAFETY or EVALUABLE, "
-            f"got '{pop}'"
-        )
-    return pop
+    opts = endpoint.options
+    return opts.population if isinstance(opts, ResponseRateOptions) else "ITT"
 
 
 _POP_FLAG: Final = {"ITT": "ITTFL", "SAFETY": "SAFFL", "EVALUABLE": "EFFFL"}
@@ -238,17 +237,14 @@ def _response_rate(
 def _organ_response(
     endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, adrs: pl.DataFrame
 ) -> ResponseRateResult:
-    organ = str(endpoint.options.get("organ", "cardiac")).lower()
-    if organ not in ORGAN_PARAMS:
-        raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.organ must be one of {', '.join(ORGAN_PARAMS)}, "
-            f"got '{organ}'"
-        )
+    opts = endpoint.options
+    if not isinstance(opts, OrganResponseOptions):
+        opts = OrganResponseOptions()
+    organ, months = opts.organ, opts.months
     pcd, cat = ORGAN_PARAMS[organ]
     rows = adrs.filter(pl.col("PARAMCD") == pcd)
-    months = endpoint.options.get("months")
     if months is not None:
-        rows = rows.filter(pl.col("ADY") <= float(months) * DAYS_PER_MONTH + CYCLE_WINDOW_DAYS)
+        rows = rows.filter(pl.col("ADY") <= months * DAYS_PER_MONTH + CYCLE_WINDOW_DAYS)
     evaluable = rows.filter(pl.col("ADEQFL") == "Y")["USUBJID"].unique().to_list()
     responders = rows.filter(pl.col("AVALC") == cat)["USUBJID"].unique().to_list()
     subjects = adsl.filter((pl.col("SAFFL") == "Y") & pl.col("USUBJID").is_in(evaluable))
@@ -256,7 +252,7 @@ def _organ_response(
     table = proportion_table(
         endpoint, data, arms=[a.code for a in trial.arms], subgroups=endpoint.subgroups
     )
-    when = f"by {months} months" if months is not None else "at any assessment"
+    when = f"by {months:g} months" if months is not None else "at any assessment"
     return ResponseRateResult(
         endpoint.id, endpoint.label, f"{organ}-evaluable", (cat,), when, table,
         note=f"{organ} response ({pcd} = {cat}) {when} among subjects with an evaluable {pcd} call",
@@ -270,13 +266,13 @@ def _mrd(
 
 
 def _tte_param(endpoint: Endpoint) -> str:
-    event = endpoint.options.get("event")
+    event = endpoint.options.event if isinstance(endpoint.options, TimeToEventOptions) else None
     eid = endpoint.id.upper()
     if event in ("hematologic_progression_or_death", "progression_or_death") or "PFS" in eid:
         return "PFS"
     if "TTP" in eid:
         return "TTP"
-    if event == "next_treatment" or "TTNT" in eid:
+    if "TTNT" in eid:
         return "TTNT"
     return "OS"
 
@@ -299,7 +295,8 @@ def _analyse_endpoint(
     if ep.type == "duration_of_response":
         return analyse_time_to_event(ep, trial, adtte, adsl, paramcd="DOR")
     if ep.type == "time_to_response":
-        pcd = "TTCARR" if ep.options.get("organ") else "TTR"
+        is_organ = isinstance(ep.options, TimeToResponseOptions) and ep.options.organ
+        pcd = "TTCARR" if is_organ else "TTR"
         return analyse_time_to_response(ep, trial, adtte, paramcd=pcd)
     if ep.type == "organ_response":
         return _organ_response(ep, trial, adsl, adrs)
@@ -395,8 +392,6 @@ def run_trial(
         logger.info("trial %s: %s", trial.id, name)
 
     step("validate")
-    for ep in trial.endpoints:
-        require_known(ep)
     criteria = resolve_criteria(trial)
     problems, bundle = check_frames(
         data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
