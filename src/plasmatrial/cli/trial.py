@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from plasmatrial import DISCLAIMER
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable, read_table
 from plasmatrial.design.protocol import Trial, parse_trial
+from plasmatrial.design.yaml_source import MAX_YAML_BYTES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import read_domain, write_frame
 from plasmatrial.report.html import html_to_pdf, render_html
@@ -55,7 +56,18 @@ def read_trial(path: Path) -> Trial:
     """Read and validate a trial file (one-line error when missing)."""
     if not path.is_file():
         raise PlasmatrialError(f"trial file not found: {path}")
-    return parse_trial(path.read_text(encoding="utf-8"), source=str(path))
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise PlasmatrialError(f"{path}: {size:,} bytes; a trial file may have {MAX_YAML_BYTES:,}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlasmatrialError(f"TRIAL_FILE: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PlasmatrialError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    return parse_trial(text, source=str(path))
 
 
 def _find(folder: Path, name: str) -> Path | None:

@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     Strict,
     StrictBool,
     StrictFloat,
@@ -38,7 +39,7 @@ from plasmatrial.design.endpoint_options import (
     AdverseEventsOptions,
     EndpointOptions,
 )
-from plasmatrial.design.yaml_source import load_yaml, locate
+from plasmatrial.design.yaml_source import line_map, load_yaml, locate
 from plasmatrial.endpoints.exposure import PlannedDose, planned_from_mapping
 from plasmatrial.errors import DesignError
 
@@ -342,6 +343,27 @@ class Trial(_Frozen):
     simulation: dict[str, Any] = Field(default_factory=dict)
     #: top-level values the source does not state (e.g. ``n_planned``) -> why they were chosen
     assumed: dict[str, str] = Field(default_factory=dict)
+    _source: str = PrivateAttr(default="<trial>")
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+
+    def where(self, *loc: str | int) -> str:
+        """``file: path (line N)`` of a location in the trial file, for errors found after
+        parsing (the line when the trial came from :func:`parse_trial`)."""
+        path = ".".join(map(str, loc))
+        line = self._lines.get(path)
+        return f"{self._source}: {path}" + (f" (line {line})" if line else "")
+
+    def variables(self) -> tuple[tuple[tuple[str | int, ...], str], ...]:
+        """Every ADSL variable the trial names (stratification, endpoint strata and subgroups)
+        with its location."""
+        out: list[tuple[tuple[str | int, ...], str]] = [
+            (("stratification", k), v) for k, v in enumerate(self.stratification)
+        ]
+        for section in ("primary", "secondary"):
+            for i, ep in enumerate(getattr(self, section)):
+                for field in ("strata", "subgroups"):
+                    out += [((section, i, field, k), v) for k, v in enumerate(getattr(ep, field))]
+        return tuple(out)
 
     @field_validator("arms")
     @classmethod
@@ -433,7 +455,8 @@ def _endpoint_problems(trial: Trial) -> list[tuple[Loc, str]]:
                     out.append(
                         (
                             (section, i, "categories", k),
-                            f"'{c}' is not a {trial.disease} response category ({', '.join(cats)})",
+                            f"'{c}' is not a response category of {trial.disease} "
+                            f"({', '.join(cats)})",
                         )
                     )
             for field in ("strata", "subgroups"):
@@ -452,7 +475,12 @@ def _published_problems(trial: Trial) -> list[tuple[Loc, str]]:
         if fig.arm is not None and fig.arm not in codes:
             out.append((("published", j, "arm"), f"unknown arm '{fig.arm}'"))
         if fig.among is not None and fig.among not in cats:
-            out.append((("published", j, "among"), f"'{fig.among}' is not a response category"))
+            out.append(
+                (
+                    ("published", j, "among"),
+                    f"'{fig.among}' is not a response category of {trial.disease}",
+                )
+            )
         if (fig.endpoint in AMONG_FIGURES) != (fig.among is not None) and not fig.not_computed:
             out.append(
                 (
@@ -555,5 +583,6 @@ def parse_trial(text: str, *, source: str = "<trial>") -> Trial:
     else:
         lines = [_problem(source, root, loc, msg) for loc, msg in cross_check(trial)]
         if not lines:
+            trial._source, trial._lines = source, line_map(root)
             return trial
     raise DesignError(f"{len(lines)} problem(s) in trial definition\n" + "\n".join(lines))

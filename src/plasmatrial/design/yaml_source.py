@@ -136,3 +136,21 @@ def locate(
         else:
             node = None
     return ".".join(parts) or "<top>", line
+
+
+def line_map(root: yaml.Node | None) -> dict[str, int]:
+    """Dotted path -> 1-based line of every key and item under ``root`` (iterative walk)."""
+    out: dict[str, int] = {}
+    stack: list[tuple[str, yaml.Node]] = [] if root is None else [("", root)]
+    while stack:
+        path, node = stack.pop()
+        children: list[tuple[str, yaml.Node, int]] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [(str(k.value), v, k.start_mark.line) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(str(i), v, v.start_mark.line) for i, v in enumerate(node.value)]
+        for name, child, line in children:
+            sub = f"{path}.{name}" if path else name
+            out[sub] = line + 1
+            stack.append((sub, child))
+    return out

@@ -37,6 +37,7 @@ from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
     DEFAULT_RESPONDER,
     ORGAN_PARAMS,
+    PRIOR_THERAPY_FLAGS,
     annotate_adrs,
     derive_adlb_grades,
     derive_adqs,
@@ -190,6 +191,31 @@ def _population(endpoint: Endpoint, trial: Trial) -> str:
     single-arm: every enrolled patient); ``EVALUABLE`` is a sensitivity analysis."""
     opts = endpoint.options
     return opts.population if isinstance(opts, ResponseRateOptions) else "ITT"
+
+
+#: ADSL variables derived only from optional domains (PR, DS, EX): a trial may name them when
+#: its data lack that domain (the analysis then notes them as missing).
+OPTIONAL_ADSL_VARIABLES: Final = frozenset(
+    {*PRIOR_THERAPY_FLAGS.values(), "NPRLINES", "DCAEFL", "CROSSDT"}
+)
+
+
+def check_variables(trial: Trial, adsl: pl.DataFrame) -> None:
+    """Refuse strata, subgroups and stratification variables that ADSL cannot carry: neither a
+    DM column nor a derived variable (decision 0747; the trial file cannot know DM's columns).
+
+    Raises
+    ------
+    PlasmatrialError
+        Listing every unknown variable with its location in the trial file.
+    """
+    known = set(adsl.columns) | OPTIONAL_ADSL_VARIABLES
+    bad = [f"{trial.where(*loc)}: '{v}'" for loc, v in trial.variables() if v not in known]
+    if bad:
+        raise PlasmatrialError(
+            f"{len(bad)} variable(s) of the trial file are neither DM columns nor derived ADSL "
+            "variables:\n" + "\n".join(bad)
+        )
 
 
 _POP_FLAG: Final = {"ITT": "ITTFL", "SAFETY": "SAFFL", "EVALUABLE": "EFFFL"}
@@ -409,6 +435,7 @@ def run_trial(
         ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
         ae=data.ae, qs=data.qs, rs=data.rs, sv=data.sv,
     )  # fmt: skip
+    check_variables(trial, adsl)
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
     primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)
     responder = (primary_rr.categories if primary_rr and primary_rr.categories else None) or (
