@@ -105,6 +105,10 @@ def load_yaml(text: str, *, source: str) -> tuple[Any, yaml.Node | None]:
             return loader.construct_document(node), node
         finally:
             loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise DesignError(f"{source}: not valid YAML{_line(mark)}: {what}") from None
     except yaml.YAMLError as exc:
         raise DesignError(f"{source}: not valid YAML: {exc}") from None
 
