@@ -135,10 +135,16 @@ def test_all_problems_at_once(tmp_path: Path) -> None:
     assert "Traceback" not in out
 
 
-def test_unknown_subgroup_variable_is_refused_at_run(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    res = run_cli("simulate-data", str(TRIAL), "--out", str(data))
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim") / "data"
+    res = run_cli("simulate-data", str(TRIAL), "--out", str(out))
     assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_unknown_subgroup_variable_is_refused_at_run(tmp_path: Path, sim: Path) -> None:
+    data = sim
     trial = tmp_path / "trial.yaml"
     text = _edit("[PRIORLEN, PRIORIXA]", "[PRIORLEN, PRIORIXA, PRIORLNE]")
     trial.write_text(text, encoding="utf-8")
@@ -148,3 +154,18 @@ def test_unknown_subgroup_variable_is_refused_at_run(tmp_path: Path) -> None:
     assert "Traceback" not in out
     assert f"{trial}: primary.0.subgroups.2 (line 42): 'PRIORLNE'" in out
     assert "'PRIORLEN'" not in out  # a known variable is not listed
+
+
+def test_unknown_criteria_option_names_its_line(tmp_path: Path, sim: Path) -> None:
+    trial = tmp_path / "trial.yaml"
+    text = _edit(
+        "  progression: AL_PROG_2012\n",
+        "  progression: AL_PROG_2012\n  options: {cr_varient: CR_ISA}\n",
+    )
+    trial.write_text(text, encoding="utf-8")
+    res = run_cli("run", str(trial), "--data", str(sim), "--out", str(tmp_path / "out"))
+    out = re.sub(r"\s*\n\s*", " ", res.stdout + res.stderr)
+    assert res.returncode == 2, out
+    assert "Traceback" not in out
+    assert f"{trial}: criteria.options (line 32): rule set" in out
+    assert "unknown option(s) cr_varient" in out
