@@ -71,7 +71,7 @@ CASES = [
     ),
     pytest.param(
         _edit('days: "1-28"', 'days: "1-300000000"'),
-        r"arms\.0\.regimen\.0 \(line 17\): days 1-300000000 outside the 28-day cycle",
+        r"arms\.0\.regimen\.0\.days \(line 17\): days 1-300000000 outside the 28-day cycle",
         id="huge-days-range",
     ),
     pytest.param(

@@ -127,8 +127,8 @@ class DrugSchedule(_Frozen):
     drug: str
     dose: float = Field(gt=0)
     unit: str = "mg"
-    days: str | list[StrictInt] = "1-28"
     cycle_days: int = Field(default=28, gt=0, le=MAX_CYCLE_DAYS)
+    days: str | list[StrictInt] = "1-28"
     route: str = "oral"
     phases: tuple[DosePhase, ...] = Field(default=(), strict=False, max_length=MAX_CYCLES)
     assumed: str | None = None
@@ -147,15 +147,29 @@ class DrugSchedule(_Frozen):
                 return ph.days
         return self.days
 
-    @model_validator(mode="after")
-    def _days_in_cycle(self) -> DrugSchedule:
-        problems = _day_problems(self.days, self.cycle_days)
-        for i, ph in enumerate(self.phases):
-            problems += [f"phases.{i}.{p}" for p in _day_problems(ph.days, self.cycle_days)]
+    @field_validator("days")
+    @classmethod
+    def _days_in_cycle(cls, days: str | list[int], info: ValidationInfo) -> str | list[int]:
+        cycle = info.data.get("cycle_days")  # absent when cycle_days itself is invalid
+        problems = _day_problems(days, cycle) if isinstance(cycle, int) else []
         if problems:
             raise ValueError("; ".join(problems))
-        self.planned()  # raises PlasmatrialError on bad days
-        return self
+        return days
+
+    @field_validator("phases")
+    @classmethod
+    def _phase_days_in_cycle(
+        cls, phases: tuple[DosePhase, ...], info: ValidationInfo
+    ) -> tuple[DosePhase, ...]:
+        cycle = info.data.get("cycle_days")
+        problems = [
+            f"phases.{i}.{p}"
+            for i, ph in enumerate(phases)
+            for p in (_day_problems(ph.days, cycle) if isinstance(cycle, int) else [])
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return phases
 
 
 class Arm(_Frozen):
@@ -240,7 +254,7 @@ class Endpoint(_Frozen):
     label: str
     type: EndpointType
     categories: tuple[str, ...] = Field(default=(), strict=False)
-    timepoint: str = Field(default="best", pattern=r"^\s*(best|cycle\s+\d{1,4})\s*$")
+    timepoint: str = Field(default="best", pattern=r"(?i)^\s*(best|cycle\s+\d{1,4})\s*$")
     ci_method: CIMethod = "clopper-pearson"
     conf_level: float = Field(default=0.95, gt=0, lt=1)
     test: str | None = None

@@ -150,9 +150,24 @@ def test_yaml_limits() -> None:
         load_yaml("a: " + "[" * (MAX_YAML_DEPTH + 1) + "]" * (MAX_YAML_DEPTH + 1), source="s")
     with pytest.raises(DesignError, match=r"anchors and aliases .* \(line 2\)"):
         load_yaml("a: &x [1]\nb: *x\n", source="s")
-    with pytest.raises(DesignError, match=r"s: a.b \(line 3\): duplicate key 'b' \(first at line 2"):
+    with pytest.raises(
+        DesignError, match=r"s: a.b \(line 3\): duplicate key 'b' \(first at line 2"
+    ):
         load_yaml("a:\n  b: 1\n  b: 2\n", source="s")
     with pytest.raises(DesignError, match=r"s: not valid YAML \(line 2\)"):
         load_yaml("a: [1\nb: 2\n", source="s")
     with pytest.raises(DesignError, match="bytes; a trial file may have"):
         load_yaml("#" * 2_000_000, source="s")
+
+
+def test_phase_days_and_timepoint_case() -> None:
+    base = BASE.replace(
+        'days: "1-21"', 'days: "1-21", phases: [{cycles: "1-2", days: "1,8,15,22,29"}]'
+    )
+    assert "arms.0.regimen.0.phases (line 6): phases.0.days 29 outside the 28-day cycle" in _parse(
+        base=base
+    )
+    t = parse_trial(
+        BASE.replace("type: response_rate,", "type: response_rate, timepoint: Cycle 3,")
+    )
+    assert t.primary[0].timepoint == "Cycle 3"
