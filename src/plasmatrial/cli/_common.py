@@ -12,8 +12,7 @@ import polars as pl
 import typer
 
 from plasmatrial.errors import PlasmatrialError
-from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
-from plasmatrial.intake.validate import raise_if
+from plasmatrial.intake.io import read_table as read_table  # moved to intake.io
 
 #: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
 ACCEPT_UNITS_HELP = (
@@ -67,30 +66,6 @@ def event_indicator(
             f"{path}: --cnsr column {column} must hold 0 or 1 (1 = censored), got {first!r}"
         )
     return 1.0 - flag
-
-
-def read_table(path: Path) -> pl.DataFrame:
-    """Read a CSV or Parquet file chosen by extension; a bad path is a one-line user error."""
-    if not path.exists():
-        raise PlasmatrialError(f"file not found: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return pl.read_csv(checked_csv_bytes(path), infer_schema_length=10000)
-        if suffix in {".parquet", ".pq"}:
-            frame = pl.read_parquet(path)
-            raise_if(duplicate_columns(path, frame.columns))
-            return frame
-    except PlasmatrialError:
-        raise
-    except (KeyboardInterrupt, SystemExit):  # pragma: no cover - never swallow these
-        raise
-    except BaseException as exc:  # polars errors, OSError, a Parquet reader panic (pyo3)
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise PlasmatrialError(f"cannot read {path}: {first}") from None
-    raise PlasmatrialError(
-        f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'"
-    )
 
 
 def require_columns(frame: pl.DataFrame, path: Path, columns: list[str]) -> None:

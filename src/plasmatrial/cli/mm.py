@@ -10,22 +10,14 @@ import polars as pl
 import typer
 
 from plasmatrial import DISCLAIMER
+from plasmatrial.api import adjudicate_mm
+from plasmatrial.api import as_dates as _as_dates
+from plasmatrial.api import prepare_mm_assessments as _prepare_assessments
 from plasmatrial.cli._common import echo_json, read_table, require_columns
-from plasmatrial.criteria.imwg import MM_COLUMNS
 from plasmatrial.criteria.mm_concordance import concordance
 from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
-from plasmatrial.criteria.mm_response import respond_mm
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake.io import write_frame
-
-
-def _as_dates(frame: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
-    fixes = [
-        pl.col(c).cast(pl.String).str.to_date(strict=False)
-        for c in cols
-        if c in frame.columns and frame.schema[c] != pl.Date
-    ]
-    return frame.with_columns(fixes) if fixes else frame
 
 
 def eligibility(
@@ -113,42 +105,6 @@ def concordance_cmd(
     typer.echo(DISCLAIMER)
 
 
-_FLAG_TEXT = {
-    "Y": True,
-    "YES": True,
-    "TRUE": True,
-    "1": True,
-    "N": False,
-    "NO": False,
-    "FALSE": False,
-    "0": False,
-}
-
-
-def _prepare_assessments(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates as dates and Y/N/true/false flag columns as Booleans (CSV input)."""
-    frame = _as_dates(frame, ("ADT", "NACTDT"))
-    fixes = [
-        pl.col(c)
-        .cast(pl.String)
-        .str.strip_chars()
-        .str.to_uppercase()
-        .replace_strict(_FLAG_TEXT, default=None, return_dtype=pl.Boolean)
-        .alias(c)
-        for c, kind in MM_COLUMNS
-        if kind == "boolean" and c in frame.columns and frame.schema[c] != pl.Boolean
-    ]
-    return frame.with_columns(fixes) if fixes else frame
-
-
-def adjudicate_mm(
-    assessments: pl.DataFrame, rule_set: str = "IMWG_2016"
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-visit confirmed IMWG response and per-subject best confirmed response (for ``respond``)."""
-    res = respond_mm(_prepare_assessments(assessments), rule_set)
-    return res.visits, res.best
-
-
 def respond_mm_cmd(
     assessments: Annotated[
         Path, typer.Option("--assessments", help="Wide assessment frame (CSV or Parquet).")
@@ -184,3 +140,6 @@ def register(app: typer.Typer) -> None:
     app.command("eligibility")(eligibility)
     app.command("concordance")(concordance_cmd)
     app.command("respond-mm")(respond_mm_cmd)
+
+
+__all__ = ["_as_dates", "_prepare_assessments", "adjudicate_mm", "register"]

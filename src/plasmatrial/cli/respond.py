@@ -18,27 +18,38 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
+from plasmatrial.api import (
+    AL_ORGAN_FLAGS,
+    DEFAULT_RULE_SET,
+    DISEASE_NAMES,
+    M_PROTEIN_CLASSES,
+    adjudicate_al,
+    check_responder,
+    check_rule_set,
+    subject_summary,
+)
+from plasmatrial.api import check_myeloma_data as _check_myeloma_data
+from plasmatrial.api import respond as respond_study
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
-from plasmatrial.criteria import adjudicate, get_rule_set, stage
-from plasmatrial.criteria.summary import evaluability, summarise_response
-from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
+from plasmatrial.criteria import get_rule_set
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
-from plasmatrial.trial.derive import (
-    DEFAULT_RESPONDER,
-    RESPONSE_PARAM,
-    RESPONSE_SCALE,
-    new_therapy_dates,
-    time_origin,
-)
 
 Disease = Literal["al", "mm"]
-DEFAULT_RULE_SET: dict[str, str] = {"al": "CR_2012_RATIO", "mm": "IMWG_2016"}
-DISEASE_NAMES: dict[str, tuple[str, ...]] = {
-    "al": ("al", "al amyloidosis"),
-    "mm": ("mm", "multiple myeloma", "myeloma"),
-}
+#: The derivation moved to :mod:`plasmatrial.api` (the CLI is a thin shell over it); these
+#: names stay importable from here.
+__all__ = [
+    "AL_ORGAN_FLAGS",
+    "DEFAULT_RULE_SET",
+    "DISEASE_NAMES",
+    "M_PROTEIN_CLASSES",
+    "_check_myeloma_data",
+    "adjudicate_al",
+    "register",
+    "subject_summary",
+    "summary_path",
+]
 
 console = Console()
 
@@ -48,152 +59,12 @@ def summary_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.subjects{out.suffix}")
 
 
-def subject_summary(
-    visits: pl.DataFrame,
-    dm: pl.DataFrame,
-    ex: pl.DataFrame | None,
-    *,
-    disease: str,
-    cm: pl.DataFrame | None = None,
-    responder: tuple[str, ...] | None = None,
-) -> pl.DataFrame:
-    """Best response, first response and time to response per DM subject.
-
-    The derivation ``plasmatrial run`` uses (:func:`plasmatrial.trial.derive.derive_response`
-    through :func:`plasmatrial.criteria.summary.summarise_response`), with the same time origin
-    (randomisation, else first dose), the same responder categories by DEFAULT
-    (:data:`plasmatrial.trial.derive.DEFAULT_RESPONDER`), new anticancer therapy from CM and
-    deaths from DM ``DTHDTC``, so the two never disagree about a subject.
-    """
-    key = disease.upper()
-    param = RESPONSE_PARAM[key]
-    subjects = time_origin(dm, ex)
-    if "DTHDTC" in dm.columns:
-        dth = dm.select(
-            pl.col("USUBJID").cast(pl.Utf8),
-            pl.col("DTHDTC")
-            .cast(pl.Utf8)
-            .str.slice(0, 10)
-            .str.to_date(strict=False)
-            .alias("DTHDT"),
-        ).unique("USUBJID", keep="first")
-        subjects = subjects.join(dth, on="USUBJID", how="left")
-    if cm is not None:
-        nact = (
-            new_therapy_dates(cm, NEW_THERAPY_CATEGORIES)
-            .join(subjects.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
-            .filter(pl.col("NACTDT") > pl.col("STARTDT"))
-            .group_by("USUBJID")
-            .agg(pl.col("NACTDT").min())
-        )
-        subjects = subjects.join(nact, on="USUBJID", how="left")
-    calls = visits.filter(pl.col("PARAMCD") == param)
-    summary = summarise_response(
-        calls,
-        subjects,
-        scale=RESPONSE_SCALE[key],
-        responder=responder or DEFAULT_RESPONDER[key],
-    )
-    return summary.subjects
-
-
-def adjudicate_al(
-    assessments: pl.DataFrame,
-    dm: pl.DataFrame,
-    ex: pl.DataFrame | None,
-    rule_set: str,
-    *,
-    cm: pl.DataFrame | None = None,
-    responder: tuple[str, ...] | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per-visit adjudication and per-subject summary for AL amyloidosis."""
-    visits = adjudicate(assessments, rule_set)
-    summary = subject_summary(visits, dm, ex, disease="al", cm=cm, responder=responder)
-    evals = evaluability(assessments, rule_set)
-    subjects = (
-        summary.join(evals, on="USUBJID", how="left")
-        .join(_stages_wide(assessments), on="USUBJID", how="left")
-        .sort("USUBJID")
-    )
-    return visits, subjects
-
-
-def _stages_wide(assessments: pl.DataFrame) -> pl.DataFrame:
-    """Baseline stages (Mayo 2004, Mayo 2012, BU, renal) as one column each."""
-    stages = stage(assessments)
-    return stages.pivot(on="PARAMCD", index="USUBJID", values="AVALC", aggregate_function="first")
-
-
 def _responder(text: str | None, disease: str, rule_set: str) -> tuple[str, ...] | None:
     """``--responder`` as a tuple of categories of the disease's scale (None: the DEFAULT)."""
     if text is None:
         return None
     cats = tuple(c.strip() for c in text.split(",") if c.strip())
-    scale = RESPONSE_SCALE[disease.upper()]
-    unknown = [c for c in cats if c not in scale.ranking]
-    if unknown or not cats:
-        raise PlasmatrialError(
-            f"--responder: {', '.join(unknown) or '(empty)'} not a {rule_set} category; "
-            f"choose from {', '.join(scale.ranking)}"
-        )
-    return cats
-
-
-def _check_disease(disease: str, rule_set: str) -> None:
-    rs = get_rule_set(rule_set)
-    if rs.disease.lower() not in DISEASE_NAMES[disease]:
-        raise PlasmatrialError(
-            f"rule set {rule_set} is for {rs.disease}, not {disease.upper()}; "
-            "see `plasmatrial criteria list`"
-        )
-    param = RESPONSE_PARAM[disease.upper()]
-    made = {t.paramcd for t in rs.tables} | {o.paramcd for o in rs.overall}
-    if param not in made:
-        raise PlasmatrialError(
-            f"--criteria {rule_set}: not a response rule set (it derives "
-            f"{', '.join(sorted(made)) or 'nothing'}, no {param}); respond needs one that "
-            f"calls {param}, e.g. {DEFAULT_RULE_SET[disease]} (see `plasmatrial criteria list`)"
-        )
-
-
-#: IMWG measurability classes that rest on a serum or urine M-protein.
-M_PROTEIN_CLASSES: tuple[str, ...] = ("SPEP", "UPEP", "SPEP_UPEP")
-#: DM columns that only AL amyloidosis data carry (baseline organ involvement, docs/intake.md).
-AL_ORGAN_FLAGS: tuple[str, ...] = ("HEARTFL", "KIDNEYFL", "LIVERFL")
-
-
-def _check_myeloma_data(assessments: pl.DataFrame, dm: pl.DataFrame, rule_set: str) -> None:
-    """Refuse ``--disease mm`` on data that look like AL amyloidosis (issue 13).
-
-    Two signals, either one refuses: DM flags AL organ involvement (``HEARTFL``/``KIDNEYFL``/
-    ``LIVERFL`` = Y for some subject), or no subject has a measurable serum or urine M-protein at
-    baseline by the rule set's own measurability table (MMMEAS).
-    """
-    flags = [c for c in AL_ORGAN_FLAGS if c in dm.columns]
-    organ = (
-        dm.filter(
-            pl.any_horizontal(pl.col(c).cast(pl.String).str.to_uppercase() == "Y" for c in flags)
-        ).height
-        if flags
-        else 0
-    )
-    hint = "use --disease al, or add --no-disease-check if this really is myeloma data"
-    if organ:
-        raise PlasmatrialError(
-            f"--disease mm: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
-            f"for {organ} of {dm.height} subjects); {hint}"
-        )
-    calls = adjudicate(assessments, rule_set)
-    meas = calls.filter(pl.col("PARAMCD") == "MMMEAS").unique("USUBJID", keep="first")
-    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(M_PROTEIN_CLASSES)).height:
-        return
-    counts = meas.group_by("AVALC").len().sort("AVALC")
-    shown = ", ".join(f"{r['AVALC'] or 'none'} {r['len']}" for r in counts.iter_rows(named=True))
-    raise PlasmatrialError(
-        f"--disease mm: no subject has a measurable serum or urine M-protein at baseline by "
-        f"{rule_set} (measurability: {shown}); FLC-only data like this is usually AL "
-        f"amyloidosis: {hint}"
-    )
+    return check_responder(cats, disease, rule_set, option="--responder")
 
 
 def _check_outputs(out: Path, inputs: list[Path | None]) -> None:
@@ -291,7 +162,7 @@ def register(app: typer.Typer) -> None:
         if out.suffix.lower() not in {".csv", ".parquet"}:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or DEFAULT_RULE_SET[disease]
-        _check_disease(disease, rule_set)
+        check_rule_set(disease, rule_set)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
         bundle = load_sdtm(
             dm,
@@ -306,23 +177,15 @@ def register(app: typer.Typer) -> None:
         if cm is not None:
             cm_frame = read_table(cm)
             require_columns(cm_frame, cm, ["USUBJID", "CMSTDTC"])
-        cats = _responder(responder, disease, rule_set)
-        if disease == "al":
-            visits, subjects = adjudicate_al(
-                bundle.assessments, bundle.dm, bundle.ex, rule_set, cm=cm_frame, responder=cats
-            )
-        else:
-            from plasmatrial.cli.mm import _prepare_assessments
-            from plasmatrial.criteria.mm_response import respond_mm
-
-            prepared = _prepare_assessments(bundle.assessments)
-            if not no_disease_check:
-                _check_myeloma_data(prepared, bundle.dm, rule_set)
-            visits = respond_mm(prepared, rule_set).visits
-            subjects = subject_summary(
-                visits.with_columns(pl.lit("OVRLRESP").alias("PARAMCD")),
-                bundle.dm, bundle.ex, disease="mm", cm=cm_frame, responder=cats,
-            )  # fmt: skip
+        res = respond_study(
+            bundle,
+            rule_set,
+            disease=disease,  # type: ignore[arg-type]
+            cm=cm_frame,
+            responder=_responder(responder, disease, rule_set),
+            check_disease=not no_disease_check,
+        )
+        visits, subjects = res.visits, res.subjects
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

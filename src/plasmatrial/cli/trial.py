@@ -9,7 +9,6 @@ A ``generator.json`` written by the virtual-patient generator is recorded as pro
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import subprocess
 from collections.abc import Callable
@@ -22,19 +21,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable, read_table
-from plasmatrial.design.protocol import Trial, parse_trial
-from plasmatrial.design.yaml_source import MAX_YAML_BYTES
+from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable
+from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
-from plasmatrial.intake import read_domain, write_frame
+from plasmatrial.intake import write_frame
 from plasmatrial.report.html import html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
 from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial, to_dataset_json
-from plasmatrial.trial.inputs import OPTIONAL_DOMAINS
+from plasmatrial.trial.files import read_trial, read_trial_data, sha256
 
 console = Console(stderr=True)
-SUFFIXES: Final = (".csv", ".parquet", ".pq", ".xpt", ".sas7bdat")
 DATASET_LABELS: Final = {
     "ADSL": "Subject-Level Analysis Dataset",
     "ADRS": "Response Analysis Dataset",
@@ -52,75 +49,8 @@ DATASET_KEYS: Final = {
 DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
 
 
-def read_trial(path: Path) -> Trial:
-    """Read and validate a trial file (one-line error when missing)."""
-    if not path.is_file():
-        raise PlasmatrialError(f"trial file not found: {path}")
-    size = path.stat().st_size
-    if size > MAX_YAML_BYTES:
-        raise PlasmatrialError(f"{path}: {size:,} bytes; a trial file may have {MAX_YAML_BYTES:,}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlasmatrialError(f"TRIAL_FILE: cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise PlasmatrialError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    return parse_trial(text, source=str(path))
-
-
-def _find(folder: Path, name: str) -> Path | None:
-    for suffix in SUFFIXES:
-        for stem in (name, name.upper()):
-            p = folder / f"{stem}{suffix}"
-            if p.is_file():
-                return p
-    return None
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_inputs(folder: Path) -> TrialInputs:
-    """Read every domain present in ``folder`` (DM and LB required)."""
-    if not folder.is_dir():
-        raise PlasmatrialError(f"--data: not a folder: {folder}")
-    frames: dict[str, pl.DataFrame | None] = {}
-    hashes: dict[str, str] = {}
-    for name in ("dm", "lb", "ex"):
-        p = _find(folder, name)
-        if p is None:
-            if name != "ex":
-                raise PlasmatrialError(f"--data {folder}: no {name}.csv/.parquet/.xpt file")
-            frames[name] = None
-            continue
-        frames[name] = read_domain(p, name.upper())  # type: ignore[arg-type]
-        hashes[p.name] = sha256(p)
-    for name in OPTIONAL_DOMAINS:
-        p = _find(folder, name)
-        if p is None:
-            frames[name] = None
-            continue
-        frames[name] = read_table(p)
-        hashes[p.name] = sha256(p)
-    generator = None
-    gen = folder / "generator.json"
-    if gen.is_file():
-        try:
-            generator = json.loads(gen.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise PlasmatrialError(f"{gen}: not valid JSON: {exc}") from None
-        hashes[gen.name] = sha256(gen)
-    dm, lb = frames.pop("dm"), frames.pop("lb")
-    assert dm is not None and lb is not None
-    return TrialInputs(dm=dm, lb=lb, file_hashes=hashes, generator=generator, **frames)
+#: The data-folder reader, under the name the CLI modules and tests use.
+read_inputs = read_trial_data
 
 
 def git_revision(path: Path | None = None) -> str | None:
@@ -301,4 +231,10 @@ def register(app: typer.Typer) -> None:
     app.command("report")(rep_cmd)
 
 
-__all__: list[Any] = ["demo_trial_report", "read_inputs", "register"]
+__all__: list[Any] = [
+    "demo_trial_report",
+    "read_inputs",
+    "read_trial",
+    "register",
+    "sha256",
+]

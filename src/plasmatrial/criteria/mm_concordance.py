@@ -7,6 +7,7 @@ from typing import Final
 
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import RuleError
 
 __all__ = ["RESPONSE_SYNONYMS", "ConcordanceResult", "concordance", "normalise_response_expr"]
@@ -40,8 +41,8 @@ def normalise_response_expr(expr: pl.Expr) -> pl.Expr:
     return text.replace_strict(RESPONSE_SYNONYMS, default=text, return_dtype=pl.String)
 
 
-@dataclass(frozen=True, slots=True)
-class ConcordanceResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class ConcordanceResult(ResultMixin):
     """Visits compared, agreement counts and every discordant subject-visit."""
 
     n_compared: int

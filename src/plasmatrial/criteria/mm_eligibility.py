@@ -15,6 +15,7 @@ from typing import Final, Protocol
 
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.mm_drugs import DRUG_CLASSES
 from plasmatrial.criteria.refractory import (
     REFRACTORY_WINDOW_DAYS,
@@ -282,8 +283,8 @@ ELIGIBILITY_RULE_SETS: Final[Mapping[str, EligibilityRuleSet]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class EligibilityResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class EligibilityResult(ResultMixin):
     """Per-subject, per-criterion pass/fail with explanations, and the overall decision."""
 
     rule_set: str

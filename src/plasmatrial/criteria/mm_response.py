@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.confirmation import (
     IMWG_CONFIRMATION,
     best_confirmed_response,
@@ -21,8 +22,8 @@ RELAPSE_PARAMETERS = ("RELCR", "RELMRD", "CLINREL")
 _CR_RANK_TOKENS = ("sCR", "CR")
 
 
-@dataclass(frozen=True, slots=True)
-class MMResponseResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class MMResponseResult(ResultMixin):
     """Per-visit confirmed responses, best confirmed response, and every adjudicated row.
 
     Attributes
@@ -45,6 +46,10 @@ class MMResponseResult:
     def to_frame(self) -> pl.DataFrame:
         """The per-visit frame."""
         return self.visits
+
+    def summary(self) -> pl.DataFrame:
+        """Subjects per best confirmed response (``AVALC``, ``n``)."""
+        return self.best.group_by("AVALC").len("n").sort("AVALC")
 
 
 def _relapse_flags(visits: pl.DataFrame, adj: pl.DataFrame) -> pl.DataFrame:

@@ -8,6 +8,7 @@ from typing import Final
 
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.confirmation import (
     DEFAULT_CONFIRMATION_OPTIONS,
     IMWG_CONFIRMATION,
@@ -73,8 +74,8 @@ TTR_NONE: Final = "NO ADEQUATE ASSESSMENT"
 TTR_COMPETING: Final = (TTR_PROGRESSION, TTR_DEATH)
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseSummary:
+@dataclass(frozen=True, slots=True, repr=False)
+class ResponseSummary(ResultMixin):
     """Subject-level response derived once for ``respond``, ``run`` and the report.
 
     Attributes

@@ -11,6 +11,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design._validate import check_int, check_open_unit, check_unit
 from plasmatrial.design.dose_escalation import boin_boundaries
 from plasmatrial.errors import DesignError
@@ -26,8 +27,8 @@ PHAT_PSEUDO = 0.05
 TIE_BREAK = 1e-10
 
 
-@dataclass(frozen=True, slots=True)
-class BoinSimulationResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class BoinSimulationResult(ResultMixin):
     """Selection probabilities and allocation of a simulated BOIN design.
 
     ``select_prob[j]`` is the probability that dose ``j`` is selected as the MTD and

@@ -12,6 +12,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design._validate import check_int, check_open_unit, check_unit
 from plasmatrial.errors import DesignError
 
@@ -27,8 +28,8 @@ IntArray = NDArray[np.int64]
 COHORT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class ThreePlusThreeResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class ThreePlusThreeResult(ResultMixin):
     """Exact operating characteristics of the 3+3 design.
 
     ``prob_mtd[k]`` is the probability that dose ``k`` is declared the MTD; ``prob_below_lowest``
@@ -233,8 +234,8 @@ def three_plus_three(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class BoinBoundaries:
+@dataclass(frozen=True, slots=True, repr=False)
+class BoinBoundaries(ResultMixin):
     """BOIN escalation/de-escalation boundaries and the decision table by patients treated.
 
     Row ``i`` of the table is for ``n_treated[i]`` patients at the current dose: escalate when

@@ -11,6 +11,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design._validate import check_int, check_open_unit
 from plasmatrial.errors import DesignError
 
@@ -24,8 +25,8 @@ TRUNCATE_SD = 10.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 
-@dataclass(frozen=True, slots=True)
-class GroupSequentialDesign:
+@dataclass(frozen=True, slots=True, repr=False)
+class GroupSequentialDesign(ResultMixin):
     """Efficacy boundaries on the z scale for ``k_max`` looks at ``information_rates``."""
 
     k_max: int

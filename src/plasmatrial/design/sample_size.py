@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design._validate import (
     check_int,
     check_nonnegative,
@@ -30,8 +31,8 @@ FloatArray = NDArray[np.float64]
 Method = Literal["schoenfeld", "freedman"]
 
 
-@dataclass(frozen=True, slots=True)
-class SampleSizeResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class SampleSizeResult(ResultMixin):
     """Events and patients for a two-arm log-rank comparison (arm 1 = treatment, arm 2 = control).
 
     Continuous values are unrounded, as rpact reports them; ``*_rounded`` are rounded up.

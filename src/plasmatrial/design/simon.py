@@ -18,6 +18,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design._validate import check_int, check_open_unit, check_unit
 from plasmatrial.errors import DesignError
 
@@ -36,8 +37,8 @@ SimonKind = Literal["optimal", "minimax", "admissible", "user"]
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True, slots=True)
-class SimonDesign:
+@dataclass(frozen=True, slots=True, repr=False)
+class SimonDesign(ResultMixin):
     """One two-stage design ``r1/n1, r/n`` with its properties at ``p0`` and ``p1``.
 
     ``q_range`` is the interval of weights ``q`` for which the design minimises the expected loss
@@ -74,8 +75,8 @@ class SimonDesign:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class SimonResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class SimonResult(ResultMixin):
     """Optimal, minimax and admissible Simon designs for one set of requirements."""
 
     p0: float
@@ -107,8 +108,8 @@ class SimonResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class SimonOperatingCharacteristics:
+@dataclass(frozen=True, slots=True, repr=False)
+class SimonOperatingCharacteristics(ResultMixin):
     """Operating characteristics of a two-stage design at true response rates ``p``."""
 
     p: FloatArray
@@ -128,8 +129,8 @@ class SimonOperatingCharacteristics:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SingleStageDesign:
+@dataclass(frozen=True, slots=True, repr=False)
+class SingleStageDesign(ResultMixin):
     """Exact single-stage design: reject H0 when more than ``r`` of ``n`` patients respond."""
 
     r: int

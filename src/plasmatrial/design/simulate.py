@@ -27,6 +27,7 @@ import polars as pl
 from numpy.typing import NDArray
 from scipy import optimize, stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.design import _sim_kernels as kern
 from plasmatrial.design._validate import check_int, check_open_unit, check_positive, check_unit
 from plasmatrial.design.group_sequential import DesignType, group_sequential_design
@@ -332,8 +333,8 @@ def _baseline(design: SimulationDesign) -> tuple[FloatArray | None, FloatArray |
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Calibration:
+@dataclass(frozen=True, slots=True, repr=False)
+class Calibration(ResultMixin):
     """Per-arm hazard multipliers that make each arm's medians equal their targets.
 
     ``true_hr_pfs[j]`` / ``true_hr_os[j]`` are the median-equivalent hazard ratios of arm ``j``
@@ -455,8 +456,8 @@ def trial_uniforms(seed: int, start: int, stop: int, n: int) -> FloatArray:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TrialOutcomes:
+@dataclass(frozen=True, slots=True, repr=False)
+class TrialOutcomes(ResultMixin):
     """Per-trial results; comparison axis ``c`` (experimental arms in order), look axis ``k``.
 
     ``z[i, c, k]`` is the log-rank statistic oriented so that positive favours the experimental
@@ -696,8 +697,8 @@ def _accrual_knots(d: SimulationDesign) -> tuple[FloatArray, FloatArray]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class EstimateSummary:
+@dataclass(frozen=True, slots=True, repr=False)
+class EstimateSummary(ResultMixin):
     """Distribution of the Cox log hazard ratio over simulated trials, vs ``true_hr``.
 
     ``bias`` and ``sd`` are on the log scale; ``coverage`` is the proportion of Wald intervals
@@ -753,8 +754,8 @@ def _mean_se(x: FloatArray) -> tuple[float, float]:
     return float(x.mean()), float(x.std(ddof=1) / math.sqrt(m)) if m > 1 else float("nan")
 
 
-@dataclass(frozen=True, slots=True)
-class ComparisonSummary:
+@dataclass(frozen=True, slots=True, repr=False)
+class ComparisonSummary(ResultMixin):
     """Operating characteristics of one experimental arm vs control.
 
     ``rejection_rate`` is power under H1 and the type I error under H0 (hazard ratio 1);
@@ -792,8 +793,8 @@ class ComparisonSummary:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class SimulationResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class SimulationResult(ResultMixin):
     """Operating characteristics of a simulated design, with Monte Carlo standard errors."""
 
     design: SimulationDesign

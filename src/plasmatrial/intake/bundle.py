@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import IntakeError, Problem, ReasonCode
 from plasmatrial.intake.assessments import (
     BaselineRule,
@@ -36,8 +37,8 @@ from plasmatrial.intake.validate import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class SdtmBundle:
+@dataclass(frozen=True, slots=True, repr=False)
+class SdtmBundle(ResultMixin):
     """Validated study data.
 
     Attributes
@@ -67,6 +68,14 @@ class SdtmBundle:
     def n_subjects(self) -> int:
         """Number of DM subjects."""
         return self.dm.height
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.to_dict().items())
+        return f"SdtmBundle({counts})"
+
+    def summary(self) -> pl.DataFrame:
+        """One row of counts (:meth:`to_dict`)."""
+        return pl.DataFrame([self.to_dict()])
 
     def to_dict(self) -> dict[str, int]:
         """Row counts per frame."""

@@ -1,4 +1,4 @@
-"""Atomic writes of polars frames (CSV or Parquet)."""
+"""Reading plain tables and atomic writes of polars frames (CSV or Parquet)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
+from plasmatrial.intake.validate import raise_if
 
 WRITABLE: Final[tuple[str, ...]] = (".csv", ".parquet", ".pq")
 
@@ -73,3 +75,28 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
             tmp.unlink()
         raise PlasmatrialError(f"path: could not write '{target}': {exc}") from exc
     return target
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """Read a CSV or Parquet file chosen by extension; a bad path is a one-line user error."""
+    path = Path(path)
+    if not path.exists():
+        raise PlasmatrialError(f"file not found: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pl.read_csv(checked_csv_bytes(path), infer_schema_length=10000)
+        if suffix in {".parquet", ".pq"}:
+            frame = pl.read_parquet(path)
+            raise_if(duplicate_columns(path, frame.columns))
+            return frame
+    except PlasmatrialError:
+        raise
+    except (KeyboardInterrupt, SystemExit):  # pragma: no cover - never swallow these
+        raise
+    except BaseException as exc:  # polars errors, OSError, a Parquet reader panic (pyo3)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlasmatrialError(f"cannot read {path}: {first}") from None
+    raise PlasmatrialError(
+        f"{path}: expected a .csv or .parquet file, got '{suffix or 'no extension'}'"
+    )

@@ -329,7 +329,7 @@ def ttr_blocks(r: TimeToEventResult) -> list[Block]:
         if arm != "ALL" or len(r.cif) == 1
     ]
     lines = []
-    for row in r.summary.iter_rows(named=True):
+    for row in r.table.iter_rows(named=True):
         lines.append(
             f"{row['ARMCD']}: among {row['RESPONDERS']} responders of {row['N']}, median time to "
             f"response {_fmt(row.get('MEDIAN'))} months (range {_fmt(row.get('MIN'))}-"
@@ -353,7 +353,7 @@ def ttr_blocks(r: TimeToEventResult) -> list[Block]:
         blocks.append(text_block(f"{r.endpoint}: no response; " + "; ".join(lines)))
     blocks.append(
         table_block(
-            r.summary,
+            r.table,
             caption=(
                 f"{r.endpoint}: MEDIAN/MIN/MAX among responders (months, not a Kaplan-Meier "
                 "median); CIF_* cumulative incidence of response over all subjects"
@@ -366,7 +366,7 @@ def ttr_blocks(r: TimeToEventResult) -> list[Block]:
 
 def km_blocks(r: TimeToEventResult) -> list[Block]:
     """KM plot with numbers at risk, median (CI) table, tests, landmark."""
-    if r.cif or (not r.fits and "CIF_MEDIAN" in r.summary.columns):
+    if r.cif or (not r.fits and "CIF_MEDIAN" in r.table.columns):
         return ttr_blocks(r)
     if not r.fits:
         return [text_block(f"{r.endpoint}: {r.note or 'no data'}")]
@@ -382,7 +382,7 @@ def km_blocks(r: TimeToEventResult) -> list[Block]:
         xlabel="Months",
         ylabel="Probability",
     )
-    s = r.summary
+    s = r.table
     lines = []
     for row in s.iter_rows(named=True):
         line = (

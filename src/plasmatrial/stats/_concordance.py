@@ -34,6 +34,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from plasmatrial._results import ResultMixin
+
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
@@ -44,8 +46,8 @@ NumArray: TypeAlias = npt.NDArray[Any]
 _IDX_BITS = 32
 
 
-@dataclass(frozen=True, slots=True)
-class Concordance:
+@dataclass(frozen=True, slots=True, repr=False)
+class Concordance(ResultMixin):
     """Weighted pair counts, the concordance and its infinitesimal-jackknife standard error."""
 
     concordant: float

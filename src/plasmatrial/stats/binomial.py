@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._dist import beta_ppf, norm_isf
 from plasmatrial.stats._types import Alternative
@@ -32,8 +33,8 @@ _ALTERNATIVES: tuple[Alternative, ...] = ("two-sided", "less", "greater")
 _MIDP_XTOL = 1e-14
 
 
-@dataclass(frozen=True, slots=True)
-class BinomialCIResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class BinomialCIResult(ResultMixin):
     """A binomial proportion with its confidence interval.
 
     Attributes

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector
 from plasmatrial.stats._dist import chi2_sf, norm_isf
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 IntpArray = npt.NDArray[np.intp]
 
 
-@dataclass(frozen=True, slots=True)
-class CIFCurve:
+@dataclass(frozen=True, slots=True, repr=False)
+class CIFCurve(ResultMixin):
     """Cumulative incidence of one cause in one group, at the cause's distinct event times.
 
     ``last_time`` is the group's largest follow-up time (the curve is defined up to it).
@@ -54,8 +55,8 @@ class CIFCurve:
         return est, var
 
 
-@dataclass(frozen=True, slots=True)
-class GrayTest:
+@dataclass(frozen=True, slots=True, repr=False)
+class GrayTest(ResultMixin):
     """Gray's test that a cause's cumulative incidence is equal across groups."""
 
     cause: str
@@ -64,8 +65,8 @@ class GrayTest:
     p_value: float
 
 
-@dataclass(frozen=True, slots=True)
-class CumulativeIncidenceResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class CumulativeIncidenceResult(ResultMixin):
     """CIF curves for every (group, cause) and Gray's tests (when there are >= 2 groups)."""
 
     groups: tuple[str, ...]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import linalg, stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._concordance import Concordance, concordance, time_groups_from_sorted
 from plasmatrial.stats._cox_checks import (
@@ -59,8 +60,8 @@ TIES: tuple[Ties, ...] = ("efron", "breslow", "exact")
 Evaluator = Callable[[FloatArray], tuple[float, FloatArray, FloatArray]]
 
 
-@dataclass(frozen=True, slots=True)
-class Test:
+@dataclass(frozen=True, slots=True, repr=False)
+class Test(ResultMixin):
     """A global chi-square test of all coefficients being zero."""
 
     statistic: float
@@ -68,8 +69,8 @@ class Test:
     p_value: float
 
 
-@dataclass(frozen=True, slots=True)
-class CoxResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class CoxResult(ResultMixin):
     """A fitted Cox model (values as ``summary(coxph(...))`` reports them).
 
     ``var`` is the robust (sandwich) variance when ``robust`` is true, as in R's ``fit$var``;
@@ -102,6 +103,8 @@ class CoxResult:
     converged: bool
     ties: Ties
     means: FloatArray
+
+    _repr_fields = ("n", "n_events", "ties", "robust", "loglik", "conf_level")
 
     def to_dict(self) -> dict[str, list[float] | list[str]]:
         """Coefficient table as plain columns (names as ``summary(coxph)`` prints them)."""

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 
 FloatArray = npt.NDArray[np.float64]
@@ -23,8 +24,8 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True, slots=True)
-class BatchedCoxResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class BatchedCoxResult(ResultMixin):
     """One row per trial: the log hazard ratio of arm 1 vs arm 0 and its tests.
 
     Trials whose information is zero (no events, or all events in one arm with nobody left at risk

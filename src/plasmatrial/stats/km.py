@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector, check_survival_data
 from plasmatrial.stats._dist import norm_isf
@@ -36,8 +37,8 @@ def check_conf(conf_level: float, conf_type: str) -> None:
         raise StatsError(f"conf_type: expected one of {', '.join(_CONF_TYPES)}, got {conf_type!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class KMTable:
+@dataclass(frozen=True, slots=True, repr=False)
+class KMTable(ResultMixin):
     """Risk-set table at the distinct stop times (weighted counts as floats)."""
 
     time: FloatArray
@@ -172,8 +173,8 @@ def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERA
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class QuantileResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class QuantileResult(ResultMixin):
     """Survival-time quantiles with confidence limits (R ``quantile.survfit``)."""
 
     prob: FloatArray
@@ -190,8 +191,8 @@ class QuantileResult:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class NumberAtRisk:
+@dataclass(frozen=True, slots=True, repr=False)
+class NumberAtRisk(ResultMixin):
     """Number at risk (weighted when weights were given) at requested times."""
 
     time: FloatArray
@@ -227,8 +228,8 @@ def km_median_unchecked(time: FloatArray, event: BoolArray) -> float:
     return float(findq(x, y, _MEDIAN)[0])
 
 
-@dataclass(frozen=True, slots=True)
-class KaplanMeierResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class KaplanMeierResult(ResultMixin):
     """Kaplan-Meier fit: one row per distinct stop time, as the R ``survfit`` object.
 
     Attributes
@@ -259,6 +260,28 @@ class KaplanMeierResult:
     std_chaz: FloatArray
     conf_level: float
     conf_type: ConfType
+    _repr_fields = ("n", "events", "median", "conf_level", "conf_type")
+
+    @property
+    def events(self) -> float:
+        """Number (total weight) of events."""
+        return float(self.n_event.sum())
+
+    def summary(self) -> pl.DataFrame:
+        """One row: ``n, events, median, lower, upper`` (R ``print(survfit(...))``)."""
+        import polars as pl
+
+        q = self.quantile([0.5])
+        return pl.DataFrame(
+            {
+                "n": [self.n],
+                "events": [self.events],
+                "median": [float(q.quantile[0])],
+                "lower": [float(q.lower[0])],
+                "upper": [float(q.upper[0])],
+                "conf_level": [self.conf_level],
+            }
+        )
 
     @property
     def n(self) -> float:
@@ -436,12 +459,28 @@ def kaplan_meier(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class KaplanMeierByResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class KaplanMeierByResult(ResultMixin):
     """One Kaplan-Meier fit per group (R ``survfit(Surv(time, event) ~ group)``)."""
 
     groups: tuple[str, ...]
     fits: tuple[KaplanMeierResult, ...]
+
+    def __repr__(self) -> str:
+        medians = ", ".join(
+            f"{g}: {f.median:.4g}" for g, f in zip(self.groups, self.fits, strict=True)
+        )
+        text = f"KaplanMeierByResult(groups={len(self.groups)}, median={{{medians}}})"
+        return text if len(text) <= 400 else text[:396] + "...)"
+
+    def summary(self) -> pl.DataFrame:
+        """One row per group: ``group, n, events, median, lower, upper``."""
+        import polars as pl
+
+        out: pl.DataFrame = pl.concat(
+            [f.summary().with_columns(group=pl.lit(g)) for g, f in self]
+        ).select("group", "n", "events", "median", "lower", "upper", "conf_level")
+        return out
 
     def __getitem__(self, group: str) -> KaplanMeierResult:
         """The fit for ``group`` (label as a string)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._cox_checks import (
     ArrayLike,
@@ -132,8 +133,8 @@ def to_counting_process(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LandmarkResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class LandmarkResult(ResultMixin):
     """Landmark data set (clock restarted at the landmark) and the Cox fit on response group."""
 
     landmark: float

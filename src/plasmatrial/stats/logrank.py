@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_event_vector, check_survival_data
 from plasmatrial.stats._dist import chi2_sf
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
 IntpArray = npt.NDArray[np.intp]
 
 
-@dataclass(frozen=True, slots=True)
-class LogRankResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class LogRankResult(ResultMixin):
     """G-rho test of equal survival across groups (R ``survdiff`` object).
 
     Attributes
@@ -237,8 +238,8 @@ def logrank_test(
     return LogRankResult(labels, n_per, obs, exp, var, chisq, df, p, float(rho))
 
 
-@dataclass(frozen=True, slots=True)
-class LogRankBatchResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class LogRankBatchResult(ResultMixin):
     """Two-group log-rank tests, one per row of the input arrays.
 
     ``z = (O1 - E1)/sqrt(V)`` for group 1 (``group == 1``/True): negative when group 1 has fewer

@@ -10,14 +10,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._checks import ArrayLikeIn, check_survival_data
 from plasmatrial.stats._dist import norm_isf, norm_sf
 from plasmatrial.stats.km import KaplanMeierResult, group_codes, kaplan_meier
 
 
-@dataclass(frozen=True, slots=True)
-class RMSTResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class RMSTResult(ResultMixin):
     """RMST with its standard error and normal-theory confidence interval."""
 
     tau: float
@@ -32,8 +33,8 @@ class RMSTResult:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class RMSTDifferenceResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class RMSTDifferenceResult(ResultMixin):
     """Difference in RMST between two groups (``groups[1]`` minus ``groups[0]``)."""
 
     groups: tuple[str, str]

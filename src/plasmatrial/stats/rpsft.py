@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
 from plasmatrial.stats._cox_checks import (
     ArrayLike,
@@ -30,8 +31,8 @@ __all__ = ["RpsftResult", "counterfactual_times", "rpsft"]
 BISECT_TOL = 1e-10
 
 
-@dataclass(frozen=True, slots=True)
-class RpsftResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class RpsftResult(ResultMixin):
     """G-estimate of psi with its test-based interval and the adjusted hazard ratio."""
 
     psi: float

@@ -21,6 +21,7 @@ from typing import Final
 import numpy as np
 import polars as pl
 
+from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.summary import TTR_COMPETING
 from plasmatrial.design.endpoint_options import (
     DEFAULT_TTR_AT_MONTHS,
@@ -57,8 +58,8 @@ RESP_SCHEMA: Final = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseRateResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class ResponseRateResult(ResultMixin):
     """Proportions with confidence intervals (overall ``ARMCD = "ALL"``, per arm, per subgroup)."""
 
     endpoint: str
@@ -83,15 +84,15 @@ class ResponseRateResult:
         return sel.row(0, named=True) if sel.height else {}
 
 
-@dataclass(frozen=True, slots=True)
-class TimeToEventResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class TimeToEventResult(ResultMixin):
     """KM by arm, log-rank, Cox HR, subgroup HRs, the landmark analysis by response and the
     crossover-adjusted (RPSFT) effect."""
 
     endpoint: str
     label: str
     paramcd: str
-    summary: pl.DataFrame
+    table: pl.DataFrame
     fits: Mapping[str, KaplanMeierResult]
     logrank: Mapping[str, object] | None = None
     cox: Mapping[str, object] | None = None
@@ -104,11 +105,11 @@ class TimeToEventResult:
 
     def to_frame(self) -> pl.DataFrame:
         """Per arm: ``N, EVENTS, MEDIAN, LOWER, UPPER`` (months) and survival at requested months."""
-        return self.summary
+        return self.table
 
 
-@dataclass(frozen=True, slots=True)
-class TableResult:
+@dataclass(frozen=True, slots=True, repr=False)
+class TableResult(ResultMixin):
     """A summary table (AE, dose intensity, EQ-5D, time to response, MRD...)."""
 
     endpoint: str
@@ -367,7 +368,7 @@ def analyse_time_to_event(
         endpoint=endpoint.id,
         label=endpoint.label,
         paramcd=paramcd,
-        summary=km_summary(fits, at),
+        table=km_summary(fits, at),
         fits=fits,
         logrank=lr,
         cox=cox,

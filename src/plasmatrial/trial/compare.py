@@ -145,13 +145,13 @@ def _from_tte(fig: PublishedFigure, res: TimeToEventResult) -> Computed:
         if res.logrank is None:
             return Computed(how="no log-rank test")
         return Computed(_f(res.logrank["p_value"]), how="log-rank p")
-    if fig.unit == "months" and res.summary.height:
+    if fig.unit == "months" and res.table.height:
         arm = fig.arm or "ALL"
-        s = res.summary.filter(pl.col("ARMCD") == arm)
+        s = res.table.filter(pl.col("ARMCD") == arm)
         if s.height == 0:
             return Computed(how=f"no KM fit for arm {arm}")
         r = s.row(0, named=True)
-        if "RESPONDERS" in res.summary.columns:
+        if "RESPONDERS" in res.table.columns:
             return Computed(_f(r["MEDIAN"]), how=f"{res.paramcd} median as reported ({arm})")
         return Computed(
             _f(r["MEDIAN"]),

@@ -10,6 +10,7 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial import __version__
+from plasmatrial._results import ResultMixin, jsonable
 from plasmatrial.design.endpoint_options import (
     OrganResponseOptions,
     ResponseRateOptions,
@@ -68,8 +69,8 @@ STAGES: Final = (
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True, slots=True)
-class TrialResults:
+@dataclass(frozen=True, slots=True, repr=False)
+class TrialResults(ResultMixin):
     """Everything a trial analysis produced.
 
     Attributes
@@ -103,6 +104,27 @@ class TrialResults:
     def adsl(self) -> pl.DataFrame:
         """The subject-level dataset."""
         return self.datasets["ADSL"]
+
+    def __repr__(self) -> str:
+        return (
+            f"TrialResults(trial={self.trial.id!r}, subjects={self.adsl.height}, "
+            f"criteria={self.criteria.label!r}, endpoints={len(self.endpoints)}, "
+            f"datasets={', '.join(self.datasets)})"
+        )[:400]
+
+    def summary(self) -> pl.DataFrame:
+        """One row per endpoint: ``ENDPOINT, TYPE, LABEL, ROWS, NOTE``."""
+        return pl.DataFrame(
+            {
+                "ENDPOINT": [r.endpoint for r in self.endpoints],
+                "TYPE": [type(r).__name__ for r in self.endpoints],
+                "LABEL": [r.label for r in self.endpoints],
+                "ROWS": [r.to_frame().height for r in self.endpoints],
+                "NOTE": [r.note for r in self.endpoints],
+            },
+            schema={"ENDPOINT": pl.String, "TYPE": pl.String, "LABEL": pl.String,
+                    "ROWS": pl.Int64, "NOTE": pl.String},
+        )  # fmt: skip
 
     def endpoint(self, endpoint_id: str) -> EndpointResult:
         """The result of one endpoint by id."""
@@ -166,7 +188,7 @@ class TrialResults:
                     "subgroups": None if r.subgroups is None else r.subgroups.to_dicts(),
                 }
             eps.append(d)
-        return {
+        out: dict[str, Any] = jsonable({
             "trial": {
                 "id": self.trial.id,
                 "title": self.trial.title,
@@ -183,7 +205,8 @@ class TrialResults:
             "endpoints": eps,
             "published_vs_computed": self.published.to_dicts(),
             "notes": list(self.notes),
-        }
+        })  # fmt: skip
+        return out
 
 
 def _population(endpoint: Endpoint, trial: Trial) -> str:
