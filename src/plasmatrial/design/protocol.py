@@ -39,7 +39,7 @@ from plasmatrial.design.endpoint_options import (
     AdverseEventsOptions,
     EndpointOptions,
 )
-from plasmatrial.design.yaml_source import line_map, load_yaml, locate
+from plasmatrial.design.yaml_source import line_map, load_yaml, locate, one_line
 from plasmatrial.endpoints.exposure import PlannedDose, planned_from_mapping
 from plasmatrial.errors import DesignError
 
@@ -271,7 +271,7 @@ class Endpoint(_Frozen):
         if not isinstance(data, dict):
             return data
         kind, raw = data.get("type"), data.get("options")
-        if kind not in OPTIONS_BY_TYPE:
+        if not isinstance(kind, str) or kind not in OPTIONS_BY_TYPE:
             return {k: v for k, v in data.items() if k != "options"}  # only ``type`` is wrong
         if raw is None:
             raw = {}
@@ -550,9 +550,15 @@ def cross_check(trial: Trial) -> list[tuple[Loc, str]]:
 _TAGS: Final = frozenset(OPTIONS_BY_TYPE)
 
 
+#: Union members pydantic names in an error location (``days.str``, ``days.list[int]``).
+_MEMBER: Final = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\])$")
+
+
 def _problem(source: str, root: Any, loc: Loc, msg: str) -> str:
+    loc = tuple(p for p in loc if not (isinstance(p, str) and _MEMBER.match(p)))
     where, line = locate(root, loc, tags=_TAGS)
-    return f"{source}: {where}" + (f" (line {line})" if line else "") + f": {msg}"
+    text = f"{source}: {where}" + (f" (line {line})" if line else "") + f": {msg}"
+    return one_line(text)
 
 
 def _message(err: Any) -> str:
@@ -594,6 +600,7 @@ def parse_trial(text: str, *, source: str = "<trial>") -> Trial:
         trial = Trial.model_validate(data, context={"cross_checks": "deferred"})
     except ValidationError as exc:
         lines = [_problem(source, root, err["loc"], _message(err)) for err in exc.errors()]
+        lines = list(dict.fromkeys(lines))
     else:
         lines = [_problem(source, root, loc, msg) for loc, msg in cross_check(trial)]
         if not lines:

@@ -23,8 +23,18 @@ MAX_YAML_BYTES: Final = 1_000_000
 #: Deepest nesting of mappings and sequences in a trial file.
 MAX_YAML_DEPTH: Final = 24
 
+#: Every character ``str.splitlines`` breaks on, escaped.
+_BREAKS: Final = {
+    ord(c): c.encode("unicode_escape").decode("ascii")
+    for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+}
 _OPEN: Final = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _CLOSE: Final = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks escaped, so that each problem stays one line."""
+    return text.translate(_BREAKS)
 
 
 def _line(mark: object) -> str:
@@ -61,8 +71,10 @@ def _duplicates(node: yaml.Node, path: tuple[str | int, ...]) -> list[str]:
             if k in seen:
                 where = ".".join(str(p) for p in (*path, k))
                 out.append(
-                    f"{where} (line {key.start_mark.line + 1}): duplicate key '{k}' (first at "
-                    f"line {seen[k] + 1}; a later value would silently replace the first)"
+                    one_line(
+                        f"{where} (line {key.start_mark.line + 1}): duplicate key '{k}' (first "
+                        f"at line {seen[k] + 1}; a later value would silently replace the first)"
+                    )
                 )
             else:
                 seen[k] = key.start_mark.line

@@ -171,3 +171,9 @@ def test_phase_days_and_timepoint_case() -> None:
         BASE.replace("type: response_rate,", "type: response_rate, timepoint: Cycle 3,")
     )
     assert t.primary[0].timepoint == "Cycle 3"
+
+
+def test_a_non_string_endpoint_type_is_a_located_error() -> None:
+    # found by the fuzz test: `type: []` was a TypeError (unhashable) in the options tagging
+    msg = _parse(base=BASE.replace("type: response_rate", "type: []"))
+    assert "primary.0.type (line 8): Input should be 'response_rate'" in msg
