@@ -64,7 +64,7 @@ arms:
   - {code: A, name: a, crossover_to: Z, regimen: [{drug: P, dose: 4, days: "1-21"}]}
 primary: [{id: ORR, label: o, type: response_rate}]
 """
-    with pytest.raises(DesignError, match="crossover_to 'Z'"):
+    with pytest.raises(DesignError, match=r"arms.0.crossover_to \(line 8\): 'Z' is not an arm"):
         parse_trial(text)
 
 

@@ -73,7 +73,7 @@ def test_assumptions_are_listed_in_file_order() -> None:
 
 
 def test_assumed_must_name_a_trial_field() -> None:
-    with pytest.raises(DesignError, match="not fields of a trial"):
+    with pytest.raises(DesignError, match=r"assumed.sample \(line 6\): not a field of a trial"):
         parse_trial(DARA.replace("assumed: {n_planned:", "assumed: {sample:"))
 
 

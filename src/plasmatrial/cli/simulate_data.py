@@ -13,8 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from plasmatrial.cli.trial import write_trial_data
-from plasmatrial.design.protocol import parse_trial
+from plasmatrial.cli.trial import read_trial, write_trial_data
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.synth import TrialData, simulate_trial_data
 
@@ -31,13 +30,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 20240601,
     ) -> None:
         """Simulate raw trial data (DM, LB, EX, AE, DS, QS, RS, PR, CM) for a trial file."""
-        try:
-            text = trial_file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PlasmatrialError(
-                f"TRIAL_FILE: cannot read {trial_file}: {exc.strerror}"
-            ) from None
-        trial = parse_trial(text, source=str(trial_file))
+        trial = read_trial(trial_file)  # size, encoding and every problem with its line
         if out.exists() and not out.is_dir():
             raise PlasmatrialError(f"--out: {out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)

@@ -8,10 +8,11 @@ every variant; the registry exposes the CR variants of Q1 and the Palladini 2018
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Literal, cast, get_args
+from typing import Final, Literal, get_args
 
 import polars as pl
 
+from plasmatrial.criteria.options import RuleSetOptions, validate_options
 from plasmatrial.criteria.predicates import (
     BASELINE,
     BASELINE_FLAG,
@@ -64,7 +65,6 @@ from plasmatrial.criteria.sources import (
     PALLADINI_2018,
     PALLADINI_MILANI_MERLINI_2020,
 )
-from plasmatrial.errors import RuleError
 
 CrVariant = Literal["CR_2012_RATIO", "CR_2012_LEVELS_AND_RATIO", "CR_ISA", "CR_MAYO_2020"]
 Progression = Literal["2012", "PALLADINI_2018"]
@@ -988,16 +988,25 @@ def _liver_table(alp_rule: AlpRule) -> RuleTable:
 
 
 # ---------------------------------------------------------------------------------------- builder
-def _choice(name: str, val: OptionValue, allowed: tuple[str, ...]) -> str:
-    if not isinstance(val, str) or val not in allowed:
-        raise RuleError(f"option {name}: {val!r} is not one of {', '.join(allowed)}")
-    return val
+class AlOptions(RuleSetOptions):
+    """Typed options of the AL rule sets; values and DEFAULTs in :data:`AL_DEFAULT_OPTIONS`."""
 
-
-def _num(name: str, val: OptionValue) -> float:
-    if isinstance(val, bool) or not isinstance(val, int | float):
-        raise RuleError(f"option {name}: expected a number, got {val!r}")
-    return float(val)
+    cr_variant: CrVariant
+    progression: Progression
+    cr_relapse_doubling_applies_to: Doubling
+    flc_ratio_low: float
+    flc_ratio_high: float
+    kappa_low: float
+    kappa_high: float
+    lambda_low: float
+    lambda_high: float
+    cardiac_progression_reference: CardRef
+    troponin_increase_pct: float
+    lvef_decrease_points: float
+    renal_exclusion_egfr_pct: float
+    liver_alp_response: AlpRule
+    cardiac_criteria: CardiacCriteria
+    renal_criteria: RenalCriteria
 
 
 def _dflc_marker() -> pl.Expr:
@@ -1031,35 +1040,15 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
     Raises
     ------
     RuleError
-        An option has a value outside its allowed set.
+        Unknown options and values outside their allowed sets, all listed.
     """
     o = dict(AL_DEFAULT_OPTIONS) | options
-    variant = cast(CrVariant, _choice("cr_variant", o["cr_variant"], get_args(CrVariant)))
-    progression = cast(Progression, _choice("progression", o["progression"], get_args(Progression)))
-    doubling = cast(
-        Doubling,
-        _choice(
-            "cr_relapse_doubling_applies_to",
-            o["cr_relapse_doubling_applies_to"],
-            get_args(Doubling),
-        ),
-    )
-    card_ref = cast(
-        CardRef,
-        _choice(
-            "cardiac_progression_reference", o["cardiac_progression_reference"], get_args(CardRef)
-        ),
-    )
-    alp = cast(AlpRule, _choice("liver_alp_response", o["liver_alp_response"], get_args(AlpRule)))
-    cardiac = cast(
-        CardiacCriteria,
-        _choice("cardiac_criteria", o["cardiac_criteria"], get_args(CardiacCriteria)),
-    )
-    renal = cast(
-        RenalCriteria, _choice("renal_criteria", o["renal_criteria"], get_args(RenalCriteria))
-    )
-    nums = {
-        k: _num(k, o[k])
+    opts = validate_options(AlOptions, o)
+    variant, progression = opts.cr_variant, opts.progression
+    doubling, card_ref = opts.cr_relapse_doubling_applies_to, opts.cardiac_progression_reference
+    alp, cardiac, renal = opts.liver_alp_response, opts.cardiac_criteria, opts.renal_criteria
+    nums: dict[str, float] = {
+        k: getattr(opts, k)
         for k in (
             "flc_ratio_low",
             "flc_ratio_high",

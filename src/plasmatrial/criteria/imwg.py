@@ -17,12 +17,13 @@ only at the daratumumab position and daratumumab interference excluded, Q18), ``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Literal, cast, get_args
+from typing import Final, Literal
 
 import polars as pl
 
 from plasmatrial.criteria.al import al_derivations
 from plasmatrial.criteria.grading import GradedParameter, any_followed, lowest_level_at_least
+from plasmatrial.criteria.options import RuleSetOptions, validate_options
 from plasmatrial.criteria.predicates import (
     BASELINE,
     BASELINE_FLAG,
@@ -63,7 +64,6 @@ from plasmatrial.criteria.rules import (
 )
 from plasmatrial.criteria.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
 from plasmatrial.criteria.sources import Citation
-from plasmatrial.errors import RuleError
 
 __all__ = [
     "IMWG_DEFAULT_OPTIONS",
@@ -731,10 +731,18 @@ def _relapse_tables() -> tuple[RuleTable, ...]:
 
 
 # ---------------------------------------------------------------------------------------- builder
-def _num(name: str, val: OptionValue) -> float:
-    if isinstance(val, bool) or not isinstance(val, int | float):
-        raise RuleError(f"option {name}: expected a number, got {val!r}")
-    return float(val)
+class ImwgOptions(RuleSetOptions):
+    """Typed options of the IMWG rule sets; values and DEFAULTs in :data:`IMWG_DEFAULT_OPTIONS`."""
+
+    pd_reference: PdReference
+    flc_ratio_low: float
+    flc_ratio_high: float
+    serum_measurable: float
+    urine_measurable: float
+    iflc_measurable: float
+    vgpr_urine_max: float
+    pd_serum_abs: float
+    flc_vgpr_strict: bool
 
 
 def _confirmed_visits(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
@@ -763,17 +771,12 @@ def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
     Raises
     ------
     RuleError
-        An option has a value outside its allowed set.
+        Unknown options and values outside their allowed sets, all listed.
     """
     o = dict(IMWG_DEFAULT_OPTIONS) | options
-    ref = o["pd_reference"]
-    if ref not in get_args(PdReference):
-        raise RuleError(f"option pd_reference: {ref!r} is not one of lowest_confirmed, nadir")
-    strict = o["flc_vgpr_strict"]
-    if not isinstance(strict, bool):
-        raise RuleError(f"option flc_vgpr_strict: expected true/false, got {strict!r}")
-    nums = {
-        k: _num(k, o[k])
+    opts = validate_options(ImwgOptions, o)
+    nums: dict[str, float] = {
+        k: getattr(opts, k)
         for k in (
             "flc_ratio_low",
             "flc_ratio_high",
@@ -784,9 +787,9 @@ def build_imwg_rule_set(**options: OptionValue) -> RuleSet:
             "pd_serum_abs",
         )
     }
-    nums["flc_vgpr_strict"] = float(strict)
+    nums["flc_vgpr_strict"] = float(opts.flc_vgpr_strict)
     m = _followed()
-    pd_ref = cast(PdReference, ref)
+    pd_ref = opts.pd_reference
     name = "IMWG_2016" if pd_ref == "lowest_confirmed" else "IMWG_2011_NADIR"
     return RuleSet(
         name=name,

@@ -23,11 +23,16 @@ import polars as pl
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.summary import TTR_COMPETING
+from plasmatrial.design.endpoint_options import (
+    DEFAULT_TTR_AT_MONTHS,
+    SurvivalOptions,
+    TimeToResponseOptions,
+)
 from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.adverse_events import ae_overview, ae_summary_by_grade
 from plasmatrial.endpoints.exposure import summarise_exposure
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
-from plasmatrial.errors import PlasmatrialError, StatsError
+from plasmatrial.errors import StatsError
 from plasmatrial.stats.binomial import binomial_ci
 from plasmatrial.stats.cif import CIFCurve, cumulative_incidence
 from plasmatrial.stats.cox import cox_ph
@@ -36,7 +41,6 @@ from plasmatrial.stats.landmark import landmark_analysis
 from plasmatrial.stats.logrank import logrank_test
 from plasmatrial.stats.rpsft import rpsft
 from plasmatrial.trial.labtox import lab_toxicity_tables
-from plasmatrial.trial.options import mrd_options
 
 ALL: Final = "ALL"
 RESP_SCHEMA: Final = {
@@ -300,7 +304,8 @@ def analyse_time_to_event(
     if extra:
         d = d.join(adsl.select("USUBJID", *extra), on="USUBJID", how="left")
     arms = [a.code for a in trial.arms if d.filter(pl.col("ARMCD") == a.code).height]
-    at = [float(m) for m in endpoint.options.get("at_months", [])]
+    opts = endpoint.options if isinstance(endpoint.options, SurvivalOptions) else SurvivalOptions()
+    at = list(opts.at_months)
     notes = []
     if d.height == 0:
         return TimeToEventResult(
@@ -345,20 +350,20 @@ def analyse_time_to_event(
                 if res is not None and "error" not in res:
                     rows.append({"SUBGROUP": sg, "LEVEL": level, **res})
         sub = pl.DataFrame(rows) if rows else None
-    xo = _crossover_option(endpoint, d, adsl, trial, notes)
+    xo = _crossover_option(opts, d, adsl, trial, notes)
     lm = None
-    months = endpoint.options.get("landmark_by_response_months")
+    months = opts.landmark_by_response_months
     if months is not None and response_time is not None:
         j = d.join(response_time, on="USUBJID", how="left")
         rt = _months(j["RSPDAYS"].fill_null(float("nan")).to_numpy())
         try:
             res_lm = landmark_analysis(
                 _months(j["AVAL"].to_numpy()), (j["CNSR"] == 0).to_numpy(), rt,
-                landmark=float(months),
+                landmark=months,
             )  # fmt: skip
             lm = res_lm.to_dict()
         except StatsError as exc:
-            notes.append(f"landmark analysis at {months} months not possible: {exc}")
+            notes.append(f"landmark analysis at {months:g} months not possible: {exc}")
     return TimeToEventResult(
         endpoint=endpoint.id,
         label=endpoint.label,
@@ -375,15 +380,10 @@ def analyse_time_to_event(
 
 
 def _crossover_option(
-    endpoint: Endpoint, d: pl.DataFrame, adsl: pl.DataFrame, trial: Trial, notes: list[str]
+    opts: SurvivalOptions, d: pl.DataFrame, adsl: pl.DataFrame, trial: Trial, notes: list[str]
 ) -> dict[str, object] | None:
-    adjust = endpoint.options.get("crossover_adjustment")
-    if adjust is None:
+    if opts.crossover_adjustment is None:
         return None
-    if str(adjust).lower() != "rpsft":
-        raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.crossover_adjustment must be 'rpsft', got '{adjust}'"
-        )
     xo, why = crossover_rpsft(d, adsl, trial)
     if why:
         notes.append(why)
@@ -453,7 +453,8 @@ def analyse_time_to_response(
     groups = [(ALL, d)] + (
         [(a, d.filter(pl.col("ARMCD") == a)) for a in arms] if len(arms) > 1 else []
     )
-    at = tuple(float(m) for m in endpoint.options.get("at_months", (1, 3, 6, 12)))
+    opts = endpoint.options
+    at = opts.at_months if isinstance(opts, TimeToResponseOptions) else DEFAULT_TTR_AT_MONTHS
     cifs: dict[str, CIFCurve] = {}
     rows = []
     for arm, g in groups:
@@ -572,19 +573,3 @@ def first_response_days(adtte: pl.DataFrame) -> pl.DataFrame:
         "USUBJID",
         pl.when(pl.col("CNSR") == 0).then(pl.col("AVAL")).otherwise(None).alias("RSPDAYS"),
     )
-
-
-def require_known(endpoint: Endpoint) -> None:
-    """Raise for endpoint options the pipeline cannot honour (typed options: ``trial.options``)."""
-    if endpoint.type == "mrd":
-        mrd_options(endpoint)
-    event = endpoint.options.get("event")
-    if event is not None and event not in (
-        "hematologic_progression_or_death",
-        "progression_or_death",
-        "death",
-    ):
-        raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.event '{event}' is not supported "
-            "(hematologic_progression_or_death, progression_or_death, death)"
-        )

@@ -29,6 +29,7 @@ from plasmatrial.criteria.confirmation import ConfirmationOptions
 from plasmatrial.criteria.ctcae import derive_var_atoxgr
 from plasmatrial.criteria.scale import ResponseSpec
 from plasmatrial.criteria.summary import ResponseSummary, summarise_response
+from plasmatrial.design.endpoint_options import TimeToEventOptions
 from plasmatrial.design.protocol import Trial
 from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
 from plasmatrial.endpoints.adverse_events import derive_adae
@@ -810,14 +811,8 @@ def _ttr_rows(start: pl.DataFrame, summary: ResponseSummary) -> pl.DataFrame:
 def ttnt_death_rule(trial: Trial) -> DeathRule:
     """``options.ttnt_death`` of the trial's TTNT endpoint (``any``/``due_to_pd``/``none``)."""
     for ep in trial.endpoints:
-        if "ttnt_death" in ep.options:
-            rule = str(ep.options["ttnt_death"]).lower()
-            if rule not in ("any", "due_to_pd", "none"):
-                raise PlasmatrialError(
-                    f"endpoint {ep.id}: options.ttnt_death must be any, due_to_pd or none, "
-                    f"got '{rule}'"
-                )
-            return rule  # type: ignore[return-value]
+        if isinstance(ep.options, TimeToEventOptions) and ep.options.ttnt_death is not None:
+            return ep.options.ttnt_death
     return "none"
 
 

@@ -16,6 +16,7 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.design.protocol import Trial, parse_trial
+from plasmatrial.design.yaml_source import MAX_YAML_BYTES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake.io import read_table
 from plasmatrial.intake.readers import read_domain
@@ -41,14 +42,25 @@ def read_trial(path: str | Path) -> Trial:
     Raises
     ------
     PlasmatrialError
-        The file is missing.
+        The file is missing, unreadable, larger than 1 MB or not UTF-8.
     DesignError
         The file is not a valid trial (every problem, with its YAML location).
     """
     path = Path(path)
     if not path.is_file():
         raise PlasmatrialError(f"trial file not found: {path}")
-    return parse_trial(path.read_text(encoding="utf-8"), source=str(path))
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:  # refused before reading (decision 0747)
+        raise PlasmatrialError(f"{path}: {size:,} bytes; a trial file may have {MAX_YAML_BYTES:,}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlasmatrialError(f"TRIAL_FILE: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise PlasmatrialError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    return parse_trial(text, source=str(path))
 
 
 def find_domain(folder: Path, name: str) -> Path | None:

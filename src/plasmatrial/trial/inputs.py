@@ -174,5 +174,5 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
         try:
             rs.with_options(**options)
         except RuleError as exc:
-            raise PlasmatrialError(f"trial {trial.id}: criteria options: {exc}") from None
+            raise PlasmatrialError(f"{trial.where('criteria', 'options')}: {exc}") from None
     return ResolvedCriteria(rule_set=rs, options=options, requested=requested)

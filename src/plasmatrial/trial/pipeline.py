@@ -11,6 +11,12 @@ import polars as pl
 
 from plasmatrial import __version__
 from plasmatrial._results import ResultMixin, jsonable
+from plasmatrial.design.endpoint_options import (
+    OrganResponseOptions,
+    ResponseRateOptions,
+    TimeToEventOptions,
+    TimeToResponseOptions,
+)
 from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.errors import IntakeError, PlasmatrialError
@@ -26,11 +32,11 @@ from plasmatrial.trial.analyse import (
     analyse_time_to_response,
     first_response_days,
     proportion_table,
-    require_known,
 )
 from plasmatrial.trial.compare import compare_published
 from plasmatrial.trial.derive import (
     CYCLE_WINDOW_DAYS,
+    PRIOR_THERAPY_FLAGS,
     annotate_adrs,
     derive_adlb_grades,
     derive_adqs,
@@ -205,14 +211,33 @@ class TrialResults(ResultMixin):
 def _population(endpoint: Endpoint, trial: Trial) -> str:
     """``options.population`` of an endpoint: ITT by DEFAULT for every trial (sap.md section 1;
     single-arm: every enrolled patient); ``EVALUABLE`` is a sensitivity analysis."""
-    pop = str(endpoint.options.get("population", "ITT"))
-    pop = pop.upper()
-    if pop not in ("ITT", "SAFETY", "EVALUABLE"):
+    opts = endpoint.options
+    return opts.population if isinstance(opts, ResponseRateOptions) else "ITT"
+
+
+#: ADSL variables derived only from optional domains (PR, DS, EX): a trial may name them when
+#: its data lack that domain (the analysis then notes them as missing).
+OPTIONAL_ADSL_VARIABLES: Final = frozenset(
+    {*PRIOR_THERAPY_FLAGS.values(), "NPRLINES", "DCAEFL", "CROSSDT"}
+)
+
+
+def check_variables(trial: Trial, adsl: pl.DataFrame) -> None:
+    """Refuse strata, subgroups and stratification variables that ADSL cannot carry: neither a
+    DM column nor a derived variable (decision 0747; the trial file cannot know DM's columns).
+
+    Raises
+    ------
+    PlasmatrialError
+        Listing every unknown variable with its location in the trial file.
+    """
+    known = set(adsl.columns) | OPTIONAL_ADSL_VARIABLES
+    bad = [f"{trial.where(*loc)}: '{v}'" for loc, v in trial.variables() if v not in known]
+    if bad:
         raise PlasmatrialError(
-            f"endpoint {endpoint.id}: options.population must be ITT, SAFETY or EVALUABLE, "
-            f"got '{pop}'"
+            f"{len(bad)} variable(s) of the trial file are neither DM columns nor derived ADSL "
+            "variables:\n" + "\n".join(bad)
         )
-    return pop
 
 
 _POP_FLAG: Final = {"ITT": "ITTFL", "SAFETY": "SAFFL", "EVALUABLE": "EFFFL"}
@@ -260,7 +285,10 @@ def _response_rate(
 def _organ_response(
     endpoint: Endpoint, trial: Trial, adsl: pl.DataFrame, adrs: pl.DataFrame
 ) -> ResponseRateResult:
-    organ = str(endpoint.options.get("organ", "cardiac")).lower()
+    opts = endpoint.options
+    if not isinstance(opts, OrganResponseOptions):
+        opts = OrganResponseOptions()
+    organ, months = opts.organ, opts.months
     organs = {o.organ: o for o in response_spec(trial).organs}
     if organ not in organs:
         raise PlasmatrialError(
@@ -269,9 +297,8 @@ def _organ_response(
         )
     pcd, cat = organs[organ].paramcd, organs[organ].category
     rows = adrs.filter(pl.col("PARAMCD") == pcd)
-    months = endpoint.options.get("months")
     if months is not None:
-        rows = rows.filter(pl.col("ADY") <= float(months) * DAYS_PER_MONTH + CYCLE_WINDOW_DAYS)
+        rows = rows.filter(pl.col("ADY") <= months * DAYS_PER_MONTH + CYCLE_WINDOW_DAYS)
     evaluable = rows.filter(pl.col("ADEQFL") == "Y")["USUBJID"].unique().to_list()
     responders = rows.filter(pl.col("AVALC") == cat)["USUBJID"].unique().to_list()
     subjects = adsl.filter((pl.col("SAFFL") == "Y") & pl.col("USUBJID").is_in(evaluable))
@@ -279,7 +306,7 @@ def _organ_response(
     table = proportion_table(
         endpoint, data, arms=[a.code for a in trial.arms], subgroups=endpoint.subgroups
     )
-    when = f"by {months} months" if months is not None else "at any assessment"
+    when = f"by {months:g} months" if months is not None else "at any assessment"
     return ResponseRateResult(
         endpoint.id, endpoint.label, f"{organ}-evaluable", (cat,), when, table,
         note=f"{organ} response ({pcd} = {cat}) {when} among subjects with an evaluable {pcd} call",
@@ -293,13 +320,13 @@ def _mrd(
 
 
 def _tte_param(endpoint: Endpoint) -> str:
-    event = endpoint.options.get("event")
+    event = endpoint.options.event if isinstance(endpoint.options, TimeToEventOptions) else None
     eid = endpoint.id.upper()
     if event in ("hematologic_progression_or_death", "progression_or_death") or "PFS" in eid:
         return "PFS"
     if "TTP" in eid:
         return "TTP"
-    if event == "next_treatment" or "TTNT" in eid:
+    if "TTNT" in eid:
         return "TTNT"
     return "OS"
 
@@ -322,7 +349,8 @@ def _analyse_endpoint(
     if ep.type == "duration_of_response":
         return analyse_time_to_event(ep, trial, adtte, adsl, paramcd="DOR")
     if ep.type == "time_to_response":
-        pcd = "TTCARR" if ep.options.get("organ") else "TTR"
+        is_organ = isinstance(ep.options, TimeToResponseOptions) and ep.options.organ
+        pcd = "TTCARR" if is_organ else "TTR"
         return analyse_time_to_response(ep, trial, adtte, paramcd=pcd)
     if ep.type == "organ_response":
         return _organ_response(ep, trial, adsl, adrs)
@@ -418,8 +446,6 @@ def run_trial(
         logger.info("trial %s: %s", trial.id, name)
 
     step("validate")
-    for ep in trial.endpoints:
-        require_known(ep)
     criteria = resolve_criteria(trial)
     problems, bundle = check_frames(
         data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
@@ -437,6 +463,7 @@ def run_trial(
         ds=data.ds, pr=data.pr, cm=data.cm, post_baseline=adrs,
         ae=data.ae, qs=data.qs, rs=data.rs, sv=data.sv,
     )  # fmt: skip
+    check_variables(trial, adsl)
     adrs = adrs.join(adsl.select("USUBJID", "ARMCD"), on="USUBJID", how="left")
     primary_rr = next((e for e in trial.endpoints if e.type == "response_rate"), None)
     responder = (primary_rr.categories if primary_rr and primary_rr.categories else None) or (
