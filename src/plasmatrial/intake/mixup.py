@@ -25,7 +25,9 @@ Rule D, *the uninvolved chain is 10x off*
     outside the reference interval is reported.
 Rule E, *a 10x spike that reverts*
     Three consecutive values of one chain in which the middle one steps by a factor
-    10^(1±0.15) (7.1x-14.1x) and the next value returns to within 10^0.15 of the first.
+    10^(1±0.15) (7.1x-14.1x) and the next value returns to within 10^0.15 of the first; except a
+    fall of a chain that is above its reference interval before and after (an involved chain: a
+    deep response followed by relapse looks the same).
 Impossible values
     κ and λ both exactly 0 on one date (``IMPLAUSIBLE_VALUE``): no assay reports two zero chains.
 """
@@ -272,11 +274,21 @@ def _rule_e(flc: pl.DataFrame, file: str) -> list[Problem]:
     )
     step_in = pl.col("_L") - pl.col("_LP")
     step_out = pl.col("_LN") - pl.col("_L")
+    uln = pl.col("_CODE").replace_strict(
+        {code: hi for code, (_, hi) in FLC_REFERENCE_MGL.items()}, return_dtype=pl.Float64
+    )
+    # A fall of an elevated (involved) chain to a tenth and back is a deep response followed by
+    # relapse as often as a unit error: not reported (decision 0105, amended after 3 of 200
+    # simulated AL-POMDEX-P2 data sets were refused for it).
+    response_then_relapse = (
+        (step_in < 0) & (pl.col("_VP") > uln) & (pl.col("_VN") > uln)
+    )
     spike = (
         ((step_in.abs() - 1.0).abs() <= SPIKE_TOLERANCE)
         & ((step_out.abs() - 1.0).abs() <= SPIKE_TOLERANCE)
         & (step_in * step_out < 0)
         & ((pl.col("_LN") - pl.col("_LP")).abs() <= SPIKE_TOLERANCE)
+        & ~response_then_relapse
     )
     bad = series.filter(spike).sort("_ROW")
     return _emit(

@@ -80,11 +80,32 @@ def test_normal_cohort_is_quiet() -> None:
     ],
 )
 def test_rule_e_reverting_spike(step: float, flagged: bool) -> None:
-    mid = 200.0 / step
+    # the uninvolved chain (inside its reference interval) falls and comes back
+    mid = 12.0 / step
     rows: list[Row] = [
-        ("S1", "FLCLAM", "200", "mg/L", "2024-01-05", "1"),
-        ("S1", "FLCLAM", f"{mid:.6f}", "mg/L", "2024-02-05", "2"),
-        ("S1", "FLCLAM", "200", "mg/L", "2024-03-05", "3"),
+        ("S1", "FLCKAP", "12", "mg/L", "2024-01-05", "1"),
+        ("S1", "FLCKAP", f"{mid:.6f}", "mg/L", "2024-02-05", "2"),
+        ("S1", "FLCKAP", "12", "mg/L", "2024-03-05", "3"),
+    ]
+    rows_e = [p.row for p in _mixups(lb_frame(rows)) if "reverts" in p.expected]
+    assert rows_e == ([2] if flagged else [])
+
+
+@pytest.mark.parametrize(
+    ("values", "flagged"),
+    [
+        # AL-POMDEX-P2 seed 110: an involved lambda falls to a tenth and relapses (a deep
+        # response, then progression): not a unit error to report
+        pytest.param(("207.7", "26.4", "188.4"), False, id="involved-fall-and-relapse"),
+        # the same chain jumping up tenfold and back is no biology
+        pytest.param(("207.7", "2077", "188.4"), True, id="involved-jump-up"),
+        # a fall whose neighbours are not both above the reference interval is still reported
+        pytest.param(("20.0", "2.0", "20.0"), True, id="near-normal-fall"),
+    ],
+)
+def test_rule_e_spares_a_response_then_relapse(values: tuple[str, str, str], flagged: bool) -> None:
+    rows: list[Row] = [
+        ("S1", "FLCLAM", v, "mg/L", f"2024-0{k + 1}-05", str(k + 1)) for k, v in enumerate(values)
     ]
     rows_e = [p.row for p in _mixups(lb_frame(rows)) if "reverts" in p.expected]
     assert rows_e == ([2] if flagged else [])
