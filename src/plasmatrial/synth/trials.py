@@ -125,6 +125,8 @@ class Plan:
 
 
 def _sim(trial: TrialLike, key: str, default: Any = None) -> Any:
+    """The ``simulation:`` knob ``key`` (:class:`plasmatrial.design.simulation.Simulation`),
+    ``default`` when the trial file does not set it."""
     return trial.simulation.get(key, default)
 
 
@@ -1517,12 +1519,14 @@ def _demographics(rng: np.random.Generator, trial: TrialLike, n: int) -> dict[st
         age = np.clip(np.round(rng.normal(63, 9, n)), 38, 84)
     else:
         age = np.clip(np.round(rng.normal(64, 9, n)), 35, 87)
-    if "median_age" in sim:  # exact median: shift, then pin the middle order statistic
-        age = np.clip(age + (float(sim["median_age"]) - np.median(age)), 44, 84)
+    median_age = sim.get("median_age")
+    if median_age is not None:  # exact median: shift, then pin the middle order statistic
+        med = float(median_age)
+        age = np.clip(age + (med - np.median(age)), 44, 84)
         order = np.argsort(age, kind="stable")
-        age[order[n // 2]] = float(sim["median_age"])
-        age[order[: n // 2]] = np.minimum(age[order[: n // 2]], float(sim["median_age"]))
-        age[order[n // 2 + 1 :]] = np.maximum(age[order[n // 2 + 1 :]], float(sim["median_age"]))
+        age[order[n // 2]] = med
+        age[order[: n // 2]] = np.minimum(age[order[: n // 2]], med)
+        age[order[n // 2 + 1 :]] = np.maximum(age[order[n // 2 + 1 :]], med)
     male = exact_assign(
         rng, np.ones(n, dtype=bool), round(float(sim.get("male_fraction", 0.6)) * n)
     )
@@ -1704,10 +1708,9 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
         )
         organs["KIDNEY"] = rng.random(n) < 0.6
         organs["LIVER"] = rng.random(n) < 0.15
-        if "lambda_fraction" in sim:
-            lam = exact_assign(
-                rng, np.ones(n, dtype=bool), round(float(sim["lambda_fraction"]) * n)
-            )
+        lambda_fraction = sim.get("lambda_fraction")
+        if lambda_fraction is not None:
+            lam = exact_assign(rng, np.ones(n, dtype=bool), round(float(lambda_fraction) * n))
             swap = (invlc == "LAMBDA") != lam
             kap_txt, lam_txt = labs[0].text.copy(), labs[1].text.copy()
             labs[0] = LabSeries("FLCKAP", np.where(swap[:, None], lam_txt, kap_txt), labs[0].unit)

@@ -216,7 +216,7 @@ def test_lendex_original_cohort_has_one_patient_dead_before_first_assessment() -
     trial = _trial("al_lendex.yaml")
     data = simulate_trial_data(trial, seed=20240601)
     dm = data.dm
-    assert trial.simulation["original_cohort_patients"] == 34
+    assert trial.simulation.original_cohort_patients == 34
     assert dm.filter(pl.col("ORIGFL") == "Y").height == 34
     assert dm.height == 43
     first_lab = (
