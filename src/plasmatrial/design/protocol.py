@@ -39,12 +39,11 @@ from plasmatrial.design.endpoint_options import (
     AdverseEventsOptions,
     EndpointOptions,
 )
+from plasmatrial.design.simulation import MAX_PATIENTS, Simulation
 from plasmatrial.design.yaml_source import line_map, load_yaml, locate, one_line
 from plasmatrial.endpoints.exposure import PlannedDose, planned_from_mapping
 from plasmatrial.errors import DesignError
 
-#: Most patients a trial file may plan (``n_planned``, ``simulation.n_per_arm``/``n_patients``).
-MAX_PATIENTS: Final = 100_000
 #: Longest treatment cycle, days.
 MAX_CYCLE_DAYS: Final = 366
 #: Highest cycle number a trial file may name (treatment cycles, dosing phases).
@@ -354,7 +353,9 @@ class Trial(_Frozen):
     primary: tuple[Endpoint, ...] = Field(strict=False, max_length=200)
     secondary: tuple[Endpoint, ...] = Field(default=(), strict=False, max_length=200)
     published: tuple[PublishedFigure, ...] = Field(default=(), strict=False, max_length=1000)
-    simulation: dict[str, Any] = Field(default_factory=dict)
+    #: the generators' calibration targets (:class:`~plasmatrial.design.simulation.Simulation`,
+    #: decision 0620); the analysis never reads it
+    simulation: Simulation = Simulation()
     #: top-level values the source does not state (e.g. ``n_planned``) -> why they were chosen
     assumed: dict[str, str] = Field(default_factory=dict)
     _source: str = PrivateAttr(default="<trial>")
@@ -516,18 +517,6 @@ def _published_problems(trial: Trial) -> list[tuple[Loc, str]]:
     return out
 
 
-def _simulation_problems(trial: Trial) -> list[tuple[Loc, str]]:
-    out: list[tuple[Loc, str]] = []
-    for key in ("n_patients", "n_per_arm"):
-        v = trial.simulation.get(key)
-        items = v.items() if isinstance(v, dict) else [] if v is None else [(None, v)]
-        for arm, n in items:
-            loc: Loc = ("simulation", key) if arm is None else ("simulation", key, str(arm))
-            if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= MAX_PATIENTS:
-                out.append((loc, f"expected a whole number of patients 1-{MAX_PATIENTS:,}"))
-    return out
-
-
 def cross_check(trial: Trial) -> list[tuple[Loc, str]]:
     """Problems between parts of a trial: arms, endpoint ids, categories, published figures,
     ``assumed`` keys and generator sizes, each with its location (decision 0747)."""
@@ -543,9 +532,7 @@ def cross_check(trial: Trial) -> list[tuple[Loc, str]]:
     for k, v in enumerate(trial.stratification):
         if not re.match(_VARIABLE, v):
             out.append((("stratification", k), f"'{v}' is not a variable name"))
-    return (
-        out + _endpoint_problems(trial) + _published_problems(trial) + _simulation_problems(trial)
-    )
+    return out + _endpoint_problems(trial) + _published_problems(trial)
 
 
 _TAGS: Final = frozenset(OPTIONS_BY_TYPE)

@@ -1185,7 +1185,7 @@ def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
     the analysis is at calendar time ``analysis_time_months``, or ``accrual/2 +
     median_followup_months`` (median potential follow-up), or ``accrual + schedule.followup_months``.
     """
-    sim: dict[str, Any] = dict(trial.simulation or {})
+    sim: dict[str, Any] = trial.simulation.given()
     sim.update({k: v for k, v in overrides.items() if v is not None})
     codes = [a.code for a in trial.arms]
     published: dict[tuple[str, str], float] = {}

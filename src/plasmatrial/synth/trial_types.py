@@ -7,7 +7,7 @@ a ``Trial`` satisfies them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -64,6 +64,12 @@ class ScheduleLike(Protocol):
     def accrual_months(self) -> float: ...
 
 
+class SimulationLike(Protocol):
+    """The trial file's ``simulation:`` block (:class:`plasmatrial.design.simulation.Simulation`)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+
 class TrialLike(Protocol):
     """The parts of a trial definition the generator reads (``simulation`` = its targets)."""
 
@@ -80,7 +86,7 @@ class TrialLike(Protocol):
     @property
     def schedule(self) -> ScheduleLike: ...
     @property
-    def simulation(self) -> Mapping[str, Any]: ...
+    def simulation(self) -> SimulationLike: ...
 
 
 @dataclass(frozen=True, slots=True)

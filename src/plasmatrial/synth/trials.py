@@ -43,9 +43,6 @@ MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
 #: the follow-up calibration keeps the data cut-off at least this long after accrual (months)
 CUT_MIN_AFTER_ACCRUAL: Final = 0.5
-#: AL-LENDEX relapses are placed at least this many days before the patient's cut-off, so that
-#: the assessment showing them (3-monthly in follow-up) is observed
-LENDEX_PD_MARGIN_DAYS: Final = 150.0
 """Fixed-point passes that move the data cut-off until the median follow-up hits its target."""
 #: candidate scales observed per call during calibration (bounds the temporary arrays)
 _CALIBRATION_BATCH: Final = 64
@@ -54,8 +51,14 @@ OS_ITERATIONS: Final = 6
 OS_TOLERANCE_MONTHS: Final = 0.04
 #: MM: serum M-protein after progression is capped here (g/dL; the intake rejects > 15)
 S_PD_CAP: Final = 12.0
-#: AL-LENDEX: the original cohort (the first 34 enrolled of 43)
-ORIGINAL_LENDEX: Final = 34
+#: start of accrual, data cut-off (months after accrual) and dose-reduction steps of a trial
+#: whose ``simulation:`` block does not name them
+DEFAULT_START: Final = "2010-06-01"
+DEFAULT_CUTOFF_AFTER_ACCRUAL: Final = 12.0
+DEFAULT_REDUCTIONS: Final[dict[str, tuple[float, ...]]] = {
+    "POMALIDOMIDE": (3.0, 2.0),
+    "DEXAMETHASONE": (20.0,),
+}
 
 
 def dosing_days(days: str | Sequence[int]) -> list[int]:
@@ -122,6 +125,8 @@ class Plan:
 
 
 def _sim(trial: TrialLike, key: str, default: Any = None) -> Any:
+    """The ``simulation:`` knob ``key`` (:class:`plasmatrial.design.simulation.Simulation`),
+    ``default`` when the trial file does not set it."""
     return trial.simulation.get(key, default)
 
 
@@ -160,8 +165,45 @@ MM_AE: Final = (
 )
 
 
+def _per_arm_values(trial: TrialLike, key: str, arms: list[str], default: Any) -> dict[str, Any]:
+    """``simulation[key]`` per arm: one value for every arm, or a mapping by arm code (an arm
+    left out keeps ``default``); ``default`` for every arm when the key is absent."""
+    given = _sim(trial, key)
+    if given is None:
+        return dict.fromkeys(arms, default)
+    if isinstance(given, Mapping):
+        return {a: given.get(a, default) for a in arms}
+    return dict.fromkeys(arms, given)
+
+
+def _default_plan(trial: TrialLike, plan: Plan, sizes: dict[str, int]) -> None:
+    """Generic latent design of a trial whose ``simulation:`` block names no knobs (a protocol
+    without published results): typical response rates and latent scales of the disease.
+
+    This is the one place the generator still reads the disease name (issue 11, the remaining
+    part): every value here can be overridden by a key of the trial's ``simulation:`` block."""
+    arms = list(sizes)
+    mm = trial.disease == "MM"
+    for a in arms:
+        n = sizes[a]
+        if mm:
+            r = round(0.33 * n)
+            vg = round(0.2 * r)
+            mr = round(0.12 * n)
+            plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
+        else:
+            r = round(0.6 * n)
+            plan.counts[a] = {"CR": r // 4, "VGPR": r // 4, "PR": r - 2 * (r // 4), "LDPR": 0}
+            plan.counts[a]["NR"] = n - r
+    plan.ae_disc = {a: round(0.1 * sizes[a]) for a in arms}
+    plan.pfs_scale_days = dict.fromkeys(arms, (7.0 if mm else 20.0) * MONTH)
+    plan.os_scale_days = dict.fromkeys(arms, (16.0 if mm else 30.0) * MONTH)
+    plan.predeath_months = 45.0 if mm else 70.0
+
+
 def _plan(trial: TrialLike) -> Plan:
-    """Trial-specific latent design; published counts come from ``trial.simulation``."""
+    """Latent design of a trial: the generic defaults, overridden by the knobs of its
+    ``simulation:`` block (published counts and the calibration choices of each seed trial)."""
     sizes = _arm_sizes(trial)
     arms = [a.code for a in trial.arms]
     pfs = _sim(trial, "median_pfs_months")
@@ -169,92 +211,51 @@ def _plan(trial: TrialLike) -> Plan:
     plan = Plan(
         disease=trial.disease,
         studyid=trial.id,
-        start=dt.date(2012, 1, 9),
+        start=dt.date.fromisoformat(str(_sim(trial, "start_date", DEFAULT_START))),
         n_per_arm=sizes,
         pfs_target={a: _per_arm(pfs, a) for a in arms},
         os_target={a: _per_arm(os_, a) for a in arms},
         fu_target=_sim(trial, "median_followup_months"),
         ae_terms=AL_AE if trial.disease == "AL" else MM_AE,
     )
-    if trial.id == "AL-POMDEX-P2":
-        n = sizes[arms[0]]
-        resp = int(_sim(trial, "responders"))
-        vg = int(_sim(trial, "vgpr_or_better"))
-        plan.counts = {arms[0]: {"CR": 3, "VGPR": vg - 3, "LDPR": 2, "PR": resp - vg - 2}}
-        plan.counts[arms[0]]["NR"] = n - resp
-        plan.ae_disc = {arms[0]: round(0.30 * n)}  # "nearly 30%": 8/28 = 28.6 %
-        plan.g34 = {arms[0]: n // 2 + 2}  # "more than half"
-        # "the most common being fluid retention, infection, atrial fibrillation, and deep vein
-        # thrombosis": these four lead the grade 3-4 table, cytopenias stay below them
-        plan.g34_even = True
-        plan.cytopenia_g34 = 2
-        plan.cut_months = trial.schedule.accrual_months + 30.0
-        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0, 10.0)}
-        plan.predeath_months = 70.0
-        # "16 months", "26 months": whole months, so within half a month of the target
-        plan.median_tolerance = 0.5
-        plan.median_retries = 8
-    elif trial.id == "AL-LENDEX":
-        plan.start = dt.date(2005, 3, 7)
-        n = sizes[arms[0]]
-        # 34 original + 9: 8 CR and 12 PR/VGPR among the first 34 (decision 0008); the 9 later
-        # patients: 3 PR, 6 NR (assumption). Minor responses (15 %) are NR by AL_2012.
-        plan.counts = {arms[0]: {"CR": 8, "VGPR": 4, "PR": 11, "LDPR": 0, "NR": n - 23}}
-        plan.ae_disc = {arms[0]: 6}
-        plan.g34 = {arms[0]: None}
-        plan.pfs_scale_days = {arms[0]: 30.0 * MONTH}
-        plan.os_scale_days = {arms[0]: 40.0 * MONTH}
-        plan.cut_months = 44.0
-        plan.reductions = {"LENALIDOMIDE": (10.0, 5.0), "DEXAMETHASONE": (20.0,)}
-        plan.predeath_months = 90.0
-    elif trial.id == "AL-DARAPOM":
-        plan.start = dt.date(2020, 6, 1)
-        n = sizes[arms[0]]
-        plan.counts = {arms[0]: {"CR": 6, "VGPR": 9, "PR": 5, "LDPR": 1, "NR": n - 21}}
-        plan.ae_disc = {arms[0]: 2}
-        plan.g34 = {arms[0]: None}
-        plan.pfs_scale_days = {arms[0]: 28.0 * MONTH}
-        plan.os_scale_days = {arms[0]: 30.0 * MONTH}
-        plan.cut_months = trial.schedule.accrual_months + trial.schedule.followup_months + 6
-        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0)}
-        plan.predeath_months = 80.0
-    elif trial.id == "MM-003":
-        plan.start = dt.date(2011, 3, 1)
-        published: Mapping[str, int] = _sim(trial, "responders") or {}
-        plan.counts = {}
-        for a in arms:
-            n = sizes[a]
-            r = int(published.get(a, round(0.10 * n)))  # HiDEX responders not published: 10 %
-            vg = max(1, round(0.15 * r))
-            mr = round(0.12 * n)
-            plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
-        plan.ae_disc = {a: round(0.09 * sizes[a]) for a in arms}
-        plan.g34 = dict.fromkeys(arms)
-        plan.cut_months = trial.schedule.accrual_months + 1.0
-        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0,)}
-        plan.predeath_months = 40.0
-        plan.dropout_fraction = 0.02
-    else:  # IFM2009-02 and any other myeloma/AL trial without published results
-        plan.start = dt.date(2010, 6, 1)
-        plan.counts = {}
-        for a in arms:
-            n = sizes[a]
-            if trial.disease == "MM":
-                r = round(0.33 * n)
-                vg = round(0.2 * r)
-                mr = round(0.12 * n)
-                plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
-            else:
-                r = round(0.6 * n)
-                plan.counts[a] = {"CR": r // 4, "VGPR": r // 4, "PR": r - 2 * (r // 4), "LDPR": 0}
-                plan.counts[a]["NR"] = n - r
-        plan.ae_disc = {a: round(0.1 * sizes[a]) for a in arms}
-        plan.g34 = dict.fromkeys(arms)
-        plan.pfs_scale_days = dict.fromkeys(arms, (7.0 if trial.disease == "MM" else 20.0) * MONTH)
-        plan.os_scale_days = dict.fromkeys(arms, (16.0 if trial.disease == "MM" else 30.0) * MONTH)
-        plan.cut_months = trial.schedule.accrual_months + 12.0
-        plan.reductions = {"POMALIDOMIDE": (3.0, 2.0), "DEXAMETHASONE": (20.0,)}
-        plan.predeath_months = 45.0 if trial.disease == "MM" else 70.0
+    _default_plan(trial, plan, sizes)
+    counts = _sim(trial, "best_response_counts")
+    if counts is not None:
+        plan.counts = {a: {str(k): int(v) for k, v in counts[a].items()} for a in arms}
+    plan.ae_disc = {
+        a: int(v)
+        for a, v in _per_arm_values(trial, "ae_discontinuations", arms, None).items()
+        if v is not None
+    } or plan.ae_disc
+    plan.g34 = {
+        a: None if v is None else int(v)
+        for a, v in _per_arm_values(trial, "grade34_patients", arms, None).items()
+    }
+    for key, target in (
+        ("pfs_scale_months", plan.pfs_scale_days),
+        ("os_scale_months", plan.os_scale_days),
+    ):
+        for a, v in _per_arm_values(trial, key, arms, None).items():
+            if v is not None:
+                target[a] = float(v) * MONTH
+    plan.cut_months = trial.schedule.accrual_months + float(
+        _sim(trial, "data_cutoff_after_accrual_months", DEFAULT_CUTOFF_AFTER_ACCRUAL)
+    )
+    reductions = _sim(trial, "dose_reductions")
+    if reductions is None:
+        plan.reductions = dict(DEFAULT_REDUCTIONS)
+    else:
+        plan.reductions = {
+            str(d).upper(): tuple(float(x) for x in v) for d, v in reductions.items()
+        }
+    plan.predeath_months = float(_sim(trial, "background_death_months", plan.predeath_months))
+    plan.dropout_fraction = float(_sim(trial, "dropout_fraction", plan.dropout_fraction))
+    tol = _sim(trial, "median_tolerance_months")
+    plan.median_tolerance = None if tol is None else float(tol)
+    plan.median_retries = int(_sim(trial, "median_retries", 0))
+    cyto = _sim(trial, "cytopenia_grade34_patients")
+    plan.cytopenia_g34 = None if cyto is None else int(cyto)
+    plan.g34_even = bool(_sim(trial, "grade34_spread_evenly", False))
     return plan
 
 
@@ -302,8 +303,9 @@ def _assign_categories(
         in_arm = arm == a
         responders = [c for c in counts if c not in ("NR", "SD", "MR")]
         n_resp = sum(counts[c] for c in responders)
-        if trial.id == "AL-POMDEX-P2":
-            # prior lenalidomide (7, 6 responding) and prior ixazomib (4, 3 responding), disjoint
+        if _sim(trial, "prior_lenalidomide") is not None:
+            # prior-therapy groups (simulation.prior_lenalidomide/_ixazomib and their
+            # responders), disjoint
             perm = rng.permutation(np.flatnonzero(in_arm & eligible))
             n_len = int(_sim(trial, "prior_lenalidomide"))
             n_ixa = int(_sim(trial, "prior_ixazomib"))
@@ -316,9 +318,11 @@ def _assign_categories(
             is_resp[chosen] = True
             prior[len_ids] = "LEN"
             prior[ixa_ids] = "IXA"
-        elif trial.id == "AL-LENDEX":
-            first34 = in_arm & (np.cumsum(in_arm) <= ORIGINAL_LENDEX)
-            n_cr_pr = counts["CR"] + 12
+        elif _sim(trial, "original_cohort_patients") is not None:
+            # simulation.original_cohort_*: the first enrolled carry the CRs and a published
+            # number of responders; the later patients the other responders
+            first34 = in_arm & (np.cumsum(in_arm) <= int(_sim(trial, "original_cohort_patients")))
+            n_cr_pr = int(_sim(trial, "original_cohort_responders"))
             is_resp = exact_assign(rng, first34 & eligible, n_cr_pr)
             is_resp |= exact_assign(rng, in_arm & ~first34 & eligible, n_resp - n_cr_pr)
             cr = exact_assign(rng, is_resp & first34, counts["CR"])
@@ -405,11 +409,13 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
     dropout[drop] = rng.uniform(60, 700, drop.sum())
     eligible = (need_day + 1 <= cut_day) & (need_day + 1 <= dropout)
     cat, prior = _assign_categories(rng, plan, arm, eligible, trial)
-    if trial.id == "AL-LENDEX":  # 6 of 8 CRs at 3-6 months, 2 late (18 and 19 months)
+    cr_onsets = _sim(trial, "complete_response_onsets")
+    if cr_onsets is not None:  # CRs at the assessments in this range, a few late ones
         cr = np.flatnonzero(cat == "CR")
-        onset[cr] = rng.integers(3, 7, cr.size)
-        late = cr[rng.permutation(cr.size)[:2]]
-        onset[late] = [19, 20]
+        onset[cr] = rng.integers(int(cr_onsets[0]), int(cr_onsets[1]) + 1, cr.size)
+        late_onsets = [int(x) for x in _sim(trial, "complete_response_late_onsets", [])]
+        late = cr[rng.permutation(cr.size)[: len(late_onsets)]]
+        onset[late] = late_onsets
     responder = np.isin(cat, ["CR", "VGPR", "PR", "LDPR"])
     need_col = onset + (1 if mm else 0)
     need_day = grid[rows, need_col]
@@ -428,10 +434,12 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
     # responders: no progression or death before the visit that shows (and confirms) response
     predeath = np.where(responder & (predeath <= need_day + 1), predeath + need_day + 1, predeath)
     floor = np.where(responder, need_day + 0.5, -np.inf)
-    if trial.id == "AL-LENDEX":  # CR: 3 of 8 relapse, 1 of 8 dies
+    n_rel = _sim(trial, "complete_response_relapses")
+    if n_rel is not None:  # CR: this many relapse, one dies, the others stay in CR
         cr = np.flatnonzero(cat == "CR")
         perm = rng.permutation(cr)
-        e_prog_cr = e_prog[perm[:3]].copy()
+        n_rel = int(n_rel)
+        e_prog_cr = e_prog[perm[:n_rel]].copy()
         predeath[cr] = np.inf
         rng_death = rng.uniform(120, 400)  # days from the CR visit to the death
         e_pps[cr] = np.inf
@@ -440,17 +448,20 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         # patient's data cut-off (the latent draw is mapped into the observable window); the CR
         # patients observed longest after their CR carry them
         order = perm[np.argsort(-(limit[perm] - need_day[perm]), kind="stable")]
-        rel, d = order[:3], int(order[3])
+        rel, d = order[:n_rel], int(order[n_rel])
         e_prog[perm] = np.inf
         scale = float(plan.pfs_scale_days.get(str(arm[rel[0]]), 12 * MONTH))
-        room = np.maximum(limit[rel] - LENDEX_PD_MARGIN_DAYS - floor[rel], 1.0)
+        margin = float(_sim(trial, "relapse_margin_days"))
+        room = np.maximum(limit[rel] - margin - floor[rel], 1.0)
         e_prog[rel] = (floor[rel] + room * (1.0 - np.exp(-e_prog_cr[: rel.size]))) / scale
         predeath[d] = need_day[d] + min(
             float(rng_death), max(float(limit[d] - need_day[d]) - 30.0, 31.0)
         )
-        # 33 of the 34 original patients are response-evaluable (decision 0008): one
+    n_orig = _sim(trial, "original_cohort_patients")
+    if n_orig is not None:
+        # all but one of the original patients are response-evaluable (decision 0008): one
         # non-responder dies before the first assessment
-        orig = rows < ORIGINAL_LENDEX
+        orig = rows < int(n_orig)
         nr = np.flatnonzero(orig & (cat == "NR"))
         k = int(nr[rng.integers(nr.size)])
         first = grid[:, 1]
@@ -983,6 +994,23 @@ def _day(c: Cohort, i: int, day: float) -> str:
     return str(c.first_dose[i] + np.timedelta64(round(day), "D"))
 
 
+def _dose_levels(rng: np.random.Generator, trial: TrialLike, n: int) -> tuple[str, Arr | None]:
+    """``simulation.dose_level_patients`` (``{DRUG: [n0, n1, ...]}``): the exact number of
+    patients ending at each dose level of one drug (0 = the starting dose), in random order;
+    the last level takes the patients left over. ``("", None)`` when the key is absent."""
+    levels = _sim(trial, "dose_level_patients")
+    if levels is None:
+        return "", None
+    (drug, per_level), *_ = levels.items()
+    perm = rng.permutation(n)
+    target = np.full(n, 0)
+    bounds = np.cumsum([int(k) for k in per_level])
+    for lvl in range(1, len(bounds)):
+        stop = None if lvl == len(bounds) - 1 else int(bounds[lvl])
+        target[perm[int(bounds[lvl - 1]) : stop]] = lvl
+    return str(drug).upper(), target
+
+
 def _ex(
     rng: np.random.Generator, trial: TrialLike, plan: Plan, c: Cohort, ids: list[str]
 ) -> tuple[pl.DataFrame, BoolArr]:
@@ -994,12 +1022,7 @@ def _ex(
     }
     reduced = np.zeros(c.n, dtype=bool)
     n_red_drugs = list(plan.reductions)
-    lendex_target = None
-    if trial.id == "AL-LENDEX":  # median tolerated dose 10 mg: 14 stay at 15, 17 at 10, 12 at 5
-        perm = rng.permutation(c.n)
-        lendex_target = np.full(c.n, 0)
-        lendex_target[perm[14:31]] = 1
-        lendex_target[perm[31:]] = 2
+    level_drug, level_target = _dose_levels(rng, trial, c.n)
 
     def emit(
         i: int,
@@ -1043,9 +1066,9 @@ def _ex(
         arm = arms[c.arm[i]]
         red: dict[str, int] = {}
         red_cycle = 0
-        if lendex_target is not None:
-            if lendex_target[i]:
-                red = {"LENALIDOMIDE": int(lendex_target[i])}
+        if level_target is not None:
+            if level_target[i]:
+                red = {level_drug: int(level_target[i])}
                 red_cycle = int(rng.integers(2, 4))
                 reduced[i] = True
         elif rng.random() < plan.reduce_fraction and n_red_drugs:
@@ -1496,12 +1519,14 @@ def _demographics(rng: np.random.Generator, trial: TrialLike, n: int) -> dict[st
         age = np.clip(np.round(rng.normal(63, 9, n)), 38, 84)
     else:
         age = np.clip(np.round(rng.normal(64, 9, n)), 35, 87)
-    if "median_age" in sim:  # exact median: shift, then pin the middle order statistic
-        age = np.clip(age + (float(sim["median_age"]) - np.median(age)), 44, 84)
+    median_age = sim.get("median_age")
+    if median_age is not None:  # exact median: shift, then pin the middle order statistic
+        med = float(median_age)
+        age = np.clip(age + (med - np.median(age)), 44, 84)
         order = np.argsort(age, kind="stable")
-        age[order[n // 2]] = float(sim["median_age"])
-        age[order[: n // 2]] = np.minimum(age[order[: n // 2]], float(sim["median_age"]))
-        age[order[n // 2 + 1 :]] = np.maximum(age[order[n // 2 + 1 :]], float(sim["median_age"]))
+        age[order[n // 2]] = med
+        age[order[: n // 2]] = np.minimum(age[order[: n // 2]], med)
+        age[order[n // 2 + 1 :]] = np.maximum(age[order[n // 2 + 1 :]], med)
     male = exact_assign(
         rng, np.ones(n, dtype=bool), round(float(sim.get("male_fraction", 0.6)) * n)
     )
@@ -1683,10 +1708,9 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
         )
         organs["KIDNEY"] = rng.random(n) < 0.6
         organs["LIVER"] = rng.random(n) < 0.15
-        if "lambda_fraction" in sim:
-            lam = exact_assign(
-                rng, np.ones(n, dtype=bool), round(float(sim["lambda_fraction"]) * n)
-            )
+        lambda_fraction = sim.get("lambda_fraction")
+        if lambda_fraction is not None:
+            lam = exact_assign(rng, np.ones(n, dtype=bool), round(float(lambda_fraction) * n))
             swap = (invlc == "LAMBDA") != lam
             kap_txt, lam_txt = labs[0].text.copy(), labs[1].text.copy()
             labs[0] = LabSeries("FLCKAP", np.where(swap[:, None], lam_txt, kap_txt), labs[0].unit)
@@ -1761,8 +1785,9 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
         dm_cols["REFRACT"] = flags["REFRACT"].tolist()
         dm_cols["PRIORLGT2"] = flags["PRIORLGT2"].tolist()
     dm_cols["NPRLINES"] = flags["NPRLINES"].tolist()
-    if trial.id == "AL-LENDEX":  # enrolment order: the original cohort, then the additional 9
-        dm_cols["ORIGFL"] = np.where(np.arange(n) < ORIGINAL_LENDEX, "Y", "N").tolist()
+    n_orig = _sim(trial, "original_cohort_patients")
+    if n_orig is not None:  # enrolment order: the original cohort, then the later patients
+        dm_cols["ORIGFL"] = np.where(np.arange(n) < int(n_orig), "Y", "N").tolist()
     dm = pl.DataFrame(dm_cols).with_columns(
         pl.when(pl.col(k) == "").then(None).otherwise(pl.col(k)).alias(k)
         for k in ("DTHDTC", "DTHFL")
