@@ -14,13 +14,17 @@ COLUMNS = 200
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, columns: int | None = COLUMNS, timeout: float = 900
+    *args: str,
+    cwd: Path | None = None,
+    columns: int | None = COLUMNS,
+    timeout: float = 900,
+    env_extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``plasmatrial ARGS`` and return the completed process (never raises on exit code).
 
     ``columns=None`` leaves COLUMNS unset, as in a pipe or a CI log.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env_extra or {})}
     env.pop("COLUMNS", None)
     if columns is not None:
         env["COLUMNS"] = str(columns)
