@@ -72,6 +72,12 @@ def test_every_command_module_registers_what_it_lists() -> None:
     assert set(names[1:]) == set(RootGroup.LAZY)
 
 
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    proc = run_cli("simulat")
+    assert proc.returncode == 2
+    assert "Did you mean 'simulate'" in proc.stderr
+
+
 def test_flags_show_no_bool_type_in_help() -> None:
     for args in (["--help"], ["stats", "ci", "--help"], ["run", "--help"]):
         proc = run_cli(*args)

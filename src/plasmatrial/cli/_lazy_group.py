@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Any, ClassVar
 
 import typer
@@ -61,6 +62,11 @@ class LazyGroup(TyperGroup):
     def resolve_command(self, ctx: Context, args: list[str]) -> Any:
         if args and args[0] in self.LAZY:
             self.load(args[0])
+        elif args and not args[0].startswith("-") and args[0] not in self.commands:
+            matches = get_close_matches(args[0], self.list_commands(ctx))
+            if matches:  # typer's own suggestion sees only the commands loaded so far
+                hint = ", ".join(repr(m) for m in matches)
+                ctx.fail(f"No such command {args[0]!r}. Did you mean {hint}?")
         return super().resolve_command(ctx, args)
 
     def load(self, cmd_name: str) -> Any:
