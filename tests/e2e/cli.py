@@ -14,10 +14,20 @@ COLUMNS = 200
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, columns: int = COLUMNS, timeout: float = 900
+    *args: str,
+    cwd: Path | None = None,
+    columns: int | None = COLUMNS,
+    timeout: float = 900,
+    env_extra: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``plasmatrial ARGS`` and return the completed process (never raises on exit code)."""
-    env = {**os.environ, "COLUMNS": str(columns), "PYTHONPATH": str(ROOT / "src")}
+    """Run ``plasmatrial ARGS`` and return the completed process (never raises on exit code).
+
+    ``columns=None`` leaves COLUMNS unset, as in a pipe or a CI log.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env_extra or {})}
+    env.pop("COLUMNS", None)
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
         [sys.executable, "-c", "from plasmatrial.cli.app import main; main()", *args],
         capture_output=True,

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
-import typer
 
+from plasmatrial.cli._json import _jsonable as _jsonable
+from plasmatrial.cli._json import echo_json as echo_json
 from plasmatrial.errors import PlasmatrialError
-from plasmatrial.intake.io import read_table as read_table  # moved to intake.io
+
+if TYPE_CHECKING:
+    import polars as pl
 
 #: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
 ACCEPT_UNITS_HELP = (
@@ -68,6 +68,13 @@ def event_indicator(
     return 1.0 - flag
 
 
+def read_table(path: Path) -> pl.DataFrame:
+    """:func:`plasmatrial.intake.io.read_table`, importing polars only when a table is read."""
+    from plasmatrial.intake.io import read_table as read
+
+    return read(path)
+
+
 def require_columns(frame: pl.DataFrame, path: Path, columns: list[str]) -> None:
     """Fail with one line naming every missing column."""
     missing = [c for c in columns if c not in frame.columns]
@@ -75,20 +82,3 @@ def require_columns(frame: pl.DataFrame, path: Path, columns: list[str]) -> None
         raise PlasmatrialError(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
         )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    return value
-
-
-def echo_json(payload: dict[str, Any]) -> None:
-    """Print one JSON object with every float at full precision (repr round-trips)."""
-    typer.echo(json.dumps(_jsonable(payload), allow_nan=False))

@@ -7,11 +7,11 @@ from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.cli._common import echo_json
+from plasmatrial.cli._progress import QUIET_HELP, stderr_progress
 from plasmatrial.errors import DesignError
 
 console = Console()
@@ -107,6 +107,7 @@ def simulate_cmd(
     alpha: float | None = typer.Option(None, "--alpha", help="One-sided type I error."),
     batch_size: int = typer.Option(1000, "--batch-size", help="Trials per batch."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", help=QUIET_HELP),
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write an SVG of the results.")
     ] = None,
@@ -146,18 +147,9 @@ def simulate_cmd(
     designs = [base] if hrs is None else [base.with_hr(h) for h in hrs]
     if scheduler is not None and backend == "cupy":
         raise DesignError("--scheduler runs the numpy backend; drop --backend cupy")
-    quiet = as_json
-    with Progress(
-        TextColumn("[bold]simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with stderr_progress(quiet=quiet or as_json) as bar:
         if scheduler is None and len(designs) == 1:
-            task = bar.add_task("batches", total=n_sims)
+            task = bar.add_task("simulating trials", total=n_sims)
             results = [
                 simulate_trials(
                     designs[0],
@@ -171,7 +163,7 @@ def simulate_cmd(
         else:
             if backend == "cupy":
                 raise DesignError("several --hr values run the numpy backend; drop --backend cupy")
-            task = bar.add_task("batches", total=None)
+            task = bar.add_task("simulating trials", total=None)
             results = simulate_sweep(
                 designs,
                 n_sims=n_sims,

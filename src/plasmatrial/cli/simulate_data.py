@@ -11,11 +11,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 
+from plasmatrial.cli._progress import QUIET_HELP, stderr_progress
 from plasmatrial.cli.trial import read_trial, write_trial_data
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.synth import TrialData, simulate_trial_data
+from plasmatrial.synth.trials import OS_ITERATIONS
 
 console = Console()
 
@@ -28,18 +29,30 @@ def register(app: typer.Typer) -> None:
         trial_file: Annotated[Path, typer.Argument(help="Trial definition (YAML)")],
         out: Annotated[Path, typer.Option("--out", help="Output folder")],
         seed: Annotated[int, typer.Option("--seed", help="Random seed")] = 20240601,
+        quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     ) -> None:
         """Simulate raw trial data (DM, LB, EX, AE, DS, QS, RS, PR, CM) for a trial file."""
         trial = read_trial(trial_file)  # size, encoding and every problem with its line
         if out.exists() and not out.is_dir():
             raise PlasmatrialError(f"--out: {out} exists and is not a folder")
         out.mkdir(parents=True, exist_ok=True)
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"simulating {trial.id}", total=1 + len(TrialData.DOMAINS))
-            data = simulate_trial_data(trial, seed=seed)
-            progress.advance(task)
+        with stderr_progress(quiet=quiet) as progress:
+            # One step per calibration pass (each simulates every domain), then the writing.
+            task = progress.add_task(f"simulating {trial.id}", total=OS_ITERATIONS + 1)
+
+            def on_pass(k: int, n: int) -> None:
+                progress.update(
+                    task, completed=k - 1, description=f"simulating {trial.id}, pass {k}/{n}"
+                )
+
+            data = simulate_trial_data(trial, seed=seed, on_pass=on_pass)
+            progress.update(
+                task,
+                completed=OS_ITERATIONS,
+                description=f"writing {len(TrialData.DOMAINS)} domains",
+            )
             write_trial_data(data, out)
-            progress.advance(task, len(TrialData.DOMAINS))
+            progress.update(task, completed=OS_ITERATIONS + 1)
         counts = data.to_dict()
         console.print(
             f"{trial.id}: {counts['dm']} subjects, {counts['lb']} lab records, "

@@ -20,9 +20,11 @@ from plasmatrial.cli._common import (
     require_columns,
     resolve_event,
 )
-from plasmatrial.cli.stats import stats_app
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.stats.cox import CoxResult, cox_ph
+
+#: This module's command; :func:`register` attaches it to the ``stats`` group when it runs.
+stats_app = typer.Typer()
 
 
 def design_matrix(frame: pl.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -200,3 +202,8 @@ def cox_command(
         echo_json(_payload(fit, args))
     else:
         _print(fit, file)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``cox`` to ``app`` (the ``stats`` group)."""
+    app.registered_commands.extend(stats_app.registered_commands)

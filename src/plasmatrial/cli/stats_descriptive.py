@@ -1,4 +1,4 @@
-"""``plasmatrial stats ci|km|logrank|cif|rmst``: descriptive survival and inference commands.
+"""``plasmatrial stats km|logrank|cif|rmst``: descriptive survival and inference commands.
 
 Each command reads a CSV/Parquet table, calls :mod:`plasmatrial.stats`, and prints Rich tables or,
 with ``--json``, one JSON object holding every number at full precision.
@@ -23,7 +23,6 @@ from plasmatrial.cli._common import (
     require_columns,
     resolve_event,
 )
-from plasmatrial.cli.stats import stats_app
 from plasmatrial.errors import PlasmatrialError
 
 if TYPE_CHECKING:
@@ -31,9 +30,9 @@ if TYPE_CHECKING:
 
 # plasmatrial.stats (and so scipy) is imported inside each command, keeping `plasmatrial --help`
 # and unrelated commands fast.
-_METHODS = "clopper-pearson, wilson, wilson-cc, jeffreys, agresti-coull, mid-p, wald"
-
 console = Console()
+#: This module's commands; :func:`register` attaches them to the ``stats`` group when one runs.
+stats_app = typer.Typer()
 
 FileArg = Annotated[Path, typer.Argument(help="Input table (.csv or .parquet).")]
 TimeOpt = Annotated[str, typer.Option("--time", help="Column with follow-up times.")]
@@ -83,33 +82,6 @@ def _is_number(v: object) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-@stats_app.command("ci")
-def ci_command(
-    x: Annotated[int, typer.Option("--x", help="Number of successes (responders).")],
-    n: Annotated[int, typer.Option("--n", help="Number of trials (evaluable patients).")],
-    method: Annotated[
-        str, typer.Option("--method", help=f"One of {_METHODS}.")
-    ] = "clopper-pearson",
-    conf_level: Annotated[float, typer.Option("--conf-level")] = 0.95,
-    alternative: Annotated[
-        str, typer.Option("--alternative", help="two-sided, less or greater.")
-    ] = "two-sided",
-    as_json: JsonOpt = False,
-) -> None:
-    """Confidence interval for a proportion x/n (default exact Clopper-Pearson)."""
-    from plasmatrial.stats.binomial import binomial_ci
-
-    res = binomial_ci(x, n, method=method, conf_level=conf_level, alternative=alternative)  # type: ignore[arg-type]
-    if as_json:
-        echo_json({"command": "stats ci", **res.to_dict()})
-        return
-    table = Table(title=f"Binomial proportion ({res.method}, {res.alternative})")
-    for col in ("x", "n", "estimate", f"{100 * conf_level:g}% lower", "upper"):
-        table.add_column(col, justify="right")
-    table.add_row(str(x), str(n), _fmt(res.estimate), _fmt(res.lower), _fmt(res.upper))
-    console.print(table)
 
 
 def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
@@ -324,8 +296,9 @@ def rmst_command(
     console.print(f"z = {d.z:.4g}, p = {d.p_value:.4g}")
 
 
-def register(app: typer.Typer) -> None:  # pragma: no cover - commands attach on import
-    """Commands attach to ``stats_app`` on import; nothing else to register."""
+def register(app: typer.Typer) -> None:
+    """Attach ``km``, ``logrank``, ``cif`` and ``rmst`` to ``app`` (the ``stats`` group)."""
+    app.registered_commands.extend(stats_app.registered_commands)
 
 
 __all__ = ["register"]

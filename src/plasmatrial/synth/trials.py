@@ -1536,7 +1536,9 @@ def _demographics(rng: np.random.Generator, trial: TrialLike, n: int) -> dict[st
     return {"AGE": age.astype(np.int64), "SEX": np.where(male, "M", "F"), "RACE": race}
 
 
-def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
+def simulate_trial_data(
+    trial: TrialLike, *, seed: int, on_pass: Callable[[int, int], None] | None = None
+) -> TrialData:
     """Simulate raw SDTM-like data of a trial whose analysis reproduces its published figures.
 
     Parameters
@@ -1546,6 +1548,9 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
         section holds the generator's targets (the analysis never reads it).
     seed : int
         Seed for :func:`numpy.random.default_rng`; the same seed gives identical frames.
+    on_pass : callable, optional
+        Called as ``on_pass(k, OS_ITERATIONS)`` before calibration pass ``k`` (1-based), for a
+        progress display; it does not change the data.
 
     Returns
     -------
@@ -1587,6 +1592,8 @@ def simulate_trial_data(trial: TrialLike, *, seed: int) -> TrialData:
     best: TrialData | None = None
     best_err = np.inf
     for it in range(OS_ITERATIONS):
+        if on_pass is not None:
+            on_pass(it + 1, OS_ITERATIONS)
         data = _simulate(trial, plan, seed)
         if not targets:
             return data
