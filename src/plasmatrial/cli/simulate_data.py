@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from plasmatrial.cli.trial import read_trial, write_trial_data
-from plasmatrial.errors import PlasmatrialError
+from plasmatrial.cli.trial import DATA_FOLDER_NAMES, read_trial, write_trial_data
+from plasmatrial.intake.outputs import output_folder
 from plasmatrial.synth import TrialData, simulate_trial_data
 
 console = Console()
@@ -31,14 +31,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate raw trial data (DM, LB, EX, AE, DS, QS, RS, PR, CM) for a trial file."""
         trial = read_trial(trial_file)  # size, encoding and every problem with its line
-        if out.exists() and not out.is_dir():
-            raise PlasmatrialError(f"--out: {out} exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
-        with Progress(console=console, transient=True) as progress:
+        with (
+            output_folder(out, owned=DATA_FOLDER_NAMES) as staging,
+            Progress(console=console, transient=True) as progress,
+        ):
             task = progress.add_task(f"simulating {trial.id}", total=1 + len(TrialData.DOMAINS))
             data = simulate_trial_data(trial, seed=seed)
             progress.advance(task)
-            write_trial_data(data, out)
+            write_trial_data(data, staging)
             progress.advance(task, len(TrialData.DOMAINS))
         counts = data.to_dict()
         console.print(
