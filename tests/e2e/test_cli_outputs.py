@@ -4,6 +4,7 @@ spreadsheet would run as formulas are neutralised unless ``--no-csv-neutralise``
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -49,6 +50,22 @@ def _kill_when(proc: subprocess.Popen[str], ready: Callable[[], bool], delay: fl
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     return True
+
+
+def _writing(root: Path, since: int) -> Callable[[], bool]:
+    """True once a file under ``root`` (other than a lock) was written after ``since`` (ns):
+    the command has started writing its outputs, wherever it stages them."""
+
+    def ready() -> bool:
+        for folder, _, names in os.walk(root):
+            for name in names:
+                path = Path(folder) / name
+                with contextlib.suppress(OSError):
+                    if not name.endswith(".lock") and path.stat().st_mtime_ns > since:
+                        return True
+        return False
+
+    return ready
 
 
 def _subset(src: Path, dst: Path, keep: int) -> Path:
@@ -98,9 +115,9 @@ def test_respond_kill9_leaves_old_pair_or_new_pair(
     old = _respond_set(out)
     killed = 0
     for delay in (0.0, 0.005):
+        since = time.time_ns()
         proc = _start(*_respond_args(al_small, out))
-        # Killed while its files are being staged (the staging folder exists) or renamed in.
-        killed += _kill_when(proc, lambda: any(tmp_path.glob(".calls.csv.staging-*")), delay)
+        killed += _kill_when(proc, _writing(tmp_path, since), delay)  # killed while writing
         assert _respond_set(out) in {old, 6}
     assert killed >= 1
     res = run_cli(*_respond_args(al_small, out))
@@ -191,15 +208,9 @@ def test_run_kill9_leaves_old_set_or_new_set(trial_data: tuple[Path, Path], tmp_
     assert _run_set(out) == 12
     killed = 0
     for delay in (0.0, 0.05):
-
-        def staged() -> bool:
-            return any(
-                (s / "results.json").exists() or any(s.glob("adam/*"))
-                for s in tmp_path.glob(".out.staging-*")
-            )
-
+        since = time.time_ns()
         proc = _start("run", str(TRIAL), "--data", str(small), "--out", str(out))
-        killed += _kill_when(proc, staged, delay)
+        killed += _kill_when(proc, _writing(tmp_path, since), delay)  # killed while writing
         assert _run_set(out) in {12, 9}
     assert killed >= 1
     res = run_cli("run", str(TRIAL), "--data", str(small), "--out", str(out))
