@@ -163,6 +163,8 @@ def output_folder(
         ``target`` is a file, holds foreign files, is locked by another command, or cannot be
         written.
     """
+    if target.is_symlink():  # publish where the link points; the link itself stays
+        target = target.resolve()
     _prepare_parent(target, option)
     with _locked(target, option):
         _clean_stale(target)

@@ -121,3 +121,14 @@ def test_folder_swap_is_one_exchange_on_linux(tmp_path: Path) -> None:
         pytest.skip("renameat2(RENAME_EXCHANGE) not supported here")
     assert (b / "x").read_text() == "a" and not (a / "x").exists()
     assert os.listdir(a) == []
+
+
+def test_folder_behind_a_symlink_is_published_where_it_points(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    for text in ("old", "new"):
+        with output_folder(link) as staging:
+            (staging / "results.json").write_text(text)
+    assert link.is_symlink()
+    assert (real / "results.json").read_text() == "new"
