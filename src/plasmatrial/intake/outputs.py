@@ -127,7 +127,7 @@ def refuse_inside(target: Path, inputs: Sequence[Path | None], option: str) -> N
     """Refuse an output ``target`` that is, or contains, one of ``inputs`` (exit 2)."""
     out = target.resolve()
     for path in inputs:
-        if path is None:
+        if path is None or not path.exists():  # a missing input is reported by its reader
             continue
         p = path.resolve()
         if p == out or out in p.parents:

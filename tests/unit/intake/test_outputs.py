@@ -132,3 +132,12 @@ def test_folder_behind_a_symlink_is_published_where_it_points(tmp_path: Path) ->
             (staging / "results.json").write_text(text)
     assert link.is_symlink()
     assert (real / "results.json").read_text() == "new"
+
+
+def test_lone_write_removes_tmp_files_of_killed_writes_only(tmp_path: Path) -> None:
+    stale, live = tmp_path / ".a.csv.dead.tmp", tmp_path / ".a.csv.live.tmp"
+    stale.write_text("half")
+    live.write_text("being written")
+    os.utime(stale, (0, 0))  # last written before this process started
+    write_frame(pl.DataFrame({"x": [1]}), tmp_path / "a.csv")
+    assert not stale.exists() and live.exists()
