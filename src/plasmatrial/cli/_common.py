@@ -14,6 +14,11 @@ from plasmatrial.errors import PlasmatrialError
 if TYPE_CHECKING:
     import polars as pl
 
+#: Help of ``--no-csv-neutralise`` (commands that write CSV; decision 0765).
+NO_CSV_NEUTRALISE_HELP = (
+    "Write CSV text cells verbatim: by default a cell starting with =, +, -, @, tab or CR that is "
+    "not a number gets a leading ' so that a spreadsheet does not run it as a formula"
+)
 #: Help of ``--accept-units`` (validate, respond, run, report; decision 0105).
 ACCEPT_UNITS_HELP = (
     "Accept the FLC unit labels as written: do not report unit_mixup problems "

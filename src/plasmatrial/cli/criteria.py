@@ -12,6 +12,7 @@ from rich.table import Table
 from plasmatrial import DISCLAIMER
 from plasmatrial.criteria import get_rule_set, list_rule_sets
 from plasmatrial.criteria.rules import RuleSet
+from plasmatrial.intake.io import write_text
 
 criteria_app = typer.Typer(
     help="Published response/progression/staging criteria encoded as data.", no_args_is_help=True
@@ -94,7 +95,7 @@ def show_cmd(
     if fmt == "md":
         text = rule_set_markdown(rs)
         if output is not None:
-            output.write_text(text, encoding="utf-8")
+            write_text(output, text)
             typer.echo(f"wrote {output}")
         else:
             typer.echo(text, nl=False)

@@ -23,10 +23,30 @@ from plasmatrial.cli.respond import respond_frames
 from plasmatrial.cli.trial import DEMO_TRIAL, demo_trial_report, example_trial, read_trial
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.intake import load_sdtm, write_frame
+from plasmatrial.intake.outputs import output_folder
 
 console = Console()
 
 RESPONSE_ORDER = ("CR", "VGPR", "PR", "LDPR", "NR", "PROG", "NE")
+
+
+def _demo_outputs(out: Path, seed: int, criteria: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write the demo's data, ADaM, results, report, responses and subjects into ``out``."""
+    demo_trial_report(out, seed, quiet=False)
+    data = out / "data"
+    paths = {name: data / f"{name}.csv" for name in ("dm", "lb", "ex")}
+    bundle = load_sdtm(paths["dm"], paths["lb"], paths["ex"])
+    cm = read_table(data / "cm.csv") if (data / "cm.csv").is_file() else None
+    # The trial's responder categories and new-therapy records: subjects.csv and the ADaM
+    # datasets of the report come from one derivation and agree subject by subject.
+    trial = read_trial(example_trial(DEMO_TRIAL))
+    primary = trial.primary[0].categories or None
+    visits, subjects = respond_frames(
+        bundle.assessments, bundle.dm, bundle.ex, criteria, cm=cm, responder=primary
+    )
+    write_frame(visits, out / "responses.csv")
+    write_frame(subjects, out / "subjects.csv")
+    return subjects, visits
 
 
 def register(app: typer.Typer) -> None:
@@ -43,20 +63,9 @@ def register(app: typer.Typer) -> None:
             f"[bold]plasmatrial {__version__} demo[/]: simulating AL-POMDEX-P2 "
             f"(pomalidomide-dexamethasone, AL amyloidosis, seed {seed}) and analysing it"
         )
-        report = demo_trial_report(out, seed, quiet=False)
-        data = out / "data"
-        paths = {name: data / f"{name}.csv" for name in ("dm", "lb", "ex")}
-        bundle = load_sdtm(paths["dm"], paths["lb"], paths["ex"])
-        cm = read_table(data / "cm.csv") if (data / "cm.csv").is_file() else None
-        # The trial's responder categories and new-therapy records: subjects.csv and the ADaM
-        # datasets of the report come from one derivation and agree subject by subject.
-        trial = read_trial(example_trial(DEMO_TRIAL))
-        primary = trial.primary[0].categories or None
-        visits, subjects = respond_frames(
-            bundle.assessments, bundle.dm, bundle.ex, criteria, cm=cm, responder=primary
-        )
-        write_frame(visits, out / "responses.csv")
-        write_frame(subjects, out / "subjects.csv")
+        with output_folder(out) as staging:  # all or nothing, as ``run`` (decision 0765)
+            subjects, visits = _demo_outputs(staging, seed, criteria)
+        report = out / "report.html"
         rs = get_rule_set(criteria)
         hem = visits.filter(pl.col("PARAMCD") == "HEMRESP")
         # Show the subject whose course passes through the most categories.

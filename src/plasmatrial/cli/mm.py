@@ -13,11 +13,17 @@ from plasmatrial import DISCLAIMER
 from plasmatrial.api import adjudicate_mm
 from plasmatrial.api import as_dates as _as_dates
 from plasmatrial.api import prepare_assessments as _prepare_assessments
-from plasmatrial.cli._common import echo_json, read_table, require_columns
+from plasmatrial.cli._common import (
+    NO_CSV_NEUTRALISE_HELP,
+    echo_json,
+    read_table,
+    require_columns,
+)
 from plasmatrial.criteria.mm_concordance import concordance
 from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake.io import write_frame
+from plasmatrial.intake.outputs import output_files, refuse_inside
 
 
 def eligibility(
@@ -85,17 +91,22 @@ def concordance_cmd(
             "default OVRLRESP, else HEMRESP",
         ),
     ] = None,
+    no_csv_neutralise: Annotated[
+        bool, typer.Option("--no-csv-neutralise", help=NO_CSV_NEUTRALISE_HELP)
+    ] = False,
 ) -> None:
     """Write every subject-visit where the computed response differs from the investigator's."""
     if out.suffix.lower() != ".csv":
         raise PlasmatrialError(f"--out: expected a .csv path, got {out}")
     if not out.parent.is_dir():
         raise PlasmatrialError(f"--out: directory does not exist: '{out.parent}'")
+    refuse_inside(out, [computed, rs], "--out")
     comp = _as_dates(read_table(computed), ("ADT",))
     comp, chosen = _one_parameter(comp, computed, param)
     inv = read_table(rs)
     res = concordance(comp, inv, test_code=test_code)
-    write_frame(res.to_frame(), out)
+    with output_files([out]) as (staged,):
+        write_frame(res.to_frame(), staged, neutralise_csv=not no_csv_neutralise)
     agreement = "n/a" if res.agreement is None else f"{res.agreement:.1%}"
     which = f" (computed PARAMCD {chosen} vs investigator {test_code})" if chosen else ""
     typer.echo(
@@ -113,6 +124,9 @@ def respond_mm_cmd(
     criteria: Annotated[
         str, typer.Option("--criteria", help="IMWG_2016 (default) or IMWG_2011_NADIR.")
     ] = "IMWG_2016",
+    no_csv_neutralise: Annotated[
+        bool, typer.Option("--no-csv-neutralise", help=NO_CSV_NEUTRALISE_HELP)
+    ] = False,
 ) -> None:
     """IMWG response per visit with confirmation; best confirmed response beside it."""
     if criteria not in ("IMWG_2016", "IMWG_2011_NADIR"):
@@ -120,12 +134,16 @@ def respond_mm_cmd(
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise PlasmatrialError(f"--out: expected a .csv or .parquet path, got {out}")
+    best_path = out.with_name(f"{out.stem}.subjects{out.suffix}")
+    refuse_inside(out, [assessments], "--out")
+    refuse_inside(best_path, [assessments], "--out")
     frame = read_table(assessments)
     require_columns(frame, assessments, ["USUBJID", "ADT", "ABLFL"])
     visits, best = adjudicate_mm(frame, criteria)
-    best_path = out.with_name(f"{out.stem}.subjects{out.suffix}")
-    for df, path in ((visits, out), (best, best_path)):
-        write_frame(df, path)
+    # Visits and best response are published together, under a lock (decision 0765).
+    with output_files([out, best_path]) as staged:
+        for df, path in zip((visits, best), staged, strict=True):
+            write_frame(df, path, neutralise_csv=not no_csv_neutralise)
     counts = best.group_by("AVALC").len().sort("AVALC")
     summary = ", ".join(f"{r['AVALC']} {r['len']}" for r in counts.iter_rows(named=True))
     typer.echo(

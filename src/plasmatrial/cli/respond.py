@@ -26,11 +26,17 @@ from plasmatrial.api import (
     subject_summary,
 )
 from plasmatrial.api import respond as respond_study
-from plasmatrial.cli._common import ACCEPT_UNITS_HELP, read_table, require_columns
+from plasmatrial.cli._common import (
+    ACCEPT_UNITS_HELP,
+    NO_CSV_NEUTRALISE_HELP,
+    read_table,
+    require_columns,
+)
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.criteria.rules import DEFAULT_RULE_SETS, default_rule_set
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
+from plasmatrial.intake.outputs import output_files
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 
 Disease = Literal["al", "mm"]
@@ -147,6 +153,9 @@ def register(app: typer.Typer) -> None:
                 help="With --disease mm: do not refuse data without measurable M-protein",
             ),
         ] = False,
+        no_csv_neutralise: Annotated[
+            bool, typer.Option("--no-csv-neutralise", help=NO_CSV_NEUTRALISE_HELP)
+        ] = False,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -179,12 +188,10 @@ def register(app: typer.Typer) -> None:
             check_disease=not no_disease_check,
         )
         visits, subjects = res.visits, res.subjects
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise PlasmatrialError(f"--out: cannot create folder '{out.parent}': {exc}") from None
-        write_frame(visits, out)
-        write_frame(subjects, summary_path(out))
+        # Calls and subjects are published together, under a lock (decision 0765).
+        with output_files([out, summary_path(out)]) as (calls_tmp, subjects_tmp):
+            write_frame(visits, calls_tmp, neutralise_csv=not no_csv_neutralise)
+            write_frame(subjects, subjects_tmp, neutralise_csv=not no_csv_neutralise)
         version = get_rule_set(rule_set).version
         if show > 0:
             _print_summary(subjects, rule_set, version, show)

@@ -173,9 +173,10 @@ def simulate_cmd(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     if plot is not None:
+        from plasmatrial.intake.io import write_text
         from plasmatrial.report.design_figures import render_operating_characteristics
 
-        plot.write_text(render_operating_characteristics(results), encoding="utf-8")
+        write_text(plot, render_operating_characteristics(results))
     if as_json:
         echo_json(
             {

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from plasmatrial.cli._progress import QUIET_HELP, stderr_progress
-from plasmatrial.cli.trial import read_trial, write_trial_data
-from plasmatrial.errors import PlasmatrialError
+from plasmatrial.cli.trial import DATA_FOLDER_NAMES, read_trial, write_trial_data
+from plasmatrial.intake.outputs import output_folder
 from plasmatrial.synth import TrialData, simulate_trial_data
 from plasmatrial.synth.trials import OS_ITERATIONS
 
@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Simulate raw trial data (DM, LB, EX, AE, DS, QS, RS, PR, CM) for a trial file."""
         trial = read_trial(trial_file)  # size, encoding and every problem with its line
-        if out.exists() and not out.is_dir():
-            raise PlasmatrialError(f"--out: {out} exists and is not a folder")
-        out.mkdir(parents=True, exist_ok=True)
-        with stderr_progress(quiet=quiet) as progress:
+        with (
+            output_folder(out, owned=DATA_FOLDER_NAMES) as staging,
+            stderr_progress(quiet=quiet) as progress,
+        ):
             # One step per calibration pass (each simulates every domain), then the writing.
             task = progress.add_task(f"simulating {trial.id}", total=OS_ITERATIONS + 1)
 
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
                 completed=OS_ITERATIONS,
                 description=f"writing {len(TrialData.DOMAINS)} domains",
             )
-            write_trial_data(data, out)
+            write_trial_data(data, staging)
             progress.update(task, completed=OS_ITERATIONS + 1)
         counts = data.to_dict()
         console.print(

@@ -25,6 +25,8 @@ from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import write_frame
+from plasmatrial.intake.io import write_text
+from plasmatrial.intake.outputs import output_folder, refuse_inside
 from plasmatrial.report.html import html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
@@ -47,6 +49,9 @@ DATASET_KEYS: Final = {
     "ADTTE": ("USUBJID", "PARAMCD"),
 }
 DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
+#: What a ``simulate-data`` folder holds: one CSV per domain and ``generator.json``; such a
+#: folder is replaced as a whole by the next ``simulate-data`` on it (decision 0765).
+DATA_FOLDER_NAMES: Final = frozenset({f"{d}.csv" for d in TrialData.DOMAINS} | {"generator.json"})
 
 
 #: The data-folder reader, under the name the CLI modules and tests use.
@@ -119,16 +124,14 @@ def write_outputs(
             created=created,
         )
         js = adam / f"{name.lower()}.json"
-        js.write_text(json.dumps(doc, allow_nan=False), encoding="utf-8")
+        write_text(js, json.dumps(doc, allow_nan=False))
         written += [pq, js]
     payload = _jsonable(res.to_dict())
     rev = git_revision()
     if rev:
         payload["provenance"]["git"] = rev
     results = out / "results.json"
-    results.write_text(
-        json.dumps(payload, indent=1, allow_nan=False, default=str), encoding="utf-8"
-    )
+    write_text(results, json.dumps(payload, indent=1, allow_nan=False, default=str))
     written.append(results)
     return written
 
@@ -139,7 +142,7 @@ def write_report(res: TrialResults, out: Path, *, pdf: bool = False) -> Path:
     rev = git_revision()
     doc = build_trial_report(res, extra_provenance={"Git revision": rev} if rev else None)
     html = out / "report.html"
-    html.write_text(render_html(doc), encoding="utf-8")
+    write_text(html, render_html(doc))
     if pdf:
         html_to_pdf(html, out / "report.pdf")
     return html
@@ -181,7 +184,7 @@ def write_trial_data(data: TrialData, folder: Path) -> None:
         "seed": data.seed,
         "trial": data.trial_id,
     }
-    (folder / "generator.json").write_text(json.dumps(gen, indent=1), encoding="utf-8")
+    write_text(folder / "generator.json", json.dumps(gen, indent=1))
 
 
 def _command(
@@ -198,14 +201,21 @@ def _command(
             bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
         ] = False,
     ) -> None:
+        refuse_inside(out, [trial_file, data], "--out")
         trial = read_trial(trial_file)
-        res = run_with_progress(trial, read_inputs(data), accept_units=accept_units)
-        written = write_outputs(res, out)
+        # Locked from the start (a second command on the same --out stops at once); every file
+        # goes to a staging folder: the previous --out set stays whole until the new one is
+        # complete, then the two are swapped (decision 0765).
+        with output_folder(out) as staging:
+            res = run_with_progress(trial, read_inputs(data), accept_units=accept_units)
+            written = write_outputs(res, staging)
+            if with_report:
+                write_report(res, staging, pdf=pdf)
         lines = [
             f"Wrote {len(written) - 1} ADaM files to {out / 'adam'} and {out / 'results.json'}"
         ]
         if with_report:
-            html = write_report(res, out, pdf=pdf)
+            html = out / "report.html"
             lines.append(f"Report: {html}" + (f" and {out / 'report.pdf'}" if pdf else ""))
         judged = res.published.filter(pl.col("AGREES").is_not_null())
         if res.published.height:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Final
 
@@ -15,15 +16,57 @@ from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
 from plasmatrial.intake.validate import raise_if
 
 WRITABLE: Final[tuple[str, ...]] = (".csv", ".parquet", ".pq")
+#: When this process imported the module; temporary files older than this are stale.
+_STARTED: Final = time.time()
 
 
-def _umask() -> int:
+def remove_stale_tmp(target: Path) -> None:
+    """Remove ``.NAME.*.tmp`` siblings of ``target`` last written before this process started
+    (left by a killed write; a live writer's file is newer)."""
+    for tmp in target.parent.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < _STARTED:
+                tmp.unlink()
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection).
+FORMULA_START: Final = r"^[=+\-@\t\r]"
+
+
+def neutralise_csv_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix ``'`` to text cells a spreadsheet would run as a formula (decision 0765).
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe, unless the whole cell is a number (``-1.5`` and ``+3`` stay as they are).
+    Numeric, date and boolean columns are never changed.
+
+    Examples
+    --------
+    >>> neutralise_csv_cells(pl.DataFrame({"x": ["=1+1", "-1.5", "@SUM(A1)", "ok"]}))["x"].to_list()
+    ["'=1+1", '-1.5', "'@SUM(A1)", 'ok']
+    """
+    exprs = [
+        pl.when(
+            pl.col(name).str.contains(FORMULA_START)
+            & pl.col(name).str.strip_chars().cast(pl.Float64, strict=False).is_null()
+        )
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String
+    ]
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def write_frame(frame: pl.DataFrame, path: str | Path, *, neutralise_csv: bool = True) -> Path:
     """Write ``frame`` to ``path`` atomically; the format follows the extension.
 
     Parameters
@@ -32,6 +75,9 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
         Data to write.
     path : str or Path
         Target ``.csv`` or ``.parquet``/``.pq`` file; its directory must exist.
+    neutralise_csv : bool
+        For CSV, neutralise cells a spreadsheet would run as formulas
+        (:func:`neutralise_csv_cells`); Parquet is written as is.
 
     Returns
     -------
@@ -48,7 +94,9 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
     -----
     1. Write to a temporary file in the same directory (same file system).
     2. ``fsync`` and ``os.replace`` it onto ``path`` (atomic on POSIX and Windows).
-    3. On any failure remove the temporary file and re-raise as :class:`PlasmatrialError`.
+    3. Temporary files of the same target older than this process (a killed write) are removed
+       first.
+    4. On any failure remove the temporary file and re-raise as :class:`PlasmatrialError`.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -58,23 +106,46 @@ def write_frame(frame: pl.DataFrame, path: str | Path) -> Path:
     directory = target.parent
     if not directory.is_dir():
         raise PlasmatrialError(f"path: directory does not exist: '{directory}'")
+    remove_stale_tmp(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
             if suffix == ".csv":
-                frame.write_csv(fh)
+                (neutralise_csv_cells(frame) if neutralise_csv else frame).write_csv(fh)
             else:
                 frame.write_parquet(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, target)
     except Exception as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise PlasmatrialError(f"path: could not write '{target}': {exc}") from exc
     return target
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: temporary sibling, fsync, rename.
+
+    Raises :class:`PlasmatrialError` on failure; an existing ``path`` is then untouched.
+    """
+    remove_stale_tmp(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except Exception as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise PlasmatrialError(f"path: could not write '{path}': {exc}") from exc
+    return path
 
 
 def read_table(path: str | Path) -> pl.DataFrame:
