@@ -203,9 +203,11 @@ def _respond(data: Path, out: Path, *extra: str) -> pl.DataFrame:
 
 
 def _run(trial_text: str, data: Path, out: Path) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
-    trial = out / "trial.yaml"
+    # the trial file sits beside the output folder: run refuses an --out holding its inputs
     out.mkdir(parents=True, exist_ok=True)
+    trial = out / "trial.yaml"
     trial.write_text(trial_text, encoding="utf-8")
+    out = out / "out"
     res = run_cli("run", str(trial), "--data", str(data), "--out", str(out))
     assert res.returncode == 0, res.stderr + res.stdout
     adam = {
