@@ -6,8 +6,9 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import polars as pl
 
@@ -106,15 +107,36 @@ def write_frame(frame: pl.DataFrame, path: str | Path, *, neutralise_csv: bool =
     directory = target.parent
     if not directory.is_dir():
         raise PlasmatrialError(f"path: directory does not exist: '{directory}'")
+
+    def write(fh: BinaryIO) -> None:
+        if suffix == ".csv":
+            (neutralise_csv_cells(frame) if neutralise_csv else frame).write_csv(fh)
+        else:
+            frame.write_parquet(fh)
+
+    return _atomic_write(target, write)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: temporary sibling, fsync, rename.
+
+    Raises :class:`PlasmatrialError` on failure; an existing ``path`` is then untouched.
+    """
+    return _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """The one atomic writer: a temporary sibling written by ``write``, fsync, ``os.replace``.
+
+    Stale temporary files of the same target (a killed write) are removed first; on failure
+    the temporary file is removed and an existing ``target`` is untouched.
+    """
     remove_stale_tmp(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
-            if suffix == ".csv":
-                (neutralise_csv_cells(frame) if neutralise_csv else frame).write_csv(fh)
-            else:
-                frame.write_parquet(fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~current_umask())
@@ -124,28 +146,6 @@ def write_frame(frame: pl.DataFrame, path: str | Path, *, neutralise_csv: bool =
             tmp.unlink()
         raise PlasmatrialError(f"path: could not write '{target}': {exc}") from exc
     return target
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically: temporary sibling, fsync, rename.
-
-    Raises :class:`PlasmatrialError` on failure; an existing ``path`` is then untouched.
-    """
-    remove_stale_tmp(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except Exception as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise PlasmatrialError(f"path: could not write '{path}': {exc}") from exc
-    return path
 
 
 def read_table(path: str | Path) -> pl.DataFrame:
