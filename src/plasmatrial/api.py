@@ -23,9 +23,10 @@ from plasmatrial.criteria.summary import summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import SdtmBundle, check_frames, load_sdtm
+from plasmatrial.intake.dates import as_date
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 from plasmatrial.intake.validate import raise_if
-from plasmatrial.trial.derive import new_therapy_dates, time_origin
+from plasmatrial.trial.derive import first_new_therapy, time_origin
 from plasmatrial.trial.files import read_trial, read_trial_data
 from plasmatrial.trial.pipeline import run_trial
 
@@ -158,22 +159,11 @@ def subject_summary(
     subjects = time_origin(dm, ex)
     if "DTHDTC" in dm.columns:
         dth = dm.select(
-            pl.col("USUBJID").cast(pl.Utf8),
-            pl.col("DTHDTC")
-            .cast(pl.Utf8)
-            .str.slice(0, 10)
-            .str.to_date(strict=False)
-            .alias("DTHDT"),
-        ).unique("USUBJID", keep="first")
+            pl.col("USUBJID").cast(pl.Utf8), as_date(dm, "DTHDTC").alias("DTHDT")
+        ).unique("USUBJID", keep="first")  # the death date ADSL (derive_adsl) reads
         subjects = subjects.join(dth, on="USUBJID", how="left")
     if cm is not None:
-        nact = (
-            new_therapy_dates(cm, NEW_THERAPY_CATEGORIES)
-            .join(subjects.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
-            .filter(pl.col("NACTDT") > pl.col("STARTDT"))
-            .group_by("USUBJID")
-            .agg(pl.col("NACTDT").min())
-        )
+        nact = first_new_therapy(cm, subjects, NEW_THERAPY_CATEGORIES)
         subjects = subjects.join(nact, on="USUBJID", how="left")
     calls = visits.filter(pl.col("PARAMCD") == response.parameter)
     summary = summarise_response(

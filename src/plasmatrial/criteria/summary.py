@@ -25,6 +25,7 @@ from plasmatrial.criteria.scale import (
     ResponseScale,
 )
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.dates import as_date
 
 #: EVNTDESC of the time-to-response rows (ADTTE ``TTR`` and the subject summary).
 TTR_EVENT: Final = "FIRST RESPONSE"
@@ -67,14 +68,6 @@ class ResponseSummary(ResultMixin):
     def to_frame(self) -> pl.DataFrame:
         """The subject-level frame."""
         return self.subjects
-
-
-def _date_col(frame: pl.DataFrame, name: str) -> pl.Expr:
-    if name not in frame.columns:
-        return pl.lit(None, dtype=pl.Date).alias(name)
-    if frame.schema[name] == pl.Date:
-        return pl.col(name)
-    return pl.col(name).cast(pl.Utf8).str.slice(0, 10).str.to_date(strict=False).alias(name)
 
 
 def summarise_response(
@@ -148,9 +141,9 @@ def summarise_response(
         raise RuleError("subjects: needs a STARTDT column (time origin)")
     subj = subjects.select(
         pl.col("USUBJID").cast(pl.Utf8),
-        _date_col(subjects, "STARTDT"),
-        _date_col(subjects, "NACTDT"),
-        _date_col(subjects, "DTHDT"),
+        as_date(subjects, "STARTDT").alias("STARTDT"),
+        as_date(subjects, "NACTDT").alias("NACTDT"),
+        as_date(subjects, "DTHDT").alias("DTHDT"),
         (
             pl.col("DTHPDFL").cast(pl.Utf8)
             if "DTHPDFL" in subjects.columns

@@ -299,21 +299,11 @@ def derive_trial_adsl(
     contact = alive_dates(
         assessments, post_baseline=post_baseline, ds=ds, ae=ae, qs=qs, rs=rs, sv=sv
     )
-    nact = None
-    if cm is not None:
-        nact = new_therapy_dates(cm, trial.analysis.new_therapy_categories)
-    adsl = derive_adsl(
-        dm2, ex_frame, dataset_ds=ds, dataset_last_contact=contact, dataset_next_therapy=nact
-    )
+    adsl = derive_adsl(dm2, ex_frame, dataset_ds=ds, dataset_last_contact=contact)
     adsl = adsl.with_columns(pl.col("RANDDT").alias("STARTDT"))
-    if nact is not None:  # new therapy is what starts after the origin (earlier: prior therapy)
-        after = (
-            nact.join(adsl.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
-            .filter(pl.col("NACTDT") > pl.col("STARTDT"))
-            .group_by("USUBJID")
-            .agg(pl.col("NACTDT").min())
-        )
-        adsl = adsl.drop("NACTDT").join(after, on="USUBJID", how="left")
+    if cm is not None:
+        nact = first_new_therapy(cm, adsl, trial.analysis.new_therapy_categories)
+        adsl = adsl.drop("NACTDT").join(nact, on="USUBJID", how="left")
     # Baseline disease characteristics: what the rule set's response carries.
     response = criteria.response
     if response.evaluability is not None:
@@ -377,6 +367,24 @@ def new_therapy_dates(cm: pl.DataFrame, categories: Sequence[str]) -> pl.DataFra
             pl.col("CMCAT").cast(pl.Utf8).str.strip_chars().str.to_uppercase().is_in(wanted)
         )
     return rows.select(pl.col("USUBJID").cast(pl.Utf8), _date(rows, "CMSTDTC").alias("NACTDT"))
+
+
+def first_new_therapy(
+    cm: pl.DataFrame, origin: pl.DataFrame, categories: Sequence[str]
+) -> pl.DataFrame:
+    """``USUBJID, NACTDT``: the earliest new anticancer therapy after each subject's time origin.
+
+    ``origin`` has ``USUBJID`` and ``STARTDT``; CM records on or before it are prior therapy,
+    not new therapy. :func:`new_therapy_dates` decides which records are anticancer therapy.
+    ``run`` (ADSL) and ``respond`` both take ``NACTDT`` from here.
+    """
+    return (
+        new_therapy_dates(cm, categories)
+        .join(origin.select("USUBJID", "STARTDT"), on="USUBJID", how="inner")
+        .filter(pl.col("NACTDT") > pl.col("STARTDT"))
+        .group_by("USUBJID")
+        .agg(pl.col("NACTDT").min())
+    )
 
 
 def best_pct_change(
