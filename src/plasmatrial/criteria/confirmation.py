@@ -386,7 +386,7 @@ def _confirm_one(
     """Confirmed level of the response at row ``i``: (level, CONFFL, confirming date)."""
     c = cur[i]
     assert c is not None
-    level = ranks[c]
+    level = c  # the lowest response seen so far, from c to the confirming assessment
     n_ne = n_sd = 0
     j = i + 1
     while j < len(cur) and sid[j] == sid[i]:
@@ -405,14 +405,14 @@ def _confirm_one(
                 j += 1
                 continue
             return spec.stable, "N", adt[j]
-        level = min(level, ranks[v])
+        if ranks[v] < ranks[level]:
+            level = v
         if early:
             j += 1
             continue
         if options.max_ne_between is not None and n_ne > options.max_ne_between:
             return spec.stable, "N", None
-        inv = {r: k for k, r in ranks.items()}
-        return inv[level], ("Y" if level == ranks[c] else "N"), adt[j]
+        return level, ("Y" if level == c else "N"), adt[j]
     return spec.stable, "N", None
 
 
