@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import polars as pl
 
-from plasmatrial.criteria.mm_response import respond_mm
+from plasmatrial.criteria.mm.response import respond_mm
 
 N_PATIENTS = 40_000
 N_VISITS = 25

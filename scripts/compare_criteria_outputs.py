@@ -29,7 +29,7 @@ def write(prefix: str) -> None:
     import bench_criteria_mm
 
     from plasmatrial.criteria import adjudicate
-    from plasmatrial.criteria.mm_response import respond_mm
+    from plasmatrial.criteria.mm.response import respond_mm
 
     al = bench_criteria_al.synthetic(np.random.default_rng(SEED))
     adjudicate(al, "CR_2012_RATIO").write_parquet(f"{prefix}_al.parquet")

@@ -17,9 +17,9 @@ import polars as pl
 
 from plasmatrial._results import ResultMixin, jsonable
 from plasmatrial.criteria import RuleSet, adjudicate, evaluability, get_rule_set, stage
-from plasmatrial.criteria.rules import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
-from plasmatrial.criteria.scale import ResponseSpec
-from plasmatrial.criteria.summary import summarise_response
+from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
+from plasmatrial.criteria.core.scale import ResponseSpec
+from plasmatrial.criteria.core.summary import summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import SdtmBundle, check_frames, load_sdtm
@@ -151,7 +151,7 @@ def subject_summary(
     """Best response, first response and time to response per DM subject.
 
     The derivation ``plasmatrial run`` uses (:func:`plasmatrial.trial.derive.derive_response`
-    through :func:`plasmatrial.criteria.summary.summarise_response`), with the same time origin
+    through :func:`plasmatrial.criteria.core.summary.summarise_response`), with the same time origin
     (randomisation, else first dose), the same responder categories by DEFAULT (the rule set's
     ``response.responder``), new anticancer therapy from CM and deaths from DM ``DTHDTC``, so
     the two never disagree about a subject.
@@ -235,9 +235,9 @@ def prepare_assessments(
     frame: pl.DataFrame, columns: tuple[tuple[str, str], ...] | None = None
 ) -> pl.DataFrame:
     """Dates as dates and Y/N/true/false flag columns (``columns`` of kind boolean; DEFAULT the
-    myeloma columns :data:`plasmatrial.criteria.imwg.MM_COLUMNS`) as Booleans (CSV input)."""
+    myeloma columns :data:`plasmatrial.criteria.mm.imwg.MM_COLUMNS`) as Booleans (CSV input)."""
     if columns is None:
-        from plasmatrial.criteria.imwg import MM_COLUMNS
+        from plasmatrial.criteria.mm.imwg import MM_COLUMNS
 
         columns = MM_COLUMNS
     frame = as_dates(frame, ("ADT", "NACTDT"))
@@ -258,7 +258,7 @@ def adjudicate_mm(
     assessments: pl.DataFrame, rule_set: str = "IMWG_2016"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per-visit confirmed IMWG response and per-subject best confirmed response (``respond-mm``)."""
-    from plasmatrial.criteria.mm_response import respond_mm
+    from plasmatrial.criteria.mm.response import respond_mm
 
     res = respond_mm(prepare_assessments(assessments), rule_set)
     return res.visits, res.best
@@ -526,7 +526,7 @@ def respond(
     Notes
     -----
     1. Per visit, the rule set's response frame (IMWG: confirmed OVRLRESP with relapse flags,
-       :func:`plasmatrial.criteria.mm_response.respond_mm`), else every adjudicated parameter
+       :func:`plasmatrial.criteria.mm.response.respond_mm`), else every adjudicated parameter
        (:func:`respond_frames`, decision 0260).
     2. Per subject, the derivation of ``plasmatrial run`` (:func:`subject_summary`), with the
        evaluability class and baseline stages where the rule set has them.

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate
-from plasmatrial.criteria.confirmation import IMWG_CONFIRMATION, confirm_response
-from plasmatrial.criteria.mm_response import respond_mm
+from plasmatrial.criteria.core.confirmation import IMWG_CONFIRMATION, confirm_response
+from plasmatrial.criteria.mm.response import respond_mm
 from tests.unit.criteria.helpers import frame
 
 CATS = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "NE")
@@ -142,7 +142,7 @@ def test_option_loop_equals_vectorised_confirmation_at_defaults(
     """The per-row loop that serves non-default confirmation options gives exactly the
     vectorised result when the options are criteria.md 4.4's (several subjects, imaging PD
     flags, new therapy)."""
-    from plasmatrial.criteria import confirmation as conf
+    from plasmatrial.criteria.core import confirmation as conf
 
     d0 = dt.date(2024, 1, 1)
     day: dict[int, int] = {}

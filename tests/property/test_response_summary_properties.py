@@ -1,5 +1,5 @@
 """Hypothesis properties of the one best-response / time-to-response derivation
-(:func:`plasmatrial.criteria.summary.summarise_response`), checked against a plain-Python
+(:func:`plasmatrial.criteria.core.summary.summarise_response`), checked against a plain-Python
 reading of sap.md sections 2-3 written independently of the polars implementation."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plasmatrial.criteria.scale import AL_SCALE
-from plasmatrial.criteria.summary import summarise_response
+from plasmatrial.criteria.core.scale import AL_SCALE
+from plasmatrial.criteria.core.summary import summarise_response
 
 D0 = dt.date(2024, 1, 1)
 AL_CATS = ("CR", "VGPR", "PR", "LDPR", "NR", "PROG", "NE")

@@ -154,10 +154,10 @@ def _nested(obj: object, depth: int = 0) -> Iterator[object]:
 
 
 def _criteria() -> list[object]:
-    from plasmatrial.criteria.mm_concordance import concordance
-    from plasmatrial.criteria.mm_eligibility import evaluate_eligibility
-    from plasmatrial.criteria.mm_response import respond_mm
-    from plasmatrial.criteria.summary import AL_SCALE, summarise_response
+    from plasmatrial.criteria.core.summary import AL_SCALE, summarise_response
+    from plasmatrial.criteria.mm.concordance import concordance
+    from plasmatrial.criteria.mm.eligibility import evaluate_eligibility
+    from plasmatrial.criteria.mm.response import respond_mm
     from tests.unit.criteria.helpers import frame
     from tests.unit.criteria.test_refractory import _mm003_patient
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.criteria import get_rule_set, list_rule_sets
-from plasmatrial.criteria.rules import RuleSet
+from plasmatrial.criteria.core.rules import RuleSet
 from plasmatrial.intake.io import write_text
 
 criteria_app = typer.Typer(

@@ -19,8 +19,8 @@ from plasmatrial.cli._common import (
     read_table,
     require_columns,
 )
-from plasmatrial.criteria.mm_concordance import concordance
-from plasmatrial.criteria.mm_eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
+from plasmatrial.criteria.mm.concordance import concordance
+from plasmatrial.criteria.mm.eligibility import ELIGIBILITY_RULE_SETS, evaluate_eligibility
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake.io import write_frame
 from plasmatrial.intake.outputs import output_files, refuse_inside

@@ -5,10 +5,10 @@ Entry points: :func:`adjudicate` (per-visit categories with provenance), :func:`
 :func:`get_rule_set` / :func:`list_rule_sets`.
 """
 
-from plasmatrial.criteria.al_staging import stage
-from plasmatrial.criteria.engine import adjudicate
-from plasmatrial.criteria.rules import Rule, RuleSet, RuleTable, get_rule_set, list_rule_sets
-from plasmatrial.criteria.summary import best_response, evaluability, time_to_first_response
+from plasmatrial.criteria.al.staging import stage
+from plasmatrial.criteria.core.engine import adjudicate
+from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable, get_rule_set, list_rule_sets
+from plasmatrial.criteria.core.summary import best_response, evaluability, time_to_first_response
 
 __all__ = [
     "Rule",

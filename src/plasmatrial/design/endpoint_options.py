@@ -16,7 +16,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, field_validator
 
-from plasmatrial.criteria.mm_mrd import MRD_MIN_SENSITIVITY
+from plasmatrial.criteria.mm.mrd import MRD_MIN_SENSITIVITY
 
 #: Longest follow-up a trial file may name, months (100 years: a bound, not a clinical limit).
 MAX_MONTHS: Final = 1200.0

@@ -1397,7 +1397,7 @@ def _sim_mrd(
 def _prior(
     rng: np.random.Generator, trial: TrialLike, c: Cohort, ids: list[str]
 ) -> tuple[pl.DataFrame, dict[str, Arr]]:
-    """Prior therapy (columns of :mod:`plasmatrial.criteria.refractory`) and DM flags from it."""
+    """Prior therapy (columns of :mod:`plasmatrial.criteria.mm.refractory`) and DM flags from it."""
     rows: dict[str, list[Any]] = {
         k: [] for k in ("USUBJID", "REGID", "DRUG", "ASTDT", "AENDT", "BESTRESP", "PDDT", "PLANFL")
     }

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.criteria.summary import TTR_COMPETING
+from plasmatrial.criteria.core.summary import TTR_COMPETING
 from plasmatrial.design.endpoint_options import (
     DEFAULT_TTR_AT_MONTHS,
     SurvivalOptions,

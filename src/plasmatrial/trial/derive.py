@@ -9,7 +9,7 @@ Every function is pure (frames in, frames out). The rules that the trial file le
 * ADRS carries one baseline row (``ABLFL = "Y"``) per subject with a baseline assessment, then the
   rule set's per-visit calls; ``PDFL = "Y"`` marks progression (AL ``PROG``, IMWG ``PD``).
 * What differs between diseases is what the rule set carries
-  (:class:`~plasmatrial.criteria.scale.ResponseSpec`: overall parameter, scale, responders,
+  (:class:`~plasmatrial.criteria.core.scale.ResponseSpec`: overall parameter, scale, responders,
   evaluability, organ parameters, marker, staging); nothing here branches on the disease
   (decision 0260).
 * Response at the end of cycle *k* is the call at the last assessment on or before study day
@@ -25,10 +25,10 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.criteria import adjudicate, evaluability, stage
-from plasmatrial.criteria.confirmation import ConfirmationOptions
+from plasmatrial.criteria.core.confirmation import ConfirmationOptions
+from plasmatrial.criteria.core.scale import ResponseSpec
+from plasmatrial.criteria.core.summary import ResponseSummary, summarise_response
 from plasmatrial.criteria.ctcae import derive_var_atoxgr
-from plasmatrial.criteria.scale import ResponseSpec
-from plasmatrial.criteria.summary import ResponseSummary, summarise_response
 from plasmatrial.design.endpoint_options import TimeToEventOptions
 from plasmatrial.design.protocol import Trial
 from plasmatrial.endpoints.adsl import derive_adsl, derive_var_evaluable
@@ -158,7 +158,7 @@ def assign_arms(dm: pl.DataFrame, trial: Trial) -> pl.DataFrame:
 def prior_therapy_flags(pr: pl.DataFrame | None, subjects: Sequence[str]) -> pl.DataFrame:
     """``Y``/``N`` flags per prior drug class (:data:`PRIOR_THERAPY_FLAGS`) and ``NPRLINES``.
 
-    The drug is ``DRUG`` (the prior-therapy contract of :mod:`plasmatrial.criteria.refractory`)
+    The drug is ``DRUG`` (the prior-therapy contract of :mod:`plasmatrial.criteria.mm.refractory`)
     or, in SDTM-style files, ``PRTRT``. ``NPRLINES`` counts distinct regimens (``REGID``, or
     ``PRLNKGRP``) when such a column exists, else distinct drugs. Without PR every flag is absent
     (only ``USUBJID``).
@@ -392,7 +392,7 @@ def best_pct_change(
 ) -> pl.DataFrame:
     """Best (lowest) post-baseline percentage change of the rule set's marker per subject.
 
-    The marker is the response's :class:`~plasmatrial.criteria.scale.PctChangeMarker` (AL: dFLC
+    The marker is the response's :class:`~plasmatrial.criteria.core.scale.PctChangeMarker` (AL: dFLC
     = involved - uninvolved FLC, the involved chain from ADSL ``INVLC``, i.e. given or inferred
     from the baseline ratio; IMWG: serum M-protein ``SPEPMP``). Returns ``USUBJID, BESTPCHG,
     PCHGPARM``; subjects with a baseline of 0 or none get null; no rows without the marker's
@@ -515,7 +515,7 @@ def derive_response(
 ) -> ResponseSummary:
     """Best overall response, first response and time to response of every ADSL subject.
 
-    The one derivation of :func:`plasmatrial.criteria.summary.summarise_response`, with the
+    The one derivation of :func:`plasmatrial.criteria.core.summary.summarise_response`, with the
     trial file's ``analysis`` options: assessments before new anticancer therapy (ADSL
     ``NACTDT``) and up to the first progression count; myeloma responses are confirmed
     (criteria.md 4.4) unless ``analysis.confirm`` says otherwise; every ADSL subject gets a row

@@ -4,7 +4,7 @@ An RS record ``RSTESTCD = "MRD"`` is one bone-marrow MRD test: result ``RSSTRESC
 (``NEGATIVE``/``POSITIVE``), date ``RSDTC``, method ``RSMETHOD`` (else ``RSCAT``; ``NGF`` or
 ``NGS``) and sensitivity ``RSLLOQ`` (else ``MRDSENS``; a fraction, 1e-5 = 1 in 10⁵ cells). The
 tests the trial file's options admit (method, assessment window) are categorised by
-:func:`plasmatrial.criteria.mm_mrd.derive_mrd` with the endpoint's minimum sensitivity and, by
+:func:`plasmatrial.criteria.mm.mrd.derive_mrd` with the endpoint's minimum sensitivity and, by
 DEFAULT, the CR requirement read from the subject's best response (ADSL ``BESTRSP``).
 """
 
@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.mm_mrd import derive_mrd
+from plasmatrial.criteria.mm.mrd import derive_mrd
 from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.intake.dates import as_date
@@ -68,7 +68,7 @@ def analyse_mrd(
     Notes
     -----
     1. Tests whose method is not the required one, and tests after the window, are set aside.
-    2. The others are categorised by :func:`~plasmatrial.criteria.mm_mrd.derive_mrd`
+    2. The others are categorised by :func:`~plasmatrial.criteria.mm.mrd.derive_mrd`
        (``min_sensitivity`` = ``options.sensitivity``; response = ``BESTRSP`` when
        ``require_cr``).
     3. A subject is a success with at least one test in :data:`NEGATIVE_CATEGORIES`; the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.al_measurable import al_measurable_andromeda
+from plasmatrial.criteria.al.measurable import al_measurable_andromeda
 
 
 def baseline(

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plasmatrial.criteria import adjudicate, best_response, get_rule_set, time_to_first_response
-from plasmatrial.criteria.confirmation import confirm_response
-from plasmatrial.criteria.engine import OUTPUT_COLUMNS
-from plasmatrial.criteria.predicates import (
+from plasmatrial.criteria.core.confirmation import confirm_response
+from plasmatrial.criteria.core.engine import OUTPUT_COLUMNS
+from plasmatrial.criteria.core.predicates import (
     BASELINE,
     Waived,
     all_of,
@@ -22,8 +22,8 @@ from plasmatrial.criteria.predicates import (
     pct_decrease,
     value,
 )
-from plasmatrial.criteria.predicates import in_order as _in_order
-from plasmatrial.criteria.scale import AL_SCALE
+from plasmatrial.criteria.core.predicates import in_order as _in_order
+from plasmatrial.criteria.core.scale import AL_SCALE
 from plasmatrial.errors import RuleError
 from tests.unit.criteria.helpers import LAMBDA_240, frame, run
 
@@ -209,8 +209,8 @@ def test_table_without_current_inputs_explains_not_evaluable() -> None:
     """A table whose rules read only baseline references: its NE sentence lists no missing
     current inputs (no empty ``concat_str``) and its downgrade note still names the missing
     reference."""
-    from plasmatrial.criteria.rules import Rule, RuleSet, RuleTable
-    from plasmatrial.criteria.sources import PALLADINI_2012
+    from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable
+    from plasmatrial.criteria.core.sources import PALLADINI_2012
 
     cite = PALLADINI_2012.at("test")
     bl = value("NTPROBNP", BASELINE)

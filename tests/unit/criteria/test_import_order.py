@@ -1,5 +1,5 @@
 """Explanations do not depend on which rule-set module was imported first (issue 11): labels and
-units of every column are static data of ``criteria.predicates``, never added at import."""
+units of every column are static data of ``criteria.core.predicates``, never added at import."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import polars as pl
 if sys.argv[1] == "registry-first":
     from plasmatrial.criteria import get_rule_set
     get_rule_set("IMWG_2016")
-from plasmatrial.criteria.al import build_al_rule_set
-from plasmatrial.criteria.engine import adjudicate
+from plasmatrial.criteria.al.response import build_al_rule_set
+from plasmatrial.criteria.core.engine import adjudicate
 rows = {
     "USUBJID": ["S1", "S1"], "VISIT": ["BL", "V1"], "VISITNUM": [1.0, 2.0],
     "ADT": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)], "ADY": [1, 32], "ABLFL": ["Y", None],

@@ -8,8 +8,8 @@ import warnings
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.mm_concordance import concordance
-from plasmatrial.criteria.mm_response import respond_mm
+from plasmatrial.criteria.mm.concordance import concordance
+from plasmatrial.criteria.mm.response import respond_mm
 from tests.unit.criteria.helpers import frame
 
 

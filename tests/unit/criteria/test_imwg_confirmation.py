@@ -10,12 +10,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.confirmation import (
+from plasmatrial.criteria.core.confirmation import (
     ConfirmationWindowWarning,
     best_confirmed_response,
     confirm_response,
 )
-from plasmatrial.criteria.mm_response import respond_mm
+from plasmatrial.criteria.mm.response import respond_mm
 from tests.unit.criteria.helpers import frame
 
 D0 = dt.date(2024, 2, 1)
@@ -197,7 +197,7 @@ def test_nactdt_column_stops_confirmation_end_to_end() -> None:
 
 
 def conf_opts(days: list[int], cats: list[str], **opts: Any) -> pl.DataFrame:
-    from plasmatrial.criteria.confirmation import ConfirmationOptions
+    from plasmatrial.criteria.core.confirmation import ConfirmationOptions
 
     v = pl.DataFrame(
         {
@@ -258,7 +258,7 @@ def test_one_sd_allowed_between(cats: list[str], expected: str) -> None:
 
 
 def test_bad_confirmation_options_are_rejected() -> None:
-    from plasmatrial.criteria.confirmation import ConfirmationOptions
+    from plasmatrial.criteria.core.confirmation import ConfirmationOptions
     from plasmatrial.errors import RuleError
 
     with pytest.raises(RuleError, match="min_days"):

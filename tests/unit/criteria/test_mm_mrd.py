@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.mm_mrd import derive_mrd
+from plasmatrial.criteria.mm.mrd import derive_mrd
 
 
 def visits(**cols: list[object]) -> pl.DataFrame:

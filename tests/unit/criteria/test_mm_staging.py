@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.mm_staging import derive_iss, derive_r2_iss, derive_r_iss, derive_staging
+from plasmatrial.criteria.mm.staging import derive_iss, derive_r2_iss, derive_r_iss, derive_staging
 from plasmatrial.errors import RuleError
 
 

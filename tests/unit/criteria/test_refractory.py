@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.mm_eligibility import evaluate_eligibility
-from plasmatrial.criteria.refractory import (
+from plasmatrial.criteria.mm.eligibility import evaluate_eligibility
+from plasmatrial.criteria.mm.refractory import (
     annotate_prior_therapy,
     count_lines,
     derive_lines_of_therapy,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from plasmatrial.criteria.al import AL_DEFAULT_OPTIONS, build_al_rule_set
-from plasmatrial.criteria.imwg import IMWG_DEFAULT_OPTIONS, build_imwg_rule_set
+from plasmatrial.criteria.al.response import AL_DEFAULT_OPTIONS, build_al_rule_set
+from plasmatrial.criteria.mm.imwg import IMWG_DEFAULT_OPTIONS, build_imwg_rule_set
 from plasmatrial.errors import RuleError
 
 

@@ -6,13 +6,13 @@ import polars as pl
 import pytest
 
 from plasmatrial.criteria import get_rule_set, list_rule_sets
-from plasmatrial.criteria.rules import (
+from plasmatrial.criteria.core.rules import (
     DEFAULT_RULE_SETS,
     RuleSet,
     default_rule_set,
     is_for_disease,
 )
-from plasmatrial.criteria.scale import AL_SCALE, IMWG_SCALE, ResponseSpec
+from plasmatrial.criteria.core.scale import AL_SCALE, IMWG_SCALE, ResponseSpec
 from plasmatrial.errors import RuleError
 
 RESPONSE_SETS = [rs.name for rs in list_rule_sets() if rs.response is not None]

@@ -2,9 +2,9 @@
 
 Rows transcribe criteria.md section 4 (Kumar 2016; Durie 2006; Rajkumar 2011) with rulings R1,
 R4-R8 and Q11/Q12/Q18. Each followed parameter (serum, urine, FLC, marrow, plasmacytoma) is graded
-on its own and the lowest level wins (R4, :mod:`plasmatrial.criteria.grading`); a followed
+on its own and the lowest level wins (R4, :mod:`plasmatrial.criteria.core.grading`); a followed
 parameter missing at a visit makes it NE (R5). Progression (PD) wins the visit (OVRLRESP).
-Confirmation and best response are in :mod:`plasmatrial.criteria.confirmation`.
+Confirmation and best response are in :mod:`plasmatrial.criteria.core.confirmation`.
 
 Extra input columns (besides the analyte catalogue): ``BMCLONFL`` (clonal plasma cells in the
 marrow biopsy by IHC, sCR), ``PCYTSPD`` (cm², sum of products of diameters of soft-tissue
@@ -21,10 +21,10 @@ from typing import Final, Literal
 
 import polars as pl
 
-from plasmatrial.criteria.al import al_derivations
-from plasmatrial.criteria.grading import GradedParameter, any_followed, lowest_level_at_least
-from plasmatrial.criteria.options import RuleSetOptions, validate_options
-from plasmatrial.criteria.predicates import (
+from plasmatrial.criteria.al.response import al_derivations
+from plasmatrial.criteria.core.grading import GradedParameter, any_followed, lowest_level_at_least
+from plasmatrial.criteria.core.options import RuleSetOptions, validate_options
+from plasmatrial.criteria.core.predicates import (
     BASELINE,
     BASELINE_FLAG,
     CURRENT,
@@ -50,7 +50,7 @@ from plasmatrial.criteria.predicates import (
     seg_forward_fill,
     value,
 )
-from plasmatrial.criteria.rules import (
+from plasmatrial.criteria.core.rules import (
     ColumnKind,
     Derivation,
     Interpretation,
@@ -62,8 +62,8 @@ from plasmatrial.criteria.rules import (
     RuleTable,
     register_rule_set,
 )
-from plasmatrial.criteria.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
-from plasmatrial.criteria.sources import Citation
+from plasmatrial.criteria.core.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
+from plasmatrial.criteria.core.sources import Citation
 
 __all__ = [
     "IMWG_DEFAULT_OPTIONS",
@@ -747,7 +747,7 @@ class ImwgOptions(RuleSetOptions):
 
 def _confirmed_visits(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
     """Per-visit confirmed OVRLRESP with relapse flags (what ``respond`` writes)."""
-    from plasmatrial.criteria.mm_response import respond_mm
+    from plasmatrial.criteria.mm.response import respond_mm
 
     return respond_mm(assessments, rule_set).visits
 

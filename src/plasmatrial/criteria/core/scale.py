@@ -6,11 +6,11 @@ about a rule set's response: the per-visit overall parameter, its scale, the DEF
 categories, the progression codes, the baseline evaluability class, organ response parameters,
 the marker of the best percentage change, the staging rule set and, where the set confirms its
 responses, the per-visit frame ``respond`` writes. Rule-set builders set it
-(:attr:`plasmatrial.criteria.rules.RuleSet.response`); nothing outside the rule-set definitions
+(:attr:`plasmatrial.criteria.core.rules.RuleSet.response`); nothing outside the rule-set definitions
 branches on the disease name.
 
-This module imports only :mod:`plasmatrial.criteria.confirmation` (no rule sets, no engine), so
-:mod:`plasmatrial.criteria.rules` can import it.
+This module imports only :mod:`plasmatrial.criteria.core.confirmation` (no rule sets, no engine), so
+:mod:`plasmatrial.criteria.core.rules` can import it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
-from plasmatrial.criteria.confirmation import IMWG_CONFIRMATION, ConfirmationSpec
+from plasmatrial.criteria.core.confirmation import IMWG_CONFIRMATION, ConfirmationSpec
 
 if TYPE_CHECKING:
-    from plasmatrial.criteria.rules import RuleSet
+    from plasmatrial.criteria.core.rules import RuleSet
 
 __all__ = [
     "AL_SCALE",
@@ -144,7 +144,7 @@ class ResponseSpec:
     pfs_label:
         ``PARAM`` of the PFS rows of ADTTE.
     evaluability:
-        Column of :func:`plasmatrial.criteria.summary.evaluability` holding the baseline
+        Column of :func:`plasmatrial.criteria.core.summary.evaluability` holding the baseline
         evaluability class (AL ``HEMEVAL``) that the response-evaluable population needs, or
         None (every subject with a post-baseline call is evaluable).
     organs:

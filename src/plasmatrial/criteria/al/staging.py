@@ -10,10 +10,10 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.al import al_derivations
-from plasmatrial.criteria.engine import adjudicate
-from plasmatrial.criteria.predicates import Predicate, all_of, any_of, first_of, not_, value
-from plasmatrial.criteria.rules import (
+from plasmatrial.criteria.al.response import al_derivations
+from plasmatrial.criteria.core.engine import adjudicate
+from plasmatrial.criteria.core.predicates import Predicate, all_of, any_of, first_of, not_, value
+from plasmatrial.criteria.core.rules import (
     Interpretation,
     OptionValue,
     Rule,
@@ -22,7 +22,7 @@ from plasmatrial.criteria.rules import (
     get_rule_set,
     register_rule_set,
 )
-from plasmatrial.criteria.sources import (
+from plasmatrial.criteria.core.sources import (
     DISPENZIERI_2004,
     DISPENZIERI_2014,
     KRISTEN_2010,
@@ -240,7 +240,7 @@ def stage(
     Returns
     -------
     pl.DataFrame
-        Same columns as :func:`~plasmatrial.criteria.engine.adjudicate`; PARAMCD in MAYO2004,
+        Same columns as :func:`~plasmatrial.criteria.core.engine.adjudicate`; PARAMCD in MAYO2004,
         MAYO2012, BU2019, RENSTG.
 
     Notes

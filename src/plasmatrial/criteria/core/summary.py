@@ -9,16 +9,16 @@ from typing import Final
 import polars as pl
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.criteria.confirmation import (
+from plasmatrial.criteria.core.confirmation import (
     DEFAULT_CONFIRMATION_OPTIONS,
     ConfirmationOptions,
     ConfirmationWindowWarning,
     confirm_response,
 )
-from plasmatrial.criteria.engine import prepare
-from plasmatrial.criteria.predicates import BASELINE_FLAG
-from plasmatrial.criteria.rules import RuleSet, get_rule_set
-from plasmatrial.criteria.scale import (
+from plasmatrial.criteria.core.engine import prepare
+from plasmatrial.criteria.core.predicates import BASELINE_FLAG
+from plasmatrial.criteria.core.rules import RuleSet, get_rule_set
+from plasmatrial.criteria.core.scale import (
     AL_SCALE,
     HEM_RANKING,
     PR_OR_BETTER,
@@ -48,7 +48,7 @@ class ResponseSummary(ResultMixin):
         The per-visit calls with ``BORLVL`` (the level best response reads: the confirmed level
         under confirmation, else the call), ``ANL01FL`` ("Y": counts for best response, i.e.
         before new therapy and up to the first progression) and, under confirmation, the
-        columns of :func:`~plasmatrial.criteria.confirmation.confirm_response`.
+        columns of :func:`~plasmatrial.criteria.core.confirmation.confirm_response`.
     subjects:
         One row per subject: ``BESTRSP``, ``BESTRSDT``, ``BESTEXPL``, ``RSPFL`` (best response
         among the responder categories), ``FRSPDT`` (first response counted), ``PDDT`` (first
@@ -97,7 +97,7 @@ def summarise_response(
         and ``DTHPDFL`` (death due to progression, confirms a last PD).
     scale:
         The rule set's response scale (``RuleSet.response.scale``: e.g.
-        :data:`~plasmatrial.criteria.scale.AL_SCALE`, :data:`~plasmatrial.criteria.scale.IMWG_SCALE`).
+        :data:`~plasmatrial.criteria.core.scale.AL_SCALE`, :data:`~plasmatrial.criteria.core.scale.IMWG_SCALE`).
     responder:
         Categories that count as response (e.g. CR, VGPR, PR and, when the trial counts it,
         LDPR).
@@ -126,7 +126,7 @@ def summarise_response(
     sap.md sections 2-3 and criteria.md 4.4, 6.1:
 
     1. Assessments before ``NACTDT`` count; under confirmation each visit's level is its
-       confirmed level (:func:`~plasmatrial.criteria.confirmation.confirm_response`).
+       confirmed level (:func:`~plasmatrial.criteria.core.confirmation.confirm_response`).
     2. The window ends at the first progression (included, ``ANL01FL = "Y"``).
     3. BOR is the best level in the window before that progression; when nothing better than NE
        precedes it, BOR is the progression; without either, NE.
@@ -358,7 +358,7 @@ def best_response(
     Parameters
     ----------
     adjudicated:
-        Output of :func:`~plasmatrial.criteria.engine.adjudicate`.
+        Output of :func:`~plasmatrial.criteria.core.engine.adjudicate`.
     paramcd:
         Per-visit parameter to summarise (default HEMRESP).
     new_therapy:
@@ -419,7 +419,7 @@ def time_to_first_response(
     Parameters
     ----------
     adjudicated:
-        Output of :func:`~plasmatrial.criteria.engine.adjudicate`.
+        Output of :func:`~plasmatrial.criteria.core.engine.adjudicate`.
     first_dose:
         Frame with USUBJID and TRTSDT (date of first dose).
     paramcd:

@@ -7,7 +7,7 @@ Column     Meaning
 ========== ===================================================================================
 USUBJID    subject
 REGID      regimen id: drugs given together under one plan share it (required)
-DRUG       drug name (generic or brand, see :mod:`plasmatrial.criteria.mm_drugs`); stem-cell
+DRUG       drug name (generic or brand, see :mod:`plasmatrial.criteria.mm.drugs`); stem-cell
            transplants are rows with DRUG ``"AUTOLOGOUS SCT"``/``"ALLOGENEIC SCT"`` (or ASCT ...)
 ASTDT      first dose date (required)
 AENDT      last dose date (null = ongoing)
@@ -29,7 +29,7 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.mm_drugs import drug_class_expr, normalise_drug_expr
+from plasmatrial.criteria.mm.drugs import drug_class_expr, normalise_drug_expr
 from plasmatrial.errors import RuleError
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.sources import Citation
+from plasmatrial.criteria.core.sources import Citation
 
 KASTRITIS_2021: Final = Citation(
     "Kastritis 2021",

@@ -12,8 +12,8 @@ from typing import Final, Literal, get_args
 
 import polars as pl
 
-from plasmatrial.criteria.options import RuleSetOptions, validate_options
-from plasmatrial.criteria.predicates import (
+from plasmatrial.criteria.core.options import RuleSetOptions, validate_options
+from plasmatrial.criteria.core.predicates import (
     BASELINE,
     BASELINE_FLAG,
     NADIR,
@@ -38,7 +38,7 @@ from plasmatrial.criteria.predicates import (
     seg_fill,
     value,
 )
-from plasmatrial.criteria.rules import (
+from plasmatrial.criteria.core.rules import (
     Derivation,
     Interpretation,
     OptionValue,
@@ -49,8 +49,8 @@ from plasmatrial.criteria.rules import (
     RuleTable,
     register_rule_set,
 )
-from plasmatrial.criteria.scale import AL_SCALE, OrganResponse, PctChangeMarker, ResponseSpec
-from plasmatrial.criteria.sources import (
+from plasmatrial.criteria.core.scale import AL_SCALE, OrganResponse, PctChangeMarker, ResponseSpec
+from plasmatrial.criteria.core.sources import (
     COMENZO_2012,
     DITTRICH_2017,
     GERTZ_2005,

@@ -1,9 +1,9 @@
-"""One engine that applies any :class:`~plasmatrial.criteria.rules.RuleSet` to assessments.
+"""One engine that applies any :class:`~plasmatrial.criteria.core.rules.RuleSet` to assessments.
 
 Everything is vectorised polars: references are window functions over USUBJID sorted by ADT
 (``cum_min``, ``forward_fill``, ``shift``), rule rows are compiled predicates, the winning row is
 one ``when/then`` chain, and explanations are built with flat ``pl.format`` templates
-(:func:`~plasmatrial.criteria.predicates.concat_text`) on the subset of rows each rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
+(:func:`~plasmatrial.criteria.core.predicates.concat_text`) on the subset of rows each rule won. The best-response-so-far dependency (ruling R2) needs no scan: the response category of
 an assessment depends only on its values and the baseline, so "best so far" is a shifted
 cumulative maximum of its rank.
 
@@ -28,8 +28,8 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from plasmatrial.criteria.confirmation import confirm_response
-from plasmatrial.criteria.predicates import (
+from plasmatrial.criteria.core.confirmation import confirm_response
+from plasmatrial.criteria.core.predicates import (
     BASELINE_FLAG,
     SUBJECT_INDEX,
     CategoryIs,
@@ -47,7 +47,7 @@ from plasmatrial.criteria.predicates import (
     shared_expr,
     sharing,
 )
-from plasmatrial.criteria.rules import (
+from plasmatrial.criteria.core.rules import (
     OptionValue,
     Overall,
     Rule,
@@ -976,8 +976,8 @@ def adjudicate(
     confirm:
         PARAMCDs whose CONFIRMED column is set (default: none; AL needs no confirmation,
         criteria.md Q16). Confirmation is the one mechanism of
-        :func:`~plasmatrial.criteria.confirmation.confirm_response` on the rule set's response
-        scale (:meth:`~plasmatrial.criteria.scale.ResponseScale.confirmation_spec`); CONFIRMED
+        :func:`~plasmatrial.criteria.core.confirmation.confirm_response` on the rule set's response
+        scale (:meth:`~plasmatrial.criteria.core.scale.ResponseScale.confirmation_spec`); CONFIRMED
         is its CONFFL as a boolean (decision 0260).
     sort:
         Sort the output by subject, date and parameter.
@@ -1036,7 +1036,7 @@ def adjudicate(
 def _confirm_parameters(out: pl.DataFrame, rs: RuleSet, params: Sequence[str]) -> pl.DataFrame:
     """CONFIRMED of the rows of ``params`` by the one confirmation mechanism.
 
-    :func:`~plasmatrial.criteria.confirmation.confirm_response` with the rule set's response
+    :func:`~plasmatrial.criteria.core.confirmation.confirm_response` with the rule set's response
     scale (its confirmation spec, or one built from its ranking); CONFIRMED is CONFFL == "Y"
     (null for NE rows).
 

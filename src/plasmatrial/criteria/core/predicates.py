@@ -69,7 +69,7 @@ LABELS: dict[str, str] = {
     "LIVSPAN": "liver span",
     "SIFE": "serum IFE",
     "UIFE": "urine IFE",
-    # myeloma columns (criteria.imwg); listed here, never added at import, so that explanations
+    # myeloma columns (criteria.mm.imwg); listed here, never added at import, so that explanations
     # do not depend on which rule-set module was imported first
     "SIFEADJ": "serum IFE (daratumumab-adjusted)",
     "BMPC": "bone-marrow plasma cells",

@@ -16,7 +16,12 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.predicates import SUBJECT_INDEX, in_order, seg_forward_fill, seg_shift
+from plasmatrial.criteria.core.predicates import (
+    SUBJECT_INDEX,
+    in_order,
+    seg_forward_fill,
+    seg_shift,
+)
 from plasmatrial.errors import PlasmatrialWarning, RuleError
 
 __all__ = [
@@ -144,7 +149,7 @@ def confirm_response(
     ----------
     visits:
         One row per subject-assessment with USUBJID, ADT and AVALC (the unconfirmed category,
-        e.g. the OVRLRESP rows of :func:`~plasmatrial.criteria.engine.adjudicate`); optional FLAGS
+        e.g. the OVRLRESP rows of :func:`~plasmatrial.criteria.core.engine.adjudicate`); optional FLAGS
         (comma-separated tokens) and NACTDT (start of new therapy).
     spec:
         The response scale (default IMWG 2016).

@@ -1,7 +1,7 @@
 """Rule rows, rule tables and rule sets (rules are data), plus the registry of rule sets.
 
 A :class:`Rule` is one row of a published criteria table: id, category, citation with locator,
-verbatim text, interpretations and a predicate built from :mod:`plasmatrial.criteria.predicates`.
+verbatim text, interpretations and a predicate built from :mod:`plasmatrial.criteria.core.predicates`.
 A :class:`RuleTable` is the ordered list of rows for one output parameter (``PARAMCD``); the
 engine assigns the first satisfied row (top-down precedence). A :class:`RuleSet` bundles the
 tables, the derived inputs, the overall (progression-wins) combinations and the options it was
@@ -17,9 +17,9 @@ from typing import Final, Literal
 
 import polars as pl
 
-from plasmatrial.criteria.predicates import Input, Predicate
-from plasmatrial.criteria.scale import ResponseSpec
-from plasmatrial.criteria.sources import CitedAt
+from plasmatrial.criteria.core.predicates import Input, Predicate
+from plasmatrial.criteria.core.scale import ResponseSpec
+from plasmatrial.criteria.core.sources import CitedAt
 from plasmatrial.errors import RuleError
 
 OptionValue = str | float | int | bool | None
@@ -149,7 +149,7 @@ class RuleSet:
     rule set reads (e.g. myeloma imaging and marrow flags); the engine types them like analytes
     (absent → all-null). ``response`` (response rule sets) is what the trial pipeline, the
     report and ``respond`` read about the response: parameter, scale, responders, confirmation,
-    evaluability (:class:`~plasmatrial.criteria.scale.ResponseSpec`, decision 0260).
+    evaluability (:class:`~plasmatrial.criteria.core.scale.ResponseSpec`, decision 0260).
     """
 
     name: str
@@ -262,9 +262,9 @@ def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:
 
 def _load_builtin() -> None:
     # Importing these modules registers their rule sets.
-    import plasmatrial.criteria.al
-    import plasmatrial.criteria.al_staging
-    import plasmatrial.criteria.imwg  # noqa: F401
+    import plasmatrial.criteria.al.response
+    import plasmatrial.criteria.al.staging
+    import plasmatrial.criteria.mm.imwg  # noqa: F401
 
 
 def list_rule_sets() -> tuple[RuleSet, ...]:

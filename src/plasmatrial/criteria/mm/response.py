@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.criteria.confirmation import (
+from plasmatrial.criteria.core.confirmation import (
     IMWG_CONFIRMATION,
     best_confirmed_response,
     confirm_response,
 )
-from plasmatrial.criteria.engine import adjudicate
-from plasmatrial.criteria.rules import OptionValue, RuleSet, get_rule_set
+from plasmatrial.criteria.core.engine import adjudicate
+from plasmatrial.criteria.core.rules import OptionValue, RuleSet, get_rule_set
 from plasmatrial.errors import RuleError
 
 __all__ = ["MMResponseResult", "respond_mm"]
@@ -30,7 +30,7 @@ class MMResponseResult(ResultMixin):
     ----------
     visits:
         One row per post-baseline assessment: the OVRLRESP columns of
-        :func:`~plasmatrial.criteria.engine.adjudicate` (AVALC unconfirmed, RULEID, EXPLAIN, ...)
+        :func:`~plasmatrial.criteria.core.engine.adjudicate` (AVALC unconfirmed, RULEID, EXPLAIN, ...)
         plus CONFLVL, CONFFL, CONFRESP, CONFDT, NXTADT, WARN, ANL01FL and, with relapse flags,
         RELCRFL, RELMRDFL, CLINRELFL.
     best:
@@ -89,7 +89,7 @@ def respond_mm(
     ----------
     assessments:
         Wide assessment frame (analytes plus the columns of
-        :data:`plasmatrial.criteria.imwg.MM_COLUMNS`; ``NACTDT`` stops confirmation).
+        :data:`plasmatrial.criteria.mm.imwg.MM_COLUMNS`; ``NACTDT`` stops confirmation).
     rule_set:
         ``"IMWG_2016"`` (default, PD vs lowest confirmed value) or ``"IMWG_2011_NADIR"``.
     subjects:
@@ -100,7 +100,7 @@ def respond_mm(
     warn:
         Warn about confirmations more than 84 days apart.
     **options:
-        Rule-set options (see :data:`plasmatrial.criteria.imwg.IMWG_DEFAULT_OPTIONS`).
+        Rule-set options (see :data:`plasmatrial.criteria.mm.imwg.IMWG_DEFAULT_OPTIONS`).
 
     Returns
     -------
@@ -108,10 +108,10 @@ def respond_mm(
 
     Notes
     -----
-    1. :func:`~plasmatrial.criteria.engine.adjudicate` gives the unconfirmed OVRLRESP per visit
+    1. :func:`~plasmatrial.criteria.core.engine.adjudicate` gives the unconfirmed OVRLRESP per visit
        (PD wins, R3) with RULEID, EXPLAIN, DOWNGRADE, AT_BOUNDARY and FLAGS (PD_IMAGING).
-    2. :func:`~plasmatrial.criteria.confirmation.confirm_response` confirms it (4.4, R7).
-    3. :func:`~plasmatrial.criteria.confirmation.best_confirmed_response` gives BOR.
+    2. :func:`~plasmatrial.criteria.core.confirmation.confirm_response` confirms it (4.4, R7).
+    3. :func:`~plasmatrial.criteria.core.confirmation.best_confirmed_response` gives BOR.
     4. Relapse from CR counts only after a confirmed CR/sCR.
     """
     rs = get_rule_set(rule_set) if isinstance(rule_set, str) else rule_set

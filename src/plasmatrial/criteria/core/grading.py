@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from plasmatrial.criteria.predicates import (
+from plasmatrial.criteria.core.predicates import (
     AnyOf,
     Described,
     Known,

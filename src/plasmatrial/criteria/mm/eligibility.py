@@ -2,7 +2,7 @@
 
 Each criterion is a row (:class:`EligibilityCriterion`: id, verbatim text, source, predicate). The
 predicates come from a small closed vocabulary of patient-level aggregations over the annotated
-prior-therapy table (:func:`plasmatrial.criteria.refractory.annotate_prior_therapy`); each has
+prior-therapy table (:func:`plasmatrial.criteria.mm.refractory.annotate_prior_therapy`); each has
 ``to_expr()`` (a polars aggregation, evaluated per subject), ``explain_expr()``, ``__str__`` and
 ``requires()``. Two rule sets ship: :data:`MM003_ELIGIBILITY` and :data:`IFM2009_02`.
 """
@@ -16,8 +16,8 @@ from typing import Final, Protocol
 import polars as pl
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.criteria.mm_drugs import DRUG_CLASSES
-from plasmatrial.criteria.refractory import (
+from plasmatrial.criteria.mm.drugs import DRUG_CLASSES
+from plasmatrial.criteria.mm.refractory import (
     REFRACTORY_WINDOW_DAYS,
     RESPONSE_RANK,
     annotate_prior_therapy,
@@ -317,7 +317,7 @@ def evaluate_eligibility(
     Parameters
     ----------
     prior_therapy
-        Prior-therapy table (see :mod:`plasmatrial.criteria.refractory`).
+        Prior-therapy table (see :mod:`plasmatrial.criteria.mm.refractory`).
     rule_set
         An :class:`EligibilityRuleSet` or its name in :data:`ELIGIBILITY_RULE_SETS`.
     window_days
