@@ -56,11 +56,11 @@ def light_chain_labs(
     cat = c.cat
     pre, resp, post = visit_states(c)
     d0 = np.where(
-        c.lowdflc,
+        c.low_marker,
         rng.uniform(24.0, 45.0, n),
         np.where(np.isin(cat, ["PR"]), rng.uniform(160, 900, n), rng.uniform(110, 700, n)),
     )
-    d0 = np.where(~c.lowdflc & (rng.random(n) < 0.3), d0 * rng.uniform(1.5, 4.0, n), d0)
+    d0 = np.where(~c.low_marker & (rng.random(n) < 0.3), d0 * rng.uniform(1.5, 4.0, n), d0)
     lam = rng.random(n) < 0.75
     u = rng.uniform(5.0, 15.0, n)[:, None] * rng.lognormal(0.0, 0.05, (n, v))
     # remaining dFLC when responding, by category (margins from 40 mg/L, 50 %, 10 mg/L)
@@ -74,7 +74,7 @@ def light_chain_labs(
                 cat == "LDPR",
                 rng.uniform(2.0, 7.0, n),
                 np.where(
-                    c.lowdflc,
+                    c.low_marker,
                     np.maximum(d0 * rng.uniform(0.75, 1.05, n), 13.0),
                     d0 * rng.uniform(0.6, 1.0, n),
                 ),
@@ -82,11 +82,11 @@ def light_chain_labs(
         ),
     )
     level = np.where((cat == "PR"), np.maximum(level, 48.0), level)
-    level = np.where((cat == "NR") & ~c.lowdflc, np.maximum(level, 50.0), level)
-    minor = (cat == "NR") & ~c.lowdflc & (rng.random(n) < 0.35)
+    level = np.where((cat == "NR") & ~c.low_marker, np.maximum(level, 50.0), level)
+    minor = (cat == "NR") & ~c.low_marker & (rng.random(n) < 0.35)
     level = np.where(minor, np.maximum(d0 * rng.uniform(0.56, 0.68, n), 50.0), level)
     pre_level = np.where(
-        c.lowdflc, np.maximum(d0 * 0.8, 13.0), np.maximum(d0 * rng.uniform(0.6, 0.8, n), 48.0)
+        c.low_marker, np.maximum(d0 * 0.8, 13.0), np.maximum(d0 * rng.uniform(0.6, 0.8, n), 48.0)
     )
     noise = rng.lognormal(0.0, 0.05, (n, v))
     d = np.where(resp, level[:, None], pre_level[:, None]) * noise
@@ -102,7 +102,7 @@ def light_chain_labs(
     )
     d = np.where(resp, np.clip(d, lo[:, None], hi[:, None]), d)
     nonresp_cell = pre | (resp & (cat == "NR")[:, None])
-    floor_nr = np.where(c.lowdflc, 12.5, np.maximum(46.0, 0.55 * d0))  # < 45 % decrease
+    floor_nr = np.where(c.low_marker, 12.5, np.maximum(46.0, 0.55 * d0))  # < 45 % decrease
     d = np.where(nonresp_cell, np.maximum(d, floor_nr[:, None]), d)
     cr_cell = resp & (cat == "CR")[:, None]
     # CR: involved ≈ uninvolved (ratio 0.85-1.2 either way)

@@ -30,10 +30,15 @@ class CourseLike(Protocol):
     """The per-patient latent course a profile's lab generators read
     (:class:`plasmatrial.synth.trials.Cohort`; row = patient, column = assessment)."""
 
+    #: assessment days (row = patient, column = assessment; column 0 = baseline)
     grid: FloatArr
+    #: best response category
     cat: Arr
+    #: column of the response onset
     onset: Arr
-    lowdflc: BoolArr
+    #: low baseline response marker (:class:`LowBurden`; AL: dFLC 20-50 mg/L)
+    low_marker: BoolArr
+    #: what the analysis observes (documented progression column, death, ...)
     obs: Observed
 
 

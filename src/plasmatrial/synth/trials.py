@@ -265,7 +265,7 @@ class Cohort:
     dropout: FloatArr
     cat: Arr
     onset: Arr
-    lowdflc: BoolArr
+    low_marker: BoolArr
     obs: Observed
     cut_date: dt.date
     prog: FloatArr
@@ -408,12 +408,12 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
     need_day = grid[rows, need_col]
     dropout = np.where(responder, np.maximum(dropout, need_day + 30), dropout)
     limit = np.minimum(cut_day, dropout)
-    lowdflc = np.zeros(n, dtype=bool)
+    low_marker = np.zeros(n, dtype=bool)
     if p.low_burden is not None:
         low = p.low_burden
-        lowdflc[cat == low.category] = True
+        low_marker[cat == low.category] = True
         no_resp = cat == p.no_response
-        lowdflc |= exact_assign(rng, no_resp, min(low.nonresponders, int(no_resp.sum())))
+        low_marker |= exact_assign(rng, no_resp, min(low.nonresponders, int(no_resp.sum())))
     # latent times: exponential, non-responders progress ~3x faster and live shorter
     e_prog = rng.exponential(1.0, n) * np.where(responder, 1.0, p.nonresponder_progression)
     for code, factor in p.progression_factors:
@@ -523,7 +523,7 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         dropout=dropout,
         cat=cat,
         onset=onset,
-        lowdflc=lowdflc,
+        low_marker=low_marker,
         obs=obs,
         cut_date=cut_date,
         prog=np.maximum(e_prog * s_p, floor),
