@@ -13,7 +13,10 @@ import pytest
 SRC = Path(__file__).parents[2] / "src" / "plasmatrial"
 
 #: Where the disease may be named: the rule-set definitions and the one registry of DEFAULT rule
-#: sets (criteria/core/rules.py DEFAULT_RULE_SETS), and the trial-file schema.
+#: sets (criteria/core/rules.py DEFAULT_RULE_SETS), and the trial-file schema. synth/ is covered like
+#: every other package: its generators read the trial's generator profile, never the disease; the
+#: one map from a disease to its DEFAULT profile (synth/profiles.py DEFAULT_PROFILES, decision
+#: 0621) is a lookup that none of the patterns below matches, so it needs no exemption.
 ALLOWED = {
     "criteria/al/response.py",
     "criteria/al/staging.py",
@@ -21,11 +24,6 @@ ALLOWED = {
     "criteria/core/rules.py",
     "design/protocol.py",
 }
-#: synth/ still branches on the disease (its generic latent design, lab and AE generators per
-#: disease); that is the remaining part of issue 11. Its per-trial knobs live in the trial files'
-#: ``simulation:`` blocks, so the trial-id pattern applies to synth/ like everywhere else.
-#: Remove this exclusion when the disease branches are gone.
-DISEASE_EXCLUDED_DIRS = ("synth/",)
 TRIAL_ID = "trial-id branch"
 
 PATTERNS = {
@@ -45,10 +43,7 @@ def _forbidden(rel: str, text: str) -> list[str]:
     """Hits in the source file ``rel`` (relative to the package) that are not allowed there."""
     if rel in ALLOWED:
         return []
-    hits = _hits(text)
-    if rel.startswith(DISEASE_EXCLUDED_DIRS):
-        hits = [h for h in hits if f": {TRIAL_ID}: " in h]
-    return hits
+    return _hits(text)
 
 
 def _hits(text: str) -> list[str]:
@@ -92,10 +87,12 @@ def test_patterns_leave_reads_of_the_rule_set_alone(line: str) -> None:
     assert not _hits(line), line
 
 
-def test_synth_may_name_the_disease_but_never_a_trial() -> None:
-    assert not _forbidden("synth/trials.py", 'mm = plan.disease == "MM"')
+def test_synth_names_neither_the_disease_nor_a_trial() -> None:
+    assert _forbidden("synth/trials.py", 'mm = plan.disease == "MM"')
+    assert _forbidden("synth/trials.py", 'hgb0 = rng.normal(11.8 if disease == "AL" else 10.3)')
     assert _forbidden("synth/trials.py", 'if trial.id == "AL-LENDEX":')
     assert _forbidden("synth/cohort.py", 'counts = KNOBS["IFM2009-02"]')
+    assert not _forbidden("synth/profiles.py", "name = DEFAULT_PROFILES.get(trial.disease)")
 
 
 def test_no_disease_or_trial_id_branch_outside_definitions() -> None:

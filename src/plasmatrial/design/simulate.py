@@ -20,7 +20,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -32,6 +32,10 @@ from plasmatrial.design import _sim_kernels as kern
 from plasmatrial.design._validate import check_int, check_open_unit, check_positive, check_unit
 from plasmatrial.design.group_sequential import DesignType, group_sequential_design
 from plasmatrial.errors import DesignError, PlasmatrialError
+
+if TYPE_CHECKING:
+    from plasmatrial.design.protocol import Trial
+    from plasmatrial.design.simulation import Simulation
 
 __all__ = [
     "ArmScenario",
@@ -1171,7 +1175,7 @@ def _run_dask(
 # --------------------------------------------------------------------------------------------
 
 
-def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
+def design_from_trial(trial: Trial, **overrides: Any) -> SimulationDesign:
     """Build a :class:`SimulationDesign` from a :class:`~plasmatrial.design.protocol.Trial`.
 
     Arms and allocation ratios come from the trial's ``arms``; ``n_patients`` from ``n_planned``
@@ -1184,19 +1188,39 @@ def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
     ``crossover_to`` set, else ``simulation.control``, else the last arm. Without an event target
     the analysis is at calendar time ``analysis_time_months``, or ``accrual/2 +
     median_followup_months`` (median potential follow-up), or ``accrual + schedule.followup_months``.
+
+    ``overrides`` are keys of :class:`~plasmatrial.design.simulation.Simulation` (``None``
+    values are ignored); they are validated with the block, so an unknown key or a value out of
+    range is a :class:`~plasmatrial.errors.DesignError`. Every key read here defaults to
+    ``None``, so "the trial file gives it" is "the value is not ``None``".
+
+    Raises
+    ------
+    DesignError
+        An invalid override, an arm without a median, an unknown control arm, or an invalid
+        design.
     """
-    sim: dict[str, Any] = trial.simulation.given()
-    sim.update({k: v for k, v in overrides.items() if v is not None})
+    sim = _with_overrides(trial, overrides)
     codes = [a.code for a in trial.arms]
     published: dict[tuple[str, str], float] = {}
     for fig in trial.published:
-        if fig.unit == "months" and fig.arm is not None and fig.endpoint in ("PFS", "OS"):
+        if fig.unit != "months" or fig.arm is None or fig.value is None:
+            continue
+        if fig.endpoint in ("PFS", "OS"):
             published.setdefault((fig.endpoint, fig.arm), float(fig.value))
 
-    def per_arm(key: str, endpoint: str | None, default: float | None) -> list[float]:
-        given = sim.get(key, {})
-        if not isinstance(given, Mapping):
-            given = dict.fromkeys(codes, given)
+    def per_arm(
+        name: str,
+        value: float | Mapping[str, float] | None,
+        endpoint: str | None,
+        default: float | None,
+    ) -> list[float]:
+        if value is None:
+            given: Mapping[str, float] = {}
+        elif isinstance(value, Mapping):
+            given = value
+        else:
+            given = dict.fromkeys(codes, value)
         vals = []
         for code in codes:
             if code in given:
@@ -1207,30 +1231,32 @@ def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
                 vals.append(default)
             else:
                 raise DesignError(
-                    f"trial {trial.id}: no {key} for arm {code} (give it in the simulation: "
+                    f"trial {trial.id}: no {name} for arm {code} (give it in the simulation: "
                     "section, the published figures, or as an option)"
                 )
         return vals
 
-    n_per = sim.get("n_per_arm")
-    n_per_arm = tuple(int(n_per[c]) for c in codes) if isinstance(n_per, Mapping) else None
-    n_patients = int(sim.get("n_patients", sum(n_per_arm) if n_per_arm else trial.n_planned))
+    n_per = sim.n_per_arm
+    n_per_arm = tuple(int(n_per[c]) for c in codes) if n_per is not None else None
+    n_patients = sim.n_patients
+    if n_patients is None:
+        n_patients = sum(n_per_arm) if n_per_arm else trial.n_planned
     if n_per_arm is not None and sum(n_per_arm) != n_patients:
         n_per_arm = None
-    pfs = per_arm("median_pfs_months", "PFS", None)
-    os_ = per_arm("median_os_months", "OS", None)
+    pfs = per_arm("median_pfs_months", sim.median_pfs_months, "PFS", None)
+    os_ = per_arm("median_os_months", sim.median_os_months, "OS", None)
     p_resp = (
-        per_arm("p_response", None, 0.0)
-        if "p_response" in sim
+        per_arm("p_response", sim.p_response, None, 0.0)
+        if sim.p_response is not None
         else _p_from_responders(
             sim, codes, n_per_arm or _split(n_patients, [a.ratio for a in trial.arms])
         )
     )
     control = next((a.code for a in trial.arms if a.crossover_to), None)
-    control = str(sim.get("control", control or codes[-1]))
+    control = sim.control if sim.control is not None else (control or codes[-1])
     if control not in codes:
         raise DesignError(f"trial {trial.id}: control {control!r} is not an arm ({codes})")
-    xfrac = float(sim.get("crossover_fraction", 0.0))
+    xfrac = float(sim.crossover_fraction or 0.0)
     arms = tuple(
         ArmScenario(
             code=a.code,
@@ -1242,28 +1268,29 @@ def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
         )
         for i, a in enumerate(trial.arms)
     )
-    accrual = float(sim.get("accrual_months", trial.schedule.accrual_months))
-    rates = tuple(float(v) for v in sim.get("information_rates", (1.0,)))
+    accrual = float(
+        sim.accrual_months if sim.accrual_months is not None else trial.schedule.accrual_months
+    )
+    given_rates = sim.information_rates
+    rates = tuple(float(v) for v in (given_rates if given_rates is not None else (1.0,)))
     kwargs = _analysis_kwargs(sim, accrual, rates, float(trial.schedule.followup_months))
-    passthrough = {
-        "hazard_shape",
-        "weibull_shape",
-        "piecewise_breaks",
-        "piecewise_rates",
-        "pfs_responder_hr",
-        "os_responder_hr",
-        "dropout_rate",
-        "dropout_time",
-        "crossover_hr",
-        "endpoint",
-        "alpha",
-        "type_of_design",
-        "conf_level",
-        "ties",
+    passthrough: dict[str, Any] = {
+        "hazard_shape": sim.hazard_shape,
+        "weibull_shape": sim.weibull_shape,
+        "piecewise_breaks": sim.piecewise_breaks,
+        "piecewise_rates": sim.piecewise_rates,
+        "pfs_responder_hr": sim.pfs_responder_hr,
+        "os_responder_hr": sim.os_responder_hr,
+        "dropout_rate": sim.dropout_rate,
+        "dropout_time": sim.dropout_time,
+        "crossover_hr": sim.crossover_hr,
+        "endpoint": sim.endpoint,
+        "alpha": sim.alpha,
+        "type_of_design": sim.type_of_design,
+        "conf_level": sim.conf_level,
+        "ties": sim.ties,
     }
-    for key in passthrough & set(sim):
-        v = sim[key]
-        kwargs[key] = tuple(v) if isinstance(v, list) else v
+    kwargs |= {k: v for k, v in passthrough.items() if v is not None}
     design = SimulationDesign(
         arms=arms,
         control=control,
@@ -1274,31 +1301,46 @@ def design_from_trial(trial: Any, **overrides: Any) -> SimulationDesign:
         label=str(trial.id),
         **kwargs,
     )
-    if sim.get("hr") is not None:
-        design = design.with_hr(float(sim["hr"]))
+    if sim.hr is not None:
+        design = design.with_hr(float(sim.hr))
     return design
 
 
-def _p_from_responders(
-    sim: Mapping[str, Any], codes: list[str], sizes: Sequence[int]
-) -> list[float]:
+def _with_overrides(trial: Trial, overrides: Mapping[str, Any]) -> Simulation:
+    """The trial's ``simulation:`` block with the ``overrides`` that are not ``None``, validated
+    together by the model (an unknown key or a bad value is a :class:`DesignError`)."""
+    from pydantic import ValidationError
+
+    from plasmatrial.design.simulation import Simulation
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return trial.simulation
+    try:
+        return Simulation.model_validate(trial.simulation.model_dump(exclude_unset=True) | given)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise DesignError(f"trial {trial.id}: invalid simulation option ({problems})") from None
+
+
+def _p_from_responders(sim: Simulation, codes: list[str], sizes: Sequence[int]) -> list[float]:
     """Response probability per arm from ``simulation.responders`` counts (0 where absent)."""
-    responders = sim.get("responders", {})
+    responders = sim.responders
     if not isinstance(responders, Mapping):
         return [0.0] * len(codes)
     return [float(responders.get(c, 0)) / sizes[i] for i, c in enumerate(codes)]
 
 
 def _analysis_kwargs(
-    sim: Mapping[str, Any], accrual: float, rates: tuple[float, ...], followup: float
+    sim: Simulation, accrual: float, rates: tuple[float, ...], followup: float
 ) -> dict[str, Any]:
     """Event-driven analysis if ``events`` is given, else calendar times (see design_from_trial)."""
-    if sim.get("events") is not None:
-        return {"analysis": "events", "events": int(sim["events"])}
-    if sim.get("analysis_time_months") is not None:
-        t_end = float(sim["analysis_time_months"])
-    elif "median_followup_months" in sim:
-        t_end = max(accrual, accrual / 2.0 + float(sim["median_followup_months"]))
+    if sim.events is not None:
+        return {"analysis": "events", "events": int(sim.events)}
+    if sim.analysis_time_months is not None:
+        t_end = float(sim.analysis_time_months)
+    elif sim.median_followup_months is not None:
+        t_end = max(accrual, accrual / 2.0 + float(sim.median_followup_months))
     else:
         t_end = accrual + followup
     return {"analysis": "calendar", "analysis_times": tuple(t_end * r for r in rates)}

@@ -23,6 +23,14 @@ from plasmatrial.design.endpoint_options import MAX_MONTHS
 MAX_PATIENTS: Final = 100_000
 
 
+def _known_profile(name: str) -> str:
+    from plasmatrial.synth.profiles import PROFILES
+
+    if name not in PROFILES:
+        raise ValueError(f"unknown generator profile; profiles: {', '.join(sorted(PROFILES))}")
+    return name
+
+
 def _whole_patients(n: int) -> int:
     if not 0 < n <= MAX_PATIENTS:
         raise ValueError(f"expected a whole number of patients 1-{MAX_PATIENTS:,}")
@@ -79,6 +87,11 @@ class Simulation(BaseModel):
     minor_responses_fraction: Fraction | None = None
 
     # --- virtual patients: latent design ------------------------------------------------
+    #: what the generator knows about the disease (response scale and labs, organ markers, AE
+    #: terms, therapies, DM columns, typical rates): a name of
+    #: :data:`plasmatrial.synth.profiles.PROFILES`; default: the DEFAULT profile of the trial's
+    #: disease (decision 0621)
+    profile: Annotated[str, Strict(), AfterValidator(_known_profile)] | None = None
     #: first day of accrual (default 2010-06-01)
     start_date: Annotated[dt.date, Field(strict=False)] | None = None
     #: exact number of patients with each best response per arm, in the order the categories

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from plasmatrial.errors import DesignError
 from plasmatrial.synth._frames import LabSeries, fmt_grid, lab_frame
 from plasmatrial.synth.course import (
     MONTH,
@@ -30,6 +31,8 @@ from plasmatrial.synth.course import (
     km_median_months,
     observe,
 )
+from plasmatrial.synth.profile import GeneratorProfile, visit_states
+from plasmatrial.synth.profiles import profile_for
 from plasmatrial.synth.trial_types import ArmLike, TrialData, TrialLike
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,6 @@ Arr = npt.NDArray[Any]
 FloatArr = npt.NDArray[np.float64]
 BoolArr = npt.NDArray[np.bool_]
 
-AL_CATS: Final = ("CR", "VGPR", "PR", "LDPR", "NR")
-MM_CATS: Final = ("VGPR", "PR", "MR", "SD")
 FU_ITERATIONS: Final = 4
 #: the follow-up calibration keeps the data cut-off at least this long after accrual (months)
 CUT_MIN_AFTER_ACCRUAL: Final = 0.5
@@ -49,8 +50,6 @@ _CALIBRATION_BATCH: Final = 64
 #: passes that move the latent OS targets until the emitted data show the published medians
 OS_ITERATIONS: Final = 6
 OS_TOLERANCE_MONTHS: Final = 0.04
-#: MM: serum M-protein after progression is capped here (g/dL; the intake rejects > 15)
-S_PD_CAP: Final = 12.0
 #: start of accrual, data cut-off (months after accrual) and dose-reduction steps of a trial
 #: whose ``simulation:`` block does not name them
 DEFAULT_START: Final = "2010-06-01"
@@ -90,9 +89,10 @@ def _blocks(days: list[int]) -> list[tuple[int, int]]:
 
 @dataclass
 class Plan:
-    """Per-trial knobs of the generic generator (targets come from ``trial.simulation``)."""
+    """Per-trial knobs of the generic generator (targets come from ``trial.simulation``;
+    what depends on the disease from ``profile``, decision 0621)."""
 
-    disease: str
+    profile: GeneratorProfile
     studyid: str
     start: dt.date
     n_per_arm: dict[str, int]
@@ -104,7 +104,7 @@ class Plan:
     os_scale_days: dict[str, float] = field(default_factory=dict)
     predeath_months: float = 60.0
     dropout_fraction: float = 0.03
-    #: patients with each best category per arm (exact); AL or MM codes
+    #: patients with each best category per arm (exact); categories of ``profile``
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     ae_disc: dict[str, int] = field(default_factory=dict)
     g34: dict[str, int | None] = field(default_factory=dict)
@@ -146,25 +146,6 @@ def _arm_sizes(trial: TrialLike) -> dict[str, int]:
     return sizes
 
 
-AL_AE: Final = (
-    ("Fluid retention", "Oedema peripheral", 0.45),
-    ("Infection", "Infection", 0.40),
-    ("Atrial fibrillation", "Atrial fibrillation", 0.18),
-    ("Deep vein thrombosis", "Deep vein thrombosis", 0.12),
-    ("Fatigue", "Fatigue", 0.50),
-    ("Constipation", "Constipation", 0.25),
-    ("Rash", "Rash", 0.15),
-)
-MM_AE: Final = (
-    ("Fatigue", "Fatigue", 0.30),
-    ("Pneumonia", "Pneumonia", 0.12),
-    ("Bone pain", "Bone pain", 0.18),
-    ("Peripheral neuropathy", "Peripheral neuropathy", 0.12),
-    ("Pyrexia", "Pyrexia", 0.16),
-    ("Deep vein thrombosis", "Deep vein thrombosis", 0.03),
-)
-
-
 def _per_arm_values(trial: TrialLike, key: str, arms: list[str], default: Any) -> dict[str, Any]:
     """``simulation[key]`` per arm: one value for every arm, or a mapping by arm code (an arm
     left out keeps ``default``); ``default`` for every arm when the key is absent."""
@@ -176,29 +157,18 @@ def _per_arm_values(trial: TrialLike, key: str, arms: list[str], default: Any) -
     return dict.fromkeys(arms, given)
 
 
-def _default_plan(trial: TrialLike, plan: Plan, sizes: dict[str, int]) -> None:
+def _default_plan(plan: Plan, sizes: dict[str, int]) -> None:
     """Generic latent design of a trial whose ``simulation:`` block names no knobs (a protocol
-    without published results): typical response rates and latent scales of the disease.
-
-    This is the one place the generator still reads the disease name (issue 11, the remaining
-    part): every value here can be overridden by a key of the trial's ``simulation:`` block."""
+    without published results): the typical response rates and latent scales of its profile.
+    Every value here can be overridden by a key of the trial's ``simulation:`` block."""
     arms = list(sizes)
-    mm = trial.disease == "MM"
+    p = plan.profile
     for a in arms:
-        n = sizes[a]
-        if mm:
-            r = round(0.33 * n)
-            vg = round(0.2 * r)
-            mr = round(0.12 * n)
-            plan.counts[a] = {"VGPR": vg, "PR": r - vg, "MR": mr, "SD": n - r - mr}
-        else:
-            r = round(0.6 * n)
-            plan.counts[a] = {"CR": r // 4, "VGPR": r // 4, "PR": r - 2 * (r // 4), "LDPR": 0}
-            plan.counts[a]["NR"] = n - r
+        plan.counts[a] = p.default_counts(sizes[a])
     plan.ae_disc = {a: round(0.1 * sizes[a]) for a in arms}
-    plan.pfs_scale_days = dict.fromkeys(arms, (7.0 if mm else 20.0) * MONTH)
-    plan.os_scale_days = dict.fromkeys(arms, (16.0 if mm else 30.0) * MONTH)
-    plan.predeath_months = 45.0 if mm else 70.0
+    plan.pfs_scale_days = dict.fromkeys(arms, p.pfs_scale_months * MONTH)
+    plan.os_scale_days = dict.fromkeys(arms, p.os_scale_months * MONTH)
+    plan.predeath_months = p.background_death_months
 
 
 def _plan(trial: TrialLike) -> Plan:
@@ -208,20 +178,22 @@ def _plan(trial: TrialLike) -> Plan:
     arms = [a.code for a in trial.arms]
     pfs = _sim(trial, "median_pfs_months")
     os_ = _sim(trial, "median_os_months")
+    profile = profile_for(trial)
     plan = Plan(
-        disease=trial.disease,
+        profile=profile,
         studyid=trial.id,
         start=dt.date.fromisoformat(str(_sim(trial, "start_date", DEFAULT_START))),
         n_per_arm=sizes,
         pfs_target={a: _per_arm(pfs, a) for a in arms},
         os_target={a: _per_arm(os_, a) for a in arms},
         fu_target=_sim(trial, "median_followup_months"),
-        ae_terms=AL_AE if trial.disease == "AL" else MM_AE,
+        ae_terms=profile.ae_terms,
     )
-    _default_plan(trial, plan, sizes)
+    _default_plan(plan, sizes)
     counts = _sim(trial, "best_response_counts")
     if counts is not None:
         plan.counts = {a: {str(k): int(v) for k, v in counts[a].items()} for a in arms}
+        _check_categories(trial, profile, plan.counts)
     plan.ae_disc = {
         a: int(v)
         for a, v in _per_arm_values(trial, "ae_discontinuations", arms, None).items()
@@ -259,6 +231,20 @@ def _plan(trial: TrialLike) -> Plan:
     return plan
 
 
+def _check_categories(
+    trial: TrialLike, profile: GeneratorProfile, counts: dict[str, dict[str, int]]
+) -> None:
+    """``simulation.best_response_counts`` names only categories of the profile's scale."""
+    for a, per_cat in counts.items():
+        unknown = [k for k in per_cat if k not in profile.categories]
+        if unknown:
+            raise DesignError(
+                f"trial {trial.id}: simulation.best_response_counts.{a}: "
+                f"{', '.join(unknown)} not categories of generator profile {profile.name!r} "
+                f"({', '.join(profile.categories)})"
+            )
+
+
 # --------------------------------------------------------------------------------------------
 # Latent courses
 # --------------------------------------------------------------------------------------------
@@ -279,7 +265,7 @@ class Cohort:
     dropout: FloatArr
     cat: Arr
     onset: Arr
-    lowdflc: BoolArr
+    low_marker: BoolArr
     obs: Observed
     cut_date: dt.date
     prog: FloatArr
@@ -297,11 +283,12 @@ def _assign_categories(
 ) -> tuple[Arr, Arr]:
     """Best response per patient (exact counts per arm) and prior-therapy group (AL-POMDEX)."""
     n = arm.size
-    cat = np.full(n, "NR" if plan.disease == "AL" else "SD", dtype=object)
+    p = plan.profile
+    cat = np.full(n, p.no_response, dtype=object)
     prior = np.full(n, "", dtype=object)
     for a, counts in plan.counts.items():
         in_arm = arm == a
-        responders = [c for c in counts if c not in ("NR", "SD", "MR")]
+        responders = [c for c in counts if c in p.responders]
         n_resp = sum(counts[c] for c in responders)
         if _sim(trial, "prior_lenalidomide") is not None:
             # prior-therapy groups (simulation.prior_lenalidomide/_ixazomib and their
@@ -338,8 +325,8 @@ def _assign_categories(
         for c in responders:
             cat[idx[k : k + counts[c]]] = c
             k += counts[c]
-        if "MR" in counts:
-            cat[exact_assign(rng, in_arm & ~is_resp, counts["MR"])] = "MR"
+        if p.minor is not None and p.minor in counts:
+            cat[exact_assign(rng, in_arm & ~is_resp, counts[p.minor])] = p.minor
     return cat, prior
 
 
@@ -400,8 +387,8 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         followup_interval=fu_int,
     )
     onset = np.where(rng.random(n) < 0.7, 1, np.where(rng.random(n) < 0.67, 2, 3))
-    mm = plan.disease == "MM"
-    need_col = onset + (1 if mm else 0)
+    p = plan.profile
+    need_col = onset + (1 if p.confirm else 0)
     rows = np.arange(n)
     need_day = grid[rows, need_col]
     dropout = np.full(n, np.inf)
@@ -416,19 +403,21 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         late_onsets = [int(x) for x in _sim(trial, "complete_response_late_onsets", [])]
         late = cr[rng.permutation(cr.size)[: len(late_onsets)]]
         onset[late] = late_onsets
-    responder = np.isin(cat, ["CR", "VGPR", "PR", "LDPR"])
-    need_col = onset + (1 if mm else 0)
+    responder = np.isin(cat, list(p.responders))
+    need_col = onset + (1 if p.confirm else 0)
     need_day = grid[rows, need_col]
     dropout = np.where(responder, np.maximum(dropout, need_day + 30), dropout)
     limit = np.minimum(cut_day, dropout)
-    lowdflc = np.zeros(n, dtype=bool)
-    if plan.disease == "AL":
-        lowdflc[cat == "LDPR"] = True
-        lowdflc |= exact_assign(rng, cat == "NR", min(1, int((cat == "NR").sum())))
+    low_marker = np.zeros(n, dtype=bool)
+    if p.low_burden is not None:
+        low = p.low_burden
+        low_marker[cat == low.category] = True
+        no_resp = cat == p.no_response
+        low_marker |= exact_assign(rng, no_resp, min(low.nonresponders, int(no_resp.sum())))
     # latent times: exponential, non-responders progress ~3x faster and live shorter
-    e_prog = rng.exponential(1.0, n) * np.where(responder, 1.0, 0.3 if not mm else 0.45)
-    if mm:
-        e_prog *= np.where(cat == "MR", 1.4, 1.0)
+    e_prog = rng.exponential(1.0, n) * np.where(responder, 1.0, p.nonresponder_progression)
+    for code, factor in p.progression_factors:
+        e_prog *= np.where(cat == code, factor, 1.0)
     e_pps = rng.exponential(1.0, n) * np.where(responder, 1.0, 0.6)
     predeath = rng.exponential(plan.predeath_months * MONTH, n) * np.where(responder, 1.5, 0.7)
     # responders: no progression or death before the visit that shows (and confirms) response
@@ -485,7 +474,7 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
             pps=e_pps[idx] * sr,
             limit=limit[idx],
             gap=gap[idx],
-            confirm=mm,
+            confirm=p.confirm,
             followup_every=fu,
             treated_until=treated_until[idx],
         )
@@ -534,7 +523,7 @@ def _latent(trial: TrialLike, plan: Plan, seed: int, cut_months: float) -> Cohor
         dropout=dropout,
         cat=cat,
         onset=onset,
-        lowdflc=lowdflc,
+        low_marker=low_marker,
         obs=obs,
         cut_date=cut_date,
         prog=np.maximum(e_prog * s_p, floor),
@@ -680,257 +669,24 @@ def _iso(d: Arr) -> Arr:
 # --------------------------------------------------------------------------------------------
 
 
-def _state(c: Cohort) -> tuple[BoolArr, BoolArr, BoolArr]:
-    """Per cell: before response onset, responding, at/after documented progression."""
-    _n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
-    cols = np.arange(v)[None, :]
-    pd = np.where(c.obs.pdcol >= 0, c.obs.pdcol, v + 10)[:, None]
-    onset = c.onset[:, None]
-    post = cols >= pd
-    resp = (cols >= onset) & ~post & (cols >= 1)
-    pre = (cols >= 1) & (cols < onset) & ~post
-    return pre, resp, post
-
-
 def _band(rng: np.random.Generator, lo: Arr, hi: Arr, n: int) -> FloatArr:
     return lo + (hi - lo) * rng.random(n)
-
-
-def _al_labs(rng: np.random.Generator, c: Cohort) -> tuple[list[LabSeries], FloatArr, Arr]:
-    """AL hematologic labs (FLC, IFE, SPEP) classified by AL_2012 as the course says."""
-    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
-    cat = c.cat
-    pre, resp, post = _state(c)
-    d0 = np.where(
-        c.lowdflc,
-        rng.uniform(24.0, 45.0, n),
-        np.where(np.isin(cat, ["PR"]), rng.uniform(160, 900, n), rng.uniform(110, 700, n)),
-    )
-    d0 = np.where(~c.lowdflc & (rng.random(n) < 0.3), d0 * rng.uniform(1.5, 4.0, n), d0)
-    lam = rng.random(n) < 0.75
-    u = rng.uniform(5.0, 15.0, n)[:, None] * rng.lognormal(0.0, 0.05, (n, v))
-    # remaining dFLC when responding, by category (margins from 40 mg/L, 50 %, 10 mg/L)
-    level = np.where(
-        cat == "VGPR",
-        rng.uniform(10.0, 32.0, n),
-        np.where(
-            cat == "PR",
-            d0 * rng.uniform(0.18, 0.40, n),
-            np.where(
-                cat == "LDPR",
-                rng.uniform(2.0, 7.0, n),
-                np.where(
-                    c.lowdflc,
-                    np.maximum(d0 * rng.uniform(0.75, 1.05, n), 13.0),
-                    d0 * rng.uniform(0.6, 1.0, n),
-                ),
-            ),
-        ),
-    )
-    level = np.where((cat == "PR"), np.maximum(level, 48.0), level)
-    level = np.where((cat == "NR") & ~c.lowdflc, np.maximum(level, 50.0), level)
-    minor = (cat == "NR") & ~c.lowdflc & (rng.random(n) < 0.35)
-    level = np.where(minor, np.maximum(d0 * rng.uniform(0.56, 0.68, n), 50.0), level)
-    pre_level = np.where(
-        c.lowdflc, np.maximum(d0 * 0.8, 13.0), np.maximum(d0 * rng.uniform(0.6, 0.8, n), 48.0)
-    )
-    noise = rng.lognormal(0.0, 0.05, (n, v))
-    d = np.where(resp, level[:, None], pre_level[:, None]) * noise
-    d[:, 0] = d0
-    # clamp into the category band
-    lo = np.where(
-        cat == "PR", 46.0, np.where(cat == "VGPR", 2.0, np.where(cat == "LDPR", 0.5, 0.0))
-    )
-    hi = np.where(
-        cat == "PR",
-        d0 * 0.45,
-        np.where(cat == "VGPR", 34.0, np.where(cat == "LDPR", 8.5, np.inf)),
-    )
-    d = np.where(resp, np.clip(d, lo[:, None], hi[:, None]), d)
-    nonresp_cell = pre | (resp & (cat == "NR")[:, None])
-    floor_nr = np.where(c.lowdflc, 12.5, np.maximum(46.0, 0.55 * d0))  # < 45 % decrease
-    d = np.where(nonresp_cell, np.maximum(d, floor_nr[:, None]), d)
-    cr_cell = resp & (cat == "CR")[:, None]
-    # CR: involved ≈ uninvolved (ratio 0.85-1.2 either way)
-    r = rng.uniform(0.85, 1.2, (n, v))
-    inv = np.where(cr_cell, u * r, u + d)
-    # no progression before the documented one: involved FLC stays < 1.35 x running nadir
-    run_min = np.minimum.accumulate(inv, axis=1)
-    prev_min = np.concatenate([inv[:, :1], run_min[:, :-1]], axis=1)
-    inv = np.where(~post, np.minimum(inv, 1.35 * prev_min), inv)
-    run_min = np.minimum.accumulate(np.where(post, np.inf, inv), axis=1)
-    pdv = np.maximum(1.9 * run_min, 160.0) * rng.uniform(1.0, 1.2, (n, v))
-    cols = np.arange(v)[None, :]
-    pdc = c.obs.pdcol[:, None]
-    inv = np.where(post, np.where(cols == pdc, pdv, pdv * rng.uniform(1.0, 1.3, (n, v))), inv)
-    kappa = np.where(lam[:, None], u, inv)
-    lamb = np.where(lam[:, None], inv, u)
-    ife_neg = cr_cell
-    sife = np.where(ife_neg, "NEGATIVE", "POSITIVE")
-    uife_base = rng.random(n) < 0.6
-    uife = np.where(ife_neg | ~uife_base[:, None], "NEGATIVE", "POSITIVE")
-    uife[:, 0] = np.where(uife_base, "POSITIVE", "NEGATIVE")
-    spike0 = np.where(rng.random(n) < 0.35, rng.uniform(0.1, 0.4, n), 0.0)
-    frac = np.clip((inv - u) / np.maximum(d0[:, None], 1.0), 0.0, 1.5)
-    spep = np.where(
-        post,
-        np.maximum(spike0[:, None], 0.2) * 2,
-        np.minimum(spike0[:, None] * np.clip(frac, 0, 1), 0.4),
-    )
-    spep = np.where(ife_neg, 0.0, spep)
-    shape = (n, v)
-    labs = [
-        LabSeries("FLCKAP", fmt_grid(kappa, 1), np.full(shape, "mg/L")),
-        LabSeries("FLCLAM", fmt_grid(lamb, 1), np.full(shape, "mg/L")),
-        LabSeries("SIFE", sife.astype(str), np.full(shape, "")),
-        LabSeries("UIFE", uife.astype(str), np.full(shape, "")),
-        LabSeries("SPEPMP", fmt_grid(spep, 2), np.full(shape, "g/dL")),
-    ]
-    invlc = np.where(lam, "LAMBDA", "KAPPA")
-    return labs, frac, invlc
-
-
-def _mm_labs(rng: np.random.Generator, c: Cohort) -> tuple[list[LabSeries], FloatArr, Arr]:
-    """Myeloma M-protein labs classified by IMWG 2016 as the course says."""
-    n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
-    cat = c.cat
-    pre, resp, post = _state(c)
-    cols = np.arange(v)[None, :]
-    s0 = np.clip(rng.lognormal(np.log(2.6), 0.5, n), 1.2, 7.5)
-    u_meas = rng.random(n) < 0.3
-    u0 = np.where(
-        u_meas,
-        rng.uniform(250, 2500, n),
-        np.where(rng.random(n) < 0.5, rng.uniform(20, 150, n), 0.0),
-    )
-    f_resp = np.select(
-        [cat == "VGPR", cat == "PR", cat == "MR"],
-        [rng.uniform(0.02, 0.07, n), rng.uniform(0.2, 0.42, n), rng.uniform(0.56, 0.70, n)],
-        rng.uniform(0.82, 1.02, n),
-    )
-    f_pre = np.where(
-        np.isin(cat, ["VGPR", "PR"]), rng.uniform(0.6, 0.72, n), rng.uniform(0.85, 1.0, n)
-    )
-    f = np.where(resp, f_resp[:, None], np.where(pre, f_pre[:, None], 1.0))
-    s = s0[:, None] * f * rng.lognormal(0.0, 0.03, (n, v))
-    band_hi = np.select([cat == "VGPR", cat == "PR"], [0.08, 0.45], np.inf)[:, None]
-    s = np.where(resp, np.minimum(s, s0[:, None] * band_hi), s)
-    s[:, 0] = s0
-    # urine: follows serum; responders reach < 60 (VGPR) or a >= 95 % fall / < 150 (PR)
-    u = u0[:, None] * np.clip(f, 0, 1.2) * rng.lognormal(0.0, 0.04, (n, v))
-    u = np.where(resp & (cat == "VGPR")[:, None], np.minimum(u, 60.0), u)
-    u = np.where(
-        resp & (cat == "PR")[:, None], np.minimum(u, np.minimum(u0[:, None] * 0.05, 150.0)), u
-    )
-    u[:, 0] = u0
-    # no PD before the documented one: every value < 1.12 x and < +0.3 g/dL over the running min
-    for j in range(1, v):
-        m_s = s[:, :j].min(axis=1)
-        m_u = u[:, :j].min(axis=1)
-        ok = ~post[:, j]
-        s[:, j] = np.where(ok, np.minimum(s[:, j], np.minimum(1.12 * m_s, m_s + 0.3)), s[:, j])
-        u[:, j] = np.where(ok, np.minimum(u[:, j], np.minimum(1.12 * m_u, m_u + 150.0)), u[:, j])
-    pre_pd = np.where(post, np.inf, s)
-    m = np.minimum.accumulate(pre_pd, axis=1)
-    mu = np.minimum.accumulate(np.where(post, np.inf, u), axis=1)
-    pdc = c.obs.pdcol[:, None]
-    s_pd = np.maximum(1.6 * m, m + 1.0) * rng.uniform(1.0, 1.1, (n, v))
-    u_pd = np.where(u0[:, None] > 0, np.maximum(1.6 * mu, mu + 400.0), 0.0)
-    grow = np.where(cols == pdc, 1.0, rng.uniform(1.1, 1.3, (n, v)))
-    # capped at 12 g/dL (plausible; the intake rejects > 15): still >= 25 % and +0.5 g/dL over
-    # a nadir of at most 7.5 g/dL, so the progression the course documents is kept
-    s = np.where(post, np.minimum(s_pd * grow, S_PD_CAP), s)
-    u = np.where(post, u_pd * grow, u)
-    kap = rng.random(n) < 0.65
-    unv = rng.uniform(4.0, 14.0, n)[:, None] * rng.lognormal(0, 0.05, (n, v))
-    inv = unv + rng.uniform(50, 800, n)[:, None] * np.clip(s / s0[:, None], 0, 3)
-    kappa = np.where(kap[:, None], inv, unv)
-    lamb = np.where(kap[:, None], unv, inv)
-    shape = (n, v)
-    uife = np.where(u0[:, None] > 0, "POSITIVE", "NEGATIVE")
-    uife = np.broadcast_to(uife, shape)
-    labs = [
-        LabSeries("SPEPMP", fmt_grid(s, 2), np.full(shape, "g/dL")),
-        LabSeries("UPEPMP", fmt_grid(u, 0), np.full(shape, "mg/24h")),
-        LabSeries("SIFE", np.full(shape, "POSITIVE"), np.full(shape, "")),
-        LabSeries("UIFE", np.asarray(uife).astype(str), np.full(shape, "")),
-        LabSeries("FLCKAP", fmt_grid(kappa, 1), np.full(shape, "mg/L")),
-        LabSeries("FLCLAM", fmt_grid(lamb, 1), np.full(shape, "mg/L")),
-    ]
-    frac = np.clip(s / s0[:, None], 0, 2)
-    return labs, frac, np.where(kap, "KAPPA", "LAMBDA")
 
 
 def _routine_labs(
     rng: np.random.Generator,
     c: Cohort,
     frac: FloatArr,
-    disease: str,
+    profile: GeneratorProfile,
     organs: dict[str, BoolArr],
     severe: BoolArr,
     pom_arm: BoolArr,
 ) -> list[LabSeries]:
-    """Organ markers (AL), myeloma markers (MM) and blood counts with normal ranges."""
+    """The profile's disease markers, then blood counts with normal ranges."""
     n, v = int(c.grid.shape[0]), int(c.grid.shape[1])
     shape = (n, v)
     on_tx = (c.grid > 0) & (c.grid <= c.eot_day[:, None])
-    labs: list[LabSeries] = []
-    if disease == "AL":
-        heart, kidney, liver = organs["HEART"], organs["KIDNEY"], organs["LIVER"]
-        nt0 = np.where(
-            heart, np.clip(rng.lognormal(np.log(3000), 0.8, n), 700, 20000), rng.uniform(60, 400, n)
-        )
-        nt = nt0[:, None] * np.where(heart[:, None], 0.4 + 0.6 * np.clip(frac, 0, 1.5), 1.0)
-        nt = (
-            nt
-            * np.where(on_tx & (rng.random(n) < 0.5)[:, None], 1.3, 1.0)
-            * rng.lognormal(0, 0.12, shape)
-        )
-        tnt = np.where(heart, rng.uniform(0.02, 0.15, n), rng.uniform(0.003, 0.012, n))[:, None]
-        tnt = tnt * (0.7 + 0.3 * np.clip(frac, 0, 2)) * rng.lognormal(0, 0.1, shape)
-        p0 = np.where(kidney, rng.uniform(1.0, 9.0, n), rng.uniform(0.05, 0.3, n))
-        prot = p0[:, None] * np.where(kidney[:, None], 0.3 + 0.7 * np.clip(frac, 0, 1.5), 1.0)
-        prot = prot * rng.lognormal(0, 0.1, shape)
-        egfr = np.clip(
-            rng.uniform(30, 100, n)[:, None] * np.exp(-0.0002 * np.maximum(c.grid, 0)), 8, 150
-        )
-        egfr = egfr * rng.lognormal(0, 0.04, shape)
-        alp0 = np.where(liver, rng.uniform(250, 600, n), rng.uniform(50, 110, n))
-        alp = alp0[:, None] * np.where(liver[:, None], 0.4 + 0.6 * np.clip(frac, 0, 1.5), 1.0)
-        alp = alp * rng.lognormal(0, 0.06, shape)
-        labs += [
-            LabSeries("NTPROBNP", fmt_grid(nt, 0), np.full(shape, "ng/L")),
-            LabSeries("TROPT", fmt_grid(tnt, 3), np.full(shape, "ug/L")),
-            LabSeries("PROT24H", fmt_grid(prot, 2), np.full(shape, "g/24h")),
-            LabSeries("EGFR", fmt_grid(egfr, 0), np.full(shape, "mL/min/1.73m2")),
-            LabSeries("ALP", fmt_grid(alp, 0), np.full(shape, "U/L"), hi=np.full(shape, "120")),
-        ]
-    else:
-        b2m = np.clip(rng.lognormal(np.log(4.0), 0.5, n), 1.5, 20)[:, None] * (
-            0.7 + 0.3 * np.clip(frac, 0, 2)
-        )
-        alb = np.clip(rng.normal(3.6, 0.5, n), 2.2, 4.8)[:, None] + rng.normal(0, 0.1, shape)
-        ldh = np.clip(rng.lognormal(np.log(200), 0.35, n), 100, 900)[:, None] * rng.lognormal(
-            0, 0.08, shape
-        )
-        ca = np.clip(rng.normal(9.4, 0.4, n), 8.4, 10.4)[:, None] + rng.normal(0, 0.15, shape)
-        cr = np.clip(rng.lognormal(np.log(1.0), 0.3, n), 0.5, 2.6)[:, None] * rng.lognormal(
-            0, 0.05, shape
-        )
-        labs += [
-            LabSeries("B2MICG", fmt_grid(b2m, 1), np.full(shape, "mg/L")),
-            LabSeries("ALB", fmt_grid(alb, 1), np.full(shape, "g/dL")),
-            LabSeries("LDH", fmt_grid(ldh, 0), np.full(shape, "U/L"), hi=np.full(shape, "250")),
-            LabSeries("CALCIUM", fmt_grid(np.minimum(ca, 10.8), 1), np.full(shape, "mg/dL")),
-            # normal range of the simulated laboratory (assumed), needed for CTCAE grading
-            LabSeries(
-                "CREAT",
-                fmt_grid(cr, 2),
-                np.full(shape, "mg/dL"),
-                lo=np.full(shape, "0.6"),
-                hi=np.full(shape, "1.2"),
-            ),
-        ]
+    labs: list[LabSeries] = profile.markers(rng, c, frac, organs, on_tx)
     # blood counts: IMiD myelosuppression on treatment; 'severe' patients may reach grade 3-4
     supp = np.where(pom_arm, rng.uniform(0.25, 0.8, n), rng.uniform(0.8, 1.0, n))
     supp = np.where(severe, supp * 0.6, supp)
@@ -939,11 +695,11 @@ def _routine_labs(
     plat = np.clip(rng.normal(210, 55, shape), 120, 450) * np.where(
         on_tx, (0.5 + 0.5 * supp)[:, None], 1.0
     )
-    hgb0 = rng.normal(11.8 if disease == "AL" else 10.3, 1.1, n)
+    hgb0 = rng.normal(profile.haemoglobin_mean, 1.1, n)
     hgb = (
         hgb0[:, None] - np.where(on_tx, (1 - supp[:, None]) * 2.0, 0.0) + rng.normal(0, 0.4, shape)
     )
-    if disease == "AL":  # only the selected patients reach grade 3-4 (exact count, see _adverse)
+    if profile.cytopenia_only_severe:  # only the selected patients reach grade 3-4 (exact count)
         neut = np.where(severe[:, None], neut, np.maximum(neut, 1.05))
         plat = np.where(severe[:, None], plat, np.maximum(plat, 52))
         hgb = np.where(severe[:, None], hgb, np.maximum(hgb, 8.1))
@@ -1240,12 +996,12 @@ def _qs(
 ) -> pl.DataFrame:
     """EQ-5D-5L every third assessment; better with response, worse after progression."""
     n, v = int(keep.shape[0]), int(keep.shape[1])
-    _pre, resp, post = _state(c)
+    _pre, resp, post = visit_states(c)
     cols = np.arange(v)[None, :]
     when = keep & (cols % 3 == 0)
     base = np.clip(np.round(rng.normal(2.2, 0.7, (n, 5))), 1, 5)
     shift = np.where(
-        resp & np.isin(c.cat, ["CR", "VGPR", "PR", "LDPR"])[:, None], -0.6, 0.0
+        resp & np.isin(c.cat, list(plan.profile.responders))[:, None], -0.6, 0.0
     ) + np.where(post, 0.9, 0.0)
     dates = _iso(_dates(c))
     rows: dict[str, list[Any]] = {
@@ -1300,17 +1056,17 @@ def _rs(
     """Investigator overall response per disease assessment (about 3 % of visits discordant),
     and bone-marrow MRD results where the trial's simulation asks for them."""
     n, v = int(keep.shape[0]), int(keep.shape[1])
-    _pre, resp, post = _state(c)
+    _pre, resp, post = visit_states(c)
     cols = np.arange(v)[None, :]
     disease = keep & (cols >= 1) & (cols <= np.where(c.obs.confcol >= 0, c.obs.confcol, v)[:, None])
-    al = plan.disease == "AL"
-    order = list(AL_CATS if al else (*MM_CATS,))
-    none = "NR" if al else "SD"
-    pd = "PROG" if al else "PD"
-    truth = np.where(post, pd, np.where(resp, c.cat[:, None], none)).astype(object)
-    if not al:  # MM responses are called once confirmed by the next assessment
+    p = plan.profile
+    order = list(p.categories)
+    truth = np.where(post, p.progression, np.where(resp, c.cat[:, None], p.no_response))
+    truth = truth.astype(object)
+    if p.unconfirmed is not None:  # responses are called once confirmed by the next assessment
+        onset_visit = resp & (cols == c.onset[:, None])
         truth = np.where(
-            resp & (cols == c.onset[:, None]) & np.isin(c.cat, ["VGPR", "PR"])[:, None], "MR", truth
+            onset_visit & np.isin(c.cat, list(p.responders))[:, None], p.unconfirmed, truth
         )
     flip = rng.random((n, v)) < 0.03
     dates = _iso(_dates(c))
@@ -1339,7 +1095,7 @@ def _rs(
         rows["USUBJID"].append(ids[i])
         rows["RSTESTCD"].append("OVRLRESP")
         rows["RSTEST"].append("Overall Response")
-        rows["RSCAT"].append("AL 2012" if al else "IMWG 2016")
+        rows["RSCAT"].append(p.rs_category)
         rows["RSEVAL"].append("INVESTIGATOR")
         rows["RSORRES"].append(call)
         rows["RSSTRESC"].append(call)
@@ -1395,7 +1151,7 @@ def _sim_mrd(
 
 
 def _prior(
-    rng: np.random.Generator, trial: TrialLike, c: Cohort, ids: list[str]
+    rng: np.random.Generator, trial: TrialLike, profile: GeneratorProfile, c: Cohort, ids: list[str]
 ) -> tuple[pl.DataFrame, dict[str, Arr]]:
     """Prior therapy (columns of :mod:`plasmatrial.criteria.mm.refractory`) and DM flags from it."""
     rows: dict[str, list[Any]] = {
@@ -1404,36 +1160,10 @@ def _prior(
     flags: dict[str, list[str]] = {
         k: [] for k in ("PRIORLEN", "PRIORIXA", "REFRACT", "PRIORLGT2", "NPRLINES")
     }
-    mm = trial.disease == "MM"
     good = ["PR", "VGPR", "CR"]
     for i in range(c.n):
         fd = c.first_dose[i]
-        if mm:
-            lines = int(np.clip(rng.poisson(4.0) + 1, 2, 12))
-            lines = max(lines, 3) if rng.random() < 0.94 else 2
-            refractory_only = rng.random() < 0.25
-            pool = [
-                ["BORTEZOMIB", "DEXAMETHASONE"],
-                ["LENALIDOMIDE", "DEXAMETHASONE"],
-                ["MELPHALAN", "PREDNISONE", "THALIDOMIDE"],
-                ["CYCLOPHOSPHAMIDE", "DEXAMETHASONE"],
-                ["CARFILZOMIB", "DEXAMETHASONE"],
-                ["BENDAMUSTINE"],
-                ["DOXORUBICIN", "BORTEZOMIB"],
-            ]
-            regs = [pool[0], pool[1], *[pool[2 + k % 5] for k in range(lines - 2)]]
-            regs = [regs[k] for k in rng.permutation(len(regs))]
-        else:
-            lines = int(rng.integers(2, 5))
-            regs = [
-                ["MELPHALAN", "DEXAMETHASONE"],
-                ["BORTEZOMIB", "CYCLOPHOSPHAMIDE", "DEXAMETHASONE"],
-            ][:lines]
-            if c.prior[i] == "LEN":
-                regs.append(["LENALIDOMIDE", "DEXAMETHASONE"])
-            if c.prior[i] == "IXA":
-                regs.append(["IXAZOMIB", "DEXAMETHASONE"])
-            refractory_only = False
+        regs, refractory_only = profile.prior_regimens(rng, str(c.prior[i]))
         t_end = fd - np.timedelta64(int(rng.integers(14, 50)), "D")
         spans = []
         t = t_end
@@ -1444,13 +1174,13 @@ def _prior(
             t = start - np.timedelta64(int(rng.integers(30, 200)), "D")
         for k, start, end in spans:
             last = k == len(regs) - 1
-            if mm and (refractory_only or last):
+            if profile.refractory_last_line and (refractory_only or last):
                 resp = "SD" if refractory_only else str(rng.choice(["SD", "PD", "MR"]))
                 pd = end + np.timedelta64(int(rng.integers(5, 55)), "D")
             else:
                 resp = str(rng.choice([*good, "MR"], p=[0.5, 0.25, 0.1, 0.15]))
                 pd = end + np.timedelta64(int(rng.integers(70, 250)), "D")
-            if not mm and last:
+            if profile.progression_before_entry and last:
                 pd = min(pd, fd - np.timedelta64(5, "D"))
             for drug in regs[k]:
                 rows["USUBJID"].append(ids[i])
@@ -1477,19 +1207,7 @@ def _cm(
     """Subsequent anticancer therapy after documented progression (crossover included)."""
     arms = {a.code: a for a in trial.arms}
     rows: dict[str, list[Any]] = {k: [] for k in ("USUBJID", "CMTRT", "CMCAT", "CMSTDTC")}
-    options = [
-        "BORTEZOMIB + DEXAMETHASONE",
-        "CYCLOPHOSPHAMIDE + DEXAMETHASONE",
-        "BENDAMUSTINE",
-        "CARFILZOMIB + DEXAMETHASONE",
-    ]
-    if plan.disease == "AL":
-        options = [
-            "BENDAMUSTINE + DEXAMETHASONE",
-            "DARATUMUMAB",
-            "MELPHALAN + DEXAMETHASONE",
-            "BORTEZOMIB + DEXAMETHASONE",
-        ]
+    options = list(plan.profile.subsequent_therapies)
     for i in range(c.n):
         if c.obs.confcol[i] < 0:
             continue
@@ -1513,12 +1231,12 @@ def _cm(
     )
 
 
-def _demographics(rng: np.random.Generator, trial: TrialLike, n: int) -> dict[str, Arr]:
+def _demographics(
+    rng: np.random.Generator, trial: TrialLike, profile: GeneratorProfile, n: int
+) -> dict[str, Arr]:
     sim = trial.simulation
-    if trial.disease == "AL":
-        age = np.clip(np.round(rng.normal(63, 9, n)), 38, 84)
-    else:
-        age = np.clip(np.round(rng.normal(64, 9, n)), 35, 87)
+    mean, sd, lo, hi = profile.age
+    age = np.clip(np.round(rng.normal(mean, sd, n)), lo, hi)
     median_age = sim.get("median_age")
     if median_age is not None:  # exact median: shift, then pin the middle order statistic
         med = float(median_age)
@@ -1703,26 +1421,9 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
     ids = [f"{trial.id}-{i + 1:04d}" for i in range(n)]
     names = _visit_names(c)
     dates = _dates(c)
-    if plan.disease == "AL":
-        labs, frac, invlc = _al_labs(rng, c)
-    else:
-        labs, frac, invlc = _mm_labs(rng, c)
-    sim = trial.simulation
-    organs: dict[str, BoolArr] = {}
-    if plan.disease == "AL":
-        organs["HEART"] = exact_assign(
-            rng, np.ones(n, dtype=bool), round(float(sim.get("cardiac_fraction", 0.7)) * n)
-        )
-        organs["KIDNEY"] = rng.random(n) < 0.6
-        organs["LIVER"] = rng.random(n) < 0.15
-        lambda_fraction = sim.get("lambda_fraction")
-        if lambda_fraction is not None:
-            lam = exact_assign(rng, np.ones(n, dtype=bool), round(float(lambda_fraction) * n))
-            swap = (invlc == "LAMBDA") != lam
-            kap_txt, lam_txt = labs[0].text.copy(), labs[1].text.copy()
-            labs[0] = LabSeries("FLCKAP", np.where(swap[:, None], lam_txt, kap_txt), labs[0].unit)
-            labs[1] = LabSeries("FLCLAM", np.where(swap[:, None], kap_txt, lam_txt), labs[1].unit)
-            invlc = np.where(lam, "LAMBDA", "KAPPA")
+    profile = plan.profile
+    labs, frac, invlc = profile.labs(rng, c)
+    organs, labs, invlc = profile.involvement(rng, n, trial.simulation, labs, invlc)
     severe = np.zeros(n, dtype=bool)
     for a, g in plan.g34.items():
         if g is not None:
@@ -1742,7 +1443,7 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
     cyto = severe
     if plan.cytopenia_g34 is not None:
         cyto = exact_assign(rng, severe, min(plan.cytopenia_g34, int(severe.sum())))
-    labs += _routine_labs(rng, c, frac, plan.disease, organs, cyto, pom_arm)
+    labs += _routine_labs(rng, c, frac, profile, organs, cyto, pom_arm)
     cells = {
         lab.code: lab.text.astype(np.float64) for lab in labs if lab.code in ("NEUT", "PLAT", "HGB")
     }
@@ -1753,9 +1454,9 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
     ds = _ds(trial, plan, c, ids, rand_dates)
     qs = _qs(rng, plan, c, ids, keep, names)
     rs = _rs(rng, trial, plan, c, ids, keep, names)
-    pr, flags = _prior(rng, trial, c, ids)
+    pr, flags = _prior(rng, trial, profile, c, ids)
     cm = _cm(rng, trial, plan, c, ids)
-    demo = _demographics(rng_main, trial, n)
+    demo = _demographics(rng_main, trial, profile, n)
     death = np.array(
         [_day(c, i, c.obs.death[i]) if np.isfinite(c.obs.death[i]) else "" for i in range(n)],
         dtype=object,
@@ -1782,15 +1483,13 @@ def _simulate(trial: TrialLike, plan: Plan, seed: int) -> TrialData:
         "DTHDTC": death.tolist(),
         "DTHFL": np.where(death != "", "Y", "").tolist(),
     }
-    if plan.disease == "AL":
-        for k in ("HEART", "KIDNEY", "LIVER"):
-            dm_cols[f"{k}FL"] = np.where(organs[k], "Y", "N").tolist()
-        dm_cols["PRIORLEN"] = flags["PRIORLEN"].tolist()
-        dm_cols["PRIORIXA"] = flags["PRIORIXA"].tolist()
-    else:
-        dm_cols["AGEGT75"] = np.where(demo["AGE"] > 75, "Y", "N").tolist()
-        dm_cols["REFRACT"] = flags["REFRACT"].tolist()
-        dm_cols["PRIORLGT2"] = flags["PRIORLGT2"].tolist()
+    for organ, involved in organs.items():
+        dm_cols[f"{organ}FL"] = np.where(involved, "Y", "N").tolist()
+    if profile.age_flag is not None:
+        column, older_than = profile.age_flag
+        dm_cols[column] = np.where(demo["AGE"] > older_than, "Y", "N").tolist()
+    for flag in profile.dm_flags:
+        dm_cols[flag] = flags[flag].tolist()
     dm_cols["NPRLINES"] = flags["NPRLINES"].tolist()
     n_orig = _sim(trial, "original_cohort_patients")
     if n_orig is not None:  # enrolment order: the original cohort, then the later patients

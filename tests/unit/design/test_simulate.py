@@ -371,3 +371,17 @@ def test_design_from_mm003_trial_file() -> None:
     d2 = design_from_trial(trial, events=300, hr=0.8, crossover_fraction=0.5)
     assert d2.events == 300 and d2.arms[1].crossover_fraction == 0.5
     assert calibrate(d2).true_hr_pfs[0] == pytest.approx(0.8)
+
+
+def test_design_overrides_are_validated_with_the_simulation_block() -> None:
+    """Overrides are keys of the typed ``simulation:`` block: a misspelt key or a value out of
+    range is refused with the key named, instead of being ignored or failing later."""
+    with open("examples/trials/mm_pom_lodex_vs_hidex.yaml", encoding="utf-8") as fh:
+        trial = parse_trial(fh.read())
+    with pytest.raises(DesignError, match=r"invalid simulation option \(event: Extra inputs"):
+        design_from_trial(trial, event=300)
+    with pytest.raises(DesignError, match=r"alpha: Input should be less than 1"):
+        design_from_trial(trial, alpha=1.5)
+    # None means "not given": the trial file's values stay
+    assert design_from_trial(trial, events=None, alpha=None) == design_from_trial(trial)
+    assert design_from_trial(trial, information_rates=[0.5, 1.0]).information_rates == (0.5, 1.0)

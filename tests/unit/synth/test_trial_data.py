@@ -16,11 +16,8 @@ from plasmatrial.endpoints.tte import derive_param_pfs
 from plasmatrial.intake import SdtmBundle, load_sdtm, write_frame
 from plasmatrial.stats.km import kaplan_meier
 from plasmatrial.synth import TrialData, simulate_trial_data
-from plasmatrial.synth.trials import (
-    S_PD_CAP,
-    observed_os,
-    observed_os_medians,
-)
+from plasmatrial.synth.m_protein import S_PD_CAP
+from plasmatrial.synth.trials import observed_os, observed_os_medians
 
 TRIALS = Path(__file__).resolve().parents[3] / "examples" / "trials"
 DAYS_PER_MONTH = 365.25 / 12
