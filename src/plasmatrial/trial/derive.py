@@ -36,6 +36,7 @@ from plasmatrial.endpoints.adverse_events import derive_adae
 from plasmatrial.endpoints.eq5d import derive_param_eq5d
 from plasmatrial.endpoints.exposure import derive_adex
 from plasmatrial.endpoints.tte import (
+    LAST_KNOWN_ALIVE,
     DeathRule,
     censor_source,
     derive_param_dor,
@@ -708,7 +709,7 @@ def derive_adtte(
         start_date="STARTDT",
         event_conditions=[event_source("adsl", date="DTHDT", set_values_to={"EVNTDESC": "DEATH"})],
         censor_conditions=[
-            censor_source("adsl", date="LSTALVDT", set_values_to={"EVNTDESC": "LAST KNOWN ALIVE"})
+            censor_source("adsl", date="LSTALVDT", set_values_to={"EVNTDESC": LAST_KNOWN_ALIVE})
         ],
         source_datasets={"adsl": start},
         set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
@@ -721,7 +722,7 @@ def derive_adtte(
         os_.join(start.select("USUBJID", alive_src.alias("_SRC")), on="USUBJID", how="left")
         .with_columns(
             pl.when(censored)
-            .then(pl.format("LAST KNOWN ALIVE ({})", "_SRC"))
+            .then(pl.format(LAST_KNOWN_ALIVE + " ({})", "_SRC"))
             .otherwise(None)
             .alias("CNSDTDSC"),
             pl.when(censored)
