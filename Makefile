@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install sysdeps test lint type unit demo bench refresh-r clean
+.PHONY: install sysdeps test lint imports type unit demo bench refresh-r clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,13 +29,17 @@ sysdeps:
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 
+# the import layers of decision 0001 (contract in pyproject.toml, [tool.importlinter])
+imports: install
+	$(VENV)/bin/lint-imports --no-cache
+
 type: install
 	$(VENV)/bin/mypy
 
 unit: install
 	bash scripts/pytest.sh -q
 
-test: sysdeps lint type unit
+test: sysdeps lint imports type unit
 
 demo: install
 	$(VENV)/bin/plasmatrial demo --out $(DEMO_OUT)

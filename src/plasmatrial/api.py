@@ -24,6 +24,7 @@ from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import SdtmBundle, check_frames, load_sdtm
 from plasmatrial.intake.dates import as_date
+from plasmatrial.intake.flags import yes_no
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 from plasmatrial.intake.validate import raise_if
 from plasmatrial.trial.derive import first_new_therapy, time_origin
@@ -210,25 +211,14 @@ def respond_frames(
 
 
 def as_dates(frame: pl.DataFrame, cols: tuple[str, ...]) -> pl.DataFrame:
-    """Text columns among ``cols`` parsed as dates (unparseable: null)."""
+    """Columns among ``cols`` as dates (:func:`~plasmatrial.intake.dates.as_date`: complete ISO
+    dates; anything else null)."""
     fixes = [
-        pl.col(c).cast(pl.String).str.to_date(strict=False)
+        as_date(frame, c).alias(c)
         for c in cols
         if c in frame.columns and frame.schema[c] != pl.Date
     ]
     return frame.with_columns(fixes) if fixes else frame
-
-
-_FLAG_TEXT: Final = {
-    "Y": True,
-    "YES": True,
-    "TRUE": True,
-    "1": True,
-    "N": False,
-    "NO": False,
-    "FALSE": False,
-    "0": False,
-}
 
 
 def prepare_assessments(
@@ -242,12 +232,7 @@ def prepare_assessments(
         columns = MM_COLUMNS
     frame = as_dates(frame, ("ADT", "NACTDT"))
     fixes = [
-        pl.col(c)
-        .cast(pl.String)
-        .str.strip_chars()
-        .str.to_uppercase()
-        .replace_strict(_FLAG_TEXT, default=None, return_dtype=pl.Boolean)
-        .alias(c)
+        yes_no(frame, c).alias(c)
         for c, kind in columns
         if kind == "boolean" and c in frame.columns and frame.schema[c] != pl.Boolean
     ]

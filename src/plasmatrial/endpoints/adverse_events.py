@@ -15,6 +15,7 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.dates import as_date
 
 logger = logging.getLogger(__name__)
 
@@ -28,21 +29,11 @@ def _require(dataset: pl.DataFrame, columns: Sequence[str], arg: str) -> None:
         raise RuleError(f"{arg} lacks the columns {missing}")
 
 
-def _to_date(frame: pl.DataFrame, col: str) -> pl.Expr:
-    """Expression turning ``col`` (Date, Datetime or full ISO string) into a Date."""
-    dtype = frame.schema[col]
-    if dtype == pl.Date:
-        return pl.col(col)
-    if isinstance(dtype, pl.Datetime):
-        return pl.col(col).dt.date()
-    return pl.col(col).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-
-
 def _onset_bounds(frame: pl.DataFrame, col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     """Full onset date, earliest and latest possible onset for ISO dates that may be partial."""
     dtype = frame.schema[col]
     if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-        d = _to_date(frame, col)
+        d = as_date(frame, col)
         return d, d, d
     s = pl.col(col).cast(pl.String).str.strip_chars()
     full = s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
@@ -124,8 +115,8 @@ def derive_adae(
     adsl = adsl.select(
         *subject_keys,
         *carry,
-        _to_date(adsl, trt_start_col).alias("_TRTS"),
-        _to_date(adsl, trt_end_col).alias("_TRTE"),
+        as_date(adsl, trt_start_col).alias("_TRTS"),
+        as_date(adsl, trt_end_col).alias("_TRTE"),
     )
     full, lo, hi = _onset_bounds(dataset_ae, start_date_col)
     out = dataset_ae.with_columns(full.alias("ASTDT"), lo.alias("_LO"), hi.alias("_HI")).join(

@@ -26,6 +26,7 @@ import numpy.typing as npt
 import polars as pl
 
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.dates import as_date
 
 logger = logging.getLogger(__name__)
 
@@ -656,15 +657,8 @@ def derive_param_eq5d(
 
 
 def _as_date(frame: pl.DataFrame, col: str, new: str) -> pl.DataFrame:
-    """Add ``new`` = ``col`` as a Date (ISO strings: first 10 characters; partial → null)."""
-    dtype = frame.schema[col]
-    if dtype == pl.Date:
-        expr = pl.col(col)
-    elif isinstance(dtype, pl.Datetime):
-        expr = pl.col(col).dt.date()
-    else:
-        expr = pl.col(col).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-    return frame.with_columns(expr.alias(new))
+    """Add ``new`` = ``col`` as a Date (:func:`~plasmatrial.intake.dates.as_date`; partial → null)."""
+    return frame.with_columns(as_date(frame, col).alias(new))
 
 
 def _pre_dose(

@@ -12,7 +12,7 @@ Two layers, after admiral:
 
 ``AVAL`` is the duration in days from ``STARTDT`` to ``ADT`` counted as ``ADT - STARTDT + 1``
 (admiral ``derive_vars_duration(add_one = TRUE)``, SAS convention); ``add_one=False`` gives the
-plain difference. Use :func:`days_to_months` (30.4375 days a month) for reporting.
+plain difference. Reports divide by :data:`DAYS_PER_MONTH` (30.4375 days a month).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from plasmatrial.errors import PlasmatrialError
 
 DAYS_PER_MONTH: Final = 365.25 / 12
 SUBJECT_KEYS: Final = ("USUBJID",)
+#: ``EVNTDESC`` of a row censored at the last date known alive (ADSL ``LSTALVDT``: OS, TTNT);
+#: censored OS rows add the sources in ``CNSDTDSC`` (decisions 0504, 0282).
+LAST_KNOWN_ALIVE: Final = "LAST KNOWN ALIVE"
 
 
 @dataclass(frozen=True)
@@ -204,11 +207,6 @@ def derive_param_tte(
     return out.drop("_ORDER", strict=False)
 
 
-def days_to_months(days: pl.Expr) -> pl.Expr:
-    """Convert a duration in days to months of 30.4375 days."""
-    return days / DAYS_PER_MONTH
-
-
 DeathRule = Literal["any", "due_to_pd", "none"]
 #: ``DTHCAUS`` values that mean death due to progressive disease (case-insensitive).
 DEATH_DUE_TO_PD: Final = ("PROGRESSIVE DISEASE", "DISEASE PROGRESSION", "PD")
@@ -277,7 +275,7 @@ def derive_param_ttnt(
             )
         )
     censors = [
-        censor_source("adsl", date=last_alive_date, set_values_to={"EVNTDESC": "LAST CONTACT"})
+        censor_source("adsl", date=last_alive_date, set_values_to={"EVNTDESC": LAST_KNOWN_ALIVE})
     ]
     return derive_param_tte(
         adsl,

@@ -13,6 +13,7 @@ from typing import Literal
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
+from plasmatrial.stats._checks import check_choice, check_conf_level
 from plasmatrial.stats._dist import beta_ppf, norm_isf
 from plasmatrial.stats._types import Alternative
 
@@ -72,16 +73,9 @@ def _check(x: int, n: int, conf_level: float, method: str, alternative: str) -> 
         raise StatsError(f"n: expected an integer >= 1, got {n!r}")
     if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= n:
         raise StatsError(f"x: expected an integer between 0 and n={n}, got {x!r}")
-    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
-        raise StatsError(
-            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
-        )
-    if method not in BINOMIAL_METHODS:
-        raise StatsError(f"method: expected one of {', '.join(BINOMIAL_METHODS)}, got {method!r}")
-    if alternative not in _ALTERNATIVES:
-        raise StatsError(
-            f"alternative: expected one of {', '.join(_ALTERNATIVES)}, got {alternative!r}"
-        )
+    check_conf_level(conf_level)
+    check_choice(method, "method", BINOMIAL_METHODS)
+    check_choice(alternative, "alternative", _ALTERNATIVES)
 
 
 def _tail(conf_level: float, alternative: Alternative) -> float:

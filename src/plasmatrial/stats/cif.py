@@ -15,10 +15,15 @@ import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector
+from plasmatrial.stats._checks import (
+    ArrayLikeIn,
+    check_conf_level,
+    check_float_vector,
+    check_times,
+    group_codes,
+)
 from plasmatrial.stats._dist import chi2_sf, norm_isf
 from plasmatrial.stats._types import FloatArray
-from plasmatrial.stats.km import group_codes
 
 if TYPE_CHECKING:
     import polars as pl
@@ -326,12 +331,8 @@ def cumulative_incidence(
     >>> r.curve("1").estimate.round(4).tolist()
     [0.2, 0.4, 0.8]
     """
-    t = check_float_vector(time, "time")
+    t, _ = check_times(time)
     n = t.shape[0]
-    if n == 0:
-        raise StatsError("time: expected at least one observation, got an empty array")
-    if (t < 0).any():
-        raise StatsError(f"time: values must be >= 0, got {t[t < 0][0]!r}")
     st_f = check_float_vector(status, "status", n=n)
     if (st_f != np.round(st_f)).any() or (st_f < 0).any():
         bad = st_f[(st_f != np.round(st_f)) | (st_f < 0)][0]
@@ -340,10 +341,7 @@ def cumulative_incidence(
     causes = np.unique(st[st != 0])
     if causes.size == 0:
         raise StatsError("status: no failures (every status is 0 = censored)")
-    if not 0.0 < conf_level < 1.0:
-        raise StatsError(
-            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
-        )
+    check_conf_level(conf_level)
     labels, g = group_codes(np.zeros(n, dtype=np.int64) if group is None else group, n)
     if group is None:
         labels = ("1",)

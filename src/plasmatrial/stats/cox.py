@@ -16,18 +16,16 @@ from scipy import linalg, stats
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._concordance import Concordance, concordance, time_groups_from_sorted
-from plasmatrial.stats._cox_checks import (
-    ArrayLike,
-    as_codes,
-    as_design_matrix,
-    as_event_vector,
-    as_float_vector,
+from plasmatrial.stats._checks import ArrayLikeIn as ArrayLike
+from plasmatrial.stats._checks import (
     check_choice,
     check_conf_level,
-    check_survival_times,
+    check_design_matrix,
+    check_survival_data,
     check_weights,
+    group_codes,
 )
+from plasmatrial.stats._concordance import Concordance, concordance, time_groups_from_sorted
 from plasmatrial.stats._cox_core import (
     CoxData,
     FloatArray,
@@ -320,19 +318,16 @@ def cox_ph(
     >>> round(float(fit.coef[0]), 4)  # R: coxph(...) gives -0.2739478173
     -0.2739
     """
-    tm = as_float_vector(time, "time")
+    tm, ev, ent = check_survival_data(time, event, entry=entry)
     n = tm.shape[0]
-    ev = as_event_vector(event, "event", n=n)
-    Xm = as_design_matrix(X, "X", n=n)
+    wv = check_weights(weights, n, zero_weights=False)  # R coxph: "must be >0"
+    Xm = check_design_matrix(X, "X", n=n)
     p = Xm.shape[1]
-    ent = None if entry is None else as_float_vector(entry, "entry", n=n)
-    check_survival_times(tm, ent)
     check_choice(ties, "ties", TIES)
     check_conf_level(conf_level)
-    w = np.ones(n) if weights is None else as_float_vector(weights, "weights", n=n)
-    check_weights(w)
-    st = as_codes(strata, "strata", n=n)
-    cl = as_codes(cluster, "cluster", n=n)
+    w = np.ones(n) if wv is None else wv
+    st = None if strata is None else group_codes(strata, n, "strata")[1].astype(np.int64)
+    cl = None if cluster is None else group_codes(cluster, n, "cluster")[1].astype(np.int64)
     if robust is None:
         robust = cl is not None or bool(np.any(w != np.round(w)))
     elif cl is not None and not robust:

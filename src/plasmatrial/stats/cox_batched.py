@@ -17,7 +17,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.errors import StatsError
+from plasmatrial.stats._checks import check_choice, check_event_matrix, check_survival_batch
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -139,7 +139,8 @@ def cox_ph_batched_two_arm(
     Raises
     ------
     StatsError
-        Shapes that disagree, negative times or non-0/1 arm values.
+        Shapes that disagree, negative or non-finite times, non-0/1 event or arm values (the
+        checks of :func:`~plasmatrial.stats._checks.check_survival_batch`).
 
     Notes
     -----
@@ -161,24 +162,13 @@ def cox_ph_batched_two_arm(
     >>> round(float(r.coef[0]), 4)
     -0.2739
     """
-    tm = np.atleast_2d(np.asarray(time, dtype=np.float64))
-    ev = np.atleast_2d(np.asarray(event))
-    ar = np.asarray(arm, dtype=np.float64)
-    if ar.ndim == 1:
-        ar = np.broadcast_to(ar, tm.shape)
-    if ev.shape != tm.shape or ar.shape != tm.shape or tm.ndim != 2:
-        raise StatsError(
-            f"time, event, arm: shapes must agree, got {tm.shape}, {ev.shape}, {ar.shape}"
-        )
-    if ties not in ("efron", "breslow"):
-        raise StatsError(f"ties: expected 'efron' or 'breslow', got {ties!r}")
-    if not np.isfinite(tm).all() or (tm < 0).any():
-        raise StatsError("time: expected finite non-negative times")
-    if not np.isin(ar, (0.0, 1.0)).all():
-        raise StatsError("arm: expected 0/1 values")
-    if not np.isin(ev, (0, 1)).all():
-        raise StatsError("event: expected 0/1 or booleans")
-    A, B, dx = _coefficients(tm, ev.astype(bool), np.ascontiguousarray(ar), ties)
+    tm, ev = check_survival_batch(time, event)
+    arm_in = np.asarray(arm)
+    ar = check_event_matrix(
+        np.broadcast_to(arm_in, tm.shape) if arm_in.ndim == 1 else arm_in, "arm", tm.shape
+    ).astype(np.float64)
+    check_choice(ties, "ties", ("efron", "breslow"))
+    A, B, dx = _coefficients(tm, ev, np.ascontiguousarray(ar), ties)
     nt = tm.shape[0]
     beta = np.zeros(nt)
     loglik, u, imat = _evaluate(beta, A, B, dx)

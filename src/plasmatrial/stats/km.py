@@ -15,7 +15,15 @@ import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import ArrayLikeIn, check_float_vector, check_survival_data
+from plasmatrial.stats._checks import (
+    ArrayLikeIn,
+    check_choice,
+    check_conf_level,
+    check_float_vector,
+    check_survival_data,
+    check_weights,
+    group_codes,
+)
 from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
 
@@ -29,12 +37,8 @@ R_TOLERANCE = math.sqrt(np.finfo(np.float64).eps)
 
 def check_conf(conf_level: float, conf_type: str) -> None:
     """Validate ``conf_level`` in (0, 1) and ``conf_type`` among the R types."""
-    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
-        raise StatsError(
-            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
-        )
-    if conf_type not in _CONF_TYPES:
-        raise StatsError(f"conf_type: expected one of {', '.join(_CONF_TYPES)}, got {conf_type!r}")
+    check_conf_level(conf_level)
+    check_choice(conf_type, "conf_type", _CONF_TYPES)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -431,8 +435,8 @@ def kaplan_meier(
     >>> fit.median
     3.0
     """
-    t, e, s = check_survival_data(time, event, entry=entry, weights=weights)
-    w = None if weights is None else check_float_vector(weights, "weights", n=t.shape[0])
+    t, e, s = check_survival_data(time, event, entry=entry)
+    w = check_weights(weights, t.shape[0])
     check_conf(conf_level, conf_type)
     tab = km_table(t, e, s, w)
     d, nr = tab.n_event, tab.n_risk
@@ -512,35 +516,6 @@ class KaplanMeierByResult(ResultMixin):
         return res
 
 
-def group_codes(
-    group: ArrayLikeIn, n: int, name: str = "group"
-) -> tuple[tuple[str, ...], npt.NDArray[np.intp]]:
-    """Sorted distinct labels (as strings) and integer codes, like an R factor."""
-    g = np.asarray(group)
-    if g.ndim != 1 or g.shape[0] != n:
-        raise StatsError(
-            f"{name}: expected a 1-D array of length {n} (same as time), got shape {g.shape}"
-        )
-    if g.dtype.kind == "f" and np.isnan(g).any():
-        raise StatsError(
-            f"{name}: missing value (NaN) at index {int(np.flatnonzero(np.isnan(g))[0])}"
-        )
-    if g.dtype.kind == "O" and any(v is None for v in g):
-        raise StatsError(f"{name}: missing value (None) in {name}")
-    if g.dtype.kind == "b":
-        g = g.astype(np.int64)
-    if g.dtype.kind in "iu" and n > 0:
-        lo = int(g.min())
-        if int(g.max()) - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
-            present = np.bincount(g - lo) > 0
-            lookup = np.cumsum(present) - 1
-            levels = np.flatnonzero(present) + lo
-            return tuple(str(v) for v in levels.tolist()), lookup[g - lo].astype(np.intp)
-    levels = np.unique(g)
-    codes = np.searchsorted(levels, g).astype(np.intp)
-    return tuple(str(v) for v in levels.tolist()), codes
-
-
 def kaplan_meier_by(
     time: ArrayLikeIn,
     event: ArrayLikeIn,
@@ -588,8 +563,8 @@ def kaplan_meier_by(
     >>> by.groups, by["b"].surv.tolist()
     (('a', 'b'), [0.5, 0.0])
     """
-    t, e, s = check_survival_data(time, event, entry=entry, weights=weights)
-    w = None if weights is None else check_float_vector(weights, "weights", n=t.shape[0])
+    t, e, s = check_survival_data(time, event, entry=entry)
+    w = check_weights(weights, t.shape[0])
     labels, codes = group_codes(group, t.shape[0])
     fits = []
     for k in range(len(labels)):

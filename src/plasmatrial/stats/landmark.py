@@ -19,24 +19,20 @@ import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._cox_checks import (
-    ArrayLike,
-    BoolArray,
-    FloatArray,
-    as_event_vector,
-    as_float_vector,
-)
+from plasmatrial.stats._checks import ArrayLikeIn as ArrayLike
+from plasmatrial.stats._checks import check_survival_data
+from plasmatrial.stats._types import BoolArray, FloatArray
 from plasmatrial.stats.cox import CoxResult, Ties, cox_ph
 
 __all__ = ["CountingProcessData", "LandmarkResult", "landmark_analysis", "to_counting_process"]
 
 
-def _change_times(value: ArrayLike, n: int) -> FloatArray:
+def _change_times(value: ArrayLike, n: int, name: str) -> FloatArray:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim != 1 or arr.shape[0] != n:
-        raise StatsError(f"response_time: expected length {n}, got shape {arr.shape}")
+        raise StatsError(f"{name}: expected length {n} (same as time), got shape {arr.shape}")
     if np.isinf(arr).any() or (arr[~np.isnan(arr)] < 0).any():
-        raise StatsError("response_time: expected non-negative times or NaN (never responded)")
+        raise StatsError(f"{name}: expected non-negative times, or NaN for none")
     return arr
 
 
@@ -108,15 +104,14 @@ def to_counting_process(
     >>> cp.start.tolist(), cp.stop.tolist(), cp.status.tolist()
     ([0.0, 4.0, 0.0], [4.0, 10.0, 5.0], [0.0, 1.0, 0.0])
     """
-    tm = as_float_vector(time, "time")
+    tm, ev, _ = check_survival_data(time, event)
     n = tm.shape[0]
-    if (tm <= 0).any():
+    if (tm <= 0).any():  # a (0, 0] row is empty
         raise StatsError("time: expected positive follow-up times")
-    ev = as_event_vector(event, "event", n=n)
     ids = np.asarray(id)
     if ids.shape != (n,):
         raise StatsError(f"id: expected length {n}, got shape {ids.shape}")
-    c = _change_times(change_time, n)
+    c = _change_times(change_time, n, "change_time")
     split = ~np.isnan(c) & (c > 0) & (c < tm)
     on_from_start = ~np.isnan(c) & (c <= 0)
     reps = np.where(split, 2, 1)
@@ -214,10 +209,9 @@ def landmark_analysis(
     >>> r.n_at_risk, int(r.responded.sum())
     (6, 3)
     """
-    tm = as_float_vector(time, "time")
+    tm, ev, _ = check_survival_data(time, event)
     n = tm.shape[0]
-    ev = as_event_vector(event, "event", n=n)
-    rt = _change_times(response_time, n)
+    rt = _change_times(response_time, n, "response_time")
     if not np.isfinite(landmark) or landmark < 0:
         raise StatsError(f"landmark: expected a non-negative time, got {landmark!r}")
     kept = tm > landmark

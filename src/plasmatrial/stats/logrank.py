@@ -15,10 +15,16 @@ import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import ArrayLikeIn, check_event_vector, check_survival_data
+from plasmatrial.stats._checks import (
+    ArrayLikeIn,
+    check_event_matrix,
+    check_survival_batch,
+    check_survival_data,
+    group_codes,
+)
 from plasmatrial.stats._dist import chi2_sf
 from plasmatrial.stats._types import BoolArray, FloatArray
-from plasmatrial.stats.km import counts_on_grid, distinct_counts, group_codes
+from plasmatrial.stats.km import counts_on_grid, distinct_counts
 
 if TYPE_CHECKING:
     import polars as pl
@@ -301,16 +307,9 @@ def logrank_test_batched(
     >>> r.chisq.round(4).tolist()
     [5.0517, 5.0517]
     """
-    t = np.asarray(time, dtype=np.float64)
-    if t.ndim != 2 or t.shape[1] < 2:
-        raise StatsError(
-            f"time: expected a 2-D array (n_trials, n) with n >= 2, got shape {t.shape}"
-        )
-    if not np.isfinite(t).all() or (t < 0).any():
-        raise StatsError("time: values must be finite and >= 0")
+    t, ev = check_survival_batch(time, event)
     n_trials, n = t.shape
-    ev = _bool2d(event, "event", t.shape)
-    gr = _bool2d(
+    gr = check_event_matrix(
         np.broadcast_to(np.asarray(group), t.shape) if np.ndim(group) == 1 else group,
         "group",
         t.shape,
@@ -350,15 +349,6 @@ def logrank_test_batched(
         z = (o1 - e1) / np.sqrt(v)
     chisq = z * z
     return LogRankBatchResult(o1, e1, v, z, chisq, chi2_sf(chisq, 1))
-
-
-def _bool2d(x: ArrayLikeIn, name: str, shape: tuple[int, ...]) -> BoolArray:
-    arr = np.asarray(x)
-    if arr.shape != shape:
-        raise StatsError(f"{name}: expected shape {shape} (same as time), got {arr.shape}")
-    flat = check_event_vector(arr.reshape(-1), name, arr.size)
-    out: BoolArray = flat.reshape(shape)
-    return out
 
 
 __all__ = ["LogRankBatchResult", "LogRankResult", "logrank_test", "logrank_test_batched"]

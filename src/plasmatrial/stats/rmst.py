@@ -12,9 +12,14 @@ import numpy as np
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import ArrayLikeIn, check_survival_data
+from plasmatrial.stats._checks import (
+    ArrayLikeIn,
+    check_conf_level,
+    check_survival_data,
+    group_codes,
+)
 from plasmatrial.stats._dist import norm_isf, norm_sf
-from plasmatrial.stats.km import KaplanMeierResult, group_codes, kaplan_meier
+from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -86,10 +91,7 @@ def rmst_from_fit(fit: KaplanMeierResult, tau: float, conf_level: float = 0.95) 
     """
     if not (math.isfinite(tau) and tau > 0):
         raise StatsError(f"tau: expected a finite number > 0, got {tau!r}")
-    if not 0.0 < conf_level < 1.0:
-        raise StatsError(
-            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
-        )
+    check_conf_level(conf_level)
     d, nr = fit.n_event, fit.n_risk
     with np.errstate(divide="ignore", invalid="ignore"):
         hh = np.where(nr - d == 0, 0.0, d / (nr * (nr - d)))

@@ -15,14 +15,14 @@ from scipy import stats
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._cox_checks import (
-    ArrayLike,
-    BoolArray,
-    FloatArray,
-    as_event_vector,
-    as_float_vector,
+from plasmatrial.stats._checks import ArrayLikeIn as ArrayLike
+from plasmatrial.stats._checks import (
     check_conf_level,
+    check_event_vector,
+    check_float_vector,
+    check_survival_data,
 )
+from plasmatrial.stats._types import BoolArray, FloatArray
 from plasmatrial.stats.cox import CoxResult, cox_ph
 
 __all__ = ["RpsftResult", "counterfactual_times", "rpsft"]
@@ -205,17 +205,16 @@ def rpsft(
     >>> r.psi < 0
     True
     """
-    tm = as_float_vector(time, "time")
+    tm, ev, _ = check_survival_data(time, event)
     n = tm.shape[0]
-    ev = as_event_vector(event, "event", n=n)
-    grp = as_event_vector(arm, "arm", n=n)
-    share = as_float_vector(rx, "rx", n=n)
+    grp = check_event_vector(arm, "arm", n)
+    share = check_float_vector(rx, "rx", n=n)
     if ((share < 0) | (share > 1)).any():
         raise StatsError("rx: expected proportions of time on treatment in [0, 1]")
     if (tm <= 0).any():
         raise StatsError("time: expected positive times")
     check_conf_level(conf_level)
-    cens = None if censor_time is None else as_float_vector(censor_time, "censor_time", n=n)
+    cens = None if censor_time is None else check_float_vector(censor_time, "censor_time", n=n)
     recensor = np.ones(n, dtype=bool)
     if autoswitch:
         for a in (True, False):

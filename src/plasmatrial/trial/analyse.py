@@ -36,7 +36,7 @@ from plasmatrial.errors import StatsError
 from plasmatrial.stats.binomial import binomial_ci
 from plasmatrial.stats.cif import CIFCurve, cumulative_incidence
 from plasmatrial.stats.cox import cox_ph
-from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier
+from plasmatrial.stats.km import KaplanMeierResult, kaplan_meier, kaplan_meier_by
 from plasmatrial.stats.landmark import landmark_analysis
 from plasmatrial.stats.logrank import logrank_test
 from plasmatrial.stats.rpsft import rpsft
@@ -227,16 +227,23 @@ def km_summary(
 def _fit_by_arm(
     data: pl.DataFrame, arms: Sequence[str], conf_level: float
 ) -> dict[str, KaplanMeierResult]:
-    fits: dict[str, KaplanMeierResult] = {}
-    groups = [(ALL, data)] if len(arms) <= 1 else []
-    groups += [(a, data.filter(pl.col("ARMCD") == a)) for a in arms if len(arms) > 1]
-    for arm, d in groups:
-        if d.height == 0:
-            continue
-        fits[arm] = kaplan_meier(
-            _months(d["AVAL"].to_numpy()), (d["CNSR"] == 0).to_numpy(), conf_level=conf_level
-        )
-    return fits
+    """Kaplan-Meier per arm, in ``arms`` order (one arm or none: every patient, as ``ALL``)."""
+    d = data if len(arms) <= 1 else data.filter(pl.col("ARMCD").is_in(list(arms)))
+    if d.height == 0:
+        return {}
+    time, event = _months(d["AVAL"].to_numpy()), (d["CNSR"] == 0).to_numpy()
+    if len(arms) <= 1:
+        return {ALL: kaplan_meier(time, event, conf_level=conf_level)}
+    by = kaplan_meier_by(time, event, d["ARMCD"].cast(pl.Utf8).to_numpy(), conf_level=conf_level)
+    return {a: by[a] for a in arms if a in by.groups}
+
+
+def _strata_labels(d: pl.DataFrame, strata: Sequence[str]) -> np.ndarray | None:
+    """One label per patient joining the stratification factors (``NA`` for a missing one)."""
+    if not strata:
+        return None
+    joined = pl.concat_str([pl.col(s).cast(pl.Utf8).fill_null("NA") for s in strata], separator="|")
+    return d.select(joined).to_series().to_numpy()
 
 
 def _cox_arm(d: pl.DataFrame, control: str, strata: Sequence[str] = ()) -> dict[str, object] | None:
@@ -244,17 +251,7 @@ def _cox_arm(d: pl.DataFrame, control: str, strata: Sequence[str] = ()) -> dict[
     events = (d["CNSR"] == 0).to_numpy()
     if events.sum() == 0 or treated.min() == treated.max():
         return None
-    st = None
-    if strata:
-        st = (
-            d.select(
-                pl.concat_str(
-                    [pl.col(s).cast(pl.Utf8).fill_null("NA") for s in strata], separator="|"
-                )
-            )
-            .to_series()
-            .to_numpy()
-        )
+    st = _strata_labels(d, strata)
     try:
         fit = cox_ph(
             _months(d["AVAL"].to_numpy()), events, treated, strata=st, names=["treatment"],
@@ -321,17 +318,7 @@ def analyse_time_to_event(
                 "strata not in the data: "
                 + ", ".join(s for s in endpoint.strata if s not in d.columns)
             )
-        st = None
-        if strata:
-            st = (
-                d.select(
-                    pl.concat_str(
-                        [pl.col(s).cast(pl.Utf8).fill_null("NA") for s in strata], separator="|"
-                    )
-                )
-                .to_series()
-                .to_numpy()
-            )
+        st = _strata_labels(d, strata)
         r = logrank_test(
             _months(d["AVAL"].to_numpy()), (d["CNSR"] == 0).to_numpy(), d["ARMCD"].to_numpy(),
             strata=st,

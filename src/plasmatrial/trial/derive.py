@@ -36,6 +36,7 @@ from plasmatrial.endpoints.adverse_events import derive_adae
 from plasmatrial.endpoints.eq5d import derive_param_eq5d
 from plasmatrial.endpoints.exposure import derive_adex
 from plasmatrial.endpoints.tte import (
+    LAST_KNOWN_ALIVE,
     DeathRule,
     censor_source,
     derive_param_dor,
@@ -46,6 +47,8 @@ from plasmatrial.endpoints.tte import (
     event_source,
 )
 from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.dates import as_date
+from plasmatrial.intake.flags import yes_no
 from plasmatrial.trial.alive import alive_dates
 from plasmatrial.trial.inputs import ResolvedCriteria, resolve_criteria
 
@@ -71,14 +74,6 @@ def response_spec(trial: Trial) -> ResponseSpec:
     return resolve_criteria(trial).response
 
 
-def _date(frame: pl.DataFrame, col: str) -> pl.Expr:
-    if col not in frame.columns:
-        return pl.lit(None, dtype=pl.Date)
-    if frame.schema[col] == pl.Date:
-        return pl.col(col)
-    return pl.col(col).cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-
-
 def time_origin(dm: pl.DataFrame, ex: pl.DataFrame | None) -> pl.DataFrame:
     """``USUBJID, STARTDT``: the time origin of every DM subject (criteria.md 6.1).
 
@@ -89,7 +84,7 @@ def time_origin(dm: pl.DataFrame, ex: pl.DataFrame | None) -> pl.DataFrame:
 
     fdt = first_dose_dates(dm, ex).rename({"FDT": "STARTDT"})
     if "RANDDTC" in dm.columns:
-        rand = dm.select(pl.col("USUBJID").cast(pl.Utf8), _date(dm, "RANDDTC").alias("_R"))
+        rand = dm.select(pl.col("USUBJID").cast(pl.Utf8), as_date(dm, "RANDDTC").alias("_R"))
         fdt = (
             fdt.join(rand.unique("USUBJID", keep="first"), on="USUBJID", how="left")
             .with_columns(pl.coalesce("_R", "STARTDT").alias("STARTDT"))
@@ -227,7 +222,7 @@ def crossover_dates(ex: pl.DataFrame | None, arms: pl.DataFrame, trial: Trial) -
     doses = ex.select(
         "USUBJID",
         pl.col("EXTRT").cast(pl.Utf8).str.to_uppercase().alias("_DRUG"),
-        _date(ex, "EXSTDTC").alias("CROSSDT"),
+        as_date(ex, "EXSTDTC").alias("CROSSDT"),
     )
     return (
         arms.select("USUBJID", "ARMCD")
@@ -366,7 +361,7 @@ def new_therapy_dates(cm: pl.DataFrame, categories: Sequence[str]) -> pl.DataFra
         rows = cm.filter(
             pl.col("CMCAT").cast(pl.Utf8).str.strip_chars().str.to_uppercase().is_in(wanted)
         )
-    return rows.select(pl.col("USUBJID").cast(pl.Utf8), _date(rows, "CMSTDTC").alias("NACTDT"))
+    return rows.select(pl.col("USUBJID").cast(pl.Utf8), as_date(rows, "CMSTDTC").alias("NACTDT"))
 
 
 def first_new_therapy(
@@ -412,9 +407,7 @@ def best_pct_change(
             adsl.select("USUBJID", *m.subject_columns), on="USUBJID", how="left"
         )
     marker, name = m.build(), m.name
-    base_flag = (
-        pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).fill_null(value=False)
-    )
+    base_flag = yes_no(a, "ABLFL").fill_null(value=False)
     a = a.select("USUBJID", base_flag.alias("_B"), marker.cast(pl.Float64).alias("_M"))
     base = a.filter(pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").first().alias("_BASE"))
     post = a.filter(~pl.col("_B")).group_by("USUBJID").agg(pl.col("_M").min().alias("_MIN"))
@@ -472,7 +465,7 @@ def derive_adrs(
     )
     param = criteria.response.parameter
     base = (
-        assessments.filter(pl.col("ABLFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]))
+        assessments.filter(yes_no(assessments, "ABLFL").fill_null(value=False))
         .select(
             "USUBJID",
             pl.lit(param).alias("PARAMCD"),
@@ -716,7 +709,7 @@ def derive_adtte(
         start_date="STARTDT",
         event_conditions=[event_source("adsl", date="DTHDT", set_values_to={"EVNTDESC": "DEATH"})],
         censor_conditions=[
-            censor_source("adsl", date="LSTALVDT", set_values_to={"EVNTDESC": "LAST KNOWN ALIVE"})
+            censor_source("adsl", date="LSTALVDT", set_values_to={"EVNTDESC": LAST_KNOWN_ALIVE})
         ],
         source_datasets={"adsl": start},
         set_values_to={"PARAMCD": "OS", "PARAM": "Overall survival"},
@@ -729,7 +722,7 @@ def derive_adtte(
         os_.join(start.select("USUBJID", alive_src.alias("_SRC")), on="USUBJID", how="left")
         .with_columns(
             pl.when(censored)
-            .then(pl.format("LAST KNOWN ALIVE ({})", "_SRC"))
+            .then(pl.format(LAST_KNOWN_ALIVE + " ({})", "_SRC"))
             .otherwise(None)
             .alias("CNSDTDSC"),
             pl.when(censored)

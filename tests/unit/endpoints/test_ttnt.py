@@ -60,6 +60,8 @@ def test_only_deaths_due_to_progression_count() -> None:
     assert got["other-death"] == (150.0, 1)
     desc = dict(zip(out["USUBJID"], out["EVNTDESC"], strict=True))
     assert desc["pd-death"] == "DEATH DUE TO PD" and desc["next"] == "NEXT TREATMENT"
+    # censored at LSTALVDT, named as OS names it (one text for the last-alive censoring)
+    assert desc["other-death"] == desc["alive"] == "LAST KNOWN ALIVE"
 
 
 def test_due_to_pd_needs_the_cause_and_rules_are_checked() -> None:

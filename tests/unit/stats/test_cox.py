@@ -19,14 +19,28 @@ def _data(rng: np.random.Generator, n: int = 120) -> tuple[np.ndarray, np.ndarra
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        pytest.param({"time": [1, -2, 3]}, "time: negative time", id="negative-time"),
-        pytest.param({"time": [1, np.nan, 3]}, "time: non-finite", id="nan-time"),
+        pytest.param(
+            {"time": [1, -2, 3]},
+            r"time: values must be >= 0, got index 1: -2\.0",
+            id="negative-time",
+        ),
+        pytest.param(
+            {"time": [1, np.nan, 3]},
+            r"time: values must be finite, got index 1: nan",
+            id="nan-time",
+        ),
         pytest.param({"event": [1, 2, 0]}, "event: expected 0/1", id="event-not-binary"),
         pytest.param({"X": [[1], [2]]}, r"X: expected shape \(3, p\)", id="x-rows"),
         pytest.param({"ties": "peto"}, "ties: expected one of", id="bad-ties"),
         pytest.param({"conf_level": 1.0}, "conf_level", id="conf-level-1"),
-        pytest.param({"weights": [1, 0, 1]}, "weights: expected positive", id="zero-weight"),
-        pytest.param({"entry": [0, 2, 1]}, "entry: entry time 2.0 is not before", id="entry-eq"),
+        pytest.param(
+            {"weights": [1, 0, 1]},
+            r"weights: values must be > 0, got index 1: 0\.0",
+            id="zero-weight",
+        ),
+        pytest.param(
+            {"entry": [0, 2, 1]}, r"entry: .*entry=2\.0 >= time=2\.0 at index 1", id="entry-eq"
+        ),
         pytest.param({"event": [0, 0, 0]}, "no events", id="no-events"),
         pytest.param({"names": ["a", "b"]}, "names: expected 1", id="names-length"),
         pytest.param({"X": [[1], [1], [1]]}, "not positive definite", id="constant-x"),

@@ -46,6 +46,8 @@ def test_landmark_needs_both_groups() -> None:
         landmark_analysis([5, 8, 9], [1, 1, 0], [1, 2, 3], landmark=4)
 
 
-def test_negative_response_time_rejected() -> None:
-    with pytest.raises(StatsError, match="response_time"):
+def test_negative_change_time_rejected_by_its_own_name() -> None:
+    with pytest.raises(StatsError, match=r"^change_time: expected non-negative times"):
         to_counting_process([1], [10.0], [1], [-1.0])
+    with pytest.raises(StatsError, match=r"^response_time: expected non-negative times"):
+        landmark_analysis([5, 8, 9], [1, 1, 0], [1, -2, 3], landmark=4)
