@@ -88,7 +88,14 @@ def _is_number(v: object) -> bool:
 
 
 def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
+    """One group's ``--json`` object: counts, quantiles and the curve at every distinct time.
+
+    The curve holds R ``survfit``'s columns: ``std.err`` is the standard error of S (as
+    ``summary(fit)``), ``cumhaz`` and ``std.chaz`` the Nelson-Aalen cumulative hazard and its
+    standard error (``fit$cumhaz``, ``fit$std.chaz``).
+    """
     q = fit.quantile([0.25, 0.5, 0.75])
+    frame = fit.to_frame()
     return {
         "n": fit.n,
         "events": float(fit.n_event.sum()),
@@ -96,7 +103,11 @@ def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
         "median_lower": float(q.lower[1]),
         "median_upper": float(q.upper[1]),
         "quantiles": {"prob": q.prob, "time": q.quantile, "lower": q.lower, "upper": q.upper},
-        "table": {c: fit.to_frame()[c].to_numpy() for c in fit.to_frame().columns},
+        "table": {
+            **{c: frame[c].to_numpy() for c in frame.columns},
+            "cumhaz": fit.cumhaz,
+            "std.chaz": fit.std_chaz,
+        },
     }
 
 
@@ -113,16 +124,25 @@ def km_command(
     as_json: JsonOpt = False,
     cnsr: CnsrOpt = None,
     na: NaOpt = "fail",
+    entry: Annotated[
+        str | None,
+        typer.Option(
+            "--entry",
+            help="Delayed-entry (left-truncation) time column: a subject is at risk after its "
+            "entry time and up to its --time (R Surv(entry, time, event)).",
+        ),
+    ] = None,
 ) -> None:
     """Kaplan-Meier estimate (R survfit conventions): medians with CIs, and the curve."""
     from plasmatrial.stats.km import kaplan_meier_by
 
     column, is_cnsr = resolve_event(event, cnsr)
-    cols, rows = _columns(file, [time, column, group], na, numeric=(time, column))
+    cols, rows = _columns(file, [time, column, group, entry], na, numeric=(time, column, entry))
     t = _numeric(file, time, cols[time])
     d = event_indicator(file, column, cols[column], is_cnsr=is_cnsr)
     g = cols[group] if group else np.zeros(t.shape[0], dtype=np.int64)
-    by = kaplan_meier_by(t, d, g, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
+    start = None if entry is None else _numeric(file, entry, cols[entry])
+    by = kaplan_meier_by(t, d, g, entry=start, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
     labels = by.groups if group else ("all",)
     if as_json:
         echo_json(
@@ -130,12 +150,14 @@ def km_command(
                 "command": "stats km",
                 "conf_type": conf_type,
                 "conf_level": conf_level,
+                "entry": entry,
                 **rows.to_dict(),
                 "groups": {lab: _km_payload(f) for lab, f in zip(labels, by.fits, strict=True)},
             }
         )
         return
-    table = Table(title=f"Kaplan-Meier ({conf_type} CI, {100 * conf_level:g}%)")
+    delayed = "" if entry is None else f", delayed entry: {entry}"
+    table = Table(title=f"Kaplan-Meier ({conf_type} CI, {100 * conf_level:g}%{delayed})")
     for col in ("group", "n", "events", "median", "lower", "upper"):
         table.add_column(col, justify="right")
     for lab, f in zip(labels, by.fits, strict=True):
