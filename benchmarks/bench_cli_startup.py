@@ -25,6 +25,10 @@ CASES: tuple[tuple[str, list[str]], ...] = (
     ("plasmatrial --help", ["-c", CLI, "--help"]),
     ("plasmatrial version", ["-c", CLI, "version"]),
     ("plasmatrial stats ci --x 19 --n 28", ["-c", CLI, "stats", "ci", "--x", "19", "--n", "28"]),
+    (
+        "plasmatrial stats ci ... --method wilson",
+        ["-c", CLI, "stats", "ci", "--x", "19", "--n", "28", "--method", "wilson"],
+    ),
     ("plasmatrial stats --help", ["-c", CLI, "stats", "--help"]),
 )
 

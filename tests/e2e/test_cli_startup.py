@@ -17,7 +17,7 @@ from plasmatrial.cli.app import RootGroup, app
 from plasmatrial.cli.stats import StatsGroup
 from tests.e2e.cli import ROOT, run_cli
 
-HEAVY = ("polars", "scipy", "matplotlib")
+HEAVY = ("polars", "scipy", "matplotlib", "numpy")
 
 
 def _loaded_by(*args: str) -> set[str]:
@@ -46,9 +46,17 @@ def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
     assert _loaded_by(*args) == set()
 
 
-def test_stats_ci_imports_neither_polars_nor_matplotlib() -> None:
-    # scipy.special is needed: the intervals use its beta quantile (stats/_dist.py).
-    assert _loaded_by("stats", "ci", "--x", "19", "--n", "28") <= {"scipy"}
+@pytest.mark.parametrize("method", ["clopper-pearson", "jeffreys"])
+def test_stats_ci_exact_intervals_import_no_heavy_library(method: str) -> None:
+    # the beta quantile is pure Python (stats/_betainv.py, decision 0109)
+    assert _loaded_by("stats", "ci", "--x", "19", "--n", "28", "--method", method) == set()
+
+
+def test_stats_ci_normal_intervals_import_scipy_special_only() -> None:
+    assert _loaded_by("stats", "ci", "--x", "19", "--n", "28", "--method", "wilson") == {
+        "numpy",
+        "scipy",
+    }
 
 
 def test_stats_help_does_not_import_the_cox_model() -> None:

@@ -20,6 +20,7 @@ from plasmatrial.cli._common import (
     require_columns,
     resolve_event,
 )
+from plasmatrial.cli.stats_na import CompleteRows, NaOpt, complete_rows
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.stats.cox import CoxResult, cox_ph
 
@@ -103,7 +104,7 @@ def _payload(fit: CoxResult, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _print(fit: CoxResult, path: Path) -> None:
+def _print(fit: CoxResult, path: Path, rows: CompleteRows) -> None:
     console = Console()
     pct = f"{100 * fit.conf_level:g}%"
     table = Table(
@@ -136,6 +137,9 @@ def _print(fit: CoxResult, path: Path) -> None:
         console.print(f"Concordance = {c.concordance:.4f} (se = {c.std:.4f})")
     if not fit.converged:
         console.print(f"[yellow]warning:[/] not converged after {fit.n_iter} iterations")
+    note = rows.note()
+    if note:
+        console.print(note, highlight=False)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -161,6 +165,7 @@ def cox_command(
         str | None, typer.Option("--cluster", help="Cluster column (robust variance).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    na: NaOpt = "fail",
 ) -> None:
     """Fit a Cox proportional-hazards model (as R survival::coxph).
 
@@ -175,6 +180,10 @@ def cox_command(
     frame = read_table(file)
     extra = [c for c in (strata, entry, cluster) if c is not None]
     require_columns(frame, file, [time, column, *covs, *extra])
+    rows = complete_rows(
+        frame, file, [time, column, *covs, *extra], na, numeric=(time, column, entry)
+    )
+    frame = rows.frame
     X, names = design_matrix(frame, covs)
     tie: Literal["efron", "breslow", "exact"] = ties  # type: ignore[assignment]
     fit = cox_ph(
@@ -198,10 +207,11 @@ def cox_command(
             "ties": ties,
             "entry": entry,
             "cluster": cluster,
+            "na": rows.na,
         }
-        echo_json(_payload(fit, args))
+        echo_json({**_payload(fit, args), "n_read": rows.n_read, "n_omitted": rows.n_omitted})
     else:
-        _print(fit, file)
+        _print(fit, file, rows)
 
 
 def register(app: typer.Typer) -> None:

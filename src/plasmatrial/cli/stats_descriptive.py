@@ -23,6 +23,7 @@ from plasmatrial.cli._common import (
     require_columns,
     resolve_event,
 )
+from plasmatrial.cli.stats_na import CompleteRows, NaOpt, complete_rows
 from plasmatrial.errors import PlasmatrialError
 
 if TYPE_CHECKING:
@@ -48,20 +49,22 @@ def _fmt(x: float, digits: int = 4) -> str:
     return "NA" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
-def _columns(path: Path, cols: list[str | None]) -> dict[str, np.ndarray[Any, Any]]:
+def _columns(
+    path: Path, cols: list[str | None], na: str, *, numeric: tuple[str | None, ...]
+) -> tuple[dict[str, np.ndarray[Any, Any]], CompleteRows]:
+    """The used columns as arrays after ``--na`` (:func:`~plasmatrial.cli.stats_na.complete_rows`)."""
     frame = read_table(path)
     wanted = [c for c in cols if c is not None]
     require_columns(frame, path, wanted)
-    out: dict[str, np.ndarray[Any, Any]] = {}
-    for c in wanted:
-        series = frame[c]
-        if series.null_count():
-            row = int(series.is_null().arg_true()[0])
-            raise PlasmatrialError(
-                f"{path}: column {c} has missing values (first at row {row + 1})"
-            )
-        out[c] = series.to_numpy()
-    return out
+    rows = complete_rows(frame, path, cols, na, numeric=numeric)
+    return {c: rows.frame[c].to_numpy() for c in wanted}, rows
+
+
+def _note(rows: CompleteRows) -> None:
+    """After the tables: how many rows ``--na omit`` dropped (nothing when none)."""
+    text = rows.note()
+    if text:
+        console.print(text, highlight=False)
 
 
 def _numeric(path: Path, name: str, values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -85,7 +88,14 @@ def _is_number(v: object) -> bool:
 
 
 def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
+    """One group's ``--json`` object: counts, quantiles and the curve at every distinct time.
+
+    The curve holds R ``survfit``'s columns: ``std.err`` is the standard error of S (as
+    ``summary(fit)``), ``cumhaz`` and ``std.chaz`` the Nelson-Aalen cumulative hazard and its
+    standard error (``fit$cumhaz``, ``fit$std.chaz``).
+    """
     q = fit.quantile([0.25, 0.5, 0.75])
+    frame = fit.to_frame()
     return {
         "n": fit.n,
         "events": float(fit.n_event.sum()),
@@ -93,7 +103,11 @@ def _km_payload(fit: KaplanMeierResult) -> dict[str, Any]:
         "median_lower": float(q.lower[1]),
         "median_upper": float(q.upper[1]),
         "quantiles": {"prob": q.prob, "time": q.quantile, "lower": q.lower, "upper": q.upper},
-        "table": {c: fit.to_frame()[c].to_numpy() for c in fit.to_frame().columns},
+        "table": {
+            **{c: frame[c].to_numpy() for c in frame.columns},
+            "cumhaz": fit.cumhaz,
+            "std.chaz": fit.std_chaz,
+        },
     }
 
 
@@ -109,16 +123,26 @@ def km_command(
     conf_level: Annotated[float, typer.Option("--conf-level")] = 0.95,
     as_json: JsonOpt = False,
     cnsr: CnsrOpt = None,
+    na: NaOpt = "fail",
+    entry: Annotated[
+        str | None,
+        typer.Option(
+            "--entry",
+            help="Delayed-entry (left-truncation) time column: a subject is at risk after its "
+            "entry time and up to its --time (R Surv(entry, time, event)).",
+        ),
+    ] = None,
 ) -> None:
     """Kaplan-Meier estimate (R survfit conventions): medians with CIs, and the curve."""
     from plasmatrial.stats.km import kaplan_meier_by
 
     column, is_cnsr = resolve_event(event, cnsr)
-    cols = _columns(file, [time, column, group])
+    cols, rows = _columns(file, [time, column, group, entry], na, numeric=(time, column, entry))
     t = _numeric(file, time, cols[time])
     d = event_indicator(file, column, cols[column], is_cnsr=is_cnsr)
     g = cols[group] if group else np.zeros(t.shape[0], dtype=np.int64)
-    by = kaplan_meier_by(t, d, g, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
+    start = None if entry is None else _numeric(file, entry, cols[entry])
+    by = kaplan_meier_by(t, d, g, entry=start, conf_level=conf_level, conf_type=conf_type)  # type: ignore[arg-type]
     labels = by.groups if group else ("all",)
     if as_json:
         echo_json(
@@ -126,11 +150,14 @@ def km_command(
                 "command": "stats km",
                 "conf_type": conf_type,
                 "conf_level": conf_level,
+                "entry": entry,
+                **rows.to_dict(),
                 "groups": {lab: _km_payload(f) for lab, f in zip(labels, by.fits, strict=True)},
             }
         )
         return
-    table = Table(title=f"Kaplan-Meier ({conf_type} CI, {100 * conf_level:g}%)")
+    delayed = "" if entry is None else f", delayed entry: {entry}"
+    table = Table(title=f"Kaplan-Meier ({conf_type} CI, {100 * conf_level:g}%{delayed})")
     for col in ("group", "n", "events", "median", "lower", "upper"):
         table.add_column(col, justify="right")
     for lab, f in zip(labels, by.fits, strict=True):
@@ -144,6 +171,7 @@ def km_command(
             _fmt(q.upper[0]),
         )
     console.print(table)
+    _note(rows)
 
 
 @stats_app.command("logrank")
@@ -158,12 +186,13 @@ def logrank_command(
     ] = 0.0,
     as_json: JsonOpt = False,
     cnsr: CnsrOpt = None,
+    na: NaOpt = "fail",
 ) -> None:
     """Log-rank / G-rho test (R survdiff)."""
     from plasmatrial.stats.logrank import logrank_test
 
     column, is_cnsr = resolve_event(event, cnsr)
-    cols = _columns(file, [time, column, group, strata])
+    cols, rows = _columns(file, [time, column, group, strata], na, numeric=(time, column))
     res = logrank_test(
         _numeric(file, time, cols[time]),
         event_indicator(file, column, cols[column], is_cnsr=is_cnsr),
@@ -172,7 +201,7 @@ def logrank_command(
         rho=rho,
     )
     if as_json:
-        echo_json({"command": "stats logrank", **res.to_dict()})
+        echo_json({"command": "stats logrank", **rows.to_dict(), **res.to_dict()})
         return
     table = Table(
         title=f"G-rho test, rho = {rho:g}" + (f", stratified by {strata}" if strata else "")
@@ -184,6 +213,7 @@ def logrank_command(
         table.add_row(*(v if isinstance(v, str) else _fmt(v) for v in row))
     console.print(table)
     console.print(f"Chisq = {res.chisq:.4g} on {res.df} degrees of freedom, p = {res.p_value:.4g}")
+    _note(rows)
 
 
 @stats_app.command("cif")
@@ -193,11 +223,12 @@ def cif_command(
     status: Annotated[str, typer.Option("--status", help="Status column: 0 censored, k cause k.")],
     group: Annotated[str | None, typer.Option("--group", help="Grouping column.")] = None,
     as_json: JsonOpt = False,
+    na: NaOpt = "fail",
 ) -> None:
     """Cumulative incidence per cause (cmprsk cuminc) with Gray's test across groups."""
     from plasmatrial.stats.cif import cumulative_incidence
 
-    cols = _columns(file, [time, status, group])
+    cols, rows = _columns(file, [time, status, group], na, numeric=(time, status))
     res = cumulative_incidence(
         _numeric(file, time, cols[time]),
         _numeric(file, status, cols[status]),
@@ -207,6 +238,7 @@ def cif_command(
         echo_json(
             {
                 "command": "stats cif",
+                **rows.to_dict(),
                 "groups": list(res.groups),
                 "causes": list(res.causes),
                 "curves": [
@@ -245,6 +277,7 @@ def cif_command(
         console.print(
             f"Gray's test, cause {t.cause}: stat = {t.statistic:.4g}, df = {t.df}, p = {t.p_value:.4g}"
         )
+    _note(rows)
 
 
 @stats_app.command("rmst")
@@ -257,28 +290,30 @@ def rmst_command(
     conf_level: Annotated[float, typer.Option("--conf-level")] = 0.95,
     as_json: JsonOpt = False,
     cnsr: CnsrOpt = None,
+    na: NaOpt = "fail",
 ) -> None:
     """Restricted mean survival time up to --tau (R survfit rmean); difference for two groups."""
     from plasmatrial.stats.rmst import rmst, rmst_difference
 
     column, is_cnsr = resolve_event(event, cnsr)
-    cols = _columns(file, [time, column, group])
+    cols, rows = _columns(file, [time, column, group], na, numeric=(time, column))
     t = _numeric(file, time, cols[time])
     d_event = event_indicator(file, column, cols[column], is_cnsr=is_cnsr)
     if group is None:
         r = rmst(t, d_event, tau=tau, conf_level=conf_level)
         if as_json:
-            echo_json({"command": "stats rmst", **r.to_dict()})
+            echo_json({"command": "stats rmst", **rows.to_dict(), **r.to_dict()})
             return
         table = Table(title=f"RMST up to {tau:g}")
         for col in ("rmst", "se", "lower", "upper"):
             table.add_column(col, justify="right")
         table.add_row(_fmt(r.rmst), _fmt(r.se), _fmt(r.lower), _fmt(r.upper))
         console.print(table)
+        _note(rows)
         return
     d = rmst_difference(t, d_event, cols[group], tau=tau, conf_level=conf_level)
     if as_json:
-        echo_json({"command": "stats rmst", "tau": tau, **d.to_dict()})
+        echo_json({"command": "stats rmst", "tau": tau, **rows.to_dict(), **d.to_dict()})
         return
     table = Table(title=f"RMST up to {tau:g}")
     for col in ("group", "rmst", "se", "lower", "upper"):
@@ -294,6 +329,7 @@ def rmst_command(
     )
     console.print(table)
     console.print(f"z = {d.z:.4g}, p = {d.p_value:.4g}")
+    _note(rows)
 
 
 def register(app: typer.Typer) -> None:

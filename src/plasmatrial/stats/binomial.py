@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import check_choice, check_conf_level
-from plasmatrial.stats._dist import beta_ppf, norm_isf
-from plasmatrial.stats._types import Alternative
+from plasmatrial.stats._betainv import beta_quantile
+
+if TYPE_CHECKING:  # numpy-free at run time: `plasmatrial stats ci` starts at once (decision 0109)
+    from plasmatrial.stats._types import Alternative
 
 BinomialMethod = Literal[
     "clopper-pearson", "wilson", "wilson-cc", "jeffreys", "agresti-coull", "mid-p", "wald"
@@ -73,9 +74,16 @@ def _check(x: int, n: int, conf_level: float, method: str, alternative: str) -> 
         raise StatsError(f"n: expected an integer >= 1, got {n!r}")
     if isinstance(x, bool) or not isinstance(x, int) or not 0 <= x <= n:
         raise StatsError(f"x: expected an integer between 0 and n={n}, got {x!r}")
-    check_conf_level(conf_level)
-    check_choice(method, "method", BINOMIAL_METHODS)
-    check_choice(alternative, "alternative", _ALTERNATIVES)
+    if not (isinstance(conf_level, float | int) and 0.0 < conf_level < 1.0):
+        raise StatsError(
+            f"conf_level: expected a number strictly between 0 and 1, got {conf_level!r}"
+        )
+    if method not in BINOMIAL_METHODS:
+        raise StatsError(f"method: expected one of {', '.join(BINOMIAL_METHODS)}, got {method!r}")
+    if alternative not in _ALTERNATIVES:
+        raise StatsError(
+            f"alternative: expected one of {', '.join(_ALTERNATIVES)}, got {alternative!r}"
+        )
 
 
 def _tail(conf_level: float, alternative: Alternative) -> float:
@@ -84,13 +92,17 @@ def _tail(conf_level: float, alternative: Alternative) -> float:
 
 
 def _beta_limits(x: int, n: int, a: float, shift: float) -> tuple[float, float]:
-    """Equal-tailed beta quantile limits: shift=0 Clopper-Pearson, shift=0.5 Jeffreys."""
+    """Equal-tailed beta quantile limits: shift=0 Clopper-Pearson, shift=0.5 Jeffreys.
+
+    The beta quantile is :func:`~plasmatrial.stats._betainv.beta_quantile` (pure Python, the
+    correctly rounded root), not scipy's: the exact intervals then load neither numpy nor scipy.
+    """
     if shift == 0.0:
-        lo = 0.0 if x == 0 else beta_ppf(a, x, n - x + 1)
-        hi = 1.0 if x == n else beta_ppf(1.0 - a, x + 1, n - x)
+        lo = 0.0 if x == 0 else beta_quantile(a, x, n - x + 1)
+        hi = 1.0 if x == n else beta_quantile(1.0 - a, x + 1, n - x)
     else:
-        lo = 0.0 if x == 0 else beta_ppf(a, x + shift, n - x + shift)
-        hi = 1.0 if x == n else beta_ppf(1.0 - a, x + shift, n - x + shift)
+        lo = 0.0 if x == 0 else beta_quantile(a, x + shift, n - x + shift)
+        hi = 1.0 if x == n else beta_quantile(1.0 - a, x + shift, n - x + shift)
     return lo, hi
 
 
@@ -132,18 +144,20 @@ def _midp(x: int, n: int, a: float) -> tuple[float, float]:
 
 
 def _limits(x: int, n: int, method: BinomialMethod, a: float) -> tuple[float, float]:
-    z = norm_isf(a)
-    est = x / n
     if method == "clopper-pearson":
         return _beta_limits(x, n, a, 0.0)
     if method == "jeffreys":
         return _beta_limits(x, n, a, 0.5)
+    if method == "mid-p":
+        return _midp(x, n, a)
+    from plasmatrial.stats._dist import norm_isf  # the normal quantile: scipy.special
+
+    z = norm_isf(a)
+    est = x / n
     if method == "wilson":
         return _wilson(x, n, z, 0.0)
     if method == "wilson-cc":
         return _wilson(x, n, z, 0.5)
-    if method == "mid-p":
-        return _midp(x, n, a)
     if method == "agresti-coull":
         n_t = n + z * z
         p_t = (x + z * z / 2.0) / n_t
