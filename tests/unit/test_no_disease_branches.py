@@ -13,12 +13,12 @@ import pytest
 SRC = Path(__file__).parents[2] / "src" / "plasmatrial"
 
 #: Where the disease may be named: the rule-set definitions and the one registry of DEFAULT rule
-#: sets (criteria/core/rules.py DEFAULT_RULE_SETS), and the trial-file schema.
+#: sets (criteria/core/registry.py DEFAULT_RULE_SETS), and the trial-file schema.
 ALLOWED = {
     "criteria/al/response.py",
     "criteria/al/staging.py",
     "criteria/mm/imwg.py",
-    "criteria/core/rules.py",
+    "criteria/core/registry.py",
     "design/protocol.py",
 }
 #: synth/ still branches on the disease (its generic latent design, lab and AE generators per

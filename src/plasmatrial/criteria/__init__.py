@@ -7,7 +7,8 @@ Entry points: :func:`adjudicate` (per-visit categories with provenance), :func:`
 
 from plasmatrial.criteria.al.staging import stage
 from plasmatrial.criteria.core.engine import adjudicate
-from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable, get_rule_set, list_rule_sets
+from plasmatrial.criteria.core.registry import get_rule_set, list_rule_sets
+from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable
 from plasmatrial.criteria.core.summary import best_response, evaluability, time_to_first_response
 
 __all__ = [

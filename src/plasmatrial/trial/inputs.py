@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial.criteria import RuleSet, get_rule_set
-from plasmatrial.criteria.core.rules import default_rule_set
+from plasmatrial.criteria.core.registry import default_rule_set
 from plasmatrial.criteria.core.scale import ResponseSpec
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError, Problem, RuleError
@@ -142,7 +142,7 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     -----
     ``hematologic``, else ``response``, names the rule set (``AL_2012`` is an alias of
     ``CR_2012_RATIO``); without either, the disease's DEFAULT
-    (:data:`plasmatrial.criteria.core.rules.DEFAULT_RULE_SETS`: AL ``CR_2012_RATIO``, MM
+    (:data:`plasmatrial.criteria.core.registry.DEFAULT_RULE_SETS`: AL ``CR_2012_RATIO``, MM
     ``IMWG_2016``). ``progression`` ``AL_PROG_2012`` is the rule set's ``progression="2012"``
     option. ``criteria.options`` are passed through.
     """

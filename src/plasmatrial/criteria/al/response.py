@@ -8,7 +8,7 @@ every variant; the registry exposes the CR variants of Q1 and the Palladini 2018
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 import polars as pl
 
@@ -47,7 +47,6 @@ from plasmatrial.criteria.core.rules import (
     Rule,
     RuleSet,
     RuleTable,
-    register_rule_set,
 )
 from plasmatrial.criteria.core.scale import AL_SCALE, OrganResponse, PctChangeMarker, ResponseSpec
 from plasmatrial.criteria.core.sources import (
@@ -1137,17 +1136,3 @@ AL_DEFAULT_OPTIONS: Final[dict[str, OptionValue]] = {
 """Default AL options (criteria.md DEFAULTs). Ratio range per Katzmann 2002."""
 
 _ = (KATZMANN_2002, DITTRICH_2017, PALLADINI_MILANI_MERLINI_2020, JACC_CARDIOONC_2024)
-
-
-def _factory(variant: str) -> Callable[[], RuleSet]:
-    def make() -> RuleSet:
-        return build_al_rule_set(cr_variant=variant)
-
-    return make
-
-
-for _variant in get_args(CrVariant):
-    register_rule_set(_variant, _factory(_variant))
-register_rule_set("AL_PROG_PALLADINI_2018", lambda: build_al_rule_set(progression="PALLADINI_2018"))
-register_rule_set("CARD_2005", lambda: build_al_rule_set(cardiac_criteria="GERTZ_2005"))
-register_rule_set("RENAL_2005", lambda: build_al_rule_set(renal_criteria="GERTZ_2005"))

@@ -13,15 +13,8 @@ import polars as pl
 from plasmatrial.criteria.al.response import al_derivations
 from plasmatrial.criteria.core.engine import adjudicate
 from plasmatrial.criteria.core.predicates import Predicate, all_of, any_of, first_of, not_, value
-from plasmatrial.criteria.core.rules import (
-    Interpretation,
-    OptionValue,
-    Rule,
-    RuleSet,
-    RuleTable,
-    get_rule_set,
-    register_rule_set,
-)
+from plasmatrial.criteria.core.registry import get_rule_set
+from plasmatrial.criteria.core.rules import Interpretation, OptionValue, Rule, RuleSet, RuleTable
 from plasmatrial.criteria.core.sources import (
     DISPENZIERI_2004,
     DISPENZIERI_2014,
@@ -257,4 +250,3 @@ def stage(
 
 
 _ = (DISPENZIERI_2014, KRISTEN_2010)
-register_rule_set("AL_STAGING", build_al_staging)

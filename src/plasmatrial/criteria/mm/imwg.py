@@ -60,10 +60,9 @@ from plasmatrial.criteria.core.rules import (
     Rule,
     RuleSet,
     RuleTable,
-    register_rule_set,
 )
 from plasmatrial.criteria.core.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
-from plasmatrial.criteria.core.sources import Citation
+from plasmatrial.criteria.core.sources import DURIE_2006, KUMAR_2016, RAJKUMAR_2011
 
 __all__ = [
     "IMWG_DEFAULT_OPTIONS",
@@ -74,25 +73,6 @@ __all__ = [
 
 VERSION: Final = "1.0.1"
 PdReference = Literal["lowest_confirmed", "nadir"]
-
-KUMAR_2016: Final = Citation(
-    "Kumar 2016",
-    "International Myeloma Working Group consensus criteria for response and minimal residual "
-    "disease assessment in multiple myeloma. Lancet Oncol 2016;17(8):e328-e346",
-    doi="10.1016/S1470-2045(16)30206-6",
-    pmid="27511158",
-)
-DURIE_2006: Final = Citation(
-    "Durie 2006",
-    "International uniform response criteria for multiple myeloma. Leukemia 2006;20(9):1467-1473",
-    doi="10.1038/sj.leu.2404284",
-)
-RAJKUMAR_2011: Final = Citation(
-    "Rajkumar 2011",
-    "Consensus recommendations for the uniform reporting of clinical trials: report of the "
-    "International Myeloma Workshop Consensus Panel 1. Blood 2011;117(18):4691-4695",
-    doi="10.1182/blood-2010-10-299487",
-)
 
 #: IMWG response levels best first (PD and NE are handled by the overall parameter).
 IMWG_ORDER: Final = ("sCR", "CR", "VGPR", "PR", "MR", "SD")
@@ -840,6 +820,3 @@ IMWG_DEFAULT_OPTIONS: Final[dict[str, OptionValue]] = {
 """Default IMWG options (criteria.md 4.2-4.6 DEFAULTs, Q11, Q12)."""
 
 _ = DURIE_2006
-
-register_rule_set("IMWG_2016", build_imwg_rule_set)
-register_rule_set("IMWG_2011_NADIR", lambda: build_imwg_rule_set(pd_reference="nadir"))
