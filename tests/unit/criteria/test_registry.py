@@ -75,6 +75,17 @@ def test_every_row_of_every_family_is_a_rule_row_with_one_citation_type() -> Non
             assert r.id and r.text and r.predicate_text and r.category
 
 
+def test_citations_name_primary_sources_and_in_repo_rulings() -> None:
+    """No row cites the specification outside the repository; rulings cite decision files."""
+    root = Path(__file__).parents[3]
+    for item in list_criteria():
+        for r in _rows(item):
+            cited = str(r.citation)
+            assert "criteria.md" not in cited, (item.name, r.id, cited)
+            for path in re.findall(r"docs/decisions/[\w.-]+\.md", cited):
+                assert (root / path).is_file(), (r.id, path)
+
+
 def _rows(item: RuleSet | RuleCatalogue) -> list[RuleRow]:
     return (
         [r for g in item.groups() for r in g.rows] if isinstance(item, RuleSet) else [*item.rules()]
