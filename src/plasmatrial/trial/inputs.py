@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial.criteria import RuleSet, get_rule_set
-from plasmatrial.criteria.core.registry import default_rule_set
+from plasmatrial.criteria.core.registry import RULE_SET_ALIASES, default_rule_set
 from plasmatrial.criteria.core.scale import ResponseSpec
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError, Problem, RuleError
@@ -36,11 +36,6 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "sv": ("USUBJID", "SVSTDTC"),
 }
 
-#: Trial-file rule-set names that are not registry names, and what they mean.
-RULE_SET_ALIASES: Final[Mapping[str, str]] = {
-    "AL_2012": "CR_2012_RATIO",
-    "AL_2012_RATIO": "CR_2012_RATIO",
-}
 #: Progression choices read as an option of the rule set (AL hematologic progression).
 AL_PROGRESSION_OPTIONS: Final[Mapping[str, str]] = {"AL_PROG_2012": "2012"}
 

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_RULE_SETS",
     "DISEASE_NAMES",
     "ENTRY_POINT_GROUP",
+    "RULE_SET_ALIASES",
     "Builtin",
     "default_rule_set",
     "get_catalogue",
@@ -107,6 +108,12 @@ BUILTIN_CATALOGUES: Final[tuple[Builtin, ...]] = (
 #: The rule set a disease (trial-file ``disease``, ``respond --disease``) uses by DEFAULT: the one
 #: place where the disease selects anything (decision 0260).
 DEFAULT_RULE_SETS: Final[Mapping[str, str]] = {"AL": "CR_2012_RATIO", "MM": "IMWG_2016"}
+
+#: Other names trial files use for built-in rule sets (``criteria: {hematologic: AL_2012}``).
+RULE_SET_ALIASES: Final[Mapping[str, str]] = {
+    "AL_2012": "CR_2012_RATIO",
+    "AL_2012_RATIO": "CR_2012_RATIO",
+}
 
 #: How rule sets name each disease (``RuleSet.disease``), lower case.
 DISEASE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
