@@ -164,3 +164,16 @@ def test_unknown_names_list_every_valid_name() -> None:
         get_rule_set("ISS_2005")
     with pytest.raises(RuleError, match="unknown rule table"):
         get_catalogue("NOPE")
+
+
+def test_a_builtin_name_never_scans_entry_points(
+    clean_registry: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*, group: str) -> metadata.EntryPoints:
+        raise AssertionError("entry points scanned")
+
+    monkeypatch.setattr(registry.metadata, "entry_points", fail)
+    assert get_rule_set("IMWG_2016").name == "IMWG_2016"
+    assert get_criteria("CR_ISA").name == "CR_ISA"
+    with pytest.raises(AssertionError, match="scanned"):
+        list_rule_sets()

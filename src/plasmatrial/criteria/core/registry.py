@@ -12,7 +12,8 @@ Three sources, in this order of precedence for a name:
 3. Third-party rule sets: every entry point of the group :data:`ENTRY_POINT_GROUP`
    (``plasmatrial.rule_sets``) names a function that takes no argument and returns a
    :class:`~plasmatrial.criteria.core.rules.RuleSet`; the entry point's name is the rule set's
-   name. A package declares it in its ``pyproject.toml``::
+   name. Entry points are read once per process, and only when a name is not built in (or when
+   every rule set is listed), so running a built-in rule set never scans the installed packages. A package declares it in its ``pyproject.toml``::
 
        [project.entry-points."plasmatrial.rule_sets"]
        AL_2024_EXAMPLE = "my_package.rules:build_al_2024"
@@ -205,10 +206,12 @@ def get_rule_set(name: str, **options: OptionValue) -> RuleSet:
     RuleError
         If ``name`` is not registered (the message lists the valid names) or an option is unknown.
     """
-    names = _rule_set_names()
-    if name not in names:
-        hint = " (a rule table: see `criteria show`)" if name in _CATALOGUE_BY_NAME else ""
-        raise RuleError(f"unknown rule set {name!r}{hint}; valid names: {', '.join(names)}")
+    # A built-in or registered name needs no scan of the installed packages' entry points.
+    if name not in _BUILTIN_BY_NAME and name not in _ADDED:
+        names = _rule_set_names()
+        if name not in names:
+            hint = " (a rule table: see `criteria show`)" if name in _CATALOGUE_BY_NAME else ""
+            raise RuleError(f"unknown rule set {name!r}{hint}; valid names: {', '.join(names)}")
     return _build(name).with_options(**options)
 
 
@@ -252,6 +255,8 @@ def get_criteria(name: str) -> RuleSet | RuleCatalogue:
     """
     if name in _CATALOGUE_BY_NAME:
         return get_catalogue(name)
+    if name in _BUILTIN_BY_NAME or name in _ADDED:
+        return _build(name)
     names = _rule_set_names()
     if name not in names:
         every = sorted({*names, *_CATALOGUE_BY_NAME})
