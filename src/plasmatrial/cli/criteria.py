@@ -12,7 +12,7 @@ from rich.table import Table
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.criteria.core.registry import get_criteria, list_criteria
-from plasmatrial.criteria.core.rules import RuleCatalogue, RuleSet
+from plasmatrial.criteria.core.rules import RuleCatalogue, RuleRow, RuleSet
 from plasmatrial.intake.io import write_text
 
 criteria_app = typer.Typer(
@@ -25,6 +25,11 @@ Format = Literal["table", "md"]
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def inputs_text(row: RuleRow) -> str:
+    """The inputs a rule row reads, each once, as ``COLUMN [unit] (reference)``."""
+    return ", ".join(str(i) for i in dict.fromkeys(row.requires))
 
 
 def rule_set_markdown(rs: RuleSet) -> str:
@@ -52,14 +57,16 @@ def rule_set_markdown(rs: RuleSet) -> str:
             "",
         ]
         lines += [
-            "| id | category | verbatim text | rendered predicate | source | interpretations |",
-            "|---|---|---|---|---|---|",
+            "| id | category | verbatim text | rendered predicate | inputs | source "
+            "| interpretations |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in t.all_rules():
             interp = "; ".join(f"{i.id}: {i.title}" for i in r.interpretations)
             lines.append(
                 f"| {r.id} | {r.category} | {_md_escape(r.text)} | `{_md_escape(str(r.when))}` | "
-                f"{_md_escape(str(r.citation))} | {_md_escape(interp)} |"
+                f"{_md_escape(inputs_text(r))} | {_md_escape(str(r.citation))} | "
+                f"{_md_escape(interp)} |"
             )
     for o in rs.overall:
         lines += [
@@ -94,7 +101,7 @@ def catalogue_markdown(cat: RuleCatalogue) -> str:
             "|---|---|---|---|---|---|",
         ]
         for r in g.rows:
-            inputs = ", ".join(str(i) for i in r.requires)
+            inputs = inputs_text(r)
             lines.append(
                 f"| {r.id} | {_md_escape(r.category)} | {_md_escape(r.text)} | "
                 f"`{_md_escape(r.predicate_text)}` | {_md_escape(inputs)} | "
@@ -194,7 +201,7 @@ def show_cmd(
     console.print(f"options: {rs.options_text()}")
     for t in rs.tables:
         table = Table(title=f"{t.paramcd}: {t.description}", show_lines=True)
-        for col in ("id", "category", "text", "predicate", "citation", "interpretations"):
+        for col in ("id", "category", "text", "predicate", "inputs", "citation", "interpretations"):
             table.add_column(col, overflow="fold")
         for r in t.all_rules():
             table.add_row(
@@ -202,6 +209,7 @@ def show_cmd(
                 r.category,
                 r.text,
                 str(r.when),
+                inputs_text(r),
                 str(r.citation),
                 "; ".join(i.id for i in r.interpretations),
             )
@@ -222,7 +230,7 @@ def _show_catalogue(cat: RuleCatalogue) -> None:
                 r.category,
                 r.text,
                 r.predicate_text,
-                ", ".join(str(i) for i in r.requires),
+                inputs_text(r),
                 str(r.citation),
             )
         console.print(table)
