@@ -17,7 +17,7 @@ import polars as pl
 
 from plasmatrial._results import ResultMixin, jsonable
 from plasmatrial.criteria import RuleSet, adjudicate, evaluability, get_rule_set, stage
-from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
+from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
 from plasmatrial.criteria.core.scale import ResponseSpec
 from plasmatrial.criteria.core.summary import summarise_response
 from plasmatrial.design.protocol import NEW_THERAPY_CATEGORIES

@@ -13,7 +13,7 @@ import pytest
 SRC = Path(__file__).parents[2] / "src" / "plasmatrial"
 
 #: Where the disease may be named: the rule-set definitions and the one registry of DEFAULT rule
-#: sets (criteria/core/rules.py DEFAULT_RULE_SETS), and the trial-file schema. synth/ is covered like
+#: sets (criteria/core/registry.py DEFAULT_RULE_SETS), and the trial-file schema. synth/ is covered like
 #: every other package: its generators read the trial's generator profile, never the disease; the
 #: one map from a disease to its DEFAULT profile (synth/profiles.py DEFAULT_PROFILES, decision
 #: 0621) is a lookup that none of the patterns below matches, so it needs no exemption.
@@ -21,7 +21,7 @@ ALLOWED = {
     "criteria/al/response.py",
     "criteria/al/staging.py",
     "criteria/mm/imwg.py",
-    "criteria/core/rules.py",
+    "criteria/core/registry.py",
     "design/protocol.py",
 }
 TRIAL_ID = "trial-id branch"

@@ -33,7 +33,7 @@ from plasmatrial.cli._common import (
     require_columns,
 )
 from plasmatrial.criteria import get_rule_set
-from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS, default_rule_set
+from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS, default_rule_set
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.outputs import output_files

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Literal
 
 import polars as pl
 
+from plasmatrial.criteria.core.predicates import Input
+from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
+from plasmatrial.criteria.core.sources import CTCAE_V5, CTCAE_V6, Citation, CitedAt
 from plasmatrial.errors import RuleError
 
 logger = logging.getLogger(__name__)
@@ -32,44 +35,13 @@ DEFAULT_VERSION: Final[CtcaeVersion] = "5.0"
 COMPARE_DECIMALS: Final = 6
 
 
-@dataclass(frozen=True, slots=True)
-class Citation:
-    """A citable source; :meth:`at` adds a locator (table, row, file)."""
-
-    key: str
-    title: str
-    publisher: str
-    date: str
-    url: str
-    locator: str = ""
-
-    def at(self, locator: str) -> Citation:
-        """Return the same citation pointing at ``locator``."""
-        return replace(self, locator=locator)
-
-    def __str__(self) -> str:
-        loc = f", {self.locator}" if self.locator else ""
-        return f"{self.title} ({self.publisher}, {self.date}){loc}"
-
-
-CTCAE_V5: Final = Citation(
-    key="CTCAE_V5.0",
-    title="Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0",
-    publisher="U.S. DHHS, NIH, National Cancer Institute",
-    date="27 Nov 2017",
-    url="https://ctep.cancer.gov/protocoldevelopment/electronic_applications/ctc.htm",
-)
-CTCAE_V6: Final = Citation(
-    key="CTCAE_V6.0",
-    title="Common Terminology Criteria for Adverse Events (CTCAE) Version 6.0",
-    publisher=(
-        "NCI; thresholds as transcribed in pharmaverse/admiral "
-        "data-raw/adlb_grading/ncictcaev6.json (commit 6eb5125)"
-    ),
-    date="publication date not verified here",
-    url="https://github.com/pharmaverse/admiral",
-)
 _CITES: Final[Mapping[str, Citation]] = {"5.0": CTCAE_V5, "6.0": CTCAE_V6}
+#: Default columns of the reference a relative row compares against (see derive_var_atoxgr).
+_REF_INPUT: Final[Mapping[str, Input]] = {
+    "LLN": Input("ANRLO", ""),
+    "ULN": Input("ANRHI", ""),
+    "BASE": Input("BASE", ""),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +66,8 @@ class GradeRule:
         ``None`` for relative rows, which apply in any unit.
     text:
         Verbatim CTCAE text of the grade.
-    source:
-        Citation with locator.
+    citation:
+        Source with locator (:class:`~plasmatrial.criteria.core.sources.CitedAt`).
     requires_baseline_below_lln:
         The row applies only when baseline < LLN (CTCAE v6 creatinine).
     """
@@ -110,8 +82,26 @@ class GradeRule:
     reference: Reference
     unit: str | None
     text: str
-    source: Citation
+    citation: CitedAt
     requires_baseline_below_lln: bool = False
+
+    @property
+    def category(self) -> str:
+        """The grade this row assigns, as ``G<grade>`` (the rule-row protocol's category)."""
+        return f"G{self.grade}"
+
+    @property
+    def requires(self) -> tuple[Input, ...]:
+        """The value (in ``unit`` for absolute rows) and the reference a relative row needs."""
+        value = Input("AVAL", self.unit or "")
+        ref = _REF_INPUT.get(self.reference)
+        below = (Input("BASE", ""), Input("ANRLO", "")) if self.requires_baseline_below_lln else ()
+        return tuple(dict.fromkeys((value, *((ref,) if ref else ()), *below)))
+
+    @property
+    def predicate_text(self) -> str:
+        """The rendered condition (``grade 4: value < 0.5 10^9/L``)."""
+        return str(self)
 
     def __str__(self) -> str:
         if self.reference == "none":
@@ -350,7 +340,7 @@ def rules_frame(version: CtcaeVersion = DEFAULT_VERSION) -> pl.DataFrame:
             "UNIT": [r.unit for r in rules],
             "REFERENCE": [r.reference for r in rules],
             "TEXT": [r.text for r in rules],
-            "SOURCE": [str(r.source) for r in rules],
+            "SOURCE": [str(r.citation) for r in rules],
         },
         schema_overrides={"GRADE": pl.Int8},
     )
@@ -779,4 +769,32 @@ def shift_table(
         )
         .sort([*by_vars, "_b", "_a"])
         .drop("_b", "_a")
+    )
+
+
+def ctcae_catalogue(version: CtcaeVersion = DEFAULT_VERSION) -> RuleCatalogue:
+    """The grade rows of one CTCAE version as a catalogue for ``criteria list/show`` and
+    ``docs/criteria/`` (one group per term, most severe grade first).
+
+    Raises
+    ------
+    RuleError
+        Unknown version.
+    """
+    rules = _rules(version)
+    terms = dict.fromkeys(r.term_code for r in rules)
+    groups = tuple(
+        RuleGroup(
+            f"{code}: {next(r.term for r in rules if r.term_code == code)}",
+            tuple(r for r in rules if r.term_code == code),
+        )
+        for code in terms
+    )
+    return RuleCatalogue(
+        name=f"CTCAE_{version}",
+        version=version,
+        disease="any",
+        description=f"CTCAE v{version} lab grades (worst grade of the rows that hold; else 0)",
+        applied_by="plasmatrial.criteria.ctcae.derive_var_atoxgr",
+        groups=groups,
     )

@@ -439,7 +439,7 @@ _VARIABLE: Final = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
 def response_categories(disease: Disease) -> tuple[str, ...]:
     """Best-response categories of the response scale of the disease's DEFAULT rule set
     (``RuleSet.response``, decision 0260)."""
-    from plasmatrial.criteria.core.rules import default_rule_set, get_rule_set
+    from plasmatrial.criteria.core.registry import default_rule_set, get_rule_set
 
     scale = get_rule_set(default_rule_set(disease)).response_spec().scale
     return (*scale.ranking, scale.progression, scale.not_evaluable)

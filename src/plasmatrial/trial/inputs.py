@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial.criteria import RuleSet, get_rule_set
-from plasmatrial.criteria.core.rules import default_rule_set
+from plasmatrial.criteria.core.registry import RULE_SET_ALIASES, default_rule_set
 from plasmatrial.criteria.core.scale import ResponseSpec
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError, Problem, RuleError
@@ -36,11 +36,6 @@ OPTIONAL_DOMAINS: Final[Mapping[str, tuple[str, ...]]] = {
     "sv": ("USUBJID", "SVSTDTC"),
 }
 
-#: Trial-file rule-set names that are not registry names, and what they mean.
-RULE_SET_ALIASES: Final[Mapping[str, str]] = {
-    "AL_2012": "CR_2012_RATIO",
-    "AL_2012_RATIO": "CR_2012_RATIO",
-}
 #: Progression choices read as an option of the rule set (AL hematologic progression).
 AL_PROGRESSION_OPTIONS: Final[Mapping[str, str]] = {"AL_PROG_2012": "2012"}
 
@@ -142,7 +137,7 @@ def resolve_criteria(trial: Trial) -> ResolvedCriteria:
     -----
     ``hematologic``, else ``response``, names the rule set (``AL_2012`` is an alias of
     ``CR_2012_RATIO``); without either, the disease's DEFAULT
-    (:data:`plasmatrial.criteria.core.rules.DEFAULT_RULE_SETS`: AL ``CR_2012_RATIO``, MM
+    (:data:`plasmatrial.criteria.core.registry.DEFAULT_RULE_SETS`: AL ``CR_2012_RATIO``, MM
     ``IMWG_2016``). ``progression`` ``AL_PROG_2012`` is the rule set's ``progression="2012"``
     option. ``criteria.options`` are passed through.
     """

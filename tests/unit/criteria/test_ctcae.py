@@ -200,9 +200,11 @@ def test_rules_carry_text_and_citation() -> None:
     for version, rules in CTCAE_RULES.items():
         for r in rules:
             assert r.text and r.version == version
-            assert r.source.key == f"CTCAE_V{version}"
-            assert r.source.locator
-    assert "27 Nov 2017" in str(CTCAE_RULES["5.0"][0].source)
+            assert r.citation.citation.key == f"CTCAE v{version}"
+            assert r.citation.locator
+    first = CTCAE_RULES["5.0"][0].citation
+    assert "27 Nov 2017" in first.citation.title
+    assert str(first).startswith("CTCAE v5.0 (https://ctep.cancer.gov/")
     frame = rules_frame("5.0")
     assert frame.height == len(CTCAE_RULES["5.0"])
     assert frame.filter(pl.col("TERM") == "Anemia")["GRADE"].max() == 3

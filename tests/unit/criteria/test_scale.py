@@ -6,12 +6,8 @@ import polars as pl
 import pytest
 
 from plasmatrial.criteria import get_rule_set, list_rule_sets
-from plasmatrial.criteria.core.rules import (
-    DEFAULT_RULE_SETS,
-    RuleSet,
-    default_rule_set,
-    is_for_disease,
-)
+from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS, default_rule_set, is_for_disease
+from plasmatrial.criteria.core.rules import RuleSet
 from plasmatrial.criteria.core.scale import AL_SCALE, IMWG_SCALE, ResponseSpec
 from plasmatrial.errors import RuleError
 

@@ -10,7 +10,7 @@ from types import MappingProxyType, SimpleNamespace
 import polars as pl
 import pytest
 
-from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS
+from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS
 from plasmatrial.design.protocol import Trial, parse_trial, response_categories
 from plasmatrial.design.simulation import Simulation
 from plasmatrial.errors import DesignError

@@ -14,14 +14,9 @@ from typing import Final
 
 import polars as pl
 
-from plasmatrial.criteria.core.sources import Citation
+# The source of RULE_ID (ANDROMEDA measurability), re-exported where it was defined before.
+from plasmatrial.criteria.core.sources import KASTRITIS_2021 as KASTRITIS_2021
 
-KASTRITIS_2021: Final = Citation(
-    "Kastritis 2021",
-    "Daratumumab-based treatment for immunoglobulin light-chain amyloidosis (ANDROMEDA). "
-    "N Engl J Med 2021;385(1):46-58",
-    doi="10.1056/NEJMoa2028631",
-)
 RULE_ID: Final = "ANDROMEDA.MEASURABLE"
 SPEP_MIN_G_DL: Final = 0.5
 IFLC_MIN_MG_L: Final = 50.0

@@ -8,7 +8,7 @@ every variant; the registry exposes the CR variants of Q1 and the Palladini 2018
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 import polars as pl
 
@@ -47,7 +47,6 @@ from plasmatrial.criteria.core.rules import (
     Rule,
     RuleSet,
     RuleTable,
-    register_rule_set,
 )
 from plasmatrial.criteria.core.scale import AL_SCALE, OrganResponse, PctChangeMarker, ResponseSpec
 from plasmatrial.criteria.core.sources import (
@@ -301,7 +300,9 @@ def _evaluability_table() -> RuleTable:
             Rule(
                 "AL.EVAL.DFLC_MEASURABLE",
                 MEAS,
-                COMENZO_2012.at("measurable disease; criteria.md 1.2 row 1"),
+                COMENZO_2012.at(
+                    "measurable disease; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "dFLC at baseline ≥ 50 mg/L",
                 dflc_bl >= 50,
                 (I_Q3, I_INVLC),
@@ -309,7 +310,9 @@ def _evaluability_table() -> RuleTable:
             Rule(
                 "AL.EVAL.LOW_DFLC",
                 LOW,
-                MILANI_2017.at("low-dFLC definition; Dittrich 2017; criteria.md 1.2 row 2"),
+                MILANI_2017.at(
+                    "low-dFLC definition; Dittrich 2017; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "20 ≤ dFLC at baseline < 50 mg/L",
                 dflc_bl >= 20,
                 (I_Q4,),
@@ -318,7 +321,7 @@ def _evaluability_table() -> RuleTable:
                 "AL.EVAL.MPROTEIN_ONLY",
                 MPROT,
                 GERTZ_2005.at(
-                    "M-protein response rules as listed in the CIBMTR manual; criteria.md 1.2 row 3"
+                    "M-protein response rules as listed in the CIBMTR manual; ruling docs/decisions/0201-al-hematologic-interpretations.md"
                 ),
                 "dFLC < 20 mg/L and (serum M-protein > 0.5 g/dL or urine M-protein > 100 mg/24 h with a visible peak)",
                 all_of(dflc_bl < 20, mprot),
@@ -327,7 +330,9 @@ def _evaluability_table() -> RuleTable:
             Rule(
                 "AL.EVAL.CR_ONLY",
                 CRONLY,
-                COMENZO_2012.at("criteria.md 1.2 row 4"),
+                COMENZO_2012.at(
+                    "evaluability; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "dFLC < 20 mg/L and neither M-protein threshold met: CR or not CR only",
                 dflc_bl < 20,
             ),
@@ -365,11 +370,17 @@ def _cr_test(variant: CrVariant, o: dict[str, float]) -> tuple[Predicate, str, R
 
 _CR_CITES = {
     "CR_2012_RATIO": PALLADINI_2012.at(
-        "abstract, CR definition; Comenzo 2012 table; criteria.md 1.3 Q1(a)"
+        "abstract, CR definition; Comenzo 2012 table; ruling Q1 docs/decisions/0201-al-hematologic-interpretations.md"
     ),
-    "CR_2012_LEVELS_AND_RATIO": COMENZO_2012.at("response table, CR row; criteria.md 1.3 Q1(b)"),
-    "CR_ISA": HEMATO_2022.at("ISA Board CR proposal; criteria.md 1.3 Q1(c)"),
-    "CR_MAYO_2020": MUCHTAR_2020.at("proposed CR; criteria.md 1.3 Q1(d)"),
+    "CR_2012_LEVELS_AND_RATIO": COMENZO_2012.at(
+        "response table, CR row; ruling Q1 docs/decisions/0201-al-hematologic-interpretations.md"
+    ),
+    "CR_ISA": HEMATO_2022.at(
+        "ISA Board CR proposal; ruling Q1 docs/decisions/0201-al-hematologic-interpretations.md"
+    ),
+    "CR_MAYO_2020": MUCHTAR_2020.at(
+        "proposed CR; ruling Q1 docs/decisions/0201-al-hematologic-interpretations.md"
+    ),
 }
 
 
@@ -378,7 +389,9 @@ def hem_population() -> Rule:
     return Rule(
         "AL.HEM.EVALUABLE",
         "EVALUABLE",
-        COMENZO_2012.at("criteria.md 1.1-1.2 (unknown involved light chain → NE)"),
+        COMENZO_2012.at(
+            "unknown involved light chain → NE; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+        ),
         "hematologic evaluability class established at baseline",
         category_is("HEMEVAL", *CLASSES),
         (I_INVLC,),
@@ -396,7 +409,9 @@ def _hemcat_table(variant: CrVariant, o: dict[str, float]) -> RuleTable:
         all_of(value("SPEPMP", BASELINE) > 0.5, pct_decrease("SPEPMP", BASELINE) >= 50),
         all_of(value("UPEPMP", BASELINE) > 100, pct_decrease("UPEPMP", BASELINE) >= 50),
     )
-    cite13 = PALLADINI_2012.at("abstract; Comenzo 2012 response table; criteria.md 1.3")
+    cite13 = PALLADINI_2012.at(
+        "abstract; Comenzo 2012 response table; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+    )
     return RuleTable(
         "HEMCAT",
         "Hematologic response category from the visit's values (before progression)",
@@ -428,7 +443,9 @@ def _hemcat_table(variant: CrVariant, o: dict[str, float]) -> RuleTable:
             Rule(
                 "AL.HEM.LDPR",
                 "LDPR",
-                MILANI_2017.at("low-dFLC PR; Dittrich 2017; criteria.md 1.4"),
+                MILANI_2017.at(
+                    "low-dFLC PR; Dittrich 2017; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "LOW_DFLC: dFLC < 10 mg/L (low-dFLC PR)",
                 all_of(category_is("HEMEVAL", LOW), ldpr_c),
                 (I_LDPR,),
@@ -436,7 +453,9 @@ def _hemcat_table(variant: CrVariant, o: dict[str, float]) -> RuleTable:
             Rule(
                 "AL.HEM.PR.MPROTEIN",
                 "PR",
-                GERTZ_2005.at("CIBMTR manual; criteria.md 1.5"),
+                GERTZ_2005.at(
+                    "M-protein response as listed in the CIBMTR manual; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "MPROTEIN_ONLY: ≥ 50% reduction in serum M-protein (baseline > 0.5 g/dL) or in urine M-protein (baseline > 100 mg/24 h)",
                 all_of(category_is("HEMEVAL", MPROT), mprot_c),
                 (I_PEAK,),
@@ -451,21 +470,27 @@ def _hemcat_table(variant: CrVariant, o: dict[str, float]) -> RuleTable:
             Rule(
                 "AL.HEM.NR.LOW_DFLC",
                 "NR",
-                MILANI_2017.at("criteria.md 1.4"),
+                MILANI_2017.at(
+                    "low-dFLC response; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "LOW_DFLC: neither CR nor dFLC < 10 mg/L",
                 all_of(category_is("HEMEVAL", LOW), not_(ldpr_c)),
             ),
             Rule(
                 "AL.HEM.NR.MPROTEIN",
                 "NR",
-                GERTZ_2005.at("criteria.md 1.5"),
+                GERTZ_2005.at(
+                    "M-protein response; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "MPROTEIN_ONLY: neither CR nor M-protein PR",
                 all_of(category_is("HEMEVAL", MPROT), not_(mprot_c)),
             ),
             Rule(
                 "AL.HEM.NR.CR_ONLY",
                 "NR",
-                COMENZO_2012.at("criteria.md 1.2 row 4"),
+                COMENZO_2012.at(
+                    "evaluability; ruling docs/decisions/0201-al-hematologic-interpretations.md"
+                ),
                 "CR_ONLY: not CR",
                 all_of(category_is("HEMEVAL", CRONLY), not_(cr)),
             ),
@@ -488,7 +513,7 @@ def _prog_2012(doubling: Doubling, o: dict[str, float]) -> tuple[Rule, ...]:
         all_of(from_cr, ratio_abn) if doubling == "none" else all_of(from_cr, ratio_abn, doubled)
     )
     cite = COMENZO_2012.at(
-        "progression table (Freelite handbook 28.6.2; CIBMTR manual); criteria.md 1.6"
+        "progression table (Freelite handbook 28.6.2; CIBMTR manual); ruling docs/decisions/0202-al-progression.md"
     )
     dbl = " (iFLC ≥ 2 × nadir while in CR)"
     return (
@@ -562,7 +587,9 @@ def _prog_2018() -> tuple[Rule, ...]:
         d > Scaled(0.2, Value("DFLC", BASELINE)),
         pct_increase("DFLC", best_value("HEMCAT"), r1=True) > 50,
     )
-    cite = PALLADINI_2018.at("high-risk dFLC progression definition; criteria.md 1.6")
+    cite = PALLADINI_2018.at(
+        "high-risk dFLC progression definition; ruling docs/decisions/0202-al-progression.md"
+    )
     return (
         Rule(
             "AL2018.PROG.DFLC",
@@ -615,10 +642,10 @@ def _cardiac_table(
     nt_eval = value("NTPROBNP", BASELINE) >= 650
     nyha_eval = value("NYHA", BASELINE) >= 3
     cite = PALLADINI_2012.at(
-        "cardiac response/progression; Comenzo 2012 table; CIBMTR manual; criteria.md 2.2"
+        "cardiac response/progression; Comenzo 2012 table; CIBMTR manual; ruling docs/decisions/0203-al-cardiac.md"
     )
     trop_cite = COMENZO_2012.at(
-        "cardiac progression row; JACC CardioOncol 2024 Table 4; criteria.md 2.2"
+        "cardiac progression row; JACC CardioOncol 2024 Table 4; ruling docs/decisions/0203-al-cardiac.md"
     )
     return RuleTable(
         "CARDRESP",
@@ -697,7 +724,9 @@ def _cardiac_table(
 
 
 def _cardiac_table_2005() -> RuleTable:
-    cite = GERTZ_2005.at("cardiac response, Table 5 of OJRD 2012;7:54; criteria.md 2.2 CARD_2005")
+    cite = GERTZ_2005.at(
+        "cardiac response, Table 5 of OJRD 2012;7:54; ruling docs/decisions/0203-al-cardiac.md"
+    )
     no_thickening = known(not_(abs_increase("IVSD", BASELINE) > 0), missing=True)
     no_more_diuretic = known(not_(flag("DIURINC")), missing=True)
     return RuleTable(
@@ -767,7 +796,9 @@ def _cardiac_table_2005() -> RuleTable:
 
 
 def _renal_table_2005() -> RuleTable:
-    cite = GERTZ_2005.at("renal response; Comenzo 2012 consensus table; criteria.md 2.4 RENAL_2005")
+    cite = GERTZ_2005.at(
+        "renal response; Comenzo 2012 consensus table; ruling docs/decisions/0204-al-renal-liver.md"
+    )
     prog = any_of(
         all_of(
             pct_increase("PROT24H", BASELINE) >= 50,
@@ -826,7 +857,9 @@ def _renal_table_2005() -> RuleTable:
 def _graded_cardiac_table() -> RuleTable:
     nt_route = value("NTPROBNP", BASELINE) > 650
     bnp_route = all_of(known(not_(nt_route), missing=True), value("BNP", BASELINE) > 150)
-    cite = MUCHTAR_2023.at("graded cardiac response table; criteria.md 2.3")
+    cite = MUCHTAR_2023.at(
+        "graded cardiac response table; ruling docs/decisions/0203-al-cardiac.md"
+    )
     rows: list[Rule] = []
     for cat, nt, bnp, text in (
         (
@@ -894,7 +927,9 @@ def _graded_cardiac_table() -> RuleTable:
 
 def _renal_table() -> RuleTable:
     prog = pct_decrease("EGFR", BASELINE) >= 25
-    cite = PALLADINI_2014.at("abstract, renal response/progression; criteria.md 2.4")
+    cite = PALLADINI_2014.at(
+        "abstract, renal response/progression; ruling docs/decisions/0204-al-renal-liver.md"
+    )
     return RuleTable(
         "RENRESP",
         "Renal response/progression (Palladini 2014)",
@@ -937,7 +972,9 @@ def _renal_table() -> RuleTable:
 def _liver_table(alp_rule: AlpRule) -> RuleTable:
     col = "ALP" if alp_rule == "value" else "ALPEXC"
     abnormal = value("ALP", BASELINE) > Value("ALP_ULN", BASELINE)
-    cite = GERTZ_2005.at("liver response/progression; Comenzo 2012; criteria.md 2.5")
+    cite = GERTZ_2005.at(
+        "liver response/progression; Comenzo 2012; ruling docs/decisions/0204-al-renal-liver.md"
+    )
     what = "ALP value" if alp_rule == "value" else "ALP excess over ULN"
     return RuleTable(
         "LIVRESP",
@@ -1137,17 +1174,3 @@ AL_DEFAULT_OPTIONS: Final[dict[str, OptionValue]] = {
 """Default AL options (criteria.md DEFAULTs). Ratio range per Katzmann 2002."""
 
 _ = (KATZMANN_2002, DITTRICH_2017, PALLADINI_MILANI_MERLINI_2020, JACC_CARDIOONC_2024)
-
-
-def _factory(variant: str) -> Callable[[], RuleSet]:
-    def make() -> RuleSet:
-        return build_al_rule_set(cr_variant=variant)
-
-    return make
-
-
-for _variant in get_args(CrVariant):
-    register_rule_set(_variant, _factory(_variant))
-register_rule_set("AL_PROG_PALLADINI_2018", lambda: build_al_rule_set(progression="PALLADINI_2018"))
-register_rule_set("CARD_2005", lambda: build_al_rule_set(cardiac_criteria="GERTZ_2005"))
-register_rule_set("RENAL_2005", lambda: build_al_rule_set(renal_criteria="GERTZ_2005"))

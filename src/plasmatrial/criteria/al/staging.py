@@ -13,15 +13,8 @@ import polars as pl
 from plasmatrial.criteria.al.response import al_derivations
 from plasmatrial.criteria.core.engine import adjudicate
 from plasmatrial.criteria.core.predicates import Predicate, all_of, any_of, first_of, not_, value
-from plasmatrial.criteria.core.rules import (
-    Interpretation,
-    OptionValue,
-    Rule,
-    RuleSet,
-    RuleTable,
-    get_rule_set,
-    register_rule_set,
-)
+from plasmatrial.criteria.core.registry import get_rule_set
+from plasmatrial.criteria.core.rules import Interpretation, OptionValue, Rule, RuleSet, RuleTable
 from plasmatrial.criteria.core.sources import (
     DISPENZIERI_2004,
     DISPENZIERI_2014,
@@ -56,8 +49,10 @@ def _exactly_one(a: Predicate, b: Predicate) -> Predicate:
 def _mayo2004(hs_cut: float) -> RuleTable:
     np_high = value("NTPROBNP") >= 332
     trop = first_of(value("TROPT") >= 0.035, value("HSTNT") >= hs_cut, value("TROPI") >= 0.1)
-    c = DISPENZIERI_2004.at("abstract thresholds; criteria.md 3.1")
-    e = WECHALEKAR_2013.at("European modification (NT-proBNP > 8500 ng/L); criteria.md 3.1")
+    c = DISPENZIERI_2004.at("abstract thresholds; ruling docs/decisions/0205-al-staging.md")
+    e = WECHALEKAR_2013.at(
+        "European modification (NT-proBNP > 8500 ng/L); ruling docs/decisions/0205-al-staging.md"
+    )
     return RuleTable(
         "MAYO2004",
         "Mayo 2004 cardiac stage with European IIIa/IIIb modification",
@@ -98,7 +93,7 @@ def _mayo2004(hs_cut: float) -> RuleTable:
             Rule(
                 "AL.STG.MAYO2004.GE_II",
                 "≥II",
-                c.citation.at("criteria.md 3.1 missing rule"),
+                c.citation.at("missing-data rule docs/decisions/0205-al-staging.md"),
                 "one marker missing, the other high",
                 any_of(np_high, trop),
                 (I_MISSING,),
@@ -106,7 +101,7 @@ def _mayo2004(hs_cut: float) -> RuleTable:
             Rule(
                 "AL.STG.MAYO2004.I_OR_II",
                 "I/II",
-                c.citation.at("criteria.md 3.1 missing rule"),
+                c.citation.at("missing-data rule docs/decisions/0205-al-staging.md"),
                 "one marker missing, the other low",
                 any_of(not_(np_high), not_(trop)),
                 (I_MISSING,),
@@ -120,7 +115,7 @@ def _mayo2012() -> RuleTable:
     a = value("DFLC") >= 180
     b = first_of(value("TROPT") >= 0.025, value("HSTNT") >= 40)
     n = value("NTPROBNP") >= 1800
-    c = KUMAR_2012.at("abstract, revised staging; criteria.md 3.2")
+    c = KUMAR_2012.at("abstract, revised staging; ruling docs/decisions/0205-al-staging.md")
     two = any_of(all_of(a, b, not_(n)), all_of(a, not_(b), n), all_of(not_(a), b, n))
     one = any_of(
         all_of(a, not_(b), not_(n)), all_of(not_(a), b, not_(n)), all_of(not_(a), not_(b), n)
@@ -150,7 +145,7 @@ def _bu2019() -> RuleTable:
     bnp = value("BNP") > 81
     tni = value("TROPI") > 0.1
     c = LILLENESS_2019.at(
-        "BNP-based stage; JACC CardioOncol 2024 Table 4; criteria.md 3.3 [partially verified]"
+        "BNP-based stage; JACC CardioOncol 2024 Table 4 [partially verified]; ruling docs/decisions/0205-al-staging.md"
     )
     return RuleTable(
         "BU2019",
@@ -177,7 +172,7 @@ def _bu2019() -> RuleTable:
 def _renal_stage() -> RuleTable:
     p = value("PROT24H") > 5
     e = value("EGFR") < 50
-    c = PALLADINI_2014.at("renal staging; criteria.md 2.4")
+    c = PALLADINI_2014.at("renal staging; ruling docs/decisions/0204-al-renal-liver.md")
     return RuleTable(
         "RENSTG",
         "Renal stage (Palladini 2014): proteinuria > 5 g/24 h, eGFR < 50",
@@ -195,7 +190,7 @@ def _renal_stage() -> RuleTable:
             Rule(
                 "AL.STG.REN2014.GE_II",
                 "≥II",
-                c.citation.at("criteria.md 2.4 missing rule"),
+                c.citation.at("missing-data rule docs/decisions/0204-al-renal-liver.md"),
                 "one factor adverse, the other missing",
                 any_of(p, e),
                 (I_MISSING,),
@@ -257,4 +252,3 @@ def stage(
 
 
 _ = (DISPENZIERI_2014, KRISTEN_2010)
-register_rule_set("AL_STAGING", build_al_staging)

@@ -47,14 +47,8 @@ from plasmatrial.criteria.core.predicates import (
     shared_expr,
     sharing,
 )
-from plasmatrial.criteria.core.rules import (
-    OptionValue,
-    Overall,
-    Rule,
-    RuleSet,
-    RuleTable,
-    get_rule_set,
-)
+from plasmatrial.criteria.core.registry import get_rule_set
+from plasmatrial.criteria.core.rules import OptionValue, Overall, Rule, RuleSet, RuleTable
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 

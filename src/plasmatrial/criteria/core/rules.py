@@ -1,4 +1,4 @@
-"""Rule rows, rule tables and rule sets (rules are data), plus the registry of rule sets.
+"""Rule rows, rule tables and rule sets (rules are data); the registry is :mod:`.registry`.
 
 A :class:`Rule` is one row of a published criteria table: id, category, citation with locator,
 verbatim text, interpretations and a predicate built from :mod:`plasmatrial.criteria.core.predicates`.
@@ -7,13 +7,18 @@ engine assigns the first satisfied row (top-down precedence). A :class:`RuleSet`
 tables, the derived inputs, the overall (progression-wins) combinations and the options it was
 built with; options are applied by rebuilding the set from its ``builder`` so that the rows a
 clinician reads are the rows that run.
+
+Every rule family (engine rows, CTCAE grade rows, myeloma stage, MRD and eligibility rows)
+satisfies one protocol, :class:`RuleRow`, and cites its source with one type
+(:class:`~plasmatrial.criteria.core.sources.CitedAt`). Families that are not run by the engine
+are listed and documented as a :class:`RuleCatalogue` of :class:`RuleGroup` s (decision 0270).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import polars as pl
 
@@ -25,6 +30,35 @@ from plasmatrial.errors import RuleError
 OptionValue = str | float | int | bool | None
 Timepoint = Literal["post_baseline", "baseline"]
 ColumnKind = Literal["numeric", "character", "boolean", "date"]
+
+
+@runtime_checkable
+class RuleRow(Protocol):
+    """What every rule row offers a reader, whatever its family (decision 0270).
+
+    ``id`` is the stable rule id reported on output rows; ``category`` what the row assigns (a
+    response category, a grade ``G3``, a stage, ``MET`` for an eligibility criterion);
+    ``citation`` the source with a locator; ``text`` the published wording; ``requires`` the
+    inputs (columns with units) the row reads; ``predicate_text`` the condition as evaluated.
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def category(self) -> str: ...
+
+    @property
+    def citation(self) -> CitedAt: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def requires(self) -> tuple[Input, ...]: ...
+
+    @property
+    def predicate_text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +109,11 @@ class Rule:
     def requires(self) -> tuple[Input, ...]:
         """Inputs (columns with units and references) the row reads."""
         return self.when.inputs()
+
+    @property
+    def predicate_text(self) -> str:
+        """The rendered predicate."""
+        return str(self.when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,70 +260,42 @@ class RuleSet:
         """Options as ``key=value`` text."""
         return ", ".join(f"{k}={v}" for k, v in self.options)
 
-
-_REGISTRY: dict[str, Callable[[], RuleSet]] = {}
-
-#: The rule set a disease (trial-file ``disease``, ``respond --disease``) uses by DEFAULT: the one
-#: place where the disease selects anything (decision 0260).
-DEFAULT_RULE_SETS: Final[Mapping[str, str]] = {"AL": "CR_2012_RATIO", "MM": "IMWG_2016"}
+    def groups(self) -> tuple[RuleGroup, ...]:
+        """The rows of every table as titled groups (the common listing shape)."""
+        return tuple(RuleGroup(f"{t.paramcd}: {t.description}", t.all_rules()) for t in self.tables)
 
 
-#: How rule sets name each disease (``RuleSet.disease``), lower case.
-DISEASE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
-    "AL": ("al", "al amyloidosis"),
-    "MM": ("mm", "multiple myeloma", "myeloma"),
-}
+@dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """A titled, ordered group of rule rows of any family (one table of a listing)."""
+
+    title: str
+    rows: tuple[RuleRow, ...]
+    note: str = ""
 
 
-def is_for_disease(rule_set: RuleSet, disease: str) -> bool:
-    """Whether ``rule_set`` is for ``disease`` (``AL`` or ``MM``, case-insensitive)."""
-    return rule_set.disease.lower() in DISEASE_NAMES.get(disease.upper(), ())
+@dataclass(frozen=True, slots=True)
+class RuleCatalogue:
+    """Rule rows that are listed and documented like a rule set but applied by their own function
+    (myeloma staging, MRD, CTCAE grading, trial eligibility): name, version, disease, what applies
+    them and the rows in groups. ``criteria list``, ``criteria show`` and ``docs/criteria/`` read
+    these and :class:`RuleSet` alike."""
 
+    name: str
+    version: str
+    disease: str
+    description: str
+    applied_by: str
+    groups: tuple[RuleGroup, ...]
 
-def default_rule_set(disease: str) -> str:
-    """Name of the DEFAULT rule set of ``disease`` (``AL`` or ``MM``, case-insensitive).
+    def rules(self) -> Iterator[RuleRow]:
+        """Every row of every group."""
+        for g in self.groups:
+            yield from g.rows
 
-    Raises
-    ------
-    RuleError
-        An unknown disease (the message lists the known ones).
-    """
-    name = DEFAULT_RULE_SETS.get(disease.upper())
-    if name is None:
-        raise RuleError(f"unknown disease {disease!r}; known: {', '.join(DEFAULT_RULE_SETS)}")
-    return name
-
-
-def register_rule_set(name: str, factory: Callable[[], RuleSet]) -> None:
-    """Register a rule set factory under ``name`` (used by the modules that define rule sets)."""
-    _REGISTRY[name] = factory
-
-
-def _load_builtin() -> None:
-    # Importing these modules registers their rule sets.
-    import plasmatrial.criteria.al.response
-    import plasmatrial.criteria.al.staging
-    import plasmatrial.criteria.mm.imwg  # noqa: F401
-
-
-def list_rule_sets() -> tuple[RuleSet, ...]:
-    """Every registered rule set, by name."""
-    _load_builtin()
-    return tuple(_REGISTRY[n]() for n in sorted(_REGISTRY))
-
-
-def get_rule_set(name: str, **options: OptionValue) -> RuleSet:
-    """The rule set registered under ``name``, optionally rebuilt with ``options``.
-
-    Raises
-    ------
-    RuleError
-        If ``name`` is not registered (the message lists the valid names) or an option is unknown.
-    """
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise RuleError(f"unknown rule set {name!r}; valid names: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]().with_options(**options)
+    def rule_ids(self) -> tuple[str, ...]:
+        """Every rule id of the catalogue."""
+        return tuple(r.id for r in self.rules())
 
 
 def options_dict(rule_set: RuleSet) -> Mapping[str, OptionValue]:

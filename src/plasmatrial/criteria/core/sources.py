@@ -1,7 +1,9 @@
-"""Citations for the published criteria encoded in :mod:`plasmatrial.criteria`.
+"""Citations for the published criteria encoded in :mod:`plasmatrial.criteria`: the one citation
+type and one constant per source, used by every rule family (decision 0270).
 
 Each rule row cites one source with a locator (table, row, clause) so that a reader holding the
-paper can check the rule without reading the engine.
+paper can check the rule without reading the engine. Where the project had to rule on an ambiguity,
+the locator names the decision record in the repository (under ``docs/decisions/``).
 """
 
 from __future__ import annotations
@@ -24,19 +26,26 @@ class Citation:
         DOI when known, else ``None``.
     pmid:
         PubMed id when known, else ``None``.
+    url:
+        Where to read it when it has neither (e.g. the NCI CTCAE page), else ``None``.
     """
 
     key: str
     title: str
     doi: str | None = None
     pmid: str | None = None
+    url: str | None = None
 
     def at(self, locator: str) -> CitedAt:
         """Return this citation with a locator (table, row, clause)."""
         return CitedAt(self, locator)
 
     def __str__(self) -> str:
-        ident = f"doi:{self.doi}" if self.doi else (f"PMID {self.pmid}" if self.pmid else "")
+        ident = (
+            f"doi:{self.doi}"
+            if self.doi
+            else (f"PMID {self.pmid}" if self.pmid else (self.url or ""))
+        )
         return f"{self.key} ({ident})" if ident else self.key
 
 
@@ -150,4 +159,72 @@ JACC_CARDIOONC_2024: Final = Citation(
     "JACC CardioOncol 2024",
     "Cardiac troponins in AL amyloidosis (review, Table 4). JACC CardioOncol 2024;6(1):1-15",
     doi="10.1016/j.jaccao.2023.12.006",
+)
+
+KASTRITIS_2021: Final = Citation(
+    "Kastritis 2021",
+    "Daratumumab-based treatment for immunoglobulin light-chain amyloidosis (ANDROMEDA). "
+    "N Engl J Med 2021;385(1):46-58",
+    doi="10.1056/NEJMoa2028631",
+)
+KUMAR_2016: Final = Citation(
+    "Kumar 2016",
+    "International Myeloma Working Group consensus criteria for response and minimal residual "
+    "disease assessment in multiple myeloma. Lancet Oncol 2016;17(8):e328-e346",
+    doi="10.1016/S1470-2045(16)30206-6",
+    pmid="27511158",
+)
+DURIE_2006: Final = Citation(
+    "Durie 2006",
+    "International uniform response criteria for multiple myeloma. Leukemia 2006;20(9):1467-1473",
+    doi="10.1038/sj.leu.2404284",
+)
+RAJKUMAR_2011: Final = Citation(
+    "Rajkumar 2011",
+    "Consensus recommendations for the uniform reporting of clinical trials: report of the "
+    "International Myeloma Workshop Consensus Panel 1. Blood 2011;117(18):4691-4695",
+    doi="10.1182/blood-2010-10-299487",
+)
+GREIPP_2005: Final = Citation(
+    "Greipp 2005",
+    "International staging system for multiple myeloma. J Clin Oncol 2005;23(15):3412-3420",
+    doi="10.1200/JCO.2005.04.242",
+)
+PALUMBO_2015: Final = Citation(
+    "Palumbo 2015",
+    "Revised International Staging System for multiple myeloma: a report from International "
+    "Myeloma Working Group. J Clin Oncol 2015;33(26):2863-2869",
+    doi="10.1200/JCO.2015.61.2267",
+)
+DAGOSTINO_2022: Final = Citation(
+    "D'Agostino 2022",
+    "Second revision of the International Staging System (R2-ISS) for overall survival in multiple "
+    "myeloma: a European Myeloma Network (EMN) report within the HARMONY project. "
+    "J Clin Oncol 2022;40(29):3406-3418",
+    doi="10.1200/JCO.21.02614",
+)
+SAN_MIGUEL_2013: Final = Citation(
+    "San Miguel 2013",
+    "Pomalidomide plus low-dose dexamethasone versus high-dose dexamethasone alone for patients "
+    "with relapsed and refractory multiple myeloma (MM-003). Lancet Oncol 2013;14(11):1055-1066",
+    pmid="24007748",
+)
+IFM_2009_02: Final = Citation(
+    "IFM 2009-02",
+    "Pomalidomide and dexamethasone in relapsed and refractory myeloma (IFM 2009-02), "
+    "ClinicalTrials.gov NCT01745640, study description",
+    url="https://clinicaltrials.gov/study/NCT01745640",
+)
+CTCAE_V5: Final = Citation(
+    "CTCAE v5.0",
+    "Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0. U.S. DHHS, NIH, "
+    "National Cancer Institute, 27 Nov 2017",
+    url="https://ctep.cancer.gov/protocoldevelopment/electronic_applications/ctc.htm",
+)
+CTCAE_V6: Final = Citation(
+    "CTCAE v6.0",
+    "Common Terminology Criteria for Adverse Events (CTCAE) Version 6.0. NCI; thresholds as "
+    "transcribed in pharmaverse/admiral data-raw/adlb_grading/ncictcaev6.json (commit 6eb5125); "
+    "publication date not verified here",
+    url="https://github.com/pharmaverse/admiral",
 )

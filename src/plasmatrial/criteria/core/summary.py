@@ -17,7 +17,8 @@ from plasmatrial.criteria.core.confirmation import (
 )
 from plasmatrial.criteria.core.engine import prepare
 from plasmatrial.criteria.core.predicates import BASELINE_FLAG
-from plasmatrial.criteria.core.rules import RuleSet, get_rule_set
+from plasmatrial.criteria.core.registry import get_rule_set
+from plasmatrial.criteria.core.rules import RuleSet
 from plasmatrial.criteria.core.scale import (
     AL_SCALE,
     HEM_RANKING,

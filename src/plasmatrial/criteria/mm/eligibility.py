@@ -16,6 +16,9 @@ from typing import Final, Protocol
 import polars as pl
 
 from plasmatrial._results import ResultMixin
+from plasmatrial.criteria.core.predicates import Input
+from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
+from plasmatrial.criteria.core.sources import IFM_2009_02, SAN_MIGUEL_2013, CitedAt
 from plasmatrial.criteria.mm.drugs import DRUG_CLASSES
 from plasmatrial.criteria.mm.refractory import (
     REFRACTORY_WINDOW_DAYS,
@@ -36,6 +39,7 @@ __all__ = [
     "MinLines",
     "ProgressedOnLastLine",
     "ProgressedWithinWindowOfLastLine",
+    "eligibility_catalogue",
     "evaluate_eligibility",
 ]
 
@@ -201,12 +205,28 @@ class BestResponseBelow:
 
 @dataclass(frozen=True, slots=True)
 class EligibilityCriterion:
-    """One eligibility row: id, protocol wording, source and predicate."""
+    """One eligibility row: id, protocol wording, source and predicate (a
+    :class:`~plasmatrial.criteria.core.rules.RuleRow`; a patient meets it or not)."""
 
     id: str
     text: str
-    source: str
+    citation: CitedAt
     when: PatientPredicate
+
+    @property
+    def category(self) -> str:
+        """What the row decides when it holds."""
+        return "MET"
+
+    @property
+    def requires(self) -> tuple[Input, ...]:
+        """Columns of the prior-therapy table the predicate reads."""
+        return tuple(Input(c, "") for c in self.when.requires())
+
+    @property
+    def predicate_text(self) -> str:
+        """The rendered predicate."""
+        return str(self.when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +239,10 @@ class EligibilityRuleSet:
     criteria: tuple[EligibilityCriterion, ...]
 
 
-MM003_SOURCE: Final = (
-    "San Miguel J et al. Lancet Oncol 2013;14(11):1055-1066 (MM-003, PMID 24007748); wording as "
-    "in the NCI summary (shared/seeds/002): 'at least two prior therapies, including lenalidomide "
-    "and bortezomib, and whose disease progressed within 60 days of completing the last therapy'"
+MM003_SOURCE: Final = SAN_MIGUEL_2013.at(
+    "eligibility, wording as in the NCI summary: 'at least two prior therapies, including "
+    "lenalidomide and bortezomib, and whose disease progressed within 60 days of completing the "
+    "last therapy'"
 )
 MM003_ELIGIBILITY: Final = EligibilityRuleSet(
     name="MM003_ELIGIBILITY",
@@ -250,10 +270,9 @@ MM003_ELIGIBILITY: Final = EligibilityRuleSet(
     ),
 )
 
-IFM_SOURCE: Final = (
-    "IFM 2009-02 (NCT01745640) study description (shared/seeds/004): 'relapse and refractory MM "
-    "patients who are progressive and did not achieve at least a partial response to bortezomib "
-    "and lenalidomide'"
+IFM_SOURCE: Final = IFM_2009_02.at(
+    "eligibility: 'relapse and refractory MM patients who are progressive and did not achieve at "
+    "least a partial response to bortezomib and lenalidomide'"
 )
 IFM2009_02: Final = EligibilityRuleSet(
     name="IFM2009_02",
@@ -387,3 +406,33 @@ def evaluate_eligibility(
         .sort("USUBJID")
     )
     return EligibilityResult(rule_set.name, rule_set.version, long, subjects)
+
+
+def eligibility_catalogue(name: str) -> RuleCatalogue:
+    """One eligibility rule set as a catalogue for ``criteria list/show`` and ``docs/criteria/``.
+
+    Raises
+    ------
+    RuleError
+        Unknown name.
+    """
+    rs = ELIGIBILITY_RULE_SETS.get(name)
+    if rs is None:
+        raise RuleError(
+            f"unknown eligibility rule set {name!r}; known: {', '.join(ELIGIBILITY_RULE_SETS)}"
+        )
+    return RuleCatalogue(
+        name=rs.name,
+        version=rs.version,
+        disease="MM",
+        description=f"Prior-therapy eligibility: {rs.title}",
+        applied_by="plasmatrial.criteria.mm.eligibility.evaluate_eligibility",
+        groups=(
+            RuleGroup(
+                "Criteria",
+                rs.criteria,
+                "A patient is eligible when every criterion is met "
+                "(docs/decisions/0403-refractoriness-and-eligibility.md).",
+            ),
+        ),
+    )

@@ -60,10 +60,9 @@ from plasmatrial.criteria.core.rules import (
     Rule,
     RuleSet,
     RuleTable,
-    register_rule_set,
 )
 from plasmatrial.criteria.core.scale import IMWG_SCALE, PctChangeMarker, ResponseSpec
-from plasmatrial.criteria.core.sources import Citation
+from plasmatrial.criteria.core.sources import DURIE_2006, KUMAR_2016, RAJKUMAR_2011
 
 __all__ = [
     "IMWG_DEFAULT_OPTIONS",
@@ -74,25 +73,6 @@ __all__ = [
 
 VERSION: Final = "1.0.1"
 PdReference = Literal["lowest_confirmed", "nadir"]
-
-KUMAR_2016: Final = Citation(
-    "Kumar 2016",
-    "International Myeloma Working Group consensus criteria for response and minimal residual "
-    "disease assessment in multiple myeloma. Lancet Oncol 2016;17(8):e328-e346",
-    doi="10.1016/S1470-2045(16)30206-6",
-    pmid="27511158",
-)
-DURIE_2006: Final = Citation(
-    "Durie 2006",
-    "International uniform response criteria for multiple myeloma. Leukemia 2006;20(9):1467-1473",
-    doi="10.1038/sj.leu.2404284",
-)
-RAJKUMAR_2011: Final = Citation(
-    "Rajkumar 2011",
-    "Consensus recommendations for the uniform reporting of clinical trials: report of the "
-    "International Myeloma Workshop Consensus Panel 1. Blood 2011;117(18):4691-4695",
-    doi="10.1182/blood-2010-10-299487",
-)
 
 #: IMWG response levels best first (PD and NE are handled by the overall parameter).
 IMWG_ORDER: Final = ("sCR", "CR", "VGPR", "PR", "MR", "SD")
@@ -318,7 +298,9 @@ def _followed() -> dict[str, Predicate]:
 
 
 def _measurable_table(m: dict[str, Predicate]) -> RuleTable:
-    cite = KUMAR_2016.at("measurable disease definitions; criteria.md 4.2")
+    cite = KUMAR_2016.at(
+        "measurable disease definitions; ruling docs/decisions/0410-imwg-response-grading.md"
+    )
     rows = (
         (
             "SPEP_UPEP",
@@ -422,7 +404,9 @@ def _response_table(o: dict[str, float], m: dict[str, Predicate]) -> RuleTable:
         any_of(not_(known(m["flc"])), _ratio_normal(o)),
     )
     scr = all_of(cr, _ratio_normal(o), not_(flag("BMCLONL")))
-    cite = KUMAR_2016.at("response criteria table; criteria.md 4.3")
+    cite = KUMAR_2016.at(
+        "response criteria table; ruling docs/decisions/0410-imwg-response-grading.md"
+    )
     lo, hi = f"{o['flc_ratio_low']:g}", f"{o['flc_ratio_high']:g}"
     lvl = {lv: lowest_level_at_least(params, lv, _LEVELS) for lv in _LEVELS}
     rows = (
@@ -491,7 +475,9 @@ def _response_table(o: dict[str, float], m: dict[str, Predicate]) -> RuleTable:
         population=Rule(
             "IMWG.RESP.MEASURABLE",
             "EVALUABLE",
-            KUMAR_2016.at("measurable disease; criteria.md 4.2"),
+            KUMAR_2016.at(
+                "measurable disease; ruling docs/decisions/0410-imwg-response-grading.md"
+            ),
             "measurable disease at baseline (serum, urine, FLC, marrow or plasmacytoma)",
             any_followed(params),
         ),
@@ -504,7 +490,7 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
     ref = NADIR_CONFIRMED if ref_kind == "lowest_confirmed" else NADIR
     ids = "IMWG2016.PD" if ref_kind == "lowest_confirmed" else "IMWG2011.PD"
     source = KUMAR_2016 if ref_kind == "lowest_confirmed" else RAJKUMAR_2011
-    cite = source.at("progressive disease criteria; criteria.md 4.5")
+    cite = source.at("progressive disease criteria; ruling docs/decisions/0411-imwg-progression.md")
     refword = "lowest confirmed value" if ref_kind == "lowest_confirmed" else "lowest value (nadir)"
     interp = (I_R1, I_R6) if ref_kind == "lowest_confirmed" else (I_R1,)
     imaging = any_of(flag("NEWLESFL", missing=False), pct_increase("PCYTSPD", NADIR, r1=True) >= 50)
@@ -570,7 +556,9 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
         Rule(
             f"{ids}.P6.NEWLESION",
             "PD",
-            KUMAR_2016.at("progressive disease criteria, imaging; criteria.md 4.5 P6"),
+            KUMAR_2016.at(
+                "progressive disease criteria, imaging; ruling docs/decisions/0411-imwg-progression.md"
+            ),
             "new bone lesion(s) or soft-tissue plasmacytoma(s)",
             flag("NEWLESFL", missing=False),
             note_missing=False,
@@ -578,7 +566,9 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
         Rule(
             f"{ids}.P6.SPD",
             "PD",
-            KUMAR_2016.at("progressive disease criteria, imaging; criteria.md 4.5 P6"),
+            KUMAR_2016.at(
+                "progressive disease criteria, imaging; ruling docs/decisions/0411-imwg-progression.md"
+            ),
             "≥ 50 % increase from nadir in the SPD of plasmacytomas",
             pct_increase("PCYTSPD", NADIR, r1=True) >= 50,
             (I_R1,),
@@ -624,7 +614,7 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
 
 # ------------------------------------------------------------------------------------- relapse
 def _relapse_tables() -> tuple[RuleTable, ...]:
-    cite = KUMAR_2016.at("relapse definitions; criteria.md 4.7")
+    cite = KUMAR_2016.at("relapse definitions; ruling docs/decisions/0411-imwg-progression.md")
     pd = category_is("MMPD", "PD")
     reappear = any_of(
         known(equals("SIFEADJ", "POSITIVE")),
@@ -840,6 +830,3 @@ IMWG_DEFAULT_OPTIONS: Final[dict[str, OptionValue]] = {
 """Default IMWG options (criteria.md 4.2-4.6 DEFAULTs, Q11, Q12)."""
 
 _ = DURIE_2006
-
-register_rule_set("IMWG_2016", build_imwg_rule_set)
-register_rule_set("IMWG_2011_NADIR", lambda: build_imwg_rule_set(pd_reference="nadir"))

@@ -24,6 +24,9 @@ from typing import Final
 
 import polars as pl
 
+from plasmatrial.criteria.core.predicates import Input
+from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
+from plasmatrial.criteria.core.sources import KUMAR_2016, CitedAt
 from plasmatrial.errors import RuleError
 
 __all__ = [
@@ -34,13 +37,11 @@ __all__ = [
     "MRD_RULESET_VERSION",
     "MrdRule",
     "derive_mrd",
+    "mrd_catalogue",
 ]
 
 MRD_RULESET: Final = "IMWG_2016_MRD"
 MRD_RULESET_VERSION: Final = "1.0.0"
-KUMAR_2016: Final = (
-    "Kumar S et al. Lancet Oncol 2016;17(8):e328-e346. doi:10.1016/S1470-2045(16)30206-6"
-)
 MRD_MIN_SENSITIVITY: Final = 1e-5
 """Minimum sensitivity (1 in 10⁵ nucleated cells) for a negative marrow MRD result."""
 SUSTAINED_MIN_DAYS: Final = 365
@@ -49,12 +50,29 @@ SUSTAINED_MIN_DAYS: Final = 365
 
 @dataclass(frozen=True, slots=True)
 class MrdRule:
-    """One MRD category: id, label, published wording and source."""
+    """One MRD category: id, label, published wording, source and inputs (a
+    :class:`~plasmatrial.criteria.core.rules.RuleRow`)."""
 
     id: str
     category: str
     text: str
-    source: str
+    citation: CitedAt
+    inputs: tuple[Input, ...] = ()
+
+    @property
+    def requires(self) -> tuple[Input, ...]:
+        """Inputs (columns with units) the row reads."""
+        return self.inputs
+
+    @property
+    def predicate_text(self) -> str:
+        """The condition as evaluated (the published wording; see :func:`derive_mrd`)."""
+        return self.text
+
+
+_D0401: Final = "docs/decisions/0401-mm-mrd.md"
+_MARROW: Final = (Input("MRDNGF", ""), Input("MRDNGS", ""), Input("MRDSENS", "fraction"))
+_RESP: Final = (Input("AVALC", ""),)
 
 
 MRD_RULES: Final[tuple[MrdRule, ...]] = (
@@ -63,58 +81,67 @@ MRD_RULES: Final[tuple[MrdRule, ...]] = (
         "SUSTAINED_MRD_NEGATIVE",
         "MRD negativity in the marrow (NGF or NGS, or both) and by imaging, confirmed a minimum "
         "of 1 year apart",
-        f"{KUMAR_2016}, Panel 'IMWG MRD criteria'",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'; 1 year as 365 days: " + _D0401),
+        (*_MARROW, Input("PETMRD", ""), *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.imaging_plus",
         "IMAGING_PLUS_MRD_NEGATIVE",
         "MRD negative by NGF or NGS plus disappearance of every area of increased tracer uptake "
         "found at baseline or a preceding PET/CT",
-        f"{KUMAR_2016}, Panel 'IMWG MRD criteria'",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'"),
+        (*_MARROW, Input("PETMRD", ""), *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.flow_and_sequencing",
         "FLOW_AND_SEQUENCING_MRD_NEGATIVE",
         "negative by both next-generation flow and next-generation sequencing",
-        f"{KUMAR_2016}, Panel 'IMWG MRD criteria'",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'"),
+        (*_MARROW, *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.flow",
         "FLOW_MRD_NEGATIVE",
         "absence of phenotypically aberrant clonal plasma cells by NGF on bone-marrow aspirate, "
         "minimum sensitivity of 1 in 10⁵ nucleated cells or higher",
-        f"{KUMAR_2016}, Panel 'IMWG MRD criteria'",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'"),
+        (*_MARROW, *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.sequencing",
         "SEQUENCING_MRD_NEGATIVE",
         "absence of clonal plasma cells by NGS on bone-marrow aspirate, minimum sensitivity of "
         "1 in 10⁵ nucleated cells or higher",
-        f"{KUMAR_2016}, Panel 'IMWG MRD criteria'",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'"),
+        (*_MARROW, *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.positive",
         "MRD_POSITIVE",
         "clonal plasma cells detected by NGF or NGS",
-        f"{KUMAR_2016}",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria'"),
+        _MARROW,
     ),
     MrdRule(
         "IMWG2016.MRD.not_evaluable",
         "MRD_NOT_EVALUABLE",
         "negative marrow MRD result with sensitivity worse than 1 in 10⁵ (or not stated)",
-        "criteria.md 4.8 (implementation note)",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria' (minimum sensitivity); ruling " + _D0401),
+        _MARROW,
     ),
     MrdRule(
         "IMWG2016.MRD.not_in_cr",
         "MRD_NOT_IN_CR",
         "MRD negativity requires CR or sCR at the time of testing (DEFAULT)",
-        f"{KUMAR_2016}; criteria.md 4.8",
+        KUMAR_2016.at("Panel 'IMWG MRD criteria' (requires CR); ruling " + _D0401),
+        (*_MARROW, *_RESP),
     ),
     MrdRule(
         "IMWG2016.MRD.not_done",
         "MRD_NOT_DONE",
         "no marrow MRD result at this visit",
-        "criteria.md 4.8",
+        KUMAR_2016.at("ruling " + _D0401),
+        _MARROW,
     ),
 )
 MRD_CATEGORIES: Final[tuple[str, ...]] = tuple(r.category for r in MRD_RULES)
@@ -286,3 +313,22 @@ def derive_mrd(
 
 def _fmt_sens(sens: pl.Expr) -> pl.Expr:
     return sens.cast(pl.String).fill_null(pl.lit("missing"))
+
+
+def mrd_catalogue() -> RuleCatalogue:
+    """The MRD category rows as a catalogue for ``criteria list/show`` and ``docs/criteria/``."""
+    return RuleCatalogue(
+        name=MRD_RULESET,
+        version=MRD_RULESET_VERSION,
+        disease="MM",
+        description="IMWG 2016 minimal residual disease categories, per visit",
+        applied_by="plasmatrial.criteria.mm.mrd.derive_mrd",
+        groups=(
+            RuleGroup(
+                "MRD categories",
+                MRD_RULES,
+                "Best category first; a negative marrow result needs a sensitivity of at least "
+                "1 in 10⁵ (docs/decisions/0401-mm-mrd.md).",
+            ),
+        ),
+    )

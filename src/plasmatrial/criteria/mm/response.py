@@ -13,7 +13,8 @@ from plasmatrial.criteria.core.confirmation import (
     confirm_response,
 )
 from plasmatrial.criteria.core.engine import adjudicate
-from plasmatrial.criteria.core.rules import OptionValue, RuleSet, get_rule_set
+from plasmatrial.criteria.core.registry import get_rule_set
+from plasmatrial.criteria.core.rules import OptionValue, RuleSet
 from plasmatrial.errors import RuleError
 
 __all__ = ["MMResponseResult", "respond_mm"]

@@ -21,6 +21,9 @@ from typing import Final, Literal
 
 import polars as pl
 
+from plasmatrial.criteria.core.predicates import Input
+from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
+from plasmatrial.criteria.core.sources import DAGOSTINO_2022, GREIPP_2005, PALUMBO_2015, CitedAt
 from plasmatrial.errors import RuleError
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "ISS_RULES",
     "R2_ISS_GROUPS",
     "R2_ISS_POINTS",
+    "R2_ISS_RULES",
     "R_ISS_RULES",
     "STAGING_VERSION",
     "StageRule",
@@ -35,20 +39,11 @@ __all__ = [
     "derive_r2_iss",
     "derive_r_iss",
     "derive_staging",
+    "staging_catalogue",
 ]
 
 STAGING_VERSION: Final = "1.0.0"
 """Version of the staging rule tables in this module (bumped whenever a row changes)."""
-
-GREIPP_2005: Final = (
-    "Greipp PR et al. J Clin Oncol 2005;23(15):3412-3420. doi:10.1200/JCO.2005.04.242"
-)
-PALUMBO_2015: Final = (
-    "Palumbo A et al. J Clin Oncol 2015;33(26):2863-2869. doi:10.1200/JCO.2015.61.2267"
-)
-DAGOSTINO_2022: Final = (
-    "D'Agostino M et al. J Clin Oncol 2022;40(29):3406-3418. doi:10.1200/JCO.21.02614"
-)
 
 CYTOGENETIC_COLUMNS: Final[tuple[str, ...]] = ("DEL17P", "T414", "T1416", "GAIN1Q")
 
@@ -58,15 +53,40 @@ ALB_LOW: Final = 3.5  # g/dL, stage I needs albumin ≥ 3.5
 
 LdhAtUln = Literal["normal", "high"]
 
+_ISS_IN: Final = (Input("B2MICG", "mg/L"), Input("ALB", "g/dL"))
+_RISS_IN: Final = (
+    *_ISS_IN,
+    Input("LDH", "U/L"),
+    Input("LDH_ULN", "U/L"),
+    *(Input(c, "") for c in ("DEL17P", "T414", "T1416")),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StageRule:
-    """One row of a staging table: the stage, the published wording and where it comes from."""
+    """One row of a staging table: the stage, the published wording, where it comes from and the
+    inputs it reads (a :class:`~plasmatrial.criteria.core.rules.RuleRow`)."""
 
     id: str
     stage: str
     text: str
-    source: str
+    citation: CitedAt
+    inputs: tuple[Input, ...] = ()
+
+    @property
+    def category(self) -> str:
+        """The stage this row reports."""
+        return self.stage
+
+    @property
+    def requires(self) -> tuple[Input, ...]:
+        """Inputs (columns with units) the row reads."""
+        return self.inputs
+
+    @property
+    def predicate_text(self) -> str:
+        """The condition as evaluated (the published wording; see the module docstring)."""
+        return self.text
 
 
 ISS_RULES: Final[tuple[StageRule, ...]] = (
@@ -74,21 +94,32 @@ ISS_RULES: Final[tuple[StageRule, ...]] = (
         "ISS2005.I",
         "I",
         "serum β2-microglobulin < 3.5 mg/L and serum albumin ≥ 3.5 g/dL",
-        f"{GREIPP_2005}, Table 3",
+        GREIPP_2005.at("Table 3"),
+        _ISS_IN,
     ),
-    StageRule("ISS2005.II", "II", "neither stage I nor stage III", f"{GREIPP_2005}, Table 3"),
-    StageRule("ISS2005.III", "III", "serum β2-microglobulin ≥ 5.5 mg/L", f"{GREIPP_2005}, Table 3"),
+    StageRule(
+        "ISS2005.II", "II", "neither stage I nor stage III", GREIPP_2005.at("Table 3"), _ISS_IN
+    ),
+    StageRule(
+        "ISS2005.III",
+        "III",
+        "serum β2-microglobulin ≥ 5.5 mg/L",
+        GREIPP_2005.at("Table 3"),
+        _ISS_IN,
+    ),
     StageRule(
         "ISS2005.I_OR_II",
         "I or II",
         "β2-microglobulin < 3.5 mg/L with albumin missing (criteria.md 4.9)",
-        f"{GREIPP_2005}; missing-data rule criteria.md 4.9",
+        GREIPP_2005.at("Table 3; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"),
+        _ISS_IN,
     ),
     StageRule(
         "ISS2005.NE",
         "NE",
         "β2-microglobulin missing: stage not computable",
-        f"{GREIPP_2005}; missing-data rule criteria.md 4.9",
+        GREIPP_2005.at("Table 3; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"),
+        _ISS_IN,
     ),
 )
 
@@ -97,26 +128,32 @@ R_ISS_RULES: Final[tuple[StageRule, ...]] = (
         "RISS2015.I",
         "I",
         "ISS stage I and standard-risk CA by iFISH and serum LDH ≤ ULN",
-        f"{PALUMBO_2015}, Table 1",
+        PALUMBO_2015.at("Table 1"),
+        _RISS_IN,
     ),
     StageRule(
         "RISS2015.II",
         "II",
         "not R-ISS stage I or III",
-        f"{PALUMBO_2015}, Table 1",
+        PALUMBO_2015.at("Table 1"),
+        _RISS_IN,
     ),
     StageRule(
         "RISS2015.III",
         "III",
         "ISS stage III and either high-risk CA by iFISH [del(17p) and/or t(4;14) and/or "
         "t(14;16)] or serum LDH > ULN",
-        f"{PALUMBO_2015}, Table 1",
+        PALUMBO_2015.at("Table 1"),
+        _RISS_IN,
     ),
     StageRule(
         "RISS2015.NE",
         "NE",
         "stage not forced by the available data (criteria.md 4.10)",
-        f"{PALUMBO_2015}; missing-data rule criteria.md 4.10",
+        PALUMBO_2015.at(
+            "Table 1; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"
+        ),
+        _RISS_IN,
     ),
 )
 
@@ -137,6 +174,34 @@ R2_ISS_GROUPS: Final[tuple[tuple[str, float, float, str], ...]] = (
     ("IV", 3.0, 5.0, "R2ISS2022.IV"),
 )
 """R2-ISS groups by total score (closed intervals): (group, min, max, rule id)."""
+
+_R2ISS_IN: Final = (*_RISS_IN[:4], Input("DEL17P", ""), Input("T414", ""), Input("GAIN1Q", ""))
+R2_ISS_RULES: Final[tuple[StageRule, ...]] = (
+    *(
+        StageRule(
+            rid,
+            name,
+            f"total score {lo:g}"
+            + ("" if lo == hi else f" to {hi:g}")
+            + " ("
+            + ", ".join(f"{label} {pts:g}" for _, pts, label in R2_ISS_POINTS)
+            + ")",
+            DAGOSTINO_2022.at("Table 3"),
+            _R2ISS_IN,
+        )
+        for name, lo, hi, rid in R2_ISS_GROUPS
+    ),
+    StageRule(
+        "R2ISS2022.NE",
+        "NE",
+        "the score interval reachable from the available data spans more than one group",
+        DAGOSTINO_2022.at(
+            "Table 3; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"
+        ),
+        _R2ISS_IN,
+    ),
+)
+"""R2-ISS rows as documented (the points and groups above, and the NE row), for listings."""
 
 _I, _II, _III = 1, 2, 4  # stage bits of a candidate-set mask
 
@@ -562,3 +627,37 @@ def derive_staging(
     riss = derive_r_iss(baseline_frame, subject_key=subject_key, ldh_at_uln=ldh_at_uln)
     r2 = derive_r2_iss(baseline_frame, subject_key=subject_key, ldh_at_uln=ldh_at_uln)
     return iss.join(riss, on=subject_key, how="left").join(r2, on=subject_key, how="left")
+
+
+_SYSTEMS: Final = {
+    "ISS_2005": ("International Staging System (Greipp 2005)", "derive_iss", ISS_RULES),
+    "R_ISS_2015": ("Revised ISS (Palumbo 2015)", "derive_r_iss", R_ISS_RULES),
+    "R2_ISS_2022": ("Second revision of the ISS (D'Agostino 2022)", "derive_r2_iss", R2_ISS_RULES),
+}
+
+
+def staging_catalogue(system: str) -> RuleCatalogue:
+    """The rows of one staging system (``ISS_2005``, ``R_ISS_2015``, ``R2_ISS_2022``) as a
+    catalogue for ``criteria list/show`` and ``docs/criteria/``.
+
+    Raises
+    ------
+    RuleError
+        Unknown system.
+    """
+    if system not in _SYSTEMS:
+        raise RuleError(f"unknown staging system {system!r}; known: {', '.join(_SYSTEMS)}")
+    title, fn, rows = _SYSTEMS[system]
+    note = (
+        "A stage is reported only when the stages reachable from the available data (every "
+        "missing input taking each of its possible values) are one stage "
+        "(docs/decisions/0400-mm-staging-missing-data.md)."
+    )
+    return RuleCatalogue(
+        name=system,
+        version=STAGING_VERSION,
+        disease="MM",
+        description=f"{title}, at baseline",
+        applied_by=f"plasmatrial.criteria.mm.staging.{fn}",
+        groups=(RuleGroup("Stages", rows, note),),
+    )
