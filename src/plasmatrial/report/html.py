@@ -61,6 +61,13 @@ class Section:
     intro: str = ""
 
     @property
+    def wide(self) -> bool:
+        """A short section around a wide table (no figures): printed whole on a landscape page,
+        so its heading and introduction stay with the table."""
+        kinds = [b.kind for b in self.blocks]
+        return any(b.wide for b in self.blocks) and "figure" not in kinds and len(kinds) <= 4
+
+    @property
     def anchor(self) -> str:
         """HTML id derived from the title."""
         return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")

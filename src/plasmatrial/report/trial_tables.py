@@ -115,7 +115,11 @@ def total_column(res: TrialResults, population: str = "ITT") -> ArmColumn | None
 
 
 def _names(res: TrialResults) -> dict[str, str]:
-    return arm_names(res.trial.arms)
+    """Arm code -> name; "ALL" is the single arm's name in a single-arm trial."""
+    names = arm_names(res.trial.arms)
+    if len(res.trial.arms) == 1:
+        names["ALL"] = res.trial.arms[0].name
+    return names
 
 
 # ------------------------------------------------------------------------------ overview
@@ -254,10 +258,8 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
     names = _names(res)
     present = set(t["ARMCD"].cast(pl.Utf8).to_list()) if t.height else set()
     codes = [a.code for a in res.trial.arms if a.code in present]
-    if "ALL" in present and (len(codes) != 1 or len(res.trial.arms) != 1):
+    if "ALL" in present and len(codes) != 1:
         codes.append("ALL")
-    if not codes and "ALL" in present:
-        codes = ["ALL"]
     n_of = {
         str(x["ARMCD"]): int(x["N"])
         for x in t.filter(pl.col("SUBGROUP").fill_null("") == "").iter_rows(named=True)
@@ -299,10 +301,10 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
     )
     if r.note:
         note += f" {r.note.rstrip('.')}."
+    n_total = n_of.get("ALL") or sum(n_of.get(a.code, 0) for a in res.trial.arms) or None
     return arm_table(
         "", cols, rows, caption=r.label,
-        meta=ctx.meta(_population_name(r.population), sum(n_of.get(a.code, 0) for a in res.trial.arms) or None),
-        note=note,
+        meta=ctx.meta(_population_name(r.population), n_total), note=note,
     )  # fmt: skip
 
 
@@ -605,7 +607,7 @@ def published_block(res: TrialResults, note: str) -> Block:
         )  # fmt: skip
     return Block(
         "table", caption="Published figures next to the computed ones", columns=cols,
-        rows=tuple(rows), note=note,
+        rows=tuple(rows), note=note, wide=True,
     )  # fmt: skip
 
 
