@@ -7,13 +7,15 @@ population named in every analysis table."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from plasmatrial.cli.trial import example_trial, write_trial_data
-from plasmatrial.report.html import render_html
+from plasmatrial.report.html import find_chromium, html_to_pdf, render_html
 from plasmatrial.report.labels import VARIABLE_LABELS
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth import simulate_trial_data
@@ -182,3 +184,32 @@ def test_characteristic_without_data_is_a_footnote(
     assert "Boston University (BNP) stage" not in _labels(baseline)
     if "al_pomdex" in html or "AL-POMDEX" in html:
         assert "Not collected in these data: Boston University (BNP) stage" in html
+
+
+@pytest.mark.skipif(
+    find_chromium() is None or shutil.which("pdftotext") is None,
+    reason="needs Debian chromium and poppler-utils (make sysdeps)",
+)
+@pytest.mark.parametrize(("paper", "size"), [("a4", "(A4)"), ("letter", "(letter)")])
+def test_pdf_pages_numbered_with_running_header(
+    report: tuple[list[dict[str, object]], list[str], str], tmp_path: Path, paper: str, size: str
+) -> None:
+    """Chromium prints the CSS page-margin boxes: page size, "Page n of m", the running header."""
+    _, _, html = report
+    if paper == "letter":
+        html = html.replace("size: A4;", "size: letter;").replace(
+            "size: A4 landscape", "size: letter landscape"
+        )
+    src = tmp_path / "report.html"
+    src.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    html_to_pdf(src, pdf)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    assert size in info and pages > 3
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    for k, page in enumerate(text[:pages], start=1):
+        assert f"Page {k} of {pages}" in page
+        assert "data cut-off" in page and "CTCAE v5.0" in page
