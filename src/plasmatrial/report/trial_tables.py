@@ -19,6 +19,7 @@ import polars as pl
 from plasmatrial.report.html import Block, Cell, format_value
 from plasmatrial.report.labels import (
     MISSING_CODES,
+    ae_term,
     arm_names,
     decode,
     label,
@@ -426,8 +427,6 @@ def ae_summary_block(r: TableResult, res: TrialResults, ctx: TableContext) -> Bl
 
 def ae_term_block(frame: pl.DataFrame, res: TrialResults, ctx: TableContext) -> Block:
     """Adverse events by preferred term: any grade, grade 3–4 (and grade 5 when any), per arm."""
-    from plasmatrial.report.labels import ae_term
-
     arms = _safety_cols(res)
     f = frame.with_columns(pl.col("AEDECOD").map_elements(ae_term, return_dtype=pl.Utf8))
     has5 = "N_GR5" in f.columns and int(f["N_GR5"].fill_null(0).sum()) > 0
@@ -600,10 +599,10 @@ def published_block(res: TrialResults, note: str) -> Block:
         comp = format_value(computed, 3).text + (
             f" {_ci_text(r['COMP_CI'])}" if r["COMP_CI"] else ""
         )
-        arm = "All patients" if r["ARMCD"] == "ALL" else names.get(str(r["ARMCD"]), str(r["ARMCD"]))
+        arm = names.get(str(r["ARMCD"]), str(r["ARMCD"]))
         rows.append(
-            (Cell(f"{r['LABEL']} [{r['UNIT']}]"), Cell(arm), Cell(pub, numeric=True),
-             Cell(comp, numeric=True), Cell(r["RULE"]), agree, Cell(r["MATCH"]))
+            (Cell(f"{ae_term(r['LABEL'])} [{r['UNIT']}]"), Cell(arm), Cell(pub, numeric=True),
+             Cell(comp, numeric=True), Cell(r["RULE"]), agree, Cell(ae_term(r["MATCH"])))
         )  # fmt: skip
     return Block(
         "table", caption="Published figures next to the computed ones", columns=cols,
