@@ -274,6 +274,8 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
     keys = t.select(pl.col("SUBGROUP").fill_null(""), pl.col("LEVEL").fill_null("")).unique(
         maintain_order=True
     )
+    mrd = any("MRD" in str(c).upper() for c in r.categories)
+    who = "MRD negative" if mrd else "Responders"
     rows: list[Row] = []
     for sub, lvl in keys.iter_rows():
         d = t.filter(
@@ -294,10 +296,10 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
         )
         if sub:
             rows.append(Row(subgroup_label(sub, lvl), group=True))
-        rows.append(Row("Responders, n/N (%)", rate, indent=bool(sub)))
+        rows.append(Row(f"{who}, n/N (%)", rate, indent=bool(sub)))
         rows.append(Row(f"{conf} CI, %", cis, indent=bool(sub)))
     note = (
-        f"Responders: best response {', '.join(r.categories)} ({r.timepoint}). "
+        f"{who}: {'result' if mrd else 'best response'} {', '.join(r.categories)} ({r.timepoint}). "
         f"CI method: {', '.join(m.replace('-', ' ').title().replace(' ', '-') for m in methods)}."
     )
     if r.note:
