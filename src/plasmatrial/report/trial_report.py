@@ -49,6 +49,7 @@ from plasmatrial.report.trial_tables import (
     arm_columns,
     assumption_rows,
     baseline_block,
+    bor_block,
     data_cutoff,
     dose_block,
     eq5d_blocks,
@@ -102,6 +103,9 @@ def response_section(res: TrialResults) -> Section:
     for r in res.endpoints:
         if isinstance(r, ResponseRateResult) and not r.population.endswith("-evaluable"):
             blocks.append(response_block(r, res, ctx))
+    bor = bor_block(res, ctx, res.criteria.response.label)
+    if bor is not None:
+        blocks.insert(0, bor)
     blocks += _cycles_figure(res)
     blocks += _waterfall(res)
     blocks += _swimmer(res)

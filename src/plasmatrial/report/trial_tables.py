@@ -311,6 +311,46 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
     )  # fmt: skip
 
 
+#: Best overall response categories, best first (both diseases).
+BOR_ORDER: Final = ("sCR", "CR", "VGPR", "PR", "LDPR", "MR", "SD", "NR", "PROG", "PD", "NE")
+
+
+def bor_block(res: TrialResults, ctx: TableContext, criteria: str) -> Block | None:
+    """Best overall response by arm (ITT), n (%) per category, best first."""
+    adsl = res.adsl.filter(pl.col("ITTFL") == "Y")
+    if "BESTRSP" not in adsl.columns or adsl.height == 0:
+        return None
+    arms = arm_columns(res)
+    total = total_column(res)
+    groups = [adsl.filter(pl.col("ARMCD") == a.code) for a in arms]
+    if total is not None:
+        groups.append(adsl.filter(pl.col("ARMCD").is_in([a.code for a in arms])))
+    seen = [str(v) for v in adsl["BESTRSP"].drop_nulls().unique().to_list()]
+    cats = [c for c in BOR_ORDER if c in seen] + sorted(set(seen) - set(BOR_ORDER))
+    rows = [
+        Row(
+            decode("BESTRSP", c),
+            tuple(n_pct(int((g["BESTRSP"] == c).sum()), g.height) for g in groups),
+        )
+        for c in cats
+    ]
+    missing = [int(g["BESTRSP"].is_null().sum()) for g in groups]
+    if any(missing):
+        rows.append(
+            Row(
+                "No assessment",
+                tuple(n_pct(m, g.height) for m, g in zip(missing, groups, strict=True)),
+            )
+        )
+    return arm_table(
+        "Best overall response", arms, rows, caption=f"Best overall response ({criteria})",
+        meta=ctx.meta("ITT"), total=total,
+        note="Best response from the first dose to progression or a new anticancer therapy; "
+        "patients without a post-baseline assessment are not evaluable (NE) and stay in the "
+        "denominator.",
+    )  # fmt: skip
+
+
 def _num(x: object) -> float:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan
 
