@@ -103,7 +103,7 @@ def response_section(res: TrialResults) -> Section:
     for r in res.endpoints:
         if isinstance(r, ResponseRateResult) and not r.population.endswith("-evaluable"):
             blocks.append(response_block(r, res, ctx))
-    bor = bor_block(res, ctx, res.criteria.response.label)
+    bor = bor_block(res, ctx)
     if bor is not None:
         blocks.insert(0, bor)
     blocks += _cycles_figure(res)

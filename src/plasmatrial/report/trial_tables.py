@@ -315,7 +315,7 @@ def response_block(r: ResponseRateResult, res: TrialResults, ctx: TableContext) 
 BOR_ORDER: Final = ("sCR", "CR", "VGPR", "PR", "LDPR", "MR", "SD", "NR", "PROG", "PD", "NE")
 
 
-def bor_block(res: TrialResults, ctx: TableContext, criteria: str) -> Block | None:
+def bor_block(res: TrialResults, ctx: TableContext) -> Block | None:
     """Best overall response by arm (ITT), n (%) per category, best first."""
     adsl = res.adsl.filter(pl.col("ITTFL") == "Y")
     if "BESTRSP" not in adsl.columns or adsl.height == 0:
@@ -343,7 +343,7 @@ def bor_block(res: TrialResults, ctx: TableContext, criteria: str) -> Block | No
             )
         )
     return arm_table(
-        "Best overall response", arms, rows, caption=f"Best overall response ({criteria})",
+        "Best overall response", arms, rows, caption="Best overall response by arm",
         meta=ctx.meta("ITT"), total=total,
         note="Best response from the first dose to progression or a new anticancer therapy; "
         "patients without a post-baseline assessment are not evaluable (NE) and stay in the "
