@@ -19,6 +19,7 @@ import polars as pl
 
 from plasmatrial import DISCLAIMER
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
+from plasmatrial.report import labels
 from plasmatrial.report.figures import (
     CurveData,
     ForestRow,
@@ -588,33 +589,11 @@ def km_blocks(
     return blocks
 
 
-#: Words for the subgroup variables and levels of the seed trials, until the report's variable
-#: label dictionary is used (decision 0811): ``{variable: (label, {level: words})}``.
-_SUBGROUP_WORDS: Final[dict[str, tuple[str, dict[str, str]]]] = {
-    "SEX": ("Sex", {"F": "Female", "M": "Male"}),
-    "AGEGR1": ("Age group", {"<65": "<65 years", "65-74": "65-74 years", ">=75": "≥75 years"}),
-    "AGEGT75": ("Age over 75 years", {}),
-    "REFRACT": ("Refractory status", {}),
-    "PRIORLGT2": ("More than 2 prior lines", {}),
-    "INVLC": ("Involved light chain", {"K": "Kappa", "L": "Lambda"}),
-    "MAYO2004": ("Mayo 2004 stage", {}),
-    "MAYO2012": ("Mayo 2012 stage", {}),
-    "HEARTFL": ("Heart involved", {}),
-    "KIDNEYFL": ("Kidney involved", {}),
-}
-_LEVEL_WORDS: Final = {"Y": "Yes", "N": "No", "U": "Unknown", "NE": "Not evaluable"}
-
-
 def subgroup_words(variable: str, level: str) -> tuple[str, str]:
-    """(variable label, level label) in words for a forest-plot row, e.g.
-    ``("AGEGR1", ">=75")`` -> ``("Age group", "≥75 years")``."""
-    label, levels = _SUBGROUP_WORDS.get(variable, (variable, {}))
-    text = levels.get(level) or _LEVEL_WORDS.get(level)
-    if text is None:
-        text = level.replace(">=", "≥").replace("<=", "≤")
-        if text.isupper() and len(text) > 3:
-            text = text.capitalize()
-    return label, text
+    """(variable label, level label) in words for a forest-plot row, from the report's label
+    dictionary (:mod:`plasmatrial.report.labels`), e.g. ``("AGEGR1", ">=75")`` ->
+    ``("Age group", "≥75 years")``."""
+    return labels.label(variable), labels.decode(variable, level)
 
 
 #: A subgroup with fewer events than this gets no hazard ratio in the plot (decision 0810).
@@ -853,7 +832,9 @@ def eq5d_section(res: TrialResults) -> Section | None:
                 )
             blocks.append(
                 figure_block(
-                    render_line_summary(visits, series, ylabel=label, style=style),
+                    render_line_summary(
+                        [labels.visit(v) for v in visits], series, ylabel=label, style=style
+                    ),
                     caption=f"{label} over time, by arm: mean (95% CI) at each visit",
                     note="Visits in time order (visit number, then median study day); each "
                     "visit's mean is over the patients assessed at it.",
