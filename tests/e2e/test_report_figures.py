@@ -124,4 +124,4 @@ def test_time_to_response_rises(demo: TrialResults) -> None:
             assert curve.key in style.codes  # coloured as the arm
     doc = build_trial_report(demo)
     svg = next(s for c, s in _figures(doc) if c.startswith("TTR"))
-    assert "cumulative incidence of response" in svg
+    assert "(cumulative incidence)" in svg and "Censored" not in svg

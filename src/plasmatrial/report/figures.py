@@ -26,7 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
 from plasmatrial.report.style import ARM_PALETTE, FIGURE_RC, NEUTRAL, ArmStyle, arm_gid
@@ -169,8 +169,9 @@ def draw_km(
             ax.set_title(title, loc="left", pad=28)
         # legend above the plot area, never over the curves
         handles, labels = ax.get_legend_handles_labels()
-        handles.append(Line2D([], [], marker="|", color=NEUTRAL["text"], linestyle="", ms=7))
-        labels.append("Censored")
+        if any(len(c.censor_times) for c in curves):
+            handles.append(Line2D([], [], marker="|", color=NEUTRAL["text"], linestyle="", ms=7))
+            labels.append("Censored")
         ax.legend(
             handles,
             labels,
@@ -632,7 +633,7 @@ def draw_swimmer(
                 _panel_title(ax, style, arm, len(mine), p)
         axes[-1].set_xlabel(xlabel)
         axes[-1].set_xlim(left=0)
-        axes[-1].xaxis.set_major_locator(MultipleLocator(3))
+        axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 3, 6, 10]))
         first = _arm_colour(style, panels[0], 0) if panels else ARM_PALETTE[0]
         handles: list[Patch | Line2D] = [
             Patch(facecolor=first, label="Study treatment (arm colour)"),

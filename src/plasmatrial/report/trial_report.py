@@ -439,8 +439,10 @@ def ttr_blocks(r: TimeToEventResult, style: ArmStyle | None = None) -> list[Bloc
             f"{_fmt(row.get('CIF_MEDIAN'))} months ({row.get('COMPETING', 0)} progressed or died "
             "before response: competing events)"
         )
+        arm = str(row["ARMCD"])
+        shown = style.name(_curve_key(arm, style)) if style is not None else arm
         medians.append(
-            f"{row['ARMCD']}: {row['RESPONDERS']}/{row['N']} responded; 50 % reached at "
+            f"{shown}: {row['RESPONDERS']}/{row['N']} responded; 50 % reached at "
             f"{_fmt(row.get('CIF_MEDIAN'))} months"
         )
     blocks: list[Block] = []
@@ -448,7 +450,7 @@ def ttr_blocks(r: TimeToEventResult, style: ArmStyle | None = None) -> list[Bloc
         svg = render_km_plot(
             curves,
             xlabel="Months since start",
-            ylabel=f"{r.label}: cumulative incidence of response",
+            ylabel=f"{r.label}\n(cumulative incidence)",
             start=0.0,
             style=style,
             annotation="\n".join(medians),
@@ -532,7 +534,7 @@ def km_blocks(
         risk_table=RiskTable(times=times, counts=counts),
         xlabel="Months since start",
         ylabel=(
-            f"{r.label}: cumulative probability of response"
+            f"{r.label}\n(1 - Kaplan-Meier)"
             if _is_time_to_response(r)
             else km_ylabel(r.label)
         ),
