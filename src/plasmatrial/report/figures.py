@@ -597,28 +597,49 @@ def draw_swimmer(
         for p, (ax, arm) in enumerate(zip(axes, panels, strict=True)):
             colour = _arm_colour(style, arm, p)
             mine = [lane for lane in lanes if lane.arm == arm]
-            for y, lane in enumerate(mine):
-                ax.barh(y, lane.follow_up, color=NEUTRAL["follow_up"], height=0.62)
-                study_end = lane.on_treatment if lane.crossover is None else lane.crossover
-                bar = ax.barh(y, study_end, color=colour, height=0.62)
-                bar.patches[0].set_gid(arm_gid(arm, f"lane{y}"))
-                if lane.crossover is not None and lane.on_treatment > lane.crossover:
-                    ax.barh(
-                        y,
-                        lane.on_treatment - lane.crossover,
-                        left=lane.crossover,
-                        color=NEUTRAL["crossover"],
-                        height=0.62,
-                        hatch="////",
-                        edgecolor="white",
-                        linewidth=0,
+            ys = np.arange(len(mine), dtype=float)
+            ax.barh(ys, [lane.follow_up for lane in mine], color=NEUTRAL["follow_up"], height=0.62)
+            study = [
+                lane.on_treatment if lane.crossover is None else lane.crossover for lane in mine
+            ]
+            bars = ax.barh(ys, study, color=colour, height=0.62)
+            for k, patch in enumerate(bars.patches):
+                patch.set_gid(arm_gid(arm, f"lane{k}"))
+            cross = [
+                (y, lane.crossover, lane.on_treatment - lane.crossover)
+                for y, lane in zip(ys, mine, strict=True)
+                if lane.crossover is not None and lane.on_treatment > lane.crossover
+            ]
+            if cross:
+                ax.barh(
+                    [c[0] for c in cross],
+                    [c[2] for c in cross],
+                    left=[c[1] for c in cross],
+                    color=NEUTRAL["crossover"],
+                    height=0.62,
+                    hatch="////",
+                    edgecolor="white",
+                    linewidth=0,
+                )
+            for attr, marker, mcolour, size in (
+                ("response_start", "^", "#1b7a3d", 5.5),
+                ("progression", "X", "#e53935", 5.5),
+                ("death", "o", "#000000", 4.5),
+            ):
+                pts = [(getattr(lane, attr), y) for y, lane in zip(ys, mine, strict=True)]
+                pts = [(x, y) for x, y in pts if x is not None]
+                if pts:
+                    ax.plot(
+                        [x for x, _ in pts],
+                        [y for _, y in pts],
+                        marker,
+                        color=mcolour,
+                        markersize=size,
+                        markeredgecolor="white",
+                        markeredgewidth=0.6,
+                        linestyle="",
                     )
-                if lane.response_start is not None:
-                    ax.plot(lane.response_start, y, "^", color="#1b7a3d", markersize=5.5)
-                if lane.progression is not None:
-                    ax.plot(lane.progression, y, "X", color="#e53935", markersize=5.5)
-                if lane.death is not None:
-                    ax.plot(lane.death, y, "o", color="#000000", markersize=4.5)
+            for y, lane in zip(ys, mine, strict=True):
                 if lane.ongoing:
                     ax.annotate(
                         "",
