@@ -9,6 +9,7 @@ check that an arm has one colour across all figures (:func:`arm_colours_in_svg`)
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "ArmStyle",
     "arm_colours_in_svg",
     "arm_gid",
+    "svg_texts",
 ]
 
 #: Okabe-Ito colours (Okabe and Ito 2008, "Color Universal Design"), the yellow moved last for
@@ -60,10 +62,21 @@ FIGURE_RC: Final[dict[str, object]] = {
     "axes.grid": False,
     "grid.color": NEUTRAL["grid"],
     "svg.hashsalt": "plasmatrial",
+    # text stays text in the SVG (selectable, searchable, ~30 % smaller than glyph paths); the
+    # browser picks the first installed font of matplotlib's sans-serif list
+    "svg.fonttype": "none",
 }
 
 _GID = re.compile(r'id="arm:([^:"]+):[^"]*"')
 _HEX = re.compile(r"(?:fill|stroke|color)\s*[:=]\s*\"?\s*(#[0-9a-fA-F]{6})")
+
+
+_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)
+
+
+def svg_texts(svg: str) -> list[str]:
+    """The text strings of an SVG written with ``svg.fonttype: none``, in document order."""
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)) for t in _TEXT.findall(svg)]
 
 
 def arm_gid(code: str, part: str) -> str:
