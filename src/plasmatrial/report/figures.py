@@ -15,7 +15,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import matplotlib
 
@@ -799,6 +799,10 @@ def render_stacked_bars(
     )
 
 
+#: Line style of each kind of visit in :func:`draw_line_summary` (``phases``).
+PHASE_LINESTYLES: Final[dict[str, Literal["-", "--"]]] = {"On treatment": "-", "Follow-up": "--"}
+
+
 def draw_line_summary(
     x: Sequence[str],
     series: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float]]],
@@ -807,13 +811,16 @@ def draw_line_summary(
     title: str = "",
     style: ArmStyle | None = None,
     xlabel: str = "Visit",
+    phases: Sequence[str] | None = None,
 ) -> Figure:
     """Line-summary figure; see :func:`render_line_summary`."""
+    kinds = list(dict.fromkeys(p for p in (phases or ()) if p in PHASE_LINESTYLES))
     with _style():
         fig, ax = plt.subplots(figsize=(7.2, 3.8))
         xs = np.arange(len(x), dtype=float)
         keys = style.order(series) if style is not None else list(series)
         offset = 0.1
+        handles: list[Line2D] = []
         for i, key in enumerate(keys):
             mean, lo, hi = series[key]
             m = np.asarray(mean, dtype=float)
@@ -821,6 +828,7 @@ def draw_line_summary(
             colour = _arm_colour(style, key, i)
             shift = offset * (i - (len(keys) - 1) / 2)
             ok = np.isfinite(m)
+            name = style.name(key) if style is not None else key
             cont = ax.errorbar(
                 xs[ok] + shift,
                 m[ok],
@@ -828,11 +836,25 @@ def draw_line_summary(
                 marker="o",
                 markersize=4.5,
                 capsize=3,
-                label=style.name(key) if style is not None else key,
                 color=colour,
                 linewidth=1.6,
+                linestyle="none" if kinds else "-",
             )
-            cont.lines[0].set_gid(arm_gid(key, "line"))
+            cont.lines[0].set_gid(arm_gid(key, "points"))
+            for kind in kinds:
+                # a phase's line joins its own visits and the visits of no phase (baseline)
+                assert phases is not None
+                sel = ok & np.array([p in (kind, "") for p in phases])
+                (line,) = ax.plot(
+                    xs[sel] + shift, m[sel], color=colour, linewidth=1.6,
+                    linestyle=PHASE_LINESTYLES[kind],
+                )  # fmt: skip
+                line.set_gid(arm_gid(key, f"line-{kind}"))
+            handles.append(Line2D([], [], color=colour, marker="o", linewidth=1.6, label=name))
+        for kind in kinds:
+            handles.append(
+                Line2D([], [], color=NEUTRAL["text"], linestyle=PHASE_LINESTYLES[kind], label=kind)
+            )
         ax.set_xticks(xs, list(x), rotation=35, ha="right")
         ax.set_xlim(-0.5, len(x) - 0.5)
         ax.set_ylabel(ylabel)
@@ -840,7 +862,11 @@ def draw_line_summary(
             ax.set_xlabel(xlabel)
         ax.grid(alpha=0.5)
         ax.legend(
-            frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=min(len(keys), 3)
+            handles=handles,
+            frameon=False,
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=2 if kinds else min(len(handles), 3),
         )
         if title:
             ax.set_title(title, loc="left", pad=24)
@@ -855,14 +881,20 @@ def render_line_summary(
     title: str = "",
     style: ArmStyle | None = None,
     xlabel: str = "Visit",
+    phases: Sequence[str] | None = None,
 ) -> str:
     """Mean with CI error bars over visits per group (e.g. EQ-5D-5L index by visit and arm).
 
     ``x`` is drawn in the order given (the caller orders visits by time); with a ``style`` the
     groups are arm codes, drawn in arm colours and labelled with arm names; missing means
-    (NaN) are left out rather than joined through."""
+    (NaN) are left out rather than joined through. ``phases`` (one per visit: "On treatment",
+    "Follow-up", or "" for baseline) draws each phase's visits as their own line, solid on
+    treatment and dashed in follow-up, both starting from baseline: cycle visits (patients still
+    on treatment) and follow-up visits (mostly after progression) are different populations."""
     return to_svg(
-        draw_line_summary(x, series, ylabel=ylabel, title=title, style=style, xlabel=xlabel)
+        draw_line_summary(
+            x, series, ylabel=ylabel, title=title, style=style, xlabel=xlabel, phases=phases
+        )
     )
 
 

@@ -795,6 +795,14 @@ def visit_order(res: TrialResults, visits: Sequence[str], domain: str = "ADQS") 
     return sorted(dict.fromkeys(visits), key=lambda v: keys[v])
 
 
+def visit_phase(name: str) -> str:
+    """"Follow-up", "On treatment" or "" (screening/baseline) for a visit name (decision 0810)."""
+    upper = name.upper()
+    if "SCREEN" in upper or "BASELINE" in upper:
+        return ""
+    return "Follow-up" if "FOLLOW" in upper else "On treatment"
+
+
 def eq5d_section(res: TrialResults) -> Section | None:
     """EQ-5D-5L index and VAS over time by arm."""
     rs = [r for r in res.endpoints if isinstance(r, TableResult) and r.kind == "eq5d"]
@@ -835,11 +843,17 @@ def eq5d_section(res: TrialResults) -> Section | None:
             blocks.append(
                 figure_block(
                     render_line_summary(
-                        [labels.visit(v) for v in visits], series, ylabel=label, style=style
+                        [labels.visit(v) for v in visits],
+                        series,
+                        ylabel=label,
+                        style=style,
+                        phases=[visit_phase(v) for v in visits],
                     ),
                     caption=f"{label} over time, by arm: mean (95% CI) at each visit",
                     note="Visits in time order (visit number, then median study day); each "
-                    "visit's mean is over the patients assessed at it.",
+                    "visit's mean is over the patients assessed at it. Solid lines join the "
+                    "on-treatment (cycle) visits, dashed lines the follow-up visits, both from "
+                    "baseline: different patients answer at each.",
                 )
             )
     return Section("Quality of life (EQ-5D-5L)", tuple(blocks))

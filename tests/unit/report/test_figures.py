@@ -166,3 +166,23 @@ def test_line_summary_keeps_visit_order_and_skips_missing() -> None:
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["SCREENING", "C4D1", "FU3"]
     assert list(ax.lines[0].get_xdata()) == [0.0, 2.0]
+
+
+def test_line_summary_phases_draw_treatment_and_follow_up_apart() -> None:
+    from plasmatrial.report.trial_report import visit_phase
+
+    visits = ["SCREENING", "CYCLE 4 DAY 1", "FOLLOW-UP 3", "CYCLE 7 DAY 1", "FOLLOW-UP 6"]
+    phases = [visit_phase(v) for v in visits]
+    assert phases == ["", "On treatment", "Follow-up", "On treatment", "Follow-up"]
+    fig = draw_line_summary(
+        visits,
+        {"A": ([0.6, 0.6, 0.2, 0.6, 0.2], [0.5, 0.5, 0.1, 0.5, 0.1], [0.7, 0.7, 0.3, 0.7, 0.3])},
+        ylabel="EQ-5D",
+        phases=phases,
+    )
+    ax = fig.axes[0]
+    joined = {
+        ln.get_linestyle(): list(ln.get_xdata()) for ln in ax.lines if len(ln.get_xdata()) > 1
+    }
+    assert joined["-"] == [0.0, 1.0, 3.0]  # baseline and the cycle visits
+    assert joined["--"] == [0.0, 2.0, 4.0]  # baseline and the follow-up visits
