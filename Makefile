@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install sysdeps test lint type unit demo bench refresh-r clean
+.PHONY: install sysdeps test lint type unit demo bench refresh-r report-pages clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,16 +14,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests use: Chromium opens the HTML report headless (tests/e2e). Installed
-# when missing and this is a root shell with apt-get (CI, a fresh machine); elsewhere the test that
-# needs it is skipped with its reason.
+# Debian packages the tests and scripts use: Chromium opens the HTML report headless (tests/e2e)
+# and prints the PDF; poppler-utils (pdftoppm) turns PDF pages into PNGs
+# (scripts/render_report_pages.sh). Installed when missing and this is a root shell with apt-get
+# (CI, a fresh machine); elsewhere what needs them is skipped with its reason.
+SYSDEPS := chromium:chromium pdftoppm:poppler-utils
+
 sysdeps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; for pair in $(SYSDEPS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian package chromium"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "warning: could not install chromium; the headless report test will be skipped"; \
-	  else echo "note: chromium not found; the headless report test will be skipped"; fi; \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; what needs them will be skipped"; \
+	  else echo "note: not installed:$$missing; what needs them will be skipped"; fi; \
 	fi
 
 lint: install
@@ -43,6 +50,10 @@ demo: install
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run_all.py
+
+# The demo and MM-003 reports as PNG pages (report-pages/*/page-NN.png), to look at every page.
+report-pages: install sysdeps
+	bash scripts/render_report_pages.sh report-pages
 
 refresh-r:
 	bash scripts/refresh_r.sh

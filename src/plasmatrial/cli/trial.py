@@ -27,7 +27,7 @@ from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import write_frame
 from plasmatrial.intake.io import write_text
 from plasmatrial.intake.outputs import output_folder, refuse_inside
-from plasmatrial.report.html import html_to_pdf, render_html
+from plasmatrial.report.html import PAPER_SIZES, html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
 from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial, to_dataset_json
@@ -136,13 +136,14 @@ def write_outputs(
     return written
 
 
-def write_report(res: TrialResults, out: Path, *, pdf: bool = False) -> Path:
-    """Write ``OUT/report.html`` (and ``OUT/report.pdf``); return the HTML path."""
+def write_report(res: TrialResults, out: Path, *, pdf: bool = False, paper: str = "a4") -> Path:
+    """Write ``OUT/report.html`` (and ``OUT/report.pdf`` on ``paper``: a4 or letter); return the
+    HTML path."""
     out.mkdir(parents=True, exist_ok=True)
     rev = git_revision()
     doc = build_trial_report(res, extra_provenance={"Git revision": rev} if rev else None)
     html = out / "report.html"
-    write_text(html, render_html(doc))
+    write_text(html, render_html(doc, paper=paper))
     if pdf:
         html_to_pdf(html, out / "report.pdf")
     return html
@@ -197,10 +198,15 @@ def _command(
         pdf: Annotated[
             bool, typer.Option("--pdf", help="Also print report.pdf (Chromium)")
         ] = False,
+        paper: Annotated[
+            str, typer.Option("--paper", help="Page size of the printed report: a4 or letter")
+        ] = "a4",
         accept_units: Annotated[
             bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
         ] = False,
     ) -> None:
+        if paper.lower() not in PAPER_SIZES:
+            raise PlasmatrialError(f"--paper must be a4 or letter, not {paper!r}")
         refuse_inside(out, [trial_file, data], "--out")
         trial = read_trial(trial_file)
         # Locked from the start (a second command on the same --out stops at once); every file
@@ -210,7 +216,7 @@ def _command(
             res = run_with_progress(trial, read_inputs(data), accept_units=accept_units)
             written = write_outputs(res, staging)
             if with_report:
-                write_report(res, staging, pdf=pdf)
+                write_report(res, staging, pdf=pdf, paper=paper)
         lines = [
             f"Wrote {len(written) - 1} ADaM files to {out / 'adam'} and {out / 'results.json'}"
         ]

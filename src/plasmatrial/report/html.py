@@ -12,10 +12,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -44,6 +44,12 @@ class Block:
     svg: str = ""
     text: str = ""
     note: str = ""
+    #: caption's second line: population (N), data cut-off, criteria version
+    meta: str = ""
+    #: spanning header row above ``columns``: ``(text, number of columns)`` pairs
+    header_groups: tuple[tuple[str, int], ...] = ()
+    #: too many columns for a portrait page: printed on a landscape page
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,13 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     intro: str = ""
+
+    @property
+    def wide(self) -> bool:
+        """A short section around a wide table (no figures): printed whole on a landscape page,
+        so its heading and introduction stay with the table."""
+        kinds = [b.kind for b in self.blocks]
+        return any(b.wide for b in self.blocks) and "figure" not in kinds and len(kinds) <= 4
 
     @property
     def anchor(self) -> str:
@@ -69,6 +82,14 @@ class ReportDocument:
     sections: tuple[Section, ...]
     provenance: tuple[tuple[str, str], ...] = ()
     disclaimer: str = field(default=DISCLAIMER)
+    #: printed at the top of every PDF page (trial id, data cut-off, criteria versions)
+    running_header: str = ""
+    #: key facts shown under the title: data cut-off, report date, criteria, populations
+    header: tuple[tuple[str, str], ...] = ()
+
+
+#: Paper sizes of the PDF (CSS ``@page size`` names).
+PAPER_SIZES: Final[Mapping[str, str]] = {"a4": "A4", "letter": "letter"}
 
 
 def format_value(value: object, digits: int = 2) -> Cell:
@@ -80,8 +101,8 @@ def format_value(value: object, digits: int = 2) -> Cell:
     if isinstance(value, int):
         return Cell(str(value), numeric=True)
     if isinstance(value, float):
-        if math.isnan(value):
-            return Cell("NA", numeric=True)
+        if not math.isfinite(value):
+            return Cell("NE", numeric=True)
         return Cell(f"{value:.{digits}f}", numeric=True)
     return Cell(str(value))
 
@@ -112,13 +133,37 @@ def text_block(text: str) -> Block:
     return Block("text", text=text)
 
 
-def render_html(doc: ReportDocument) -> str:
-    """Render the document to one self-contained HTML string."""
+def _nbsp_n(text: str) -> str:
+    """Keep "(N = 302)" on one line in a header (no-break spaces)."""
+    return re.sub(r"\(N = (\d+)\)", "(N\u00a0=\u00a0\\1)", text)
+
+
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal (for ``content:`` of the page margin boxes)."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\") or ord(ch) < 32 or ch == "<":
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def render_html(doc: ReportDocument, *, paper: str = "a4") -> str:
+    """Render the document to one self-contained HTML string.
+
+    ``paper`` (``a4`` or ``letter``) is the page size the HTML asks for when printed: the PDF
+    (:func:`html_to_pdf`) and a browser's print dialog use it.
+    """
+    if paper.lower() not in PAPER_SIZES:
+        raise PlasmatrialError(f"paper must be one of {', '.join(PAPER_SIZES)}, not {paper!r}")
     env = Environment(
         loader=PackageLoader("plasmatrial.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
     )
-    return env.get_template("report.html.j2").render(doc=doc)
+    env.filters["css_string"] = css_string
+    env.filters["nbsp_n"] = _nbsp_n
+    return env.get_template("report.html.j2").render(doc=doc, page_size=PAPER_SIZES[paper.lower()])
 
 
 def find_chromium() -> str | None:

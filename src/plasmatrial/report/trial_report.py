@@ -10,6 +10,7 @@ seed and the SHA-256 of every input file.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Final
@@ -38,20 +39,37 @@ from plasmatrial.report.html import (
     ReportDocument,
     Section,
     figure_block,
-    format_value,
-    table_block,
     text_block,
 )
-from plasmatrial.report.safety_tables import LAB_CAPTIONS, LAB_NOTE, worded_lab_table
+from plasmatrial.report.safety_tables import LAB_BLOCKS
 from plasmatrial.report.style import ArmStyle
+from plasmatrial.report.tables import TableContext, p_value, with_meta
+from plasmatrial.report.trial_tables import (
+    POPULATION_DEFINITIONS,
+    ae_summary_block,
+    ae_term_block,
+    arm_columns,
+    assumption_rows,
+    baseline_block,
+    data_cutoff,
+    dose_block,
+    eq5d_blocks,
+    flow_block,
+    generic_blocks,
+    populations_block,
+    published_block,
+    response_block,
+    table_context,
+    tte_block,
+    ttr_block,
+)
 from plasmatrial.stats.km import KaplanMeierResult
 from plasmatrial.trial.analyse import (
     ResponseRateResult,
     TableResult,
     TimeToEventResult,
-    ordered_levels,
 )
-from plasmatrial.trial.derive import PRIOR_THERAPY_FLAGS, response_at_cycle
+from plasmatrial.trial.derive import response_at_cycle
 from plasmatrial.trial.pipeline import TrialResults
 
 RESPONSE_STACK: Final = ("sCR", "CR", "VGPR", "PR", "LDPR", "MR", "SD", "NR", "PROG", "PD", "NE")
@@ -67,143 +85,24 @@ def _pct(n: int, d: int) -> str:
 
 def flow_section(res: TrialResults) -> Section:
     """CONSORT-style flow: enrolled, allocated per arm, treated, discontinued (reasons), analysed."""
-    adsl = res.adsl
-    rows: list[tuple[Cell, ...]] = []
-    arms = _arms(res)
-    cols = ("Stage", *arms)
-
-    def add(label: str, values: list[str]) -> None:
-        rows.append((Cell(label), *(Cell(v, numeric=True) for v in values)))
-
-    by_arm = {a: adsl.filter(pl.col("ARMCD") == a) for a in arms}
-    enrolled = adsl.height
-    rows.append((Cell(f"Enrolled: {enrolled}"), *(Cell("") for _ in arms)))
-    not_assigned = adsl.filter(pl.col("ARMCD").is_null()).height
-    if not_assigned:
-        rows.append((Cell(f"Not allocated: {not_assigned}"), *(Cell("") for _ in arms)))
-    add("Allocated", [str(by_arm[a].height) for a in arms])
-    add("Treated (safety population)", [str((by_arm[a]["SAFFL"] == "Y").sum()) for a in arms])
-    reasons = (
-        adsl.filter(pl.col("ARMCD").is_not_null() & pl.col("DCTREAS").is_not_null())
-        .get_column("DCTREAS")
-        .unique()
-        .sort()
-        .to_list()
-    )
-    if reasons or adsl["EOTSTT"].drop_nulls().len():
-        add(
-            "Discontinued treatment",
-            [str((by_arm[a]["EOTSTT"] == "DISCONTINUED").sum()) for a in arms],
-        )
-        for reason in reasons:
-            add(
-                f"  {str(reason).lower()}",
-                [str((by_arm[a]["DCTREAS"] == reason).sum()) for a in arms],
-            )
-        add("Completed treatment", [str((by_arm[a]["EOTSTT"] == "COMPLETED").sum()) for a in arms])
-        add("Ongoing", [str((by_arm[a]["EOTSTT"] == "ONGOING").sum()) for a in arms])
-    add("Analysed: ITT", [str((by_arm[a]["ITTFL"] == "Y").sum()) for a in arms])
-    add("Analysed: response-evaluable", [str((by_arm[a]["EFFFL"] == "Y").sum()) for a in arms])
-    blocks = [Block("table", caption="Patient flow", columns=cols, rows=tuple(rows))]
+    blocks = [flow_block(res, table_context(res))]
     if "DS" not in {k.upper() for k in res.provenance.get("domains", {})}:
         blocks.append(text_block("DS was not supplied: treatment discontinuations are not known."))
     return Section("Patient flow", tuple(blocks))
 
 
-def _categorical(
-    adsl: pl.DataFrame, col: str, arms: list[str], label: str
-) -> list[tuple[Cell, ...]]:
-    rows: list[tuple[Cell, ...]] = [(Cell(label, css="ok"), *(Cell("") for _ in arms))]
-    levels = ordered_levels(adsl[col].drop_nulls().unique().to_list())
-    for lv in levels:
-        vals = []
-        for a in arms:
-            sub = adsl.filter(pl.col("ARMCD") == a)
-            vals.append(
-                Cell(_pct(int((sub[col].cast(pl.Utf8) == lv).sum()), sub.height), numeric=True)
-            )
-        rows.append((Cell(f"  {lv}"), *vals))
-    return rows
-
-
 def baseline_section(res: TrialResults) -> Section:
     """Baseline characteristics by arm (continuous: median (range); categorical: n (%))."""
-    adsl = res.adsl.filter(pl.col("ITTFL") == "Y")
-    arms = _arms(res)
-    header = (
-        "Characteristic",
-        *[f"{a} (N={adsl.filter(pl.col('ARMCD') == a).height})" for a in arms],
-    )
-    rows: list[tuple[Cell, ...]] = []
-    for col, label in (
-        ("AGE", "Age, years"),
-        ("BASEDFLC", "Baseline dFLC, mg/L"),
-        ("NPRLINES", "Prior lines"),
-    ):
-        if col in adsl.columns:
-            vals = []
-            for a in arms:
-                x = (
-                    adsl.filter(pl.col("ARMCD") == a)[col]
-                    .cast(pl.Float64, strict=False)
-                    .drop_nulls()
-                )
-                vals.append(
-                    Cell(
-                        f"{_num(x.median()):.1f} ({_num(x.min()):.0f}-{_num(x.max()):.0f})",
-                        numeric=True,
-                    )
-                    if x.len()
-                    else Cell("–")
-                )
-            rows.append((Cell(f"{label}, median (range)"), *vals))
-    cats = [
-        ("SEX", "Sex"), ("AGEGR1", "Age group"), ("INVLC", "Involved light chain"),
-        ("HEMEVAL", "Hematologic evaluability class"), ("MAYO2004", "Mayo 2004 stage"),
-        ("MAYO2012", "Mayo 2012 stage"), ("BU2019", "Boston University (BNP) stage"),
-        ("RENSTG", "Renal stage"), ("HEARTFL", "Heart involved"), ("KIDNEYFL", "Kidney involved"),
-    ]  # fmt: skip
-    drug_of = {flag: drug for drug, flag in reversed(list(PRIOR_THERAPY_FLAGS.items()))}
-    drug_of["PRIORASCT"] = "autologous stem cell transplant"
-    cats += [
-        (c, f"Prior {drug_of.get(c, c.removeprefix('PRIOR')).lower()}")
-        for c in adsl.columns
-        if c.startswith("PRIOR")
-    ]
-    for col, label in cats:
-        if col in adsl.columns and adsl[col].drop_nulls().len():
-            rows += _categorical(adsl, col, arms, label)
-    return Section(
-        "Baseline characteristics",
-        (
-            Block(
-                "table", caption="Baseline characteristics (ITT)", columns=header, rows=tuple(rows)
-            ),
-        ),
-    )
-
-
-def _response_block(r: ResponseRateResult) -> Block:
-    t = r.rows.with_columns(
-        (pl.col("X").cast(pl.Utf8) + "/" + pl.col("N").cast(pl.Utf8)).alias("x/n"),
-        (100 * pl.col("ESTIMATE")).alias("%"),
-        (
-            pl.format("{}-{}", (100 * pl.col("LOWER")).round(1), (100 * pl.col("UPPER")).round(1))
-        ).alias(f"{100 * r.rows['CONF_LEVEL'][0]:.0f}% CI (%)" if r.rows.height else "CI"),
-    )
-    cols = ["ARMCD", "SUBGROUP", "LEVEL", "x/n", "%", t.columns[-1], "METHOD"]
-    note = f"Population: {r.population}; categories {', '.join(r.categories)}; timepoint {r.timepoint}."
-    if r.note:
-        note += f" {r.note}."
-    return table_block(t, caption=f"{r.endpoint}: {r.label}", columns=cols, digits=1, note=note)
+    return Section("Baseline characteristics", (baseline_block(res, table_context(res)),))
 
 
 def response_section(res: TrialResults) -> Section:
     """Response tables, response over cycles, waterfall and swimmer plots."""
     blocks: list[Block] = []
+    ctx = table_context(res)
     for r in res.endpoints:
         if isinstance(r, ResponseRateResult) and not r.population.endswith("-evaluable"):
-            blocks.append(_response_block(r))
+            blocks.append(response_block(r, res, ctx))
     blocks += _cycles_figure(res)
     blocks += _waterfall(res)
     blocks += _swimmer(res)
@@ -395,10 +294,16 @@ def _num(x: object) -> float:
     return float(x) if isinstance(x, int | float) else math.nan
 
 
+def _p(x: object) -> str:
+    """``"< 0.001"`` or ``"= 0.023"`` (decision 0801)."""
+    text = p_value(x)
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+
+
 def _fmt(x: object, digits: int = 1) -> str:
     if isinstance(x, float) and math.isfinite(x):
         return f"{x:.{digits}f}"
-    return "NR"
+    return "NE"
 
 
 def _curve_key(arm: str, style: ArmStyle | None) -> str:
@@ -425,9 +330,13 @@ def ttr_curves(r: TimeToEventResult, style: ArmStyle | None = None) -> list[Curv
     ]
 
 
-def ttr_blocks(r: TimeToEventResult, style: ArmStyle | None = None) -> list[Block]:
+def ttr_blocks(
+    r: TimeToEventResult, res: TrialResults | None = None, style: ArmStyle | None = None
+) -> list[Block]:
     """Time to response both ways (sap.md section 3): the rising cumulative incidence of response
     over all subjects, and the median (range) among responders, each labelled."""
+    if style is None and res is not None:
+        style = arm_style(res)
     curves = ttr_curves(r, style)
     lines = []
     medians = []
@@ -465,16 +374,8 @@ def ttr_blocks(r: TimeToEventResult, style: ArmStyle | None = None) -> list[Bloc
         )
     else:
         blocks.append(text_block(f"{r.endpoint}: no response; " + "; ".join(lines)))
-    blocks.append(
-        table_block(
-            r.table,
-            caption=(
-                f"{r.endpoint}: MEDIAN/MIN/MAX among responders (months, not a Kaplan-Meier "
-                "median); CIF_* cumulative incidence of response over all subjects"
-            ),
-            digits=2,
-        )
-    )
+    if res is not None:
+        blocks.append(ttr_block(r, res, table_context(res)))
     return blocks
 
 
@@ -500,11 +401,13 @@ def _km_annotation(r: TimeToEventResult) -> str:
 
 
 def km_blocks(
-    r: TimeToEventResult, style: ArmStyle | None = None, res: TrialResults | None = None
+    r: TimeToEventResult, res: TrialResults | None = None, style: ArmStyle | None = None
 ) -> list[Block]:
     """KM plot with numbers at risk, median (CI) table, tests, landmark, forest plot."""
+    if style is None and res is not None:
+        style = arm_style(res)
     if r.cif or (not r.fits and "CIF_MEDIAN" in r.table.columns):
-        return ttr_blocks(r, style)
+        return ttr_blocks(r, res, style)
     if not r.fits:
         return [text_block(f"{r.endpoint}: {r.note or 'no data'}")]
     horizon = max(float(f.time.max()) for f in r.fits.values() if f.time.size) if r.fits else 0.0
@@ -547,29 +450,29 @@ def km_blocks(
     for row in s.iter_rows(named=True):
         line = (
             f"{row['ARMCD']}: median {_fmt(row.get('MEDIAN'))} months "
-            f"(95% CI {_fmt(row.get('LOWER'))}-{_fmt(row.get('UPPER'))})"
+            f"(95% CI {_fmt(row.get('LOWER'))}, {_fmt(row.get('UPPER'))})"
         )
         if "EVENTS" in row:
             line += f", {row['EVENTS']} events / {row['N']}"
         lines.append(line)
     if r.logrank:
         lines.append(
-            f"{'Stratified l' if r.logrank.get('stratified') else 'L'}og-rank p = "
-            f"{_num(r.logrank['p_value']):.4g}"
+            f"{'Stratified l' if r.logrank.get('stratified') else 'L'}og-rank p "
+            f"{_p(r.logrank['p_value'])}"
         )
     if r.cox and "hazard_ratio" in r.cox:
         c = r.cox
         lines.append(
             f"Cox HR ({c.get('comparison')}) {_num(c['hazard_ratio']):.2f} "
-            f"(95% CI {_num(c['conf_low']):.2f}-{_num(c['conf_high']):.2f}), "
-            f"p = {_num(c['p_value']):.4g}"
+            f"(95% CI {_num(c['conf_low']):.2f}, {_num(c['conf_high']):.2f}), "
+            f"p {_p(c['p_value'])}"
         )
     if r.landmark:
         lm = r.landmark
         lines.append(
             f"Landmark at {lm['landmark']:g} months, responders vs non-responders: HR "
-            f"{_num(lm['hazard_ratio']):.2f} (95% CI {_num(lm['conf_low']):.2f}-"
-            f"{_num(lm['conf_high']):.2f}), p = {_num(lm['p_value']):.4g}, "
+            f"{_num(lm['hazard_ratio']):.2f} (95% CI {_num(lm['conf_low']):.2f}, "
+            f"{_num(lm['conf_high']):.2f}), p {_p(lm['p_value'])}, "
             f"{lm['n_at_risk']} at risk"
         )
     if r.crossover:
@@ -577,15 +480,16 @@ def km_blocks(
         lines.append(
             f"Crossover-adjusted (RPSFT, {x['n_switched']} of {x['n_control']} control patients "
             f"switched): HR {_num(x['hazard_ratio']):.2f} (95% CI "
-            f"{_num(x['hazard_ratio_conf_low']):.2f}-{_num(x['hazard_ratio_conf_high']):.2f}), "
+            f"{_num(x['hazard_ratio_conf_low']):.2f}, {_num(x['hazard_ratio_conf_high']):.2f}), "
             f"acceleration factor {_num(x['acceleration_factor']):.2f}"
         )
     if r.note:
         lines.append(r.note)
     blocks = [
         figure_block(svg, caption=f"{r.endpoint}: {r.label} (Kaplan-Meier)", note="; ".join(lines)),
-        table_block(s, caption=f"{r.endpoint}: summary (months)", digits=2),
     ]
+    if res is not None:
+        blocks.append(tte_block(r, res, table_context(res)))
     if r.subgroups is not None and r.subgroups.height:
         blocks.append(_forest_block(r, style, res))
     return blocks
@@ -712,38 +616,47 @@ def survival_section(res: TrialResults) -> Section:
     blocks: list[Block] = []
     for r in res.endpoints:
         if isinstance(r, TimeToEventResult):
-            blocks += km_blocks(r, arm_style(res), res)
+            blocks += km_blocks(r, res, arm_style(res))
     return Section("Time-to-event endpoints", tuple(blocks))
 
 
 def organ_section(res: TrialResults) -> Section | None:
     """Organ response tables."""
+    ctx = table_context(res)
     blocks = [
-        _response_block(r)
+        response_block(r, res, ctx)
         for r in res.endpoints
         if isinstance(r, ResponseRateResult) and r.population.endswith("-evaluable")
     ]
     return Section("Organ responses", tuple(blocks)) if blocks else None
 
 
-def _table_result_blocks(r: TableResult, arm_names: Mapping[str, str] | None = None) -> list[Block]:
+def _table_result_blocks(r: TableResult, res: TrialResults, ctx: TableContext) -> list[Block]:
     blocks: list[Block] = []
-    if r.table.height:
-        blocks.append(table_block(r.table, caption=f"{r.endpoint}: {r.label}", note=r.note))
+    safety = ctx.meta("Safety")
+    if r.kind == "adverse_events" and r.table.height and "CATEGORY" in r.table.columns:
+        blocks.append(ae_summary_block(r, res, ctx))
+    elif r.kind == "dose_intensity" and r.table.height and "EXTRT" in r.table.columns:
+        blocks.append(dose_block(r, res, ctx))
+    elif r.kind == "eq5d" and r.table.height and "VISIT" in r.table.columns:
+        blocks += eq5d_blocks(r, res, ctx)
+    elif r.table.height:
+        blocks += generic_blocks(
+            TableResult(r.endpoint, r.label, r.kind, r.table, {}, r.note), res, ctx
+        )
     elif r.note:
-        blocks.append(text_block(f"{r.endpoint}: {r.note}."))
+        blocks.append(text_block(f"{r.label}: {r.note.rstrip('.')}."))
+    arms = arm_columns(res, "Safety")
     for name, frame in r.extra.items():
-        if frame.height and name in LAB_CAPTIONS:
-            blocks.append(
-                table_block(
-                    worded_lab_table(frame, arm_names or {}),
-                    caption=f"{r.endpoint}: {LAB_CAPTIONS[name]}",
-                    note=LAB_NOTE,
-                )
-            )
-        elif frame.height:
-            blocks.append(
-                table_block(frame.head(40), caption=f"{r.endpoint}: {name.replace('_', ' ')}")
+        if not frame.height:
+            continue
+        if name in LAB_BLOCKS:
+            blocks.append(LAB_BLOCKS[name](frame, arms, meta=safety))
+        elif "AEDECOD" in frame.columns and "N_ANY" in frame.columns:
+            blocks.append(ae_term_block(frame, res, ctx))
+        else:
+            blocks += generic_blocks(
+                TableResult(r.endpoint, r.label, r.kind, pl.DataFrame(), {name: frame}), res, ctx
             )
     return blocks
 
@@ -751,9 +664,10 @@ def _table_result_blocks(r: TableResult, arm_names: Mapping[str, str] | None = N
 def safety_section(res: TrialResults) -> Section:
     """Adverse events, CTCAE lab grades, dose intensity, MRD."""
     blocks: list[Block] = []
+    ctx = table_context(res)
     for r in res.endpoints:
         if isinstance(r, TableResult) and r.kind in ("adverse_events", "dose_intensity", "mrd"):
-            blocks += _table_result_blocks(r, {a.code: a.name for a in res.trial.arms})
+            blocks += _table_result_blocks(r, res, ctx)
     return Section("Safety and exposure", tuple(blocks) or (text_block("No safety endpoints."),))
 
 
@@ -810,8 +724,9 @@ def eq5d_section(res: TrialResults) -> Section | None:
         return None
     style = arm_style(res)
     blocks: list[Block] = []
+    ctx = table_context(res)
     for r in rs:
-        blocks += _table_result_blocks(r)
+        blocks += _table_result_blocks(r, res, ctx)
         t = r.table
         if not t.height:
             continue
@@ -883,7 +798,7 @@ def assumptions_section(res: TrialResults) -> Section | None:
                 "table",
                 caption="Assumed values",
                 columns=("Where", "Assumption and reason"),
-                rows=tuple((Cell(w), Cell(r)) for w, r in rows),
+                rows=tuple((Cell(w), Cell(r)) for w, r in assumption_rows(res)),
             ),
         ),
     )
@@ -896,46 +811,14 @@ def published_section(res: TrialResults) -> Section:
         return Section(
             "Published vs computed", (text_block("The trial file lists no published figures."),)
         )
-    cols = (
-        "Endpoint",
-        "Arm",
-        "Figure",
-        "Published",
-        "Computed",
-        "Rule",
-        "Agrees",
-        "How matched",
-    )
-    rows = []
-    for r in p.iter_rows(named=True):
-        ag = r["AGREES"]
-        agree = (
-            Cell("yes", css="ok")
-            if ag is True
-            else Cell("no", css="warn")
-            if ag is False
-            else Cell("not judged")
-        )
-        pub = f"{r['PUBLISHED']:g}" + (f" ({r['PUB_CI']})" if r["PUB_CI"] else "")
-        comp = format_value(r["COMPUTED"], 3).text + (f" ({r['COMP_CI']})" if r["COMP_CI"] else "")
-        rows.append(
-            (
-                Cell(r["ENDPOINT"]), Cell(r["ARMCD"]), Cell(f"{r['LABEL']} [{r['UNIT']}]"),
-                Cell(pub, numeric=True), Cell(comp, numeric=True),
-                Cell(r["RULE"]), agree, Cell(r["MATCH"]),
-            )
-        )  # fmt: skip
     n_ok = int(p["AGREES"].fill_null(value=False).sum())
     n_judged = int(p["AGREES"].is_not_null().sum())
     return Section(
         "Published vs computed",
         (
             text_block(CALIBRATION_NOTE),
-            Block(
-                "table",
-                caption="Published figures next to the computed ones",
-                columns=cols,
-                rows=tuple(rows),
+            published_block(
+                res,
                 note=f"{n_ok} of {n_judged} judged figures agree by the rule shown on their row "
                 "(counts exactly, printed figures and CIs at their printed digits, stated "
                 "inequalities; docs/decisions/0731 and 0745). Rows marked 'not computed' are "
@@ -954,9 +837,7 @@ def _replication_notes(published: pl.DataFrame) -> tuple[Block, ...]:
     notes = published.filter(pl.col("REPLICATION").is_not_null())
     if notes.height == 0:
         return ()
-    lines = "; ".join(
-        f"{r['LABEL']}: {r['REPLICATION']}" for r in notes.iter_rows(named=True)
-    )
+    lines = "; ".join(f"{r['LABEL']}: {r['REPLICATION']}" for r in notes.iter_rows(named=True))
     return (
         text_block(
             "Figures that simulated data do not reproduce in every seed (plasmatrial replicate "
@@ -987,8 +868,34 @@ def provenance_rows(
     return tuple(rows)
 
 
+def header_rows(
+    res: TrialResults, report_date: dt.date | None = None
+) -> tuple[tuple[str, str], ...]:
+    """The facts under the report's title: trial, cut-off, report date, criteria, populations."""
+    sizes = table_context(res).populations
+    ctcae = res.provenance.get("ctcae", "5.0")
+    return (
+        ("Trial", f"{res.trial.id}: {res.trial.title}"),
+        (
+            "Data cut-off",
+            f"{data_cutoff(res)} (latest response assessment, dose or death in the data)",
+        ),
+        ("Report date", (report_date or dt.datetime.now(dt.UTC).date()).isoformat()),
+        ("Response criteria", res.criteria.label),
+        ("Toxicity grading", f"CTCAE v{ctcae}"),
+        ("Software", f"plasmatrial {res.provenance.get('plasmatrial', '')}".strip()),
+        *(
+            (f"{name} population", f"{definition} (N = {sizes.get(name, 0)})")
+            for name, definition in POPULATION_DEFINITIONS.items()
+        ),
+    )
+
+
 def build_trial_report(
-    res: TrialResults, *, extra_provenance: Mapping[str, str] | None = None
+    res: TrialResults,
+    *,
+    extra_provenance: Mapping[str, str] | None = None,
+    report_date: dt.date | None = None,
 ) -> ReportDocument:
     """Build the whole trial report document.
 
@@ -998,21 +905,24 @@ def build_trial_report(
         Output of :func:`plasmatrial.trial.run_trial`.
     extra_provenance:
         Further provenance rows (the CLI adds the git revision when available).
+    report_date:
+        Date printed as the report date (default: today, UTC).
 
     Returns
     -------
     ReportDocument
         Render with :func:`plasmatrial.report.html.render_html`.
     """
+    ctx = table_context(res)
     overview = [
         text_block(
             f"{res.trial.title}. Disease {res.trial.disease}, phase {res.trial.phase or '–'}, "
             f"{'randomised' if res.trial.randomised else 'single-arm / non-randomised'}, "
             f"{res.trial.n_planned} planned patients; arms: "
-            + "; ".join(f"{a.code} = {a.name}" for a in res.trial.arms)
+            + "; ".join(a.name for a in res.trial.arms)
             + "."
         ),
-        table_block(res.populations(), caption="Analysis populations"),
+        populations_block(res, ctx),
     ]
     overview += [text_block(f"Note: {n}.") for n in res.notes]
     sections: list[Section | None] = [
@@ -1027,10 +937,17 @@ def build_trial_report(
         assumptions_section(res),
         published_section(res),
     ]
+    figure_meta = f"Data cut-off: {ctx.cutoff}. Criteria: {ctx.criteria}."
     return ReportDocument(
         title=f"{res.trial.id}: trial report",
         subtitle=res.trial.title,
-        sections=tuple(s for s in sections if s is not None),
+        sections=tuple(
+            Section(s.title, with_meta(s.blocks, figure_meta), s.intro)
+            for s in sections
+            if s is not None
+        ),
         provenance=provenance_rows(res, extra_provenance),
         disclaimer=DISCLAIMER + f" Criteria: {res.criteria.label}; CTCAE v5.0.",
+        running_header=f"{res.trial.id} · data cut-off {ctx.cutoff} · {ctx.criteria}",
+        header=header_rows(res, report_date),
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from plasmatrial.errors import PlasmatrialError
 from plasmatrial.report.figures import ForestRow, render_forest
 from plasmatrial.report.html import (
     ReportDocument,
@@ -37,9 +39,29 @@ def test_report_contains_disclaimer_provenance_tables_and_figures() -> None:
     assert "0.68" in html
 
 
+def test_pdf_page_setup_paper_and_running_header() -> None:
+    doc = ReportDocument(
+        title="T",
+        subtitle="",
+        sections=(Section("S", (text_block("x"),)),),
+        running_header='MM-003 · data cut-off 2012-09-14 · "IMWG" v1 </style>',
+        header=(("Data cut-off", "2012-09-14"),),
+    )
+    a4 = render_html(doc)
+    assert "size: A4;" in a4 and "counter(page)" in a4 and "counter(pages)" in a4
+    assert "@page wide { size: A4 landscape; }" in a4
+    assert "size: letter;" in render_html(doc, paper="letter")
+    # the running header is a CSS string: quotes and "<" escaped, the style element not closed
+    assert a4.count("</style>") == 1 and "\\22 IMWG\\22 " in a4
+    assert "<th>Data cut-off</th><td>2012-09-14</td>" in a4
+    with pytest.raises(PlasmatrialError, match="paper"):
+        render_html(doc, paper="a3")
+
+
 def test_format_value() -> None:
     assert format_value(None).text == "–"
-    assert format_value(float("nan")).text == "NA"
+    assert format_value(float("nan")).text == "NE"  # not estimable, never "NA" (decision 0801)
+    assert format_value(float("inf")).text == "NE"
     assert format_value(3).numeric
     assert format_value(True).text == "Yes"
     assert format_value(0.12345, 3).text == "0.123"
