@@ -126,3 +126,16 @@ def test_time_to_response_rises(demo: TrialResults) -> None:
     svg = next(s for c, s in _figures(doc) if c.startswith("TTR"))
     texts = svg_texts(svg)
     assert any("(cumulative incidence)" in t for t in texts) and "Censored" not in texts
+
+
+def test_every_figure_names_population_cutoff_and_criteria(
+    mm003: tuple[TrialResults, ReportDocument],
+) -> None:
+    res, doc = mm003
+    blocks = [b for s in doc.sections for b in s.blocks if b.kind == "figure"]
+    assert len(blocks) >= 10
+    for b in blocks:
+        assert b.meta.startswith("Population: "), (b.caption, b.meta)
+        assert "Data cut-off: " in b.meta and res.criteria.label in b.meta
+    dor = [b for b in blocks if b.caption.startswith("DOR") and "Kaplan-Meier" in b.caption]
+    assert dor and dor[0].meta.startswith("Population: Responders (N = ")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -56,6 +57,7 @@ from plasmatrial.report.trial_tables import (
     eq5d_blocks,
     flow_block,
     generic_blocks,
+    population_sizes,
     populations_block,
     published_block,
     response_block,
@@ -109,6 +111,27 @@ def response_section(res: TrialResults) -> Section:
     return Section("Response", tuple(blocks), intro=f"Criteria: {res.criteria.label}.")
 
 
+def _figure_meta(
+    block: Block, res: TrialResults | None, population: str, n: int | None = None
+) -> Block:
+    """A figure block whose caption line names its population, the cut-off and the criteria."""
+    if res is None:
+        return block
+    return replace(block, meta=table_context(res).meta(population, n))
+
+
+def _tte_population(r: TimeToEventResult, res: TrialResults | None) -> tuple[str, int | None]:
+    """Population of a time-to-event figure: ITT, or the responders for duration of response."""
+    t = r.table
+    if "ALL" in t.get_column("ARMCD").to_list() if "ARMCD" in t.columns else False:
+        t = t.filter(pl.col("ARMCD") == "ALL")
+    n = int(t["N"].sum()) if "N" in t.columns and t.height else None
+    itt = population_sizes(res).get("ITT") if res is not None else None
+    if n is None or n == itt:
+        return "ITT", n
+    return ("Responders" if "response" in r.label.lower() else "Patients analysed"), n
+
+
 def arm_style(res: TrialResults) -> ArmStyle:
     """Colours and names of the trial's arms in protocol order, shared by every figure."""
     return ArmStyle.of(_arms(res), {a.code: a.name for a in res.trial.arms})
@@ -150,12 +173,16 @@ def _cycles_figure(res: TrialResults) -> list[Block]:
         xlabel="End of cycle",
     )
     return [
-        figure_block(
-            svg,
-            caption=f"{res.criteria.response.label} at the end of each cycle, by arm "
-            "(response-evaluable population)",
-            note="Call at the last assessment on or before day cycle x cycle length + 14; "
-            "NE = no assessment by then.",
+        _figure_meta(
+            figure_block(
+                svg,
+                caption=f"{res.criteria.response.label} at the end of each cycle, by arm "
+                "(response-evaluable population)",
+                note="Call at the last assessment on or before day cycle x cycle length + 14; "
+                "NE = no assessment by then.",
+            ),
+            res,
+            "Response-evaluable",
         )
     ]
 
@@ -177,11 +204,16 @@ def _waterfall(res: TrialResults) -> list[Block]:
         ylabel=f"Best change of {marker} from baseline (%)",
     )
     return [
-        figure_block(
-            svg,
-            caption=f"Waterfall of the best {marker} change, by arm, coloured by best response "
-            "(response-evaluable population)",
-            note="Bars are clipped at +200 %; the dotted line marks a 50 % decrease.",
+        _figure_meta(
+            figure_block(
+                svg,
+                caption=f"Waterfall of the best {marker} change, by arm, coloured by best "
+                "response (response-evaluable population)",
+                note="Bars are clipped at +200 %; the dotted line marks a 50 % decrease.",
+            ),
+            res,
+            "Response-evaluable",
+            a.height,
         )
     ]
 
@@ -260,12 +292,16 @@ def _swimmer(res: TrialResults) -> list[Block]:
         else ""
     )
     return [
-        figure_block(
-            render_swimmer(lanes, style=style),
-            caption=f"Each patient's course, by arm. {rule}, longest first.",
-            note="Study treatment in the arm's colour, follow-up off treatment light grey; "
-            "first response, progression (PFS event) and death marked; an arrow marks a patient "
-            "alive and on study." + cross_note,
+        _figure_meta(
+            figure_block(
+                render_swimmer(lanes, style=style),
+                caption=f"Each patient's course, by arm. {rule}, longest first.",
+                note="Study treatment in the arm's colour, follow-up off treatment light grey; "
+                "first response, progression (PFS event) and death marked; an arrow marks a patient "
+                "alive and on study." + cross_note,
+            ),
+            res,
+            "ITT",
         )
     ]
 
@@ -365,11 +401,15 @@ def ttr_blocks(
             annotation="\n".join(medians),
         )
         blocks.append(
-            figure_block(
-                svg,
-                caption=f"{r.endpoint}: {r.label} (cumulative incidence of response, all subjects; "
-                "progression or death before response are competing events)",
-                note="; ".join(lines),
+            _figure_meta(
+                figure_block(
+                    svg,
+                    caption=f"{r.endpoint}: {r.label} (cumulative incidence of response, all "
+                    "subjects; progression or death before response are competing events)",
+                    note="; ".join(lines),
+                ),
+                res,
+                *_tte_population(r, res),
             )
         )
     else:
@@ -437,9 +477,7 @@ def km_blocks(
         risk_table=RiskTable(times=times, counts=counts),
         xlabel="Months since start",
         ylabel=(
-            f"{r.label}\n(1 - Kaplan-Meier)"
-            if _is_time_to_response(r)
-            else km_ylabel(r.label)
+            f"{r.label}\n(1 - Kaplan-Meier)" if _is_time_to_response(r) else km_ylabel(r.label)
         ),
         start=0.0 if _is_time_to_response(r) else 1.0,
         style=style,
@@ -486,12 +524,18 @@ def km_blocks(
     if r.note:
         lines.append(r.note)
     blocks = [
-        figure_block(svg, caption=f"{r.endpoint}: {r.label} (Kaplan-Meier)", note="; ".join(lines)),
+        _figure_meta(
+            figure_block(
+                svg, caption=f"{r.endpoint}: {r.label} (Kaplan-Meier)", note="; ".join(lines)
+            ),
+            res,
+            *_tte_population(r, res),
+        ),
     ]
     if res is not None:
         blocks.append(tte_block(r, res, table_context(res)))
     if r.subgroups is not None and r.subgroups.height:
-        blocks.append(_forest_block(r, style, res))
+        blocks.append(_figure_meta(_forest_block(r, style, res), res, *_tte_population(r, res)))
     return blocks
 
 
@@ -512,7 +556,7 @@ def _subgroup_counts(
     """{(variable, level): {arm: (events, n)}} from ADTTE for the forest plot text columns."""
     if res is None or "ADTTE" not in res.datasets or r.subgroups is None:
         return {}
-    tte = res.datasets["ADTTE"].filter(pl.col("PARAMCD") == r.endpoint).select("USUBJID", "CNSR")
+    tte = res.datasets["ADTTE"].filter(pl.col("PARAMCD") == r.paramcd).select("USUBJID", "CNSR")
     adsl = res.adsl.filter(pl.col("ITTFL") == "Y")
     d = adsl.join(tte, on="USUBJID", how="inner")
     out: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
@@ -710,7 +754,7 @@ def visit_order(res: TrialResults, visits: Sequence[str], domain: str = "ADQS") 
 
 
 def visit_phase(name: str) -> str:
-    """"Follow-up", "On treatment" or "" (screening/baseline) for a visit name (decision 0810)."""
+    """The phase of a visit name: "Follow-up", "On treatment" or "" (screening; decision 0810)."""
     upper = name.upper()
     if "SCREEN" in upper or "BASELINE" in upper:
         return ""
@@ -756,19 +800,23 @@ def eq5d_section(res: TrialResults) -> Section | None:
                     [_num(v[2]) if v[2] is not None else _num(v[0]) for v in vals],
                 )
             blocks.append(
-                figure_block(
-                    render_line_summary(
-                        [labels.visit(v) for v in visits],
-                        series,
-                        ylabel=label,
-                        style=style,
-                        phases=[visit_phase(v) for v in visits],
+                _figure_meta(
+                    figure_block(
+                        render_line_summary(
+                            [labels.visit(v) for v in visits],
+                            series,
+                            ylabel=label,
+                            style=style,
+                            phases=[visit_phase(v) for v in visits],
+                        ),
+                        caption=f"{label} over time, by arm: mean (95% CI) at each visit",
+                        note="Visits in time order (visit number, then median study day); each "
+                        "visit's mean is over the patients assessed at it. Solid lines join the "
+                        "on-treatment (cycle) visits, dashed lines the follow-up visits, both from "
+                        "baseline: different patients answer at each.",
                     ),
-                    caption=f"{label} over time, by arm: mean (95% CI) at each visit",
-                    note="Visits in time order (visit number, then median study day); each "
-                    "visit's mean is over the patients assessed at it. Solid lines join the "
-                    "on-treatment (cycle) visits, dashed lines the follow-up visits, both from "
-                    "baseline: different patients answer at each.",
+                    res,
+                    "ITT",
                 )
             )
     return Section("Quality of life (EQ-5D-5L)", tuple(blocks))
