@@ -92,9 +92,13 @@ class ForestRow:
     note: str = ""
 
 
-def _style() -> AbstractContextManager[None]:
-    """The report's matplotlib settings (:data:`plasmatrial.report.style.FIGURE_RC`)."""
+def figure_style() -> AbstractContextManager[None]:
+    """The report's matplotlib settings (:data:`plasmatrial.report.style.FIGURE_RC`) as a
+    context: figures created inside it get the report's type sizes and spines."""
     return plt.rc_context(FIGURE_RC)  # type: ignore[arg-type]
+
+
+_style = figure_style
 
 
 def to_svg(fig: Figure) -> str:
@@ -912,6 +916,7 @@ __all__ = [
     "draw_stacked_bars_by_arm",
     "draw_swimmer",
     "draw_waterfall",
+    "figure_style",
     "log_ticks",
     "render_forest",
     "render_km_plot",
