@@ -139,3 +139,17 @@ def test_every_figure_names_population_cutoff_and_criteria(
         assert "Data cut-off: " in b.meta and res.criteria.label in b.meta
     dor = [b for b in blocks if b.caption.startswith("DOR") and "Kaplan-Meier" in b.caption]
     assert dor and dor[0].meta.startswith("Population: Responders (N = ")
+
+
+def test_response_figures_show_each_arm_apart(mm003: tuple[TrialResults, ReportDocument]) -> None:
+    res, doc = mm003
+    arms = {a.code for a in res.trial.arms}
+    figs = dict(_figures(doc))
+    for start in ("Waterfall", "Response (IMWG) at the end of each cycle", "Each patient's course"):
+        caption = next(c for c in figs if c.startswith(start))
+        assert set(arm_colours_in_svg(figs[caption])) == arms, caption
+    swimmer = next(c for c in figs if c.startswith("Each patient's course"))
+    assert "30 patients of each arm with the longest time on study" in swimmer
+    texts = svg_texts(figs[swimmer])
+    assert "Crossover treatment after progression" in texts
+    assert sum(t.isdigit() and len(t) == 4 for t in texts) == 60  # SUBJID labels, 30 per arm
