@@ -587,7 +587,7 @@ def draw_swimmer(
     arm_of = [lane.arm for lane in lanes]
     panels = style.order(arm_of) if style is not None else list(dict.fromkeys(arm_of))
     sizes = [arm_of.count(a) for a in panels]
-    height = 1.3 + 0.19 * len(lanes) + 0.45 * len(panels)
+    height = 1.3 + 0.165 * len(lanes) + 0.45 * len(panels)
     any_cross = any(lane.crossover is not None for lane in lanes)
     with _style():
         fig = plt.figure(figsize=(7.2, height))

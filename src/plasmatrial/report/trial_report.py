@@ -218,10 +218,12 @@ def _waterfall(res: TrialResults) -> list[Block]:
     ]
 
 
-#: The swimmer plot shows every patient up to this many; above it, the SWIMMER_PER_ARM patients
-#: of each arm with the longest time on study (decision 0810).
-SWIMMER_ALL: Final = 60
-SWIMMER_PER_ARM: Final = 30
+#: The swimmer plot shows every patient up to this many; above it, the patients of each arm with
+#: the longest time on study, SWIMMER_ALL // (number of arms) per arm but at least
+#: SWIMMER_MIN_PER_ARM (decision 0810): 50 lanes keep the printed figure within one A4 page at
+#: 8 pt subject IDs.
+SWIMMER_ALL: Final = 50
+SWIMMER_MIN_PER_ARM: Final = 10
 
 
 def _subject_label(row: Mapping[str, object]) -> str:
@@ -238,12 +240,13 @@ def _swimmer(res: TrialResults) -> list[Block]:
     itt = itt.with_columns((end - pl.col("STARTDT")).dt.total_days().alias("_ON_STUDY"))
     arms = style.order(itt["ARMCD"].drop_nulls().unique().to_list())
     shown = itt.height <= SWIMMER_ALL
+    per_arm = max(SWIMMER_MIN_PER_ARM, SWIMMER_ALL // max(len(arms), 1))
     parts = []
     for arm in arms:
         sub = itt.filter(pl.col("ARMCD") == arm).sort(
             ["_ON_STUDY", "USUBJID"], descending=[True, False]
         )
-        parts.append(sub if shown else sub.head(SWIMMER_PER_ARM))
+        parts.append(sub if shown else sub.head(per_arm))
     adsl = pl.concat(parts, how="diagonal_relaxed") if parts else itt.head(0)
     adtte = res.datasets["ADTTE"]
 
@@ -282,7 +285,7 @@ def _swimmer(res: TrialResults) -> list[Block]:
         rule = f"All {len(lanes)} patients of the ITT population"
     else:
         rule = (
-            f"The {SWIMMER_PER_ARM} patients of each arm with the longest time on study (start to "
+            f"The {per_arm} patients of each arm with the longest time on study (start to "
             f"death or last known alive; {len(lanes)} of {itt.height} ITT patients)"
         )
     cross_note = (
