@@ -149,7 +149,7 @@ def test_response_figures_show_each_arm_apart(mm003: tuple[TrialResults, ReportD
         caption = next(c for c in figs if c.startswith(start))
         assert set(arm_colours_in_svg(figs[caption])) == arms, caption
     swimmer = next(c for c in figs if c.startswith("Each patient's course"))
-    assert "25 patients of each arm with the longest time on study" in swimmer
+    assert "20 patients of each arm with the longest time on study" in swimmer
     texts = svg_texts(figs[swimmer])
     assert "Crossover treatment after progression" in texts
-    assert sum(t.isdigit() and len(t) == 4 for t in texts) == 50  # SUBJID labels, 25 per arm
+    assert sum(t.isdigit() and len(t) == 4 for t in texts) == 40  # SUBJID labels, 20 per arm

@@ -220,9 +220,9 @@ def _waterfall(res: TrialResults) -> list[Block]:
 
 #: The swimmer plot shows every patient up to this many; above it, the patients of each arm with
 #: the longest time on study, SWIMMER_ALL // (number of arms) per arm but at least
-#: SWIMMER_MIN_PER_ARM (decision 0810): 50 lanes keep the printed figure within one A4 page at
-#: 8 pt subject IDs.
-SWIMMER_ALL: Final = 50
+#: SWIMMER_MIN_PER_ARM (decision 0810): 40 lanes keep the printed figure within the 225 mm the
+#: PDF allows a figure, so subject IDs print at 8 pt.
+SWIMMER_ALL: Final = 40
 SWIMMER_MIN_PER_ARM: Final = 10
 
 
