@@ -9,10 +9,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from plasmatrial.design.simulate import SimulationResult
 from plasmatrial.errors import DesignError
-from plasmatrial.report.figures import PALETTE, to_svg
+from plasmatrial.report.figures import PALETTE, figure_style, to_svg
 
 __all__ = ["render_operating_characteristics"]
 
@@ -45,6 +46,11 @@ def render_operating_characteristics(
     if not results:
         raise DesignError("results: at least one simulation result is needed")
     hrs = [r.comparisons[0].primary.true_hr for r in results]
+    with figure_style():
+        return to_svg(_draw(results, hrs, title))
+
+
+def _draw(results: Sequence[SimulationResult], hrs: list[float], title: str) -> Figure:
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     if len(results) > 1 and len(set(hrs)) == len(hrs):
         order = np.argsort(hrs)
@@ -86,5 +92,5 @@ def render_operating_characteristics(
         ax.set_xticks(np.arange(1, results[0].design.n_looks + 1))
         ax.legend(frameon=False)
     ax.set_title(title or f"Simulated operating characteristics ({results[0].n_sims} trials each)")
-    ax.grid(alpha=0.3)
-    return to_svg(fig)
+    ax.grid(alpha=0.5)
+    return fig
