@@ -47,7 +47,8 @@ def test_validate_reports_every_problem_in_one_run() -> None:
         ("18", "USUBJID", "unknown_subject"),
     ]
     for row, column, reason in expected:
-        hits = [ln for ln in lines if f"│ {row} " in ln and f"│ {column} " in ln and reason in ln]
+        where = f"│ line {int(row) + 1} (data row {row}) "  # header = line 1
+        hits = [ln for ln in lines if where in ln and f"│ {column} " in ln and reason in ln]
         assert hits, f"row {row} {column} {reason} not reported"
     assert "11 problems found" in res.stderr
 

@@ -100,5 +100,5 @@ def test_problem_table_is_not_cut_when_not_a_terminal() -> None:
         cwd=ROOT, columns=None,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert "examples/bad/lb_bad.csv │ 3" in proc.stderr
+    assert "examples/bad/lb_bad.csv │ line 4 (data row 3)" in proc.stderr
     assert "a unit accepted for NTPROBNP: ng/L, pg/mL" in proc.stderr

@@ -157,7 +157,7 @@ def test_parquet_nan_is_missing_and_located_by_row(tmp_path: Path) -> None:
     pl.DataFrame({"TIME": [1.0, float("nan"), 3.0], "EVENT": [1, 0, 1]}).write_parquet(path)
     res = run_cli("stats", "km", str(path), "--time", "TIME", "--event", "EVENT")
     assert res.returncode == 2
-    assert "column TIME has 1 missing value (first at row 2)" in " ".join(res.stderr.split())
+    assert "column TIME has 1 missing value (first at data row 2)" in " ".join(res.stderr.split())
     res = run_cli(
         "stats", "km", str(path), "--time", "TIME", "--event", "EVENT", "--na", "omit", "--json"
     )

@@ -35,8 +35,9 @@ def _subject_tenfold_small(subject: str) -> pl.DataFrame:
 
 def _validate(lb: Path, *extra: str) -> tuple[int, str]:
     res = run_cli(
-        "validate", "--dm", str(AL / "dm.csv"), "--lb", str(lb), "--ex", str(AL / "ex.csv"), *extra
-    )
+        "validate", "--dm", str(AL / "dm.csv"), "--lb", str(lb), "--ex", str(AL / "ex.csv"), *extra,
+        columns=400,  # wide enough that no message is wrapped inside its table cell
+    )  # fmt: skip
     assert "Traceback" not in res.stderr
     return res.returncode, res.stdout + res.stderr
 
@@ -74,7 +75,7 @@ def test_one_baseline_value_relabelled_is_reported(tmp_path: Path) -> None:
     code, out = _validate(_write(lb, tmp_path))
     assert code == 2
     assert "unit_mixup" in out
-    assert "54.0 mg/dL (row 4)" in out
+    assert "54.0 mg/dL (data row 4)" in out
 
 
 def test_single_value_spike_that_reverts_is_reported(tmp_path: Path) -> None:

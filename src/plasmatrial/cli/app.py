@@ -120,13 +120,27 @@ def version() -> None:
     typer.echo(f"plasmatrial {__version__}")
 
 
+def where(file: str, row: int | None) -> str:
+    """Where a problem is: ``line L (data row N)`` in a CSV file, ``data row N`` otherwise.
+
+    ``Problem.row`` is the data row (1 = first record after the header), as in the problems'
+    texts ("first at data row 3"); the CSV line is the one a text editor or a spreadsheet shows
+    (header = line 1). A line end inside a quoted cell would shift it (study tables have none).
+    """
+    if row is None:
+        return ""
+    line = f"line {row + 1} " if file.lower().endswith(".csv") else ""
+    return f"{line}(data row {row})" if line else f"data row {row}"
+
+
 def print_problems(exc: IntakeError) -> None:
     """Print every intake problem as one table on standard error."""
     table = Table(title=str(exc), show_lines=False)
-    for col in ("file", "row", "column", "value", "expected", "reason"):
+    for col in ("file", "where", "column", "value", "expected", "reason"):
         table.add_column(col)
     for p in exc.problems:
         d = p.as_dict()
+        d["row"] = where(p.file, p.row)
         table.add_row(*("" if d[c] is None else str(d[c]) for c in d))
     err_console.print(table)
 

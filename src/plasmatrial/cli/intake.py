@@ -9,9 +9,9 @@ import polars as pl
 import typer
 
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP
+from plasmatrial.cli._progress import stage, staged
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
-from plasmatrial.synth import generate_al_cohort
 
 synth_app = typer.Typer(help="Write seeded synthetic study data.", no_args_is_help=True)
 
@@ -27,7 +27,10 @@ def validate(
     accept_units: Annotated[bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)] = False,
 ) -> None:
     """Validate DM/LB/EX (TU/TR) files; print every problem at once (exit 2) or a summary."""
+    given = ", ".join(p.name for p in (dm, lb, ex, tu, tr) if p is not None)
+    stage(f"reading and checking {given}")
     bundle = load_sdtm(dm, lb, ex, tu_path=tu, tr_path=tr, accept_units=accept_units)
+    stage(None)
     typer.echo(f"OK: {bundle.n_subjects} subjects, {bundle.assessments.height} assessments")
 
 
@@ -55,6 +58,8 @@ def synth_al(
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xpt.")] = "csv",
 ) -> None:
     """Write dm/lb/ex files of a synthetic AL amyloidosis cohort (lab values only)."""
+    from plasmatrial.synth import generate_al_cohort  # only this command needs the generator
+
     if fmt not in ("csv", "parquet", "xpt"):
         raise PlasmatrialError(f"--format: expected csv, parquet or xpt, got '{fmt}'")
     out.mkdir(parents=True, exist_ok=True)
@@ -70,6 +75,6 @@ def synth_al(
 
 def register(app: typer.Typer) -> None:
     """Attach ``validate`` and the ``synth`` group to the root app."""
-    app.command("validate")(validate)
+    app.command("validate")(staged("validate", 1)(validate))
     synth_app.command("al")(synth_al)
     app.add_typer(synth_app, name="synth")

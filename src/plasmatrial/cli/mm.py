@@ -10,9 +10,6 @@ import polars as pl
 import typer
 
 from plasmatrial import DISCLAIMER
-from plasmatrial.api import adjudicate_mm
-from plasmatrial.api import as_dates as _as_dates
-from plasmatrial.api import prepare_assessments as _prepare_assessments
 from plasmatrial.cli._common import (
     NO_CSV_NEUTRALISE_HELP,
     echo_json,
@@ -38,6 +35,8 @@ def eligibility(
     """Evaluate a prior-therapy eligibility rule set for every subject."""
     frame = read_table(prior_therapy)
     require_columns(frame, prior_therapy, ["USUBJID", "REGID", "DRUG", "ASTDT"])
+    from plasmatrial.api import as_dates as _as_dates
+
     frame = _as_dates(frame, ("ASTDT", "AENDT", "PDDT"))
     res = evaluate_eligibility(frame, rule)
     if as_json:
@@ -101,7 +100,11 @@ def concordance_cmd(
     if not out.parent.is_dir():
         raise PlasmatrialError(f"--out: directory does not exist: '{out.parent}'")
     refuse_inside(out, [computed, rs], "--out")
-    comp = _as_dates(read_table(computed), ("ADT",))
+    from plasmatrial.intake.dates import as_date  # not plasmatrial.api: it loads the pipeline
+
+    comp = read_table(computed)
+    if "ADT" in comp.columns:
+        comp = comp.with_columns(as_date(comp, "ADT").alias("ADT"))
     comp, chosen = _one_parameter(comp, computed, param)
     inv = read_table(rs)
     res = concordance(comp, inv, test_code=test_code)
@@ -139,6 +142,8 @@ def respond_mm_cmd(
     refuse_inside(best_path, [assessments], "--out")
     frame = read_table(assessments)
     require_columns(frame, assessments, ["USUBJID", "ADT", "ABLFL"])
+    from plasmatrial.api import adjudicate_mm
+
     visits, best = adjudicate_mm(frame, criteria)
     # Visits and best response are published together, under a lock (decision 0765).
     with output_files([out, best_path]) as staged:
@@ -160,4 +165,4 @@ def register(app: typer.Typer) -> None:
     app.command("respond-mm")(respond_mm_cmd)
 
 
-__all__ = ["_as_dates", "_prepare_assessments", "adjudicate_mm", "register"]
+__all__ = ["register"]

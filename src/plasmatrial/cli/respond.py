@@ -32,6 +32,7 @@ from plasmatrial.cli._common import (
     read_table,
     require_columns,
 )
+from plasmatrial.cli._progress import stage, staged
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS, default_rule_set
 from plasmatrial.errors import PlasmatrialError
@@ -99,6 +100,7 @@ def register(app: typer.Typer) -> None:
     """Attach ``respond`` to the root app."""
 
     @app.command("respond")
+    @staged("respond", 3)
     def respond(
         dm: Annotated[Path, typer.Option("--dm", help="DM domain (CSV, Parquet, XPT, SAS7BDAT)")],
         lb: Annotated[Path, typer.Option("--lb", help="LB domain")],
@@ -166,6 +168,7 @@ def register(app: typer.Typer) -> None:
         rule_set = criteria or default_rule_set(disease)
         check_rule_set(disease, rule_set)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
+        stage("reading and checking the input")
         bundle = load_sdtm(
             dm,
             lb,
@@ -179,6 +182,7 @@ def register(app: typer.Typer) -> None:
         if cm is not None:
             cm_frame = read_table(cm)
             require_columns(cm_frame, cm, ["USUBJID", "CMSTDTC"])
+        stage("adjudicating")
         res = respond_study(
             bundle,
             rule_set,
@@ -189,9 +193,11 @@ def register(app: typer.Typer) -> None:
         )
         visits, subjects = res.visits, res.subjects
         # Calls and subjects are published together, under a lock (decision 0765).
+        stage("writing")
         with output_files([out, summary_path(out)]) as (calls_tmp, subjects_tmp):
             write_frame(visits, calls_tmp, neutralise_csv=not no_csv_neutralise)
             write_frame(subjects, subjects_tmp, neutralise_csv=not no_csv_neutralise)
+        stage(None)
         version = get_rule_set(rule_set).version
         if show > 0:
             _print_summary(subjects, rule_set, version, show)

@@ -83,7 +83,7 @@ def where(path: Path, index: int) -> str:
     """Where data row ``index`` (0-based) is in the file: a CSV line (header = line 1) or a row."""
     if path.suffix.lower() == ".csv":
         return f"line {index + 2}"
-    return f"row {index + 1}"
+    return f"data row {index + 1}"
 
 
 def complete_rows(

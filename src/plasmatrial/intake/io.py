@@ -13,7 +13,7 @@ from typing import BinaryIO, Final
 import polars as pl
 
 from plasmatrial.errors import PlasmatrialError
-from plasmatrial.intake.readers import checked_csv_bytes, duplicate_columns
+from plasmatrial.intake.readers import check_file_limits, checked_csv_bytes, duplicate_columns
 from plasmatrial.intake.validate import raise_if
 
 WRITABLE: Final[tuple[str, ...]] = (".csv", ".parquet", ".pq")
@@ -158,6 +158,7 @@ def read_table(path: str | Path) -> pl.DataFrame:
         if suffix == ".csv":
             return pl.read_csv(checked_csv_bytes(path), infer_schema_length=10000)
         if suffix in {".parquet", ".pq"}:
+            check_file_limits(path, "parquet")
             frame = pl.read_parquet(path)
             raise_if(duplicate_columns(path, frame.columns))
             return frame

@@ -107,7 +107,7 @@ def _rule_a(flc: pl.DataFrame, file: str) -> list[Problem]:
         rule_a,
         file,
         pl.format(
-            "a unit consistent with the series: {} {} (row {}) then {} {} is a ~10x jump "
+            "a unit consistent with the series: {} {} (data row {}) then {} {} is a ~10x jump "
             "in mg/L exactly where the unit label changes; check the label",
             pl.col("_PNUM"),
             pl.col("_PUNIT"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 from pathlib import Path
 from typing import Final, Literal
 
@@ -30,6 +31,83 @@ EXTENSIONS: Final[dict[str, str]] = {
     ".xpt": "xpt",
     ".sas7bdat": "sas7bdat",
 }
+
+
+#: Largest data file read, in MB (decision 0110); ``PLASMATRIAL_MAX_FILE_MB`` raises it.
+MAX_FILE_MB: Final = 2048
+#: Longest CSV line, in KB (decision 0110); ``PLASMATRIAL_MAX_LINE_KB`` raises it.
+MAX_LINE_KB: Final = 1024
+FILE_LIMIT_ENV: Final = "PLASMATRIAL_MAX_FILE_MB"
+LINE_LIMIT_ENV: Final = "PLASMATRIAL_MAX_LINE_KB"
+_SCAN_CHUNK: Final = 1 << 22
+
+
+def _limit(env: str, default: int) -> int:
+    """A positive whole number from the environment variable ``env``, else ``default``."""
+    text = os.environ.get(env, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise IntakeError(
+            [
+                Problem(
+                    env,
+                    None,
+                    None,
+                    text,
+                    "a whole number >= 1",
+                    ReasonCode.BAD_VALUE,
+                )
+            ],
+            message=f"environment variable {env}={text!r}: expected a whole number >= 1",
+        )
+    return int(text)
+
+
+def check_file_limits(path: Path, kind: str) -> None:
+    """Refuse a data file too large to be a study table, before any parser sees it.
+
+    The size comes from ``stat``; for CSV the lines are measured by one pass over the raw bytes
+    in 4 MiB pieces, stopping at the first line over the limit (a 50 MB file without a line end
+    is refused after reading 4 MiB, instead of the CSV parser holding gigabytes).
+
+    Raises
+    ------
+    IntakeError
+        One ``unreadable_file`` problem naming the size or the line and the variable that raises
+        the limit.
+    """
+    max_mb = _limit(FILE_LIMIT_ENV, MAX_FILE_MB)
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        raise _unreadable(
+            path,
+            f"{size / 1024 / 1024:.0f} MB is over the {max_mb} MB limit for a data file",
+            f"a file of at most {max_mb} MB (set {FILE_LIMIT_ENV} to raise the limit)",
+        )
+    if kind == "csv":
+        _check_line_lengths(path, _limit(LINE_LIMIT_ENV, MAX_LINE_KB) * 1024)
+
+
+def _check_line_lengths(path: Path, limit: int) -> None:
+    carry = 0  # bytes of the current line read so far
+    line = 1
+    with path.open("rb") as fh:
+        while chunk := fh.read(_SCAN_CHUNK):
+            pieces = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            lengths = [carry + len(pieces[0]), *map(len, pieces[1:])]
+            longest = max(lengths[:-1], default=0) if len(pieces) > 1 else lengths[0]
+            if longest > limit or lengths[-1] > limit:
+                at = next(i for i, n in enumerate(lengths) if n > limit)
+                raise _unreadable(
+                    path,
+                    f"line {line + at} is over {limit // 1024} KB long (no line end within "
+                    f"{limit} bytes)",
+                    f"a CSV file with one record per line, each at most {limit // 1024} KB "
+                    f"(set {LINE_LIMIT_ENV} to raise the limit)",
+                )
+            line += len(pieces) - 1
+            carry = lengths[-1]
 
 
 def _unreadable(path: Path, value: str, expected: str) -> IntakeError:
@@ -163,6 +241,7 @@ def checked_csv_bytes(path: Path) -> bytes:
     IntakeError
         Empty file, not UTF-8, another delimiter, or a column name given twice.
     """
+    check_file_limits(path, "csv")
     text = _csv_text(path, path.read_bytes())
     dups = duplicate_columns(path, _csv_header(path, text))
     if dups:
@@ -173,7 +252,11 @@ def checked_csv_bytes(path: Path) -> bytes:
 def _read_raw(path: Path, kind: str) -> pl.DataFrame:
     if kind == "csv":
         return pl.read_csv(checked_csv_bytes(path), infer_schema=False)
+    check_file_limits(path, kind)
     if kind == "parquet":
+        nested = _unsupported_columns(path, dict(pl.read_parquet_schema(path)))
+        if nested:  # refused from the file's schema, before its data are read
+            raise IntakeError(nested)
         return pl.read_parquet(path)
     import pyreadstat  # optional heavy import, only for SAS files
 
@@ -190,10 +273,10 @@ def _read_raw(path: Path, kind: str) -> pl.DataFrame:
     return pl.from_pandas(pdf)
 
 
-def _unsupported_columns(path: Path, frame: pl.DataFrame) -> list[Problem]:
+def _unsupported_columns(path: Path, schema: dict[str, pl.DataType]) -> list[Problem]:
     bad = {
         name: dtype
-        for name, dtype in frame.schema.items()
+        for name, dtype in schema.items()
         if dtype.is_nested() or isinstance(dtype, pl.Duration | pl.Object)
     }
     return [
@@ -277,7 +360,7 @@ def read_domain(path: str | Path, domain: Domain) -> pl.DataFrame:
     except BaseException as exc:  # a corrupt Parquet panics (pyo3 PanicException)
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise _unreadable(p, f"{type(exc).__name__}: {first}", f"a valid {kind} file") from None
-    problems = duplicate_columns(p, frame.columns) + _unsupported_columns(p, frame)
+    problems = duplicate_columns(p, frame.columns) + _unsupported_columns(p, dict(frame.schema))
     if problems:
         raise IntakeError(problems)
     logger.debug("read %s: %d rows x %d columns", p, frame.height, frame.width)

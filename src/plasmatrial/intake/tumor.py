@@ -121,7 +121,7 @@ def tu_problems(tu: pl.DataFrame, *, file: str = "TU") -> tuple[list[Problem], p
         column="TULNKID",
         reason=ReasonCode.DUPLICATE,
         value=pl.format("{} lesion {}", pl.col("USUBJID"), pl.col("TULNKID")),
-        expected=pl.format("one TU record per subject and lesion (first at row {})", "_FIRST"),
+        expected=pl.format("one TU record per subject and lesion (first at data row {})", "_FIRST"),
     )
     return problems, frame.select("_ROW", "USUBJID", "TULNKID", "_RES", "ADT")
 
@@ -219,7 +219,7 @@ def tr_problems(
         reason=ReasonCode.DUPLICATE,
         value=pl.format("{} lesion {} {} on {}", "USUBJID", "TRLNKID", "_CODE", "ADT"),
         expected=pl.format(
-            "one {} record per subject, lesion and date (first at row {})", "_CODE", "_FIRST"
+            "one {} record per subject, lesion and date (first at data row {})", "_CODE", "_FIRST"
         ),
     )
     problems += _pair_problems(dated, file)

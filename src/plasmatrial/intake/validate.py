@@ -170,7 +170,7 @@ def dm_problems(dm: pl.DataFrame, *, file: str = "DM") -> list[Problem]:
             file=file,
             column="USUBJID",
             reason=ReasonCode.DUPLICATE,
-            expected=pl.format("one row per subject (first at row {})", pl.col("_FIRST")),
+            expected=pl.format("one row per subject (first at data row {})", pl.col("_FIRST")),
         )
     if "AGE" in cols:
         age = pl.col("AGE").cast(pl.Float64, strict=False)
@@ -404,7 +404,7 @@ def _lb_duplicates(prep: pl.DataFrame, file: str) -> list[Problem]:
         reason=ReasonCode.DUPLICATE,
         value=pl.format("{} {} on {}", pl.col("USUBJID"), pl.col("_CODE"), pl.col("ADT")),
         expected=pl.format(
-            "one {} record per subject and date (first at row {})",
+            "one {} record per subject and date (first at data row {})",
             pl.col("_CODE"),
             pl.col("_FIRST"),
         ),
@@ -423,7 +423,7 @@ def _lb_duplicates(prep: pl.DataFrame, file: str) -> list[Problem]:
             "{} {} at VISITNUM {}", pl.col("USUBJID"), pl.col("_CODE"), pl.col("VISITNUM")
         ),
         expected=pl.format(
-            "one {} record per subject and visit (first at row {}; give unscheduled visits "
+            "one {} record per subject and visit (first at data row {}; give unscheduled visits "
             "their own VISITNUM)",
             pl.col("_CODE"),
             pl.col("_FIRST"),

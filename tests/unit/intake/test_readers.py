@@ -89,6 +89,7 @@ def test_parquet_panic_is_an_unreadable_file(
         raise _Panic("called `Option::unwrap()` on a `None` value")
 
     monkeypatch.setattr(pl, "read_parquet", panic)
+    monkeypatch.setattr(pl, "read_parquet_schema", panic)  # read first (decision 0110)
     with pytest.raises(IntakeError) as info:
         read_domain(path, "DM")
     (problem,) = info.value.problems

@@ -177,8 +177,8 @@ def test_duplicates_by_date_and_by_visit() -> None:
     )
     dups = _only(lb_problems(lb)[0], R.DUPLICATE)
     assert [(p.row, p.column) for p in dups] == [(2, "LBDTC"), (4, "VISITNUM")]
-    assert "first at row 1" in dups[0].expected
-    assert "first at row 3" in dups[1].expected
+    assert "first at data row 1" in dups[0].expected
+    assert "first at data row 3" in dups[1].expected
 
 
 def test_out_of_order_visits() -> None:
