@@ -201,14 +201,13 @@ def test_waived_is_kleene_or_and_states_the_waiver() -> None:
     assert truth == [True, True, True, False, None, True, None]
     text = df.select(waived.explain())[:, 0].to_list()
     assert text[:2] == ["waived here", "waived here"]
-    assert text[2] == "dFLC 30.0 mg/L < 40 mg/L"
-    assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50.0 mg/L ≥ 40 mg/L"
+    assert text[2] == "dFLC 30 mg/L < 40 mg/L"
+    assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50 mg/L ≥ 40 mg/L"
 
 
 def test_table_without_current_inputs_explains_not_evaluable() -> None:
-    """A table whose rules read only baseline references: its NE sentence lists no missing
-    current inputs (no empty ``concat_str``) and its downgrade note still names the missing
-    reference."""
+    """A table whose rules read only baseline references: its NE sentence names the missing
+    reference in words (no empty ``concat_str``), and so does its downgrade note."""
     from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable
     from plasmatrial.criteria.core.sources import PALLADINI_2012
 
@@ -222,6 +221,7 @@ def test_table_without_current_inputs_explains_not_evaluable() -> None:
     row = out.row(0, named=True)
     assert row["AVALC"] == "NE"
     assert row["EXPLAIN"].startswith(
-        "NE: no category could be established (missing at this visit: )"
+        "NE: no category could be established (missing: baseline NT-proBNP)"
     )
-    assert "NTPROBNP__baseline" in row["DOWNGRADE"]
+    assert "missing baseline NT-proBNP" in row["DOWNGRADE"]
+    assert "__" not in row["EXPLAIN"] + row["DOWNGRADE"]

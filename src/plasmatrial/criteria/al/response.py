@@ -18,6 +18,7 @@ from plasmatrial.criteria.core.predicates import (
     BASELINE_FLAG,
     NADIR,
     NADIR_TO_DATE,
+    Alternative,
     Predicate,
     Scaled,
     Value,
@@ -31,6 +32,7 @@ from plasmatrial.criteria.core.predicates import (
     flag,
     known,
     nadir_while,
+    nearest_miss,
     not_,
     pct_decrease,
     pct_increase,
@@ -491,7 +493,7 @@ def _prog_2012(doubling: Doubling, o: dict[str, float]) -> tuple[Rule, ...]:
         "progression table (Freelite handbook 28.6.2; CIBMTR manual); criteria.md 1.6"
     )
     dbl = " (iFLC ≥ 2 × nadir while in CR)"
-    return (
+    events = (
         Rule(
             "AL2012.PROG.CR.IFE",
             "PROG",
@@ -539,20 +541,34 @@ def _prog_2012(doubling: Doubling, o: dict[str, float]) -> tuple[Rule, ...]:
             (I_Q8, I_R1, I_R2),
             note_missing=False,
         ),
+    )
+    names = (
+        "relapse from CR by immunofixation",
+        "relapse from CR by FLC ratio",
+        "serum M-protein progression",
+        "urine M-protein progression",
+        "FLC progression",
+    )
+    available = any_of(
+        present("IFLC"), present("SPEPMP"), present("UPEPMP"), present("SIFE"), present("UIFE")
+    )
+    return (
+        *events,
         Rule(
             "AL2012.PROG.NONE",
             "NOPROG",
             cite,
             "no progression rule met by the available parameters",
-            any_of(
-                present("IFLC"),
-                present("SPEPMP"),
-                present("UPEPMP"),
-                present("SIFE"),
-                present("UIFE"),
+            nearest_miss(
+                available, "no progression", _alternatives(events, names), show_item=False
             ),
         ),
     )
+
+
+def _alternatives(rules: tuple[Rule, ...], names: tuple[str, ...]) -> tuple[Alternative, ...]:
+    """The rules a "nothing happened" row's explanation may name as the nearest miss."""
+    return tuple(Alternative(r.id, n, r.when) for r, n in zip(rules, names, strict=True))
 
 
 def _prog_2018() -> tuple[Rule, ...]:
@@ -563,22 +579,28 @@ def _prog_2018() -> tuple[Rule, ...]:
         pct_increase("DFLC", best_value("HEMCAT"), r1=True) > 50,
     )
     cite = PALLADINI_2018.at("high-risk dFLC progression definition; criteria.md 1.6")
+    event = Rule(
+        "AL2018.PROG.DFLC",
+        "PROG",
+        cite,
+        "dFLC > 20 mg/L and > 20% of baseline dFLC and > 1.5 × dFLC at best response",
+        cond,
+        (I_R1, I_R2),
+        note_missing=False,
+    )
     return (
-        Rule(
-            "AL2018.PROG.DFLC",
-            "PROG",
-            cite,
-            "dFLC > 20 mg/L and > 20% of baseline dFLC and > 1.5 × dFLC at best response",
-            cond,
-            (I_R1, I_R2),
-            note_missing=False,
-        ),
+        event,
         Rule(
             "AL2018.PROG.NONE",
             "NOPROG",
             cite,
             "high-risk dFLC progression not met",
-            present("DFLC"),
+            nearest_miss(
+                present("DFLC"),
+                "no progression",
+                _alternatives((event,), ("high-risk dFLC progression",)),
+                show_item=False,
+            ),
         ),
     )
 
@@ -620,6 +642,23 @@ def _cardiac_table(
     trop_cite = COMENZO_2012.at(
         "cardiac progression row; JACC CardioOncol 2024 Table 4; criteria.md 2.2"
     )
+    responses = (
+        Rule(
+            "AL2012.CARD.RESP.NTPROBNP",
+            "CarR",
+            cite,
+            "baseline NT-proBNP ≥ 650 ng/L: NT-proBNP decrease > 30% and > 300 ng/L",
+            all_of(nt_eval, pct_decrease("NTPROBNP") > 30, abs_decrease("NTPROBNP") > 300),
+            (I_Q5, I_Q10),
+        ),
+        Rule(
+            "AL2012.CARD.RESP.NYHA",
+            "CarR",
+            cite,
+            "baseline NYHA III/IV: decrease ≥ 2 classes",
+            all_of(nyha_eval, abs_decrease("NYHA") >= 2),
+        ),
+    )
     return RuleTable(
         "CARDRESP",
         "Cardiac response/progression, binary (Palladini 2012 / Comenzo 2012)",
@@ -652,27 +691,19 @@ def _cardiac_table(
                 (I_Q6,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2012.CARD.RESP.NTPROBNP",
-                "CarR",
-                cite,
-                "baseline NT-proBNP ≥ 650 ng/L: NT-proBNP decrease > 30% and > 300 ng/L",
-                all_of(nt_eval, pct_decrease("NTPROBNP") > 30, abs_decrease("NTPROBNP") > 300),
-                (I_Q5, I_Q10),
-            ),
-            Rule(
-                "AL2012.CARD.RESP.NYHA",
-                "CarR",
-                cite,
-                "baseline NYHA III/IV: decrease ≥ 2 classes",
-                all_of(nyha_eval, abs_decrease("NYHA") >= 2),
-            ),
+            *responses,
             Rule(
                 "AL2012.CARD.STABLE",
                 "CarNR",
                 cite,
                 "evaluable, neither response nor progression",
-                any_of(all_of(nt_eval, present("NTPROBNP")), all_of(nyha_eval, present("NYHA"))),
+                nearest_miss(
+                    any_of(
+                        all_of(nt_eval, present("NTPROBNP")), all_of(nyha_eval, present("NYHA"))
+                    ),
+                    "no response",
+                    _alternatives(responses, ("NT-proBNP response", "NYHA response")),
+                ),
             ),
         ),
         population=Rule(
@@ -895,6 +926,13 @@ def _graded_cardiac_table() -> RuleTable:
 def _renal_table() -> RuleTable:
     prog = pct_decrease("EGFR", BASELINE) >= 25
     cite = PALLADINI_2014.at("abstract, renal response/progression; criteria.md 2.4")
+    response = Rule(
+        "AL2014.REN.RESP",
+        "RenR",
+        cite,
+        "proteinuria decrease ≥ 30% vs baseline or < 0.5 g/24 h, without renal progression",
+        all_of(any_of(pct_decrease("PROT24H") >= 30, value("PROT24H") < 0.5), not_(prog)),
+    )
     return RuleTable(
         "RENRESP",
         "Renal response/progression (Palladini 2014)",
@@ -909,19 +947,18 @@ def _renal_table() -> RuleTable:
                 (I_Q7,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2014.REN.RESP",
-                "RenR",
-                cite,
-                "proteinuria decrease ≥ 30% vs baseline or < 0.5 g/24 h, without renal progression",
-                all_of(any_of(pct_decrease("PROT24H") >= 30, value("PROT24H") < 0.5), not_(prog)),
-            ),
+            response,
             Rule(
                 "AL2014.REN.STABLE",
                 "RenSD",
                 cite,
                 "evaluable, neither response nor progression",
-                present("PROT24H"),
+                nearest_miss(
+                    present("PROT24H"),
+                    "no response",
+                    _alternatives((response,), ("renal response",)),
+                    show_item=False,
+                ),
             ),
         ),
         population=Rule(
@@ -939,6 +976,24 @@ def _liver_table(alp_rule: AlpRule) -> RuleTable:
     abnormal = value("ALP", BASELINE) > Value("ALP_ULN", BASELINE)
     cite = GERTZ_2005.at("liver response/progression; Comenzo 2012; criteria.md 2.5")
     what = "ALP value" if alp_rule == "value" else "ALP excess over ULN"
+    responses = (
+        Rule(
+            "AL2005.LIV.RESP.ALP",
+            "LivR",
+            cite,
+            f"abnormal baseline ALP: {what} decreased by 50%",
+            all_of(abnormal, pct_decrease(col) >= 50),
+            (I_ALP,),
+        ),
+        Rule(
+            "AL2005.LIV.RESP.SPAN",
+            "LivR",
+            cite,
+            "liver span decrease ≥ 2 cm on imaging",
+            abs_decrease("LIVSPAN") >= 2,
+            note_missing=False,
+        ),
+    )
     return RuleTable(
         "LIVRESP",
         "Liver response/progression (Gertz 2005 / Comenzo 2012)",
@@ -953,28 +1008,18 @@ def _liver_table(alp_rule: AlpRule) -> RuleTable:
                 (I_ALP,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2005.LIV.RESP.ALP",
-                "LivR",
-                cite,
-                f"abnormal baseline ALP: {what} decreased by 50%",
-                all_of(abnormal, pct_decrease(col) >= 50),
-                (I_ALP,),
-            ),
-            Rule(
-                "AL2005.LIV.RESP.SPAN",
-                "LivR",
-                cite,
-                "liver span decrease ≥ 2 cm on imaging",
-                abs_decrease("LIVSPAN") >= 2,
-                note_missing=False,
-            ),
+            *responses,
             Rule(
                 "AL2005.LIV.STABLE",
                 "LivSD",
                 cite,
                 "evaluable, neither response nor progression",
-                any_of(present("ALP"), present("LIVSPAN")),
+                nearest_miss(
+                    any_of(present("ALP"), present("LIVSPAN")),
+                    "no response",
+                    _alternatives(responses, ("ALP response", "liver span response")),
+                    show_item=False,
+                ),
             ),
         ),
         population=Rule(
