@@ -20,9 +20,7 @@ def lam(lam_v: float, kap_v: float, **extra: Any) -> dict[str, Any]:
 def test_a1_pr() -> None:
     r = last(run(LAMBDA_240, lam(60, 12)), "HEMRESP")
     assert (r["AVALC"], r["RULEID"]) == ("PR", "AL.HEM.PR")
-    assert (
-        "dFLC 48 mg/L vs baseline 240 mg/L (2024-01-01): decrease 80.0 % > 50 %" in r["EXPLAIN"]
-    )
+    assert "dFLC 48 mg/L vs baseline 240 mg/L (2024-01-01): decrease 80.0 % > 50 %" in r["EXPLAIN"]
 
 
 def test_a2_vgpr() -> None:
@@ -523,7 +521,10 @@ def test_cr_relapse_ratio(lam_now: float, option: str, prog: bool) -> None:
     assert (r["AVALC"] == "PROG") is prog
     if prog:
         assert r["RULEID"] == "AL2012.PROG.CR.RATIO"
-        assert "nadir while the hematologic response was CR iFLC 20 mg/L" in r["EXPLAIN"] or option == "none"
+        assert (
+            "nadir while the hematologic response was CR iFLC 20 mg/L" in r["EXPLAIN"]
+            or option == "none"
+        )
 
 
 @pytest.mark.rule("AL2012.PROG.CR.IFE")

@@ -52,7 +52,10 @@ def test_o4_nyha_route() -> None:
 def test_o5_progression_vs_nadir() -> None:
     r = O5.last("CARDRESP")
     assert (r["AVALC"], r["RULEID"]) == ("CarP", "AL2012.CARD.PROG.NTPROBNP")
-    assert "NT-proBNP 1400 ng/L vs nadir 1000 ng/L (2024-01-31): increase 40.0 % > 30 %" in r["EXPLAIN"]
+    assert (
+        "NT-proBNP 1400 ng/L vs nadir 1000 ng/L (2024-01-31): increase 40.0 % > 30 %"
+        in r["EXPLAIN"]
+    )
 
 
 def test_o6_graded_vgpr() -> None:

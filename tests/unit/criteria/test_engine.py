@@ -96,7 +96,9 @@ def test_confirmation_is_the_one_mechanism_and_off_by_default() -> None:
 
 def test_confirmation_needs_a_response_scale() -> None:
     f = frame(LAMBDA_240, lam(60, 12), lam(45, 10))
-    with pytest.raises(RuleError, match="HEMPROG categories NOPROG are not on the AL hematologic scale"):
+    with pytest.raises(
+        RuleError, match="HEMPROG categories NOPROG are not on the AL hematologic scale"
+    ):
         adjudicate(f, parameters=["HEMPROG"], confirm=["HEMPROG"])  # NOPROG
     with pytest.raises(RuleError, match="no response scale"):
         adjudicate(f, "AL_STAGING", confirm=["MAYO2004"])

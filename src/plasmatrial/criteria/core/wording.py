@@ -227,12 +227,16 @@ def clean_number(expr: pl.Expr) -> pl.Expr:
     """A measured value at its own precision: rounded to the engine's decimals (no float noise),
     negative zero read as zero, a trailing ``.0`` dropped (``2367.0`` → ``2367``). Null stays null.
     """
-    return (expr.round(ENGINE_DECIMALS) + 0.0).cast(pl.Utf8).str.strip_suffix(".0")
+    return _no_negative_zero(expr.round(ENGINE_DECIMALS)).cast(pl.Utf8).str.strip_suffix(".0")
+
+
+def _no_negative_zero(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr == 0.0).then(pl.lit(0.0)).otherwise(expr)
 
 
 def fixed_number(expr: pl.Expr, decimals: int) -> pl.Expr:
     """``expr`` with exactly ``decimals`` decimals (1 or 2). Null stays null."""
-    text = (expr.round(decimals) + 0.0).cast(pl.Utf8)
+    text = _no_negative_zero(expr.round(decimals)).cast(pl.Utf8)
     if decimals == 1:  # the shortest text of a 1-decimal float has exactly one decimal
         return text
     return pl.when(text.str.contains(r"\.\d$")).then(text + "0").otherwise(text)
@@ -259,7 +263,7 @@ def value_number(column: str, expr: pl.Expr, threshold: float | None = None) -> 
 def input_number(column: str, expr: pl.Expr) -> pl.Expr:
     """A value of ``column`` in the INPUTS column: no float noise (6 decimals; ratios to 6
     significant digits). Non-finite values are null."""
-    v = pl.when(expr.is_finite()).then(expr).round(ENGINE_DECIMALS) + 0.0
+    v = _no_negative_zero(pl.when(expr.is_finite()).then(expr).round(ENGINE_DECIMALS))
     if column in RATIO_COLUMNS:
         v = v.round_sig_figs(RATIO_SIGNIFICANT)
     return v
