@@ -5,8 +5,11 @@ Terms (numbers) and predicates (three-valued truths) are frozen dataclasses. Eac
 * compiles to a vectorised polars expression (``to_expr``),
 * renders back as readable text (``str``),
 * lists the input columns (with units) and the reference values it needs (``requires``/``refs``),
-* builds a vectorised, truthful explanation of its evaluated values (``explain``), and
-* says whether an input sat exactly on one of its thresholds (``boundary``).
+* builds a vectorised, truthful explanation of its evaluated values (``explain``), in the words
+  and number formats of :mod:`.wording` (decision 0206),
+* says whether an input sat exactly on one of its thresholds (``boundary``), and
+* says how nearly it holds (``closeness``), so that a "nothing happened" row can name the
+  nearest rule that failed (:class:`NearestMiss`).
 
 Three-valued logic: a comparison whose inputs are null is null (unknown). ``AllOf``/``AnyOf``
 follow Kleene logic (polars ``&``/``|``), so an unknown input only matters when it could change
@@ -231,20 +234,8 @@ def _join(items: list[pl.Expr], separator: str) -> pl.Expr:
     return concat_text(*parts)
 
 
-def _fmt(expr: pl.Expr, unit: str) -> pl.Expr:
-    """'32.0 mg/L' (or 'missing') without string comparisons.
-
-    Two template pieces, the number text and the unit (empty where the value is missing), so
-    that an enclosing :func:`concat_text` splices them instead of formatting an intermediate.
-    """
-    text = _num(expr)
-    if not unit:
-        return text
-    return concat_text(text, _unit_piece(expr, unit))
-
-
 def _unit_piece(expr: pl.Expr, unit: str) -> pl.Expr:
-    """' mg/L' (or '%') after a value, '' where it is missing (see :func:`_fmt`)."""
+    """' mg/L' after a value, '' where it is missing (see :func:`_fmt_col`)."""
     return pl.when(expr.is_null()).then(pl.lit("")).otherwise(pl.lit(unit_text(unit)))
 
 
@@ -1177,10 +1168,15 @@ class CategoryIs(Predicate):
 
     def explain(self) -> pl.Expr:
         c = pl.col(self.column)
-        best = self.column.endswith("__BEST")
-        plain = concat_text(f"{label(self.column)} ", c.fill_null("none yet" if best else "none"))
-        texts = wording.CATEGORY_TEXTS.get(self.column.partition("__")[0])
-        if not texts or best:
+        base = self.column.partition("__")[0]
+        if self.column.endswith("__BEST"):
+            first = pl.lit(f"no {label(base)} assessed before this visit")
+            return (
+                pl.when(c.is_null()).then(first).otherwise(concat_text(f"{label(self.column)} ", c))
+            )
+        plain = concat_text(f"{label(self.column)} ", c.fill_null("none"))
+        texts = wording.CATEGORY_TEXTS.get(base)
+        if not texts:
             return plain
         words = c.replace_strict(texts, default=None, return_dtype=pl.Utf8)
         return pl.when(words.is_not_null()).then(words).otherwise(plain)
