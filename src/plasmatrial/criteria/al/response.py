@@ -8,6 +8,7 @@ every variant; the registry exposes the CR variants of Q1 and the Palladini 2018
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Final, Literal, get_args
 
 import polars as pl
@@ -571,6 +572,16 @@ def _alternatives(rules: tuple[Rule, ...], names: tuple[str, ...]) -> tuple[Alte
     return tuple(Alternative(r.id, n, r.when) for r, n in zip(rules, names, strict=True))
 
 
+def _nearest_explained(t: RuleTable, row_id: str, names: dict[str, str]) -> RuleTable:
+    """``t`` with its row ``row_id`` explained by the nearest failed row of ``names`` (decision
+    0206); the row's truth is unchanged."""
+    rows = list(t.rows)
+    k = next(i for i, r in enumerate(rows) if r.id == row_id)
+    alts = tuple(Alternative(r.id, names[r.id], r.when) for r in rows if r.id in names)
+    rows[k] = replace(rows[k], when=nearest_miss(rows[k].when, "no response", alts))
+    return replace(t, rows=tuple(rows))
+
+
 def _prog_2018() -> tuple[Rule, ...]:
     d = value("DFLC")
     cond = all_of(
@@ -1130,9 +1141,22 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
             nums["renal_exclusion_egfr_pct"],
         )
         if cardiac == "PALLADINI_2012"
-        else _cardiac_table_2005(),
+        else _nearest_explained(
+            _cardiac_table_2005(),
+            "AL2005.CARD.STABLE",
+            {
+                "AL2005.CARD.RESP.NTPROBNP": "NT-proBNP response",
+                "AL2005.CARD.RESP.IVS": "septal thickness response",
+                "AL2005.CARD.RESP.LVEF": "LVEF response",
+                "AL2005.CARD.RESP.NYHA": "NYHA response",
+            },
+        ),
         _graded_cardiac_table(),
-        _renal_table() if renal == "PALLADINI_2014" else _renal_table_2005(),
+        _renal_table()
+        if renal == "PALLADINI_2014"
+        else _nearest_explained(
+            _renal_table_2005(), "AL2005.REN.STABLE", {"AL2005.REN.RESP": "renal response"}
+        ),
         _liver_table(alp),
     )
     return RuleSet(
