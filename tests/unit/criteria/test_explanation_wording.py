@@ -111,3 +111,24 @@ def test_cardiac_no_response_states_the_result_and_what_was_missing() -> None:
     assert r["DOWNGRADE"] == (
         "CarR not assessable (AL2012.CARD.RESP.NYHA): missing baseline NYHA class, NYHA class"
     )
+
+
+def test_one_change_is_stated_once_with_both_thresholds() -> None:
+    bl = {**LAMBDA_240, "NTPROBNP": 2000.0, "HEARTFL": True}
+    r = last(run(bl, {"FLCLAM": 60.0, "FLCKAP": 12.0, "NTPROBNP": 1300.0}), "CARDRESP")
+    assert r["AVALC"] == "CarR"
+    assert r["EXPLAIN"].endswith(
+        "NT-proBNP 1300 ng/L vs baseline 2000 ng/L (2024-01-01): decrease 35.0 % > 30 %, "
+        "absolute decrease 700 ng/L > 300 ng/L"
+    )
+
+
+def test_gertz_2005_renal_stable_row_names_the_response_rule() -> None:
+    bl = {**LAMBDA_240, "PROT24H": 3.0, "EGFR": 80.0, "KIDNEYFL": True}
+    visit = {"FLCLAM": 60.0, "FLCKAP": 12.0, "PROT24H": 2.0, "EGFR": 78.0}
+    r = last(run(bl, visit, renal_criteria="GERTZ_2005"), "RENRESP")
+    assert (r["AVALC"], r["RULEID"]) == ("RenSD", "AL2005.REN.STABLE")
+    assert r["EXPLAIN"].endswith(
+        "no response; nearest rule AL2005.REN.RESP (renal response) not met: proteinuria 2 g/24h "
+        "vs baseline 3 g/24h (2024-01-01): decrease 33.3 % < 50 %"
+    )

@@ -462,6 +462,40 @@ def _a(words: str) -> str:
     return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
+def _headed(head: pl.Expr | None, sep: str, *parts: str | pl.Expr) -> pl.Expr:
+    """``head + sep + parts``, or ``parts`` alone where the head is left out."""
+    return concat_text(*parts) if head is None else concat_text(head, sep, *parts)
+
+
+def _same_change(p: Predicate) -> tuple[str, Ref] | None:
+    """(column, reference) of a comparison of a change with a positive threshold, else None:
+    consecutive such comparisons of one change in an AND share one head ("NT-proBNP 2001 ng/L vs
+    baseline 5404 ng/L (2012-01-10): decrease 63.0 % > 30 %, absolute decrease 3403 ng/L >
+    300 ng/L")."""
+    if (
+        isinstance(p, Cmp)
+        and isinstance(p.left, PctChange | AbsChange)
+        and isinstance(p.right, Const)
+        and p.right.value > 0
+    ):
+        return (p.left.column, p.left.ref)
+    return None
+
+
+def _joined_true(items: tuple[Predicate, ...]) -> pl.Expr:
+    """Explanations of ``items`` known to hold, joined by '; ', one head per change."""
+    parts: list[pl.Expr] = []
+    previous: tuple[str, Ref] | None = None
+    for p in items:
+        key = _same_change(p)
+        if key is not None and key == previous and isinstance(p, Cmp):
+            parts[-1] = concat_text(parts[-1], ", ", p.left.explain_cmp(p, True, False))
+        else:
+            parts.append(p.explain_as(True))
+        previous = key
+    return _join(parts, "; ")
+
+
 def _pct_text(expr: pl.Expr) -> pl.Expr:
     """A percentage change with 1 decimal (no threshold to guard)."""
     return guarded_number(expr, PCT_DECIMALS, None)
@@ -504,9 +538,10 @@ class Term:
         """Inputs (columns, units, references) the term reads."""
         raise NotImplementedError
 
-    def explain_cmp(self, cmp: Cmp, truth: bool | None) -> pl.Expr:
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
         """Text of ``cmp`` (whose left side is this term) where its truth is ``truth``
-        (``None``: as evaluated)."""
+        (``None``: as evaluated). ``head=False``: without the values it compares (a change
+        whose head the previous comparison of an AND already stated; see :func:`_same_change`)."""
         return concat_text(self.explain(), _op_piece(cmp, truth), cmp.right.explain())
 
     def _cmp(self, op: Op, other: Term | float) -> Cmp:
@@ -576,7 +611,7 @@ class Value(Term):
             val = _fmt_col(self.column, self.unit)
         return concat_text(label(self.column) + " ", val)
 
-    def explain_cmp(self, cmp: Cmp, truth: bool | None) -> pl.Expr:
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
         right = cmp.right
         if (
             self.ref.kind != "current"
@@ -661,36 +696,31 @@ class PctChange(Term):
             .otherwise(concat_text(head, f": {self.direction} ", _pct_text(p), " %"))
         )
 
-    def explain_cmp(self, cmp: Cmp, truth: bool | None) -> pl.Expr:
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
         right = cmp.right
         if not isinstance(right, Const) or right.value <= 0:
             return Term.explain_cmp(self, cmp, truth)
         d, other = self.direction, _OPPOSITE[self.direction]
         p = self.to_expr()
-        head = _change_head(self.column, self.ref)
+        h = _change_head(self.column, self.ref) if head else None
         thr = threshold_text(right.value, "%")
+        op = _OP_TEXT[cmp.op]
         stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
-        normal = concat_text(
-            head,
-            f": {d} ",
-            guarded_number(p, PCT_DECIMALS, right.value),
-            " %",
-            _op_piece(cmp, truth),
-            thr,
-        )
-        opposite = concat_text(head, f": {other} ", _pct_text(-p), f" %, not {_a(stated)}")
+        pct = guarded_number(p, PCT_DECIMALS, right.value)
+        normal = _headed(h, ": ", f"{d} ", pct, " %", _op_piece(cmp, truth), thr)
+        opposite = _headed(h, ": ", f"{other} ", _pct_text(-p), f" %, not {_a(stated)}")
         v, r = pl.col(self.column), pl.col(self.ref.column(self.column))
-        missing = concat_text(head, f", not assessable against {_a(d)} {_OP_TEXT[cmp.op]} {thr}")
-        undefined = concat_text(
-            head,
-            f": percentage change not defined (reference ≤ 0), not assessable against {_a(d)} "
-            f"{_OP_TEXT[cmp.op]} {thr}",
+        missing = _headed(h, ", ", f"not assessable against {_a(d)} {op} {thr}")
+        undefined = _headed(
+            h,
+            ": ",
+            "percentage change not defined (reference ≤ 0), not assessable against "
+            f"{_a(d)} {op} {thr}",
         )
-        rise = concat_text(
-            head,
-            f": rise from a reference ≤ 0, counted as {_a(d)} {_OP_TEXT[cmp.op]} {thr} (ruling R1)",
+        rise = _headed(
+            h, ": ", f"rise from a reference ≤ 0, counted as {_a(d)} {op} {thr} (ruling R1)"
         )
-        no_rise = concat_text(head, f": no rise from a reference ≤ 0, not {_a(stated)} (ruling R1)")
+        no_rise = _headed(h, ": ", f"no rise from a reference ≤ 0, not {_a(stated)} (ruling R1)")
         return (
             pl.when(p.is_null() & (v.is_null() | r.is_null()))
             .then(missing)
@@ -744,24 +774,23 @@ class AbsChange(Term):
             .otherwise(concat_text(head, f": absolute {self.direction} ", clean_number(a), u))
         )
 
-    def explain_cmp(self, cmp: Cmp, truth: bool | None) -> pl.Expr:
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
         right = cmp.right
         if not isinstance(right, Const) or right.value <= 0:
             return Term.explain_cmp(self, cmp, truth)
         d, other = self.direction, _OPPOSITE[self.direction]
         a = self.to_expr()
         u = _abs_unit(self.unit)
-        head = _change_head(self.column, self.ref)
+        h = _change_head(self.column, self.ref) if head else None
         thr = f"{right.value:g}{u}"
-        normal = concat_text(
-            head, f": absolute {d} ", clean_number(a), u, _op_piece(cmp, truth), thr
-        )
         stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
-        opposite = concat_text(
-            head, f": absolute {other} ", clean_number(-a), u, f", not an absolute {stated}"
+        amount = clean_number(a)
+        normal = _headed(h, ": ", f"absolute {d} ", amount, u, _op_piece(cmp, truth), thr)
+        opposite = _headed(
+            h, ": ", f"absolute {other} ", clean_number(-a), u, f", not an absolute {stated}"
         )
-        missing = concat_text(
-            head, f", not assessable against an absolute {d} {_OP_TEXT[cmp.op]} {thr}"
+        missing = _headed(
+            h, ", ", f"not assessable against an absolute {d} {_OP_TEXT[cmp.op]} {thr}"
         )
         return pl.when(a.is_null()).then(missing).when(a < 0).then(opposite).otherwise(normal)
 
@@ -920,7 +949,7 @@ class AllOf(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if truth:
-            return _join([p.explain_as(True) for p in self.items], "; ")
+            return _joined_true(self.items)
         return pl.concat_str(
             [
                 pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
