@@ -576,9 +576,10 @@ def _named(conds: dict[str, pl.Expr]) -> pl.Expr:
     )
 
 
-def _missing_list(r: Rule) -> pl.Expr:
-    """Words for the inputs whose absence leaves rule ``r`` unknown (decision 0206)."""
-    named = _named(blocking_missing(r.when))
+def _missing_list(r: Rule, unknown: pl.Expr) -> pl.Expr:
+    """Words for the inputs whose absence leaves rule ``r`` unknown where ``unknown`` holds
+    (decision 0206)."""
+    named = _named(blocking_missing(r.when, unknown))
     return pl.when(named == "").then(pl.lit(_UNDEFINED)).otherwise(named)
 
 
@@ -586,14 +587,14 @@ def _missing_list(r: Rule) -> pl.Expr:
 _UNDEFINED: Final = "a percentage change from a reference ≤ 0 is not defined"
 
 
-def _note(r: Rule) -> pl.Expr:
-    return concat_text(f"{r.category} not assessable ({r.id}): missing ", _missing_list(r))
+def _note(r: Rule, unknown: pl.Expr) -> pl.Expr:
+    return concat_text(f"{r.category} not assessable ({r.id}): missing ", _missing_list(r, unknown))
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
     # ``<P>__U<i>`` is the materialised "row i is unknown" column (see _evaluate_table).
     parts = [
-        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r))
+        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r, pl.col(f"{t.paramcd}__U{i}")))
         for i, r in enumerate(t.rows[:upto])
         if r.note_missing
     ]
@@ -665,8 +666,8 @@ def _outcome_exprs(
         cat = "NE"
         dgr = shared_expr(("downgrade", P, n), lambda: _downgrade(t, n))
         blocking: dict[str, list[pl.Expr]] = {}
-        for r in t.rows:
-            for name, cond in blocking_missing(r.when).items():
+        for i, r in enumerate(t.rows):
+            for name, cond in blocking_missing(r.when, pl.col(f"{P}__V{i}").is_null()).items():
                 blocking.setdefault(name, []).append(cond)
         miss = _named({name: pl.any_horizontal(c) for name, c in blocking.items()})
         explain = pl.concat_str(

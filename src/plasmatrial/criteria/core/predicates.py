@@ -65,6 +65,10 @@ LABELS: Final = wording.LABELS
 UNITS: Final = wording.UNITS
 
 
+#: Closeness of a failed category gate: low enough that an AND containing one (up to 10 items)
+#: is negative, i.e. the rule does not apply (see :meth:`Predicate.closeness`).
+GATE_FAILED: Final = -10.0
+
 #: Character columns (never rounded).
 CHARACTER: Final = frozenset({"SIFE", "UIFE", "INVLC", "INVLCD"})
 
@@ -402,50 +406,43 @@ def date_json(date_column: str) -> pl.Expr:
 
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
-    """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
+    """'baseline dFLC 240 mg/L (2024-01-01)' for a reference value ('... missing' without one)."""
 
     def build() -> pl.Expr:
-        c = pl.col(ref.column(col))
-        date = date_text(ref.date_column(col)).fill_null("no date")
-        known = concat_text(f"{ref.words()} {label(col)} ", _ref_value(col, ref), " (", date, ")")
-        return (
-            pl.when(c.is_null())
-            .then(pl.lit(f"{ref.words()} {label(col)} missing"))
-            .otherwise(known)
-        )
+        value = _fmt_col(ref.column(col), unit_of(col), col)
+        return concat_text(f"{ref.words()} {label(col)} ", value, _ref_date(col, ref))
 
     return _shared(("ref_text", col, ref), build)
 
 
-def _ref_value(col: str, ref: Ref) -> pl.Expr:
-    """'240 mg/L' of a reference value (text; null when the value is missing)."""
-    name = ref.column(col)
-    c = pl.col(name)
-    return concat_text(
-        _shared(("refnum", name), lambda: value_number(col, c)), unit_text(unit_of(col))
-    )
+def _ref_date(col: str, ref: Ref) -> pl.Expr:
+    """' (2024-01-01)' after a reference value, '' where the value is missing."""
+
+    def build() -> pl.Expr:
+        date = date_text(ref.date_column(col)).fill_null("no date")
+        dated = pl.concat_str([pl.lit(" ("), date, pl.lit(")")])
+        return pl.when(pl.col(ref.column(col)).is_null()).then(pl.lit("")).otherwise(dated)
+
+    return _shared(("ref_date", col, ref), build)
 
 
 def _change_head(col: str, ref: Ref) -> pl.Expr:
-    """'dFLC 166.1 mg/L vs baseline 150 mg/L (2024-01-01)' (words for missing values)."""
-
-    def build() -> pl.Expr:
-        cur = _fmt_col(col, unit_of(col))
-        r = pl.col(ref.column(col))
-        date = date_text(ref.date_column(col)).fill_null("no date")
-        known = concat_text(
-            f"{label(col)} ", cur, f" vs {ref.words()} ", _ref_value(col, ref), " (", date, ")"
-        )
-        missing = concat_text(f"{label(col)} ", cur, f" vs {ref.words()} missing")
-        return pl.when(r.is_null()).then(missing).otherwise(known)
-
-    return _shared(("change_head", col, ref), build)
+    """'dFLC 166.1 mg/L vs baseline 150 mg/L (2024-01-01)' ('missing' for a missing value)."""
+    return concat_text(
+        f"{label(col)} ",
+        _fmt_col(col, unit_of(col)),
+        f" vs {ref.words()} ",
+        _fmt_col(ref.column(col), unit_of(col), col),
+        _ref_date(col, ref),
+    )
 
 
-def _fmt_col(column: str, unit: str) -> pl.Expr:
-    """:func:`_fmt` of a column (shared while a :class:`SharedExprs` cache is active)."""
+def _fmt_col(column: str, unit: str, kind: str | None = None) -> pl.Expr:
+    """'240 mg/L' (or 'missing') of a column, as two template pieces (shared while a
+    :class:`SharedExprs` cache is active); ``kind``: the analyte whose format applies (a
+    reference column formats as its analyte)."""
     c = pl.col(column)
-    text = _shared(("num", column), lambda: _num(c, column))
+    text = _shared(("num", column), lambda: _num(c, kind or column))
     if not unit:
         return text
     return concat_text(text, _shared(("unit", column, unit), lambda: _unit_piece(c, unit)))
@@ -462,9 +459,26 @@ def _a(words: str) -> str:
     return ("an " if words[:1] in "aeiou" else "a ") + words
 
 
-def _headed(head: pl.Expr | None, sep: str, *parts: str | pl.Expr) -> pl.Expr:
-    """``head + sep + parts``, or ``parts`` alone where the head is left out."""
-    return concat_text(*parts) if head is None else concat_text(head, sep, *parts)
+def _magnitude(pct: pl.Expr, threshold: float) -> pl.Expr:
+    """|pct| with 1 decimal, or at the engine's precision where 1 decimal would read as the
+    threshold (cheap form of :func:`~.wording.guarded_number` for a magnitude: never -0)."""
+    m = pct.abs()
+    ambiguous = (m.round(PCT_DECIMALS) == threshold) & (m.round(ROUND_DECIMALS) != threshold)
+    return (
+        pl.when(ambiguous)
+        .then(m.round(ROUND_DECIMALS))
+        .otherwise(m.round(PCT_DECIMALS))
+        .cast(pl.Utf8)
+    )
+
+
+def _known_tail(cmp: Cmp, truth: bool | None, unit: str, threshold: str) -> pl.Expr:
+    """' % > 30 %' after a known change: the comparison as it holds or fails."""
+    holds = pl.lit(f"{unit} {_OP_TEXT[cmp.op]} {threshold}")
+    fails = pl.lit(f"{unit} {_NEGATED[cmp.op]} {threshold}")
+    if truth is not None:
+        return holds if truth else fails
+    return pl.when(cmp.to_expr()).then(holds).otherwise(fails)
 
 
 def _same_change(p: Predicate) -> tuple[str, Ref] | None:
@@ -702,38 +716,43 @@ class PctChange(Term):
             return Term.explain_cmp(self, cmp, truth)
         d, other = self.direction, _OPPOSITE[self.direction]
         p = self.to_expr()
-        h = _change_head(self.column, self.ref) if head else None
+        v, r = pl.col(self.column), pl.col(self.ref.column(self.column))
         thr = threshold_text(right.value, "%")
         op = _OP_TEXT[cmp.op]
         stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
-        pct = guarded_number(p, PCT_DECIMALS, right.value)
-        normal = _headed(h, ": ", f"{d} ", pct, " %", _op_piece(cmp, truth), thr)
-        opposite = _headed(h, ": ", f"{other} ", _pct_text(-p), f" %, not {_a(stated)}")
-        v, r = pl.col(self.column), pl.col(self.ref.column(self.column))
-        missing = _headed(h, ", ", f"not assessable against {_a(d)} {op} {thr}")
-        undefined = _headed(
-            h,
-            ": ",
-            "percentage change not defined (reference ≤ 0), not assessable against "
-            f"{_a(d)} {op} {thr}",
-        )
-        rise = _headed(
-            h, ": ", f"rise from a reference ≤ 0, counted as {_a(d)} {op} {thr} (ruling R1)"
-        )
-        no_rise = _headed(h, ": ", f"no rise from a reference ≤ 0, not {_a(stated)} (ruling R1)")
-        return (
-            pl.when(p.is_null() & (v.is_null() | r.is_null()))
-            .then(missing)
-            .when(p.is_null())
-            .then(undefined)
-            .when(p == float("inf"))
-            .then(rise)
-            .when(p == float("-inf"))
-            .then(no_rise)
+        missing = p.is_null() & (v.is_null() | r.is_null())
+        unquoted = p.is_null() | p.is_infinite()
+        # one template: head, separator, direction word, number, tail (literal choices)
+        word = (
+            pl.when(unquoted)
+            .then(pl.lit(""))
             .when(p < 0)
-            .then(opposite)
-            .otherwise(normal)
+            .then(pl.lit(f"{other} "))
+            .otherwise(pl.lit(f"{d} "))
         )
+        number = pl.when(unquoted).then(pl.lit("")).otherwise(_magnitude(p, right.value))
+        tail = (
+            pl.when(missing)
+            .then(pl.lit(f"not assessable against {_a(d)} {op} {thr}"))
+            .when(p.is_null())
+            .then(
+                pl.lit(
+                    "percentage change not defined (reference ≤ 0), not assessable against "
+                    f"{_a(d)} {op} {thr}"
+                )
+            )
+            .when(p == float("inf"))
+            .then(pl.lit(f"rise from a reference ≤ 0, counted as {_a(d)} {op} {thr} (ruling R1)"))
+            .when(p == float("-inf"))
+            .then(pl.lit(f"no rise from a reference ≤ 0, not {_a(stated)} (ruling R1)"))
+            .when(p < 0)
+            .then(pl.lit(f" %, not {_a(stated)}"))
+            .otherwise(_known_tail(cmp, truth, " %", thr))
+        )
+        if not head:
+            return concat_text(word, number, tail)
+        sep = pl.when(missing).then(pl.lit(", ")).otherwise(pl.lit(": "))
+        return concat_text(_change_head(self.column, self.ref), sep, word, number, tail)
 
     def inputs(self) -> tuple[Input, ...]:
         u = unit_of(self.column)
@@ -781,18 +800,27 @@ class AbsChange(Term):
         d, other = self.direction, _OPPOSITE[self.direction]
         a = self.to_expr()
         u = _abs_unit(self.unit)
-        h = _change_head(self.column, self.ref) if head else None
         thr = f"{right.value:g}{u}"
         stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
-        amount = clean_number(a)
-        normal = _headed(h, ": ", f"absolute {d} ", amount, u, _op_piece(cmp, truth), thr)
-        opposite = _headed(
-            h, ": ", f"absolute {other} ", clean_number(-a), u, f", not an absolute {stated}"
+        word = (
+            pl.when(a.is_null())
+            .then(pl.lit(""))
+            .when(a < 0)
+            .then(pl.lit(f"absolute {other} "))
+            .otherwise(pl.lit(f"absolute {d} "))
         )
-        missing = _headed(
-            h, ", ", f"not assessable against an absolute {d} {_OP_TEXT[cmp.op]} {thr}"
+        number = pl.when(a.is_null()).then(pl.lit("")).otherwise(clean_number(a.abs()))
+        tail = (
+            pl.when(a.is_null())
+            .then(pl.lit(f"not assessable against an absolute {d} {_OP_TEXT[cmp.op]} {thr}"))
+            .when(a < 0)
+            .then(pl.lit(f"{u}, not an absolute {stated}"))
+            .otherwise(_known_tail(cmp, truth, u, thr))
         )
-        return pl.when(a.is_null()).then(missing).when(a < 0).then(opposite).otherwise(normal)
+        if not head:
+            return concat_text(word, number, tail)
+        sep = pl.when(a.is_null()).then(pl.lit(", ")).otherwise(pl.lit(": "))
+        return concat_text(_change_head(self.column, self.ref), sep, word, number, tail)
 
     def inputs(self) -> tuple[Input, ...]:
         u = unit_of(self.column)
@@ -853,9 +881,10 @@ class Predicate:
 
     def closeness(self) -> pl.Expr:
         """How nearly the predicate holds: 1 where it holds, in [0, 1) where it fails (how far
-        its values got towards their thresholds), -1 where a category gate of the rule fails
-        (the rule does not apply), null where unknown. Used only to pick the rule an
-        explanation names as the nearest miss (:class:`NearestMiss`)."""
+        its values got towards their thresholds; AND: the mean of its items, OR: the maximum),
+        :data:`GATE_FAILED` where a category gate fails (the rule does not apply), null where
+        unknown. Used only to pick the rule an explanation names as the nearest miss
+        (:class:`NearestMiss`); never in a call."""
         t = self.to_expr()
         return pl.when(t).then(1.0).when(t.not_()).then(0.0)
 
@@ -966,10 +995,8 @@ class AllOf(Predicate):
         return _any_boundary(self.items)
 
     def closeness(self) -> pl.Expr:
-        # the weakest item decides; the mean breaks ties (two rules both at 0: the one whose
-        # other values got further)
-        items = [p.closeness() for p in self.items]
-        return pl.min_horizontal(items) + 1e-3 * pl.mean_horizontal(items)
+        # the mean of the items (a failed gate, -10, makes it negative: the rule does not apply)
+        return pl.mean_horizontal([p.closeness() for p in self.items])
 
     def children(self) -> tuple[Predicate, ...]:
         return self.items
@@ -1094,7 +1121,7 @@ class Not(_OnItem):
 
     def closeness(self) -> pl.Expr:
         t = self.to_expr()
-        fail = -1.0 if isinstance(self.item, CategoryIs) else 0.0
+        fail = GATE_FAILED if isinstance(self.item, CategoryIs) else 0.0
         return pl.when(t).then(1.0).when(t.not_()).then(fail)
 
     def __str__(self) -> str:
@@ -1217,7 +1244,7 @@ class CategoryIs(Predicate):
         return pl.col(f"{self.column}__BOUNDARY") if "__" not in self.column else None
 
     def closeness(self) -> pl.Expr:
-        return pl.when(self.to_expr()).then(1.0).otherwise(-1.0)
+        return pl.when(self.to_expr()).then(1.0).otherwise(GATE_FAILED)
 
     def __str__(self) -> str:
         return f"{self.column} ∈ {{{', '.join(self.values)}}}"
@@ -1377,8 +1404,8 @@ class NearestMiss(_OnItem):
         """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed)."""
         scores = [
             pl.when(a.when.to_expr().not_().fill_null(False))
-            .then(a.when.closeness().fill_null(-1.0))
-            .otherwise(-2.0)
+            .then(a.when.closeness().fill_null(GATE_FAILED))
+            .otherwise(2 * GATE_FAILED)
             for a in self.alternatives
         ]
         if not scores:
@@ -1390,7 +1417,7 @@ class NearestMiss(_OnItem):
                 f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
                 a.when.explain_as(False),
             )
-            text = pl.when((score == top) & (score > -2.0)).then(why).otherwise(text)
+            text = pl.when((score == top) & (score >= 0.0)).then(why).otherwise(text)
         return text
 
     def inputs(self) -> tuple[Input, ...]:
@@ -1412,24 +1439,34 @@ def nearest_miss(
     return NearestMiss(item, lead, tuple(alternatives), show_item)
 
 
-def blocking_missing(pred: Predicate) -> dict[str, pl.Expr]:
+def blocking_missing(pred: Predicate, unknown: pl.Expr) -> dict[str, pl.Expr]:
     """The inputs whose absence leaves ``pred`` unknown: column → True where it is missing and
-    blocks (a missing input of a leaf whose every enclosing condition, up to ``pred``, is
-    unknown). Dates of references are not listed (they are missing only with their value)."""
+    blocks, given ``unknown`` (True where ``pred`` is unknown; the engine passes its materialised
+    column).
+
+    A missing input blocks if its condition can be unknown (a comparison, an IFE test, a flag
+    without a default) and every enclosing condition up to ``pred`` is unknown. Under an unknown
+    AND every unknown item is unknown, so only the branches of an OR (or first-of, or waiver) need
+    their own test. Dates of references are not listed (they are missing only with their value).
+    """
     found: dict[str, list[pl.Expr]] = {}
 
     def walk(p: Predicate, path: pl.Expr) -> None:
-        here = path & p.to_expr().is_null()
+        if isinstance(p, Known | Present | Missing | CategoryIs):
+            return  # never unknown
+        if isinstance(p, Flag) and p.missing is not None:
+            return
         kids = p.children()
         if kids:
+            branch = isinstance(p, AnyOf | FirstOf | Waived)
             for k in kids:
-                walk(k, here)
+                walk(k, path & k.to_expr().is_null() if branch else path)
             return
         for i in p.inputs():
             name = i.ref.column(i.column)
-            found.setdefault(name, []).append(here & pl.col(name).is_null())
+            found.setdefault(name, []).append(path & pl.col(name).is_null())
 
-    walk(pred, pl.lit(True))
+    walk(pred, unknown)
     return {name: pl.any_horizontal(conds) for name, conds in found.items()}
 
 
