@@ -32,7 +32,8 @@ O12 = [
 def test_o1_carr() -> None:
     r = O1.last("CARDRESP")
     assert (r["AVALC"], r["RULEID"]) == ("CarR", "AL2012.CARD.RESP.NTPROBNP")
-    assert "decrease 35.0%" in r["EXPLAIN"] and "absolute decrease 700.0 ng/L" in r["EXPLAIN"]
+    assert "decrease 35.0 % > 30 %" in r["EXPLAIN"]
+    assert "absolute decrease 700 ng/L > 300 ng/L" in r["EXPLAIN"]
 
 
 def test_o2_no_response() -> None:
@@ -51,7 +52,10 @@ def test_o4_nyha_route() -> None:
 def test_o5_progression_vs_nadir() -> None:
     r = O5.last("CARDRESP")
     assert (r["AVALC"], r["RULEID"]) == ("CarP", "AL2012.CARD.PROG.NTPROBNP")
-    assert "nadir NT-proBNP 1000.0 ng/L (2024-01-31)" in r["EXPLAIN"]
+    assert (
+        "NT-proBNP 1400 ng/L vs nadir 1000 ng/L (2024-01-31): increase 40.0 % > 30 %"
+        in r["EXPLAIN"]
+    )
 
 
 def test_o6_graded_vgpr() -> None:

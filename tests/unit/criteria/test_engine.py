@@ -96,7 +96,9 @@ def test_confirmation_is_the_one_mechanism_and_off_by_default() -> None:
 
 def test_confirmation_needs_a_response_scale() -> None:
     f = frame(LAMBDA_240, lam(60, 12), lam(45, 10))
-    with pytest.raises(RuleError, match="HEMPROG categories NOPROG are not on the AL hematologic scale"):
+    with pytest.raises(
+        RuleError, match="HEMPROG categories NOPROG are not on the AL hematologic scale"
+    ):
         adjudicate(f, parameters=["HEMPROG"], confirm=["HEMPROG"])  # NOPROG
     with pytest.raises(RuleError, match="no response scale"):
         adjudicate(f, "AL_STAGING", confirm=["MAYO2004"])
@@ -201,14 +203,13 @@ def test_waived_is_kleene_or_and_states_the_waiver() -> None:
     assert truth == [True, True, True, False, None, True, None]
     text = df.select(waived.explain())[:, 0].to_list()
     assert text[:2] == ["waived here", "waived here"]
-    assert text[2] == "dFLC 30.0 mg/L < 40 mg/L"
-    assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50.0 mg/L ≥ 40 mg/L"
+    assert text[2] == "dFLC 30 mg/L < 40 mg/L"
+    assert df[3].select(waived.explain_as(False))[0, 0] == "dFLC 50 mg/L ≥ 40 mg/L"
 
 
 def test_table_without_current_inputs_explains_not_evaluable() -> None:
-    """A table whose rules read only baseline references: its NE sentence lists no missing
-    current inputs (no empty ``concat_str``) and its downgrade note still names the missing
-    reference."""
+    """A table whose rules read only baseline references: its NE sentence names the missing
+    reference in words (no empty ``concat_str``), and so does its downgrade note."""
     from plasmatrial.criteria.core.rules import Rule, RuleSet, RuleTable
     from plasmatrial.criteria.core.sources import PALLADINI_2012
 
@@ -222,6 +223,7 @@ def test_table_without_current_inputs_explains_not_evaluable() -> None:
     row = out.row(0, named=True)
     assert row["AVALC"] == "NE"
     assert row["EXPLAIN"].startswith(
-        "NE: no category could be established (missing at this visit: )"
+        "NE: no category could be established (missing: baseline NT-proBNP)"
     )
-    assert "NTPROBNP__baseline" in row["DOWNGRADE"]
+    assert "missing baseline NT-proBNP" in row["DOWNGRADE"]
+    assert "__" not in row["EXPLAIN"] + row["DOWNGRADE"]

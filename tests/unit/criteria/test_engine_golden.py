@@ -1,7 +1,9 @@
 """The engine reproduces, column for column, the output frozen before the performance work.
 
 ``golden/make_golden.py`` wrote the goldens with the pre-optimisation engine (commit e59f9bf);
-see docs/decisions/0250-criteria-performance.md.
+see docs/decisions/0250-criteria-performance.md. The explanation columns were reworded by
+decision 0206: they are compared with ``golden/explained.parquet``, every other column still with
+the pre-optimisation ``expected.parquet``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from plasmatrial.criteria import adjudicate, evaluability
-from tests.unit.criteria.golden.make_golden import CONFIGS, run_configs
+from tests.unit.criteria.golden.make_golden import CONFIGS, TEXT_COLUMNS, run_configs
 from tests.unit.criteria.helpers import LAMBDA_240, frame
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,7 +34,10 @@ def actual(inp: pl.DataFrame) -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def expected() -> pl.DataFrame:
-    return pl.read_parquet(GOLDEN / "expected.parquet")
+    calls = pl.read_parquet(GOLDEN / "expected.parquet")
+    text = pl.read_parquet(GOLDEN / "explained.parquet")
+    assert text.height == calls.height
+    return calls.with_columns(text.select(TEXT_COLUMNS))
 
 
 @pytest.mark.parametrize("config", [c[0] for c in CONFIGS])

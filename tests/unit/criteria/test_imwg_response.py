@@ -56,7 +56,7 @@ def test_m5_urine_not_collected_downgrades_vgpr_to_pr() -> None:
     row = M5.last("OVRLRESP")
     assert row["AVALC"] == "PR"
     assert "VGPR not assessable" in row["DOWNGRADE"]
-    assert "UPEPMP" in row["DOWNGRADE"]
+    assert "missing urine M-protein" in row["DOWNGRADE"]
 
 
 @pytest.mark.rule("IMWG.RESP.VGPR")
@@ -329,7 +329,7 @@ def test_m2_urine_value_stated_once_when_urine_is_followed() -> None:
     """Serum and urine followed (M2): the serum route's urine clause is waived (the urine row
     tests the same < 100 mg/24h), so the explanation states the urine value once."""
     text = M2.last("OVRLRESP")["EXPLAIN"]
-    assert text.count("urine M-protein 50.0 mg/24h < 100 mg/24h") == 1
+    assert text.count("urine M-protein 50 mg/24h < 100 mg/24h") == 1
     assert "urine M-protein followed (its own VGPR threshold applies)" in text
 
 
@@ -342,5 +342,5 @@ def test_serum_route_urine_clause_applies_when_urine_not_followed() -> None:
         "OVRLRESP"
     )
     assert met["AVALC"] == "VGPR"
-    assert "urine M-protein 99.0 mg/24h < 100 mg/24h" in met["EXPLAIN"]
+    assert "urine M-protein 99 mg/24h < 100 mg/24h" in met["EXPLAIN"]
     assert missed["AVALC"] == "PR"

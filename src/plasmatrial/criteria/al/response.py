@@ -8,7 +8,8 @@ every variant; the registry exposes the CR variants of Q1 and the Palladini 2018
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, Literal
+from dataclasses import replace
+from typing import Final, Literal, get_args
 
 import polars as pl
 
@@ -18,6 +19,7 @@ from plasmatrial.criteria.core.predicates import (
     BASELINE_FLAG,
     NADIR,
     NADIR_TO_DATE,
+    Alternative,
     Predicate,
     Scaled,
     Value,
@@ -31,6 +33,7 @@ from plasmatrial.criteria.core.predicates import (
     flag,
     known,
     nadir_while,
+    nearest_miss,
     not_,
     pct_decrease,
     pct_increase,
@@ -516,7 +519,7 @@ def _prog_2012(doubling: Doubling, o: dict[str, float]) -> tuple[Rule, ...]:
         "progression table (Freelite handbook 28.6.2; CIBMTR manual); ruling docs/decisions/0202-al-progression.md"
     )
     dbl = " (iFLC ≥ 2 × nadir while in CR)"
-    return (
+    events = (
         Rule(
             "AL2012.PROG.CR.IFE",
             "PROG",
@@ -564,20 +567,44 @@ def _prog_2012(doubling: Doubling, o: dict[str, float]) -> tuple[Rule, ...]:
             (I_Q8, I_R1, I_R2),
             note_missing=False,
         ),
+    )
+    names = (
+        "relapse from CR by immunofixation",
+        "relapse from CR by FLC ratio",
+        "serum M-protein progression",
+        "urine M-protein progression",
+        "FLC progression",
+    )
+    available = any_of(
+        present("IFLC"), present("SPEPMP"), present("UPEPMP"), present("SIFE"), present("UIFE")
+    )
+    return (
+        *events,
         Rule(
             "AL2012.PROG.NONE",
             "NOPROG",
             cite,
             "no progression rule met by the available parameters",
-            any_of(
-                present("IFLC"),
-                present("SPEPMP"),
-                present("UPEPMP"),
-                present("SIFE"),
-                present("UIFE"),
+            nearest_miss(
+                available, "no progression", _alternatives(events, names), show_item=False
             ),
         ),
     )
+
+
+def _alternatives(rules: tuple[Rule, ...], names: tuple[str, ...]) -> tuple[Alternative, ...]:
+    """The rules a "nothing happened" row's explanation may name as the nearest miss."""
+    return tuple(Alternative(r.id, n, r.when) for r, n in zip(rules, names, strict=True))
+
+
+def _nearest_explained(t: RuleTable, row_id: str, names: dict[str, str]) -> RuleTable:
+    """``t`` with its row ``row_id`` explained by the nearest failed row of ``names`` (decision
+    0206); the row's truth is unchanged."""
+    rows = list(t.rows)
+    k = next(i for i, r in enumerate(rows) if r.id == row_id)
+    alts = tuple(Alternative(r.id, names[r.id], r.when) for r in rows if r.id in names)
+    rows[k] = replace(rows[k], when=nearest_miss(rows[k].when, "no response", alts))
+    return replace(t, rows=tuple(rows))
 
 
 def _prog_2018() -> tuple[Rule, ...]:
@@ -590,22 +617,28 @@ def _prog_2018() -> tuple[Rule, ...]:
     cite = PALLADINI_2018.at(
         "high-risk dFLC progression definition; ruling docs/decisions/0202-al-progression.md"
     )
+    event = Rule(
+        "AL2018.PROG.DFLC",
+        "PROG",
+        cite,
+        "dFLC > 20 mg/L and > 20% of baseline dFLC and > 1.5 × dFLC at best response",
+        cond,
+        (I_R1, I_R2),
+        note_missing=False,
+    )
     return (
-        Rule(
-            "AL2018.PROG.DFLC",
-            "PROG",
-            cite,
-            "dFLC > 20 mg/L and > 20% of baseline dFLC and > 1.5 × dFLC at best response",
-            cond,
-            (I_R1, I_R2),
-            note_missing=False,
-        ),
+        event,
         Rule(
             "AL2018.PROG.NONE",
             "NOPROG",
             cite,
             "high-risk dFLC progression not met",
-            present("DFLC"),
+            nearest_miss(
+                present("DFLC"),
+                "no progression",
+                _alternatives((event,), ("high-risk dFLC progression",)),
+                show_item=False,
+            ),
         ),
     )
 
@@ -647,6 +680,23 @@ def _cardiac_table(
     trop_cite = COMENZO_2012.at(
         "cardiac progression row; JACC CardioOncol 2024 Table 4; ruling docs/decisions/0203-al-cardiac.md"
     )
+    responses = (
+        Rule(
+            "AL2012.CARD.RESP.NTPROBNP",
+            "CarR",
+            cite,
+            "baseline NT-proBNP ≥ 650 ng/L: NT-proBNP decrease > 30% and > 300 ng/L",
+            all_of(nt_eval, pct_decrease("NTPROBNP") > 30, abs_decrease("NTPROBNP") > 300),
+            (I_Q5, I_Q10),
+        ),
+        Rule(
+            "AL2012.CARD.RESP.NYHA",
+            "CarR",
+            cite,
+            "baseline NYHA III/IV: decrease ≥ 2 classes",
+            all_of(nyha_eval, abs_decrease("NYHA") >= 2),
+        ),
+    )
     return RuleTable(
         "CARDRESP",
         "Cardiac response/progression, binary (Palladini 2012 / Comenzo 2012)",
@@ -679,27 +729,19 @@ def _cardiac_table(
                 (I_Q6,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2012.CARD.RESP.NTPROBNP",
-                "CarR",
-                cite,
-                "baseline NT-proBNP ≥ 650 ng/L: NT-proBNP decrease > 30% and > 300 ng/L",
-                all_of(nt_eval, pct_decrease("NTPROBNP") > 30, abs_decrease("NTPROBNP") > 300),
-                (I_Q5, I_Q10),
-            ),
-            Rule(
-                "AL2012.CARD.RESP.NYHA",
-                "CarR",
-                cite,
-                "baseline NYHA III/IV: decrease ≥ 2 classes",
-                all_of(nyha_eval, abs_decrease("NYHA") >= 2),
-            ),
+            *responses,
             Rule(
                 "AL2012.CARD.STABLE",
                 "CarNR",
                 cite,
                 "evaluable, neither response nor progression",
-                any_of(all_of(nt_eval, present("NTPROBNP")), all_of(nyha_eval, present("NYHA"))),
+                nearest_miss(
+                    any_of(
+                        all_of(nt_eval, present("NTPROBNP")), all_of(nyha_eval, present("NYHA"))
+                    ),
+                    "no response",
+                    _alternatives(responses, ("NT-proBNP response", "NYHA response")),
+                ),
             ),
         ),
         population=Rule(
@@ -930,6 +972,13 @@ def _renal_table() -> RuleTable:
     cite = PALLADINI_2014.at(
         "abstract, renal response/progression; ruling docs/decisions/0204-al-renal-liver.md"
     )
+    response = Rule(
+        "AL2014.REN.RESP",
+        "RenR",
+        cite,
+        "proteinuria decrease ≥ 30% vs baseline or < 0.5 g/24 h, without renal progression",
+        all_of(any_of(pct_decrease("PROT24H") >= 30, value("PROT24H") < 0.5), not_(prog)),
+    )
     return RuleTable(
         "RENRESP",
         "Renal response/progression (Palladini 2014)",
@@ -944,19 +993,18 @@ def _renal_table() -> RuleTable:
                 (I_Q7,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2014.REN.RESP",
-                "RenR",
-                cite,
-                "proteinuria decrease ≥ 30% vs baseline or < 0.5 g/24 h, without renal progression",
-                all_of(any_of(pct_decrease("PROT24H") >= 30, value("PROT24H") < 0.5), not_(prog)),
-            ),
+            response,
             Rule(
                 "AL2014.REN.STABLE",
                 "RenSD",
                 cite,
                 "evaluable, neither response nor progression",
-                present("PROT24H"),
+                nearest_miss(
+                    present("PROT24H"),
+                    "no response",
+                    _alternatives((response,), ("renal response",)),
+                    show_item=False,
+                ),
             ),
         ),
         population=Rule(
@@ -976,6 +1024,24 @@ def _liver_table(alp_rule: AlpRule) -> RuleTable:
         "liver response/progression; Comenzo 2012; ruling docs/decisions/0204-al-renal-liver.md"
     )
     what = "ALP value" if alp_rule == "value" else "ALP excess over ULN"
+    responses = (
+        Rule(
+            "AL2005.LIV.RESP.ALP",
+            "LivR",
+            cite,
+            f"abnormal baseline ALP: {what} decreased by 50%",
+            all_of(abnormal, pct_decrease(col) >= 50),
+            (I_ALP,),
+        ),
+        Rule(
+            "AL2005.LIV.RESP.SPAN",
+            "LivR",
+            cite,
+            "liver span decrease ≥ 2 cm on imaging",
+            abs_decrease("LIVSPAN") >= 2,
+            note_missing=False,
+        ),
+    )
     return RuleTable(
         "LIVRESP",
         "Liver response/progression (Gertz 2005 / Comenzo 2012)",
@@ -990,28 +1056,18 @@ def _liver_table(alp_rule: AlpRule) -> RuleTable:
                 (I_ALP,),
                 note_missing=False,
             ),
-            Rule(
-                "AL2005.LIV.RESP.ALP",
-                "LivR",
-                cite,
-                f"abnormal baseline ALP: {what} decreased by 50%",
-                all_of(abnormal, pct_decrease(col) >= 50),
-                (I_ALP,),
-            ),
-            Rule(
-                "AL2005.LIV.RESP.SPAN",
-                "LivR",
-                cite,
-                "liver span decrease ≥ 2 cm on imaging",
-                abs_decrease("LIVSPAN") >= 2,
-                note_missing=False,
-            ),
+            *responses,
             Rule(
                 "AL2005.LIV.STABLE",
                 "LivSD",
                 cite,
                 "evaluable, neither response nor progression",
-                any_of(present("ALP"), present("LIVSPAN")),
+                nearest_miss(
+                    any_of(present("ALP"), present("LIVSPAN")),
+                    "no response",
+                    _alternatives(responses, ("ALP response", "liver span response")),
+                    show_item=False,
+                ),
             ),
         ),
         population=Rule(
@@ -1122,9 +1178,22 @@ def build_al_rule_set(**options: OptionValue) -> RuleSet:
             nums["renal_exclusion_egfr_pct"],
         )
         if cardiac == "PALLADINI_2012"
-        else _cardiac_table_2005(),
+        else _nearest_explained(
+            _cardiac_table_2005(),
+            "AL2005.CARD.STABLE",
+            {
+                "AL2005.CARD.RESP.NTPROBNP": "NT-proBNP response",
+                "AL2005.CARD.RESP.IVS": "septal thickness response",
+                "AL2005.CARD.RESP.LVEF": "LVEF response",
+                "AL2005.CARD.RESP.NYHA": "NYHA response",
+            },
+        ),
         _graded_cardiac_table(),
-        _renal_table() if renal == "PALLADINI_2014" else _renal_table_2005(),
+        _renal_table()
+        if renal == "PALLADINI_2014"
+        else _nearest_explained(
+            _renal_table_2005(), "AL2005.REN.STABLE", {"AL2005.REN.RESP": "renal response"}
+        ),
         _liver_table(alp),
     )
     return RuleSet(

@@ -520,9 +520,9 @@ def best_confirmed_response(
         .then(pl.lit(spec.progression))
         .otherwise(pl.lit(spec.not_evaluable))
         .alias("AVALC"),
-        pl.coalesce(
-            "__BESTDT", pl.when(pl.col("__BEST").is_null()).then(pl.col("PDDT"))
-        ).alias("ADT"),
+        pl.coalesce("__BESTDT", pl.when(pl.col("__BEST").is_null()).then(pl.col("PDDT"))).alias(
+            "ADT"
+        ),
         "PDDT",
         "PDCONFFL",
     ).sort("USUBJID")

@@ -38,6 +38,7 @@ from plasmatrial.criteria.core.predicates import (
     Predicate,
     Ref,
     SharedExprs,
+    blocking_missing,
     concat_text,
     date_json,
     end_sharing,
@@ -49,6 +50,7 @@ from plasmatrial.criteria.core.predicates import (
 )
 from plasmatrial.criteria.core.registry import get_rule_set
 from plasmatrial.criteria.core.rules import OptionValue, Overall, Rule, RuleSet, RuleTable
+from plasmatrial.criteria.core.wording import input_number, label
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -529,7 +531,8 @@ def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
     c = pl.col(name)
     dtype = schema.get(name)
     if dtype == pl.Float64 or dtype == pl.Float32:
-        return pl.when(c.is_finite()).then(c).cast(pl.Utf8).fill_null("null")
+        # no float noise (decision 0206): 4.1000000000000005 is written 4.1
+        return input_number(name.partition("__")[0], c).cast(pl.Utf8).fill_null("null")
     if dtype == pl.Date:
         return date_json(name)
     if dtype == pl.Boolean:
@@ -555,30 +558,37 @@ def _json(inputs: Sequence[Input], schema: pl.Schema) -> pl.Expr:
     return concat_text(*parts, "}")
 
 
-def _null_names(cols: Sequence[str]) -> pl.Expr:
-    """Comma-separated names of the ``cols`` that are null in each row ('' when none are, or
-    when there are no columns: ``concat_str`` of no inputs is an error)."""
-    if not cols:
+def _named(conds: dict[str, pl.Expr]) -> pl.Expr:
+    """Comma-separated words for the columns whose condition holds in each row ('' when none
+    does, or when there are none: ``concat_str`` of no inputs is an error)."""
+    if not conds:
         return pl.lit("")
     return pl.concat_str(
-        [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in cols],
+        [pl.when(c).then(pl.lit(label(name))) for name, c in conds.items()],
         separator=", ",
         ignore_nulls=True,
     )
 
 
-def _missing_list(r: Rule) -> pl.Expr:
-    return _null_names(_input_names(r.requires))
+def _missing_list(r: Rule, unknown: pl.Expr) -> pl.Expr:
+    """Words for the inputs whose absence leaves rule ``r`` unknown where ``unknown`` holds
+    (decision 0206)."""
+    named = _named(blocking_missing(r.when, unknown))
+    return pl.when(named == "").then(pl.lit(_UNDEFINED)).otherwise(named)
 
 
-def _note(r: Rule) -> pl.Expr:
-    return concat_text(f"{r.category} not assessable ({r.id}; missing: ", _missing_list(r), ")")
+#: Why a rule is unknown although no input is missing (a percentage of a reference ≤ 0).
+_UNDEFINED: Final = "a percentage change from a reference ≤ 0 is not defined"
+
+
+def _note(r: Rule, unknown: pl.Expr) -> pl.Expr:
+    return concat_text(f"{r.category} not assessable ({r.id}): missing ", _missing_list(r, unknown))
 
 
 def _downgrade(t: RuleTable, upto: int) -> pl.Expr:
     # ``<P>__U<i>`` is the materialised "row i is unknown" column (see _evaluate_table).
     parts = [
-        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r))
+        pl.when(pl.col(f"{t.paramcd}__U{i}")).then(_note(r, pl.col(f"{t.paramcd}__U{i}")))
         for i, r in enumerate(t.rows[:upto])
         if r.note_missing
     ]
@@ -649,13 +659,15 @@ def _outcome_exprs(
     elif k == n:
         cat = "NE"
         dgr = shared_expr(("downgrade", P, n), lambda: _downgrade(t, n))
-        current = [i for r in t.rows for i in r.requires if i.ref.kind == "current"]
-        miss = _null_names(_input_names(current))
+        blocking: dict[str, list[pl.Expr]] = {}
+        for i, r in enumerate(t.rows):
+            for name, cond in blocking_missing(r.when, pl.col(f"{P}__V{i}").is_null()).items():
+                blocking.setdefault(name, []).append(cond)
+        miss = _named({name: pl.any_horizontal(c) for name, c in blocking.items()})
         explain = pl.concat_str(
             [
-                pl.lit("NE: no category could be established (missing at this visit: "),
-                miss,
-                pl.lit(")"),
+                pl.lit("NE: no category could be established"),
+                pl.when(miss != "").then(concat_text(" (missing: ", miss, ")")),
                 concat_text("; ", dgr),
             ],
             ignore_nulls=True,

@@ -5,8 +5,11 @@ Terms (numbers) and predicates (three-valued truths) are frozen dataclasses. Eac
 * compiles to a vectorised polars expression (``to_expr``),
 * renders back as readable text (``str``),
 * lists the input columns (with units) and the reference values it needs (``requires``/``refs``),
-* builds a vectorised, truthful explanation of its evaluated values (``explain``), and
-* says whether an input sat exactly on one of its thresholds (``boundary``).
+* builds a vectorised, truthful explanation of its evaluated values (``explain``), in the words
+  and number formats of :mod:`.wording` (decision 0206),
+* says whether an input sat exactly on one of its thresholds (``boundary``), and
+* says how nearly it holds (``closeness``), so that a "nothing happened" row can name the
+  nearest rule that failed (:class:`NearestMiss`).
 
 Three-valued logic: a comparison whose inputs are null is null (unknown). ``AllOf``/``AnyOf``
 follow Kleene logic (polars ``&``/``|``), so an unknown input only matters when it could change
@@ -28,7 +31,17 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
-from plasmatrial.intake.analytes import ANALYTES
+from plasmatrial.criteria.core import wording
+from plasmatrial.criteria.core.wording import (
+    PCT_DECIMALS,
+    clean_number,
+    guarded_number,
+    label,
+    threshold_text,
+    unit_of,
+    unit_text,
+    value_number,
+)
 
 Op = Literal["<", "<=", ">", ">=", "=="]
 RefKind = Literal[
@@ -47,47 +60,14 @@ BASELINE_FLAG: Final = "__IS_BL"
 _OP_TEXT: Final[dict[str, str]] = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "==": "="}
 _NEGATED: Final[dict[str, str]] = {"<": "≥", "<=": ">", ">": "≤", ">=": "<", "==": "≠"}
 
-#: Display label and canonical unit of every column a rule may read (analytes + derived).
-LABELS: dict[str, str] = {
-    "DFLC": "dFLC",
-    "IFLC": "iFLC",
-    "UFLC": "uFLC",
-    "FLCKAP": "κ FLC",
-    "FLCLAM": "λ FLC",
-    "FLCRATIO": "κ/λ ratio",
-    "SPEPMP": "serum M-protein",
-    "UPEPMP": "urine M-protein",
-    "NTPROBNP": "NT-proBNP",
-    "TROPT": "cTnT",
-    "TROPI": "cTnI",
-    "HSTNT": "hs-cTnT",
-    "PROT24H": "proteinuria",
-    "EGFR": "eGFR",
-    "ALPEXC": "ALP excess over ULN",
-    "ALP_ULN": "ALP ULN",
-    "NYHA": "NYHA class",
-    "LIVSPAN": "liver span",
-    "SIFE": "serum IFE",
-    "UIFE": "urine IFE",
-    # myeloma columns (criteria.mm.imwg); listed here, never added at import, so that explanations
-    # do not depend on which rule-set module was imported first
-    "SIFEADJ": "serum IFE (daratumumab-adjusted)",
-    "BMPC": "bone-marrow plasma cells",
-    "BMPCL": "bone-marrow plasma cells (latest exam)",
-    "BMCLONL": "clonal plasma cells by IHC (latest biopsy)",
-    "PCYTSPD": "plasmacytoma SPD",
-    "PCYTSPDL": "plasmacytoma SPD (latest imaging)",
-    "CPC": "circulating plasma cells",
-    "MRDSTAT": "MRD status (1 positive, 0 negative)",
-    "CALCIUM": "calcium",
-    "HGB": "hemoglobin",
-    "CREAT": "creatinine",
-}
-UNITS: dict[str, str] = {a.code: a.unit for a in ANALYTES}
-UNITS.update({"DFLC": "mg/L", "IFLC": "mg/L", "UFLC": "mg/L", "FLCRATIO": "", "ALPEXC": "U/L"})
-UNITS.update({"BMPCL": "%", "PCYTSPD": "cm2", "PCYTSPDL": "cm2", "CPC": "/uL", "MRDSTAT": ""})
-UNITS["ALP_ULN"] = "U/L"
+#: Labels and units of every column a rule may read: static data of :mod:`.wording`.
+LABELS: Final = wording.LABELS
+UNITS: Final = wording.UNITS
 
+
+#: Closeness of a failed category gate: low enough that an AND containing one (up to 10 items)
+#: is negative, i.e. the rule does not apply (see :meth:`Predicate.closeness`).
+GATE_FAILED: Final = -10.0
 
 #: Character columns (never rounded).
 CHARACTER: Final = frozenset({"SIFE", "UIFE", "INVLC", "INVLCD"})
@@ -193,7 +173,7 @@ def _memo(fn: Callable[..., pl.Expr]) -> Callable[..., pl.Expr]:
     return wrapper
 
 
-_MEMO_METHODS: Final = ("to_expr", "explain", "explain_as")
+_MEMO_METHODS: Final = ("to_expr", "explain", "explain_as", "explain_cmp", "closeness")
 
 
 def _memo_methods(cls: type) -> None:
@@ -202,22 +182,13 @@ def _memo_methods(cls: type) -> None:
             setattr(cls, m, _memo(cls.__dict__[m]))
 
 
-def label(col: str) -> str:
-    """Human-readable label of a column."""
-    return LABELS.get(col, col)
-
-
-def unit_of(col: str) -> str:
-    """Canonical unit of a column ('' when unitless or unknown)."""
-    return UNITS.get(col, "")
-
-
 def _r(expr: pl.Expr) -> pl.Expr:
     return expr.round(ROUND_DECIMALS)
 
 
-def _num(expr: pl.Expr, decimals: int = ROUND_DECIMALS) -> pl.Expr:
-    return expr.round(decimals).cast(pl.Utf8).fill_null("missing")
+def _num(expr: pl.Expr, column: str = "") -> pl.Expr:
+    """A value's text at its own precision (ratios with 2 decimals), 'missing' when null."""
+    return value_number(column, expr).fill_null("missing")
 
 
 class _Cat(pl.Expr):
@@ -267,25 +238,9 @@ def _join(items: list[pl.Expr], separator: str) -> pl.Expr:
     return concat_text(*parts)
 
 
-def _fmt(expr: pl.Expr, unit: str, decimals: int = ROUND_DECIMALS) -> pl.Expr:
-    """'32.0 mg/L' (or 'missing') without string comparisons.
-
-    Two template pieces, the number text and the unit (empty where the value is missing), so
-    that an enclosing :func:`concat_text` splices them instead of formatting an intermediate.
-    """
-    text = _num(expr, decimals)
-    if not unit:
-        return text
-    return concat_text(text, _unit_piece(expr, unit))
-
-
 def _unit_piece(expr: pl.Expr, unit: str) -> pl.Expr:
-    """' mg/L' (or '%') after a value, '' where it is missing (see :func:`_fmt`)."""
-    return (
-        pl.when(expr.is_null())
-        .then(pl.lit(""))
-        .otherwise(pl.lit(("" if unit == "%" else " ") + unit))
-    )
+    """' mg/L' after a value, '' where it is missing (see :func:`_fmt_col`)."""
+    return pl.when(expr.is_null()).then(pl.lit("")).otherwise(pl.lit(unit_text(unit)))
 
 
 # ----------------------------------------------------------------------------------- references
@@ -321,6 +276,16 @@ class Ref:
     def date_column(self, col: str) -> str:
         """Name of the engine column with the date of the reference value."""
         return "ADT" if self.kind == "current" else self.column(col) + "__ADT"
+
+    def words(self) -> str:
+        """The reference in words, for explanations."""
+        if self.kind == "best_value":
+            return f"value at the best {label(str(self.param))} so far"
+        if self.kind == "nadir_while":
+            return f"nadir while the {label(str(self.param))} was {self.category}"
+        if self.kind == "nadir_confirmed":
+            return "lowest confirmed value"
+        return str(self)
 
     def __str__(self) -> str:
         texts = {
@@ -441,23 +406,132 @@ def date_json(date_column: str) -> pl.Expr:
 
 
 def _ref_text(col: str, ref: Ref) -> pl.Expr:
-    """'baseline dFLC 240.0 mg/L (2024-01-01)' for a reference value."""
+    """'baseline dFLC 240 mg/L (2024-01-01)' for a reference value ('... missing' without one)."""
 
     def build() -> pl.Expr:
-        val = _fmt_col(ref.column(col), unit_of(col))
-        date = date_text(ref.date_column(col)).fill_null("no date")
-        return concat_text(f"{ref} {label(col)} ", val, " (", date, ")")
+        value = _fmt_col(ref.column(col), unit_of(col), col)
+        return concat_text(f"{ref.words()} {label(col)} ", value, _ref_date(col, ref))
 
     return _shared(("ref_text", col, ref), build)
 
 
-def _fmt_col(column: str, unit: str) -> pl.Expr:
-    """:func:`_fmt` of a column (shared while a :class:`SharedExprs` cache is active)."""
+def _ref_date(col: str, ref: Ref) -> pl.Expr:
+    """' (2024-01-01)' after a reference value, '' where the value is missing."""
+
+    def build() -> pl.Expr:
+        date = date_text(ref.date_column(col)).fill_null("no date")
+        dated = pl.concat_str([pl.lit(" ("), date, pl.lit(")")])
+        return pl.when(pl.col(ref.column(col)).is_null()).then(pl.lit("")).otherwise(dated)
+
+    return _shared(("ref_date", col, ref), build)
+
+
+def _change_head(col: str, ref: Ref) -> pl.Expr:
+    """'dFLC 166.1 mg/L vs baseline 150 mg/L (2024-01-01)' ('missing' for a missing value)."""
+    return concat_text(
+        f"{label(col)} ",
+        _fmt_col(col, unit_of(col)),
+        f" vs {ref.words()} ",
+        _fmt_col(ref.column(col), unit_of(col), col),
+        _ref_date(col, ref),
+    )
+
+
+def _fmt_col(column: str, unit: str, kind: str | None = None) -> pl.Expr:
+    """'240 mg/L' (or 'missing') of a column, as two template pieces (shared while a
+    :class:`SharedExprs` cache is active); ``kind``: the analyte whose format applies (a
+    reference column formats as its analyte)."""
     c = pl.col(column)
-    text = _shared(("num", column), lambda: _num(c))
+    text = _shared(("num", column), lambda: _num(c, kind or column))
     if not unit:
         return text
     return concat_text(text, _shared(("unit", column, unit), lambda: _unit_piece(c, unit)))
+
+
+_OPPOSITE: Final[dict[str, str]] = {"decrease": "increase", "increase": "decrease"}
+#: The comparison a change in the opposite direction fails ("not a decrease > 50 %"): the
+#: comparison itself for > and ≥, its negation for < and ≤ (true of any opposite change).
+_UPPER: Final[dict[str, str]] = {">": ">", ">=": ">=", "<": ">=", "<=": ">", "==": "=="}
+
+
+def _a(words: str) -> str:
+    """``words`` with its indefinite article ('an increase', 'a decrease')."""
+    return ("an " if words[:1] in "aeiou" else "a ") + words
+
+
+def _magnitude(pct: pl.Expr, threshold: float) -> pl.Expr:
+    """|pct| with 1 decimal, or at the engine's precision where 1 decimal would read as the
+    threshold (cheap form of :func:`~.wording.guarded_number` for a magnitude: never -0)."""
+    m = pct.abs()
+    ambiguous = (m.round(PCT_DECIMALS) == threshold) & (m.round(ROUND_DECIMALS) != threshold)
+    return (
+        pl.when(ambiguous)
+        .then(m.round(ROUND_DECIMALS))
+        .otherwise(m.round(PCT_DECIMALS))
+        .cast(pl.Utf8)
+    )
+
+
+def _known_tail(cmp: Cmp, truth: bool | None, unit: str, threshold: str) -> pl.Expr:
+    """' % > 30 %' after a known change: the comparison as it holds or fails."""
+    holds = pl.lit(f"{unit} {_OP_TEXT[cmp.op]} {threshold}")
+    fails = pl.lit(f"{unit} {_NEGATED[cmp.op]} {threshold}")
+    if truth is not None:
+        return holds if truth else fails
+    return pl.when(cmp.to_expr()).then(holds).otherwise(fails)
+
+
+def _same_change(p: Predicate) -> tuple[str, Ref] | None:
+    """(column, reference) of a comparison of a change with a positive threshold, else None:
+    consecutive such comparisons of one change in an AND share one head ("NT-proBNP 2001 ng/L vs
+    baseline 5404 ng/L (2012-01-10): decrease 63.0 % > 30 %, absolute decrease 3403 ng/L >
+    300 ng/L")."""
+    if (
+        isinstance(p, Cmp)
+        and isinstance(p.left, PctChange | AbsChange)
+        and isinstance(p.right, Const)
+        and p.right.value > 0
+    ):
+        return (p.left.column, p.left.ref)
+    return None
+
+
+def _joined_true(items: tuple[Predicate, ...]) -> pl.Expr:
+    """Explanations of ``items`` known to hold, joined by '; ', one head per change."""
+    parts: list[pl.Expr] = []
+    previous: tuple[str, Ref] | None = None
+    for p in items:
+        key = _same_change(p)
+        if key is not None and key == previous and isinstance(p, Cmp):
+            parts[-1] = concat_text(parts[-1], ", ", p.left.explain_cmp(p, True, False))
+        else:
+            parts.append(p.explain_as(True))
+        previous = key
+    return _join(parts, "; ")
+
+
+def _pct_text(expr: pl.Expr) -> pl.Expr:
+    """A percentage change with 1 decimal (no threshold to guard)."""
+    return guarded_number(expr, PCT_DECIMALS, None)
+
+
+def _abs_unit(unit: str) -> str:
+    """The unit after an absolute change: ' percentage points' for a value in %."""
+    return " percentage points" if unit == "%" else unit_text(unit)
+
+
+def _op_piece(cmp: Cmp, truth: bool | None) -> pl.Expr | str:
+    """' > ' where the comparison holds, ' ≤ ' where it fails, words where it is unknown."""
+    if truth is not None:
+        return f" {_OP_TEXT[cmp.op] if truth else _NEGATED[cmp.op]} "
+    t = cmp.to_expr()
+    return (
+        pl.when(t)
+        .then(pl.lit(f" {_OP_TEXT[cmp.op]} "))
+        .when(t.not_())
+        .then(pl.lit(f" {_NEGATED[cmp.op]} "))
+        .otherwise(pl.lit(f", not assessable against {_OP_TEXT[cmp.op]} "))
+    )
 
 
 # ----------------------------------------------------------------------------------------- terms
@@ -477,6 +551,12 @@ class Term:
     def inputs(self) -> tuple[Input, ...]:
         """Inputs (columns, units, references) the term reads."""
         raise NotImplementedError
+
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
+        """Text of ``cmp`` (whose left side is this term) where its truth is ``truth``
+        (``None``: as evaluated). ``head=False``: without the values it compares (a change
+        whose head the previous comparison of an AND already stated; see :func:`_same_change`)."""
+        return concat_text(self.explain(), _op_piece(cmp, truth), cmp.right.explain())
 
     def _cmp(self, op: Op, other: Term | float) -> Cmp:
         right = other if isinstance(other, Term) else Const(float(other), self.unit)
@@ -510,7 +590,7 @@ class Const(Term):
         return pl.lit(self.value, dtype=pl.Float64)
 
     def explain(self) -> pl.Expr:
-        return concat_text(str(self))
+        return concat_text(threshold_text(self.value, self.unit))
 
     def inputs(self) -> tuple[Input, ...]:
         return ()
@@ -540,10 +620,22 @@ class Value(Term):
         if self.ref.kind != "current":
             return _ref_text(self.column, self.ref)
         if self.column in CHARACTER:
-            val = pl.col(self.column).cast(pl.Utf8).fill_null("missing")
+            val = pl.col(self.column).cast(pl.Utf8).str.to_lowercase().fill_null("missing")
         else:
             val = _fmt_col(self.column, self.unit)
         return concat_text(label(self.column) + " ", val)
+
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
+        right = cmp.right
+        if (
+            self.ref.kind != "current"
+            or self.column not in wording.RATIO_COLUMNS
+            or not isinstance(right, Const)
+        ):
+            return Term.explain_cmp(self, cmp, truth)
+        c = pl.col(self.column)
+        shown = guarded_number(c, wording.RATIO_DECIMALS, right.value).fill_null("missing")
+        return concat_text(label(self.column) + " ", shown, _op_piece(cmp, truth), right.explain())
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, self.unit, self.ref),)
@@ -605,25 +697,62 @@ class PctChange(Term):
         )
 
     def explain(self) -> pl.Expr:
-        # "12.345%" where the reference is positive, else "undefined (...)"; two pieces of
-        # the enclosing template (neither is ever null)
-        positive = pl.col(self.ref.column(self.column)) > 0
-        pct = (
-            pl.when(positive)
-            .then(_num(self.to_expr(), 3))
-            .otherwise(pl.lit("undefined (reference ≤ 0" + ("; R1)" if self.r1 else ")")))
+        p = self.to_expr()
+        other = _OPPOSITE[self.direction]
+        head = _change_head(self.column, self.ref)
+        return (
+            pl.when(p.is_null())
+            .then(concat_text(head, ": percentage change not defined"))
+            .when(p.is_infinite())
+            .then(concat_text(head, ": change from a reference ≤ 0 (ruling R1)"))
+            .when(p < 0)
+            .then(concat_text(head, f": {other} ", _pct_text(-p), " %"))
+            .otherwise(concat_text(head, f": {self.direction} ", _pct_text(p), " %"))
         )
-        sign = pl.when(positive).then(pl.lit("%")).otherwise(pl.lit(""))
-        cur = _fmt_col(self.column, unit_of(self.column))
-        return concat_text(
-            f"{label(self.column)} ",
-            cur,
-            f", {self.direction} ",
-            pct,
-            sign,
-            " vs ",
-            _ref_text(self.column, self.ref),
+
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
+        right = cmp.right
+        if not isinstance(right, Const) or right.value <= 0:
+            return Term.explain_cmp(self, cmp, truth)
+        d, other = self.direction, _OPPOSITE[self.direction]
+        p = self.to_expr()
+        v, r = pl.col(self.column), pl.col(self.ref.column(self.column))
+        thr = threshold_text(right.value, "%")
+        op = _OP_TEXT[cmp.op]
+        stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
+        missing = p.is_null() & (v.is_null() | r.is_null())
+        unquoted = p.is_null() | p.is_infinite()
+        # one template: head, separator, direction word, number, tail (literal choices)
+        word = (
+            pl.when(unquoted)
+            .then(pl.lit(""))
+            .when(p < 0)
+            .then(pl.lit(f"{other} "))
+            .otherwise(pl.lit(f"{d} "))
         )
+        number = pl.when(unquoted).then(pl.lit("")).otherwise(_magnitude(p, right.value))
+        tail = (
+            pl.when(missing)
+            .then(pl.lit(f"not assessable against {_a(d)} {op} {thr}"))
+            .when(p.is_null())
+            .then(
+                pl.lit(
+                    "percentage change not defined (reference ≤ 0), not assessable against "
+                    f"{_a(d)} {op} {thr}"
+                )
+            )
+            .when(p == float("inf"))
+            .then(pl.lit(f"rise from a reference ≤ 0, counted as {_a(d)} {op} {thr} (ruling R1)"))
+            .when(p == float("-inf"))
+            .then(pl.lit(f"no rise from a reference ≤ 0, not {_a(stated)} (ruling R1)"))
+            .when(p < 0)
+            .then(pl.lit(f" %, not {_a(stated)}"))
+            .otherwise(_known_tail(cmp, truth, " %", thr))
+        )
+        if not head:
+            return concat_text(word, number, tail)
+        sep = pl.when(missing).then(pl.lit(", ")).otherwise(pl.lit(": "))
+        return concat_text(_change_head(self.column, self.ref), sep, word, number, tail)
 
     def inputs(self) -> tuple[Input, ...]:
         u = unit_of(self.column)
@@ -652,16 +781,46 @@ class AbsChange(Term):
         return _r((r - v) if self.direction == "decrease" else (v - r))
 
     def explain(self) -> pl.Expr:
-        cur = _fmt_col(self.column, self.unit)
-        amount = _fmt(self.to_expr(), self.unit)
-        return concat_text(
-            f"{label(self.column)} ",
-            cur,
-            f", absolute {self.direction} ",
-            amount,
-            " vs ",
-            _ref_text(self.column, self.ref),
+        a = self.to_expr()
+        u = _abs_unit(self.unit)
+        head = _change_head(self.column, self.ref)
+        other = _OPPOSITE[self.direction]
+        return (
+            pl.when(a.is_null())
+            .then(head)
+            .when(a < 0)
+            .then(concat_text(head, f": absolute {other} ", clean_number(-a), u))
+            .otherwise(concat_text(head, f": absolute {self.direction} ", clean_number(a), u))
         )
+
+    def explain_cmp(self, cmp: Cmp, truth: bool | None, head: bool = True) -> pl.Expr:
+        right = cmp.right
+        if not isinstance(right, Const) or right.value <= 0:
+            return Term.explain_cmp(self, cmp, truth)
+        d, other = self.direction, _OPPOSITE[self.direction]
+        a = self.to_expr()
+        u = _abs_unit(self.unit)
+        thr = f"{right.value:g}{u}"
+        stated = f"{d} {_OP_TEXT[_UPPER[cmp.op]]} {thr}"
+        word = (
+            pl.when(a.is_null())
+            .then(pl.lit(""))
+            .when(a < 0)
+            .then(pl.lit(f"absolute {other} "))
+            .otherwise(pl.lit(f"absolute {d} "))
+        )
+        number = pl.when(a.is_null()).then(pl.lit("")).otherwise(clean_number(a.abs()))
+        tail = (
+            pl.when(a.is_null())
+            .then(pl.lit(f"not assessable against an absolute {d} {_OP_TEXT[cmp.op]} {thr}"))
+            .when(a < 0)
+            .then(pl.lit(f"{u}, not an absolute {stated}"))
+            .otherwise(_known_tail(cmp, truth, u, thr))
+        )
+        if not head:
+            return concat_text(word, number, tail)
+        sep = pl.when(a.is_null()).then(pl.lit(", ")).otherwise(pl.lit(": "))
+        return concat_text(_change_head(self.column, self.ref), sep, word, number, tail)
 
     def inputs(self) -> tuple[Input, ...]:
         u = unit_of(self.column)
@@ -720,6 +879,15 @@ class Predicate:
         """True where an input equals one of the predicate's thresholds exactly."""
         return None
 
+    def closeness(self) -> pl.Expr:
+        """How nearly the predicate holds: 1 where it holds, in [0, 1) where it fails (how far
+        its values got towards their thresholds; AND: the mean of its items, OR: the maximum),
+        :data:`GATE_FAILED` where a category gate fails (the rule does not apply), null where
+        unknown. Used only to pick the rule an explanation names as the nearest miss
+        (:class:`NearestMiss`); never in a call."""
+        t = self.to_expr()
+        return pl.when(t).then(1.0).when(t.not_()).then(0.0)
+
     def children(self) -> tuple[Predicate, ...]:
         """Direct sub-predicates."""
         return ()
@@ -762,19 +930,21 @@ class Cmp(Predicate):
                 return a == b
 
     def explain(self) -> pl.Expr:
-        truth = self.to_expr()
-        shown = (
-            pl.when(truth)
-            .then(pl.lit(f" {_OP_TEXT[self.op]} "))
-            .when(truth.not_())
-            .then(pl.lit(f" {_NEGATED[self.op]} "))
-            .otherwise(pl.lit(" ? "))
-        )
-        return concat_text(self.left.explain(), shown, self.right.explain())
+        return self.left.explain_cmp(self, None)
 
     def explain_as(self, truth: bool) -> pl.Expr:
-        op = f" {_OP_TEXT[self.op]} " if truth else f" {_NEGATED[self.op]} "
-        return concat_text(self.left.explain(), op, self.right.explain())
+        return self.left.explain_cmp(self, truth)
+
+    def closeness(self) -> pl.Expr:
+        a, b = _r(self.left.to_expr()), _r(self.right.to_expr())
+        if self.op in (">", ">="):
+            ratio = pl.when(b > 0).then((a / b).clip(0.0, 1.0)).otherwise(0.0)
+        elif self.op in ("<", "<="):
+            ratio = pl.when(a > 0).then((b / a).clip(0.0, 1.0)).otherwise(0.0)
+        else:
+            ratio = pl.lit(0.0)
+        truth = self.to_expr()
+        return pl.when(truth).then(1.0).when(truth.not_()).then(ratio.fill_nan(0.0))
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
@@ -808,7 +978,7 @@ class AllOf(Predicate):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         if truth:
-            return _join([p.explain_as(True) for p in self.items], "; ")
+            return _joined_true(self.items)
         return pl.concat_str(
             [
                 pl.when(p.to_expr().not_().fill_null(False)).then(p.explain_as(False))
@@ -823,6 +993,10 @@ class AllOf(Predicate):
 
     def boundary(self) -> pl.Expr | None:
         return _any_boundary(self.items)
+
+    def closeness(self) -> pl.Expr:
+        # the mean of the items (a failed gate, -10, makes it negative: the rule does not apply)
+        return pl.mean_horizontal([p.closeness() for p in self.items])
 
     def children(self) -> tuple[Predicate, ...]:
         return self.items
@@ -864,6 +1038,9 @@ class AnyOf(Predicate):
     def boundary(self) -> pl.Expr | None:
         return _any_boundary(self.items)
 
+    def closeness(self) -> pl.Expr:
+        return pl.max_horizontal([p.closeness() for p in self.items])
+
     def children(self) -> tuple[Predicate, ...]:
         return self.items
 
@@ -901,6 +1078,11 @@ class FirstOf(Predicate):
             )
         return chain
 
+    def closeness(self) -> pl.Expr:
+        return pl.coalesce(
+            [pl.when(p.to_expr().is_not_null()).then(p.closeness()) for p in self.items]
+        )
+
     def children(self) -> tuple[Predicate, ...]:
         return self.items
 
@@ -936,6 +1118,11 @@ class Not(_OnItem):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         return self.item.explain_as(not truth)
+
+    def closeness(self) -> pl.Expr:
+        t = self.to_expr()
+        fail = GATE_FAILED if isinstance(self.item, CategoryIs) else 0.0
+        return pl.when(t).then(1.0).when(t.not_()).then(fail)
 
     def __str__(self) -> str:
         return f"NOT ({self.item})"
@@ -1011,9 +1198,12 @@ class Equals(Predicate):
 
     def explain(self) -> pl.Expr:
         prefix = (
-            label(self.column) if self.ref.kind == "current" else f"{self.ref} {label(self.column)}"
+            label(self.column)
+            if self.ref.kind == "current"
+            else f"{self.ref.words()} {label(self.column)}"
         )
-        return concat_text(prefix + " ", pl.col(self.ref.column(self.column)).fill_null("missing"))
+        c = pl.col(self.ref.column(self.column)).str.to_lowercase()
+        return concat_text(prefix + " ", c.fill_null("missing"))
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, "", self.ref),)
@@ -1033,13 +1223,28 @@ class CategoryIs(Predicate):
         return pl.col(self.column).is_in(list(self.values)).fill_null(False)
 
     def explain(self) -> pl.Expr:
-        return concat_text(f"{self.column} ", pl.col(self.column).fill_null("none"))
+        c = pl.col(self.column)
+        base = self.column.partition("__")[0]
+        if self.column.endswith("__BEST"):
+            first = pl.lit(f"no {label(base)} assessed before this visit")
+            return (
+                pl.when(c.is_null()).then(first).otherwise(concat_text(f"{label(self.column)} ", c))
+            )
+        plain = concat_text(f"{label(self.column)} ", c.fill_null("none"))
+        texts = wording.CATEGORY_TEXTS.get(base)
+        if not texts:
+            return plain
+        words = c.replace_strict(texts, default=None, return_dtype=pl.Utf8)
+        return pl.when(words.is_not_null()).then(words).otherwise(plain)
 
     def inputs(self) -> tuple[Input, ...]:
         return (Input(self.column, ""),)
 
     def boundary(self) -> pl.Expr | None:
         return pl.col(f"{self.column}__BOUNDARY") if "__" not in self.column else None
+
+    def closeness(self) -> pl.Expr:
+        return pl.when(self.to_expr()).then(1.0).otherwise(GATE_FAILED)
 
     def __str__(self) -> str:
         return f"{self.column} ∈ {{{', '.join(self.values)}}}"
@@ -1057,8 +1262,17 @@ class Flag(Predicate):
         return e if self.missing is None else e.fill_null(self.missing)
 
     def explain(self) -> pl.Expr:
-        return concat_text(
-            f"{self.column} ", pl.col(self.column).cast(pl.Utf8).fill_null("missing")
+        c = pl.col(self.column).cast(pl.Boolean)
+        yes, no, unknown = wording.FLAG_TEXTS.get(
+            self.column,
+            (
+                f"{label(self.column)}: yes",
+                f"{label(self.column)}: no",
+                f"{label(self.column)} missing",
+            ),
+        )
+        return (
+            pl.when(c).then(pl.lit(yes)).when(c.not_()).then(pl.lit(no)).otherwise(pl.lit(unknown))
         )
 
     def inputs(self) -> tuple[Input, ...]:
@@ -1092,6 +1306,9 @@ class Described(_OnItem):
 
     def explain_as(self, truth: bool) -> pl.Expr:
         return pl.lit(self.when_true if truth else self.when_false)
+
+    def closeness(self) -> pl.Expr:
+        return self.item.closeness()
 
     def __str__(self) -> str:
         return str(self.item)
@@ -1131,11 +1348,126 @@ class Waived(Predicate):
     def boundary(self) -> pl.Expr | None:
         return self.item.boundary()
 
+    def closeness(self) -> pl.Expr:
+        return (
+            pl.when(self.waiver.to_expr().fill_null(False))
+            .then(1.0)
+            .otherwise(self.item.closeness())
+        )
+
     def children(self) -> tuple[Predicate, ...]:
         return (self.waiver, self.item)
 
     def __str__(self) -> str:
         return f"{_paren(self.item)} unless {_paren(self.waiver)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A rule an explanation may name as the nearest miss: its id, a few words, its condition."""
+
+    rule_id: str
+    name: str
+    when: Predicate
+
+
+@dataclass(frozen=True, slots=True)
+class NearestMiss(_OnItem):
+    """``item``, explained (where it holds) by the nearest of ``alternatives`` that failed.
+
+    For a "nothing happened" row (no progression, no response): its own condition only says that
+    values were available; the explanation says which alternative rule came closest and why it is
+    not met ("no progression; nearest rule AL2012.PROG.FLC (FLC progression) not met: ...").
+    Nearest is the largest :meth:`Predicate.closeness` among the alternatives known to be false
+    (ties: the first). ``show_item`` keeps the item's own explanation in front.
+    """
+
+    lead: str = ""
+    alternatives: tuple[Alternative, ...] = ()
+    show_item: bool = True
+
+    def to_expr(self) -> pl.Expr:
+        return self.item.to_expr()
+
+    def explain(self) -> pl.Expr:
+        return pl.when(self.to_expr()).then(self.explain_as(True)).otherwise(self.item.explain())
+
+    def explain_as(self, truth: bool) -> pl.Expr:
+        if not truth:
+            return self.item.explain_as(False)
+        nearest = self.nearest()
+        if not self.show_item:
+            return nearest
+        return concat_text(self.item.explain_as(True), "; ", nearest)
+
+    def nearest(self) -> pl.Expr:
+        """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed)."""
+        scores = [
+            pl.when(a.when.to_expr().not_().fill_null(False))
+            .then(a.when.closeness().fill_null(GATE_FAILED))
+            .otherwise(2 * GATE_FAILED)
+            for a in self.alternatives
+        ]
+        if not scores:
+            return pl.lit(self.lead)
+        top = pl.max_horizontal(scores)
+        text: pl.Expr = pl.lit(self.lead)
+        for a, score in reversed(list(zip(self.alternatives, scores, strict=True))):
+            why = concat_text(
+                f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
+                a.when.explain_as(False),
+            )
+            text = pl.when((score == top) & (score >= 0.0)).then(why).otherwise(text)
+        return text
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(
+            self.item.inputs() + tuple(i for a in self.alternatives for i in a.when.inputs())
+        )
+
+    def closeness(self) -> pl.Expr:
+        return self.item.closeness()
+
+    def __str__(self) -> str:
+        return str(self.item)
+
+
+def nearest_miss(
+    item: Predicate, lead: str, alternatives: Sequence[Alternative], *, show_item: bool = True
+) -> NearestMiss:
+    """``item`` explained by the nearest failed alternative rule (see :class:`NearestMiss`)."""
+    return NearestMiss(item, lead, tuple(alternatives), show_item)
+
+
+def blocking_missing(pred: Predicate, unknown: pl.Expr) -> dict[str, pl.Expr]:
+    """The inputs whose absence leaves ``pred`` unknown: column → True where it is missing and
+    blocks, given ``unknown`` (True where ``pred`` is unknown; the engine passes its materialised
+    column).
+
+    A missing input blocks if its condition can be unknown (a comparison, an IFE test, a flag
+    without a default) and every enclosing condition up to ``pred`` is unknown. Under an unknown
+    AND every unknown item is unknown, so only the branches of an OR (or first-of, or waiver) need
+    their own test. Dates of references are not listed (they are missing only with their value).
+    """
+    found: dict[str, list[pl.Expr]] = {}
+
+    def walk(p: Predicate, path: pl.Expr) -> None:
+        if isinstance(p, Known | Present | Missing | CategoryIs):
+            return  # never unknown
+        if isinstance(p, Flag) and p.missing is not None:
+            return
+        kids = p.children()
+        if kids:
+            branch = isinstance(p, AnyOf | FirstOf | Waived)
+            for k in kids:
+                walk(k, path & k.to_expr().is_null() if branch else path)
+            return
+        for i in p.inputs():
+            name = i.ref.column(i.column)
+            found.setdefault(name, []).append(path & pl.col(name).is_null())
+
+    walk(pred, unknown)
+    return {name: pl.any_horizontal(conds) for name, conds in found.items()}
 
 
 def _any_boundary(items: tuple[Predicate, ...]) -> pl.Expr | None:
@@ -1218,6 +1550,7 @@ for _cls in (
     Flag,
     Described,
     Waived,
+    NearestMiss,
 ):
     _memo_methods(_cls)
 

@@ -30,6 +30,7 @@ from plasmatrial.criteria.core.predicates import (
     CURRENT,
     NADIR,
     NADIR_CONFIRMED,
+    Alternative,
     Predicate,
     Ref,
     Waived,
@@ -42,6 +43,7 @@ from plasmatrial.criteria.core.predicates import (
     flag,
     is_null,
     known,
+    nearest_miss,
     not_,
     pct_decrease,
     pct_increase,
@@ -409,7 +411,7 @@ def _response_table(o: dict[str, float], m: dict[str, Predicate]) -> RuleTable:
     )
     lo, hi = f"{o['flc_ratio_low']:g}", f"{o['flc_ratio_high']:g}"
     lvl = {lv: lowest_level_at_least(params, lv, _LEVELS) for lv in _LEVELS}
-    rows = (
+    rows: tuple[Rule, ...] = (
         Rule(
             "IMWG.RESP.SCR",
             "sCR",
@@ -458,12 +460,22 @@ def _response_table(o: dict[str, float], m: dict[str, Predicate]) -> RuleTable:
             lvl["MR"],
             (I_R4, I_R5, I_MR, I_PCYT),
         ),
+    )
+    rows = (
+        *rows,
         Rule(
             "IMWG.RESP.SD",
             "SD",
             cite.citation.at("response table, row SD"),
             "not meeting CR, VGPR, PR, MR or PD; every followed parameter measured at the visit",
-            lvl["SD"],
+            nearest_miss(
+                lvl["SD"],
+                "no response",
+                (
+                    Alternative(rows[3].id, "partial response", rows[3].when),
+                    Alternative(rows[4].id, "minimal response", rows[4].when),
+                ),
+            ),
             (I_R4, I_R5),
         ),
     )
@@ -494,7 +506,7 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
     refword = "lowest confirmed value" if ref_kind == "lowest_confirmed" else "lowest value (nadir)"
     interp = (I_R1, I_R6) if ref_kind == "lowest_confirmed" else (I_R1,)
     imaging = any_of(flag("NEWLESFL", missing=False), pct_increase("PCYTSPD", NADIR, r1=True) >= 50)
-    rows = (
+    rows: tuple[Rule, ...] = (
         Rule(
             f"{ids}.P1",
             "PD",
@@ -588,19 +600,37 @@ def _pd_table(o: dict[str, float], m: dict[str, Predicate], ref_kind: PdReferenc
             (*interp, I_CPC),
             note_missing=False,
         ),
+    )
+    names = {
+        "P1": "serum M-protein progression",
+        "P2": "serum M-protein progression from ≥ 5 g/dL",
+        "P3": "urine M-protein progression",
+        "P4": "dFLC progression",
+        "P5": "marrow plasma cell progression",
+        "P6.NEWLESION": "new lesion",
+        "P6.SPD": "plasmacytoma growth",
+        "P7": "circulating plasma cell progression",
+    }
+    available = any_of(
+        present("SPEPMP"),
+        present("UPEPMP"),
+        present("DFLC"),
+        present("BMPC"),
+        present("PCYTSPD"),
+        present("CPC"),
+    )
+    alternatives = tuple(
+        Alternative(r.id, names.get(r.id.removeprefix(ids + "."), "progression"), r.when)
+        for r in rows
+    )
+    rows = (
+        *rows,
         Rule(
             f"{ids}.NONE",
             "NOPD",
             cite,
             "no progression rule met by the available parameters",
-            any_of(
-                present("SPEPMP"),
-                present("UPEPMP"),
-                present("DFLC"),
-                present("BMPC"),
-                present("PCYTSPD"),
-                present("CPC"),
-            ),
+            nearest_miss(available, "no progression", alternatives, show_item=False),
         ),
     )
     return RuleTable(

@@ -9,7 +9,10 @@ unsorted rows, inferred light chain) and ``expected.parquet`` / ``evaluability.p
 
 The goldens were produced by the engine as it stood before the performance work of
 docs/decisions/0250-criteria-performance.md (commit e59f9bf); ``test_engine_golden.py`` checks
-that the optimised engine reproduces them exactly. They are not expected values in the clinical
+that the optimised engine reproduces them exactly. The explanation columns (EXPLAIN, INPUTS,
+DOWNGRADE) were reworded by decision 0206 (issue 12): ``explained.parquet`` holds them as that
+wording writes them (``python tests/unit/criteria/golden/make_golden.py --text`` rewrites only
+that file, after checking that every other column still equals ``expected.parquet``). They are not expected values in the clinical
 sense (the worked cases in the other test modules are): they pin behaviour across refactoring.
 """
 
@@ -205,7 +208,28 @@ def run_configs(inp: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(outs, how="vertical")
 
 
+#: Columns of the explanation text (decision 0206), pinned by ``explained.parquet``.
+TEXT_COLUMNS: tuple[str, ...] = ("EXPLAIN", "INPUTS", "DOWNGRADE")
+
+
+def write_text_golden() -> None:
+    """Rewrite ``explained.parquet`` (the text columns), refusing if any call column changed."""
+    inp = pl.read_parquet(HERE / "input.parquet")
+    out = run_configs(inp)
+    calls = [c for c in out.columns if c not in TEXT_COLUMNS]
+    old = pl.read_parquet(HERE / "expected.parquet")
+    if not out.select(calls).equals(old.select(calls)):
+        raise SystemExit("call columns differ from expected.parquet: not rewriting the text golden")
+    out.select(*TEXT_COLUMNS, "CONFIG").write_parquet(HERE / "explained.parquet")
+    print(f"explained.parquet: {out.height} rows")
+
+
 def main() -> None:
+    import sys
+
+    if "--text" in sys.argv:
+        write_text_golden()
+        return
     inp = make_input()
     inp.write_parquet(HERE / "input.parquet")
     out = run_configs(inp)
