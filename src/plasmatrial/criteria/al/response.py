@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Final, Literal, get_args
+from typing import Final, Literal
 
 import polars as pl
 
