@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Final
 
-import polars as pl
-
 from plasmatrial.intake.analytes import ANALYTE_BY_CODE, ANALYTES
 
 
@@ -39,20 +37,6 @@ def unit_key(unit: str) -> str:
     return key.replace("µ", "u").replace("μ", "u").replace("mcg", "ug").replace("²", "2")
 
 
-def unit_key_expr(col: str) -> pl.Expr:
-    """Vectorised :func:`unit_key` for a text column (null stays null; blank becomes null)."""
-    key = (
-        pl.col(col)
-        .str.replace_all(r"\s+", "")
-        .str.to_lowercase()
-        .str.replace_all("µ", "u", literal=True)
-        .str.replace_all("μ", "u", literal=True)
-        .str.replace_all("mcg", "ug", literal=True)
-        .str.replace_all("²", "2", literal=True)
-    )
-    return pl.when(key == "").then(None).otherwise(key)
-
-
 def _build_unit_map() -> dict[tuple[str, str], float]:
     table: dict[tuple[str, str], float] = {}
     for analyte in ANALYTES:
@@ -67,18 +51,6 @@ def _build_unit_map() -> dict[tuple[str, str], float]:
 
 #: ``(canonical code, unit key) -> factor`` to the canonical unit.
 UNIT_FACTORS: Final[dict[tuple[str, str], float]] = _build_unit_map()
-
-
-def unit_table() -> pl.DataFrame:
-    """Return the unit lookup as a frame with columns ``LBTESTCD``, ``_UNITKEY``, ``_FACTOR``."""
-    return pl.DataFrame(
-        {
-            "LBTESTCD": [k[0] for k in UNIT_FACTORS],
-            "_UNITKEY": [k[1] for k in UNIT_FACTORS],
-            "_FACTOR": list(UNIT_FACTORS.values()),
-        },
-        schema={"LBTESTCD": pl.String, "_UNITKEY": pl.String, "_FACTOR": pl.Float64},
-    )
 
 
 def accepted_units(code: str) -> str:

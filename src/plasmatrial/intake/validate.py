@@ -16,7 +16,7 @@ from typing import Final
 import polars as pl
 
 from plasmatrial.errors import IntakeError, Problem, ReasonCode
-from plasmatrial.intake.analytes import ANALYTE_BY_CODE, ANALYTES, IFE_VALUES
+from plasmatrial.intake.analytes import ANALYTES, IFE_VALUES
 from plasmatrial.intake.dates import dtc_date, dtc_status, plausible_window
 from plasmatrial.intake.lbprep import prepare_lb
 from plasmatrial.intake.mixup import flc_unit_mixups
@@ -512,6 +512,3 @@ def validate_lb(lb: pl.DataFrame, *, file: str = "LB") -> pl.DataFrame:
     return lb
 
 
-def canonical_code_summary() -> dict[str, str]:
-    """``code -> canonical unit`` for every catalogue analyte (used by docs and messages)."""
-    return {a.code: a.unit for a in ANALYTE_BY_CODE.values()}

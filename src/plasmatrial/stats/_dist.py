@@ -28,6 +28,3 @@ def chi2_sf(x: Any, df: float) -> Any:
     return out
 
 
-def beta_ppf(q: float, a: float, b: float) -> float:
-    """Beta quantile, ``scipy.stats.beta.ppf(q, a, b)``."""
-    return float(special.betaincinv(a, b, q))

@@ -255,6 +255,3 @@ def exact_assign(rng: np.random.Generator, eligible: BoolArr, count: int) -> Boo
     return out
 
 
-def exact_fraction(rng: np.random.Generator, n: int, fraction: float) -> BoolArr:
-    """Exactly ``round(fraction * n)`` of ``n`` patients flagged, by a seeded permutation."""
-    return exact_assign(rng, np.ones(n, dtype=bool), round(fraction * n))

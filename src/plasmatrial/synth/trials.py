@@ -669,10 +669,6 @@ def _iso(d: Arr) -> Arr:
 # --------------------------------------------------------------------------------------------
 
 
-def _band(rng: np.random.Generator, lo: Arr, hi: Arr, n: int) -> FloatArr:
-    return lo + (hi - lo) * rng.random(n)
-
-
 def _routine_labs(
     rng: np.random.Generator,
     c: Cohort,

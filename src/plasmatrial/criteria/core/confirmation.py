@@ -23,6 +23,7 @@ from plasmatrial.criteria.core.predicates import (
     seg_shift,
 )
 from plasmatrial.errors import PlasmatrialWarning, RuleError
+from plasmatrial.intake.flags import yes_no
 
 __all__ = [
     "DEFAULT_CONFIRMATION_OPTIONS",
@@ -225,7 +226,7 @@ def confirm_response(
         d = deaths.select(
             "USUBJID",
             pl.col("DTHDT").cast(pl.Date).alias("__DTHDT"),
-            pl.col("DTHPDFL").cast(pl.Utf8).str.to_uppercase().is_in(["Y", "TRUE"]).alias("__DPD"),
+            yes_no(deaths, "DTHPDFL").fill_null(False).alias("__DPD"),
         )
         df = df.join(d, on="USUBJID", how="left")
     if not in_order(df, ["USUBJID", "ADT"], [False, False]):  # usually sorted by adjudicate

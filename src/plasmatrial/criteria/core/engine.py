@@ -32,7 +32,6 @@ from plasmatrial.criteria.core.confirmation import confirm_response
 from plasmatrial.criteria.core.predicates import (
     BASELINE_FLAG,
     SUBJECT_INDEX,
-    CategoryIs,
     DateTexts,
     Input,
     Predicate,
@@ -1074,6 +1073,3 @@ def _confirm_parameters(out: pl.DataFrame, rs: RuleSet, params: Sequence[str]) -
     return out.with_columns(confirmed)
 
 
-def categories_column(t: RuleTable) -> CategoryIs:
-    """Predicate helper: the category column of a table (for rules reading earlier tables)."""
-    return CategoryIs(t.paramcd, tuple(r.category for r in t.rows))

@@ -16,7 +16,7 @@ are listed and documented as a :class:`RuleCatalogue` of :class:`RuleGroup` s (d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -298,6 +298,3 @@ class RuleCatalogue:
         return tuple(r.id for r in self.rules())
 
 
-def options_dict(rule_set: RuleSet) -> Mapping[str, OptionValue]:
-    """Options of a rule set as a mapping."""
-    return dict(rule_set.options)

@@ -9,6 +9,7 @@ import polars as pl
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.dates import as_date
 
 __all__ = ["RESPONSE_SYNONYMS", "ConcordanceResult", "concordance", "normalise_response_expr"]
 
@@ -68,13 +69,6 @@ class ConcordanceResult(ResultMixin):
         }
 
 
-def _rs_dates(rs: pl.DataFrame) -> pl.Expr:
-    dtc = pl.col("RSDTC")
-    if rs.schema["RSDTC"] in (pl.Date, pl.Datetime):
-        return dtc.cast(pl.Date)
-    return dtc.cast(pl.String).str.slice(0, 10).str.to_date(format="%Y-%m-%d", strict=False)
-
-
 def concordance(
     computed: pl.DataFrame,
     investigator_rs: pl.DataFrame,
@@ -125,7 +119,7 @@ def concordance(
         investigator_rs.filter(pl.col("RSTESTCD") == test_code)
         .select(
             pl.col("USUBJID").cast(pl.String),
-            _rs_dates(investigator_rs).alias("ADT"),
+            as_date(investigator_rs, "RSDTC").alias("ADT"),
             normalise_response_expr(pl.col(result_col)).alias("INVESTIGATOR"),
         )
         .unique(subset=["USUBJID", "ADT"], keep="last", maintain_order=True)

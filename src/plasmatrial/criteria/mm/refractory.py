@@ -31,6 +31,7 @@ import polars as pl
 
 from plasmatrial.criteria.mm.drugs import drug_class_expr, normalise_drug_expr
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.flags import yes_no
 
 __all__ = [
     "REFRACTORY_VERSION",
@@ -81,12 +82,6 @@ LINE_TRIGGERS: Final[dict[str, str]] = {
 }
 
 
-def _flag_y(frame: pl.DataFrame, name: str) -> pl.Expr:
-    if name not in frame.columns:
-        return pl.lit(False)
-    return pl.col(name).cast(pl.String).str.to_uppercase().is_in(["Y", "YES", "TRUE", "1"])
-
-
 def _opt(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(None, dtype=dtype)
 
@@ -110,7 +105,7 @@ def _prepare(prior_therapy: pl.DataFrame) -> pl.DataFrame:
         pl.col("REGID").cast(pl.String),
         _opt(frame, "AENDT", pl.Date()).alias("AENDT"),
         _opt(frame, "PDDT", pl.Date()).alias("PDDT"),
-        _flag_y(frame, "PLANFL").alias("_PLANNED"),
+        yes_no(frame, "PLANFL", absent=False).fill_null(False).alias("_PLANNED"),
         resp.replace_strict(RESPONSE_RANK, default=None, return_dtype=pl.Int8).alias("RESPRANK"),
     )
 

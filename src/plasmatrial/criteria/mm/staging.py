@@ -25,6 +25,7 @@ from plasmatrial.criteria.core.predicates import Input
 from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
 from plasmatrial.criteria.core.sources import DAGOSTINO_2022, GREIPP_2005, PALUMBO_2015, CitedAt
 from plasmatrial.errors import RuleError
+from plasmatrial.intake.flags import yes_no
 
 __all__ = [
     "CYTOGENETIC_COLUMNS",
@@ -206,21 +207,6 @@ R2_ISS_RULES: Final[tuple[StageRule, ...]] = (
 _I, _II, _III = 1, 2, 4  # stage bits of a candidate-set mask
 
 
-def _flag(frame: pl.DataFrame, name: str) -> pl.Expr:
-    """A tri-state boolean for a yes/no column; absent column → all null."""
-    if name not in frame.columns:
-        return pl.lit(None, dtype=pl.Boolean)
-    dtype = frame.schema[name]
-    if dtype == pl.Boolean:
-        return pl.col(name)
-    if dtype.is_numeric():
-        return pl.col(name).cast(pl.Float64) != 0
-    text = pl.col(name).cast(pl.String).str.strip_chars().str.to_uppercase()
-    yes = text.is_in(["Y", "YES", "TRUE", "POSITIVE", "POS", "1"])
-    no = text.is_in(["N", "NO", "FALSE", "NEGATIVE", "NEG", "0"])
-    return pl.when(yes).then(True).when(no).then(False).otherwise(None)
-
-
 def _num(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.Float64)
@@ -367,7 +353,7 @@ def _ldh_high(frame: pl.DataFrame, ldh_at_uln: LdhAtUln) -> tuple[pl.Expr, pl.Ex
 
 def _high_risk_ca(frame: pl.DataFrame) -> pl.Expr:
     # Kleene OR: any true → true; all false → false; otherwise null (unknown).
-    return _flag(frame, "DEL17P") | _flag(frame, "T414") | _flag(frame, "T1416")
+    return yes_no(frame, "DEL17P") | yes_no(frame, "T414") | yes_no(frame, "T1416")
 
 
 def derive_r_iss(
@@ -546,10 +532,10 @@ def derive_r2_iss(
     high_ldh, ldh_boundary = _ldh_high(base, ldh_at_uln)
     lo_parts, hi_parts = [iss_lo], [iss_hi]
     for flag, pts in (
-        (_flag(base, "DEL17P"), 1.0),
+        (yes_no(base, "DEL17P"), 1.0),
         (high_ldh, 1.0),
-        (_flag(base, "T414"), 1.0),
-        (_flag(base, "GAIN1Q"), 0.5),
+        (yes_no(base, "T414"), 1.0),
+        (yes_no(base, "GAIN1Q"), 0.5),
     ):
         lo, hi = _points_interval(flag, pts)
         lo_parts.append(lo)
@@ -576,10 +562,10 @@ def derive_r2_iss(
             smin,
             smax,
             _label(iss, _MASK_LABEL),
-            _yn(_flag(base, "DEL17P")),
+            _yn(yes_no(base, "DEL17P")),
             _yn(high_ldh),
-            _yn(_flag(base, "T414")),
-            _yn(_flag(base, "GAIN1Q")),
+            _yn(yes_no(base, "T414")),
+            _yn(yes_no(base, "GAIN1Q")),
         ).alias("R2ISS_EXPLAIN"),
         (
             ldh_boundary
