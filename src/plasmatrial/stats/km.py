@@ -1,7 +1,9 @@
 """Kaplan-Meier estimator matching R ``survival::survfit`` (Greenwood variance, CI types, quantiles).
 
-All counts are computed with one ``argsort`` of the stop times plus cumulative sums; there is no
-Python loop over observations. See ``docs/decisions/0301-km-conventions.md``.
+Counts come from one ``bincount`` over a decimal time grid when the times lie on one (days,
+days to 0.1, ...: :func:`time_grid`), otherwise from sorts plus cumulative sums; there is no Python
+loop over observations. See ``docs/decisions/0301-km-conventions.md`` and
+``docs/decisions/0355-survival-counting-fast-path.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from plasmatrial.stats._checks import (
 )
 from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
+
+IntpArray = npt.NDArray[np.intp]
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,6 +75,70 @@ def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
     return out
 
 
+#: Decimal grids tried by :func:`time_grid`: times that are exactly ``k / scale``.
+_GRID_SCALES: Final = (1.0, 10.0, 100.0, 1000.0)
+#: Leading values used to pick the scale before the whole array is checked.
+_GRID_SAMPLE: Final = 64
+#: Largest count table (cells x grid points x 2) allowed, relative to ``n``, and absolute slack.
+_GRID_CELLS_PER_ROW: Final = 8
+_GRID_SLACK: Final = 1 << 20
+
+
+def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
+    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
+
+    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
+    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
+    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
+    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
+    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
+    compared with ``n``.
+    """
+    n = t.shape[0]
+    head = t[:_GRID_SAMPLE]
+    for scale in _GRID_SCALES:
+        if np.array_equal(np.rint(head * scale) / scale, head):
+            break
+    else:
+        return None
+    q = t * scale
+    np.rint(q, out=q)
+    lo, hi = float(q.min()), float(q.max())
+    span = int(hi - lo) + 1
+    if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
+        return None
+    if not np.array_equal(q / scale, t):
+        return None
+    q -= lo
+    grid: FloatArray = (np.arange(span, dtype=np.float64) + lo) / scale
+    return grid, q.astype(np.intp)
+
+
+def grid_counts(
+    codes: IntpArray, event: BoolArray, cell: IntpArray | None, ncell: int, span: int
+) -> npt.NDArray[np.int64]:
+    """Counts per cell and grid point, shape ``(ncell, 2, span)``: ``[:, 0]`` censored, ``[:, 1]``
+    events."""
+    idx = event * span
+    idx += codes
+    if cell is not None:
+        idx += cell * (2 * span)
+    out: npt.NDArray[np.int64] = np.bincount(idx, minlength=ncell * span * 2).reshape(
+        ncell, 2, span
+    )
+    return out
+
+
+def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
+    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped)."""
+    stop = cnt[0] + cnt[1]
+    present = stop > 0
+    n_stop = stop[present].astype(np.float64)
+    n_event = cnt[1, present].astype(np.float64)
+    n_risk = float(n_stop.sum()) - np.cumsum(n_stop) + n_stop
+    return KMTable(values[present], n_risk, n_event, n_stop - n_event)
+
+
 def km_table(
     time: FloatArray, event: BoolArray, entry: FloatArray | None, weights: FloatArray | None
 ) -> KMTable:
@@ -81,6 +149,11 @@ def km_table(
     distinct times and counts; weighted data use one ``argsort``.
     """
     n = time.shape[0]
+    if weights is None and entry is None:
+        grid = time_grid(time)
+        if grid is not None:
+            values, codes = grid
+            return grid_table(values, grid_counts(codes, event, None, 1, values.shape[0])[0])
     if weights is None:
         utimes, n_stop = distinct_counts(np.sort(time))
         n_event = counts_on_grid(utimes, time[event])
@@ -127,9 +200,11 @@ def confint(
             return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
         if conf_type == "log-log":
             xx = np.where((surv == 0.0) | (surv == 1.0), np.nan, surv)
-            se2 = z * se / np.log(xx)
-            lll = np.log(-np.log(xx))
-            return np.exp(-np.exp(lll - se2)), np.exp(-np.exp(lll + se2))
+            # exp(-exp(log(-log S) -/+ se2)) = exp(log S / a) and exp(log S * a), a = exp(se2):
+            # four transcendental calls per time instead of seven, equal to a few ulps
+            log_s = np.log(xx)
+            a = np.exp(z * se / log_s)
+            return np.exp(log_s / a), np.exp(log_s * a)
     nan = np.full_like(surv, np.nan)
     return nan, nan.copy()
 
@@ -438,7 +513,11 @@ def kaplan_meier(
     t, e, s = check_survival_data(time, event, entry=entry)
     w = check_weights(weights, t.shape[0])
     check_conf(conf_level, conf_type)
-    tab = km_table(t, e, s, w)
+    return km_fit(km_table(t, e, s, w), float(conf_level), conf_type)
+
+
+def km_fit(tab: KMTable, conf_level: float, conf_type: ConfType) -> KaplanMeierResult:
+    """Survival, Greenwood error, limits and Nelson-Aalen hazard from a risk-set table."""
     d, nr = tab.n_event, tab.n_risk
     surv = km_survival(tab)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -446,7 +525,7 @@ def kaplan_meier(
         hazard = np.where(d > 0, d / nr, 0.0)
         var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
-    lower, upper = confint(surv, se, float(conf_level), conf_type)
+    lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
         time=tab.time,
         n_risk=nr,
@@ -458,7 +537,7 @@ def kaplan_meier(
         upper=upper,
         cumhaz=np.cumsum(hazard),
         std_chaz=np.sqrt(np.cumsum(var_h)),
-        conf_level=float(conf_level),
+        conf_level=conf_level,
         conf_type=conf_type,
     )
 
@@ -566,6 +645,21 @@ def kaplan_meier_by(
     t, e, s = check_survival_data(time, event, entry=entry)
     w = check_weights(weights, t.shape[0])
     labels, codes = group_codes(group, t.shape[0])
+    k = len(labels)
+    grid = time_grid(t, k) if s is None and w is None else None
+    if grid is not None:
+        check_conf(conf_level, conf_type)
+        values, tcodes = grid
+        cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
+        used = np.flatnonzero(cnt.sum(axis=(0, 1)))
+        if used.shape[0] < values.shape[0]:  # sparse grid (small n): drop unused points once
+            values, cnt = values[used], cnt[:, :, used]
+        return KaplanMeierByResult(
+            groups=labels,
+            fits=tuple(
+                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type) for j in range(k)
+            ),
+        )
     fits = []
     for k in range(len(labels)):
         m = codes == k
