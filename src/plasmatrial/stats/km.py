@@ -209,7 +209,9 @@ def confint(
     return nan, nan.copy()
 
 
-def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERANCE) -> FloatArray:
+def findq(
+    x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERANCE, *, fast: bool = True
+) -> FloatArray:
     """Port of R ``survival:::findq``: times where the cumulative failure ``y`` reaches ``probs``.
 
     ``x`` starts with the origin and ``y`` with 0; NaN in ``y`` (undefined band) is skipped as
@@ -219,6 +221,14 @@ def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERA
     if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
         return out
     xmax = x[-1]
+    if fast and not np.isnan(y).any() and bool(np.all(y[1:] >= y[:-1])):
+        # non-decreasing (the point estimate 1 - S always is): the first occurrences are where
+        # y changes and approx()'s sort is the identity; the same result without two sorts
+        keep = np.empty(y.shape[0], dtype=np.bool_)
+        keep[0] = True
+        np.not_equal(y[1:], y[:-1], out=keep[1:])
+        x, y = x[keep], y[keep]
+        return _findq_sorted(x, y, np.arange(y.shape[0]), y, probs, tol, xmax, out)
     _, first = np.unique(y, return_index=True)  # duplicated(): keep first occurrences
     keep = np.zeros(y.shape[0], dtype=np.bool_)
     keep[first] = True
@@ -233,6 +243,21 @@ def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERA
     srt = np.argsort(y[ok], kind="stable")
     pos = np.flatnonzero(ok)[srt]
     yv = y[ok][srt]
+    return _findq_sorted(x, y, pos, yv, probs, tol, xmax, out)
+
+
+def _findq_sorted(
+    x: FloatArray,
+    y: FloatArray,
+    pos: npt.NDArray[np.intp],
+    yv: FloatArray,
+    probs: FloatArray,
+    tol: float,
+    xmax: float,
+    out: FloatArray,
+) -> FloatArray:
+    """The interpolation step of :func:`findq` once ``y`` is de-duplicated and sorted (``yv``,
+    at positions ``pos`` of ``x``)."""
 
     def index(v: FloatArray) -> npt.NDArray[np.float64]:
         k = np.searchsorted(v, probs, side="left")
@@ -513,17 +538,32 @@ def kaplan_meier(
     t, e, s = check_survival_data(time, event, entry=entry)
     w = check_weights(weights, t.shape[0])
     check_conf(conf_level, conf_type)
-    return km_fit(km_table(t, e, s, w), float(conf_level), conf_type)
+    return km_fit(
+        km_table(t, e, s, w), float(conf_level), conf_type, positive_risk=s is None and w is None
+    )
 
 
-def km_fit(tab: KMTable, conf_level: float, conf_type: ConfType) -> KaplanMeierResult:
-    """Survival, Greenwood error, limits and Nelson-Aalen hazard from a risk-set table."""
+def km_fit(
+    tab: KMTable, conf_level: float, conf_type: ConfType, *, positive_risk: bool = False
+) -> KaplanMeierResult:
+    """Survival, Greenwood error, limits and Nelson-Aalen hazard from a risk-set table.
+
+    ``positive_risk``: every ``n_risk > 0`` (unweighted data without delayed entry), so a time
+    without events gives exactly the neutral factor 1 and term 0 without masking (same values).
+    """
     d, nr = tab.n_event, tab.n_risk
-    surv = km_survival(tab)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
-        hazard = np.where(d > 0, d / nr, 0.0)
-        var_h = np.where(d > 0, d / (nr * nr), 0.0)
+    if positive_risk:
+        with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
+            surv: FloatArray = np.cumprod((nr - d) / nr, dtype=np.float64)
+            greenwood = np.cumsum(d / (nr * (nr - d)))
+            hazard = d / nr
+            var_h = d / (nr * nr)
+    else:
+        surv = km_survival(tab)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+            hazard = np.where(d > 0, d / nr, 0.0)
+            var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
     lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
@@ -651,13 +691,15 @@ def kaplan_meier_by(
         check_conf(conf_level, conf_type)
         values, tcodes = grid
         cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
-        used = np.flatnonzero(cnt.sum(axis=(0, 1)))
-        if used.shape[0] < values.shape[0]:  # sparse grid (small n): drop unused points once
-            values, cnt = values[used], cnt[:, :, used]
+        if k > 1:  # drop the grid points no group uses once, not in every group
+            used = np.flatnonzero(cnt.reshape(2 * k, -1).sum(axis=0))
+            if used.shape[0] < values.shape[0]:
+                values, cnt = values[used], np.take(cnt, used, axis=2)
         return KaplanMeierByResult(
             groups=labels,
             fits=tuple(
-                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type) for j in range(k)
+                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type, positive_risk=True)
+                for j in range(k)
             ),
         )
     fits = []

@@ -96,3 +96,17 @@ def test_time_grid_exact_and_refusals() -> None:
     v, c = time_grid(ints) or (None, None)
     assert v is not None and c is not None
     assert v.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0] and c.tolist() == [2, 0, 2, 6]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.sampled_from([0.0, 0.0, 0.125, 0.25, 0.5]), min_size=1, max_size=30),
+    probs=st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 0.3]), min_size=1, max_size=5),
+)
+def test_findq_monotone_fast_path_matches_general(steps: list[float], probs: list[float]) -> None:
+    y = np.minimum(np.cumsum([0.0, *steps]), 1.0)  # non-decreasing with flats, as 1 - S
+    x = np.arange(y.shape[0], dtype=np.float64) * 1.5
+    p = np.array(probs)
+    fast = km_mod.findq(x, y, p)
+    general = km_mod.findq(x, y, p, fast=False)
+    np.testing.assert_array_equal(fast, general)
