@@ -97,7 +97,7 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     n = t.shape[0]
     head = t[:_GRID_SAMPLE]
     for scale in _GRID_SCALES:
-        if np.array_equal(np.rint(head * scale) / scale, head):
+        if bool((np.rint(head * scale) / scale == head).all()):
             break
     else:
         return None
@@ -107,11 +107,16 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     span = int(hi - lo) + 1
     if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
         return None
-    if not np.array_equal(q / scale, t):
+    if not bool((q / scale == t).all()):
         return None
     q -= lo
     grid: FloatArray = (np.arange(span, dtype=np.float64) + lo) / scale
-    return grid, q.astype(np.intp)
+    codes = q.astype(np.intp)
+    if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
+        present = np.bincount(codes, minlength=span) > 0
+        codes = (np.cumsum(present) - 1)[codes]
+        grid = grid[present]
+    return grid, codes
 
 
 def grid_counts(

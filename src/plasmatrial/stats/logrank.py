@@ -151,6 +151,12 @@ def chisq_from(obs: FloatArray, exp: FloatArray, var: FloatArray) -> tuple[float
     df = int(use.sum()) - 1
     if df < 1:
         return 0.0, df
+    if df == 1 and use.all():  # two groups: the 1 x 1 solve, as LAPACK does it
+        d = float(obs[1] - exp[1])
+        v = float(var[1, 1])
+        if v == 0.0:
+            raise StatsError("group: variance matrix is singular; cannot compute the test")
+        return d * (d / v), df
     oe = (obs - exp)[use][1:]
     vv = var[np.ix_(use, use)][1:, 1:]
     try:
