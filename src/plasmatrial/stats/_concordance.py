@@ -277,7 +277,7 @@ def _rank_keys(lp: FloatArray, strata: IntArray | None) -> tuple[IntArray, int, 
         ranks_sorted = np.cumsum(new)
         rank = np.empty_like(ranks_sorted)
         rank[order] = ranks_sorted
-        return rank, int(ranks_sorted[-1]) + 1, order.astype(np.int64)
+        return rank, int(ranks_sorted[-1]) + 1, order.astype(np.int64, copy=False)
     uniq, rank = np.unique(lp, return_inverse=True)
     rank = rank.reshape(-1).astype(np.int64)
     uc, b = np.unique(strata * uniq.shape[0] + rank, return_inverse=True)
@@ -365,6 +365,18 @@ def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
 def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
     """Same-stratum weight before each element and query weight after it (on A)."""
     dt = el.w.dtype
+    if nstrata == 1:
+        # queries are exactly the odd time keys (2g + 1: events), so the query histogram is the
+        # point histogram at odd keys; one stratum has nothing above it
+        unit = dt == np.int64 and bool(np.all(el.w == 1))
+        if unit:
+            hp = np.bincount(el.a, minlength=el.n_a).astype(dt, copy=False)
+        else:
+            hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
+        hq = hp.copy()
+        hq[0::2] = 0
+        cq = np.cumsum(hq)
+        return (np.cumsum(hp) - hp)[el.a], (cq[-1] - cq)[el.a]
     wq = el.w * el.q
     hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
     hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
