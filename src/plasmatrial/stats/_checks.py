@@ -325,6 +325,9 @@ def group_codes(
         lo = int(g.min())
         if int(g.max()) - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
             present = np.bincount(g - lo) > 0
+            if lo == 0 and bool(present.all()):  # already codes 0..k-1 (the usual arm coding)
+                labels = tuple(str(v) for v in range(present.shape[0]))
+                return labels, g.astype(np.intp, copy=False)
             lookup = np.cumsum(present) - 1
             levels = np.flatnonzero(present) + lo
             return tuple(str(v) for v in levels.tolist()), lookup[g - lo].astype(np.intp)

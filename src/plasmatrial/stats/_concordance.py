@@ -169,6 +169,46 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
     return out
 
 
+#: Elements per block of :func:`dominance_blocked` (its arrays stay in the CPU caches).
+_BLOCK = 1 << 16
+
+
+def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumArray:
+    """:func:`dominance` block by block along the sequence, for integer weights and few keys.
+
+    Each block of :data:`_BLOCK` elements is counted on its own (cache-resident arrays: at 1e7
+    elements the whole-array passes are bound by memory bandwidth); what crosses blocks comes
+    from per-block key histograms: a query adds the point weight of earlier blocks below its key,
+    every element the query weight of later blocks above its key. Integer sums, so the result
+    is identical to :func:`dominance`. Falls back to it for float weights, many keys (the
+    histograms would outgrow the blocks) or few elements.
+    """
+    m = k.shape[0]
+    if w.dtype != np.int64 or nkey > _BLOCK // 4 or m <= 2 * _BLOCK:
+        return dominance(k, w, is_query, nkey)
+    nblk = (m + _BLOCK - 1) // _BLOCK
+    unit = bool(np.all(w == 1))
+    q = is_query.astype(np.int64)
+    cell = (np.arange(m, dtype=np.int64) >> (_BLOCK.bit_length() - 1)) * nkey + k
+    size = nblk * nkey
+    if unit:
+        hp = np.bincount(cell, minlength=size).reshape(nblk, nkey)
+        hq = np.bincount(cell[is_query], minlength=size).reshape(nblk, nkey)
+    else:
+        hp = np.bincount(cell, w, minlength=size).astype(np.int64).reshape(nblk, nkey)
+        hq = np.bincount(cell, w * q, minlength=size).astype(np.int64).reshape(nblk, nkey)
+    before = np.cumsum(hp, axis=0) - hp  # point weight of earlier blocks, per key
+    below = np.cumsum(before, axis=1) - before  # ... with a strictly smaller key
+    after = hq.sum(axis=0) - np.cumsum(hq, axis=0)  # query weight of later blocks, per key
+    above = after.sum(axis=1)[:, None] - np.cumsum(after, axis=1)  # ... strictly larger key
+    out = np.empty(m, dtype=np.int64)
+    for c in range(nblk):
+        sl = slice(c * _BLOCK, min(m, (c + 1) * _BLOCK))
+        kc = k[sl]
+        out[sl] = dominance(kc, w[sl], is_query[sl], nkey) + q[sl] * below[c, kc] + above[c, kc]
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Elements:
     """Exit elements (one per subject, events are also queries), then entry elements."""
@@ -180,6 +220,7 @@ class _Elements:
     q: IntArray  # 1 for an event exit (a query), else 0
     n_a: int
     n_b: int
+    b_order: IntArray | None = None  # the elements sorted by ``b`` (ties in any order), if known
 
 
 #: Time group of every exit and every entry (strata reversed, then time descending) and the
@@ -224,14 +265,23 @@ def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | No
     return g[:n], g[n:], ng
 
 
-def _rank_keys(lp: FloatArray, strata: IntArray | None) -> tuple[IntArray, int]:
-    """Dense rank of the linear predictor, strata in increasing order."""
+def _rank_keys(lp: FloatArray, strata: IntArray | None) -> tuple[IntArray, int, IntArray | None]:
+    """Dense rank of the linear predictor, strata in increasing order; without strata also the
+    sort order of ``lp`` (ties in any order), which the dominance count reuses."""
+    if strata is None:
+        order = np.argsort(lp)
+        srt = lp[order]
+        new = np.empty(srt.shape[0], dtype=np.int64)
+        new[0] = 0
+        np.not_equal(srt[1:], srt[:-1], out=new[1:])
+        ranks_sorted = np.cumsum(new)
+        rank = np.empty_like(ranks_sorted)
+        rank[order] = ranks_sorted
+        return rank, int(ranks_sorted[-1]) + 1, order.astype(np.int64, copy=False)
     uniq, rank = np.unique(lp, return_inverse=True)
     rank = rank.reshape(-1).astype(np.int64)
-    if strata is None:
-        return rank, uniq.shape[0]
     uc, b = np.unique(strata * uniq.shape[0] + rank, return_inverse=True)
-    return b.reshape(-1).astype(np.int64), uc.shape[0]
+    return b.reshape(-1).astype(np.int64), uc.shape[0], None
 
 
 def _elements(
@@ -245,12 +295,12 @@ def _elements(
 ) -> _Elements:
     """Exit elements, then (with delayed entry) entry elements, of every subject."""
     g_exit, g_entry, ng = _time_keys(time, entry, strata) if groups is None else groups
-    rank, n_b = _rank_keys(lp, strata)
+    rank, n_b, b_order = _rank_keys(lp, strata)
     q = event.astype(np.int64)
     a = 2 * g_exit + q
     s = np.zeros(time.shape[0], dtype=np.int64) if strata is None else strata
     if entry is None:
-        return _Elements(a=a, b=rank, s=s, w=w, q=q, n_a=2 * ng, n_b=n_b)
+        return _Elements(a=a, b=rank, s=s, w=w, q=q, n_a=2 * ng, n_b=n_b, b_order=b_order)
     return _Elements(
         a=np.concatenate([a, 2 * g_entry]),
         b=np.concatenate([rank, rank]),
@@ -269,9 +319,22 @@ def _dominance_both(el: _Elements) -> NumArray:
     else:
         seq, key, nkey = el.a, el.b, el.n_b
     # ties in the sequence come in decreasing key order: they never count
-    order = np.argsort(seq * nkey + (nkey - 1 - key))
+    if seq is el.b and el.b_order is not None:
+        # reuse the predictor's sort: only ties in it (if any) need ordering, a stable sort of
+        # an already nearly sorted key (timsort: one pass over the sorted runs)
+        order = el.b_order
+        if el.n_b < order.shape[0]:
+            sub = seq[order] * nkey + (nkey - 1 - key[order])
+            order = order[np.argsort(sub, kind="stable")]
+    else:
+        order = np.argsort(seq * nkey + (nkey - 1 - key))
+    ks = key[order]
+    # the time key is 2 x group + is-event: the query flag is its low bit (no gather needed);
+    # unit weights are the same in any order
+    qs = (ks & 1).astype(bool) if key is el.a else el.q[order].astype(bool)
+    unit = el.w.dtype == np.int64 and bool(np.all(el.w == 1))
     out = np.empty(order.shape[0], dtype=el.w.dtype)
-    out[order] = dominance(key[order], el.w[order], el.q[order].astype(bool), nkey)
+    out[order] = dominance_blocked(ks, el.w if unit else el.w[order], qs, nkey)
     return out
 
 
@@ -302,6 +365,18 @@ def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
 def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
     """Same-stratum weight before each element and query weight after it (on A)."""
     dt = el.w.dtype
+    if nstrata == 1:
+        # queries are exactly the odd time keys (2g + 1: events), so the query histogram is the
+        # point histogram at odd keys; one stratum has nothing above it
+        unit = dt == np.int64 and bool(np.all(el.w == 1))
+        if unit:
+            hp = np.bincount(el.a, minlength=el.n_a).astype(dt, copy=False)
+        else:
+            hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
+        hq = hp.copy()
+        hq[0::2] = 0
+        cq = np.cumsum(hq)
+        return (np.cumsum(hp) - hp)[el.a], (cq[-1] - cq)[el.a]
     wq = el.w * el.q
     hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
     hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
@@ -357,11 +432,15 @@ def pair_counts(
     n = time.shape[0]
     el = _elements(time, event, lp, entry, strata, _as_exact(weights), time_groups)
     dom = _dominance_both(el)
-    tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
+    if el.n_b == n:  # every predictor value distinct (continuous covariates): nothing tied
+        tied = np.zeros(el.b.shape[0], dtype=np.bool_)
+    else:
+        tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
     eqx = _tied_x(el, tied)
     before, after = _margins(el, 1 if strata is None else int(strata.max()) + 1)
     other = el.q * before + after - dom - eqx
-    c = np.stack([dom, other, eqx]).astype(np.float64)
+    c = np.empty((3, dom.shape[0]))
+    c[0], c[1], c[2] = dom, other, eqx
     if entry is not None:
         c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
     tied_y, tied_xy = _tied_y(el, tied)

@@ -398,9 +398,13 @@ def _result(
         hr, low, high = np.exp(beta), np.exp(beta - q * se), np.exp(beta + q * se)
     conc = None
     if compute_concordance:
-        Xc = np.empty((tm.shape[0], p))
-        Xc[data.order] = data.XT.T
-        lp = np.einsum("ij,j->i", Xc, beta)  # not BLAS: see _cox_core._weighted_gram
+        # linear predictor in the fit's sorted order, then one scatter back (not BLAS: see
+        # _cox_core._weighted_gram; the same sums, covariate by covariate)
+        lp_sorted = data.XT[0] * beta[0]
+        for j in range(1, p):
+            lp_sorted += data.XT[j] * beta[j]
+        lp = np.empty(tm.shape[0])
+        lp[data.order] = lp_sorted
         groups = time_groups_from_sorted(
             data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
         )

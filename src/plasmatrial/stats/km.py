@@ -1,7 +1,9 @@
 """Kaplan-Meier estimator matching R ``survival::survfit`` (Greenwood variance, CI types, quantiles).
 
-All counts are computed with one ``argsort`` of the stop times plus cumulative sums; there is no
-Python loop over observations. See ``docs/decisions/0301-km-conventions.md``.
+Counts come from one ``bincount`` over a decimal time grid when the times lie on one (days,
+days to 0.1, ...: :func:`time_grid`), otherwise from sorts plus cumulative sums; there is no Python
+loop over observations. See ``docs/decisions/0301-km-conventions.md`` and
+``docs/decisions/0355-survival-counting-fast-path.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from plasmatrial.stats._checks import (
 )
 from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
+
+IntpArray = npt.NDArray[np.intp]
 
 if TYPE_CHECKING:
     import polars as pl
@@ -71,6 +75,75 @@ def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
     return out
 
 
+#: Decimal grids tried by :func:`time_grid`: times that are exactly ``k / scale``.
+_GRID_SCALES: Final = (1.0, 10.0, 100.0, 1000.0)
+#: Leading values used to pick the scale before the whole array is checked.
+_GRID_SAMPLE: Final = 64
+#: Largest count table (cells x grid points x 2) allowed, relative to ``n``, and absolute slack.
+_GRID_CELLS_PER_ROW: Final = 8
+_GRID_SLACK: Final = 1 << 20
+
+
+def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
+    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
+
+    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
+    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
+    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
+    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
+    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
+    compared with ``n``.
+    """
+    n = t.shape[0]
+    head = t[:_GRID_SAMPLE]
+    for scale in _GRID_SCALES:
+        if bool((np.rint(head * scale) / scale == head).all()):
+            break
+    else:
+        return None
+    q = t * scale
+    np.rint(q, out=q)
+    lo, hi = float(q.min()), float(q.max())
+    span = int(hi - lo) + 1
+    if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
+        return None
+    if not bool((q / scale == t).all()):
+        return None
+    q -= lo
+    grid: FloatArray = (np.arange(span, dtype=np.float64) + lo) / scale
+    codes = q.astype(np.intp)
+    if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
+        present = np.bincount(codes, minlength=span) > 0
+        codes = (np.cumsum(present) - 1)[codes]
+        grid = grid[present]
+    return grid, codes
+
+
+def grid_counts(
+    codes: IntpArray, event: BoolArray, cell: IntpArray | None, ncell: int, span: int
+) -> npt.NDArray[np.int64]:
+    """Counts per cell and grid point, shape ``(ncell, 2, span)``: ``[:, 0]`` censored, ``[:, 1]``
+    events."""
+    idx = event * span
+    idx += codes
+    if cell is not None:
+        idx += cell * (2 * span)
+    out: npt.NDArray[np.int64] = np.bincount(idx, minlength=ncell * span * 2).reshape(
+        ncell, 2, span
+    )
+    return out
+
+
+def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
+    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped)."""
+    stop = cnt[0] + cnt[1]
+    present = stop > 0
+    n_stop = stop[present].astype(np.float64)
+    n_event = cnt[1, present].astype(np.float64)
+    n_risk = float(n_stop.sum()) - np.cumsum(n_stop) + n_stop
+    return KMTable(values[present], n_risk, n_event, n_stop - n_event)
+
+
 def km_table(
     time: FloatArray, event: BoolArray, entry: FloatArray | None, weights: FloatArray | None
 ) -> KMTable:
@@ -81,6 +154,11 @@ def km_table(
     distinct times and counts; weighted data use one ``argsort``.
     """
     n = time.shape[0]
+    if weights is None and entry is None:
+        grid = time_grid(time)
+        if grid is not None:
+            values, codes = grid
+            return grid_table(values, grid_counts(codes, event, None, 1, values.shape[0])[0])
     if weights is None:
         utimes, n_stop = distinct_counts(np.sort(time))
         n_event = counts_on_grid(utimes, time[event])
@@ -127,14 +205,18 @@ def confint(
             return np.exp(np.log(xx) - se2), np.minimum(np.exp(np.log(xx) + se2), 1.0)
         if conf_type == "log-log":
             xx = np.where((surv == 0.0) | (surv == 1.0), np.nan, surv)
-            se2 = z * se / np.log(xx)
-            lll = np.log(-np.log(xx))
-            return np.exp(-np.exp(lll - se2)), np.exp(-np.exp(lll + se2))
+            # exp(-exp(log(-log S) -/+ se2)) = exp(log S / a) and exp(log S * a), a = exp(se2):
+            # four transcendental calls per time instead of seven, equal to a few ulps
+            log_s = np.log(xx)
+            a = np.exp(z * se / log_s)
+            return np.exp(log_s / a), np.exp(log_s * a)
     nan = np.full_like(surv, np.nan)
     return nan, nan.copy()
 
 
-def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERANCE) -> FloatArray:
+def findq(
+    x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERANCE, *, fast: bool = True
+) -> FloatArray:
     """Port of R ``survival:::findq``: times where the cumulative failure ``y`` reaches ``probs``.
 
     ``x`` starts with the origin and ``y`` with 0; NaN in ``y`` (undefined band) is skipped as
@@ -144,6 +226,14 @@ def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERA
     if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
         return out
     xmax = x[-1]
+    if fast and not np.isnan(y).any() and bool(np.all(y[1:] >= y[:-1])):
+        # non-decreasing (the point estimate 1 - S always is): the first occurrences are where
+        # y changes and approx()'s sort is the identity; the same result without two sorts
+        keep = np.empty(y.shape[0], dtype=np.bool_)
+        keep[0] = True
+        np.not_equal(y[1:], y[:-1], out=keep[1:])
+        x, y = x[keep], y[keep]
+        return _findq_sorted(x, y, np.arange(y.shape[0]), y, probs, tol, xmax, out)
     _, first = np.unique(y, return_index=True)  # duplicated(): keep first occurrences
     keep = np.zeros(y.shape[0], dtype=np.bool_)
     keep[first] = True
@@ -158,6 +248,21 @@ def findq(x: FloatArray, y: FloatArray, probs: FloatArray, tol: float = R_TOLERA
     srt = np.argsort(y[ok], kind="stable")
     pos = np.flatnonzero(ok)[srt]
     yv = y[ok][srt]
+    return _findq_sorted(x, y, pos, yv, probs, tol, xmax, out)
+
+
+def _findq_sorted(
+    x: FloatArray,
+    y: FloatArray,
+    pos: npt.NDArray[np.intp],
+    yv: FloatArray,
+    probs: FloatArray,
+    tol: float,
+    xmax: float,
+    out: FloatArray,
+) -> FloatArray:
+    """The interpolation step of :func:`findq` once ``y`` is de-duplicated and sorted (``yv``,
+    at positions ``pos`` of ``x``)."""
 
     def index(v: FloatArray) -> npt.NDArray[np.float64]:
         k = np.searchsorted(v, probs, side="left")
@@ -438,15 +543,34 @@ def kaplan_meier(
     t, e, s = check_survival_data(time, event, entry=entry)
     w = check_weights(weights, t.shape[0])
     check_conf(conf_level, conf_type)
-    tab = km_table(t, e, s, w)
+    return km_fit(
+        km_table(t, e, s, w), float(conf_level), conf_type, positive_risk=s is None and w is None
+    )
+
+
+def km_fit(
+    tab: KMTable, conf_level: float, conf_type: ConfType, *, positive_risk: bool = False
+) -> KaplanMeierResult:
+    """Survival, Greenwood error, limits and Nelson-Aalen hazard from a risk-set table.
+
+    ``positive_risk``: every ``n_risk > 0`` (unweighted data without delayed entry), so a time
+    without events gives exactly the neutral factor 1 and term 0 without masking (same values).
+    """
     d, nr = tab.n_event, tab.n_risk
-    surv = km_survival(tab)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
-        hazard = np.where(d > 0, d / nr, 0.0)
-        var_h = np.where(d > 0, d / (nr * nr), 0.0)
+    if positive_risk:
+        with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
+            surv: FloatArray = np.cumprod((nr - d) / nr, dtype=np.float64)
+            greenwood = np.cumsum(d / (nr * (nr - d)))
+            hazard = d / nr
+            var_h = d / (nr * nr)
+    else:
+        surv = km_survival(tab)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+            hazard = np.where(d > 0, d / nr, 0.0)
+            var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
-    lower, upper = confint(surv, se, float(conf_level), conf_type)
+    lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
         time=tab.time,
         n_risk=nr,
@@ -458,7 +582,7 @@ def kaplan_meier(
         upper=upper,
         cumhaz=np.cumsum(hazard),
         std_chaz=np.sqrt(np.cumsum(var_h)),
-        conf_level=float(conf_level),
+        conf_level=conf_level,
         conf_type=conf_type,
     )
 
@@ -566,6 +690,23 @@ def kaplan_meier_by(
     t, e, s = check_survival_data(time, event, entry=entry)
     w = check_weights(weights, t.shape[0])
     labels, codes = group_codes(group, t.shape[0])
+    k = len(labels)
+    grid = time_grid(t, k) if s is None and w is None else None
+    if grid is not None:
+        check_conf(conf_level, conf_type)
+        values, tcodes = grid
+        cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
+        if k > 1:  # drop the grid points no group uses once, not in every group
+            used = np.flatnonzero(cnt.reshape(2 * k, -1).sum(axis=0))
+            if used.shape[0] < values.shape[0]:
+                values, cnt = values[used], np.take(cnt, used, axis=2)
+        return KaplanMeierByResult(
+            groups=labels,
+            fits=tuple(
+                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type, positive_risk=True)
+                for j in range(k)
+            ),
+        )
     fits = []
     for k in range(len(labels)):
         m = codes == k

@@ -24,7 +24,7 @@ from plasmatrial.stats._checks import (
 )
 from plasmatrial.stats._dist import chi2_sf
 from plasmatrial.stats._types import BoolArray, FloatArray
-from plasmatrial.stats.km import counts_on_grid, distinct_counts
+from plasmatrial.stats.km import counts_on_grid, distinct_counts, grid_counts, time_grid
 
 if TYPE_CHECKING:
     import polars as pl
@@ -120,21 +120,28 @@ def _stratum_sums(
         for j in range(k):
             ent = np.sort(s[g == j])
             n_jt[:, j] -= ent.shape[0] - np.searchsorted(ent, utimes, side="left")
-    d_t = d_jt.sum(axis=1)
-    n_t = n_jt.sum(axis=1)
+    return _sums_from_counts(d_jt.T, n_jt.T, rho)
+
+
+def _sums_from_counts(
+    d_kt: FloatArray, n_kt: FloatArray, rho: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Observed, expected and variance from events and numbers at risk per group (rows) and time."""
+    d_t = d_kt.sum(axis=0)
+    n_t = n_kt.sum(axis=0)
     keep = d_t > 0
-    d_jt, n_jt, d_t, n_t = d_jt[keep], n_jt[keep], d_t[keep], n_t[keep]
+    d_kt, n_kt, d_t, n_t = d_kt[:, keep], n_kt[:, keep], d_t[keep], n_t[keep]
     if rho != 0.0:
         km = np.cumprod(1.0 - d_t / n_t)
         s_minus = np.concatenate([[1.0], km[:-1]])
         w = s_minus**rho
     else:
         w = np.ones_like(d_t)
-    obs = (w[:, None] * d_jt).sum(axis=0)
-    exp = ((w * d_t / n_t)[:, None] * n_jt).sum(axis=0)
+    obs = d_kt @ w
+    exp = n_kt @ (w * d_t / n_t)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(n_t > 1, w * w * d_t * (n_t - d_t) / (n_t * (n_t - 1.0)), 0.0)
-    var = np.diag((c[:, None] * n_jt).sum(axis=0)) - (n_jt * (c / n_t)[:, None]).T @ n_jt
+    var = np.diag(n_kt @ c) - (n_kt * (c / n_t)) @ n_kt.T
     return obs, exp, var
 
 
@@ -144,6 +151,12 @@ def chisq_from(obs: FloatArray, exp: FloatArray, var: FloatArray) -> tuple[float
     df = int(use.sum()) - 1
     if df < 1:
         return 0.0, df
+    if df == 1 and use.all():  # two groups: the 1 x 1 solve, as LAPACK does it
+        d = float(obs[1] - exp[1])
+        v = float(var[1, 1])
+        if v == 0.0:
+            raise StatsError("group: variance matrix is singular; cannot compute the test")
+        return d * (d / v), df
     oe = (obs - exp)[use][1:]
     vv = var[np.ix_(use, use)][1:, 1:]
     try:
@@ -194,7 +207,8 @@ def logrank_test(
     R's ``survdiff`` refuses delayed entry; with ``entry`` (rho = 0) the statistic equals the
     score test of ``coxph(Surv(entry, time, event) ~ group, ties = "exact")``.
 
-    1. Within each stratum sort once; count events ``d_jt`` and risk ``n_jt`` per group and time.
+    1. Count events ``d_jt`` and risk ``n_jt`` per stratum, group and time: one ``bincount`` over
+       a decimal time grid when the times lie on one, else a sort within each stratum.
     2. ``w_t = S(t-)^rho``; ``O_j = Σ w d_jt``; ``E_j = Σ w d_t n_jt / n_t``;
        ``V_jl = Σ w² d_t (n_t-d_t)/(n_t(n_t-1)) · n_jt (δ_jl - n_lt/n_t)``.
     3. Sum over strata; drop groups with ``E_j = 0`` and then the first group;
@@ -229,7 +243,21 @@ def logrank_test(
     obs = np.zeros(k)
     exp = np.zeros(k)
     var = np.zeros((k, k))
-    for h in range(n_strata):
+    grid = time_grid(t, n_strata * k) if s is None else None
+    if grid is not None:
+        values, codes = grid
+        span = values.shape[0]
+        cell = g if n_strata == 1 else s_codes * k + g
+        cnt = grid_counts(codes, e, cell, n_strata * k, span).reshape(n_strata, k, 2, span)
+        for h in range(n_strata):
+            d_kt = cnt[h, :, 1].astype(np.float64)
+            stop = cnt[h, :, 0] + cnt[h, :, 1]
+            n_kt = np.cumsum(stop[:, ::-1], axis=1)[:, ::-1].astype(np.float64)
+            o, x, v = _sums_from_counts(d_kt, n_kt, float(rho))
+            obs += o
+            exp += x
+            var += v
+    for h in range(n_strata if grid is None else 0):
         if n_strata == 1:
             o, x, v = _stratum_sums(t, e, g, s, k, float(rho))
         else:

@@ -1,0 +1,113 @@
+"""The decimal-grid counting path (decision 0355) against the sort path it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from plasmatrial.stats import km as km_mod
+from plasmatrial.stats import logrank as lr_mod
+from plasmatrial.stats.km import kaplan_meier, kaplan_meier_by, time_grid
+from plasmatrial.stats.logrank import logrank_test
+
+RTOL = 1e-12
+
+
+def _sorted_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(km_mod, "time_grid", lambda t, ncell=1: None)
+    monkeypatch.setattr(lr_mod, "time_grid", lambda t, ncell=1: None)
+
+
+@st.composite
+def survival_data(draw: st.DrawFn) -> tuple[np.ndarray, ...]:
+    n = draw(st.integers(2, 60))
+    scale = draw(st.sampled_from([1.0, 10.0, 100.0]))
+    k = draw(st.integers(0, 40))
+    ints = np.array(draw(st.lists(st.integers(0, k), min_size=n, max_size=n)), dtype=np.float64)
+    t = ints / scale
+    e = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    g = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))
+    s = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)))
+    return t, e, g, s
+
+
+def _km_arrays(fit: km_mod.KaplanMeierResult) -> list[np.ndarray]:
+    return [
+        fit.time, fit.n_risk, fit.n_event, fit.n_censor, fit.surv, fit.std_err,
+        fit.lower, fit.upper, fit.cumhaz, fit.std_chaz,
+    ]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=survival_data(), conf_type=st.sampled_from(["log", "log-log", "plain", "none"]))
+def test_km_grid_path_matches_sort_path(data: tuple[np.ndarray, ...], conf_type: str) -> None:
+    t, e, g, _ = data
+    fast = kaplan_meier_by(t, e, g, conf_type=conf_type)  # type: ignore[arg-type]
+    one = kaplan_meier(t, e, conf_type=conf_type)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as mp:
+        _sorted_path(mp)
+        slow = kaplan_meier_by(t, e, g, conf_type=conf_type)  # type: ignore[arg-type]
+        one_slow = kaplan_meier(t, e, conf_type=conf_type)  # type: ignore[arg-type]
+    assert fast.groups == slow.groups
+    pairs = [*zip(fast.fits, slow.fits, strict=True), (one, one_slow)]
+    for a, b in pairs:
+        for x, y in zip(_km_arrays(a), _km_arrays(b), strict=True):
+            np.testing.assert_allclose(x, y, rtol=RTOL, atol=0.0)
+        assert a.median == b.median or (np.isnan(a.median) and np.isnan(b.median))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=survival_data(), rho=st.sampled_from([0.0, 1.0]), stratified=st.booleans())
+def test_logrank_grid_path_matches_sort_path(
+    data: tuple[np.ndarray, ...], rho: float, stratified: bool
+) -> None:
+    t, e, g, s = data
+    if np.unique(g).size < 2:
+        g = np.arange(t.shape[0]) % 2
+    strata = s if stratified else None
+    try:
+        fast = logrank_test(t, e, g, strata=strata, rho=rho)
+    except Exception as exc:  # a singular variance must fail alike on both paths
+        with pytest.MonkeyPatch.context() as mp:
+            _sorted_path(mp)
+            with pytest.raises(type(exc)):
+                logrank_test(t, e, g, strata=strata, rho=rho)
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        _sorted_path(mp)
+        slow = logrank_test(t, e, g, strata=strata, rho=rho)
+    for name in ("n", "observed", "expected", "variance"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=RTOL, atol=1e-13)
+    assert fast.df == slow.df
+    np.testing.assert_allclose(fast.chisq, slow.chisq, rtol=1e-9, atol=1e-12)
+
+
+def test_time_grid_exact_and_refusals() -> None:
+    t = np.round(np.random.default_rng(1).exponential(300.0, 5000), 1)
+    grid = time_grid(t)
+    assert grid is not None
+    values, codes = grid
+    assert np.array_equal(values[codes], t)  # bit for bit
+    assert time_grid(t + 1e-9) is None  # off every decimal grid: the caller sorts
+    assert time_grid(np.array([0.0, 1e15])) is None  # the count table would be huge
+    ints = np.array([3.0, 1.0, 3.0, 7.0])
+    v, c = time_grid(ints) or (None, None)
+    assert v is not None and c is not None
+    assert np.array_equal(v[c], ints) and bool(np.all(np.diff(v) > 0))
+    assert set(v.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(st.sampled_from([0.0, 0.0, 0.125, 0.25, 0.5]), min_size=1, max_size=30),
+    probs=st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 0.3]), min_size=1, max_size=5),
+)
+def test_findq_monotone_fast_path_matches_general(steps: list[float], probs: list[float]) -> None:
+    y = np.minimum(np.cumsum([0.0, *steps]), 1.0)  # non-decreasing with flats, as 1 - S
+    x = np.arange(y.shape[0], dtype=np.float64) * 1.5
+    p = np.array(probs)
+    fast = km_mod.findq(x, y, p)
+    general = km_mod.findq(x, y, p, fast=False)
+    np.testing.assert_array_equal(fast, general)
