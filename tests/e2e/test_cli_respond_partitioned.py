@@ -76,3 +76,24 @@ def test_a_failed_partition_leaves_nothing(data: Path, tmp_path: Path) -> None:
     text = _respond(data, out, "--partition-size", "5", lb=tmp_path / "bad.csv")
     assert "partition 3 (subjects" in text and last in text
     assert sorted(p.name for p in out.parent.iterdir()) == [".calls.csv.lock"]
+
+
+def test_chunked_synth_parquet_feeds_a_partitioned_respond(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    res = run_cli(
+        "synth", "al", "--out", str(data), "--n", "25", "--chunk-size", "10", "--format",
+        "parquet", "--quiet",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    dm = pl.read_parquet(data / "dm.parquet")
+    lb = pl.read_parquet(data / "lb.parquet")
+    assert dm.get_column("USUBJID").n_unique() == 25
+    assert set(lb.get_column("USUBJID")) == set(dm.get_column("USUBJID"))
+    assert not list(data.glob(".*.tmp"))
+    common = ["--dm", str(data / "dm.parquet"), "--lb", str(data / "lb.parquet")]
+    common += ["--ex", str(data / "ex.parquet"), "--show", "0"]
+    mem = run_cli("respond", *common, "-o", str(tmp_path / "mem.csv"))
+    part = run_cli("respond", *common, "-o", str(tmp_path / "part.csv"), "--partition-size", "4")
+    assert mem.returncode == 0 and part.returncode == 0, mem.stderr + part.stderr
+    want = (tmp_path / "mem.csv").read_text().splitlines()
+    assert sorted((tmp_path / "part.csv").read_text().splitlines()) == sorted(want)
