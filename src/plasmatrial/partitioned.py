@@ -9,11 +9,11 @@ equal the in-memory run's row for row (after sorting; ``tests/unit/test_partitio
 
 Steps
 -----
-1. DM, EX, TU, TR and CM (one or a few rows per subject) are read whole; LB (one row per
-   analyte and visit: the big one) is scanned lazily (CSV or Parquet) and split once, in one
-   streaming pass, into one Parquet folder per partition under a work folder. Rows keep their
-   file order inside a partition, so a subject whose visits are scattered over the file gets them
-   all, in the same order.
+1. DM (one row per subject) and CM are read whole and sliced; LB, EX, TU and TR (LB: one row
+   per analyte and visit, the big one) are scanned lazily (CSV or Parquet) and split once, in one
+   streaming pass each, into one Parquet folder per partition under a work folder. Rows keep
+   their file order inside a partition, so a subject whose visits are scattered over the file
+   gets them all, in the same order.
 2. Each partition is validated and adjudicated here, serially, or as one task on
    ``dask.distributed`` (:func:`plasmatrial._dask.dask_client`); it writes its calls and subject
    summaries as Parquet files in the work folder and returns only their names, row counts and
@@ -91,16 +91,29 @@ class Partition:
 
 
 @dataclass(frozen=True, slots=True)
+class _Split:
+    """One domain's rows of one partition: its Parquet files (none: no rows) and columns."""
+
+    domain: str
+    files: tuple[str, ...]
+    schema: tuple[tuple[str, pl.DataType], ...]
+
+    def read(self) -> pl.DataFrame:
+        """The rows as text, as :func:`plasmatrial.intake.read_domain` returns them."""
+        if self.files:
+            frame = pl.read_parquet(list(self.files), hive_partitioning=False)
+        else:
+            frame = pl.DataFrame(schema=dict(self.schema))
+        return as_text(frame)
+
+
+@dataclass(frozen=True, slots=True)
 class _Task:
     """Everything one partition's worker needs (picklable: sent to Dask workers)."""
 
     part: Partition
-    lb_files: tuple[str, ...]
-    lb_schema: tuple[tuple[str, pl.DataType], ...]
+    split: tuple[_Split, ...]
     dm: pl.DataFrame
-    ex: pl.DataFrame | None
-    tu: pl.DataFrame | None
-    tr: pl.DataFrame | None
     cm: pl.DataFrame | None
     files: tuple[str, str, str]
     imaging_files: tuple[str, str]
@@ -243,13 +256,22 @@ def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> l
     return [groups.get(i, empty) for i in range(n)]
 
 
-def _split_lb(lb: pl.LazyFrame, key: str, bounds: pl.Series, work: Path) -> Path:
-    """Write LB once, streaming, as one Parquet folder per partition (``_PART=i``)."""
-    base = work / "lb"
-    lb.with_columns(_part_expr(key, bounds)).sink_parquet(
+def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> list[_Split]:
+    """Write a domain once, streaming, as one Parquet folder per partition (``_PART=i``)."""
+    lazy = _scan(path, domain)
+    schema = lazy.collect_schema()
+    key = _key(schema.names(), path, domain)
+    base = work / domain.lower()
+    lazy.with_columns(_part_expr(key, bounds)).sink_parquet(
         pl.PartitionBy(base, key=_PART, include_key=False), mkdir=True
     )
-    return base
+    items = tuple(schema.items())
+    out = []
+    for i in range(n):
+        folder = base / f"{_PART}={i}"
+        files = tuple(sorted(str(p) for p in folder.glob("*.parquet"))) if folder.is_dir() else ()
+        out.append(_Split(domain, files, items))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,17 +287,14 @@ def _run_part(task: _Task) -> _PartOutput:
     """Validate and adjudicate one partition; write its two Parquet parts (never raises)."""
     t0 = time.perf_counter()
     try:
-        if task.lb_files:
-            lb = pl.read_parquet(list(task.lb_files), hive_partitioning=False)
-        else:
-            lb = pl.DataFrame(schema=dict(task.lb_schema))
+        frames = {split.domain: split.read() for split in task.split}
         problems, bundle = check_frames(
             task.dm,
-            as_text(lb),
-            task.ex,
+            frames["LB"],
+            frames.get("EX"),
             files=task.files,
-            tu=task.tu,
-            tr=task.tr,
+            tu=frames.get("TU"),
+            tr=frames.get("TR"),
             imaging_files=task.imaging_files,
             imaging_window_days=task.imaging_window_days,
             accept_units=task.accept_units,
@@ -331,10 +350,6 @@ def _raise_failed(out: _PartOutput) -> None:
 # --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
-
-
-def _read_small(path: Path | None, domain: str) -> pl.DataFrame | None:
-    return None if path is None else read_domain(path, domain)  # type: ignore[arg-type]
 
 
 def respond_partitioned(
@@ -406,45 +421,31 @@ def respond_partitioned(
         raise PlasmatrialError(f"{dm}: the DM file has no USUBJID column")
     if check_disease:
         check_organ_flags(dm_frame, rs, disease)
-    lb_lazy = _scan(lb, "LB")
-    lb_names = lb_lazy.collect_schema().names()
-    lb_key = _key(lb_names, lb, "LB")
     parts, bounds = _bounds(dm_frame, partition_size)
     n = len(parts)
-    small: dict[str, list[Any]] = {}
-    for name, frame in (
-        ("dm", dm_frame),
-        ("ex", _read_small(ex, "EX")),
-        ("tu", _read_small(tu, "TU")),
-        ("tr", _read_small(tr, "TR")),
-        ("cm", read_table(cm) if cm is not None else None),
-    ):
-        key = "USUBJID"
-        if frame is not None:
-            key = next((c for c in frame.columns if c.upper() == "USUBJID"), "")
-            if not key:  # no USUBJID: every partition gets it whole; validation reports it
-                small[name] = [frame] * n
-                continue
-        small[name] = _slice(frame, key, bounds, n)
+    dm_parts = _slice(dm_frame, "USUBJID", bounds, n)
+    cm_parts: list[Any] = [None] * n
+    if cm is not None:
+        cm_frame = read_table(cm)
+        cm_key = next((c for c in cm_frame.columns if c.upper() == "USUBJID"), "")
+        # Without USUBJID every partition gets it whole and the respond check reports it.
+        cm_parts = _slice(cm_frame, cm_key, bounds, n) if cm_key else [cm_frame] * n
     workdir.mkdir(parents=True, exist_ok=True)
-    lb_base = _split_lb(lb_lazy, lb_key, bounds, workdir)
+    splits = [
+        _split(path, domain, bounds, workdir, n)
+        for path, domain in ((lb, "LB"), (ex, "EX"), (tu, "TU"), (tr, "TR"))
+        if path is not None
+    ]
     out_dir = workdir / "out"
     out_dir.mkdir(exist_ok=True)
-    lb_schema = tuple(lb_lazy.collect_schema().items())
     tasks = []
     for part in parts:
-        folder = lb_base / f"{_PART}={part.index}"
-        files = tuple(sorted(str(p) for p in folder.glob("*.parquet"))) if folder.is_dir() else ()
         tasks.append(
             _Task(
                 part=part,
-                lb_files=files,
-                lb_schema=lb_schema,
-                dm=small["dm"][part.index],
-                ex=small["ex"][part.index],
-                tu=small["tu"][part.index],
-                tr=small["tr"][part.index],
-                cm=small["cm"][part.index],
+                split=tuple(domain[part.index] for domain in splits),
+                dm=dm_parts[part.index],
+                cm=cm_parts[part.index],
                 files=(str(dm), str(lb), str(ex) if ex is not None else "EX"),
                 imaging_files=(
                     str(tu) if tu is not None else "TU",
@@ -459,7 +460,6 @@ def respond_partitioned(
                 out_dir=str(out_dir),
             )
         )
-    del small
     if scheduler is None:
         outputs = []
         for done, task in enumerate(tasks, start=1):
