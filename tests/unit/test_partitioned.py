@@ -187,3 +187,33 @@ def test_egfr_does_not_depend_on_the_other_rows(n: int) -> None:
         )
     )
     assert got[0] == first.item()  # exactly, not approximately
+
+
+def test_an_engine_error_names_the_partition(
+    al_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = respond
+    calls: list[int] = []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("plasmatrial.partitioned.respond", flaky)
+    with pytest.raises(PlasmatrialError, match=r"partition 2 \(subjects \S+ \.\. \S+\) failed: "
+                       r"RuntimeError: boom"):  # fmt: skip
+        respond_partitioned(
+            al_files / "dm.csv", al_files / "lb.csv", workdir=tmp_path, partition_size=10
+        )
+
+
+def test_a_local_cluster_needs_a_worker() -> None:
+    from plasmatrial._dask import dask_client
+
+    with (
+        pytest.raises(PlasmatrialError, match="at least 1 worker"),
+        dask_client("local", n_workers=0),
+    ):
+        pass  # pragma: no cover
