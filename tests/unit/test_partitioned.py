@@ -217,3 +217,34 @@ def test_a_local_cluster_needs_a_worker() -> None:
         dask_client("local", n_workers=0),
     ):
         pass  # pragma: no cover
+
+
+@pytest.mark.parametrize("organ_flags", [True, False])
+def test_al_data_as_myeloma_is_refused_as_in_memory(
+    al_files: Path, tmp_path: Path, organ_flags: bool
+) -> None:
+    """The AL-look refusal is decided over the whole input: the same message as in memory."""
+    dm = pl.read_csv(al_files / "dm.csv")
+    lb = pl.read_csv(al_files / "lb.csv", infer_schema=False)
+    if not organ_flags:  # and no M-protein: nobody is measurable by IMWG
+        dm = dm.drop("HEARTFL", "KIDNEYFL", "LIVERFL")
+        lb = lb.filter(~pl.col("LBTESTCD").is_in(["SPEPMP", "PROT24H"]))
+    write_frame(dm, tmp_path / "dm.csv")
+    write_frame(lb, tmp_path / "lb.csv")
+    with pytest.raises(PlasmatrialError) as mem:
+        respond(
+            read_sdtm(tmp_path / "dm.csv", tmp_path / "lb.csv", al_files / "ex.csv"),
+            disease="mm",
+        )
+    with pytest.raises(PlasmatrialError) as part:
+        respond_partitioned(
+            tmp_path / "dm.csv",
+            tmp_path / "lb.csv",
+            al_files / "ex.csv",
+            disease="mm",
+            workdir=tmp_path / "work",
+            partition_size=5,
+        )
+    assert str(part.value) == str(mem.value)
+    assert ("organ involvement" in str(mem.value)) == organ_flags
+    assert organ_flags or "no subject has a measurable" in str(mem.value)
