@@ -71,6 +71,8 @@ DEFAULT_PARTITION_SIZE: Final = 5_000
 AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
 
 _PART: Final = "_PART"
+#: Rows read at a time when a domain is split into partitions.
+SPLIT_BATCH_ROWS: Final = 500_000
 Disease = Literal["al", "mm"]
 Progress = Callable[[int, int], None]
 
@@ -257,21 +259,38 @@ def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> l
 
 
 def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> list[_Split]:
-    """Write a domain once, streaming, as one Parquet folder per partition (``_PART=i``)."""
+    """Write a domain once, streaming in batches, as one Parquet file per partition.
+
+    Batches of :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row group
+    per batch and partition) to the partitions' files, so memory holds one batch, whatever the
+    size of the file (``polars.PartitionBy`` held a growing share of the input).
+    """
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
     lazy = _scan(path, domain)
     schema = lazy.collect_schema()
     key = _key(schema.names(), path, domain)
     base = work / domain.lower()
-    lazy.with_columns(_part_expr(key, bounds)).sink_parquet(
-        pl.PartitionBy(base, key=_PART, include_key=False), mkdir=True
-    )
+    base.mkdir(parents=True, exist_ok=True)
+    writers: dict[int, Any] = {}
+    try:
+        for batch in lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS):
+            tagged = batch.with_columns(_part_expr(key, bounds))
+            for (index,), rows in tagged.group_by(_PART, maintain_order=True):
+                table = rows.drop(_PART).to_arrow()
+                writer = writers.get(int(index))  # type: ignore[call-overload]
+                if writer is None:
+                    writer = pq.ParquetWriter(base / f"{index}.parquet", table.schema)
+                    writers[int(index)] = writer  # type: ignore[call-overload]
+                writer.write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()
     items = tuple(schema.items())
-    out = []
-    for i in range(n):
-        folder = base / f"{_PART}={i}"
-        files = tuple(sorted(str(p) for p in folder.glob("*.parquet"))) if folder.is_dir() else ()
-        out.append(_Split(domain, files, items))
-    return out
+    return [
+        _Split(domain, (str(base / f"{i}.parquet"),) if i in writers else (), items)
+        for i in range(n)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
