@@ -292,11 +292,21 @@ def check_measurable_data(
     Two signals, either one refuses: DM flags AL organ involvement (``HEARTFL``/``KIDNEYFL``/
     ``LIVERFL`` = Y for some subject), or no subject has a measurable serum or urine M-protein at
     baseline by the rule set's own measurability table (``response.measurable``: MMMEAS).
+    The partitioned ``respond`` runs the same three steps, the counts summed over partitions.
     """
-    measurable = rule_set.response_spec().measurable
-    if measurable is None:
+    if rule_set.response_spec().measurable is None:
         return
-    meas_param, m_protein_classes = measurable
+    check_organ_flags(dm, rule_set, disease)
+    refuse_unmeasurable(measurable_counts(assessments, rule_set), rule_set, disease)
+
+
+_DISEASE_HINT: Final = "use --disease al, or add --no-disease-check if this really is myeloma data"
+
+
+def check_organ_flags(dm: pl.DataFrame, rule_set: RuleSet, disease: str) -> None:
+    """Refuse (see :func:`check_measurable_data`) when DM flags AL organ involvement."""
+    if rule_set.response_spec().measurable is None:
+        return
     flags = [c for c in AL_ORGAN_FLAGS if c in dm.columns]
     organ = (
         dm.filter(
@@ -305,22 +315,41 @@ def check_measurable_data(
         if flags
         else 0
     )
-    hint = "use --disease al, or add --no-disease-check if this really is myeloma data"
     if organ:
         raise PlasmatrialError(
             f"--disease {disease}: DM flags AL amyloidosis organ involvement ({', '.join(flags)} = Y "
-            f"for {organ} of {dm.height} subjects); {hint}"
+            f"for {organ} of {dm.height} subjects); {_DISEASE_HINT}"
         )
+
+
+def measurable_counts(assessments: pl.DataFrame, rule_set: RuleSet) -> pl.DataFrame:
+    """Subjects per baseline measurability class (``AVALC``, ``len``); empty without the table."""
+    measurable = rule_set.response_spec().measurable
+    if measurable is None:
+        return pl.DataFrame(schema={"AVALC": pl.String, "len": pl.UInt32})
     calls = adjudicate(assessments, rule_set)
-    meas = calls.filter(pl.col("PARAMCD") == meas_param).unique("USUBJID", keep="first")
-    if meas.height == 0 or meas.filter(pl.col("AVALC").is_in(m_protein_classes)).height:
+    meas = calls.filter(pl.col("PARAMCD") == measurable[0]).unique("USUBJID", keep="first")
+    return (
+        meas.group_by("AVALC")
+        .len()
+        .select(pl.col("AVALC").cast(pl.String), pl.col("len").cast(pl.UInt32))
+    )
+
+
+def refuse_unmeasurable(counts: pl.DataFrame, rule_set: RuleSet, disease: str) -> None:
+    """Refuse when subjects were classed but none has a measurable M-protein (``counts`` as
+    :func:`measurable_counts`, possibly summed over partitions)."""
+    measurable = rule_set.response_spec().measurable
+    if measurable is None or counts.height == 0:
         return
-    counts = meas.group_by("AVALC").len().sort("AVALC")
+    if counts.filter(pl.col("AVALC").is_in(measurable[1])).height:
+        return
+    counts = counts.sort("AVALC")
     shown = ", ".join(f"{r['AVALC'] or 'none'} {r['len']}" for r in counts.iter_rows(named=True))
     raise PlasmatrialError(
         f"--disease {disease}: no subject has a measurable serum or urine M-protein at baseline "
         f"by {rule_set.name} (measurability: {shown}); FLC-only data like this is usually AL "
-        f"amyloidosis: {hint}"
+        f"amyloidosis: {_DISEASE_HINT}"
     )
 
 

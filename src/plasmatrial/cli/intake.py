@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 import polars as pl
 import typer
 
+from plasmatrial.cli._chunked import DEFAULT_CHUNK_SUBJECTS, write_al_chunks
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP
-from plasmatrial.cli._progress import stage, staged
+from plasmatrial.cli._progress import QUIET_HELP, stage, staged, stderr_progress
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 
@@ -56,6 +57,16 @@ def synth_al(
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 20240601,
     n_cycles: Annotated[int, typer.Option("--cycles", min=1, help="Treatment cycles.")] = 6,
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xpt.")] = "csv",
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            "--chunk-size",
+            min=1,
+            help="Subjects generated at a time when --n is larger (csv and parquet): files of "
+            "any size in the memory of one chunk",
+        ),
+    ] = DEFAULT_CHUNK_SUBJECTS,
+    quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
 ) -> None:
     """Write dm/lb/ex files of a synthetic AL amyloidosis cohort (lab values only)."""
     from plasmatrial.synth import generate_al_cohort  # only this command needs the generator
@@ -63,6 +74,21 @@ def synth_al(
     if fmt not in ("csv", "parquet", "xpt"):
         raise PlasmatrialError(f"--format: expected csv, parquet or xpt, got '{fmt}'")
     out.mkdir(parents=True, exist_ok=True)
+    if n > chunk_size and fmt != "xpt":
+        with stderr_progress(quiet=quiet) as progress:
+            task = progress.add_task(f"generating {n} subjects", total=None)
+            rows = write_al_chunks(
+                out,
+                n=n,
+                seed=seed,
+                n_cycles=n_cycles,
+                fmt=fmt,
+                chunk_size=chunk_size,
+                progress=lambda k, total: progress.update(task, completed=k, total=total),
+            )
+        for name, count in rows.items():
+            typer.echo(f"wrote {out / f'{name}.{fmt}'} ({count} rows)")
+        return
     cohort = generate_al_cohort(n_subjects=n, n_cycles=n_cycles, seed=seed)
     for name, frame in (("dm", cohort.dm), ("lb", cohort.lb), ("ex", cohort.ex)):
         path = out / f"{name}.{fmt}"

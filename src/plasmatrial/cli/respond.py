@@ -32,13 +32,19 @@ from plasmatrial.cli._common import (
     read_table,
     require_columns,
 )
-from plasmatrial.cli._progress import stage, staged
+from plasmatrial.cli._progress import QUIET_HELP, stage, staged, stderr_progress
 from plasmatrial.criteria import get_rule_set
 from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS, default_rule_set
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import load_sdtm, write_frame
 from plasmatrial.intake.outputs import output_files
 from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
+from plasmatrial.partitioned import (
+    AUTO_PARTITION_BYTES,
+    DEFAULT_PARTITION_SIZE,
+    respond_partitioned,
+    write_outputs,
+)
 
 Disease = Literal["al", "mm"]
 #: The derivation moved to :mod:`plasmatrial.api` (the CLI is a thin shell over it); these
@@ -78,7 +84,9 @@ def _check_outputs(out: Path, inputs: list[Path | None]) -> None:
             )
 
 
-def _print_summary(subjects: pl.DataFrame, rule_set: str, version: str, limit: int) -> None:
+def _print_summary(
+    subjects: pl.DataFrame, rule_set: str, version: str, limit: int, total: int | None = None
+) -> None:
     table = Table(title=f"Best response ({rule_set} v{version})", show_lines=False)
     for col in ("USUBJID", "class", "best", "date", "explanation"):
         table.add_column(col, overflow="fold")
@@ -92,8 +100,9 @@ def _print_summary(subjects: pl.DataFrame, rule_set: str, version: str, limit: i
             str(row.get("BESTEXPL") or ""),
         )
     console.print(table)
-    if subjects.height > limit:
-        console.print(f"... {subjects.height - limit} more subjects in the summary file")
+    total = subjects.height if total is None else total
+    if total > limit:
+        console.print(f"... {total - limit} more subjects in the summary file")
 
 
 def register(app: typer.Typer) -> None:
@@ -158,6 +167,28 @@ def register(app: typer.Typer) -> None:
         no_csv_neutralise: Annotated[
             bool, typer.Option("--no-csv-neutralise", help=NO_CSV_NEUTRALISE_HELP)
         ] = False,
+        partition_size: Annotated[
+            int | None,
+            typer.Option(
+                "--partition-size",
+                min=1,
+                help="Adjudicate this many subjects at a time (memory bounded by the partition, "
+                f"not the input; default: all at once, or {DEFAULT_PARTITION_SIZE} when LB is over "
+                f"{AUTO_PARTITION_BYTES // 2**20} MiB or --scheduler is given)",
+            ),
+        ] = None,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                help="Run the partitions on Dask: 'local' (a LocalCluster of --workers) or a "
+                "scheduler address (tcp://host:8786; the output folder must be shared storage)",
+            ),
+        ] = None,
+        workers: Annotated[
+            int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
+        ] = 2,
+        quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
         disease = disease.lower()
@@ -168,6 +199,33 @@ def register(app: typer.Typer) -> None:
         rule_set = criteria or default_rule_set(disease)
         check_rule_set(disease, rule_set)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
+        if partition_size is None and (
+            scheduler is not None or (lb.is_file() and lb.stat().st_size > AUTO_PARTITION_BYTES)
+        ):
+            partition_size = DEFAULT_PARTITION_SIZE
+        if partition_size is not None:
+            _respond_in_partitions(
+                dm=dm,
+                lb=lb,
+                ex=ex,
+                tu=tu,
+                tr=tr,
+                cm=cm,
+                out=out,
+                rule_set=rule_set,
+                disease=disease,  # type: ignore[arg-type]
+                responder=_responder(responder, rule_set),
+                check_disease=not no_disease_check,
+                accept_units=accept_units,
+                imaging_window=imaging_window,
+                partition_size=partition_size,
+                scheduler=scheduler,
+                workers=workers,
+                neutralise=not no_csv_neutralise,
+                show=show,
+                quiet=quiet,
+            )
+            return
         stage("reading and checking the input")
         bundle = load_sdtm(
             dm,
@@ -206,3 +264,69 @@ def register(app: typer.Typer) -> None:
             f"summaries to {summary_path(out)} using {rule_set} v{version}."
         )
         console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _respond_in_partitions(
+    *,
+    dm: Path,
+    lb: Path,
+    ex: Path | None,
+    tu: Path | None,
+    tr: Path | None,
+    cm: Path | None,
+    out: Path,
+    rule_set: str,
+    disease: Disease,
+    responder: tuple[str, ...] | None,
+    check_disease: bool,
+    accept_units: bool,
+    imaging_window: int,
+    partition_size: int,
+    scheduler: str | None,
+    workers: int,
+    neutralise: bool,
+    show: int,
+    quiet: bool,
+) -> None:
+    """``respond`` in partitions of subjects (decision 0900), published as one output set."""
+    with (
+        output_files([out, summary_path(out)]) as (calls_tmp, subjects_tmp),
+        stderr_progress(quiet=quiet) as progress,
+    ):
+        task = progress.add_task("adjudicating partitions", total=None)
+
+        def on_part(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        run = respond_partitioned(
+            dm,
+            lb,
+            ex,
+            workdir=calls_tmp.parent / "parts",
+            tu=tu,
+            tr=tr,
+            cm=cm,
+            criteria=rule_set,
+            disease=disease,
+            responder=responder,
+            check_disease=check_disease,
+            accept_units=accept_units,
+            imaging_window_days=imaging_window,
+            partition_size=partition_size,
+            scheduler=scheduler,
+            n_workers=workers,
+            progress=on_part,
+        )
+        progress.update(task, description="writing the outputs")
+        write_outputs(run, calls_tmp, subjects_tmp, neutralise_csv=neutralise)
+        head = run.subjects().head(show).collect() if show > 0 else None
+    if head is not None:
+        _print_summary(head, rule_set, run.version, show, total=run.n_subjects)
+    console.print(
+        f"Wrote {run.n_visits} subject-visit calls to {out} and {run.n_subjects} subject "
+        f"summaries to {summary_path(out)} using {rule_set} v{run.version} "
+        f"({len(run.parts)} partitions of up to {partition_size} subjects"
+        + (f", Dask scheduler {scheduler}" if scheduler else "")
+        + ")."
+    )
+    console.print(f"[dim]{DISCLAIMER}[/]")

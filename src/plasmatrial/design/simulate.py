@@ -1137,37 +1137,19 @@ def _run_dask(
     progress: Callable[[int, int], None] | None,
     total: int,
 ) -> list[list[TrialOutcomes]]:
-    try:
-        distributed = importlib.import_module("distributed")
-    except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise PlasmatrialError(f"scheduler={scheduler!r} needs dask.distributed ({exc})") from None
-    cluster = None
-    try:
-        if scheduler == "local":
-            cluster = distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-            )
-            client = distributed.Client(cluster)
-        else:
-            try:
-                client = distributed.Client(scheduler, timeout=10)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise PlasmatrialError(
-                    f"scheduler: cannot connect to Dask scheduler {scheduler!r} ({exc})"
-                ) from None
-        with client:
-            futures = [
-                [client.submit(_run_batch, d, seed, a, b, pure=False) for a, b in spans]
-                for d in designs
-            ]
-            if progress is not None:
-                flat = [f for row in futures for f in row]
-                for done, _ in enumerate(distributed.as_completed(flat), start=1):
-                    progress(done, total)
-            return [client.gather(row) for row in futures]
-    finally:
-        if cluster is not None:
-            cluster.close()
+    from plasmatrial._dask import dask_client, distributed_module
+
+    distributed = distributed_module()
+    with dask_client(scheduler) as client:
+        futures = [
+            [client.submit(_run_batch, d, seed, a, b, pure=False) for a, b in spans]
+            for d in designs
+        ]
+        if progress is not None:
+            flat = [f for row in futures for f in row]
+            for done, _ in enumerate(distributed.as_completed(flat), start=1):
+                progress(done, total)
+        return [client.gather(row) for row in futures]
 
 
 # --------------------------------------------------------------------------------------------

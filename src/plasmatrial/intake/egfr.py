@@ -13,9 +13,11 @@ Equations (Scr in mg/dL, age in years; κ = 0.7 female / 0.9 male)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import numpy as np
 import polars as pl
 
 EgfrEquation = Literal["CKD-EPI 2009", "CKD-EPI 2021"]
@@ -103,6 +105,16 @@ def egfr_ckd_epi(
     return value
 
 
+def _divide(series: Sequence[pl.Series]) -> pl.Series:
+    """``series[0] / series[1]`` element by element (IEEE division, nulls kept)."""
+    num, den = series
+    if den.len() == 1 and num.len() != 1:
+        den = den.extend_constant(den[0], num.len() - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = num.to_numpy(allow_copy=True) / den.to_numpy(allow_copy=True)
+    return pl.Series(num.name, values, dtype=pl.Float64).set(num.is_null() | den.is_null(), None)
+
+
 def egfr_ckd_epi_expr(
     creat: pl.Expr, age: pl.Expr, sex: pl.Expr, black: pl.Expr, *, equation: EgfrEquation
 ) -> pl.Expr:
@@ -112,7 +124,15 @@ def egfr_ckd_epi_expr(
     male = sex == "M"
     kappa = pl.when(female).then(k.kappa_female).otherwise(k.kappa_male)
     alpha = pl.when(female).then(k.alpha_female).otherwise(k.alpha_male)
-    ratio = creat / kappa
+    # Divided as numbers, one by one: polars divides a column by a uniform ("scalar") column by
+    # multiplying with the reciprocal (off by an ulp), and whether ``kappa`` is uniform depends
+    # on the frame (one sex, one row), so a subject's eGFR would depend on its neighbours
+    # (decision 0900: partitioned and in-memory runs must agree exactly).
+    ratio = pl.map_batches(
+        [creat.cast(pl.Float64), kappa.cast(pl.Float64)],
+        _divide,
+        return_dtype=pl.Float64,
+    )
     value = (
         k.scale
         * pl.min_horizontal(ratio, pl.lit(1.0)).pow(alpha)

@@ -1,0 +1,605 @@
+"""Registry-size ``respond``: subjects in partitions, memory bounded by the partition (decision 0900).
+
+Subjects are independent of each other: confirmation, best response, baseline and time to
+response only ever look at one subject's own visits. So the subjects of DM, sorted by
+``USUBJID``, are cut into ranges of ``partition_size`` subjects, and every partition is
+adjudicated on its own by the same engine the in-memory run uses (:func:`plasmatrial.api.respond`
+on :func:`plasmatrial.intake.check_frames` of the partition's rows). The results, concatenated,
+equal the in-memory run's row for row (after sorting; ``tests/unit/test_partitioned.py``).
+
+Steps
+-----
+1. DM (one row per subject) and CM are read whole and sliced; LB, EX, TU and TR (LB: one row
+   per analyte and visit, the big one) are scanned lazily (CSV or Parquet) and split once, in one
+   streaming pass each, into one Parquet folder per partition under a work folder. Rows keep
+   their file order inside a partition, so a subject whose visits are scattered over the file
+   gets them all, in the same order.
+2. Each partition is validated and adjudicated here, serially, or as one task on
+   ``dask.distributed`` (:func:`plasmatrial._dask.dask_client`); it writes its calls and subject
+   summaries as Parquet files in the work folder and returns only their names, row counts and
+   schemas.
+3. :func:`write_outputs` streams the parts, in subject order, into one CSV or Parquet file per
+   output (columns unified over the parts: a column all null in one partition keeps the type the
+   others give it).
+
+A partition that fails (bad data, an engine error) fails the run with its subject range named;
+the caller writes into a staging folder (:func:`plasmatrial.intake.outputs.output_files`), so
+nothing partial reaches the output path.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import polars as pl
+
+from plasmatrial.api import (
+    check_organ_flags,
+    check_responder,
+    check_rule_set,
+    measurable_counts,
+    prepare_assessments,
+    refuse_unmeasurable,
+    respond,
+)
+from plasmatrial.criteria import get_rule_set
+from plasmatrial.criteria.rules import default_rule_set
+from plasmatrial.errors import IntakeError, PlasmatrialError, Problem
+from plasmatrial.intake import check_frames, read_domain
+from plasmatrial.intake.io import neutralise_csv_cells, read_table
+from plasmatrial.intake.readers import as_text, duplicate_columns
+from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
+from plasmatrial.intake.validate import raise_if
+
+__all__ = [
+    "AUTO_PARTITION_BYTES",
+    "DEFAULT_PARTITION_SIZE",
+    "Partition",
+    "PartitionedRun",
+    "respond_partitioned",
+    "write_outputs",
+]
+
+#: Subjects per partition unless told: about 50,000 AL visits (10 per subject), a few hundred MB.
+DEFAULT_PARTITION_SIZE: Final = 5_000
+#: ``respond`` without ``--partition-size`` partitions by itself when LB is larger than this.
+AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
+
+_PART: Final = "_PART"
+#: Rows read at a time when a domain is split into partitions.
+SPLIT_BATCH_ROWS: Final = 500_000
+Disease = Literal["al", "mm"]
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One range of subjects: the ``index``-th, ``first`` to ``last`` by ``USUBJID``."""
+
+    index: int
+    first: str
+    last: str
+    n_subjects: int
+
+    @property
+    def label(self) -> str:
+        """``partition 3 (subjects S0101 .. S0150)`` for messages."""
+        return f"partition {self.index + 1} (subjects {self.first} .. {self.last})"
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """One domain's rows of one partition: its Parquet files (none: no rows) and columns."""
+
+    domain: str
+    files: tuple[str, ...]
+    schema: tuple[tuple[str, pl.DataType], ...]
+
+    def read(self) -> pl.DataFrame:
+        """The rows as text, as :func:`plasmatrial.intake.read_domain` returns them."""
+        if self.files:
+            frame = pl.read_parquet(list(self.files), hive_partitioning=False)
+        else:
+            frame = pl.DataFrame(schema=dict(self.schema))
+        return as_text(frame)
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """Everything one partition's worker needs (picklable: sent to Dask workers)."""
+
+    part: Partition
+    split: tuple[_Split, ...]
+    dm: pl.DataFrame
+    cm: pl.DataFrame | None
+    files: tuple[str, str, str]
+    imaging_files: tuple[str, str]
+    rule_set: str
+    disease: Disease
+    responder: tuple[str, ...] | None
+    check_disease: bool
+    accept_units: bool
+    imaging_window_days: int
+    out_dir: str
+
+
+@dataclass(frozen=True, slots=True)
+class _PartOutput:
+    """What a worker returns: file names, counts and schemas, or the failure."""
+
+    part: Partition
+    visits: str = ""
+    subjects: str = ""
+    n_visits: int = 0
+    n_subjects: int = 0
+    visits_schema: tuple[tuple[str, pl.DataType], ...] = ()
+    subjects_schema: tuple[tuple[str, pl.DataType], ...] = ()
+    measurable: pl.DataFrame | None = None
+    error: str | None = None
+    problems: tuple[Problem, ...] = ()
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionedRun:
+    """A finished partitioned adjudication: the parts on disk, in subject order.
+
+    Attributes
+    ----------
+    parts : tuple of Partition
+        The subject ranges, in order.
+    visit_files, subject_files : tuple of str
+        Each partition's calls and subject summaries (Parquet, in the work folder).
+    visits_schema, subjects_schema : polars.Schema
+        The columns unified over the partitions.
+    n_visits, n_subjects : int
+        Rows over all partitions.
+    rule_set, version, disease : str
+        As :class:`plasmatrial.api.ResponseResult`.
+    seconds : tuple of float
+        Each partition's time in its worker.
+    """
+
+    parts: tuple[Partition, ...]
+    visit_files: tuple[str, ...]
+    subject_files: tuple[str, ...]
+    visits_schema: pl.Schema
+    subjects_schema: pl.Schema
+    n_visits: int
+    n_subjects: int
+    rule_set: str
+    version: str
+    disease: str
+    seconds: tuple[float, ...] = field(default=())
+
+    def visits(self) -> pl.LazyFrame:
+        """Every partition's calls, lazily, in subject order."""
+        return _concat(self.visit_files, self.visits_schema)
+
+    def subjects(self) -> pl.LazyFrame:
+        """Every partition's subject summaries, lazily, in subject order."""
+        return _concat(self.subject_files, self.subjects_schema)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and splitting
+# --------------------------------------------------------------------------------------------
+
+
+def _scan(path: Path, domain: str) -> pl.LazyFrame:
+    """A lazy scan of a CSV or Parquet domain (all text for CSV, as :func:`read_domain` reads)."""
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise PlasmatrialError(f"{domain} file not found: {path}")
+    try:
+        if suffix == ".csv":
+            header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
+            raise_if(duplicate_columns(path, header))
+            return pl.scan_csv(path, infer_schema=False)
+        if suffix in {".parquet", ".pq"}:
+            lf = pl.scan_parquet(path)
+            raise_if(duplicate_columns(path, lf.collect_schema().names()))
+            return lf
+    except PlasmatrialError:
+        raise
+    except Exception as exc:  # polars errors: a corrupt or unreadable file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise PlasmatrialError(f"cannot read {path}: {first}") from None
+    # XPT and SAS7BDAT have no lazy reader: read whole (the same reader as the in-memory run).
+    return read_domain(path, domain).lazy()  # type: ignore[arg-type]
+
+
+def _key(names: Sequence[str], path: Path, domain: str) -> str:
+    for name in names:
+        if name.upper() == "USUBJID":
+            return name
+    raise PlasmatrialError(f"{path}: the {domain} file has no USUBJID column")
+
+
+def _bounds(dm: pl.DataFrame, size: int) -> tuple[list[Partition], pl.Series]:
+    """Subject ranges of ``size`` DM subjects and the first ``USUBJID`` of each but the first."""
+    ids = dm.get_column("USUBJID").drop_nulls().unique().sort()
+    if ids.len() == 0:
+        return [Partition(0, "", "", 0)], pl.Series("USUBJID", [], dtype=pl.String)
+    parts = []
+    for index, start in enumerate(range(0, ids.len(), size)):
+        chunk = ids.slice(start, size)
+        parts.append(Partition(index, str(chunk[0]), str(chunk[-1]), chunk.len()))
+    bounds = pl.Series("USUBJID", [p.first for p in parts[1:]], dtype=pl.String)
+    return parts, bounds
+
+
+def _part_expr(key: str, bounds: pl.Series) -> pl.Expr:
+    """The partition of each row: the range its ``USUBJID`` falls in (outside DM: a neighbour,
+    where validation reports it as it would in one piece)."""
+    if bounds.len() == 0:
+        return pl.lit(0, dtype=pl.UInt32).alias(_PART)
+    return (
+        pl.lit(bounds)
+        .search_sorted(pl.col(key).cast(pl.String), side="right")
+        .fill_null(0)
+        .cast(pl.UInt32)
+        .alias(_PART)
+    )
+
+
+def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> list[Any]:
+    """``frame`` cut into ``n`` partitions by ``key`` (``None`` stays ``None``)."""
+    if frame is None:
+        return [None] * n
+    tagged = frame.with_columns(_part_expr(key, bounds))
+    groups = {k[0]: g.drop(_PART) for k, g in tagged.group_by(_PART, maintain_order=True)}
+    empty = frame.clear()
+    return [groups.get(i, empty) for i in range(n)]
+
+
+def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> list[_Split]:
+    """Write a domain once, streaming in batches, as one Parquet file per partition.
+
+    Batches of :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row group
+    per batch and partition) to the partitions' files, so memory holds one batch, whatever the
+    size of the file (``polars.PartitionBy`` held a growing share of the input).
+    """
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    lazy = _scan(path, domain)
+    schema = lazy.collect_schema()
+    key = _key(schema.names(), path, domain)
+    base = work / domain.lower()
+    base.mkdir(parents=True, exist_ok=True)
+    writers: dict[int, Any] = {}
+    try:
+        for batch in lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS):
+            tagged = batch.with_columns(_part_expr(key, bounds))
+            for (index,), rows in tagged.group_by(_PART, maintain_order=True):
+                table = rows.drop(_PART).to_arrow()
+                writer = writers.get(int(index))  # type: ignore[call-overload]
+                if writer is None:
+                    writer = pq.ParquetWriter(base / f"{index}.parquet", table.schema)
+                    writers[int(index)] = writer  # type: ignore[call-overload]
+                writer.write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    items = tuple(schema.items())
+    return [
+        _Split(domain, (str(base / f"{i}.parquet"),) if i in writers else (), items)
+        for i in range(n)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# One partition
+# --------------------------------------------------------------------------------------------
+
+
+def _schema(frame: pl.DataFrame) -> tuple[tuple[str, pl.DataType], ...]:
+    return tuple(frame.schema.items())
+
+
+def _run_part(task: _Task) -> _PartOutput:
+    """Validate and adjudicate one partition; write its two Parquet parts (never raises)."""
+    t0 = time.perf_counter()
+    try:
+        frames = {split.domain: split.read() for split in task.split}
+        problems, bundle = check_frames(
+            task.dm,
+            frames["LB"],
+            frames.get("EX"),
+            files=task.files,
+            tu=frames.get("TU"),
+            tr=frames.get("TR"),
+            imaging_files=task.imaging_files,
+            imaging_window_days=task.imaging_window_days,
+            accept_units=task.accept_units,
+        )
+        if problems or bundle is None:
+            return _PartOutput(task.part, error="invalid data", problems=tuple(problems))
+        res = respond(
+            bundle,
+            task.rule_set,
+            disease=task.disease,
+            cm=task.cm,
+            responder=task.responder,
+            check_disease=False,
+        )
+        counts = None
+        if task.check_disease:
+            rs = get_rule_set(task.rule_set)
+            counts = measurable_counts(prepare_assessments(bundle.assessments, rs.columns), rs)
+        stem = Path(task.out_dir) / f"part-{task.part.index:06d}"
+        visits, subjects = f"{stem}.visits.parquet", f"{stem}.subjects.parquet"
+        res.visits.write_parquet(visits)
+        res.subjects.write_parquet(subjects)
+        return _PartOutput(
+            task.part,
+            visits=visits,
+            subjects=subjects,
+            n_visits=res.visits.height,
+            n_subjects=res.subjects.height,
+            visits_schema=_schema(res.visits),
+            subjects_schema=_schema(res.subjects),
+            measurable=counts,
+            seconds=time.perf_counter() - t0,
+        )
+    except IntakeError as exc:
+        return _PartOutput(task.part, error=str(exc), problems=exc.problems)
+    except Exception as exc:  # reported with the subject range by the caller
+        return _PartOutput(task.part, error=f"{type(exc).__name__}: {exc}")
+
+
+def _raise_failed(out: _PartOutput) -> None:
+    if out.error is None:
+        return
+    if out.problems:
+        n = len(out.problems)
+        raise IntakeError(
+            out.problems,
+            f"{out.part.label}: {n} problem{'s' if n != 1 else ''} found "
+            f"(row numbers count within the partition)",
+        )
+    raise PlasmatrialError(f"{out.part.label} failed: {out.error}")
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+def respond_partitioned(
+    dm: Path,
+    lb: Path,
+    ex: Path | None = None,
+    *,
+    workdir: Path,
+    tu: Path | None = None,
+    tr: Path | None = None,
+    cm: Path | None = None,
+    criteria: str | None = None,
+    disease: Disease = "al",
+    responder: Sequence[str] | None = None,
+    check_disease: bool = True,
+    accept_units: bool = False,
+    imaging_window_days: int = IMAGING_WINDOW_DAYS,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    processes: bool = False,
+    progress: Progress | None = None,
+) -> PartitionedRun:
+    """Adjudicate response per subject-visit in partitions of subjects (see the module notes).
+
+    Parameters
+    ----------
+    dm, lb, ex, tu, tr, cm : Path
+        The domain files, as ``plasmatrial respond`` takes them (LB: CSV or Parquet is read
+        lazily; other formats whole).
+    workdir : Path
+        An empty or new folder for the split LB and the per-partition results; on a Dask cluster
+        it must be visible to every worker (shared storage). The caller removes it.
+    criteria, disease, responder, check_disease : optional
+        As :func:`plasmatrial.api.respond`.
+    accept_units, imaging_window_days : optional
+        As :func:`plasmatrial.intake.load_sdtm`.
+    partition_size : int
+        Subjects per partition: peak memory grows with it, not with the input.
+    scheduler : str, optional
+        ``None``: partitions run here, one after another. ``"local"`` or a scheduler address:
+        one Dask task per partition (:func:`plasmatrial._dask.dask_client`).
+    n_workers, processes : int, bool
+        The local cluster's workers (``scheduler="local"`` only).
+    progress : callable, optional
+        ``progress(done_partitions, total_partitions)``.
+
+    Returns
+    -------
+    PartitionedRun
+        The parts; write them with :func:`write_outputs`.
+
+    Raises
+    ------
+    IntakeError
+        A partition's data failed validation (its subject range named).
+    PlasmatrialError
+        Bad options, an unreadable file, a failed partition (its subject range named), or (myeloma)
+        data that look like AL over the whole input.
+    """
+    if partition_size < 1:
+        raise PlasmatrialError(f"--partition-size must be at least 1, got {partition_size}")
+    rule_set = criteria or default_rule_set(disease)
+    check_rule_set(disease, rule_set)
+    cats = check_responder(responder, rule_set)
+    rs = get_rule_set(rule_set)
+    dm_frame = read_domain(dm, "DM")
+    if "USUBJID" not in dm_frame.columns:
+        raise PlasmatrialError(f"{dm}: the DM file has no USUBJID column")
+    if check_disease:
+        check_organ_flags(dm_frame, rs, disease)
+    parts, bounds = _bounds(dm_frame, partition_size)
+    n = len(parts)
+    dm_parts = _slice(dm_frame, "USUBJID", bounds, n)
+    cm_parts: list[Any] = [None] * n
+    if cm is not None:
+        cm_frame = read_table(cm)
+        cm_key = next((c for c in cm_frame.columns if c.upper() == "USUBJID"), "")
+        # Without USUBJID every partition gets it whole and the respond check reports it.
+        cm_parts = _slice(cm_frame, cm_key, bounds, n) if cm_key else [cm_frame] * n
+    workdir.mkdir(parents=True, exist_ok=True)
+    splits = [
+        _split(path, domain, bounds, workdir, n)
+        for path, domain in ((lb, "LB"), (ex, "EX"), (tu, "TU"), (tr, "TR"))
+        if path is not None
+    ]
+    out_dir = workdir / "out"
+    out_dir.mkdir(exist_ok=True)
+    tasks = []
+    for part in parts:
+        tasks.append(
+            _Task(
+                part=part,
+                split=tuple(domain[part.index] for domain in splits),
+                dm=dm_parts[part.index],
+                cm=cm_parts[part.index],
+                files=(str(dm), str(lb), str(ex) if ex is not None else "EX"),
+                imaging_files=(
+                    str(tu) if tu is not None else "TU",
+                    str(tr) if tr is not None else "TR",
+                ),
+                rule_set=rule_set,
+                disease=disease,
+                responder=cats,
+                check_disease=check_disease and rs.response_spec().measurable is not None,
+                accept_units=accept_units,
+                imaging_window_days=imaging_window_days,
+                out_dir=str(out_dir),
+            )
+        )
+    if scheduler is None:
+        outputs = []
+        for done, task in enumerate(tasks, start=1):
+            out = _run_part(task)
+            _raise_failed(out)
+            outputs.append(out)
+            if progress is not None:
+                progress(done, n)
+    else:
+        outputs = _run_dask(tasks, scheduler, n_workers, processes, progress)
+    if check_disease and rs.response_spec().measurable is not None:
+        counts = [o.measurable for o in outputs if o.measurable is not None]
+        if counts:
+            total = pl.concat(counts).group_by("AVALC").agg(pl.col("len").sum())
+            refuse_unmeasurable(total, rs, disease)
+    return PartitionedRun(
+        parts=tuple(o.part for o in outputs),
+        visit_files=tuple(o.visits for o in outputs),
+        subject_files=tuple(o.subjects for o in outputs),
+        visits_schema=_unify([o.visits_schema for o in outputs]),
+        subjects_schema=_unify([o.subjects_schema for o in outputs]),
+        n_visits=sum(o.n_visits for o in outputs),
+        n_subjects=sum(o.n_subjects for o in outputs),
+        rule_set=rule_set,
+        version=rs.version,
+        disease=disease,
+        seconds=tuple(o.seconds for o in outputs),
+    )
+
+
+def _run_dask(
+    tasks: list[_Task],
+    scheduler: str,
+    n_workers: int,
+    processes: bool,
+    progress: Progress | None,
+) -> list[_PartOutput]:
+    from plasmatrial._dask import dask_client, distributed_module
+
+    distributed = distributed_module()
+    with dask_client(
+        scheduler, n_workers=n_workers, processes=processes, option="--scheduler"
+    ) as client:
+        futures = client.map(_run_part, tasks, pure=False)
+        results: dict[int, _PartOutput] = {}
+        for done, future in enumerate(distributed.as_completed(futures), start=1):
+            out: _PartOutput = future.result()
+            if out.error is not None:
+                client.cancel(futures)
+                _raise_failed(out)
+            results[out.part.index] = out
+            if progress is not None:
+                progress(done, len(tasks))
+    return [results[t.part.index] for t in tasks]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def _unify(schemas: Sequence[tuple[tuple[str, pl.DataType], ...]]) -> pl.Schema:
+    """Columns in order of first appearance; types relaxed to a common supertype."""
+    frames = [pl.DataFrame(schema=dict(s)) for s in schemas if s]
+    if not frames:
+        return pl.Schema()
+    return pl.concat(frames, how="diagonal_relaxed").schema
+
+
+def _conform(lf: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    have = lf.collect_schema()
+    return lf.select(
+        [
+            (pl.col(name) if name in have else pl.lit(None)).cast(dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+def _concat(files: Sequence[str], schema: pl.Schema) -> pl.LazyFrame:
+    if not files:
+        return pl.LazyFrame(schema=schema)
+    return pl.concat([_conform(pl.scan_parquet(f), schema) for f in files], how="vertical")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_one(
+    files: Sequence[str], schema: pl.Schema, target: Path, *, neutralise_csv: bool
+) -> None:
+    if target.suffix.lower() == ".csv":
+        with open(target, "wb") as fh:
+            if not files:
+                pl.DataFrame(schema=schema).write_csv(fh)
+            for k, name in enumerate(files):
+                frame = _conform(pl.scan_parquet(name), schema).collect()
+                if neutralise_csv:
+                    frame = neutralise_csv_cells(frame)
+                frame.write_csv(fh, include_header=k == 0)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return
+    _concat(files, schema).sink_parquet(target)
+    _fsync(target)
+
+
+def write_outputs(
+    run: PartitionedRun, calls: Path, subjects: Path, *, neutralise_csv: bool = True
+) -> None:
+    """Write the calls and subject summaries, streaming one partition at a time.
+
+    ``calls`` and ``subjects`` end in ``.csv`` (one header, the partitions appended in subject
+    order; formula-like cells neutralised as :func:`plasmatrial.intake.write_frame` does) or
+    ``.parquet``. Write them into a staging folder
+    (:func:`plasmatrial.intake.outputs.output_files`): a failure leaves them partial.
+    """
+    _write_one(run.visit_files, run.visits_schema, calls, neutralise_csv=neutralise_csv)
+    _write_one(run.subject_files, run.subjects_schema, subjects, neutralise_csv=neutralise_csv)
