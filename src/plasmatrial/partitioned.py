@@ -48,7 +48,7 @@ from plasmatrial.api import (
     respond,
 )
 from plasmatrial.criteria import get_rule_set
-from plasmatrial.criteria.rules import default_rule_set
+from plasmatrial.criteria.core.registry import default_rule_set
 from plasmatrial.errors import IntakeError, PlasmatrialError, Problem
 from plasmatrial.intake import check_frames, read_domain
 from plasmatrial.intake.io import neutralise_csv_cells, read_table
