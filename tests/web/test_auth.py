@@ -1,0 +1,60 @@
+"""Login, lockout, CSRF, first admin, argon2 hashes and the audit rows they leave."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from plasmatrial.web.models import AuditEvent, User
+from plasmatrial.web.security import MAX_FAILED_LOGINS
+from plasmatrial.web.services import ensure_admin
+from tests.web.conftest import ADMIN, ADMIN_PW, csrf, login
+
+
+def test_pages_need_a_login(app: FastAPI) -> None:
+    client = TestClient(app)
+    for url in ("/studies", "/studies/1", "/studies/1/queue", "/admin/users"):
+        r = client.get(url, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login", url
+
+
+def test_admin_logs_in_and_the_password_is_argon2_hashed(app: FastAPI) -> None:
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    assert "Users" in client.get("/studies").text
+    with app.state.factory() as s:
+        user = s.scalar(select(User).where(User.username == ADMIN))
+        assert user is not None and user.is_admin
+        assert user.password_hash.startswith("$argon2id$") and ADMIN_PW not in user.password_hash
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["create", "login"]
+    assert ensure_admin(app.state.factory, ADMIN, "another-password") is False
+
+
+def test_wrong_password_then_lockout(app: FastAPI) -> None:
+    client = TestClient(app)
+    for _ in range(MAX_FAILED_LOGINS):
+        r = client.post("/login", data={"username": ADMIN, "password": "nope", "csrf": csrf(client)})
+        assert r.status_code == 401
+    # locked: even the right password is refused now
+    r = client.post("/login", data={"username": ADMIN, "password": ADMIN_PW, "csrf": csrf(client)})
+    assert r.status_code == 401
+    with app.state.factory() as s:
+        failed = s.scalars(select(AuditEvent).where(AuditEvent.action == "failed_login")).all()
+    assert len(failed) == MAX_FAILED_LOGINS + 1
+    assert failed[-1].reason == "locked or inactive"
+
+
+def test_forms_without_the_csrf_token_are_refused(app: FastAPI) -> None:
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    r = client.post("/studies", data={"name": "x", "trial_file": "al_lendex.yaml"})
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = client.post("/studies", data={"name": "x", "trial_file": "al_lendex.yaml", "csrf": "forged"})
+    assert r.status_code == 403
+
+
+def test_short_passwords_are_refused(app: FastAPI) -> None:
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    token = csrf(client, "/admin/users")
+    r = client.post("/admin/users", data={"username": "u", "password": "short", "csrf": token})
+    assert r.status_code == 400 and "at least" in r.text
