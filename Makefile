@@ -14,16 +14,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests use: Chromium opens the HTML report headless (tests/e2e). Installed
-# when missing and this is a root shell with apt-get (CI, a fresh machine); elsewhere the test that
-# needs it is skipped with its reason.
+# Debian packages the tests use: Chromium opens the HTML report and the workbench headless
+# (tests/e2e, tests/web); PostgreSQL runs the workbench tests on a throwaway server (tests/web,
+# started and stopped by the test itself). Installed when missing and this is a root shell with
+# apt-get (CI, a fresh machine); elsewhere the tests that need them are skipped with their reason.
 sysdeps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian package chromium"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "warning: could not install chromium; the headless report test will be skipped"; \
-	  else echo "note: chromium not found; the headless report test will be skipped"; fi; \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; the tests that need them will be skipped"; \
+	  else echo "note:$$missing not found; the tests that need them will be skipped"; fi; \
 	fi
 
 lint: install
