@@ -1,0 +1,49 @@
+"""``plasmatrial serve``: database file, migrations, first admin (uvicorn itself not started)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from plasmatrial.cli.app import app
+from plasmatrial.web.models import User
+
+
+def test_serve_creates_database_and_first_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda web, **kw: served.append((web, kw)))
+    monkeypatch.delenv("PLASMATRIAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("PLASMATRIAL_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PLASMATRIAL_ADMIN_PASSWORD", "first-admin-pw")
+    db = tmp_path / "web" / "app.db"
+    args = ["serve", "--db", str(db), "--init-admin", "boss", "--port", "8123"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "admin boss created" in res.output and served[0][1]["port"] == 8123  # type: ignore[index]
+    assert (tmp_path / "web" / "data" / "secret_key").stat().st_mode & 0o077 == 0
+    with Session(create_engine(f"sqlite:///{db}")) as s:
+        boss = s.scalar(select(User).where(User.username == "boss"))
+        assert boss is not None and boss.is_admin
+    again = CliRunner().invoke(app, args)  # a second start keeps the account and the schema
+    assert again.exit_code == 0 and "admin boss exists" in again.output
+
+
+def test_serve_refuses_a_short_admin_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda web, **kw: None)
+    monkeypatch.delenv("PLASMATRIAL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PLASMATRIAL_ADMIN_PASSWORD", "short")
+    res = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "a.db"), "--init-admin", "x"])
+    assert res.exit_code != 0
+    assert "at least 10 characters" in str(res.exception) + res.output
