@@ -508,3 +508,51 @@ def create_user(
     except WebError as exc:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
     return _see_other("/admin/users")
+
+
+# -- calculator -------------------------------------------------------------------------------
+
+
+@router.get("/calculator", response_class=HTMLResponse)
+def calculator_form(request: Request, disease: str = "al") -> Response:
+    """The single-patient calculator form (any logged-in user; nothing is stored)."""
+    from plasmatrial.web import calculator
+
+    with factory_of(request)() as session:
+        user = current_user(request, session)
+    disease = disease if disease in calculator.FIELDS else "al"
+    return render(
+        request, "calculator.html",
+        {"user": user, "disease": disease, "fields": calculator.fields(disease),
+         "visits": calculator.VISITS, "ife": calculator.IFE_CHOICES, "form": {}, "result": None},
+    )
+
+
+@router.post("/calculator", response_class=HTMLResponse)
+async def calculate(request: Request) -> Response:
+    """Validate and adjudicate the typed values; the calls with their explanations."""
+    from starlette.concurrency import run_in_threadpool
+
+    from plasmatrial.web import calculator
+
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    check_csrf(request, form.get("csrf"))
+    with factory_of(request)() as session:
+        user = current_user(request, session)
+    disease = form.get("disease", "al")
+    if disease not in calculator.FIELDS:
+        raise ForbiddenError(f"disease must be al or mm, got {disease!r}")
+    result = await run_in_threadpool(calculator.calculate, disease, form)
+    note = (
+        request.app.state.criteria_note
+        if result.rule_set is None
+        else f"{result.rule_set} v{result.version} ({disease.upper()})"
+    )
+    return render(
+        request, "calculator.html",
+        {"user": user, "disease": disease, "fields": calculator.fields(disease),
+         "visits": calculator.VISITS, "ife": calculator.IFE_CHOICES, "form": form,
+         "result": result, "criteria_note": note},
+        status_code=422 if result.problems else 200,
+    )
