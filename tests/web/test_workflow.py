@@ -196,3 +196,63 @@ def test_user_text_is_escaped(app: FastAPI, wf: Workflow) -> None:
     assert r.status_code == 303
     page = wf.clients["view"].get(f"/studies/{wf.study_id}/queue").text
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, study_files) -> None:
+    """Walk every page and form route as every role; a route missing from the table fails."""
+    from fastapi.routing import APIRoute
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import login
+
+    form(wf.clients["admin"], "/admin/users", {"username": "walker", "password": "walker-pw-01"})
+    clients = {**wf.clients, "outsider": login(TestClient(app), "walker", "walker-pw-01")}
+    subject = pl.read_csv(study_files["dm"]).get_column("USUBJID")[0]
+    call = queued_call(app, wf.run_id, 0)
+    sid = wf.study_id
+    members = {"admin", "dm", "rev", "rev2", "view"}
+    everyone = members | {"outsider"}
+    # route path -> (method, concrete url, roles allowed); None: public
+    table: dict[tuple[str, str], tuple[str, set[str] | None]] = {
+        ("GET", "/healthz"): ("/healthz", None),
+        ("GET", "/"): ("/", None),
+        ("GET", "/login"): ("/login", None),
+        ("POST", "/login"): ("/login", None),
+        ("POST", "/logout"): ("/logout", None),
+        ("GET", "/studies"): ("/studies", everyone),
+        ("POST", "/studies"): ("/studies", {"admin"}),
+        ("GET", "/studies/{study_id}"): (f"/studies/{sid}", members),
+        ("POST", "/studies/{study_id}/members"): (f"/studies/{sid}/members", {"admin"}),
+        ("POST", "/studies/{study_id}/uploads"): (f"/studies/{sid}/uploads", {"admin", "dm"}),
+        ("POST", "/studies/{study_id}/versions/{version_id}/compute"): (
+            f"/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
+        ("GET", "/studies/{study_id}/patients/{usubjid}"): (
+            f"/studies/{sid}/patients/{subject}", members),
+        ("GET", "/studies/{study_id}/queue"): (f"/studies/{sid}/queue", members),
+        ("POST", "/studies/{study_id}/calls/{call_id}/decision"): (
+            f"/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
+        ("GET", "/studies/{study_id}/audit"): (f"/studies/{sid}/audit", members),
+        ("GET", "/admin/users"): ("/admin/users", {"admin"}),
+        ("POST", "/admin/users"): ("/admin/users", {"admin"}),
+        ("GET", "/calculator"): ("/calculator", everyone),
+        ("POST", "/calculator"): ("/calculator", everyone),
+    }
+    from plasmatrial.web.pages import router
+
+    routes = {
+        (m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in r.methods - {"HEAD"}
+    }
+    assert routes == set(table), f"routes without a role table entry: {routes ^ set(table)}"
+    for (method, _), (url, allowed) in table.items():
+        if allowed is None:
+            continue
+        for name, client in clients.items():
+            if method == "GET":
+                status = client.get(url, follow_redirects=False).status_code
+                assert (status == 200) == (name in allowed), (url, name, status)
+            elif name not in allowed:  # forms: refused roles get 403 and change nothing
+                status = form(client, url, {"action": "accept", "expected_seq": "0",
+                                            "username": "x", "role": "viewer",
+                                            "name": "x", "trial_file": "al_lendex.yaml",
+                                            "password": "y" * 12}).status_code
+                assert status == 403, (url, name, status)
