@@ -47,3 +47,19 @@ def test_serve_refuses_a_short_admin_password(
     res = CliRunner().invoke(app, ["serve", "--db", str(tmp_path / "a.db"), "--init-admin", "x"])
     assert res.exit_code != 0
     assert "at least 10 characters" in str(res.exception) + res.output
+
+
+def test_demo_study_is_loaded_once(app) -> None:
+    from fastapi.testclient import TestClient
+
+    from plasmatrial.web.demo import DEMO_NAME, load_demo
+    from tests.web.conftest import ADMIN, ADMIN_PW, login
+
+    data_dir = app.state.settings.data_dir
+    study_id = load_demo(app.state.factory, data_dir, ADMIN, n_subjects=3)
+    assert study_id is not None
+    assert load_demo(app.state.factory, data_dir, ADMIN, n_subjects=3) is None
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    page = client.get(f"/studies/{study_id}").text
+    assert DEMO_NAME in page and "demo_lb.csv" in page and "CR_2012_RATIO" in page
+    assert page.count('<li><a href="/studies/') == 3  # one link per patient

@@ -39,6 +39,11 @@ def register(app: typer.Typer) -> None:
         secure_cookies: Annotated[
             bool, typer.Option("--secure-cookies", help="Session cookie over HTTPS only")
         ] = False,
+        demo: Annotated[
+            bool,
+            typer.Option("--demo", help="Load a demo study (simulated AL-POMDEX-P2 data, "
+                         "responses computed) owned by the --init-admin account"),
+        ] = False,
     ) -> None:
         """Serve the response review workbench (web pages on SQLite or PostgreSQL)."""
         try:
@@ -71,5 +76,15 @@ def register(app: typer.Typer) -> None:
             except WebError as exc:
                 raise PlasmatrialError(str(exc)) from exc
             typer.echo(f"admin {admin} " + ("created" if made else "exists"))
+        if demo:
+            from plasmatrial.web.demo import load_demo
+
+            if not admin:
+                raise PlasmatrialError("--demo needs --init-admin (the account that owns it)")
+            try:
+                made_demo = load_demo(web.state.factory, folder, admin)
+            except WebError as exc:
+                raise PlasmatrialError(str(exc)) from exc
+            typer.echo("demo study " + ("loaded" if made_demo else "exists"))
         typer.echo(f"plasmatrial workbench on http://{host}:{port} (database {settings.database_url.split('@')[-1]})")
         uvicorn.run(web, host=host, port=port, log_level="info")
