@@ -18,7 +18,7 @@ from plasmatrial.web.models import (
     ResponseCall,
     ResponseRun,
 )
-from tests.web.conftest import make_app, sqlite_settings
+from tests.web.conftest import csrf, make_app, sqlite_settings
 from tests.web.workflow import PASSWORDS, Workflow, form, queued_call, set_up, upload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,11 +236,20 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
         ("POST", "/admin/users"): ("/admin/users", {"admin"}),
         ("GET", "/calculator"): ("/calculator", everyone),
         ("POST", "/calculator"): ("/calculator", everyone),
+        ("GET", "/api/studies/{study_id}/queue"): (f"/api/studies/{sid}/queue", members),
+        ("POST", "/api/studies/{study_id}/calls/{call_id}/decision"): (
+            f"/api/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
+        ("POST", "/api/studies/{study_id}/versions/{version_id}/compute"): (
+            f"/api/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
     }
-    from plasmatrial.web.pages import router
+    from plasmatrial.web import jsonapi, pages
 
     routes = {
-        (m, r.path) for r in router.routes if isinstance(r, APIRoute) for m in r.methods - {"HEAD"}
+        (m, r.path)
+        for router in (pages.router, jsonapi.router)
+        for r in router.routes
+        if isinstance(r, APIRoute)
+        for m in r.methods - {"HEAD"}
     }
     assert routes == set(table), f"routes without a role table entry: {routes ^ set(table)}"
     for (method, _), (url, allowed) in table.items():
@@ -250,9 +259,36 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             if method == "GET":
                 status = client.get(url, follow_redirects=False).status_code
                 assert (status == 200) == (name in allowed), (url, name, status)
+            elif name not in allowed and url.startswith("/api/"):
+                token = csrf(client, "/studies")
+                body = {"action": "accept", "expected_seq": 0}
+                status = client.post(url, json=body, headers={"X-CSRF-Token": token}).status_code
+                assert status == 403, (url, name, status)
             elif name not in allowed:  # forms: refused roles get 403 and change nothing
                 status = form(client, url, {"action": "accept", "expected_seq": "0",
                                             "username": "x", "role": "viewer",
                                             "name": "x", "trial_file": "al_lendex.yaml",
                                             "password": "y" * 12}).status_code
                 assert status == 403, (url, name, status)
+
+
+def test_json_api_queue_and_decision(app: FastAPI, wf: Workflow) -> None:
+    rev, viewer = wf.clients["rev"], wf.clients["view"]
+    q = viewer.get(f"/api/studies/{wf.study_id}/queue").json()
+    assert q["rule_set"] == "CR_2012_RATIO" and q["items"] and "PR" in q["categories"]
+    item = next(i for i in q["items"] if i["call_id"] == queued_call(app, wf.run_id, 2).id)
+    url = f"/api/studies/{wf.study_id}/calls/{item['call_id']}/decision"
+    body = {"action": "override", "category": "VGPR", "reason": "API review",
+            "password": PASSWORDS["rev"], "expected_seq": item["seq"]}
+    token = csrf(rev, "/studies")
+    assert rev.post(url, json=body).status_code == 403  # no CSRF header
+    assert viewer.post(url, json=body, headers={"X-CSRF-Token": csrf(viewer, "/studies")}
+                       ).status_code == 403
+    r = rev.post(url, json=body, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["effective"] == "VGPR" and out["decision"]["signed"] is True
+    assert out["seq"] == item["seq"] + 1
+    stale = rev.post(url, json=body, headers={"X-CSRF-Token": token})
+    assert stale.status_code == 409
+    assert "/api/studies/{study_id}/queue" in viewer.get("/openapi.json").json()["paths"]

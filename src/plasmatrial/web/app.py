@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
@@ -98,7 +98,7 @@ def render(
 
 def create_app(settings: Settings) -> FastAPI:
     """The workbench on ``settings``' database (migrated to the latest schema first)."""
-    from plasmatrial.web import pages
+    from plasmatrial.web import jsonapi, pages
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -125,13 +125,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "log in first"}, status_code=401)
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(ForbiddenError)
     async def _forbidden(request: Request, exc: ForbiddenError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
         return render(request, "error.html", {"message": str(exc)}, status_code=403)
 
     app.include_router(pages.router)
+    app.include_router(jsonapi.router)
     return app
