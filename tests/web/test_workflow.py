@@ -233,6 +233,7 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             f"/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
         ("GET", "/studies/{study_id}/audit"): (f"/studies/{sid}/audit", members),
         ("GET", "/admin/users"): ("/admin/users", {"admin"}),
+        ("GET", "/admin/audit"): ("/admin/audit", {"admin"}),
         ("POST", "/admin/users"): ("/admin/users", {"admin"}),
         ("GET", "/calculator"): ("/calculator", everyone),
         ("POST", "/calculator"): ("/calculator", everyone),

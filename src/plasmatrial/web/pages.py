@@ -489,6 +489,18 @@ def users_page(request: Request) -> Response:
     return render(request, "users.html", {"user": user, "users": users})
 
 
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_verify_page(request: Request) -> Response:
+    """Verify the whole audit chain (admins): every row recomputed, every break listed."""
+    with factory_of(request)() as session:
+        user = current_user(request, session)
+        if not user.is_admin:
+            raise ForbiddenError("only an admin verifies the audit trail")
+        check = audit.verify_chain(session)
+    return render(request, "audit_verify.html", {"user": user, "check": check},
+                  status_code=200 if check.ok else 409)
+
+
 @router.post("/admin/users")
 def create_user(
     request: Request,
