@@ -17,6 +17,7 @@ from plasmatrial.web.models import (
     Marker,
     ResponseCall,
     ResponseRun,
+    SubjectSummary,
 )
 from tests.web.conftest import csrf, make_app, sqlite_settings
 from tests.web.workflow import PASSWORDS, Workflow, form, queued_call, set_up, upload
@@ -94,7 +95,9 @@ def test_upload_refuses_other_file_types(wf: Workflow, tmp_path: Path) -> None:
     assert "file_type" in r.text  # type: ignore[attr-defined]
 
 
-def test_pages_state_criteria_versions_and_disclaimer(wf: Workflow, study_files) -> None:
+def test_pages_state_criteria_versions_and_disclaimer(
+    app: FastAPI, wf: Workflow, study_files
+) -> None:
     viewer = wf.clients["view"]
     subject = pl.read_csv(study_files["dm"]).get_column("USUBJID")[0]
     for url in (
@@ -110,6 +113,11 @@ def test_pages_state_criteria_versions_and_disclaimer(wf: Workflow, study_files)
     page = viewer.get(f"/studies/{wf.study_id}/patients/{subject}").text
     assert "CR_2012_RATIO v" in page
     assert "<svg" in page and "FLCLAM" in page and "HEMRESP" in page
+    assert 'class="band"' in page and "Best response:" in page
+    assert "<dt>MAYO2012</dt>" in page  # baseline stage from respond's subject summary
+    with app.state.factory() as s:
+        summaries = s.scalars(select(SubjectSummary).where(SubjectSummary.run_id == wf.run_id)).all()
+    assert sorted(x.usubjid for x in summaries) == sorted(pl.read_csv(study_files["dm"])["USUBJID"])
 
 
 def test_roles_are_enforced(app: FastAPI, wf: Workflow, study_files) -> None:

@@ -138,6 +138,21 @@ class ResponseCall(Base):
     queue_reason: Mapped[str | None] = mapped_column(String(80))
 
 
+class SubjectSummary(Base):
+    """A subject's best response in a run, with the baseline details respond gives (stages,
+    evaluability, involved chain) and DM's organ flags, as JSON."""
+
+    __tablename__ = "subject_summaries"
+    __table_args__ = (UniqueConstraint("run_id", "usubjid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("response_runs.id"))
+    usubjid: Mapped[str] = mapped_column(String(80))
+    best: Mapped[str | None] = mapped_column(String(20))
+    best_date: Mapped[str | None] = mapped_column(String(10))
+    best_explain: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+
+
 class Marker(Base):
     """A followed marker's value at one assessment (the patient timeline)."""
 

@@ -31,6 +31,7 @@ from plasmatrial.web.models import (
     ResponseCall,
     ResponseRun,
     Study,
+    SubjectSummary,
     User,
 )
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
@@ -358,6 +359,11 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
             )
         ).all()
         decisions = latest_decisions(session, [c.id for c in calls if c.is_response])
+        summary = session.scalar(
+            select(SubjectSummary).where(
+                SubjectSummary.run_id == run.id, SubjectSummary.usubjid == usubjid
+            )
+        )
     visits: dict[str, list[ResponseCall]] = {}
     for c in calls:
         visits.setdefault(c.adt or "", []).append(c)
@@ -366,13 +372,15 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
     svg = render_timeline(
         [(str(m[0]), str(m[1]), float(m[2])) for m in markers],
         main,
+        categories=json.loads(run.categories),
         title=f"{usubjid}: {', '.join(sorted({str(m[0]) for m in markers}))} and {run.response_param}",
     )
     return render(
         request, "patient.html",
         {
             "user": user, "study": study, "role": role, "run": run, "usubjid": usubjid,
-            "visits": visits, "decisions": decisions, "svg": svg,
+            "visits": visits, "decisions": decisions, "svg": svg, "summary": summary,
+            "details": {} if summary is None else json.loads(summary.details),
             "criteria_note": _study_note(run, study),
         },
     )

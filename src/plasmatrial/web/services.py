@@ -34,6 +34,7 @@ from plasmatrial.web.models import (
     ResponseCall,
     ResponseRun,
     Study,
+    SubjectSummary,
     User,
 )
 from plasmatrial.web.security import hash_password, is_locked, register_failure, verify_password
@@ -430,6 +431,7 @@ def compute_responses(
             }
         )
     markers = _marker_rows(bundle.assessments, MARKERS.get(study.disease, ()))
+    summaries = _summary_rows(res.subjects, bundle.dm)
     with factory.begin() as session:
         run = ResponseRun(
             version_id=version.id, rule_set=res.rule_set, rule_set_version=res.version,
@@ -440,6 +442,10 @@ def compute_responses(
         session.flush()
         if rows:
             session.execute(insert(ResponseCall), [{**x, "run_id": run.id} for x in rows])
+        if summaries:
+            session.execute(
+                insert(SubjectSummary), [{**x, "run_id": run.id} for x in summaries]
+            )
         has_markers = session.scalar(
             select(func.count(Marker.id)).where(Marker.version_id == version.id)
         )
@@ -454,6 +460,35 @@ def compute_responses(
                  res.version, "calls": len(rows)},
         )
     return run
+
+
+#: DM columns shown with the baseline details (AL organ involvement).
+DM_DETAILS: Final[tuple[str, ...]] = ("ARM", "HEARTFL", "KIDNEYFL", "LIVERFL")
+SUMMARY_COLUMNS: Final[tuple[str, ...]] = ("USUBJID", "BESTRSP", "BESTRSDT", "BESTEXPL")
+
+
+def _summary_rows(subjects: pl.DataFrame, dm: pl.DataFrame) -> list[dict[str, object]]:
+    extra = [c for c in DM_DETAILS if c in dm.columns and c not in subjects.columns]
+    if extra:
+        dm_part = dm.select(pl.col("USUBJID").cast(pl.String), *extra).unique("USUBJID")
+        subjects = subjects.with_columns(pl.col("USUBJID").cast(pl.String)).join(
+            dm_part, on="USUBJID", how="left"
+        )
+    rows = []
+    for r in subjects.iter_rows(named=True):
+        details = {
+            k: str(v) for k, v in r.items() if k not in SUMMARY_COLUMNS and v is not None
+        }
+        rows.append(
+            {
+                "usubjid": str(r["USUBJID"]),
+                "best": r.get("BESTRSP"),
+                "best_date": None if r.get("BESTRSDT") is None else str(r["BESTRSDT"]),
+                "best_explain": r.get("BESTEXPL"),
+                "details": json.dumps(details, sort_keys=True),
+            }
+        )
+    return rows
 
 
 def _marker_rows(assessments: pl.DataFrame, codes: tuple[str, ...]) -> list[dict[str, object]]:

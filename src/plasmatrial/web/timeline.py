@@ -14,6 +14,22 @@ LEFT, RIGHT, TOP, BOTTOM = 60, 20, 40, 30
 COLOURS: Final = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
 
 
+def band_colour(category: str, categories: Sequence[str]) -> str:
+    """Colour of a category's band: green (best) to amber by rank; progression red, NE grey."""
+    if len(categories) < 3 or category not in categories:
+        return "#bbbbbb"
+    progression, not_evaluable = categories[-2], categories[-1]
+    if category == progression:
+        return "#d62728"
+    if category == not_evaluable:
+        return "#bbbbbb"
+    ranked = list(categories[:-2])
+    share = ranked.index(category) / max(len(ranked) - 1, 1)
+    red = int(44 + (255 - 44) * share)
+    green = int(160 + (187 - 160) * share)
+    return f"#{red:02x}{green:02x}{44:02x}"
+
+
 def _day(text: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text[:10])
@@ -26,9 +42,12 @@ def render_timeline(
     calls: Sequence[tuple[str, str]],
     *,
     title: str,
+    categories: Sequence[str] = (),
 ) -> str:
     """SVG of ``markers`` (code, ISO date, value; log scale) and ``calls`` (ISO date, category,
-    written above the plot at each visit). Text is escaped."""
+    written above the plot at each visit, on a band coloured by the category's rank in
+    ``categories``: best response green through amber; the last two, progression and not
+    evaluable, red and grey). Text is escaped."""
     points = [(c, d, v) for c, t, v in markers if (d := _day(t)) is not None and v > 0]
     visits = [(d, cat) for t, cat in calls if (d := _day(t)) is not None]
     days = [d for _, d, _ in points] + [d for d, _ in visits]
@@ -77,6 +96,15 @@ def render_timeline(
         parts.append(
             f'<text x="{LEFT + 8 + 90 * i}" y="{TOP - 24}" font-size="11" fill="{colour}">'
             f"{escape(code)}</text>"
+        )
+    ordered = sorted(visits)
+    for i, (d, cat) in enumerate(ordered):
+        end = ordered[i + 1][0] if i + 1 < len(ordered) else d
+        width = max(x(end) - x(d), 4.0)
+        parts.append(
+            f'<rect x="{x(d):.1f}" y="{TOP - 20}" width="{width:.1f}" height="14" '
+            f'fill="{band_colour(cat, categories)}" opacity="0.45" class="band">'
+            f"<title>{escape(cat)} from {d.isoformat()}</title></rect>"
         )
     for d, cat in visits:
         parts.append(
