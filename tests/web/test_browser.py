@@ -92,3 +92,34 @@ def test_login_study_patient_and_signed_override(served: tuple[str, FastAPI, Wor
             assert "repeat iFLC at the central lab" in page.locator("#audit").inner_text()
         finally:
             browser.close()
+
+
+def test_data_manager_sees_every_problem_of_a_bad_upload(
+    served: tuple[str, FastAPI, Workflow],
+) -> None:
+    base, _app, wf = served
+    root = Path(__file__).resolve().parents[2]
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "dm")
+            page.fill("input[name=password]", PASSWORDS["dm"])
+            page.click("button:has-text('Log in')")
+            page.wait_for_url(f"{base}/studies")
+            page.goto(f"{base}/studies/{wf.study_id}")
+            page.set_input_files("input[name=dm]", str(root / "examples/bad/dm.csv"))
+            page.set_input_files("input[name=lb]", str(root / "examples/bad/lb_bad.csv"))
+            page.click("button:has-text('Upload and validate')")
+            table = page.locator("#problems")
+            table.wait_for(timeout=30_000)
+            assert "Upload refused" in page.locator("h1").inner_text()
+            rows = table.locator("tbody tr")
+            assert rows.count() >= 5
+            assert "lb_bad.csv" in rows.first.inner_text()
+            assert "pmol/L" in table.inner_text()
+        finally:
+            browser.close()
