@@ -58,3 +58,12 @@ def test_short_passwords_are_refused(app: FastAPI) -> None:
     token = csrf(client, "/admin/users")
     r = client.post("/admin/users", data={"username": "u", "password": "short", "csrf": token})
     assert r.status_code == 400 and "at least" in r.text
+
+
+def test_security_headers_on_pages(app: FastAPI) -> None:
+    r = TestClient(app).get("/login")
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    cookie = r.headers.get("set-cookie", "")
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
