@@ -11,13 +11,19 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
+# Cheap argon2id parameters for the tests (the server keeps argon2-cffi's defaults): hashing and
+# verifying stay real, only the memory and time cost shrink.
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from plasmatrial.web import security
 from plasmatrial.web.app import create_app
 from plasmatrial.web.db import session_factory
 from plasmatrial.web.services import ensure_admin
 from plasmatrial.web.settings import Settings
+
+security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PW = "admin", "admin-password-1"
