@@ -11,8 +11,6 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
-# Cheap argon2id parameters for the tests (the server keeps argon2-cffi's defaults): hashing and
-# verifying stay real, only the memory and time cost shrink.
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -23,6 +21,8 @@ from plasmatrial.web.db import session_factory
 from plasmatrial.web.services import ensure_admin
 from plasmatrial.web.settings import Settings
 
+# Cheap argon2id parameters for the tests (the server keeps argon2-cffi's defaults): hashing and
+# verifying stay real, only the memory and time cost shrink.
 security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 ROOT = Path(__file__).resolve().parents[2]
