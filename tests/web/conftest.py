@@ -3,7 +3,13 @@ and helpers that log in and post forms with the session's CSRF token."""
 
 from __future__ import annotations
 
+import glob
+import os
 import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -28,6 +34,51 @@ security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN, ADMIN_PW = "admin", "admin-password-1"
 N_SUBJECTS = 4
+
+
+def _bindir() -> Path | None:
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).resolve().parent
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session: its socket folder (psycopg 3)."""
+    bindir = _bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    root = Path(tempfile.mkdtemp(prefix="plasmatrial-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres account
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser: cannot start PostgreSQL")
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    run = lambda *args: subprocess.run([*prefix, *args], check=True, capture_output=True)  # noqa: E731
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "plasmatrial", "--auth=trust",
+        "-E", "UTF8", "--no-sync")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+        f"-k {sock} -c listen_addresses='' -F", "start")
+    try:
+        yield str(sock)
+    finally:
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def new_pg_database(sock: str, name: str) -> str:
+    """Create database ``name`` on the test server; its SQLAlchemy URL."""
+    import psycopg
+
+    with psycopg.connect(f"host={sock} user=plasmatrial dbname=postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://plasmatrial@/{name}?host={sock}"
 
 
 @pytest.fixture(scope="session")

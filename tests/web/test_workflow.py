@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -19,16 +20,25 @@ from plasmatrial.web.models import (
     ResponseRun,
     SubjectSummary,
 )
-from tests.web.conftest import csrf, make_app, sqlite_settings
+from plasmatrial.web.settings import Settings
+from tests.web.conftest import csrf, make_app, new_pg_database, sqlite_settings
 from tests.web.workflow import PASSWORDS, Workflow, form, queued_call, set_up, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    """One app for the module (its tests decide on different queued calls)."""
-    return make_app(sqlite_settings(tmp_path_factory.mktemp("web")))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    """One app per database for the module (its tests decide on different queued calls)."""
+    settings = sqlite_settings(tmp_path_factory.mktemp("web"))
+    if request.param == "postgresql":
+        url = new_pg_database(request.getfixturevalue("pg_server"), "workflow")
+        settings = Settings(url, settings.data_dir, settings.secret_key)
+    web = make_app(settings)
+    yield web
+    web.state.engine.dispose()
 
 
 @pytest.fixture(scope="module")
