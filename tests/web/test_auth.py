@@ -67,3 +67,20 @@ def test_security_headers_on_pages(app: FastAPI) -> None:
     assert "script-src 'self'" in r.headers["content-security-policy"]
     cookie = r.headers.get("set-cookie", "")
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+
+
+def test_failed_logins_from_one_address_are_throttled(app: FastAPI) -> None:
+    from plasmatrial.web.security import LoginThrottle
+
+    app.state.throttle = LoginThrottle(max_failures=3, window_s=60)
+    client = TestClient(app)
+    for i in range(3):  # different unknown accounts: no account lockout involved
+        data = {"username": f"nobody{i}", "password": "x", "csrf": csrf(client)}
+        assert client.post("/login", data=data).status_code == 401
+    r = client.post("/login", data={"username": ADMIN, "password": ADMIN_PW, "csrf": csrf(client)})
+    assert r.status_code == 429 and "too many failed logins" in r.text
+    with app.state.factory() as s:
+        last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert last is not None and last.action == "failed_login" and "too many" in (last.reason or "")
+    app.state.throttle = LoginThrottle()  # once the window has passed, the right password works
+    login(TestClient(app), ADMIN, ADMIN_PW)

@@ -22,7 +22,7 @@ from plasmatrial.criteria import get_rule_set
 from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS
 from plasmatrial.web.db import make_engine, session_factory, upgrade
 from plasmatrial.web.models import User
-from plasmatrial.web.security import new_csrf_token, same_token
+from plasmatrial.web.security import LoginThrottle, new_csrf_token, same_token
 from plasmatrial.web.settings import Settings
 
 HERE: Final = Path(__file__).resolve().parent
@@ -126,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.factory = session_factory(engine)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.state.criteria_note = default_criteria_note()
+    app.state.throttle = LoginThrottle()
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,

@@ -35,6 +35,7 @@ from plasmatrial.web.models import (
     User,
 )
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
+from plasmatrial.web.security import LoginThrottle
 from plasmatrial.web.services import ProblemRow, WebError
 from plasmatrial.web.timeline import render_timeline
 
@@ -111,10 +112,24 @@ def login(
 ) -> Response:
     """Log in (every attempt audited; five failures lock the account for 15 minutes)."""
     check_csrf(request, csrf)
+    throttle: LoginThrottle = request.app.state.throttle
+    address = request.client.host if request.client else "unknown"
+    if not throttle.allowed(address):
+        with factory_of(request).begin() as session:
+            audit.record(
+                session, user=None, username=username[:80], action="failed_login",
+                entity="user", reason=f"too many failed logins from {address}",
+            )
+        return render(
+            request, "login.html",
+            {"error": "too many failed logins from this address; try again in a few minutes"},
+            status_code=429,
+        )
     with factory_of(request).begin() as session:
         user = services.authenticate(session, username, password)
         uid = None if user is None else user.id
     if uid is None:
+        throttle.failure(address)
         return render(
             request, "login.html", {"error": "wrong username or password, or account locked"},
             status_code=401,

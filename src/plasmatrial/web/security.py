@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -60,3 +63,31 @@ def new_csrf_token() -> str:
 def same_token(expected: str | None, given: str | None) -> bool:
     """Constant-time comparison of CSRF tokens (a missing one never matches)."""
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+class LoginThrottle:
+    """Failed logins per client address in a sliding window (in memory, per server process):
+    past ``max_failures`` in ``window_s`` seconds, that address may not try again until the
+    oldest failure leaves the window. Complements the per-account lockout."""
+
+    def __init__(self, max_failures: int = 20, window_s: float = 300.0) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, address: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(address, deque())
+        while stamps and stamps[0] <= now - self.window_s:
+            stamps.popleft()
+        return stamps
+
+    def allowed(self, address: str) -> bool:
+        """Whether ``address`` may try to log in now."""
+        with self._lock:
+            return len(self._recent(address, time.monotonic())) < self.max_failures
+
+    def failure(self, address: str) -> None:
+        """Count a failed login from ``address``."""
+        with self._lock:
+            self._recent(address, time.monotonic()).append(time.monotonic())
