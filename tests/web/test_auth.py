@@ -84,3 +84,18 @@ def test_failed_logins_from_one_address_are_throttled(app: FastAPI) -> None:
     assert last is not None and last.action == "failed_login" and "too many" in (last.reason or "")
     app.state.throttle = LoginThrottle()  # once the window has passed, the right password works
     login(TestClient(app), ADMIN, ADMIN_PW)
+
+
+def test_change_password_needs_the_current_one(app: FastAPI) -> None:
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    token = csrf(client, "/account/password")
+    r = client.post("/account/password", data={"current": "wrong", "new": "new-password-22",
+                                               "csrf": token})
+    assert r.status_code == 400 and "does not match" in r.text
+    r = client.post("/account/password", data={"current": ADMIN_PW, "new": "new-password-22",
+                                               "csrf": token})
+    assert r.status_code == 200 and 'id="done"' in r.text
+    login(TestClient(app), ADMIN, "new-password-22")
+    with app.state.factory() as s:
+        changed = s.scalars(select(AuditEvent).where(AuditEvent.action == "change_password")).all()
+    assert len(changed) == 1 and "new-password" not in (changed[0].new or "")

@@ -253,6 +253,8 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
         ("GET", "/admin/users"): ("/admin/users", {"admin"}),
         ("GET", "/admin/audit"): ("/admin/audit", {"admin"}),
         ("POST", "/admin/users"): ("/admin/users", {"admin"}),
+        ("GET", "/account/password"): ("/account/password", everyone),
+        ("POST", "/account/password"): ("/account/password", everyone),
         ("GET", "/calculator"): ("/calculator", everyone),
         ("POST", "/calculator"): ("/calculator", everyone),
         ("GET", "/api/studies/{study_id}/queue"): (f"/api/studies/{sid}/queue", members),

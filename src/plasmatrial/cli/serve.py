@@ -41,9 +41,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
         demo: Annotated[
             bool,
-            typer.Option("--demo", help="Load a demo study (simulated AL-POMDEX-P2 data, "
-                         "responses computed) owned by the --init-admin account"),
-        ] = False,
+            typer.Option("--demo/--no-demo", help="Load the demo study (simulated AL-POMDEX-P2 "
+                         "data, responses computed) unless it is there"),
+        ] = True,
     ) -> None:
         """Serve the response review workbench (web pages on SQLite or PostgreSQL)."""
         try:
@@ -51,6 +51,13 @@ def register(app: typer.Typer) -> None:
 
             from plasmatrial.web.app import create_app
             from plasmatrial.web.db import database_url
+            from plasmatrial.web.demo import (
+                DEMO_NAME,
+                FIRST_ADMIN,
+                any_admin,
+                first_admin_password,
+                load_demo,
+            )
             from plasmatrial.web.services import WebError, ensure_admin
             from plasmatrial.web.settings import Settings, secret_key
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -66,25 +73,28 @@ def register(app: typer.Typer) -> None:
             secure_cookies=secure_cookies,
         )
         web = create_app(settings)
+        factory = web.state.factory
         admin = init_admin or os.environ.get(ADMIN_USER_ENV)
-        if admin:
-            password = os.environ.get(ADMIN_PASSWORD_ENV) or getpass.getpass(
-                f"password for {admin}: "
-            )
-            try:
-                made = ensure_admin(web.state.factory, admin, password)
-            except WebError as exc:
-                raise PlasmatrialError(str(exc)) from exc
-            typer.echo(f"admin {admin} " + ("created" if made else "exists"))
-        if demo:
-            from plasmatrial.web.demo import load_demo
-
-            if not admin:
-                raise PlasmatrialError("--demo needs --init-admin (the account that owns it)")
-            try:
-                made_demo = load_demo(web.state.factory, folder, admin)
-            except WebError as exc:
-                raise PlasmatrialError(str(exc)) from exc
-            typer.echo("demo study " + ("loaded" if made_demo else "exists"))
-        typer.echo(f"plasmatrial workbench on http://{host}:{port} (database {settings.database_url.split('@')[-1]})")
+        try:
+            if admin:
+                password = os.environ.get(ADMIN_PASSWORD_ENV) or getpass.getpass(
+                    f"password for {admin}: "
+                )
+                made = ensure_admin(factory, admin, password)
+                typer.echo(f"admin {admin} " + ("created" if made else "exists"))
+            else:
+                first = first_admin_password(factory, folder)
+                if first is not None:
+                    typer.echo(
+                        f"first start: admin account {FIRST_ADMIN!r} created; its password is "
+                        f"in {first} (readable by you only); change it after logging in"
+                    )
+            if demo:
+                owner = admin or any_admin(factory)
+                if owner is not None and load_demo(factory, folder, owner) is not None:
+                    typer.echo(f"demo study loaded ({DEMO_NAME})")
+        except WebError as exc:
+            raise PlasmatrialError(str(exc)) from exc
+        where = settings.database_url.split("@")[-1]
+        typer.echo(f"plasmatrial workbench on http://{host}:{port} (database {where})")
         uvicorn.run(web, host=host, port=port, log_level="info")

@@ -14,7 +14,38 @@ from plasmatrial.web import services
 from plasmatrial.web.models import Study, User
 
 DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
+#: The admin account a first start creates when none is named.
+FIRST_ADMIN: Final = "admin"
 DEMO_NAME: Final = "Demo: AL-POMDEX-P2 (simulated)"
+
+
+def any_admin(factory: sessionmaker[Session]) -> str | None:
+    """The first active admin's username (None: no admin yet)."""
+    with factory() as session:
+        return session.scalar(
+            select(User.username)
+            .where(User.is_admin.is_(True), User.is_active.is_(True))
+            .order_by(User.id)
+        )
+
+
+def first_admin_password(factory: sessionmaker[Session], data_dir: Path) -> Path | None:
+    """On a database without accounts, create admin :data:`FIRST_ADMIN` with a random password
+    written to ``data_dir/first-admin-password`` (0600); the file's path, or None when accounts
+    exist."""
+    import os
+
+    with factory() as session:
+        if session.scalar(select(User.id).limit(1)) is not None:
+            return None
+    password = secrets.token_urlsafe(18)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "first-admin-password"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(password + "\n")
+    services.ensure_admin(factory, FIRST_ADMIN, password)
+    return path
 
 
 def load_demo(

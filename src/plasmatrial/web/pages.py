@@ -148,6 +148,34 @@ def logout(request: Request, csrf: CSRF = "") -> Response:
     return _see_other("/login")
 
 
+@router.get("/account/password", response_class=HTMLResponse)
+def password_form(request: Request) -> Response:
+    """The change-password form."""
+    with factory_of(request)() as session:
+        user = current_user(request, session)
+    return render(request, "password.html", {"user": user})
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current: Annotated[str, Form()],
+    new: Annotated[str, Form()],
+    csrf: CSRF = "",
+) -> Response:
+    """Change one's own password (the current one is asked again)."""
+    check_csrf(request, csrf)
+    try:
+        with factory_of(request).begin() as session:
+            user = current_user(request, session)
+            services.change_password(session, user, current, new)
+    except WebError as exc:
+        with factory_of(request)() as session:  # the failed transaction expired the user
+            user = current_user(request, session)
+        return render(request, "password.html", {"user": user, "error": str(exc)}, 400)
+    return render(request, "password.html", {"user": user, "done": True})
+
+
 # -- studies ----------------------------------------------------------------------------------
 
 

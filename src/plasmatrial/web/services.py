@@ -145,6 +145,17 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Replace the user's password after checking the current one (audited, no hashes logged)."""
+    if not verify_password(user.password_hash, current):
+        raise WebError("the current password does not match")
+    try:
+        user.password_hash = hash_password(new)
+    except ValueError as exc:
+        raise WebError(str(exc)) from exc
+    audit.record(session, user=user, action="change_password", entity="user", entity_id=user.id)
+
+
 def role_in(session: Session, user: User, study_id: int) -> str | None:
     """The user's role in the study (None: not a member)."""
     return session.scalar(
