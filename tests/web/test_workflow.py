@@ -250,6 +250,7 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
         ("POST", "/studies/{study_id}/calls/{call_id}/decision"): (
             f"/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
         ("GET", "/studies/{study_id}/audit"): (f"/studies/{sid}/audit", members),
+        ("GET", "/studies/{study_id}/adrs.csv"): (f"/studies/{sid}/adrs.csv", members - {"view"}),
         ("GET", "/admin/users"): ("/admin/users", {"admin"}),
         ("GET", "/admin/audit"): ("/admin/audit", {"admin"}),
         ("POST", "/admin/users"): ("/admin/users", {"admin"}),
@@ -313,3 +314,31 @@ def test_json_api_queue_and_decision(app: FastAPI, wf: Workflow) -> None:
     stale = rev.post(url, json=body, headers={"X-CSRF-Token": token})
     assert stale.status_code == 409
     assert "/api/studies/{study_id}/queue" in viewer.get("/openapi.json").json()["paths"]
+
+
+def test_adrs_export_uses_adjudicated_categories_with_their_source(
+    app: FastAPI, wf: Workflow
+) -> None:
+    import io
+
+    call = queued_call(app, wf.run_id, 1)
+    with app.state.factory() as s:
+        seen = s.scalar(select(func.max(Decision.seq)).where(Decision.call_id == call.id)) or 0
+    url = f"/studies/{wf.study_id}/calls/{call.id}/decision"
+    signed = {"action": "override", "category": "VGPR", "reason": "export check",
+              "password": PASSWORDS["rev2"], "expected_seq": str(seen)}
+    assert form(wf.clients["rev2"], url, signed).status_code == 303
+    assert wf.clients["view"].get(f"/studies/{wf.study_id}/adrs.csv").status_code == 403
+    r = wf.clients["rev"].get(f"/studies/{wf.study_id}/adrs.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    adrs = pl.read_csv(io.BytesIO(r.content), infer_schema_length=0)
+    row = adrs.filter((pl.col("USUBJID") == call.usubjid) & (pl.col("ADT") == call.adt)
+                      & (pl.col("PARAMCD") == call.paramcd)).row(0, named=True)
+    assert row["AVALC"] == "VGPR" and row["SRCTYPE"] == "ADJUDICATED" and row["ADJBY"] == "rev2"
+    assert row["COMPAVALC"] == call.avalc and row["ADJREAS"] == "export check"
+    with app.state.factory() as s:
+        n_calls = s.get(ResponseRun, wf.run_id).n_calls  # type: ignore[union-attr]
+    assert adrs.height == n_calls
+    computed = adrs.filter(pl.col("SRCTYPE") == "COMPUTED")
+    assert computed.height > 0 and computed["ADJBY"].null_count() == computed.height
+    assert (computed["AVALC"].fill_null("") == computed["COMPAVALC"].fill_null("")).all()

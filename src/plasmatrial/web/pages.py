@@ -510,6 +510,34 @@ def decision(
     )
 
 
+DOWNLOADERS: Final = frozenset({"admin", "data_manager", "reviewer", "statistician"})
+
+
+@router.get("/studies/{study_id}/adrs.csv")
+def adrs_csv(request: Request, study_id: int) -> Response:
+    """The latest run's calls as CSV, adjudicated categories in AVALC with their source
+    (spreadsheet formulas neutralised)."""
+    import polars as pl
+
+    from plasmatrial.intake.io import neutralise_csv_cells
+    from plasmatrial.web.review import ADRS_COLUMNS, adrs_rows
+
+    with factory_of(request)() as session:
+        _user, study, _role = _study_access(request, session, study_id, DOWNLOADERS)
+        run = _latest_run(session, study_id)
+        if run is None:
+            raise ForbiddenError("responses have not been computed for this study yet")
+        rows = adrs_rows(session, run)
+    schema = {c: pl.Float64 if c == "VISITNUM" else pl.String for c in ADRS_COLUMNS}
+    frame = pl.DataFrame(rows, schema=schema)
+    body = neutralise_csv_cells(frame.select(ADRS_COLUMNS)).write_csv()
+    name = f"adrs_study{study.id}_run{run.id}.csv"
+    return Response(
+        body, media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/studies/{study_id}/audit", response_class=HTMLResponse)
 def audit_page(request: Request, study_id: int) -> Response:
     """The study's audit trail, newest first."""

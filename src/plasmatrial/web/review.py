@@ -124,3 +124,45 @@ def decide(
         reason=reason or None,
     )
     return decision
+
+
+#: Columns of the ADRS-like export, in order.
+ADRS_COLUMNS: tuple[str, ...] = (
+    "USUBJID", "VISIT", "VISITNUM", "ADT", "PARAMCD", "AVALC", "SRCTYPE", "COMPAVALC", "INVAVALC",
+    "RULEID", "RULESET", "RULESETVER", "EXPLAIN", "QUEUE", "ADJACT", "ADJREAS", "ADJBY", "ADJDTC",
+)
+
+
+def adrs_rows(session: Session, run: ResponseRun) -> list[dict[str, object]]:
+    """Every call of the run with the category the analysis uses (``AVALC``: the latest
+    decision's, else the computed one) and its source (``SRCTYPE`` COMPUTED / ADJUDICATED)."""
+    from plasmatrial.web.models import User
+
+    calls = list(
+        session.scalars(
+            select(ResponseCall)
+            .where(ResponseCall.run_id == run.id)
+            .order_by(ResponseCall.usubjid, ResponseCall.adt, ResponseCall.paramcd)
+        )
+    )
+    latest = latest_decisions(session, [c.id for c in calls if c.is_response])
+    names = {r.id: r.username for r in session.execute(select(User.id, User.username))}
+    rows: list[dict[str, object]] = []
+    for c in calls:
+        d = latest.get(c.id)
+        rows.append(
+            {
+                "USUBJID": c.usubjid, "VISIT": c.visit, "VISITNUM": c.visitnum, "ADT": c.adt,
+                "PARAMCD": c.paramcd,
+                "AVALC": c.avalc if d is None else d.category,
+                "SRCTYPE": "COMPUTED" if d is None else "ADJUDICATED",
+                "COMPAVALC": c.avalc, "INVAVALC": c.investigator, "RULEID": c.ruleid,
+                "RULESET": c.ruleset, "RULESETVER": c.rulesetver, "EXPLAIN": c.explain,
+                "QUEUE": c.queue_reason,
+                "ADJACT": None if d is None else d.action,
+                "ADJREAS": None if d is None else d.reason,
+                "ADJBY": None if d is None else names.get(d.reviewer_id),
+                "ADJDTC": None if d is None else d.created_at.isoformat(timespec="seconds"),
+            }
+        )
+    return rows
