@@ -264,11 +264,11 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
         ("POST", "/api/studies/{study_id}/versions/{version_id}/compute"): (
             f"/api/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
     }
-    from plasmatrial.web import jsonapi, pages
+    from plasmatrial.web import jsonapi, pages, pages_admin
 
     routes = {
         (m, r.path)
-        for router in (pages.router, jsonapi.router)
+        for router in (pages.router, pages_admin.router, jsonapi.router)
         for r in router.routes
         if isinstance(r, APIRoute)
         for m in r.methods - {"HEAD"}

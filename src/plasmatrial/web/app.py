@@ -111,7 +111,7 @@ def render(
 
 def create_app(settings: Settings) -> FastAPI:
     """The workbench on ``settings``' database (migrated to the latest schema first)."""
-    from plasmatrial.web import jsonapi, pages
+    from plasmatrial.web import jsonapi, pages, pages_admin
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -162,5 +162,6 @@ def create_app(settings: Settings) -> FastAPI:
         return render(request, "error.html", {"message": str(exc)}, status_code=403)
 
     app.include_router(pages.router)
+    app.include_router(pages_admin.router)
     app.include_router(jsonapi.router)
     return app
