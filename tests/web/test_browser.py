@@ -123,3 +123,41 @@ def test_data_manager_sees_every_problem_of_a_bad_upload(
             assert "pmol/L" in table.inner_text()
         finally:
             browser.close()
+
+
+def test_data_manager_uploads_new_files_and_computes(
+    served: tuple[str, FastAPI, Workflow], study_files: dict[str, Path], tmp_path: Path
+) -> None:
+    import polars as pl
+
+    base, _app, wf = served
+    keep = pl.read_csv(study_files["dm"]).get_column("USUBJID").head(3).implode()
+    for name in ("dm", "lb", "ex", "rs"):  # a smaller cut of the same study: new files
+        pl.read_csv(study_files[name], infer_schema_length=0).filter(
+            pl.col("USUBJID").is_in(keep)
+        ).write_csv(tmp_path / f"{name}_v2.csv")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "dm")
+            page.fill("input[name=password]", PASSWORDS["dm"])
+            page.click("button:has-text('Log in')")
+            page.wait_for_url(f"{base}/studies")
+            page.goto(f"{base}/studies/{wf.study_id}")
+            for name in ("dm", "lb", "ex", "rs"):
+                page.set_input_files(f"input[name={name}]", str(tmp_path / f"{name}_v2.csv"))
+            page.click("button:has-text('Upload and validate')")
+            page.wait_for_url(f"{base}/studies/{wf.study_id}")
+            newest = page.locator("table tbody tr").first
+            assert newest.locator("td").first.inner_text() == "2"
+            assert "dm_v2.csv" in newest.inner_text()
+            newest.locator("button:has-text('Compute responses')").click()
+            page.wait_for_url(f"{base}/studies/{wf.study_id}")
+            assert page.locator("ul.subjects li").count() == 3
+            assert "CR_2012_RATIO v" in page.locator("table tbody tr").first.inner_text()
+        finally:
+            browser.close()
