@@ -8,6 +8,8 @@ Alembic migrations under ``plasmatrial/web/migrations``, run by :func:`upgrade` 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -69,3 +71,21 @@ def upgrade(engine: Engine) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (templates render after the commit)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session committed when the block ends, rolled back when it raises.
+
+    Unlike ``factory.begin()``, the block may raise after a failed flush (an ``IntegrityError``
+    turned into a conflict): the rollback here is safe on an already rolled-back session.
+    """
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from plasmatrial.web import services
 from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of
+from plasmatrial.web.db import transaction
 from plasmatrial.web.models import DataVersion, Decision, ResponseCall, ResponseRun
 from plasmatrial.web.pages import REVIEWERS, UPLOADERS, _latest_run, _study_access
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
@@ -130,7 +131,7 @@ def api_decide(request: Request, study_id: int, call_id: int, body: DecisionIn) 
     check_csrf(request, None)
     factory = factory_of(request)
     try:
-        with factory.begin() as session:
+        with transaction(factory) as session:
             user, _study, _role = _study_access(request, session, study_id, REVIEWERS)
             call = session.get(ResponseCall, call_id)
             run = None if call is None else session.get(ResponseRun, call.run_id)

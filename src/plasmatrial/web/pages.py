@@ -22,6 +22,7 @@ from plasmatrial.web.app import (
     render,
     settings_of,
 )
+from plasmatrial.web.db import transaction
 from plasmatrial.web.models import (
     ROLES,
     AuditEvent,
@@ -439,7 +440,7 @@ def decision(
     error: str | None = None
     status = 200
     try:
-        with factory.begin() as session:
+        with transaction(factory) as session:
             user, study, _role = _study_access(request, session, study_id, REVIEWERS)
             call = session.get(ResponseCall, call_id)
             run = None if call is None else session.get(ResponseRun, call.run_id)

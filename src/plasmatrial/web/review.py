@@ -80,12 +80,13 @@ def decide(
     meanwhile, :class:`ConflictError` (nothing is overwritten).
     """
     reason = reason.strip()
+    label = f"{call.usubjid} {call.adt}"  # read now: a failed flush leaves the session unusable
     current = session.scalar(
         select(func.max(Decision.seq)).where(Decision.call_id == call.id)
     ) or 0
     if current != expected_seq:
         raise ConflictError(
-            f"{call.usubjid} {call.adt}: another decision was recorded meanwhile; reload the queue"
+            f"{label}: another decision was recorded meanwhile; reload the queue"
         )
     if action == "accept":
         chosen, signed = call.avalc or "NE", False
@@ -115,7 +116,7 @@ def decide(
         session.flush()
     except IntegrityError as exc:  # a concurrent decision took this seq
         raise ConflictError(
-            f"{call.usubjid} {call.adt}: another decision was recorded meanwhile; reload the queue"
+            f"{label}: another decision was recorded meanwhile; reload the queue"
         ) from exc
     audit.record(
         session, user=reviewer, action=action, entity="response_call", entity_id=call.id,

@@ -26,6 +26,7 @@ from plasmatrial.criteria.mm.concordance import concordance
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake.io import read_table
 from plasmatrial.web import audit
+from plasmatrial.web.db import transaction
 from plasmatrial.web.models import (
     ROLES,
     DataVersion,
@@ -323,7 +324,7 @@ def accept_upload(
             p.chmod(0o444)
         staging_dir.replace(final)  # atomic: the folder is whole or absent
     n_subjects = read_table(final / str(files["DM"]["stored"])).get_column("USUBJID").n_unique()
-    with factory.begin() as session:
+    with transaction(factory) as session:
         existing = session.scalar(
             select(DataVersion).where(
                 DataVersion.study_id == study_id, DataVersion.sha256 == digest
