@@ -99,3 +99,21 @@ def test_change_password_needs_the_current_one(app: FastAPI) -> None:
     with app.state.factory() as s:
         changed = s.scalars(select(AuditEvent).where(AuditEvent.action == "change_password")).all()
     assert len(changed) == 1 and "new-password" not in (changed[0].new or "")
+
+
+def test_a_name_taken_at_the_same_instant_is_a_conflict_not_a_crash(
+    app: FastAPI, monkeypatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from plasmatrial.web import services
+
+    def taken(*args: object, **kwargs: object) -> None:
+        raise IntegrityError("INSERT INTO users ...", None, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(services, "create_user", taken)
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    token = csrf(client, "/admin/users")
+    r = client.post("/admin/users", data={"username": "u1", "password": "long-password",
+                                          "csrf": token})
+    assert r.status_code == 409 and "just taken" in r.text

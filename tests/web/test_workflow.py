@@ -244,7 +244,7 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
         ("POST", "/studies/{study_id}/uploads"): (f"/studies/{sid}/uploads", {"admin", "dm"}),
         ("POST", "/studies/{study_id}/versions/{version_id}/compute"): (
             f"/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
-        ("GET", "/studies/{study_id}/patients/{usubjid}"): (
+        ("GET", "/studies/{study_id}/patients/{usubjid:path}"): (
             f"/studies/{sid}/patients/{subject}", members),
         ("GET", "/studies/{study_id}/queue"): (f"/studies/{sid}/queue", members),
         ("POST", "/studies/{study_id}/calls/{call_id}/decision"): (

@@ -11,6 +11,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plasmatrial.web import audit, services
@@ -179,12 +180,16 @@ def create_study(
     """Create a study from a seed trial file (admins)."""
     check_csrf(request, csrf)
     try:
-        with factory_of(request).begin() as session:
+        with transaction(factory_of(request)) as session:
             user = current_user(request, session)
             if not user.is_admin:
                 raise ForbiddenError("only an admin creates studies")
             study = services.create_study(session, user, name, trial_file)
             sid = study.id
+    except IntegrityError:  # the same name created at the same instant by someone else
+        return render(
+            request, "error.html", {"message": "that name was just taken; reload and retry"}, 409
+        )
     except WebError as exc:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
     return _see_other(f"/studies/{sid}")
@@ -253,9 +258,13 @@ def set_member(
     """Give a user a role in the study (admins)."""
     check_csrf(request, csrf)
     try:
-        with factory_of(request).begin() as session:
+        with transaction(factory_of(request)) as session:
             user, study, _ = _study_access(request, session, study_id, frozenset({"admin"}))
             services.add_member(session, user, study, username, role)
+    except IntegrityError:  # the same name created at the same instant by someone else
+        return render(
+            request, "error.html", {"message": "that name was just taken; reload and retry"}, 409
+        )
     except WebError as exc:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
     return _see_other(f"/studies/{study_id}")
@@ -350,7 +359,7 @@ def compute(request: Request, study_id: int, version_id: int, csrf: CSRF = "") -
 # -- patient ----------------------------------------------------------------------------------
 
 
-@router.get("/studies/{study_id}/patients/{usubjid}", response_class=HTMLResponse)
+@router.get("/studies/{study_id}/patients/{usubjid:path}", response_class=HTMLResponse)
 def patient(request: Request, study_id: int, usubjid: str) -> Response:
     """A patient's visits with every call and its explanation, and the marker timeline."""
     with factory_of(request)() as session:

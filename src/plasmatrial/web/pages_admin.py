@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from plasmatrial.web import audit, services
 from plasmatrial.web.app import ForbiddenError, check_csrf, current_user, factory_of, render
+from plasmatrial.web.db import transaction
 from plasmatrial.web.models import User
 from plasmatrial.web.pages import CSRF
 from plasmatrial.web.services import WebError
@@ -88,11 +90,15 @@ def create_user(
     """Create an account (admins)."""
     check_csrf(request, csrf)
     try:
-        with factory_of(request).begin() as session:
+        with transaction(factory_of(request)) as session:
             user = current_user(request, session)
             if not user.is_admin:
                 raise ForbiddenError("only an admin manages accounts")
             services.create_user(session, user, username, password, is_admin=is_admin)
+    except IntegrityError:  # the same name created at the same instant by someone else
+        return render(
+            request, "error.html", {"message": "that name was just taken; reload and retry"}, 409
+        )
     except WebError as exc:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
     return _see_other("/admin/users")
