@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests and scripts use: Chromium opens the HTML report headless (tests/e2e)
-# and prints the PDF; poppler-utils (pdftoppm) turns PDF pages into PNGs
-# (scripts/render_report_pages.sh). Installed when missing and this is a root shell with apt-get
-# (CI, a fresh machine); elsewhere what needs them is skipped with its reason.
+# Debian packages the tests and scripts use: Chromium opens the HTML report and the workbench
+# headless (tests/e2e, tests/web) and prints the PDF; poppler-utils (pdftoppm) turns PDF pages into
+# PNGs (scripts/render_report_pages.sh); PostgreSQL runs the workbench tests on a throwaway server
+# (tests/web, started and stopped by the test itself). Installed when missing and this is a root
+# shell with apt-get (CI, a fresh machine); elsewhere what needs them is skipped with its reason.
 SYSDEPS := chromium:chromium pdftoppm:poppler-utils
 
 sysdeps:
@@ -25,6 +26,7 @@ sysdeps:
 	  cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \

@@ -84,6 +84,7 @@ class RootGroup(LazyGroup):
         "criteria": _cmd(
             "criteria", "Published response/progression/staging criteria encoded as data."
         ),
+        "serve": _cmd("serve", "Serve the response review workbench (web pages on SQLite or PostgreSQL)."),
     }
 
 

@@ -1,0 +1,180 @@
+"""The JSON API beside the pages (OpenAPI at ``/docs``): queue, decisions, compute.
+
+Same session cookie, roles and CSRF rule as the pages (POSTs carry ``X-CSRF-Token``); the same
+services do the work, so a decision made here and one made on the page are indistinguishable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from plasmatrial.web import services
+from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of
+from plasmatrial.web.db import transaction
+from plasmatrial.web.models import DataVersion, Decision, ResponseCall, ResponseRun
+from plasmatrial.web.pages import REVIEWERS, UPLOADERS, _latest_run, _study_access
+from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class DecisionOut(BaseModel):
+    """A reviewer's decision."""
+
+    seq: int
+    action: str
+    category: str
+    reason: str | None
+    signed: bool
+    reviewer_id: int
+    created_at: str
+
+
+class QueueItemOut(BaseModel):
+    """A call that needs a reviewer, with its latest decision."""
+
+    call_id: int
+    usubjid: str
+    adt: str | None
+    visit: str | None
+    paramcd: str
+    computed: str | None
+    ruleid: str | None
+    explain: str | None
+    investigator: str | None
+    queue_reason: str | None
+    seq: int
+    effective: str | None
+    decision: DecisionOut | None
+
+
+class QueueOut(BaseModel):
+    """The review queue of a study's latest response run."""
+
+    study_id: int
+    run_id: int | None
+    rule_set: str | None
+    rule_set_version: str | None
+    categories: list[str]
+    items: list[QueueItemOut]
+
+
+class DecisionIn(BaseModel):
+    """Accept the computed call, or override it (category, reason and password to sign)."""
+
+    action: Literal["accept", "override"]
+    expected_seq: int = Field(ge=0, description="decisions seen so far (409 when stale)")
+    category: str | None = None
+    reason: str = ""
+    password: str | None = None
+
+
+class RunOut(BaseModel):
+    """A response run."""
+
+    run_id: int
+    version_id: int
+    rule_set: str
+    rule_set_version: str
+    n_calls: int
+
+
+def _decision(d: Decision | None) -> DecisionOut | None:
+    if d is None:
+        return None
+    return DecisionOut(
+        seq=d.seq, action=d.action, category=d.category, reason=d.reason, signed=d.signed,
+        reviewer_id=d.reviewer_id, created_at=d.created_at.isoformat(),
+    )
+
+
+def _item(item: QueueItem) -> QueueItemOut:
+    c = item.call
+    return QueueItemOut(
+        call_id=c.id, usubjid=c.usubjid, adt=c.adt, visit=c.visit, paramcd=c.paramcd,
+        computed=c.avalc, ruleid=c.ruleid, explain=c.explain, investigator=c.investigator,
+        queue_reason=c.queue_reason, seq=item.seq, effective=item.effective,
+        decision=_decision(item.decision),
+    )
+
+
+@router.get("/studies/{study_id}/queue", response_model=QueueOut)
+def api_queue(request: Request, study_id: int) -> QueueOut:
+    """The review queue of the study's latest run (any member)."""
+    import json
+
+    with factory_of(request)() as session:
+        _study_access(request, session, study_id)
+        run = _latest_run(session, study_id)
+        items = [] if run is None else queue(session, run)
+        return QueueOut(
+            study_id=study_id,
+            run_id=None if run is None else run.id,
+            rule_set=None if run is None else run.rule_set,
+            rule_set_version=None if run is None else run.rule_set_version,
+            categories=[] if run is None else json.loads(run.categories),
+            items=[_item(i) for i in items],
+        )
+
+
+@router.post(
+    "/studies/{study_id}/calls/{call_id}/decision",
+    response_model=QueueItemOut,
+    responses={400: {"description": "refused"}, 409: {"description": "decided meanwhile"}},
+)
+def api_decide(request: Request, study_id: int, call_id: int, body: DecisionIn) -> object:
+    """Record a decision (reviewers of the study)."""
+    check_csrf(request, None)
+    factory = factory_of(request)
+    try:
+        with transaction(factory) as session:
+            user, _study, _role = _study_access(request, session, study_id, REVIEWERS)
+            call = session.get(ResponseCall, call_id)
+            run = None if call is None else session.get(ResponseRun, call.run_id)
+            version = None if run is None else session.get(DataVersion, run.version_id)
+            if call is None or run is None or version is None or version.study_id != study_id:
+                raise ForbiddenError("no such call in this study")
+            decide(
+                session, user, call, run, study_id=study_id, action=body.action,
+                category=body.category, reason=body.reason, password=body.password,
+                expected_seq=body.expected_seq,
+            )
+    except services.ConflictError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    except SignatureError as exc:
+        from plasmatrial.web import audit
+        from plasmatrial.web.app import current_user
+
+        with factory.begin() as session:
+            audit.record(
+                session, user=current_user(request, session), action="failed_signature",
+                entity="response_call", entity_id=call_id, study_id=study_id,
+            )
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    except services.WebError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+    with factory() as session:
+        call = session.get(ResponseCall, call_id)
+        assert call is not None
+        return _item(QueueItem(call, latest_decisions(session, [call_id]).get(call_id)))
+
+
+@router.post("/studies/{study_id}/versions/{version_id}/compute", response_model=RunOut)
+def api_compute(request: Request, study_id: int, version_id: int) -> RunOut:
+    """Compute responses for a data version (data managers and admins)."""
+    check_csrf(request, None)
+    factory = factory_of(request)
+    with factory() as session:
+        user, study, _ = _study_access(request, session, study_id, UPLOADERS)
+        version = session.get(DataVersion, version_id)
+        if version is None or version.study_id != study_id:
+            raise ForbiddenError("no such data version in this study")
+    run = services.compute_responses(factory, study, version, user)
+    return RunOut(
+        run_id=run.id, version_id=version.id, rule_set=run.rule_set,
+        rule_set_version=run.rule_set_version, n_calls=run.n_calls,
+    )
