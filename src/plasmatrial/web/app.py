@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from plasmatrial import DISCLAIMER, __version__
 from plasmatrial.criteria import get_rule_set
-from plasmatrial.criteria.core.rules import DEFAULT_RULE_SETS
+from plasmatrial.criteria.core.registry import DEFAULT_RULE_SETS
 from plasmatrial.web.db import make_engine, session_factory, upgrade
 from plasmatrial.web.models import User
 from plasmatrial.web.security import LoginThrottle, new_csrf_token, same_token
