@@ -17,13 +17,9 @@ import polars as pl
 from plasmatrial import api
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake.analytes import ANALYTE_BY_CODE
+from plasmatrial.web.forms import DM_EXTRAS, FIELDS, as_disease
 from plasmatrial.web.services import ProblemRow
 
-#: The analytes the form offers, per disease (codes of the intake catalogue).
-FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "al": ("FLCKAP", "FLCLAM", "SIFE", "UIFE", "NTPROBNP", "PROT24H", "EGFR"),
-    "mm": ("SPEPMP", "UPEPMP", "FLCKAP", "FLCLAM", "SIFE", "UIFE", "BMPC"),
-}
 #: Assessments: baseline, the one to call, an optional later one (IMWG confirmation).
 VISITS: Final[tuple[str, ...]] = ("baseline", "current", "next")
 IFE_CHOICES: Final[tuple[str, ...]] = ("", "NEGATIVE", "POSITIVE")
@@ -53,7 +49,7 @@ class CalcResult:
 def fields(disease: str) -> list[Field]:
     """The form rows of ``disease`` with the units the intake accepts."""
     out = []
-    for code in FIELDS[disease]:
+    for code in FIELDS[as_disease(disease)]:
         a = ANALYTE_BY_CODE[code]
         units = tuple(dict.fromkeys([a.unit, *a.conversions])) if a.unit else ()
         out.append(Field(code, a.name, units, a.kind == "character"))
@@ -68,8 +64,10 @@ def _date(form: Mapping[str, str], visit: str, default: dt.date) -> str:
 def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
     """Validate and adjudicate the typed values (``{CODE}_{visit}``, ``{CODE}_unit``, dates,
     ``age``, ``sex`` and, for AL, ``invlc`` and the organ flags)."""
-    if disease not in FIELDS:
-        raise PlasmatrialError(f"disease must be al or mm, got {disease!r}")
+    try:
+        code = as_disease(disease)
+    except ValueError as exc:
+        raise PlasmatrialError(str(exc)) from None
     base = dt.date(2024, 1, 1)
     dates = {
         "baseline": _date(form, "baseline", base),
@@ -80,10 +78,8 @@ def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
         "STUDYID": ["CALCULATOR"], "USUBJID": [SUBJECT], "RFSTDTC": [dates["baseline"]],
         "AGE": [form.get("age") or "60"], "SEX": [form.get("sex") or "F"],
     }
-    if disease == "al":
-        dm["INVLC"] = [form.get("invlc") or "LAMBDA"]
-        for flag in ("HEARTFL", "KIDNEYFL", "LIVERFL"):
-            dm[flag] = [form.get(flag.lower()) or "N"]
+    for column, default in DM_EXTRAS[code].items():
+        dm[column] = [form.get(column.lower()) or default]
     rows: list[dict[str, object]] = []
     for f in fields(disease):
         for i, visit in enumerate(VISITS, start=1):
@@ -102,7 +98,7 @@ def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
     lb = pl.DataFrame(rows, schema_overrides={"LBORRESU": pl.String, "AGE": pl.String})
     try:
         bundle = api.read_sdtm(pl.DataFrame(dm), lb)
-        res = api.respond(bundle, disease="mm" if disease == "mm" else "al")
+        res = api.respond(bundle, disease=code)
     except IntakeError as exc:
         return CalcResult((), tuple(_problem(p.as_dict()) for p in exc.problems))
     except PlasmatrialError as exc:

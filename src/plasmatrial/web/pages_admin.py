@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plasmatrial.web import audit, services
+from plasmatrial.web import audit, forms, services
 from plasmatrial.web.app import ForbiddenError, check_csrf, current_user, factory_of, render
 from plasmatrial.web.db import transaction
 from plasmatrial.web.models import User
@@ -114,7 +114,7 @@ def calculator_form(request: Request, disease: str = "al") -> Response:
 
     with factory_of(request)() as session:
         user = current_user(request, session)
-    disease = disease if disease in calculator.FIELDS else "al"
+    disease = disease if disease in forms.FIELDS else "al"
     return render(
         request, "calculator.html",
         {"user": user, "disease": disease, "fields": calculator.fields(disease),
@@ -135,7 +135,7 @@ async def calculate(request: Request) -> Response:
     with factory_of(request)() as session:
         user = current_user(request, session)
     disease = form.get("disease", "al")
-    if disease not in calculator.FIELDS:
+    if disease not in forms.FIELDS:
         raise ForbiddenError(f"disease must be al or mm, got {disease!r}")
     result = await run_in_threadpool(calculator.calculate, disease, form)
     note = (

@@ -27,6 +27,7 @@ from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake.io import read_table
 from plasmatrial.web import audit
 from plasmatrial.web.db import transaction
+from plasmatrial.web.forms import as_disease
 from plasmatrial.web.models import (
     ROLES,
     DataVersion,
@@ -403,7 +404,7 @@ def compute_responses(
     dm, lb, ex = (_stored(version, d) for d in ("DM", "LB", "EX"))
     assert dm is not None and lb is not None
     bundle = api.read_sdtm(dm, lb, ex)
-    res = api.respond(bundle, study.rule_set, disease="mm" if study.disease == "mm" else "al")
+    res = api.respond(bundle, study.rule_set, disease=as_disease(study.disease))
     spec = get_rule_set(res.rule_set).response_spec()
     scale = spec.scale
     categories = [*scale.ranking, scale.progression, scale.not_evaluable]
