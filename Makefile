@@ -46,7 +46,7 @@ type: install
 	$(VENV)/bin/mypy
 
 unit: install
-	bash scripts/pytest.sh -q
+	bash scripts/pytest.sh -q --durations=15
 
 test: sysdeps lint imports type unit
 

@@ -116,7 +116,7 @@ I_R5: Final = Interpretation(
 I_MR: Final = Interpretation(
     "MR_UPPER",
     "MR is 25 ≤ pct < 50",
-    "49.5 % is MR; 50 % is PR (DEFAULT of criteria.md 4.3).",
+    "49.5 % is MR; 50 % is PR (DEFAULT; decision 0410).",
     _REC_RESP,
 )
 I_FLCVGPR: Final = Interpretation(

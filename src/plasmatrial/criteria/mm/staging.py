@@ -111,7 +111,7 @@ ISS_RULES: Final[tuple[StageRule, ...]] = (
     StageRule(
         "ISS2005.I_OR_II",
         "I or II",
-        "β2-microglobulin < 3.5 mg/L with albumin missing (criteria.md 4.9)",
+        "β2-microglobulin < 3.5 mg/L with albumin missing",
         GREIPP_2005.at("Table 3; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"),
         _ISS_IN,
     ),
@@ -150,7 +150,7 @@ R_ISS_RULES: Final[tuple[StageRule, ...]] = (
     StageRule(
         "RISS2015.NE",
         "NE",
-        "stage not forced by the available data (criteria.md 4.10)",
+        "stage not forced by the available data",
         PALUMBO_2015.at(
             "Table 1; missing-data rule docs/decisions/0400-mm-staging-missing-data.md"
         ),
