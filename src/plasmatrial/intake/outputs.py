@@ -11,8 +11,11 @@
    :func:`write_text`);
 4. publish: a folder is swapped in with one ``renameat2(RENAME_EXCHANGE)`` (Linux; two renames
    elsewhere, with the previous folder restored by the next run if killed in between); files are
-   marked complete by a ``COMMIT`` file, then renamed one by one, and a run killed between those
-   renames is rolled forward by the next command on the same output;
+   published as one generation: each output name is a stable symlink into a hidden
+   ``.NAME.current`` link, and that one link is swapped to the new staging folder with a single
+   rename, so a reader (or a kill -9) sees the previous set or the new one, never a mix. Where the
+   file system has no symlinks, the files are marked complete by a ``COMMIT`` file and renamed one
+   by one, and a run killed between those renames is rolled forward by the next command;
 5. on any error the staging folder is removed and the previous outputs are untouched.
 """
 
@@ -99,8 +102,9 @@ def _locked(target: Path, option: str) -> Iterator[None]:
         fh.close()
 
 
-def _clean_stale(target: Path) -> None:
-    """Remove leftovers of killed runs on ``target`` (the lock is held, so none is live)."""
+def _clean_stale(target: Path, keep: str | None = None) -> None:
+    """Remove leftovers of killed runs on ``target`` (the lock is held, so none is live); the
+    staging folder named ``keep`` is the published generation and stays."""
     parent, name = target.parent, target.name
     for old in sorted(parent.glob(f".{name}.old-*")):
         if not target.exists() and old.is_dir():
@@ -108,7 +112,8 @@ def _clean_stale(target: Path) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
     for staging in parent.glob(f".{name}.staging-*"):
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.name != keep:
+            shutil.rmtree(staging, ignore_errors=True)
     for tmp in parent.glob(f".{name}.*.tmp"):
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -205,7 +210,10 @@ def _publish_folder(staging: Path, target: Path) -> None:
 def _roll_forward(targets: Sequence[Path]) -> None:
     """Finish a commit that a killed run left half done (its ``COMMIT`` file is present)."""
     first = targets[0]
+    current = _current_generation(first)
     for staging in first.parent.glob(f".{first.name}.staging-*"):
+        if staging.name == current:
+            continue  # the published generation (symlinked output set)
         if (staging / COMMIT).is_file():
             for target in targets:
                 staged = staging / target.name
@@ -241,18 +249,97 @@ def output_files(targets: Sequence[Path], *, option: str = "--out") -> Iterator[
     _prepare_parent(first, option)
     with _locked(first, option):
         _roll_forward(targets)
+        current = _current_generation(first)
         for target in targets:
-            _clean_stale(target)
+            _clean_stale(target, keep=current)
             if target.is_dir():
                 raise PlasmatrialError(f"{option}: {target}: Is a directory (a file is needed)")
         staging = Path(tempfile.mkdtemp(prefix=f".{first.name}.staging-", dir=first.parent))
+        published = False
         try:
             yield [staging / t.name for t in targets]
             _fsync_dir(staging)
-            write_text(staging / COMMIT, "\n".join(str(t) for t in targets))
-            _fsync_dir(staging)
-            for target in targets:
-                os.replace(staging / target.name, target)
+            if len(targets) > 1 and _symlinks_work(first):
+                _publish_generation(staging, targets)
+                published = True
+            else:
+                write_text(staging / COMMIT, "\n".join(str(t) for t in targets))
+                _fsync_dir(staging)
+                for target in targets:
+                    os.replace(staging / target.name, target)
             _fsync_dir(first.parent)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            if not published:
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def _current_link(first: Path) -> Path:
+    return first.parent / f".{first.name}.current"
+
+
+def _current_generation(first: Path) -> str | None:
+    """Name of the staging folder the output set's ``current`` link points at, if any."""
+    try:
+        return os.readlink(_current_link(first))
+    except OSError:
+        return None
+
+
+def _symlinks_work(first: Path) -> bool:
+    probe = first.parent / f".{first.name}.probe-{os.getpid()}.tmp"
+    try:
+        os.symlink(".", probe)
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+def _relink(path: Path, dest: str) -> None:
+    """Make ``path`` a symlink to ``dest`` in one rename (atomic for a reader)."""
+    tmp = path.parent / f".{path.name.lstrip('.')}.link-{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(dest, tmp)
+    os.replace(tmp, path)
+
+
+def _publish_generation(staging: Path, targets: Sequence[Path]) -> None:
+    """Swap the output set to ``staging`` with one rename of the ``current`` link.
+
+    Every output name is (made) a symlink ``NAME -> .FIRST.current/NAME``. Regular files of an
+    earlier set are first hard-linked into a generation of their own and ``current`` pointed at
+    it, so turning them into symlinks changes nothing a reader sees; then the one rename of
+    ``current`` shows the whole new set; then the previous generation is removed.
+    """
+    first = targets[0]
+    parent, cur = first.parent, _current_link(first)
+
+    def ours(t: Path) -> bool:
+        return t.is_symlink() and os.readlink(t) == f"{cur.name}/{t.name}"
+
+    regular = [t for t in targets if (t.exists() or t.is_symlink()) and not ours(t)]
+    previous = _current_generation(first)
+    if regular:
+        old = Path(tempfile.mkdtemp(prefix=f".{first.name}.staging-", dir=parent))
+        for t in regular:
+            if t.exists():
+                try:
+                    os.link(t, old / t.name, follow_symlinks=True)
+                except OSError:
+                    shutil.copy2(t, old / t.name)
+        os.chmod(old, 0o777 & ~current_umask())
+        _fsync_dir(old)
+        _relink(cur, old.name)
+        if previous:
+            shutil.rmtree(parent / previous, ignore_errors=True)
+        previous = old.name
+    for t in targets:
+        if not ours(t):
+            _relink(t, f"{cur.name}/{t.name}")  # shows the same (old) content, or nothing yet
+    _fsync_dir(parent)
+    os.chmod(staging, 0o777 & ~current_umask())
+    _relink(cur, staging.name)  # the one switch from the previous set to the new one
+    _fsync_dir(parent)
+    if previous and previous != staging.name:
+        shutil.rmtree(parent / previous, ignore_errors=True)

@@ -71,6 +71,83 @@ def test_files_staged_without_commit_are_dropped(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".c.csv.lock", "c.csv", "c.subjects.csv"]
 
 
+def _publish(calls: Path, subjects: Path, text: str) -> None:
+    with output_files([calls, subjects]) as (c, s):
+        c.write_text(text)
+        s.write_text(text)
+
+
+def _visible(calls: Path, subjects: Path) -> tuple[str | None, str | None]:
+    def read(p: Path) -> str | None:
+        return p.read_text() if p.exists() else None
+
+    return read(calls), read(subjects)
+
+
+def test_file_pair_is_one_generation_behind_stable_links(tmp_path: Path) -> None:
+    calls, subjects = tmp_path / "c.csv", tmp_path / "c.subjects.csv"
+    calls.write_text("old")  # regular files of an earlier version
+    subjects.write_text("old")
+    _publish(calls, subjects, "one")
+    _publish(calls, subjects, "two")
+    assert _visible(calls, subjects) == ("two", "two")
+    assert os.readlink(calls) == ".c.csv.current/c.csv"
+    assert os.readlink(subjects) == ".c.csv.current/c.subjects.csv"
+    gens = sorted(p.name for p in tmp_path.glob(".c.csv.staging-*"))
+    assert gens == [os.readlink(tmp_path / ".c.csv.current")]  # earlier generations removed
+
+
+class _Killed(BaseException):
+    """Stands for kill -9 at one step of the publish."""
+
+
+@pytest.mark.parametrize("before", [(None, None), ("old", "old"), ("old", None), ("link", "link")])
+def test_a_kill_at_any_step_shows_the_old_pair_or_the_new_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: tuple[str | None, str | None]
+) -> None:
+    """Every rename of the publish is interrupted in turn; a reader then sees one whole set."""
+    from plasmatrial.intake import outputs
+
+    real_relink, real_rmtree = outputs._relink, outputs.shutil.rmtree
+    step = 0
+    while True:
+        root = tmp_path / f"k{step}"
+        root.mkdir()
+        calls, subjects = root / "c.csv", root / "c.subjects.csv"
+        if before == ("link", "link"):
+            _publish(calls, subjects, "old")
+        else:
+            for path, text in zip((calls, subjects), before, strict=True):
+                if text is not None:
+                    path.write_text(text)
+        old = _visible(calls, subjects)
+        calls_made = 0
+
+        def relink(path: Path, dest: str, stop: int = step) -> None:
+            nonlocal calls_made
+            if calls_made == stop:
+                raise _Killed
+            calls_made += 1
+            real_relink(path, dest)
+
+        monkeypatch.setattr(outputs, "_relink", relink)
+        monkeypatch.setattr(outputs.shutil, "rmtree", lambda *a, **k: None)  # kill: no clean-up
+        try:
+            _publish(calls, subjects, "new")
+            killed = False
+        except _Killed:
+            killed = True
+        monkeypatch.setattr(outputs, "_relink", real_relink)
+        monkeypatch.setattr(outputs.shutil, "rmtree", real_rmtree)
+        assert _visible(calls, subjects) in {old, ("new", "new")}, f"mix after step {step}"
+        _publish(calls, subjects, "next")  # the next command cleans up and publishes
+        assert _visible(calls, subjects) == ("next", "next")
+        if not killed:
+            break
+        step += 1
+    assert step >= 1  # at least the switch was interrupted (and each link made before it)
+
+
 def test_folder_failure_keeps_previous_set(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with output_folder(out) as staging:
