@@ -37,7 +37,7 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class CalcResult:
+class CalculatorOutcome:  # a page's view model, not a library result (no ResultMixin)
     """The calls of the follow-up visits, or the problems that stopped them."""
 
     calls: tuple[dict[str, object], ...]
@@ -61,7 +61,7 @@ def _date(form: Mapping[str, str], visit: str, default: dt.date) -> str:
     return text or default.isoformat()
 
 
-def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
+def calculate(disease: str, form: Mapping[str, str]) -> CalculatorOutcome:
     """Validate and adjudicate the typed values (``{CODE}_{visit}``, ``{CODE}_unit``, dates,
     ``age``, ``sex`` and, for AL, ``invlc`` and the organ flags)."""
     try:
@@ -75,8 +75,11 @@ def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
         "next": _date(form, "next", base + dt.timedelta(days=120)),
     }
     dm = {
-        "STUDYID": ["CALCULATOR"], "USUBJID": [SUBJECT], "RFSTDTC": [dates["baseline"]],
-        "AGE": [form.get("age") or "60"], "SEX": [form.get("sex") or "F"],
+        "STUDYID": ["CALCULATOR"],
+        "USUBJID": [SUBJECT],
+        "RFSTDTC": [dates["baseline"]],
+        "AGE": [form.get("age") or "60"],
+        "SEX": [form.get("sex") or "F"],
     }
     for column, default in DM_EXTRAS[code].items():
         dm[column] = [form.get(column.lower()) or default]
@@ -88,26 +91,32 @@ def calculate(disease: str, form: Mapping[str, str]) -> CalcResult:
                 continue
             rows.append(
                 {
-                    "USUBJID": SUBJECT, "LBTESTCD": f.code, "LBORRES": value,
+                    "USUBJID": SUBJECT,
+                    "LBTESTCD": f.code,
+                    "LBORRES": value,
                     "LBORRESU": None if f.is_text else (form.get(f"{f.code}_unit") or f.units[0]),
-                    "LBDTC": dates[visit], "VISIT": visit.upper(), "VISITNUM": i,
+                    "LBDTC": dates[visit],
+                    "VISIT": visit.upper(),
+                    "VISITNUM": i,
                 }
             )
     if not rows:
-        return CalcResult((), (ProblemRow("form", None, None, None, "some values", "empty"),))
+        return CalculatorOutcome(
+            (), (ProblemRow("form", None, None, None, "some values", "empty"),)
+        )
     lb = pl.DataFrame(rows, schema_overrides={"LBORRESU": pl.String, "AGE": pl.String})
     try:
         bundle = api.read_sdtm(pl.DataFrame(dm), lb)
         res = api.respond(bundle, disease=code)
     except IntakeError as exc:
-        return CalcResult((), tuple(_problem(p.as_dict()) for p in exc.problems))
+        return CalculatorOutcome((), tuple(_problem(p.as_dict()) for p in exc.problems))
     except PlasmatrialError as exc:
-        return CalcResult((), (ProblemRow("form", None, None, None, None, str(exc)),))
+        return CalculatorOutcome((), (ProblemRow("form", None, None, None, None, str(exc)),))
     calls = tuple(
         {k: r.get(k) for k in ("ADT", "VISIT", "PARAMCD", "AVALC", "RULEID", "EXPLAIN")}
         for r in res.visits.sort("ADT", maintain_order=True).iter_rows(named=True)
     )
-    return CalcResult(calls, (), res.rule_set, res.version)
+    return CalculatorOutcome(calls, (), res.rule_set, res.version)
 
 
 def _problem(d: Mapping[str, object]) -> ProblemRow:
@@ -116,6 +125,10 @@ def _problem(d: Mapping[str, object]) -> ProblemRow:
 
     row = d.get("row")
     return ProblemRow(
-        text("file") or "form", None if row is None else int(str(row)), text("column"),
-        text("value"), text("expected"), text("reason"),
+        text("file") or "form",
+        None if row is None else int(str(row)),
+        text("column"),
+        text("value"),
+        text("expected"),
+        text("reason"),
     )
