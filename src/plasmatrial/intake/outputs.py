@@ -322,12 +322,13 @@ def _publish_generation(staging: Path, targets: Sequence[Path]) -> None:
     previous = _current_generation(first)
     if regular:
         old = Path(tempfile.mkdtemp(prefix=f".{first.name}.staging-", dir=parent))
-        for t in regular:
+        for t in targets:  # every name's visible content, so each keeps showing it
             if t.exists():
+                real = os.path.realpath(t)  # os.link would link a symlink itself on Linux
                 try:
-                    os.link(t, old / t.name, follow_symlinks=True)
+                    os.link(real, old / t.name)
                 except OSError:
-                    shutil.copy2(t, old / t.name)
+                    shutil.copy2(real, old / t.name)
         os.chmod(old, 0o777 & ~current_umask())
         _fsync_dir(old)
         _relink(cur, old.name)

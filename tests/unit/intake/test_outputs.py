@@ -101,7 +101,9 @@ class _Killed(BaseException):
     """Stands for kill -9 at one step of the publish."""
 
 
-@pytest.mark.parametrize("before", [(None, None), ("old", "old"), ("old", None), ("link", "link")])
+@pytest.mark.parametrize(
+    "before", [(None, None), ("old", "old"), ("old", None), ("link", "link"), ("link", "old")]
+)
 def test_a_kill_at_any_step_shows_the_old_pair_or_the_new_pair(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before: tuple[str | None, str | None]
 ) -> None:
@@ -114,8 +116,11 @@ def test_a_kill_at_any_step_shows_the_old_pair_or_the_new_pair(
         root = tmp_path / f"k{step}"
         root.mkdir()
         calls, subjects = root / "c.csv", root / "c.subjects.csv"
-        if before == ("link", "link"):
+        if before[0] == "link":
             _publish(calls, subjects, "old")
+            if before[1] == "old":  # a user replaced one published name by a regular file
+                subjects.unlink()
+                subjects.write_text("old")
         else:
             for path, text in zip((calls, subjects), before, strict=True):
                 if text is not None:
