@@ -90,7 +90,8 @@ def test_forest_ticks_are_plain_numbers(mm003: tuple[TrialResults, ReportDocumen
         assert not [t for t in texts if "10^" in t or "times" in t]  # no 3x10^-1 labels
         assert {"0.25", "0.5", "1", "2"} <= set(texts)
         assert "AGEGR1" not in svg and "≥75 years" in texts
-        assert any("Favours POMLODEX" in t for t in texts)
+        assert any("Favours Pomalidomide + low-dose dexamethasone" in t for t in texts)
+        assert not any("Favours POMLODEX" in t for t in texts)  # the name, not the code
 
 
 def test_eq5d_visits_in_time_order(mm003: tuple[TrialResults, ReportDocument]) -> None:

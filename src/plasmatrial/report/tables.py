@@ -8,14 +8,14 @@ would add a pandas-based dependency and its own HTML/CSS that the PDF path would
 Formats (sap.md section 6, decision 0801):
 
 * ``n (%)`` with one decimal: ``"12 (39.3%)"``; zero is ``"0"``.
-* p-values: ``"<0.001"`` below 0.001, else three decimals; never scientific notation.
+* p-values: ``"<0.001"`` below 0.001, else three significant digits; never scientific notation.
 * confidence intervals: ``"(lo, hi)"``; a limit that cannot be estimated is ``"NE"``.
 * NE for every value that is not estimable (never "NA" or "NR").
 
 >>> n_pct(12, 28), n_pct(0, 28)
 ('12 (42.9%)', '0')
 >>> p_value(1.3e-25), p_value(0.04567)
-('<0.001', '0.046')
+('<0.001', '0.0457')
 >>> ci(3.78, None)
 '(3.8, NE)'
 """
@@ -103,11 +103,19 @@ def n_pct(n: int, d: int) -> str:
 
 
 def p_value(p: object) -> str:
-    """``"<0.001"`` below 0.001, else three decimals; ``NE`` when missing."""
+    """``"<0.001"`` below 0.001, else three significant digits (sap.md 6); ``NE`` when missing.
+
+    Rounded to three significant digits first, so a value that rounds up to the next power of
+    ten keeps three digits (0.09996 gives ``"0.100"``); trailing zeros are kept (``"0.500"``).
+    """
     v = _finite(p)
     if v is None:
         return NE
-    return "<0.001" if v < 0.001 else f"{v:.3f}"
+    if v < 0.001:
+        return "<0.001"
+    rounded = float(f"{v:.3g}")
+    decimals = max(0, 2 - math.floor(math.log10(rounded)))
+    return f"{rounded:.{decimals}f}"
 
 
 def ci(lo: object, hi: object, digits: int = 1) -> str:

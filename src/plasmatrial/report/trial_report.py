@@ -641,7 +641,12 @@ def _forest_block(r: TimeToEventResult, style: ArmStyle | None, res: TrialResult
                 note="too few events to estimate" if missing else "",
             )
         )
-    favours = (f"Favours {pair[0]}", f"Favours {pair[1]}") if len(pair) == 2 else None
+    names = dict(zip(style.codes, style.names, strict=True)) if style is not None else {}
+    favours = (
+        (f"Favours {names.get(pair[0], pair[0])}", f"Favours {names.get(pair[1], pair[1])}")
+        if len(pair) == 2
+        else None
+    )
     svg = render_forest(
         rows,
         count_columns=[f"{a}\nevents/n" for a in arms] if use_counts else (),
