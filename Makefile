@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= demo-output
 
-.PHONY: install sysdeps test lint imports type unit demo bench refresh-r report-pages clean
+.PHONY: install sysdeps test lint imports type unit demo benchdeps bench refresh-r report-pages clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -53,7 +53,18 @@ test: sysdeps lint imports type unit
 demo: install
 	$(VENV)/bin/plasmatrial demo --out $(DEMO_OUT)
 
-bench: install
+# R survival is a peer in the survival and Cox benchmarks (measured in the same run; skipped with a
+# note where Rscript is missing). Installed like sysdeps: root shell with apt-get only.
+benchdeps:
+	@if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(survival)' >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages: r-base-core r-cran-survival"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-base-core r-cran-survival >/dev/null) \
+	      || echo "warning: could not install R; the R columns of the benchmarks will be skipped"; \
+	  else echo "note: R survival not installed; the R columns of the benchmarks will be skipped"; fi; \
+	fi
+
+bench: install benchdeps
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run_all.py
 
