@@ -263,6 +263,8 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             f"/api/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
         ("POST", "/api/studies/{study_id}/versions/{version_id}/compute"): (
             f"/api/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
+        ("POST", "/api/studies/{study_id}/versions"): (
+            f"/api/studies/{sid}/versions", {"admin", "dm"}),
     }
     from plasmatrial.web import jsonapi, pages, pages_admin
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-from pathlib import Path
 from typing import Annotated, Final
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -38,7 +36,7 @@ from plasmatrial.web.models import (
 )
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
 from plasmatrial.web.security import LoginThrottle
-from plasmatrial.web.services import ProblemRow, WebError
+from plasmatrial.web.services import WebError
 from plasmatrial.web.timeline import render_timeline
 
 router = APIRouter()
@@ -273,66 +271,37 @@ def set_member(
 # -- uploads and responses --------------------------------------------------------------------
 
 
-def _stage(
-    upload: UploadFile, domain: str, folder: Path, limit: int
-) -> tuple[Path | None, ProblemRow | None]:
-    name = Path(upload.filename or "").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in services.SUFFIXES:
-        return None, ProblemRow(
-            name, None, None, suffix or None, f"a {', '.join(services.SUFFIXES)} file", "file_type"
-        )
-    target = folder / f"{domain.lower()}{suffix}"  # never the user's file name
-    size = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                return None, ProblemRow(
-                    name, None, None, f"> {limit} bytes", f"at most {limit} bytes", "too_large"
-                )
-            out.write(chunk)
-    return target, None
+UploadField = Annotated[UploadFile | None, File()]
 
 
 @router.post("/studies/{study_id}/uploads", response_class=HTMLResponse)
 def upload(
     request: Request,
     study_id: int,
-    dm: Annotated[UploadFile | None, File()] = None,
-    lb: Annotated[UploadFile | None, File()] = None,
-    ex: Annotated[UploadFile | None, File()] = None,
-    rs: Annotated[UploadFile | None, File()] = None,
+    dm: UploadField = None,
+    lb: UploadField = None,
+    ex: UploadField = None,
+    rs: UploadField = None,
+    ae: UploadField = None,
+    ds: UploadField = None,
+    qs: UploadField = None,
+    pr: UploadField = None,
+    cm: UploadField = None,
     csrf: CSRF = "",
 ) -> Response:
-    """Validate uploaded DM/LB (EX, RS); every problem in a table, else a new data version."""
+    """Validate uploaded DM/LB (EX, RS, AE, DS, QS, PR, CM); every problem in a table, else a new
+    data version."""
     check_csrf(request, csrf)
     settings = settings_of(request)
     factory = factory_of(request)
     with factory() as session:
         user, study, _ = _study_access(request, session, study_id, UPLOADERS)
-    staging = settings.data_dir / "staging" / secrets.token_hex(16)
-    staging.mkdir(parents=True)
-    staged: dict[str, tuple[str, Path]] = {}
-    problems: list[ProblemRow] = []
-    try:
-        for domain, up in (("DM", dm), ("LB", lb), ("EX", ex), ("RS", rs)):
-            if up is None or not up.filename:
-                continue
-            path, problem = _stage(up, domain, staging, settings.max_upload_bytes)
-            if problem is not None:
-                problems.append(problem)
-            elif path is not None:
-                staged[domain] = (Path(up.filename).name, path)
-        if problems:
-            outcome = services.UploadOutcome(None, tuple(problems))
-        else:
-            outcome = services.accept_upload(
-                factory, settings.data_dir, study_id, user, staged, staging
-            )
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
+             "CM": cm}
+    files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
+    outcome = services.receive_upload(
+        factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
+    )
     if outcome.version is None:
         return render(
             request, "upload_problems.html",

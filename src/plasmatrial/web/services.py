@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import polars as pl
 from sqlalchemy import func, insert, select
@@ -41,9 +42,24 @@ from plasmatrial.web.models import (
 )
 from plasmatrial.web.security import hash_password, is_locked, register_failure, verify_password
 
-#: Upload fields: domain -> required?
-DOMAINS: Final[dict[str, bool]] = {"DM": True, "LB": True, "EX": False, "RS": False}
+#: Upload fields: domain -> required? DM, LB and EX are read by ``api.read_sdtm``; the others
+#: are the optional domains of the trial reader (``api.read_trial_data``), checked as it checks
+#: them (decision 1006).
+DOMAINS: Final[dict[str, bool]] = {
+    "DM": True, "LB": True, "EX": False, "RS": False,
+    "AE": False, "DS": False, "QS": False, "PR": False, "CM": False,
+}
+#: What each upload field holds (the upload form's labels).
+DOMAIN_LABELS: Final[dict[str, str]] = {
+    "DM": "demographics (required)", "LB": "laboratory (required)", "EX": "exposure",
+    "RS": "investigator's response", "AE": "adverse events", "DS": "disposition",
+    "QS": "questionnaires", "PR": "prior therapy", "CM": "subsequent therapy",
+}
 SUFFIXES: Final[tuple[str, ...]] = (".csv", ".parquet", ".xpt")
+#: The trial reader reads the optional domains as plain tables: CSV or Parquet, no XPT.
+TABLE_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".parquet")
+#: Domains read by api.read_sdtm (any of SUFFIXES).
+SDTM_DOMAINS: Final[frozenset[str]] = frozenset({"DM", "LB", "EX"})
 #: Markers drawn on the patient timeline, per disease (wide assessment columns; display only).
 MARKERS: Final[dict[str, tuple[str, ...]]] = {
     "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H"),
@@ -51,7 +67,6 @@ MARKERS: Final[dict[str, tuple[str, ...]]] = {
 }
 #: RS test code of the investigator's overall response.
 RS_TEST_CODE: Final = "OVRLRESP"
-RS_COLUMNS: Final[tuple[str, ...]] = ("USUBJID", "RSDTC", "RSTESTCD")
 
 
 class WebError(PlasmatrialError):
@@ -245,8 +260,26 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _problem_row(d: Mapping[str, object], names: Mapping[str, str]) -> ProblemRow:
+    """An intake problem (``Problem.as_dict``) with the user's file name."""
+    file = str(d["file"])
+    return ProblemRow(
+        names.get(file, Path(file).name),
+        None if d["row"] is None else int(str(d["row"])),
+        None if d["column"] is None else str(d["column"]),
+        None if d["value"] is None else str(d["value"]),
+        None if d["expected"] is None else str(d["expected"]),
+        None if d["reason"] is None else str(d["reason"]),
+    )
+
+
 def validate_upload(staged: Mapping[str, tuple[str, Path]]) -> tuple[ProblemRow, ...]:
-    """Every problem of the staged files (intake validation; RS: its required columns)."""
+    """Every problem of the staged files: DM/LB/EX by ``api.read_sdtm``; RS, AE, DS, QS, PR, CM
+    by the checks the trial reader applies to them (required columns, ISO dates in the study
+    window, CTCAE grades 1-5), so an accepted version folder reads with ``api.read_trial_data``."""
+    from plasmatrial.intake.optional import optional_domain_problems
+    from plasmatrial.trial.inputs import OPTIONAL_DOMAINS
+
     names = {str(path): original for original, path in staged.values()}
     missing = [d for d, required in DOMAINS.items() if required and d not in staged]
     if missing:
@@ -259,35 +292,87 @@ def validate_upload(staged: Mapping[str, tuple[str, Path]]) -> tuple[ProblemRow,
             staged["DM"][1], staged["LB"][1], staged["EX"][1] if "EX" in staged else None
         )
     except IntakeError as exc:
-        for p in exc.problems:
-            d = p.as_dict()
-            problems.append(
-                ProblemRow(
-                    names.get(str(d["file"]), Path(str(d["file"])).name),
-                    None if d["row"] is None else int(d["row"]),
-                    None if d["column"] is None else str(d["column"]),
-                    None if d["value"] is None else str(d["value"]),
-                    None if d["expected"] is None else str(d["expected"]),
-                    None if d["reason"] is None else str(d["reason"]),
-                )
-            )
+        problems += [_problem_row(p.as_dict(), names) for p in exc.problems]
     except PlasmatrialError as exc:
         problems.append(ProblemRow("(all files)", None, None, None, None, str(exc)))
-    if "RS" in staged:
-        original, path = staged["RS"]
+    for domain, (original, path) in staged.items():
+        if domain in SDTM_DOMAINS:
+            continue
         try:
-            columns = read_table(path).columns
+            frame = read_table(path)
+        except IntakeError as exc:
+            problems += [_problem_row(p.as_dict(), names) for p in exc.problems]
+            continue
         except (PlasmatrialError, OSError, ValueError) as exc:
-            problems.append(ProblemRow(original, None, None, None, "a readable table", str(exc)))
-        else:
-            for col in [c for c in RS_COLUMNS if c not in columns]:
-                problems.append(ProblemRow(original, None, col, None, "a column", "missing_column"))
-            if "RSSTRESC" not in columns and "RSORRES" not in columns:
-                problems.append(
-                    ProblemRow(original, None, "RSSTRESC", None, "RSSTRESC or RSORRES",
-                               "missing_column")
-                )
+            reason = str(exc).replace(str(path), original)
+            problems.append(ProblemRow(original, None, None, None, "a readable table", reason))
+            continue
+        found = optional_domain_problems(original, frame, OPTIONAL_DOMAINS[domain.lower()])
+        problems += [_problem_row(p.as_dict(), names) for p in found]
     return tuple(problems)
+
+
+def stage_file(
+    filename: str, stream: BinaryIO, domain: str, folder: Path, limit: int
+) -> tuple[Path | None, ProblemRow | None]:
+    """Copy one uploaded stream into ``folder`` under a fixed name (``ae.csv``: never the user's
+    file name), refusing a wrong type or more than ``limit`` bytes (the copy stops there)."""
+    name = Path(filename).name
+    suffix = Path(name).suffix.lower()
+    allowed = SUFFIXES if domain in SDTM_DOMAINS else TABLE_SUFFIXES
+    if suffix not in allowed:
+        return None, ProblemRow(
+            name, None, None, suffix or None, f"a {', '.join(allowed)} file for {domain}",
+            "file_type",
+        )
+    target = folder / f"{domain.lower()}{suffix}"
+    size = 0
+    with target.open("wb") as out:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                return None, ProblemRow(
+                    name, None, None, f"> {limit} bytes", f"at most {limit} bytes", "too_large"
+                )
+            out.write(chunk)
+    return target, None
+
+
+def receive_upload(
+    factory: sessionmaker[Session],
+    data_dir: Path,
+    study_id: int,
+    actor: User,
+    files: Mapping[str, tuple[str, BinaryIO]],
+    *,
+    limit: int,
+) -> UploadOutcome:
+    """Stage uploaded files (domain -> (file name, stream)) in a fresh folder, validate them and
+    accept them as a data version (:func:`accept_upload`); the staging folder never outlives the
+    call. The page and the JSON API both upload through here."""
+    unknown = sorted(set(files) - set(DOMAINS))
+    if unknown:
+        raise WebError(f"unknown domain(s) {', '.join(unknown)}; upload {', '.join(DOMAINS)}")
+    staging = data_dir / "staging" / secrets.token_hex(16)
+    staging.mkdir(parents=True)
+    staged: dict[str, tuple[str, Path]] = {}
+    problems: list[ProblemRow] = []
+    try:
+        for domain in DOMAINS:  # a fixed order: the same files always give the same problems
+            if domain not in files:
+                continue
+            filename, stream = files[domain]
+            path, problem = stage_file(filename, stream, domain, staging, limit)
+            if problem is not None:
+                problems.append(problem)
+            elif path is not None:
+                staged[domain] = (Path(filename).name, path)
+        if problems:
+            return UploadOutcome(None, tuple(problems))
+        return accept_upload(factory, data_dir, study_id, actor, staged, staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def accept_upload(
