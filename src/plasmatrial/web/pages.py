@@ -330,7 +330,12 @@ def compute(request: Request, study_id: int, version_id: int, csrf: CSRF = "") -
 
 @router.get("/studies/{study_id}/patients/{usubjid:path}", response_class=HTMLResponse)
 def patient(request: Request, study_id: int, usubjid: str) -> Response:
-    """A patient's visits with every call and its explanation, and the marker timeline."""
+    """A patient's visits with every call and its explanation, the timeline (categories,
+    progression, markers on their own axes, exposure and dose changes, adverse events by grade),
+    the baseline stage and organ involvement (decision 1005)."""
+    from plasmatrial.web.events import baseline_sections, patient_events
+    from plasmatrial.web.timeline import PANELS
+
     with factory_of(request)() as session:
         user, study, role = _study_access(request, session, study_id)
         run = _latest_run(session, study_id)
@@ -358,24 +363,36 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
                 SubjectSummary.run_id == run.id, SubjectSummary.usubjid == usubjid
             )
         )
+        version = session.get(DataVersion, run.version_id)
+        assert version is not None
     visits: dict[str, list[ResponseCall]] = {}
     for c in calls:
         visits.setdefault(c.adt or "", []).append(c)
     main = [(c.adt or "", decisions[c.id].category if c.id in decisions else c.avalc or "NE")
             for c in calls if c.is_response]
+    categories = json.loads(run.categories)
+    found = patient_events(version.folder, version.files, study.trial_yaml, usubjid)
     svg = render_timeline(
         [(str(m[0]), str(m[1]), float(m[2])) for m in markers],
         main,
-        categories=json.loads(run.categories),
-        title=f"{usubjid}: {', '.join(sorted({str(m[0]) for m in markers}))} and {run.response_param}",
+        categories=categories,
+        panels=PANELS.get(run.disease),
+        doses=found.doses,
+        events=found.events,
+        response_label=f"{run.response_param} per visit",
+        title=f"{usubjid}: {run.response_param} per visit, followed markers, exposure and "
+        "adverse events over time",
     )
+    details = {} if summary is None else json.loads(summary.details)
     return render(
         request, "patient.html",
         {
             "user": user, "study": study, "role": role, "run": run, "usubjid": usubjid,
             "visits": visits, "decisions": decisions, "svg": svg, "summary": summary,
-            "details": {} if summary is None else json.loads(summary.details),
-            "criteria_note": _study_note(run, study),
+            "details": details, "baseline": baseline_sections(details),
+            "progression": categories[-2] if len(categories) >= 3 else None,
+            "doses": found.doses, "events": found.events, "has_ex": found.has_ex,
+            "has_ae": found.has_ae, "criteria_note": _study_note(run, study),
         },
     )
 

@@ -62,7 +62,7 @@ TABLE_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".parquet")
 SDTM_DOMAINS: Final[frozenset[str]] = frozenset({"DM", "LB", "EX"})
 #: Markers drawn on the patient timeline, per disease (wide assessment columns; display only).
 MARKERS: Final[dict[str, tuple[str, ...]]] = {
-    "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H"),
+    "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H", "EGFR"),
     "mm": ("SPEPMP", "UPEPMP", "FLCKAP", "FLCLAM"),
 }
 #: RS test code of the investigator's overall response.
