@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from plasmatrial.web import services
+from plasmatrial.web import services, uploads
 from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of, settings_of
 from plasmatrial.web.db import transaction
 from plasmatrial.web.models import DataVersion, Decision, ResponseCall, ResponseRun
@@ -39,6 +39,9 @@ class QueueItemOut(BaseModel):
     """A call that needs a reviewer, with its latest decision."""
 
     call_id: int
+    level: Literal["visit", "subject"] = Field(
+        description="visit: one visit's call; subject: the subject's best overall response"
+    )
     usubjid: str
     adt: str | None
     visit: str | None
@@ -133,7 +136,7 @@ def _decision(d: Decision | None) -> DecisionOut | None:
 def _item(item: QueueItem) -> QueueItemOut:
     c = item.call
     return QueueItemOut(
-        call_id=c.id, usubjid=c.usubjid, adt=c.adt, visit=c.visit, paramcd=c.paramcd,
+        call_id=c.id, level="subject" if item.is_subject else "visit", usubjid=c.usubjid, adt=c.adt, visit=c.visit, paramcd=c.paramcd,
         computed=c.avalc, ruleid=c.ruleid, explain=c.explain, investigator=c.investigator,
         queue_reason=c.queue_reason, seq=item.seq, effective=item.effective,
         decision=_decision(item.decision),
@@ -252,7 +255,7 @@ def api_upload(
              "CM": cm}
     files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
     try:
-        outcome = services.receive_upload(
+        outcome = uploads.receive_upload(
             factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
         )
     except services.ConflictError as exc:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plasmatrial.web import audit, services
+from plasmatrial.web import audit, services, uploads
 from plasmatrial.web.app import (
     ForbiddenError,
     check_csrf,
@@ -299,7 +299,7 @@ def upload(
     given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
              "CM": cm}
     files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
-    outcome = services.receive_upload(
+    outcome = uploads.receive_upload(
         factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
     )
     if outcome.version is None:
@@ -357,7 +357,10 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
                 Marker.version_id == run.version_id, Marker.usubjid == usubjid
             )
         ).all()
-        decisions = latest_decisions(session, [c.id for c in calls if c.is_response])
+        subject_call = next((c for c in calls if QueueItem(c, None).is_subject), None)
+        decisions = latest_decisions(
+            session, [c.id for c in calls if c.is_response or c is subject_call]
+        )
         summary = session.scalar(
             select(SubjectSummary).where(
                 SubjectSummary.run_id == run.id, SubjectSummary.usubjid == usubjid
@@ -367,7 +370,8 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
         assert version is not None
     visits: dict[str, list[ResponseCall]] = {}
     for c in calls:
-        visits.setdefault(c.adt or "", []).append(c)
+        if c is not subject_call:
+            visits.setdefault(c.adt or "", []).append(c)
     main = [(c.adt or "", decisions[c.id].category if c.id in decisions else c.avalc or "NE")
             for c in calls if c.is_response]
     categories = json.loads(run.categories)
@@ -393,6 +397,8 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
             "progression": categories[-2] if len(categories) >= 3 else None,
             "doses": found.doses, "events": found.events, "has_ex": found.has_ex,
             "has_ae": found.has_ae, "criteria_note": _study_note(run, study),
+            "subject_call": subject_call,
+            "subject_decision": None if subject_call is None else decisions.get(subject_call.id),
         },
     )
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 import polars as pl
 from sqlalchemy import func, insert, select
@@ -41,6 +40,7 @@ from plasmatrial.web.models import (
     User,
 )
 from plasmatrial.web.security import hash_password, is_locked, register_failure, verify_password
+from plasmatrial.web.subject_calls import RS_TEST_CODE, investigator_best, subject_rows
 
 #: Upload fields: domain -> required? DM, LB and EX are read by ``api.read_sdtm``; the others
 #: are the optional domains of the trial reader (``api.read_trial_data``), checked as it checks
@@ -65,8 +65,6 @@ MARKERS: Final[dict[str, tuple[str, ...]]] = {
     "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H", "EGFR"),
     "mm": ("SPEPMP", "UPEPMP", "FLCKAP", "FLCLAM"),
 }
-#: RS test code of the investigator's overall response.
-RS_TEST_CODE: Final = "OVRLRESP"
 
 
 class WebError(PlasmatrialError):
@@ -312,69 +310,6 @@ def validate_upload(staged: Mapping[str, tuple[str, Path]]) -> tuple[ProblemRow,
     return tuple(problems)
 
 
-def stage_file(
-    filename: str, stream: BinaryIO, domain: str, folder: Path, limit: int
-) -> tuple[Path | None, ProblemRow | None]:
-    """Copy one uploaded stream into ``folder`` under a fixed name (``ae.csv``: never the user's
-    file name), refusing a wrong type or more than ``limit`` bytes (the copy stops there)."""
-    name = Path(filename).name
-    suffix = Path(name).suffix.lower()
-    allowed = SUFFIXES if domain in SDTM_DOMAINS else TABLE_SUFFIXES
-    if suffix not in allowed:
-        return None, ProblemRow(
-            name, None, None, suffix or None, f"a {', '.join(allowed)} file for {domain}",
-            "file_type",
-        )
-    target = folder / f"{domain.lower()}{suffix}"
-    size = 0
-    with target.open("wb") as out:
-        while chunk := stream.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                return None, ProblemRow(
-                    name, None, None, f"> {limit} bytes", f"at most {limit} bytes", "too_large"
-                )
-            out.write(chunk)
-    return target, None
-
-
-def receive_upload(
-    factory: sessionmaker[Session],
-    data_dir: Path,
-    study_id: int,
-    actor: User,
-    files: Mapping[str, tuple[str, BinaryIO]],
-    *,
-    limit: int,
-) -> UploadOutcome:
-    """Stage uploaded files (domain -> (file name, stream)) in a fresh folder, validate them and
-    accept them as a data version (:func:`accept_upload`); the staging folder never outlives the
-    call. The page and the JSON API both upload through here."""
-    unknown = sorted(set(files) - set(DOMAINS))
-    if unknown:
-        raise WebError(f"unknown domain(s) {', '.join(unknown)}; upload {', '.join(DOMAINS)}")
-    staging = data_dir / "staging" / secrets.token_hex(16)
-    staging.mkdir(parents=True)
-    staged: dict[str, tuple[str, Path]] = {}
-    problems: list[ProblemRow] = []
-    try:
-        for domain in DOMAINS:  # a fixed order: the same files always give the same problems
-            if domain not in files:
-                continue
-            filename, stream = files[domain]
-            path, problem = stage_file(filename, stream, domain, staging, limit)
-            if problem is not None:
-                problems.append(problem)
-            elif path is not None:
-                staged[domain] = (Path(filename).name, path)
-        if problems:
-            return UploadOutcome(None, tuple(problems))
-        return accept_upload(factory, data_dir, study_id, actor, staged, staging)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
 def accept_upload(
     factory: sessionmaker[Session],
     data_dir: Path,
@@ -485,11 +420,14 @@ def _queue_reason(avalc: str | None, at_boundary: bool | None, discordant: bool,
 def compute_responses(
     factory: sessionmaker[Session], study: Study, version: DataVersion, actor: User
 ) -> ResponseRun:
-    """Respond on a data version and store every call in one transaction (all or nothing)."""
-    dm, lb, ex = (_stored(version, d) for d in ("DM", "LB", "EX"))
+    """Respond on a data version and store every call in one transaction (all or nothing): one
+    per subject-visit and parameter, and one per subject (best overall response, ``BOR``). CM,
+    when uploaded, ends the assessments that count for best response (as in the trial run)."""
+    dm, lb, ex, cm_path = (_stored(version, d) for d in ("DM", "LB", "EX", "CM"))
     assert dm is not None and lb is not None
     bundle = api.read_sdtm(dm, lb, ex)
-    res = api.respond(bundle, study.rule_set, disease=as_disease(study.disease))
+    cm = None if cm_path is None else read_table(cm_path)
+    res = api.respond(bundle, study.rule_set, disease=as_disease(study.disease), cm=cm)
     spec = get_rule_set(res.rule_set).response_spec()
     scale = spec.scale
     categories = [*scale.ranking, scale.progression, scale.not_evaluable]
@@ -528,6 +466,11 @@ def compute_responses(
                 ),
             }
         )
+    rs_path = _stored(version, "RS")
+    inv_best = (
+        {} if rs_path is None else investigator_best(read_table(rs_path), bundle, spec, cm)
+    )
+    rows += subject_rows(res.subjects, inv_best, res, scale.not_evaluable, has_rs=rs_path is not None)
     markers = _marker_rows(bundle.assessments, MARKERS.get(study.disease, ()))
     summaries = _summary_rows(res.subjects, bundle.dm)
     with factory.begin() as session:
