@@ -129,3 +129,33 @@ def test_versions_without_exposure_or_adverse_events_say_so(demo: Demo) -> None:
     subject = next(iter(demo.pages))
     found = patient_events(version.folder, json.dumps({"DM": files["DM"]}), "", subject)
     assert found.doses == () and found.events == () and not found.has_ex and not found.has_ae
+
+
+def test_a_myeloma_patient_has_m_protein_panels(tmp_path: Path) -> None:
+    from plasmatrial import api
+    from plasmatrial.synth import simulate_trial_data
+    from tests.web.conftest import ROOT
+    from tests.web.workflow import form, upload
+
+    trial = api.read_trial(ROOT / "examples" / "trials" / "mm_pom_lodex_vs_hidex.yaml")
+    data = simulate_trial_data(trial, seed=5)  # 455 subjects (about 7 s); the first 3 are used
+    keep = data.dm["USUBJID"].head(3).implode()
+    files = {}
+    for name in ("dm", "lb", "ex", "rs", "ae"):
+        files[name] = tmp_path / f"{name}.csv"
+        getattr(data, name).filter(pl.col("USUBJID").is_in(keep)).write_csv(files[name])
+    (tmp_path / "web").mkdir()
+    app = make_app(sqlite_settings(tmp_path / "web"))
+    client = login(TestClient(app), ADMIN, ADMIN_PW)
+    r = form(client, "/studies", {"name": "mm", "trial_file": "mm_pom_lodex_vs_hidex.yaml"})
+    sid = int(re.search(r"/studies/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]
+    assert upload(client, sid, files).status_code == 303  # type: ignore[attr-defined]
+    with app.state.factory() as s:
+        version = s.scalar(select(DataVersion).where(DataVersion.study_id == sid))
+        assert version is not None
+    assert form(client, f"/studies/{sid}/versions/{version.id}/compute", {}).status_code == 303
+    html = client.get(f"/studies/{sid}/patients/{data.dm['USUBJID'][0]}").text
+    assert re.findall(r'<g class="panel" data-panel="([^"]+)">', html) == [
+        "Serum M-protein, g/dL", "Urine M-protein, mg/24 h", "Free light chains, mg/L (log)"]
+    assert "OVRLRESP per visit" in html and 'class="dose"' in html
+    app.state.engine.dispose()

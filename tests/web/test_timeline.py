@@ -70,7 +70,8 @@ def test_progression_is_marked_by_line_shape_and_words() -> None:
     svg = render_timeline(MARKERS, CALLS, title="t", categories=SCALE, panels=PANELS)
     assert svg.count('class="progression-line"') == 1
     assert "<title>progression (PROG) on 2024-05-01</title>" in svg
-    assert "progression (PROG) on 2024-05-01" in re.search(r"<desc[^>]*>(.*?)</desc>", svg).group(1)  # type: ignore[union-attr]
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg).group(1)  # type: ignore[union-attr]
+    assert "progression (PROG) from 2024-05-01 (1 visits called PROG)" in desc
     quiet = render_timeline(MARKERS, CALLS[:2], title="t", categories=SCALE, panels=PANELS)
     assert "progression-line" not in quiet and "no progression" in quiet
     assert 'href="#visit-2024-03-01"' in svg  # each visit label opens its explanation
@@ -107,3 +108,13 @@ def test_adverse_events_sit_on_their_grade_row_serious_outlined() -> None:
     desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg).group(1)  # type: ignore[union-attr]
     assert "3 adverse events, worst grade 4, 1 serious" in desc
     assert 'aria-labelledby="timeline-title timeline-desc"' in svg
+
+
+def test_only_the_onset_of_progression_gets_the_triangle() -> None:
+    calls = [*CALLS, ("2024-06-01", "PROG"), ("2024-07-01", "NR"), ("2024-08-01", "PROG")]
+    svg = render_timeline(MARKERS, calls, title="t", categories=SCALE)
+    assert svg.count('class="progression-line"') == 3  # every visit called PROG has its line
+    assert svg.count('class="progression"') == 2  # a triangle where progression starts
+    assert svg.count('stroke-width="2" class="progression-line"') == 2
+    desc = re.search(r"<desc[^>]*>(.*?)</desc>", svg).group(1)  # type: ignore[union-attr]
+    assert "from 2024-05-01, 2024-08-01 (3 visits called PROG)" in desc

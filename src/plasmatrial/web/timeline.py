@@ -137,6 +137,16 @@ def _ticks(d0: dt.date, d1: dt.date) -> list[dt.date]:
             out.append(tick)
 
 
+def _onsets(visits: Sequence[tuple[dt.date, str]], progression: str | None) -> set[dt.date]:
+    """Visits called progression whose previous visit was not (a triangle marks each)."""
+    out, before = set(), None
+    for d, cat in visits:
+        if cat == progression and before != progression:
+            out.add(d)
+        before = cat
+    return out
+
+
 def _band_lane(
     y0: float, axis: _Axis, visits: list[tuple[dt.date, str]], categories: Sequence[str],
     label: str,
@@ -152,6 +162,7 @@ def _band_lane(
             f'fill="{band_colour(cat, categories)}" opacity="0.45" class="band">'
             f"<title>{escape(cat)} from {d.isoformat()}</title></rect>"
         )
+    onsets = _onsets(visits, progression)
     last_x, raised = -1e9, False
     for d, cat in visits:
         x = axis.x(d)
@@ -160,7 +171,7 @@ def _band_lane(
         text = (f'<text x="{x:.1f}" y="{y0 + (22 if raised else 31)}" font-size="10" '
                 f'text-anchor="middle" class="call">{escape(cat)}</text>')
         parts.append(f'<a href="#visit-{d.isoformat()}">{text}</a>')
-        if cat == progression:
+        if d in onsets:
             parts.append(
                 f'<path d="M{x - 5:.1f},{y0 + 2} L{x + 5:.1f},{y0 + 2} L{x:.1f},{y0 + 10} Z" '
                 f'fill="{PROGRESSION_COLOUR}" class="progression">'
@@ -313,8 +324,10 @@ def describe(
     """The timeline in words (the SVG's ``<desc>``)."""
     parts = [f"{len(visits)} assessed visits"]
     progression = categories[-2] if len(categories) >= 3 else None
-    pd = [d.isoformat() for d, c in visits if c == progression]
-    parts.append(f"progression ({progression}) on {', '.join(pd)}" if pd else "no progression")
+    n_pd = sum(c == progression for _, c in visits)
+    onsets = ", ".join(d.isoformat() for d in sorted(_onsets(visits, progression)))
+    parts.append(f"progression ({progression}) from {onsets} ({n_pd} visits called "
+                 f"{progression})" if n_pd else "no progression")
     changes = [f"{p.drug} {p.change} to {p.dose:g} {p.unit or ''} on {p.start}".replace("  ", " ")
                for p in doses if p.change is not None and p.dose is not None]
     n_int = sum(p.interrupted for p in doses)
@@ -396,11 +409,14 @@ def _visit_lines(
 ) -> list[str]:
     progression = categories[-2] if len(categories) >= 3 else None
     out = []
+    onsets = _onsets(visits, progression)
     for d, cat in visits:
         x = axis.x(d)
         if cat == progression:
+            style = ('stroke-width="2"' if d in onsets
+                     else 'stroke-width="1" stroke-dasharray="4,3" opacity="0.6"')
             out.append(f'<line x1="{x:.1f}" y1="{BAND_H - 6}" x2="{x:.1f}" y2="{bottom:.1f}" '
-                       f'stroke="{PROGRESSION_COLOUR}" stroke-width="2" class="progression-line"/>')
+                       f'stroke="{PROGRESSION_COLOUR}" {style} class="progression-line"/>')
         else:
             out.append(f'<line x1="{x:.1f}" y1="{BAND_H - 6}" x2="{x:.1f}" y2="{bottom:.1f}" '
                        'stroke="#ccc" stroke-dasharray="2,2"/>')
