@@ -299,9 +299,12 @@ def upload(
     given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
              "CM": cm}
     files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
-    outcome = uploads.receive_upload(
-        factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
-    )
+    try:
+        outcome = uploads.receive_upload(
+            factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
+        )
+    except services.ConflictError as exc:  # the same files accepted at the same instant
+        return render(request, "error.html", {"message": str(exc)}, status_code=409)
     if outcome.version is None:
         return render(
             request, "upload_problems.html",
