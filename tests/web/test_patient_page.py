@@ -159,3 +159,29 @@ def test_a_myeloma_patient_has_m_protein_panels(tmp_path: Path) -> None:
         "Serum M-protein, g/dL", "Urine M-protein, mg/24 h", "Free light chains, mg/L (log)"]
     assert "OVRLRESP per visit" in html and 'class="dose"' in html
     app.state.engine.dispose()
+
+
+def test_exposure_reads_from_xpt_as_from_csv_and_a_bad_file_is_reported(
+    demo: Demo, tmp_path: Path
+) -> None:
+    pyreadstat = pytest.importorskip("pyreadstat")
+    from plasmatrial.web.events import patient_events
+    from plasmatrial.web.models import Study
+
+    with demo.app.state.factory() as s:
+        version = s.scalar(select(DataVersion).where(DataVersion.study_id == demo.study_id))
+        study = s.get(Study, demo.study_id)
+        assert version is not None and study is not None
+        files, yaml = json.loads(version.files), study.trial_yaml
+    ex = pl.read_csv(demo.folder / "ex.csv", infer_schema_length=0)
+    (tmp_path / "dm.csv").write_bytes((demo.folder / "dm.csv").read_bytes())
+    pyreadstat.write_xport(ex.to_pandas(), str(tmp_path / "ex.xpt"), table_name="EX")
+    ex.drop("EXDOSE").write_csv(tmp_path / "bad_ex.csv")
+    subject = next(iter(demo.pages))
+    xpt = {"DM": {**files["DM"], "stored": "dm.csv"}, "EX": {**files["EX"], "stored": "ex.xpt"}}
+    from_csv = patient_events(version.folder, version.files, yaml, subject)
+    from_xpt = patient_events(str(tmp_path), json.dumps(xpt), yaml, subject)
+    assert from_xpt.doses == from_csv.doses and from_xpt.doses and from_xpt.problem is None
+    bad = {"DM": xpt["DM"], "EX": {**files["EX"], "stored": "bad_ex.csv"}}
+    broken = patient_events(str(tmp_path), json.dumps(bad), yaml, subject)
+    assert broken.doses == () and broken.problem and "exposure could not be read" in broken.problem

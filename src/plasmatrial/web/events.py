@@ -22,6 +22,7 @@ from plasmatrial.design.protocol import parse_trial
 from plasmatrial.endpoints.exposure import PlannedDose, derive_dose_changes
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake.io import read_table
+from plasmatrial.intake.readers import read_domain
 from plasmatrial.web.timeline import AdverseEvent, DosePeriod
 
 #: Data versions whose events one server process keeps in memory.
@@ -30,19 +31,23 @@ CACHED_VERSIONS: Final = 8
 
 @dataclass(frozen=True, slots=True)
 class PatientEvents:
-    """A subject's dosing periods and adverse events (empty when the domain was not uploaded)."""
+    """A subject's dosing periods and adverse events (empty when the domain was not uploaded,
+    or could not be read: ``problem`` says why)."""
 
     doses: tuple[DosePeriod, ...]
     events: tuple[AdverseEvent, ...]
     has_ex: bool
     has_ae: bool
+    problem: str | None = None
 
 
 def patient_events(folder: str, files_json: str, trial_yaml: str, usubjid: str) -> PatientEvents:
     """The subject's exposure periods and adverse events in a data version (``folder`` and its
     ``files`` JSON) of a study (its trial file's text gives the planned schedules)."""
-    doses, events, has_ex, has_ae = _version_events(folder, files_json, trial_yaml)
-    return PatientEvents(doses.get(usubjid, ()), events.get(usubjid, ()), has_ex, has_ae)
+    doses, events, has_ex, has_ae, problem = _version_events(folder, files_json, trial_yaml)
+    return PatientEvents(
+        doses.get(usubjid, ()), events.get(usubjid, ()), has_ex, has_ae, problem
+    )
 
 
 def _stored(folder: str, files: Mapping[str, Mapping[str, object]], domain: str) -> Path | None:
@@ -50,20 +55,31 @@ def _stored(folder: str, files: Mapping[str, Mapping[str, object]], domain: str)
     return None if entry is None else Path(folder) / str(entry["stored"])
 
 
+_Events = tuple[
+    dict[str, tuple[DosePeriod, ...]], dict[str, tuple[AdverseEvent, ...]], bool, bool, str | None
+]
+
+
 @functools.lru_cache(maxsize=CACHED_VERSIONS)
-def _version_events(
-    folder: str, files_json: str, trial_yaml: str
-) -> tuple[dict[str, tuple[DosePeriod, ...]], dict[str, tuple[AdverseEvent, ...]], bool, bool]:
+def _version_events(folder: str, files_json: str, trial_yaml: str) -> _Events:
     files = json.loads(files_json)
     ex_path, ae_path, dm_path = (_stored(folder, files, d) for d in ("EX", "AE", "DM"))
     doses: dict[str, tuple[DosePeriod, ...]] = {}
     events: dict[str, tuple[AdverseEvent, ...]] = {}
-    if ex_path is not None:
-        arms = _subject_arms(dm_path)
-        doses = _dose_periods(read_table(ex_path), arms, _plans(trial_yaml))
-    if ae_path is not None:
-        events = _adverse_events(read_table(ae_path))
-    return doses, events, ex_path is not None, ae_path is not None
+    problems = []
+    try:  # EX and DM may be XPT: the SDTM reader reads every format the upload accepts
+        if ex_path is not None:
+            arms = _subject_arms(dm_path)
+            doses = _dose_periods(read_domain(ex_path, "EX"), arms, _plans(trial_yaml))
+    except (PlasmatrialError, pl.exceptions.PolarsError) as exc:
+        problems.append(f"exposure could not be read: {exc}")
+    try:
+        if ae_path is not None:
+            events = _adverse_events(read_table(ae_path))
+    except (PlasmatrialError, pl.exceptions.PolarsError) as exc:
+        problems.append(f"adverse events could not be read: {exc}")
+    problem = "; ".join(problems) or None
+    return doses, events, ex_path is not None, ae_path is not None, problem
 
 
 def _plans(trial_yaml: str) -> dict[str, tuple[PlannedDose, ...]]:
@@ -82,7 +98,7 @@ def _plans(trial_yaml: str) -> dict[str, tuple[PlannedDose, ...]]:
 def _subject_arms(dm_path: Path | None) -> dict[str, str]:
     if dm_path is None:
         return {}
-    dm = read_table(dm_path)
+    dm = read_domain(dm_path, "DM")
     col = next((c for c in ("ACTARMCD", "ARMCD", "ARM") if c in dm.columns), None)
     if col is None or "USUBJID" not in dm.columns:
         return {}

@@ -400,7 +400,7 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
             "progression": categories[-2] if len(categories) >= 3 else None,
             "doses": found.doses, "events": found.events, "has_ex": found.has_ex,
             "has_ae": found.has_ae, "criteria_note": _study_note(run, study),
-            "subject_call": subject_call,
+            "subject_call": subject_call, "events_problem": found.problem,
             "subject_decision": None if subject_call is None else decisions.get(subject_call.id),
         },
     )
