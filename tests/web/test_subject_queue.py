@@ -124,6 +124,7 @@ def test_reviewer_overrides_a_best_response_with_a_signed_reason(
     assert event.reason == "central review" and '"signed": true' in (event.new or "")
     page = wf.clients["view"].get(f"/studies/{wf.study_id}/patients/{s1}").text
     assert 'id="subject-review"' in page and "override → <strong>CR</strong> (signed)" in page
+    assert f"Best response: CR (adjudicated; computed {call.avalc}" in page
     adrs = pl.read_csv(io.BytesIO(rev.get(f"/studies/{wf.study_id}/adrs.csv").content),
                        infer_schema_length=0)
     row = adrs.filter((pl.col("USUBJID") == s1) & (pl.col("PARAMCD") == "BOR")).row(0, named=True)
