@@ -89,4 +89,5 @@ def test_demo_study_is_loaded_once(app) -> None:
     client = login(TestClient(app), ADMIN, ADMIN_PW)
     page = client.get(f"/studies/{study_id}").text
     assert DEMO_NAME in page and "demo_lb.csv" in page and "CR_2012_RATIO" in page
+    assert "demo_ex.csv" in page and "demo_ae.csv" in page  # the patient page draws them
     assert page.count('<li><a href="/studies/') == 3  # one link per patient

@@ -124,7 +124,7 @@ def test_pages_state_criteria_versions_and_disclaimer(
     assert "CR_2012_RATIO v" in page
     assert "<svg" in page and "FLCLAM" in page and "HEMRESP" in page
     assert 'class="band"' in page and "Best response:" in page
-    assert "<dt>MAYO2012</dt>" in page  # baseline stage from respond's subject summary
+    assert "<abbr title=\"MAYO2012\">Mayo 2012</abbr>" in page  # baseline stage (respond)
     with app.state.factory() as s:
         summaries = s.scalars(select(SubjectSummary).where(SubjectSummary.run_id == wf.run_id)).all()
     assert sorted(x.usubjid for x in summaries) == sorted(pl.read_csv(study_files["dm"])["USUBJID"])
@@ -263,6 +263,8 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             f"/api/studies/{sid}/calls/{call.id}/decision", {"rev", "rev2"}),
         ("POST", "/api/studies/{study_id}/versions/{version_id}/compute"): (
             f"/api/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
+        ("POST", "/api/studies/{study_id}/versions"): (
+            f"/api/studies/{sid}/versions", {"admin", "dm"}),
     }
     from plasmatrial.web import jsonapi, pages, pages_admin
 

@@ -85,6 +85,10 @@ class RootGroup(LazyGroup):
             "criteria", "Published response/progression/staging criteria encoded as data."
         ),
         "serve": _cmd("serve", "Serve the response review workbench (web pages on SQLite or PostgreSQL)."),
+        "audit": _cmd(
+            "audit",
+            "Check the workbench's audit trail: every row's hash, in order (exit 1 when broken).",
+        ),
     }
 
 

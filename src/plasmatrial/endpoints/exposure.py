@@ -136,51 +136,7 @@ def derive_adex(
     missing = [c for c in EX_REQUIRED if c not in dataset_ex.columns]
     if missing:
         raise PlasmatrialError(f"EX lacks column(s) {', '.join(missing)}")
-    plans = pl.DataFrame(
-        {
-            "_DRUG": [p.drug.upper() for p in planned],
-            "PLDOSE": [float(p.dose) for p in planned],
-            "DOSEU": [p.unit for p in planned],
-            "PLDAYS": [p.dosing_days_per_cycle for p in planned],
-            "CYCLEN": [p.cycle_days for p in planned],
-            "PLGAP": [p.max_planned_gap for p in planned],
-        },
-        schema={
-            "_DRUG": pl.Utf8,
-            "PLDOSE": pl.Float64,
-            "DOSEU": pl.Utf8,
-            "PLDAYS": pl.Int64,
-            "CYCLEN": pl.Int64,
-            "PLGAP": pl.Int64,
-        },
-    )
-
-    ex = (
-        dataset_ex.select(
-            "USUBJID",
-            pl.col("EXTRT").cast(pl.Utf8),
-            pl.col("EXTRT").cast(pl.Utf8).str.to_uppercase().alias("_DRUG"),
-            pl.col("EXDOSE").cast(pl.Float64),
-            as_date(dataset_ex, "EXSTDTC").alias("_ST"),
-            as_date(dataset_ex, "EXENDTC").alias("_EN"),
-        )
-        .with_columns(pl.coalesce("_EN", "_ST").alias("_EN"))
-        .filter(pl.col("_ST").is_not_null())
-        .join(plans, on="_DRUG", how="left")
-        .with_columns(pl.col("CYCLEN").fill_null(28))
-        .sort("USUBJID", "_DRUG", "_ST")
-    )
-    first = pl.col("_ST").min().over("USUBJID", "_DRUG")
-    prev_dose = pl.col("EXDOSE").shift(1).over("USUBJID", "_DRUG")
-    prev_end = pl.col("_EN").shift(1).over("USUBJID", "_DRUG")
-    ex = ex.with_columns(
-        ((pl.col("_EN") - pl.col("_ST")).dt.total_days() + 1).alias("_NDAYS"),
-        ((pl.col("_ST") - first).dt.total_days() // pl.col("CYCLEN") + 1).alias("_CYCLE"),
-        (pl.col("EXDOSE") < prev_dose).fill_null(value=False).alias("_REDUC"),
-        ((pl.col("_ST") - prev_end).dt.total_days() - 1 > pl.col("PLGAP").fill_null(0))
-        .fill_null(value=False)
-        .alias("_INTRP"),
-    )
+    ex = _flagged_records(dataset_ex, planned)
     out = ex.group_by("USUBJID", "EXTRT", maintain_order=True).agg(
         pl.col("_ST").min().alias("TRTSDT"),
         pl.col("_EN").max().alias("TRTEDT"),
@@ -239,6 +195,113 @@ def derive_adex(
         "NINTRP",
         "LASTDOSE",
         "DCAEFL",
+    )
+
+
+def _flagged_records(dataset_ex: pl.DataFrame, planned: Sequence[PlannedDose]) -> pl.DataFrame:
+    """EX records sorted by subject, drug and start, with the plan of their drug, their days,
+    cycle, reduction (``_REDUC``) and interruption (``_INTRP``) flags (module definitions)."""
+    plans = pl.DataFrame(
+        {
+            "_DRUG": [p.drug.upper() for p in planned],
+            "PLDOSE": [float(p.dose) for p in planned],
+            "DOSEU": [p.unit for p in planned],
+            "PLDAYS": [p.dosing_days_per_cycle for p in planned],
+            "CYCLEN": [p.cycle_days for p in planned],
+            "PLGAP": [p.max_planned_gap for p in planned],
+        },
+        schema={
+            "_DRUG": pl.Utf8,
+            "PLDOSE": pl.Float64,
+            "DOSEU": pl.Utf8,
+            "PLDAYS": pl.Int64,
+            "CYCLEN": pl.Int64,
+            "PLGAP": pl.Int64,
+        },
+    )
+
+    ex = (
+        dataset_ex.select(
+            "USUBJID",
+            pl.col("EXTRT").cast(pl.Utf8),
+            pl.col("EXTRT").cast(pl.Utf8).str.to_uppercase().alias("_DRUG"),
+            pl.col("EXDOSE").cast(pl.Float64),
+            (
+                pl.col("EXDOSU").cast(pl.Utf8)
+                if "EXDOSU" in dataset_ex.columns
+                else pl.lit(None, pl.Utf8).alias("EXDOSU")
+            ),
+            as_date(dataset_ex, "EXSTDTC").alias("_ST"),
+            as_date(dataset_ex, "EXENDTC").alias("_EN"),
+        )
+        .with_columns(pl.coalesce("_EN", "_ST").alias("_EN"))
+        .filter(pl.col("_ST").is_not_null())
+        .join(plans, on="_DRUG", how="left")
+        .with_columns(pl.col("CYCLEN").fill_null(28))
+        .sort("USUBJID", "_DRUG", "_ST")
+    )
+    first = pl.col("_ST").min().over("USUBJID", "_DRUG")
+    prev_dose = pl.col("EXDOSE").shift(1).over("USUBJID", "_DRUG")
+    prev_end = pl.col("_EN").shift(1).over("USUBJID", "_DRUG")
+    ex = ex.with_columns(
+        ((pl.col("_EN") - pl.col("_ST")).dt.total_days() + 1).alias("_NDAYS"),
+        ((pl.col("_ST") - first).dt.total_days() // pl.col("CYCLEN") + 1).alias("_CYCLE"),
+        (pl.col("EXDOSE") < prev_dose).fill_null(value=False).alias("_REDUC"),
+        ((pl.col("_ST") - prev_end).dt.total_days() - 1 > pl.col("PLGAP").fill_null(0))
+        .fill_null(value=False)
+        .alias("_INTRP"),
+    )
+    return ex
+
+
+#: Columns of :func:`derive_dose_changes`.
+DOSE_CHANGE_COLUMNS: Final = (
+    "USUBJID", "EXTRT", "EXDOSE", "EXDOSU", "ASTDT", "AENDT", "PREVDOSE", "GAPDAYS", "REDUCFL",
+    "INTRPFL",
+)
+
+
+def derive_dose_changes(
+    dataset_ex: pl.DataFrame, *, planned: Sequence[PlannedDose] = ()
+) -> pl.DataFrame:
+    """Every EX record with its dose change flags: the per-record view of :func:`derive_adex`.
+
+    Parameters
+    ----------
+    dataset_ex:
+        SDTM EX: ``USUBJID``, ``EXTRT``, ``EXDOSE``, ``EXSTDTC``, ``EXENDTC`` (``EXDOSU``
+        optional).
+    planned:
+        Planned schedules; a drug without one gets no interruption flags (its planned gap is
+        unknown), reductions are flagged for every drug.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`DOSE_CHANGE_COLUMNS`, sorted by subject, drug and start: ``ASTDT``/``AENDT``
+        (dates; a missing end is the start), ``PREVDOSE`` (the previous record's dose of the same
+        drug), ``GAPDAYS`` (days without the drug since the previous record), ``REDUCFL`` and
+        ``INTRPFL`` (``"Y"``/``"N"``: a reduction, or an interruption before this record, as
+        the module docstring defines them and ``derive_adex`` counts them).
+    """
+    missing = [c for c in EX_REQUIRED if c not in dataset_ex.columns]
+    if missing:
+        raise PlasmatrialError(f"EX lacks column(s) {', '.join(missing)}")
+    ex = _flagged_records(dataset_ex, planned)
+    known = pl.col("PLGAP").is_not_null()
+    yn = {True: "Y", False: "N"}
+    return ex.select(
+        "USUBJID",
+        "EXTRT",
+        "EXDOSE",
+        "EXDOSU",
+        pl.col("_ST").alias("ASTDT"),
+        pl.col("_EN").alias("AENDT"),
+        pl.col("EXDOSE").shift(1).over("USUBJID", "_DRUG").alias("PREVDOSE"),
+        ((pl.col("_ST") - pl.col("_EN").shift(1).over("USUBJID", "_DRUG")).dt.total_days() - 1)
+        .alias("GAPDAYS"),
+        pl.col("_REDUC").replace_strict(yn, return_dtype=pl.Utf8).alias("REDUCFL"),
+        (pl.col("_INTRP") & known).replace_strict(yn, return_dtype=pl.Utf8).alias("INTRPFL"),
     )
 
 

@@ -1,4 +1,5 @@
-"""A demo study: simulated AL-POMDEX-P2 data uploaded and computed like any study's."""
+"""A demo study: simulated AL-POMDEX-P2 data (every domain the upload accepts) uploaded and
+computed like any study's."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ def load_demo(
     factory: sessionmaker[Session], data_dir: Path, admin: str, *, seed: int = 20240601,
     n_subjects: int | None = None,
 ) -> int | None:
-    """Create the demo study as ``admin`` (simulated DM, LB, EX, RS uploaded, responses
-    computed); None when it exists already. Returns the study id."""
+    """Create the demo study as ``admin`` (simulated DM, LB, EX, RS, AE, DS, QS, PR, CM
+    uploaded, responses computed); None when it exists already. Returns the study id."""
     import polars as pl
 
     from plasmatrial.synth import simulate_trial_data
@@ -73,8 +74,10 @@ def load_demo(
     staging = data_dir / "staging" / secrets.token_hex(16)
     staging.mkdir(parents=True)
     staged = {}
-    for domain in ("DM", "LB", "EX", "RS"):
-        frame: pl.DataFrame = getattr(data, domain.lower())
+    for domain in services.DOMAINS:
+        frame: pl.DataFrame | None = getattr(data, domain.lower(), None)
+        if frame is None:  # pragma: no cover - the simulator writes every domain
+            continue
         path = staging / f"{domain.lower()}.csv"
         frame.filter(pl.col("USUBJID").is_in(keep.implode())).write_csv(path)
         staged[domain] = (f"demo_{domain.lower()}.csv", path)

@@ -1,4 +1,4 @@
-"""The JSON API beside the pages (OpenAPI at ``/docs``): queue, decisions, compute.
+"""The JSON API beside the pages (OpenAPI at ``/docs``): upload, compute, queue, decisions.
 
 Same session cookie, roles and CSRF rule as the pages (POSTs carry ``X-CSRF-Token``); the same
 services do the work, so a decision made here and one made on the page are indistinguishable.
@@ -6,14 +6,15 @@ services do the work, so a decision made here and one made on the page are indis
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from plasmatrial.web import services
-from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of
+from plasmatrial.web import services, uploads
+from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of, settings_of
 from plasmatrial.web.db import transaction
 from plasmatrial.web.models import DataVersion, Decision, ResponseCall, ResponseRun
 from plasmatrial.web.pages import REVIEWERS, UPLOADERS, _latest_run, _study_access
@@ -38,6 +39,9 @@ class QueueItemOut(BaseModel):
     """A call that needs a reviewer, with its latest decision."""
 
     call_id: int
+    level: Literal["visit", "subject"] = Field(
+        description="visit: one visit's call; subject: the subject's best overall response"
+    )
     usubjid: str
     adt: str | None
     visit: str | None
@@ -83,6 +87,43 @@ class RunOut(BaseModel):
     n_calls: int
 
 
+class ProblemOut(BaseModel):
+    """One validation problem of a refused upload (as the upload page's table shows it)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    expected: str | None
+    reason: str | None
+
+
+class UploadRefusedOut(BaseModel):
+    """A refused upload: nothing was stored."""
+
+    detail: str
+    problems: list[ProblemOut]
+
+
+class FileOut(BaseModel):
+    """One stored file of a data version."""
+
+    name: str
+    sha256: str
+    bytes: int
+
+
+class VersionOut(BaseModel):
+    """An accepted upload's data version (``created`` False: the same files were there)."""
+
+    version_id: int
+    number: int
+    sha256: str
+    n_subjects: int
+    created: bool
+    files: dict[str, FileOut]
+
+
 def _decision(d: Decision | None) -> DecisionOut | None:
     if d is None:
         return None
@@ -95,7 +136,7 @@ def _decision(d: Decision | None) -> DecisionOut | None:
 def _item(item: QueueItem) -> QueueItemOut:
     c = item.call
     return QueueItemOut(
-        call_id=c.id, usubjid=c.usubjid, adt=c.adt, visit=c.visit, paramcd=c.paramcd,
+        call_id=c.id, level="subject" if item.is_subject else "visit", usubjid=c.usubjid, adt=c.adt, visit=c.visit, paramcd=c.paramcd,
         computed=c.avalc, ruleid=c.ruleid, explain=c.explain, investigator=c.investigator,
         queue_reason=c.queue_reason, seq=item.seq, effective=item.effective,
         decision=_decision(item.decision),
@@ -105,8 +146,6 @@ def _item(item: QueueItem) -> QueueItemOut:
 @router.get("/studies/{study_id}/queue", response_model=QueueOut)
 def api_queue(request: Request, study_id: int) -> QueueOut:
     """The review queue of the study's latest run (any member)."""
-    import json
-
     with factory_of(request)() as session:
         _study_access(request, session, study_id)
         run = _latest_run(session, study_id)
@@ -178,3 +217,66 @@ def api_compute(request: Request, study_id: int, version_id: int) -> RunOut:
         run_id=run.id, version_id=version.id, rule_set=run.rule_set,
         rule_set_version=run.rule_set_version, n_calls=run.n_calls,
     )
+
+
+UploadField = Annotated[UploadFile | None, File()]
+
+
+@router.post(
+    "/studies/{study_id}/versions",
+    response_model=VersionOut,
+    status_code=201,
+    responses={
+        200: {"model": VersionOut, "description": "the same files: the existing version"},
+        422: {"model": UploadRefusedOut, "description": "refused: every problem listed"},
+    },
+)
+def api_upload(
+    request: Request,
+    study_id: int,
+    dm: UploadField = None,
+    lb: UploadField = None,
+    ex: UploadField = None,
+    rs: UploadField = None,
+    ae: UploadField = None,
+    ds: UploadField = None,
+    qs: UploadField = None,
+    pr: UploadField = None,
+    cm: UploadField = None,
+) -> object:
+    """Upload DM and LB (EX, RS, AE, DS, QS, PR, CM optional) as multipart fields named by the
+    domain in lower case; validated as on the study page (data managers and admins)."""
+    check_csrf(request, None)
+    settings = settings_of(request)
+    factory = factory_of(request)
+    with factory() as session:
+        user, _study, _ = _study_access(request, session, study_id, UPLOADERS)
+    given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
+             "CM": cm}
+    files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
+    try:
+        outcome = uploads.receive_upload(
+            factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
+        )
+    except services.ConflictError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+    if outcome.version is None:
+        refused = UploadRefusedOut(
+            detail=f"upload refused: {len(outcome.problems)} problem(s); nothing was stored",
+            problems=[
+                ProblemOut(file=p.file, row=p.row, column=p.column, value=p.value,
+                           expected=p.expected, reason=p.reason)
+                for p in outcome.problems
+            ],
+        )
+        return JSONResponse(refused.model_dump(), status_code=422)
+    v = outcome.version
+    body = VersionOut(
+        version_id=v.id, number=v.number, sha256=v.sha256, n_subjects=v.n_subjects,
+        created=outcome.created,
+        files={
+            d: FileOut(name=f["name"], sha256=f["sha256"], bytes=f["bytes"])
+            for d, f in json.loads(v.files).items()
+        },
+    )
+    return JSONResponse(body.model_dump(), status_code=201 if outcome.created else 200)

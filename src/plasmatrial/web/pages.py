@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-from pathlib import Path
 from typing import Annotated, Final
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -14,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plasmatrial.web import audit, services
+from plasmatrial.web import audit, services, uploads
 from plasmatrial.web.app import (
     ForbiddenError,
     check_csrf,
@@ -38,7 +36,7 @@ from plasmatrial.web.models import (
 )
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
 from plasmatrial.web.security import LoginThrottle
-from plasmatrial.web.services import ProblemRow, WebError
+from plasmatrial.web.services import WebError
 from plasmatrial.web.timeline import render_timeline
 
 router = APIRouter()
@@ -273,66 +271,40 @@ def set_member(
 # -- uploads and responses --------------------------------------------------------------------
 
 
-def _stage(
-    upload: UploadFile, domain: str, folder: Path, limit: int
-) -> tuple[Path | None, ProblemRow | None]:
-    name = Path(upload.filename or "").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in services.SUFFIXES:
-        return None, ProblemRow(
-            name, None, None, suffix or None, f"a {', '.join(services.SUFFIXES)} file", "file_type"
-        )
-    target = folder / f"{domain.lower()}{suffix}"  # never the user's file name
-    size = 0
-    with target.open("wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                return None, ProblemRow(
-                    name, None, None, f"> {limit} bytes", f"at most {limit} bytes", "too_large"
-                )
-            out.write(chunk)
-    return target, None
+UploadField = Annotated[UploadFile | None, File()]
 
 
 @router.post("/studies/{study_id}/uploads", response_class=HTMLResponse)
 def upload(
     request: Request,
     study_id: int,
-    dm: Annotated[UploadFile | None, File()] = None,
-    lb: Annotated[UploadFile | None, File()] = None,
-    ex: Annotated[UploadFile | None, File()] = None,
-    rs: Annotated[UploadFile | None, File()] = None,
+    dm: UploadField = None,
+    lb: UploadField = None,
+    ex: UploadField = None,
+    rs: UploadField = None,
+    ae: UploadField = None,
+    ds: UploadField = None,
+    qs: UploadField = None,
+    pr: UploadField = None,
+    cm: UploadField = None,
     csrf: CSRF = "",
 ) -> Response:
-    """Validate uploaded DM/LB (EX, RS); every problem in a table, else a new data version."""
+    """Validate uploaded DM/LB (EX, RS, AE, DS, QS, PR, CM); every problem in a table, else a new
+    data version."""
     check_csrf(request, csrf)
     settings = settings_of(request)
     factory = factory_of(request)
     with factory() as session:
         user, study, _ = _study_access(request, session, study_id, UPLOADERS)
-    staging = settings.data_dir / "staging" / secrets.token_hex(16)
-    staging.mkdir(parents=True)
-    staged: dict[str, tuple[str, Path]] = {}
-    problems: list[ProblemRow] = []
+    given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
+             "CM": cm}
+    files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
     try:
-        for domain, up in (("DM", dm), ("LB", lb), ("EX", ex), ("RS", rs)):
-            if up is None or not up.filename:
-                continue
-            path, problem = _stage(up, domain, staging, settings.max_upload_bytes)
-            if problem is not None:
-                problems.append(problem)
-            elif path is not None:
-                staged[domain] = (Path(up.filename).name, path)
-        if problems:
-            outcome = services.UploadOutcome(None, tuple(problems))
-        else:
-            outcome = services.accept_upload(
-                factory, settings.data_dir, study_id, user, staged, staging
-            )
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        outcome = uploads.receive_upload(
+            factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
+        )
+    except services.ConflictError as exc:  # the same files accepted at the same instant
+        return render(request, "error.html", {"message": str(exc)}, status_code=409)
     if outcome.version is None:
         return render(
             request, "upload_problems.html",
@@ -361,7 +333,12 @@ def compute(request: Request, study_id: int, version_id: int, csrf: CSRF = "") -
 
 @router.get("/studies/{study_id}/patients/{usubjid:path}", response_class=HTMLResponse)
 def patient(request: Request, study_id: int, usubjid: str) -> Response:
-    """A patient's visits with every call and its explanation, and the marker timeline."""
+    """A patient's visits with every call and its explanation, the timeline (categories,
+    progression, markers on their own axes, exposure and dose changes, adverse events by grade),
+    the baseline stage and organ involvement (decision 1005)."""
+    from plasmatrial.web.events import baseline_sections, patient_events
+    from plasmatrial.web.timeline import PANELS
+
     with factory_of(request)() as session:
         user, study, role = _study_access(request, session, study_id)
         run = _latest_run(session, study_id)
@@ -383,30 +360,48 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
                 Marker.version_id == run.version_id, Marker.usubjid == usubjid
             )
         ).all()
-        decisions = latest_decisions(session, [c.id for c in calls if c.is_response])
+        subject_call = next((c for c in calls if QueueItem(c, None).is_subject), None)
+        decisions = latest_decisions(
+            session, [c.id for c in calls if c.is_response or c is subject_call]
+        )
         summary = session.scalar(
             select(SubjectSummary).where(
                 SubjectSummary.run_id == run.id, SubjectSummary.usubjid == usubjid
             )
         )
+        version = session.get(DataVersion, run.version_id)
+        assert version is not None
     visits: dict[str, list[ResponseCall]] = {}
     for c in calls:
-        visits.setdefault(c.adt or "", []).append(c)
+        if c is not subject_call:
+            visits.setdefault(c.adt or "", []).append(c)
     main = [(c.adt or "", decisions[c.id].category if c.id in decisions else c.avalc or "NE")
             for c in calls if c.is_response]
+    categories = json.loads(run.categories)
+    found = patient_events(version.folder, version.files, study.trial_yaml, usubjid)
     svg = render_timeline(
         [(str(m[0]), str(m[1]), float(m[2])) for m in markers],
         main,
-        categories=json.loads(run.categories),
-        title=f"{usubjid}: {', '.join(sorted({str(m[0]) for m in markers}))} and {run.response_param}",
+        categories=categories,
+        panels=PANELS.get(run.disease),
+        doses=found.doses,
+        events=found.events,
+        response_label=f"{run.response_param} per visit",
+        title=f"{usubjid}: {run.response_param} per visit, followed markers, exposure and "
+        "adverse events over time",
     )
+    details = {} if summary is None else json.loads(summary.details)
     return render(
         request, "patient.html",
         {
             "user": user, "study": study, "role": role, "run": run, "usubjid": usubjid,
             "visits": visits, "decisions": decisions, "svg": svg, "summary": summary,
-            "details": {} if summary is None else json.loads(summary.details),
-            "criteria_note": _study_note(run, study),
+            "details": details, "baseline": baseline_sections(details),
+            "progression": categories[-2] if len(categories) >= 3 else None,
+            "doses": found.doses, "events": found.events, "has_ex": found.has_ex,
+            "has_ae": found.has_ae, "criteria_note": _study_note(run, study),
+            "subject_call": subject_call, "events_problem": found.problem,
+            "subject_decision": None if subject_call is None else decisions.get(subject_call.id),
         },
     )
 

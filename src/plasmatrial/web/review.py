@@ -13,6 +13,7 @@ from plasmatrial.web import audit
 from plasmatrial.web.models import Decision, ResponseCall, ResponseRun, User
 from plasmatrial.web.security import verify_password
 from plasmatrial.web.services import ConflictError, WebError
+from plasmatrial.web.subject_calls import SUBJECT_PARAM
 
 
 class SignatureError(WebError):
@@ -33,6 +34,11 @@ class QueueItem:
         return 0 if self.decision is None else self.decision.seq
 
     @property
+    def is_subject(self) -> bool:
+        """A subject-level item (best overall response), not a visit's call (decision 1007)."""
+        return self.call.paramcd == SUBJECT_PARAM and not self.call.is_response
+
+    @property
     def effective(self) -> str | None:
         """The category the analysis uses: the reviewer's when decided, else the computed one."""
         return self.call.avalc if self.decision is None else self.decision.category
@@ -49,7 +55,8 @@ def latest_decisions(session: Session, call_ids: list[int]) -> dict[int, Decisio
 
 
 def queue(session: Session, run: ResponseRun) -> list[QueueItem]:
-    """Every response call of the run that is discordant, at a threshold or not evaluable."""
+    """Every response call of the run that is discordant, at a threshold or not evaluable, and
+    every subject whose best response is discordant or not evaluable (decision 1007)."""
     calls = list(
         session.scalars(
             select(ResponseCall)
@@ -146,7 +153,9 @@ def adrs_rows(session: Session, run: ResponseRun) -> list[dict[str, object]]:
             .order_by(ResponseCall.usubjid, ResponseCall.adt, ResponseCall.paramcd)
         )
     )
-    latest = latest_decisions(session, [c.id for c in calls if c.is_response])
+    latest = latest_decisions(
+        session, [c.id for c in calls if c.is_response or c.paramcd == SUBJECT_PARAM]
+    )
     names = {r.id: r.username for r in session.execute(select(User.id, User.username))}
     rows: list[dict[str, object]] = []
     for c in calls:

@@ -40,18 +40,31 @@ from plasmatrial.web.models import (
     User,
 )
 from plasmatrial.web.security import hash_password, is_locked, register_failure, verify_password
+from plasmatrial.web.subject_calls import RS_TEST_CODE, investigator_best, subject_rows
 
-#: Upload fields: domain -> required?
-DOMAINS: Final[dict[str, bool]] = {"DM": True, "LB": True, "EX": False, "RS": False}
+#: Upload fields: domain -> required? DM, LB and EX are read by ``api.read_sdtm``; the others
+#: are the optional domains of the trial reader (``api.read_trial_data``), checked as it checks
+#: them (decision 1006).
+DOMAINS: Final[dict[str, bool]] = {
+    "DM": True, "LB": True, "EX": False, "RS": False,
+    "AE": False, "DS": False, "QS": False, "PR": False, "CM": False,
+}
+#: What each upload field holds (the upload form's labels).
+DOMAIN_LABELS: Final[dict[str, str]] = {
+    "DM": "demographics (required)", "LB": "laboratory (required)", "EX": "exposure",
+    "RS": "investigator's response", "AE": "adverse events", "DS": "disposition",
+    "QS": "questionnaires", "PR": "prior therapy", "CM": "subsequent therapy",
+}
 SUFFIXES: Final[tuple[str, ...]] = (".csv", ".parquet", ".xpt")
+#: The trial reader reads the optional domains as plain tables: CSV or Parquet, no XPT.
+TABLE_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".parquet")
+#: Domains read by api.read_sdtm (any of SUFFIXES).
+SDTM_DOMAINS: Final[frozenset[str]] = frozenset({"DM", "LB", "EX"})
 #: Markers drawn on the patient timeline, per disease (wide assessment columns; display only).
 MARKERS: Final[dict[str, tuple[str, ...]]] = {
-    "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H"),
+    "al": ("FLCKAP", "FLCLAM", "NTPROBNP", "PROT24H", "EGFR"),
     "mm": ("SPEPMP", "UPEPMP", "FLCKAP", "FLCLAM"),
 }
-#: RS test code of the investigator's overall response.
-RS_TEST_CODE: Final = "OVRLRESP"
-RS_COLUMNS: Final[tuple[str, ...]] = ("USUBJID", "RSDTC", "RSTESTCD")
 
 
 class WebError(PlasmatrialError):
@@ -245,8 +258,26 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _problem_row(d: Mapping[str, object], names: Mapping[str, str]) -> ProblemRow:
+    """An intake problem (``Problem.as_dict``) with the user's file name."""
+    file = str(d["file"])
+    return ProblemRow(
+        names.get(file, Path(file).name),
+        None if d["row"] is None else int(str(d["row"])),
+        None if d["column"] is None else str(d["column"]),
+        None if d["value"] is None else str(d["value"]),
+        None if d["expected"] is None else str(d["expected"]),
+        None if d["reason"] is None else str(d["reason"]),
+    )
+
+
 def validate_upload(staged: Mapping[str, tuple[str, Path]]) -> tuple[ProblemRow, ...]:
-    """Every problem of the staged files (intake validation; RS: its required columns)."""
+    """Every problem of the staged files: DM/LB/EX by ``api.read_sdtm``; RS, AE, DS, QS, PR, CM
+    by the checks the trial reader applies to them (required columns, ISO dates in the study
+    window, CTCAE grades 1-5), so an accepted version folder reads with ``api.read_trial_data``."""
+    from plasmatrial.intake.optional import optional_domain_problems
+    from plasmatrial.trial.inputs import OPTIONAL_DOMAINS
+
     names = {str(path): original for original, path in staged.values()}
     missing = [d for d, required in DOMAINS.items() if required and d not in staged]
     if missing:
@@ -259,34 +290,23 @@ def validate_upload(staged: Mapping[str, tuple[str, Path]]) -> tuple[ProblemRow,
             staged["DM"][1], staged["LB"][1], staged["EX"][1] if "EX" in staged else None
         )
     except IntakeError as exc:
-        for p in exc.problems:
-            d = p.as_dict()
-            problems.append(
-                ProblemRow(
-                    names.get(str(d["file"]), Path(str(d["file"])).name),
-                    None if d["row"] is None else int(d["row"]),
-                    None if d["column"] is None else str(d["column"]),
-                    None if d["value"] is None else str(d["value"]),
-                    None if d["expected"] is None else str(d["expected"]),
-                    None if d["reason"] is None else str(d["reason"]),
-                )
-            )
+        problems += [_problem_row(p.as_dict(), names) for p in exc.problems]
     except PlasmatrialError as exc:
         problems.append(ProblemRow("(all files)", None, None, None, None, str(exc)))
-    if "RS" in staged:
-        original, path = staged["RS"]
+    for domain, (original, path) in staged.items():
+        if domain in SDTM_DOMAINS:
+            continue
         try:
-            columns = read_table(path).columns
+            frame = read_table(path)
+        except IntakeError as exc:
+            problems += [_problem_row(p.as_dict(), names) for p in exc.problems]
+            continue
         except (PlasmatrialError, OSError, ValueError) as exc:
-            problems.append(ProblemRow(original, None, None, None, "a readable table", str(exc)))
-        else:
-            for col in [c for c in RS_COLUMNS if c not in columns]:
-                problems.append(ProblemRow(original, None, col, None, "a column", "missing_column"))
-            if "RSSTRESC" not in columns and "RSORRES" not in columns:
-                problems.append(
-                    ProblemRow(original, None, "RSSTRESC", None, "RSSTRESC or RSORRES",
-                               "missing_column")
-                )
+            reason = str(exc).replace(str(path), original)
+            problems.append(ProblemRow(original, None, None, None, "a readable table", reason))
+            continue
+        found = optional_domain_problems(original, frame, OPTIONAL_DOMAINS[domain.lower()])
+        problems += [_problem_row(p.as_dict(), names) for p in found]
     return tuple(problems)
 
 
@@ -400,11 +420,14 @@ def _queue_reason(avalc: str | None, at_boundary: bool | None, discordant: bool,
 def compute_responses(
     factory: sessionmaker[Session], study: Study, version: DataVersion, actor: User
 ) -> ResponseRun:
-    """Respond on a data version and store every call in one transaction (all or nothing)."""
-    dm, lb, ex = (_stored(version, d) for d in ("DM", "LB", "EX"))
+    """Respond on a data version and store every call in one transaction (all or nothing): one
+    per subject-visit and parameter, and one per subject (best overall response, ``BOR``). CM,
+    when uploaded, ends the assessments that count for best response (as in the trial run)."""
+    dm, lb, ex, cm_path = (_stored(version, d) for d in ("DM", "LB", "EX", "CM"))
     assert dm is not None and lb is not None
     bundle = api.read_sdtm(dm, lb, ex)
-    res = api.respond(bundle, study.rule_set, disease=as_disease(study.disease))
+    cm = None if cm_path is None else read_table(cm_path)
+    res = api.respond(bundle, study.rule_set, disease=as_disease(study.disease), cm=cm)
     spec = get_rule_set(res.rule_set).response_spec()
     scale = spec.scale
     categories = [*scale.ranking, scale.progression, scale.not_evaluable]
@@ -443,6 +466,11 @@ def compute_responses(
                 ),
             }
         )
+    rs_path = _stored(version, "RS")
+    inv_best = (
+        {} if rs_path is None else investigator_best(read_table(rs_path), bundle, spec, cm)
+    )
+    rows += subject_rows(res.subjects, inv_best, res, scale.not_evaluable, has_rs=rs_path is not None)
     markers = _marker_rows(bundle.assessments, MARKERS.get(study.disease, ()))
     summaries = _summary_rows(res.subjects, bundle.dm)
     with factory.begin() as session:
