@@ -124,7 +124,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.factory = session_factory(engine)
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.auto_reload = False  # no stat() per template and include (decision 1009)
+    app.state.templates = templates
     app.state.criteria_note = default_criteria_note()
     app.state.throttle = LoginThrottle()
     app.add_middleware(
