@@ -19,7 +19,7 @@ Everything is bounded in time (the server is stopped at the end, or after a fail
 --duration 5``).
 
 Usage: PYTHONPATH=src python benchmarks/bench_web_load.py [--duration 30] [--users 20]
-       [--workers 1] [--think 0] [--subjects N] [--json out.json]
+       [--workers 2] [--think 0] [--subjects N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Prepared:
     calls: int
     users: list[str]
     timings: dict[str, tuple[float, float]] = field(default_factory=dict)  # step -> (wall, cpu)
+    enrolled: int = 0  # DM subjects (those without a post-baseline call have no patient page)
 
 
 def _timed(timings: dict[str, tuple[float, float]], step: str, t0: float, c0: float) -> None:
@@ -141,7 +142,7 @@ def prepare(folder: Path, n_users: int, n_subjects: int | None) -> Prepared:
         )
     engine.dispose()
     return Prepared(db, data_dir, study_id, sorted(patients), int(queued or 0), run.n_calls,
-                    users, timings)
+                    users, timings, keep.len())
 
 
 def _free_port() -> int:
@@ -314,7 +315,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (30)")
     parser.add_argument("--users", type=int, default=20, help="concurrent users (20)")
-    parser.add_argument("--workers", type=int, default=1, help="server worker processes (1)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server worker processes, plasmatrial serve --workers (2)")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean think time between a user's requests, s (0: none)")
     parser.add_argument("--subjects", type=int, default=None, help="first N patients only")
@@ -348,8 +350,9 @@ def main() -> None:
         prep.users = prep.users[: opts.users]
         for step, (w, c) in prep.timings.items():
             print(f"  {step:32s} {w:7.2f} s wall {c:7.2f} s CPU")
-        print(f"  {len(prep.patients)} patients, {prep.calls} calls, "
-              f"{prep.queue_items} in the review queue")
+        print(f"  {prep.enrolled} patients enrolled, {len(prep.patients)} with response calls "
+              f"(the patient pages requested), {prep.calls} calls, {prep.queue_items} in the "
+              f"review queue")
         port = _free_port()
         base = f"http://{HOST}:{port}"
         proc = start_server(prep, port, opts.workers, folder / "server.log")
@@ -373,7 +376,8 @@ def main() -> None:
     total = sum(len(v) for v in latencies.values())
     result: dict[str, Any] = {
         "users": opts.users, "workers": opts.workers, "think_s": opts.think,
-        "duration_s": round(wall, 2), "patients": len(prep.patients),
+        "duration_s": round(wall, 2), "enrolled": prep.enrolled,
+        "patients_with_calls": len(prep.patients),
         "queue_items": prep.queue_items, "requests": total,
         "requests_per_s": round(total / wall, 1),
         "server_cpu_s": round(cpu, 2),

@@ -21,12 +21,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FloatRect, ViewportSize
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 CHROMIUM: Final = shutil.which("chromium") or "/usr/bin/chromium"
 HOST: Final = "127.0.0.1"
-SIZE: Final = {"width": 1280, "height": 800}
+WIDTH, HEIGHT = 1280, 800
 CLI: Final = "from plasmatrial.cli.app import main; main()"
 ADMIN: Final = "admin"
 REVIEWER: Final = "reviewer"
@@ -80,7 +83,8 @@ def shoot(base: str, admin_pw: str, out: Path) -> None:
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         try:
-            page = browser.new_page(viewport=SIZE)
+            viewport: ViewportSize = {"width": WIDTH, "height": HEIGHT}
+            page = browser.new_page(viewport=viewport)
 
             def log_in(user: str, password: str) -> None:
                 page.goto(f"{base}/login")
@@ -114,7 +118,7 @@ def shoot(base: str, admin_pw: str, out: Path) -> None:
             figure.wait_for()
             box = figure.bounding_box()
             top = 0.0 if box is None else max(0.0, box["y"] + page.evaluate("window.scrollY") - 16)
-            clip = {"x": 0.0, "y": top, **{k: float(v) for k, v in SIZE.items()}}
+            clip: FloatRect = {"x": 0.0, "y": top, "width": WIDTH, "height": HEIGHT}
             # from just above the timeline: the marker curves, the response bands, the visits
             _save(page.screenshot(full_page=True, clip=clip), out / "workbench-patient.png")
         finally:
