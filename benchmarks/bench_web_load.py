@@ -7,9 +7,11 @@
    plus ``--users`` reviewer accounts, members of the study.
 2. Starts a real server, ``plasmatrial serve --no-demo --host 127.0.0.1`` (never another address),
    with ``--workers`` worker processes, and waits for ``/healthz``.
-3. Logs every user in (one session each) and drives ``--users`` concurrent clients (httpx,
-   asyncio; no think time unless ``--think``) for ``--duration`` seconds: each request is the
-   patient page of a random patient or the review queue, half and half.
+3. Logs every user in through the login form (httpx; one session each) and drives ``--users``
+   concurrent clients (asyncio, one keep-alive HTTP/1.1 connection each, leaner than httpx so
+   that the client leaves the two cores to the server; no think time unless ``--think``) for
+   ``--duration`` seconds: each request is the patient page of a random patient (of those with
+   response calls) or the first page of the review queue, half and half.
 4. Prints, per page, requests/s and p50/p95/p99 latency (ms), the server's CPU seconds per
    request (all its processes, from ``/proc``), the client's CPU, and the load average before
    and after; ``--json`` writes the same as JSON. Target: p95 < 200 ms for both pages at 20 users.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -53,6 +56,7 @@ ADMIN: Final = "benchadmin"
 PASSWORD: Final = "bench-password-1"
 CSRF_RE: Final = re.compile(r'name="csrf" value="([^"]+)"')
 CLI: Final = "from plasmatrial.cli.app import main; main()"
+SESSION_COOKIE: Final = "plasmatrial_session"
 PAGES: Final = ("patient", "queue")
 CLK_TCK: Final = os.sysconf("SC_CLK_TCK")
 
@@ -240,51 +244,116 @@ class Measured:
     client_cpu: float
 
 
-async def drive(
-    base: str, prep: Prepared, duration: float, think: float, seed: int, server_pid: int
-) -> Measured:
-    """Log every user in, then ``len(users)`` clients for ``duration`` seconds."""
+class Connection:
+    """One user's keep-alive HTTP/1.1 connection to the server: GET with the session cookie,
+    read the whole body. Leaner than httpx (which logs the users in), so that the load
+    generator, on the same two cores, leaves the CPU to the server."""
+
+    def __init__(self, port: int, cookie: str) -> None:
+        self.port = port
+        self.cookie = cookie
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def _request(self, path: str) -> int:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(HOST, self.port)
+        reader, writer = self.streams
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+            f"Cookie: {SESSION_COOKIE}={self.cookie}\r\n\r\n".encode("ascii")
+        )
+        await writer.drain()
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {
+            k.strip().lower(): v.strip()
+            for k, v in (line.split(":", 1) for line in head[1:] if ":" in line)
+        }
+        if "content-length" in headers:
+            await reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readuntil(b"\r\n")
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return status
+
+    async def get(self, path: str) -> int:
+        """The response's status (one reconnection when the server closed an idle connection)."""
+        try:
+            return await self._request(path)
+        except (OSError, asyncio.IncompleteReadError):
+            await self.close()
+            return await self._request(path)
+
+    async def close(self) -> None:
+        """Close the connection (a later request opens a new one)."""
+        if self.streams is not None:
+            writer = self.streams[1]
+            self.streams = None
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+
+async def log_in(base: str, users: list[str]) -> list[str]:
+    """Each user's session cookie, logged in through the login form (httpx)."""
     import httpx
 
-    rng = random.Random(seed)
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
-    clients = [
-        httpx.AsyncClient(base_url=base, timeout=60.0, limits=limits) for _ in prep.users
-    ]
-    latencies: dict[str, list[float]] = {p: [] for p in PAGES}
-    failures: dict[str, int] = dict.fromkeys(PAGES, 0)
-    try:
-        for client, name in zip(clients, prep.users, strict=True):
+    cookies = []
+    async with httpx.AsyncClient(base_url=base, timeout=60.0) as client:
+        for name in users:
+            client.cookies.clear()
             form = await client.get("/login")
             match = CSRF_RE.search(form.text)
             assert match, "no CSRF token on /login"
             r = await client.post(
                 "/login", data={"username": name, "password": PASSWORD, "csrf": match.group(1)}
             )
-            if r.status_code != 303:
+            cookie = r.cookies.get(SESSION_COOKIE)
+            if r.status_code != 303 or not cookie:
                 raise SystemExit(f"login of {name} failed: {r.status_code}")
-        print(f"{len(clients)} users logged in; {duration:.0f} s of load", flush=True)
-        # one warm-up request per page, outside the measurement
-        await clients[0].get(f"/studies/{prep.study_id}/queue")
-        await clients[0].get(f"/studies/{prep.study_id}/patients/{prep.patients[0]}")
+            cookies.append(cookie)
+    return cookies
+
+
+async def drive(
+    base: str, port: int, prep: Prepared, duration: float, think: float, seed: int,
+    server_pid: int,
+) -> Measured:
+    """Log every user in, then ``len(users)`` clients for ``duration`` seconds."""
+    rng = random.Random(seed)
+    cookies = await log_in(base, prep.users)
+    connections = [Connection(port, c) for c in cookies]
+    latencies: dict[str, list[float]] = {p: [] for p in PAGES}
+    failures: dict[str, int] = dict.fromkeys(PAGES, 0)
+    try:
+        print(f"{len(connections)} users logged in; {duration:.0f} s of load", flush=True)
+        # one warm-up request per page and user, outside the measurement
+        for conn in connections:
+            for path in (f"/studies/{prep.study_id}/queue",
+                         f"/studies/{prep.study_id}/patients/{prep.patients[0]}"):
+                if (status := await conn.get(path)) != 200:
+                    raise SystemExit(f"warm-up {path}: HTTP {status}")
         cpu0, ccpu0 = server_cpu(server_pid), time.process_time()
         start = time.perf_counter()
         stop = start + duration
 
-        async def user(client: httpx.AsyncClient, r: random.Random) -> None:
+        async def user(conn: Connection, r: random.Random) -> None:
             while time.perf_counter() < stop:
                 page = r.choice(PAGES)
-                url = (
+                path = (
                     f"/studies/{prep.study_id}/queue"
                     if page == "queue"
                     else f"/studies/{prep.study_id}/patients/{r.choice(prep.patients)}"
                 )
                 t0 = time.perf_counter()
                 try:
-                    resp = await client.get(url)
-                    ok = resp.status_code == 200
-                except httpx.HTTPError:
+                    ok = await conn.get(path) == 200
+                except (OSError, asyncio.IncompleteReadError, ValueError):
                     ok = False
+                    await conn.close()
                 if ok:
                     latencies[page].append(time.perf_counter() - t0)
                 else:
@@ -293,13 +362,13 @@ async def drive(
                     await asyncio.sleep(r.expovariate(1.0 / think))
 
         await asyncio.gather(
-            *(user(c, random.Random(rng.random())) for c in clients)
+            *(user(c, random.Random(rng.random())) for c in connections)
         )
         wall = time.perf_counter() - start
         cpu, ccpu = server_cpu(server_pid) - cpu0, time.process_time() - ccpu0
     finally:
-        for c in clients:
-            await c.aclose()
+        for c in connections:
+            await c.close()
     return Measured(latencies, failures, wall, cpu, ccpu)
 
 
@@ -362,7 +431,9 @@ def main() -> None:
             except SystemExit:
                 print((folder / "server.log").read_text(errors="replace")[-3000:])
                 raise
-            m = asyncio.run(drive(base, prep, opts.duration, opts.think, opts.seed, proc.pid))
+            m = asyncio.run(
+                drive(base, port, prep, opts.duration, opts.think, opts.seed, proc.pid)
+            )
         finally:
             stop_server(proc)
         load1 = os.getloadavg()
