@@ -393,7 +393,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None,
                         help="prepare into / reuse this folder (default: a temporary one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    opts = parser.parse_args()
+    # run by benchmarks/run_all.py (runpy): its arguments name benchmarks, not options
+    own = Path(sys.argv[0]).resolve() == Path(__file__).resolve()
+    opts = parser.parse_args(sys.argv[1:] if own else [])
     if not 0 < opts.duration <= 600:
         parser.error("--duration must be in (0, 600] seconds")
     sys.path.insert(0, str(SRC))
