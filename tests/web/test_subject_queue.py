@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from plasmatrial.web import pages
 from plasmatrial.web.models import AuditEvent, ResponseCall, SubjectSummary
 from tests.web.conftest import csrf, make_app, sqlite_settings
 from tests.web.workflow import PASSWORDS, Workflow, form, set_up
@@ -88,7 +89,10 @@ def test_every_subject_has_a_best_response_call_queued_when_needed(
     assert best[s4] in (None, "NE") and "not_evaluable" in (calls[s4].queue_reason or "")
 
 
-def test_queue_page_and_api_show_subject_items(app: FastAPI, wf: Workflow) -> None:
+def test_queue_page_and_api_show_subject_items(
+    app: FastAPI, wf: Workflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "QUEUE_PAGE_SIZE", 10_000)  # the whole queue on one page
     viewer = wf.clients["view"]
     queued = [c for c in _subject_calls(app, wf.run_id).values() if c.queue_reason]
     page = viewer.get(f"/studies/{wf.study_id}/queue").text

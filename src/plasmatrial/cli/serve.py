@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from plasmatrial.errors import PlasmatrialError
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
 ADMIN_USER_ENV = "PLASMATRIAL_ADMIN_USER"
 ADMIN_PASSWORD_ENV = "PLASMATRIAL_ADMIN_PASSWORD"
+#: What ``serve --workers N`` hands its worker processes (database file, data folder, cookie
+#: flag; never a password or the session key, which the workers read as the parent did).
+WORKER_ENV = "PLASMATRIAL_SERVE_WORKER"
+MAX_WORKERS = 32
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``serve --workers N`` worker process (uvicorn's factory, decision 1009):
+    the settings the parent wrote to ``PLASMATRIAL_SERVE_WORKER``; the database URL and the
+    session key come from the same environment variables and files as the parent's."""
+    from plasmatrial.web.app import create_app
+    from plasmatrial.web.db import database_url
+    from plasmatrial.web.settings import Settings, secret_key
+
+    raw = os.environ.get(WORKER_ENV)
+    if not raw:
+        raise PlasmatrialError(f"{WORKER_ENV} is not set: start workers with plasmatrial serve")
+    given = json.loads(raw)
+    folder = Path(given["data_dir"])
+    return create_app(
+        Settings(
+            database_url=database_url(Path(given["db"])),
+            data_dir=folder,
+            secret_key=secret_key(folder),
+            secure_cookies=bool(given["secure_cookies"]),
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +74,17 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--demo/--no-demo", help="Load the demo study (simulated AL-POMDEX-P2 "
                          "data, responses computed) unless it is there"),
+        ] = True,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers", min=1, max=MAX_WORKERS,
+                help="Server processes (SQLite in WAL mode on a local disk, or PostgreSQL); "
+                     "the login throttle per client address counts in each process",
+            ),
+        ] = 1,
+        access_log: Annotated[
+            bool, typer.Option("--access-log/--no-access-log", help="Log every request")
         ] = True,
     ) -> None:
         """Serve the response review workbench (web pages on SQLite or PostgreSQL)."""
@@ -97,4 +139,16 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(str(exc)) from exc
         where = settings.database_url.split("@")[-1]
         typer.echo(f"plasmatrial workbench on http://{host}:{port} (database {where})")
-        uvicorn.run(web, host=host, port=port, log_level="info")
+        if workers == 1:
+            uvicorn.run(web, host=host, port=port, log_level="info", access_log=access_log)
+            return
+        # Several processes: each worker builds its own app (migrations already ran here).
+        web.state.engine.dispose()
+        os.environ[WORKER_ENV] = json.dumps(
+            {"db": str(db), "data_dir": str(folder), "secure_cookies": secure_cookies}
+        )
+        typer.echo(f"{workers} worker processes")
+        uvicorn.run(
+            f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
+            log_level="info", access_log=access_log,
+        )

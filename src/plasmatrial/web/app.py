@@ -6,7 +6,6 @@ signed cookie; a CSRF token on every form; migrations run when the app is create
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -15,7 +14,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plasmatrial import DISCLAIMER, __version__
 from plasmatrial.criteria import get_rule_set
@@ -109,6 +110,33 @@ def render(
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
 
 
+class SecurityHeadersMiddleware:
+    """Adds :data:`SECURITY_HEADERS` (and :data:`CSP` outside ``/docs``) to every HTTP response.
+
+    A plain ASGI middleware: unlike ``@app.middleware("http")`` it runs no extra task and stream
+    per request (decision 1009).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = not str(scope["path"]).startswith(NO_CSP_PATHS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if csp:
+                    headers["Content-Security-Policy"] = CSP
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The workbench on ``settings``' database (migrated to the latest schema first)."""
     from plasmatrial.web import jsonapi, pages, pages_admin
@@ -124,7 +152,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.factory = session_factory(engine)
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.auto_reload = False  # no stat() per template and include (decision 1009)
+    app.state.templates = templates
     app.state.criteria_note = default_criteria_note()
     app.state.throttle = LoginThrottle()
     app.add_middleware(
@@ -137,15 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def _security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(NO_CSP_PATHS):
-            response.headers["Content-Security-Policy"] = CSP
-        return response
+    app.add_middleware(SecurityHeadersMiddleware)
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:

@@ -43,10 +43,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: SQLite connections kept open: one per request thread under load (decision 1009), so that
+#: connections are not closed and reopened (with their PRAGMAs) when more than five are busy.
+SQLITE_POOL_SIZE: Final = 20
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False},
+            pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -118,6 +119,12 @@ class ResponseCall(Base):
     __table_args__ = (
         Index("ix_calls_run_subject", "run_id", "usubjid"),
         Index("ix_calls_run_queue", "run_id", "queue_reason"),
+        # the review queue's pages, in order (revision 1005, decision 1009)
+        Index(
+            "ix_calls_queue_order", "run_id", "usubjid", "adt", "id",
+            sqlite_where=text("queue_reason IS NOT NULL"),
+            postgresql_where=text("queue_reason IS NOT NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("response_runs.id"))

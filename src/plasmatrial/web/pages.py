@@ -34,7 +34,14 @@ from plasmatrial.web.models import (
     SubjectSummary,
     User,
 )
-from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
+from plasmatrial.web.review import (
+    QueueItem,
+    SignatureError,
+    decide,
+    latest_decisions,
+    queue,
+    queue_size,
+)
 from plasmatrial.web.security import LoginThrottle
 from plasmatrial.web.services import WebError
 from plasmatrial.web.timeline import render_timeline
@@ -409,17 +416,32 @@ def patient(request: Request, study_id: int, usubjid: str) -> Response:
 # -- review -----------------------------------------------------------------------------------
 
 
+#: Queue rows per page (decision 1009: the page's cost no longer grows with the study).
+QUEUE_PAGE_SIZE: Final = 50
+
+
 @router.get("/studies/{study_id}/queue", response_class=HTMLResponse)
-def queue_page(request: Request, study_id: int) -> Response:
-    """Visits that need a reviewer: discordant, at a threshold, or not evaluable."""
+def queue_page(request: Request, study_id: int, page: int = 1) -> Response:
+    """Visits and subjects that need a reviewer: discordant, at a threshold, or not evaluable
+    (:data:`QUEUE_PAGE_SIZE` per page, ``?page=2`` ...)."""
     with factory_of(request)() as session:
         user, study, role = _study_access(request, session, study_id)
         run = _latest_run(session, study_id)
-        items = [] if run is None else queue(session, run)
+        total = 0 if run is None else queue_size(session, run)
+        n_subjects = 0 if run is None else queue_size(session, run, subjects_only=True)
+        pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        first = (page - 1) * QUEUE_PAGE_SIZE
+        items = (
+            [] if run is None
+            else queue(session, run, offset=first, limit=QUEUE_PAGE_SIZE)
+        )
     return render(
         request, "queue.html",
         {
             "user": user, "study": study, "role": role, "run": run, "items": items,
+            "total": total, "n_subjects": n_subjects, "page": page, "pages": pages,
+            "first": first,
             "categories": [] if run is None else json.loads(run.categories),
             "can_review": role in REVIEWERS, "criteria_note": _study_note(run, study),
         },

@@ -54,18 +54,37 @@ def latest_decisions(session: Session, call_ids: list[int]) -> dict[int, Decisio
     return {d.call_id: d for d in rows}
 
 
-def queue(session: Session, run: ResponseRun) -> list[QueueItem]:
+def queue(
+    session: Session, run: ResponseRun, *, offset: int = 0, limit: int | None = None
+) -> list[QueueItem]:
     """Every response call of the run that is discordant, at a threshold or not evaluable, and
-    every subject whose best response is discordant or not evaluable (decision 1007)."""
-    calls = list(
-        session.scalars(
-            select(ResponseCall)
-            .where(ResponseCall.run_id == run.id, ResponseCall.queue_reason.is_not(None))
-            .order_by(ResponseCall.usubjid, ResponseCall.adt)
-        )
+    every subject whose best response is discordant or not evaluable (decision 1007); by subject
+    and date, ``offset`` / ``limit``: one page of them."""
+    query = (
+        select(ResponseCall)
+        .where(ResponseCall.run_id == run.id, ResponseCall.queue_reason.is_not(None))
+        .order_by(ResponseCall.usubjid, ResponseCall.adt, ResponseCall.id)
     )
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    calls = list(session.scalars(query))
     latest = latest_decisions(session, [c.id for c in calls])
     return [QueueItem(c, latest.get(c.id)) for c in calls]
+
+
+def queue_size(session: Session, run: ResponseRun, *, subjects_only: bool = False) -> int:
+    """The number of calls in the run's review queue (``subjects_only``: the subject-level items,
+    best responses, only; decision 1007)."""
+    query = select(func.count(ResponseCall.id)).where(
+        ResponseCall.run_id == run.id, ResponseCall.queue_reason.is_not(None)
+    )
+    if subjects_only:
+        query = query.where(
+            ResponseCall.paramcd == SUBJECT_PARAM, ResponseCall.is_response.is_(False)
+        )
+    return int(session.scalar(query) or 0)
 
 
 def decide(
