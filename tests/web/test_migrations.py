@@ -23,7 +23,7 @@ def test_upgrade_from_empty_matches_the_models(tmp_path: Path) -> None:
     assert diff == [], f"models and migrations differ: {diff}"
     upgrade(engine)  # a second start changes nothing
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "1002"
+        assert MigrationContext.configure(conn).get_current_revision() == "1003"
 
 
 def test_database_url_prefers_the_environment(monkeypatch, tmp_path: Path) -> None:
