@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from plasmatrial.web import jobs
 from plasmatrial.web.db import transaction
-from plasmatrial.web.models import AnalysisJob, AuditEvent, DataVersion, Study, User
+from plasmatrial.web.models import AnalysisJob, AuditEvent, DataVersion, ResponseRun, Study, User
 from plasmatrial.web.settings import Settings
 from tests.web.conftest import login, make_app, new_pg_database, sqlite_settings
 from tests.web.workflow import PASSWORDS, Workflow, form, queued_call, set_up
@@ -215,3 +215,22 @@ def test_a_job_whose_worker_vanished_fails_at_the_next_start(app: FastAPI, wf: W
     with app.state.factory() as s:
         job = s.get(AnalysisJob, job_id)
         assert job is not None and job.status == "failed" and "gone" in (job.message or "")
+
+
+def test_large_versions_get_their_responses_computed_by_a_worker(
+    app: FastAPI, wf: Workflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "INLINE_RESPONSE_SUBJECTS", 0)  # every version counts as large
+    dm = wf.clients["dm"]
+    with app.state.factory() as s:
+        runs_before = s.scalars(select(ResponseRun.id)).all()
+    r = form(dm, f"/studies/{wf.study_id}/versions/{wf.version_id}/compute", {})
+    assert r.status_code == 303 and "/analyses/" in r.headers["location"]
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = wait_for(dm, wf.study_id, job_id)
+    assert 'id="job-state">done<' in page and 'id="job-run"' in page
+    with app.state.factory() as s:
+        job = s.get(AnalysisJob, job_id)
+        new_runs = s.scalars(select(ResponseRun).where(ResponseRun.id.not_in(runs_before))).all()
+        assert job is not None and [x.id for x in new_runs] == [job.run_id]
+        assert new_runs[0].n_calls > 0 and new_runs[0].created_by == job.created_by

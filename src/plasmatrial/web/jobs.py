@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 KINDS: Final = ("analysis", "responses")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 UNFINISHED: Final = (QUEUED, RUNNING)
+#: Larger data versions get their responses computed by a worker process, not in the request.
+INLINE_RESPONSE_SUBJECTS: Final = 100
 #: Worker processes one server runs at once (the rest wait queued).
 MAX_RUNNING: Final = 2
 #: The stages a job page shows: the pipeline's (``plasmatrial.trial.STAGES``) between reading
