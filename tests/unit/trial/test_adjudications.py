@@ -194,3 +194,32 @@ def test_bad_adjudications_are_refused_never_dropped(
 ) -> None:
     with pytest.raises(PlasmatrialError, match=message):
         _apply(adj)
+
+
+@pytest.mark.parametrize("trial_file", ["mm_pom_lodex_vs_hidex.yaml", "al_lendex.yaml"])
+def test_every_call_respond_emits_names_a_call_of_the_analysis(trial_file: str) -> None:
+    """The workbench adjudicates ``respond``'s calls; the analysis must find each one (MM too),
+    and accepting all of them changes no endpoint."""
+    trial = pt.read_trial(ROOT / "examples" / "trials" / trial_file)
+    data = simulate_trial_data(trial, seed=3)
+    keep = data.dm.get_column("USUBJID").head(10).implode()
+    dm, lb = (f.filter(pl.col("USUBJID").is_in(keep)) for f in (data.dm, data.lb))
+    ex = None if data.ex is None else data.ex.filter(pl.col("USUBJID").is_in(keep))
+    inp = TrialInputs(dm=dm, lb=lb, ex=ex)
+    responded = pt.respond(
+        pt.read_sdtm(dm, lb, ex), trial.criteria.response, disease=trial.disease.lower()
+    )
+    calls = responded.visits
+    param = pt.criteria.get_rule_set(responded.rule_set).response_spec().parameter
+    if "PARAMCD" not in calls.columns:
+        calls = calls.with_columns(pl.lit(param).alias("PARAMCD"))
+    accepted = calls.filter(pl.col("PARAMCD") == param).select(
+        "USUBJID", "PARAMCD", pl.col("ADT").cast(pl.String), "AVALC"
+    )
+    assert accepted.height > 0
+    plain = pt.run_trial(trial, inp)
+    res = pt.run_trial(trial, inp, adjudications=accepted)
+    adrs = res.datasets["ADRS"]
+    assert adrs.filter(pl.col("SRCTYPE") == "ADJUDICATED").height == accepted.height
+    for a, b in zip(plain.endpoints, res.endpoints, strict=True):
+        assert a.to_frame().equals(b.to_frame()), a.endpoint
