@@ -234,3 +234,38 @@ def test_large_versions_get_their_responses_computed_by_a_worker(
         new_runs = s.scalars(select(ResponseRun).where(ResponseRun.id.not_in(runs_before))).all()
         assert job is not None and [x.id for x in new_runs] == [job.run_id]
         assert new_runs[0].n_calls > 0 and new_runs[0].created_by == job.created_by
+
+
+def test_an_analysis_that_fails_shows_why_and_lists_nothing(
+    app: FastAPI, wf: Workflow, study_files: dict[str, Path], tmp_path: Path
+) -> None:
+    """RS with RSORRES only passes the upload (the workbench reads either) but not the trial
+    analysis, which needs RSSTRESC: the job fails with the intake's message."""
+    from tests.web.workflow import upload
+
+    files = dict(study_files)
+    rs = pl.read_csv(study_files["rs"], infer_schema=False)
+    rs = rs.rename({"RSSTRESC": "RSORRES"}) if "RSORRES" not in rs.columns else rs.drop("RSSTRESC")
+    rs.write_csv(tmp_path / "rs_orres.csv")
+    files["rs"] = tmp_path / "rs_orres.csv"
+    assert upload(wf.clients["dm"], wf.study_id, files).status_code == 303  # type: ignore[attr-defined]
+    with app.state.factory() as s:
+        version = s.scalars(
+            select(DataVersion)
+            .where(DataVersion.study_id == wf.study_id)
+            .order_by(DataVersion.id.desc())
+        ).first()
+        assert version is not None and version.id != wf.version_id
+    r = form(wf.clients["stat"], f"/studies/{wf.study_id}/versions/{version.id}/analyses", {})
+    assert r.status_code == 303
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = wait_for(wf.clients["stat"], wf.study_id, job_id)
+    assert 'id="job-state">failed<' in page and "RSSTRESC" in page, page
+    assert 'id="job-files"' not in page
+    with app.state.factory() as s:
+        actions = s.scalars(
+            select(AuditEvent.action).where(
+                AuditEvent.entity == "analysis_job", AuditEvent.entity_id == str(job_id)
+            ).order_by(AuditEvent.id)
+        ).all()
+    assert actions == ["start_analysis", "fail_analysis"]

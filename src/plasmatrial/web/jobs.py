@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from plasmatrial import api
 from plasmatrial.design.protocol import parse_trial
-from plasmatrial.errors import PlasmatrialError
+from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.trial import STAGES
 from plasmatrial.web import audit
 from plasmatrial.web.db import make_engine, session_factory, transaction
@@ -355,6 +355,24 @@ def _responses(factory: sessionmaker[Session], job_id: int) -> None:
     )  # fmt: skip
 
 
+def intake_message(exc: IntakeError, limit: int = 20) -> str:
+    """The error with its first ``limit`` problems (domain, row, column, value, expected)."""
+    parts = [str(exc)]
+    for problem in exc.problems[:limit]:
+        d = problem.as_dict()
+        where = " ".join(
+            f"{k} {d[k]}" for k in ("file", "row", "column") if d.get(k) is not None
+        )
+        parts.append(
+            f"{where}: {d.get('reason') or 'problem'}"
+            + (f" (value {d['value']!r}" if d.get("value") is not None else " (")
+            + (f", expected {d['expected']})" if d.get("expected") is not None else ")")
+        )
+    if len(exc.problems) > limit:
+        parts.append(f"... and {len(exc.problems) - limit} more")
+    return "; ".join(parts)
+
+
 def run_job(database_url: str, data_dir: str, job_id: int) -> None:
     """The worker process: run one claimed job; any error marks it failed with its message."""
     engine = make_engine(database_url)
@@ -366,6 +384,8 @@ def run_job(database_url: str, data_dir: str, job_id: int) -> None:
             _analysis(factory, Path(data_dir), job_id)
         else:
             _responses(factory, job_id)
+    except IntakeError as exc:  # every problem, as the upload page shows them
+        fail_unfinished(factory, Path(data_dir), job_id, intake_message(exc))
     except PlasmatrialError as exc:
         fail_unfinished(factory, Path(data_dir), job_id, str(exc))
     except Exception as exc:
