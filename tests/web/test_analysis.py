@@ -3,6 +3,7 @@ vanished worker leaves the job failed with nothing listed (decision 1001)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -269,3 +270,26 @@ def test_an_analysis_that_fails_shows_why_and_lists_nothing(
             ).order_by(AuditEvent.id)
         ).all()
     assert actions == ["start_analysis", "fail_analysis"]
+
+
+def test_json_api_starts_an_analysis_and_reports_its_files(app: FastAPI, wf: Workflow) -> None:
+    from tests.web.conftest import csrf
+
+    stat = wf.clients["stat"]
+    url = f"/api/studies/{wf.study_id}/versions/{wf.version_id}/analyses"
+    assert stat.post(url).status_code == 403  # no CSRF header
+    r = stat.post(url, headers={"X-CSRF-Token": csrf(stat, "/studies")})
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert job["status"] == "queued" and job["files"] == [] and job["kind"] == "analysis"
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while job["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+        job = stat.get(f"/api/studies/{wf.study_id}/analyses/{job['job_id']}").json()
+    assert job["status"] == "done", job["message"]
+    files = {f["name"]: f for f in job["files"]}
+    assert job["step"] == job["steps"] and "adam/adrs.csv" in files
+    body = stat.get(files["adam/adsl.csv"]["url"]).content
+    assert hashlib.sha256(body).hexdigest() == files["adam/adsl.csv"]["sha256"]
+    assert "/api/studies/{study_id}/analyses/{job_id}" in stat.get("/openapi.json").json()["paths"]

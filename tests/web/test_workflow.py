@@ -280,6 +280,10 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             f"/studies/{sid}/analyses/{job}/status", members),
         ("GET", "/studies/{study_id}/analyses/{job_id}/files/{name:path}"): (
             f"/studies/{sid}/analyses/{job}/files/report.html", members - {"view"}),
+        ("POST", "/api/studies/{study_id}/versions/{version_id}/analyses"): (
+            f"/api/studies/{sid}/versions/{wf.version_id}/analyses", {"admin", "dm"}),
+        ("GET", "/api/studies/{study_id}/analyses/{job_id}"): (
+            f"/api/studies/{sid}/analyses/{job}", members),
     }
     from plasmatrial.web import jsonapi, pages, pages_admin, pages_analysis
 

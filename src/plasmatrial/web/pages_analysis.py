@@ -10,6 +10,7 @@ from typing import Annotated, Any, Final
 import polars as pl
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,9 +64,7 @@ def _adjudicated(job: AnalysisJob) -> list[dict[str, Any]]:
     return pl.read_csv(path, infer_schema=False).to_dicts()
 
 
-def _job_context(
-    request: Request, session: Session, study_id: int, job_id: int
-) -> dict[str, Any]:
+def _job_context(request: Request, session: Session, study_id: int, job_id: int) -> dict[str, Any]:
     user, study, role = _study_access(request, session, study_id)
     job = _job(session, study_id, job_id)
     if runner_of(request).reap(job):
@@ -174,3 +173,75 @@ def analysis_file(request: Request, study_id: int, job_id: int, name: str) -> Re
         filename=f"study{study_id}_analysis{job_id}_{name.replace('/', '_')}",
         content_disposition_type="inline" if inline else "attachment",
     )
+
+
+# -- JSON API (OpenAPI at /docs) --------------------------------------------------------------
+
+
+class FileOut(BaseModel):
+    """An output of a done job."""
+
+    name: str
+    bytes: int
+    sha256: str
+    url: str
+
+
+class JobOut(BaseModel):
+    """An analysis or response job: status, stage and (when done) its files."""
+
+    job_id: int
+    kind: str
+    status: str
+    stage: str | None
+    step: int
+    steps: int
+    message: str | None
+    version_id: int
+    run_id: int | None
+    n_adjudicated: int | None
+    files: list[FileOut]
+
+
+def _job_out(job: AnalysisJob) -> JobOut:
+    base = f"/studies/{job.study_id}/analyses/{job.id}/files/"
+    return JobOut(
+        job_id=job.id, kind=job.kind, status=job.status, stage=job.stage, step=job.step,
+        steps=job.steps, message=job.message, version_id=job.version_id, run_id=job.run_id,
+        n_adjudicated=job.n_adjudicated,
+        files=[FileOut(name=f["name"], bytes=f["bytes"], sha256=f["sha256"], url=base + f["name"])
+               for f in _files(job)],
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/studies/{study_id}/versions/{version_id}/analyses",
+    response_model=JobOut, status_code=202, tags=["api"],
+)  # fmt: skip
+def api_start_analysis(
+    request: Request, study_id: int, version_id: int, pdf: bool = False
+) -> JobOut:
+    """Queue a trial analysis of a data version (statisticians, data managers, admins); poll
+    ``GET /api/studies/{study_id}/analyses/{job_id}`` until ``done`` or ``failed``."""
+    check_csrf(request, None)
+    with transaction(factory_of(request)) as session:
+        user, study, _ = _study_access(request, session, study_id, ANALYSTS)
+        version = session.get(DataVersion, version_id)
+        if version is None or version.study_id != study_id:
+            raise ForbiddenError("no such data version in this study")
+        job = create_job(session, user, study, version, "analysis", pdf=pdf)
+        out = _job_out(job)
+    runner_of(request).dispatch()
+    return out
+
+
+@router.get("/api/studies/{study_id}/analyses/{job_id}", response_model=JobOut, tags=["api"])
+def api_analysis(request: Request, study_id: int, job_id: int) -> JobOut:
+    """A job's status, stage and, once done, its files (any member; downloads need a role that
+    downloads)."""
+    with factory_of(request)() as session:
+        _study_access(request, session, study_id)
+        job = _job(session, study_id, job_id)
+        if runner_of(request).reap(job):
+            session.refresh(job)
+        return _job_out(job)
