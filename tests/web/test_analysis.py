@@ -174,7 +174,10 @@ def test_a_killed_worker_leaves_the_job_failed_and_nothing_listed(
         assert time.monotonic() < deadline
         time.sleep(0.02)
     page = wait_for(wf.clients["stat"], wf.study_id, job_id)
-    assert 'id="job-state">failed<' in page and "exit code -9" in page
+    assert 'id="job-state">failed<' in page
+    # the runner that joined the worker says how it ended; a status read in the instant between
+    # the join and that record says it ended without finishing
+    assert "exit code -9" in page or "ended without finishing" in page
     with app.state.factory() as s:
         job = s.get(AnalysisJob, job_id)
         assert job is not None and job.files is None and job.status == "failed"
