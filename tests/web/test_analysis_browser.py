@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +17,6 @@ import pytest
 from fastapi import FastAPI
 
 from tests.web.conftest import ADMIN, ADMIN_PW, make_app, sqlite_settings
-from tests.web.test_browser import _free_port
 from tests.web.workflow import PASSWORDS, Workflow, queued_call, set_up
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,6 +25,12 @@ pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian chromium not installed (make sysdeps)"
 )
 REASON = "central review: iFLC repeated"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
