@@ -296,3 +296,25 @@ def test_json_api_starts_an_analysis_and_reports_its_files(app: FastAPI, wf: Wor
     body = stat.get(files["adam/adsl.csv"]["url"]).content
     assert hashlib.sha256(body).hexdigest() == files["adam/adsl.csv"]["sha256"]
     assert "/api/studies/{study_id}/analyses/{job_id}" in stat.get("/openapi.json").json()["paths"]
+
+
+def test_recover_leaves_a_job_another_server_process_just_claimed(
+    app: FastAPI, wf: Workflow
+) -> None:
+    """serve --workers N: a worker starting up must not fail a job another one claimed an
+    instant ago (its pid not yet recorded); an old claim without a pid is stale."""
+    import datetime as dt
+
+    job_id = _queued_job(app)
+    with transaction(app.state.factory) as s:
+        job = s.get(AnalysisJob, job_id)
+        assert job is not None
+        job.status, job.pid, job.started_at = "running", None, dt.datetime.now(dt.UTC)
+    settings = app.state.settings
+    runner = jobs.JobRunner(settings.database_url, settings.data_dir, app.state.factory)
+    assert runner.recover() == 0
+    with transaction(app.state.factory) as s:
+        job = s.get(AnalysisJob, job_id)
+        assert job is not None and job.status == "running"
+        job.started_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=jobs.CLAIM_GRACE_S + 5)
+    assert runner.recover() == 1

@@ -14,6 +14,7 @@ unfinished. A page never lists the files of a job that is not ``done``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import multiprocessing
@@ -51,6 +52,8 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 UNFINISHED: Final = (QUEUED, RUNNING)
 #: Larger data versions get their responses computed by a worker process, not in the request.
 INLINE_RESPONSE_SUBJECTS: Final = 100
+#: Seconds a claimed job may lack its worker's pid (being recorded by the claiming server).
+CLAIM_GRACE_S: Final = 60.0
 #: Worker processes one server runs at once (the rest wait queued).
 MAX_RUNNING: Final = 2
 #: The stages a job page shows: the pipeline's (``plasmatrial.trial.STAGES``) between reading
@@ -132,6 +135,15 @@ def fail_unfinished(
     return True
 
 
+def _age_s(when: dt.datetime | None) -> float:
+    """Seconds since ``when`` (infinite when unknown); naive times are UTC (SQLite)."""
+    if when is None:
+        return float("inf")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (utcnow() - when).total_seconds()
+
+
 def pid_alive(pid: int | None) -> bool:
     """Whether a process with this id runs on this machine."""
     if pid is None:
@@ -178,6 +190,8 @@ class JobRunner:
             stale = [
                 (j.id, j.pid)
                 for j in session.scalars(select(AnalysisJob).where(AnalysisJob.status == RUNNING))
+                # a job another server process claimed an instant ago has no pid yet
+                if j.pid is not None or _age_s(j.started_at) > CLAIM_GRACE_S
             ]
         n = 0
         for job_id, pid in stale:
@@ -193,7 +207,7 @@ class JobRunner:
         """Fail a running job no live worker holds (checked when its status is read)."""
         if job.status != RUNNING or job.id in self._procs or pid_alive(job.pid):
             return False
-        if job.started_at is not None and job.pid is None:
+        if job.pid is None and _age_s(job.started_at) <= CLAIM_GRACE_S:
             return False  # claimed an instant ago; the pid is being recorded
         return fail_unfinished(
             self.factory, self.data_dir, job.id, "the worker process ended without finishing"
