@@ -22,7 +22,15 @@ from plasmatrial.web.models import (
 )
 from plasmatrial.web.settings import Settings
 from tests.web.conftest import csrf, make_app, new_pg_database, sqlite_settings
-from tests.web.workflow import PASSWORDS, Workflow, form, queued_call, set_up, upload
+from tests.web.workflow import (
+    PASSWORDS,
+    Workflow,
+    done_job,
+    form,
+    queued_call,
+    set_up,
+    upload,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -228,6 +236,7 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
     subject = pl.read_csv(study_files["dm"]).get_column("USUBJID")[0]
     call = queued_call(app, wf.run_id, 0)
     sid = wf.study_id
+    job = done_job(app, sid, wf.version_id)
     members = {"admin", "dm", "rev", "rev2", "view"}
     everyone = members | {"outsider"}
     # route path -> (method, concrete url, roles allowed); None: public
@@ -265,12 +274,24 @@ def test_every_route_checks_role_and_membership(app: FastAPI, wf: Workflow, stud
             f"/api/studies/{sid}/versions/{wf.version_id}/compute", {"admin", "dm"}),
         ("POST", "/api/studies/{study_id}/versions"): (
             f"/api/studies/{sid}/versions", {"admin", "dm"}),
+        ("POST", "/studies/{study_id}/versions/{version_id}/analyses"): (
+            f"/studies/{sid}/versions/{wf.version_id}/analyses", {"admin", "dm"}),
+        ("GET", "/studies/{study_id}/analyses"): (f"/studies/{sid}/analyses", members),
+        ("GET", "/studies/{study_id}/analyses/{job_id}"): (f"/studies/{sid}/analyses/{job}", members),
+        ("GET", "/studies/{study_id}/analyses/{job_id}/status"): (
+            f"/studies/{sid}/analyses/{job}/status", members),
+        ("GET", "/studies/{study_id}/analyses/{job_id}/files/{name:path}"): (
+            f"/studies/{sid}/analyses/{job}/files/report.html", members - {"view"}),
+        ("POST", "/api/studies/{study_id}/versions/{version_id}/analyses"): (
+            f"/api/studies/{sid}/versions/{wf.version_id}/analyses", {"admin", "dm"}),
+        ("GET", "/api/studies/{study_id}/analyses/{job_id}"): (
+            f"/api/studies/{sid}/analyses/{job}", members),
     }
-    from plasmatrial.web import jsonapi, pages, pages_admin
+    from plasmatrial.web import jsonapi, pages, pages_admin, pages_analysis
 
     routes = {
         (m, r.path)
-        for router in (pages.router, pages_admin.router, jsonapi.router)
+        for router in (pages.router, pages_admin.router, jsonapi.router, pages_analysis.router)
         for r in router.routes
         if isinstance(r, APIRoute)
         for m in r.methods - {"HEAD"}

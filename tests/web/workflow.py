@@ -91,3 +91,25 @@ def queued_call(app: FastAPI, run_id: int, index: int = 0) -> ResponseCall:
         ).all()
         assert len(calls) > index, f"only {len(calls)} queued calls"
         return calls[index]
+
+
+def done_job(app: FastAPI, study_id: int, version_id: int) -> int:
+    """A finished analysis job with one output file (for route walks; no worker runs)."""
+    import json as _json
+
+    from plasmatrial.web import jobs
+    from plasmatrial.web.db import transaction
+    from plasmatrial.web.models import User
+
+    with transaction(app.state.factory) as s:
+        study, version = s.get(Study, study_id), s.get(DataVersion, version_id)
+        actor = s.scalar(select(User).where(User.is_admin.is_(True)))
+        assert study is not None and version is not None and actor is not None
+        job = jobs.create_job(s, actor, study, version, "analysis")
+        s.flush()
+        folder = jobs.job_folder(app.state.settings.data_dir, job)
+        folder.mkdir(parents=True)
+        (folder / "report.html").write_text("<p>report</p>", encoding="utf-8")
+        job.status, job.folder = "done", str(folder)
+        job.files = _json.dumps([{"name": "report.html", "bytes": 13, "sha256": "0" * 64}])
+        return int(job.id)

@@ -21,6 +21,7 @@ from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake import check_frames
+from plasmatrial.trial.adjudications import apply_adjudications
 from plasmatrial.trial.analyse import (
     EndpointResult,
     ResponseRateResult,
@@ -404,6 +405,7 @@ def run_trial(
     *,
     progress: Progress | None = None,
     accept_units: bool = False,
+    adjudications: pl.DataFrame | None = None,
 ) -> TrialResults:
     """Run a trial's whole analysis: validate, adjudicate, derive ADaM, analyse, compare.
 
@@ -418,6 +420,11 @@ def run_trial(
         :data:`STAGES`.
     accept_units:
         Do not report FLC ``unit_mixup`` problems (``--accept-units``, decision 0105).
+    adjudications:
+        Reviewers' categories for per-visit calls (``USUBJID, ADT, PARAMCD, AVALC``; optionally
+        ``ADJREAS, ADJBY, ADJDTC``): they replace the computed calls before best response,
+        confirmation and every time to event are derived, and ADRS records each call's source
+        (:func:`plasmatrial.trial.adjudications.apply_adjudications`, decision 1002).
 
     Returns
     -------
@@ -457,6 +464,14 @@ def run_trial(
     # The time origin is needed for ADY before ADSL exists: randomisation date, else first dose.
     fdt = time_origin(bundle.dm, bundle.ex)
     adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
+    if adjudications is not None:
+        scale = criteria.response.scale
+        adrs = apply_adjudications(
+            adrs,
+            adjudications,
+            categories=(*scale.ranking, scale.progression, scale.not_evaluable),
+            progression=criteria.response.progression,
+        )
     step("adsl")
     adsl = derive_trial_adsl(
         trial, dm_arms, bundle.ex, bundle.assessments, criteria,

@@ -139,7 +139,8 @@ class SecurityHeadersMiddleware:
 
 def create_app(settings: Settings) -> FastAPI:
     """The workbench on ``settings``' database (migrated to the latest schema first)."""
-    from plasmatrial.web import jsonapi, pages, pages_admin
+    from plasmatrial.web import jsonapi, pages, pages_admin, pages_analysis
+    from plasmatrial.web.jobs import JobRunner
 
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -157,6 +158,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = templates
     app.state.criteria_note = default_criteria_note()
     app.state.throttle = LoginThrottle()
+    app.state.jobs = JobRunner(settings.database_url, settings.data_dir, app.state.factory)
+    app.state.jobs.recover()  # jobs a stopped server left running fail; queued ones start
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -186,4 +189,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(jsonapi.router)
+    app.include_router(pages_analysis.router)
     return app

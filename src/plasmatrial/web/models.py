@@ -218,3 +218,34 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AnalysisJob(Base):
+    """Work run outside the request by a worker process (revision 1003, decision 1001): a trial
+    analysis of a data version with the reviewers' decisions, or a response computation.
+
+    ``status`` goes queued -> running -> done | failed and never back; only a done job lists
+    ``files`` (JSON: name, bytes, sha256 of each output under ``folder``).
+    """
+
+    __tablename__ = "analysis_jobs"
+    __table_args__ = (Index("ix_jobs_study_status", "study_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("data_versions.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("response_runs.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # analysis | responses
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    stage: Mapped[str | None] = mapped_column(String(40))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    n_adjudicated: Mapped[int | None] = mapped_column(Integer)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    folder: Mapped[str | None] = mapped_column(String(500))
+    files: Mapped[str | None] = mapped_column(Text)  # JSON list, set when done
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

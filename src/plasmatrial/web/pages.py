@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from plasmatrial.web import audit, services, uploads
+from plasmatrial.web import audit, jobs, services, uploads
 from plasmatrial.web.app import (
     ForbiddenError,
     check_csrf,
@@ -331,6 +331,11 @@ def compute(request: Request, study_id: int, version_id: int, csrf: CSRF = "") -
         version = session.get(DataVersion, version_id)
         if version is None or version.study_id != study_id:
             raise ForbiddenError("no such data version in this study")
+    if version.n_subjects > jobs.INLINE_RESPONSE_SUBJECTS:  # a worker process (decision 1001)
+        with transaction(factory) as session:
+            job_id = jobs.create_job(session, user, study, version, "responses").id
+        request.app.state.jobs.dispatch()
+        return _see_other(f"/studies/{study_id}/analyses/{job_id}")
     services.compute_responses(factory, study, version, user)
     return _see_other(f"/studies/{study_id}")
 

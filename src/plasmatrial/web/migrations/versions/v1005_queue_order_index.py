@@ -5,7 +5,7 @@ review queue reads its 50 rows in order instead of every call of the run (SQLite
 ``ix_calls_run_subject`` for the ORDER BY and filtered all 3,102 calls of MM-003's run).
 
 Revision ID: 1005
-Revises: 1002
+Revises: 1003
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1005"
-down_revision: str | None = "1002"
+down_revision: str | None = "1003"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,166 @@
+"""Reviewers' adjudications of per-visit response calls, applied to ADRS (decision 1002).
+
+A central review (the workbench's review queue, or any committee) may replace a computed per-visit
+call of the overall response parameter with its own category. :func:`apply_adjudications` puts
+those categories into ADRS *before* anything reads it, so best response, confirmation, response
+rates, time to response, duration of response and PFS are all recomputed from the adjudicated
+calls; ADRS keeps the source of every call (``SRCTYPE`` ``COMPUTED`` / ``ADJUDICATED``), the
+computed category (``COMPAVALC``) and the rule id that produced it (``RULEID``, unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import polars as pl
+
+from plasmatrial.errors import PlasmatrialError
+from plasmatrial.intake.dates import as_date
+
+#: Columns an adjudications frame must have; ``ADJREAS`` (reason), ``ADJBY`` (reviewer) and
+#: ``ADJDTC`` (when) are kept in ADRS when present.
+ADJUDICATION_COLUMNS: Final[tuple[str, ...]] = ("USUBJID", "ADT", "PARAMCD", "AVALC")
+ADJUDICATION_DETAILS: Final[tuple[str, ...]] = ("ADJREAS", "ADJBY", "ADJDTC")
+SOURCE_COMPUTED: Final = "COMPUTED"
+SOURCE_ADJUDICATED: Final = "ADJUDICATED"
+_KEY: Final = ("USUBJID", "PARAMCD", "ADT")
+#: At most this many unmatched keys are named in an error.
+_MAX_LISTED: Final = 10
+
+
+def _prepared(adjudications: pl.DataFrame, categories: Sequence[str]) -> pl.DataFrame:
+    """The adjudications with ``ADT`` as a date and every detail column, checked."""
+    missing = [c for c in ADJUDICATION_COLUMNS if c not in adjudications.columns]
+    if missing:
+        raise PlasmatrialError(
+            f"adjudications: missing column(s) {', '.join(missing)}; "
+            f"found {', '.join(adjudications.columns)}"
+        )
+    frame = adjudications.select(
+        pl.col("USUBJID").cast(pl.Utf8),
+        pl.col("PARAMCD").cast(pl.Utf8),
+        as_date(adjudications, "ADT").alias("ADT"),
+        pl.col("AVALC").cast(pl.Utf8),
+        *[
+            (pl.col(c) if c in adjudications.columns else pl.lit(None)).cast(pl.Utf8).alias(c)
+            for c in ADJUDICATION_DETAILS
+        ],
+    )
+    bad_dates = frame.filter(pl.col("ADT").is_null())
+    if bad_dates.height:
+        raise PlasmatrialError(
+            f"adjudications: {bad_dates.height} row(s) without a complete ADT date "
+            f"(first: {bad_dates['USUBJID'][0]})"
+        )
+    unknown = sorted(set(frame["AVALC"].to_list()) - set(categories), key=str)
+    if unknown:
+        raise PlasmatrialError(
+            f"adjudications: categor(ies) {', '.join(map(str, unknown))} are not on the rule "
+            f"set's scale ({', '.join(categories)})"
+        )
+    dupes = frame.filter(pl.struct(*_KEY).is_duplicated())
+    if dupes.height:
+        raise PlasmatrialError(
+            "adjudications: more than one decision for "
+            + ", ".join(f"{r[0]} {r[1]} {r[2]}" for r in dupes.select(_KEY).unique().rows())
+            + " (pass each call's latest decision only)"
+        )
+    return frame
+
+
+def apply_adjudications(
+    adrs: pl.DataFrame,
+    adjudications: pl.DataFrame,
+    *,
+    categories: Sequence[str],
+    progression: Sequence[str],
+) -> pl.DataFrame:
+    """ADRS with adjudicated categories in place of the computed per-visit calls.
+
+    Parameters
+    ----------
+    adrs:
+        Per-visit ADRS (:func:`plasmatrial.trial.derive.derive_adrs`: ``USUBJID, PARAMCD, ADT,
+        AVALC, ABLFL, PDFL, ADEQFL, RULEID, EXPLAIN`` ...), before best response is derived.
+    adjudications:
+        One row per adjudicated call: ``USUBJID, ADT`` (date or ISO text), ``PARAMCD``,
+        ``AVALC`` (the category the analysis is to use); optionally ``ADJREAS``, ``ADJBY``,
+        ``ADJDTC``. An accepted computed call may be passed too (same category): only its
+        source changes.
+    categories:
+        The categories allowed (the rule set's scale, progression and NE).
+    progression:
+        Categories that are progression (``PDFL = "Y"``).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``adrs`` with ``AVALC`` replaced where adjudicated, ``PDFL`` and ``ADEQFL`` recomputed
+        from it, ``EXPLAIN`` prefixed with the adjudication, and the new columns ``SRCTYPE``
+        (``ADJUDICATED`` / ``COMPUTED``; null on baseline rows), ``COMPAVALC`` (the computed
+        category), ``ADJREAS``, ``ADJBY``, ``ADJDTC``. Row order and every other column are kept.
+
+    Raises
+    ------
+    PlasmatrialError
+        Missing columns, an incomplete date, a category off the scale, two decisions for one
+        call, or an adjudication that names no post-baseline call of ADRS (every such key is
+        listed, up to ten): a decision is never silently dropped.
+    """
+    adj = _prepared(adjudications, categories)
+    calls = adrs.filter(pl.col("ABLFL") != "Y").select(*_KEY).unique()
+    unmatched = adj.join(calls, on=list(_KEY), how="anti")
+    if unmatched.height:
+        listed = ", ".join(
+            f"{r[0]} {r[1]} {r[2]}" for r in unmatched.select(_KEY).rows()[:_MAX_LISTED]
+        )
+        raise PlasmatrialError(
+            f"adjudications: {unmatched.height} decision(s) name no post-baseline call of ADRS "
+            f"(USUBJID PARAMCD ADT): {listed}"
+        )
+    joined = adrs.with_row_index("_ROW").join(
+        adj.rename({"AVALC": "_ADJ"}).with_columns(pl.lit(value=True).alias("_HIT")),
+        on=list(_KEY),
+        how="left",
+    )
+    hit = pl.col("_HIT").fill_null(value=False) & (pl.col("ABLFL") != "Y")
+    baseline = pl.col("ABLFL") == "Y"
+    out = joined.with_columns(
+        pl.when(baseline).then(None).otherwise(pl.col("AVALC")).alias("COMPAVALC"),
+        pl.when(baseline)
+        .then(None)
+        .when(hit)
+        .then(pl.lit(SOURCE_ADJUDICATED))
+        .otherwise(pl.lit(SOURCE_COMPUTED))
+        .alias("SRCTYPE"),
+        pl.when(hit).then(pl.col("_ADJ")).otherwise(pl.col("AVALC")).alias("AVALC"),
+        pl.when(hit)
+        .then(
+            pl.format(
+                "ADJUDICATED {} by {}: {}; computed {}: {}",
+                "_ADJ",
+                pl.col("ADJBY").fill_null("reviewer"),
+                pl.col("ADJREAS").fill_null("no reason given"),
+                pl.col("AVALC").fill_null("missing"),
+                pl.col("EXPLAIN").fill_null(""),
+            )
+        )
+        .otherwise(pl.col("EXPLAIN"))
+        .alias("EXPLAIN"),
+    ).with_columns(
+        pl.when(hit)
+        .then(
+            pl.when(pl.col("AVALC").is_in(list(progression)))
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N"))
+        )
+        .otherwise(pl.col("PDFL"))
+        .alias("PDFL"),
+        pl.when(hit)
+        .then(pl.when(pl.col("AVALC") == "NE").then(pl.lit("N")).otherwise(pl.lit("Y")))
+        .otherwise(pl.col("ADEQFL"))
+        .alias("ADEQFL"),
+    )
+    keep = [*adrs.columns, "SRCTYPE", "COMPAVALC", *ADJUDICATION_DETAILS]
+    return out.sort("_ROW").select(keep)
