@@ -110,13 +110,14 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     if not bool((q / scale == t).all()):
         return None
     q -= lo
-    grid: FloatArray = (np.arange(span, dtype=np.float64) + lo) / scale
     codes = q.astype(np.intp)
     if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
-        present = np.bincount(codes, minlength=span) > 0
-        codes = (np.cumsum(present) - 1)[codes]
-        grid = grid[present]
-    return grid, codes
+        used = np.flatnonzero(np.bincount(codes, minlength=span))
+        rank = np.empty(span, dtype=np.intp)
+        rank[used] = np.arange(used.shape[0])
+        grid: FloatArray = np.divide(used + lo, scale, dtype=np.float64)  # = full grid's points
+        return grid, rank[codes]
+    return (np.arange(span, dtype=np.float64) + lo) / scale, codes
 
 
 def grid_counts(
@@ -135,13 +136,22 @@ def grid_counts(
 
 
 def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
-    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped)."""
+    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped).
+
+    Counts stay integers until the end (an integer ``cumsum`` is several times faster than a
+    floating one, and the values are the same)."""
     stop = cnt[0] + cnt[1]
-    present = stop > 0
-    n_stop = stop[present].astype(np.float64)
-    n_event = cnt[1, present].astype(np.float64)
-    n_risk = float(n_stop.sum()) - np.cumsum(n_stop) + n_stop
-    return KMTable(values[present], n_risk, n_event, n_stop - n_event)
+    idx = np.flatnonzero(stop)
+    n_stop = stop[idx]
+    n_event = cnt[1, idx]
+    n_risk = int(n_stop.sum()) - np.cumsum(n_stop)
+    n_risk += n_stop
+    return KMTable(
+        values[idx],
+        n_risk.astype(np.float64),
+        n_event.astype(np.float64),
+        (n_stop - n_event).astype(np.float64),
+    )
 
 
 def km_table(
@@ -556,19 +566,14 @@ def km_fit(
     ``positive_risk``: every ``n_risk > 0`` (unweighted data without delayed entry), so a time
     without events gives exactly the neutral factor 1 and term 0 without masking (same values).
     """
-    d, nr = tab.n_event, tab.n_risk
     if positive_risk:
-        with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
-            surv: FloatArray = np.cumprod((nr - d) / nr, dtype=np.float64)
-            greenwood = np.cumsum(d / (nr * (nr - d)))
-            hazard = d / nr
-            var_h = d / (nr * nr)
-    else:
-        surv = km_survival(tab)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
-            hazard = np.where(d > 0, d / nr, 0.0)
-            var_h = np.where(d > 0, d / (nr * nr), 0.0)
+        return _km_fit_positive(tab, conf_level, conf_type)
+    d, nr = tab.n_event, tab.n_risk
+    surv = km_survival(tab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+        hazard = np.where(d > 0, d / nr, 0.0)
+        var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
     lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
@@ -582,6 +587,64 @@ def km_fit(
         upper=upper,
         cumhaz=np.cumsum(hazard),
         std_chaz=np.sqrt(np.cumsum(var_h)),
+        conf_level=conf_level,
+        conf_type=conf_type,
+    )
+
+
+def _km_fit_positive(tab: KMTable, conf_level: float, conf_type: ConfType) -> KaplanMeierResult:
+    """:func:`km_fit` when every ``n_risk > 0``: the same values with fewer array passes.
+
+    * No masks: a time without events gives the factor exactly 1 and the terms exactly 0.
+    * The Greenwood and hazard sums run as one complex ``cumsum`` (real part Greenwood, imaginary
+      part hazard): complex addition adds the parts separately, so each part is bit for bit the
+      floating ``cumsum`` of its terms, and a running sum costs its latency once, not twice.
+    * Limits: S = 1 only before the first event, where the error is 0, and S = 0 only where the
+      Greenwood term is infinite, so ``0/0`` and ``inf/inf`` give R's NA without masks; a
+      survival that underflows to 0 with a finite error (not seen in practice) is masked.
+    """
+    d, nr = tab.n_event, tab.n_risk
+    m = d.shape[0]
+    sums = np.empty(m, dtype=np.complex128)
+    parts = sums.view(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
+        alive = nr - d
+        surv: FloatArray = np.cumprod(alive / nr, dtype=np.float64)
+        alive *= nr
+        np.divide(d, alive, out=parts[0::2])
+        np.divide(d, nr, out=parts[1::2])
+        np.cumsum(sums, out=sums)
+        se = np.sqrt(parts[0::2])
+        cumhaz = parts[1::2].copy()
+        std_chaz = np.sqrt(np.cumsum(d / (nr * nr)))
+        if conf_type == "log-log" or conf_type == "log":
+            z = norm_isf((1.0 - conf_level) / 2.0)
+            log_s = np.log(surv)
+            if conf_type == "log-log":
+                a = np.exp(z * se / log_s)  # NaN at S = 1 (0/0) and at S = 0 (inf/inf)
+                lower, upper = np.exp(log_s / a), np.exp(log_s * a)
+            else:
+                se2 = z * se
+                lower = np.exp(log_s - se2)
+                upper = np.exp(log_s + se2)
+                np.minimum(upper, 1.0, out=upper)
+            if m and surv[-1] == 0.0:  # NA at S = 0 (a suffix: S never increases)
+                zero = surv == 0.0
+                lower[zero] = np.nan
+                upper[zero] = np.nan
+        else:
+            lower, upper = confint(surv, se, conf_level, conf_type)
+    return KaplanMeierResult(
+        time=tab.time,
+        n_risk=nr,
+        n_event=d,
+        n_censor=tab.n_censor,
+        surv=surv,
+        std_err=se,
+        lower=lower,
+        upper=upper,
+        cumhaz=cumhaz,
+        std_chaz=std_chaz,
         conf_level=conf_level,
         conf_type=conf_type,
     )
