@@ -92,7 +92,7 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
     point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
     is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
-    compared with ``n``.
+    compared with ``n``. A grid longer than ``n`` is compressed to the points in use.
     """
     n = t.shape[0]
     head = t[:_GRID_SAMPLE]
@@ -112,7 +112,7 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     q -= lo
     codes = q.astype(np.intp)
     if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
-        used = np.flatnonzero(np.bincount(codes, minlength=span))
+        used = (np.bincount(codes, minlength=span) > 0).nonzero()[0]
         rank = np.empty(span, dtype=np.intp)
         rank[used] = np.arange(used.shape[0])
         grid: FloatArray = np.divide(used + lo, scale, dtype=np.float64)  # = full grid's points
@@ -141,7 +141,7 @@ def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
     Counts stay integers until the end (an integer ``cumsum`` is several times faster than a
     floating one, and the values are the same)."""
     stop = cnt[0] + cnt[1]
-    idx = np.flatnonzero(stop)
+    idx = (stop > 0).nonzero()[0]
     n_stop = stop[idx]
     n_event = cnt[1, idx]
     n_risk = int(n_stop.sum()) - np.cumsum(n_stop)
@@ -233,17 +233,16 @@ def findq(
     R's ``approx(na.rm = TRUE)`` does. Flat at exactly ``p`` gives the segment midpoint.
     """
     out = np.full(probs.shape, np.nan)
+    if fast and bool((y[1:] >= y[:-1]).all()):
+        # non-decreasing, hence without NaN after y[0] = 0 (the point estimate 1 - S always
+        # is): the first index with y + tol >= p is already the first occurrence of its value,
+        # so duplicated()'s de-duplication and approx()'s sort change nothing; skip both
+        if y[-1] < probs.min():
+            return out
+        return _findq_sorted(x, y, None, y, probs, tol, float(x[-1]), out)
     if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
         return out
     xmax = x[-1]
-    if fast and not np.isnan(y).any() and bool(np.all(y[1:] >= y[:-1])):
-        # non-decreasing (the point estimate 1 - S always is): the first occurrences are where
-        # y changes and approx()'s sort is the identity; the same result without two sorts
-        keep = np.empty(y.shape[0], dtype=np.bool_)
-        keep[0] = True
-        np.not_equal(y[1:], y[:-1], out=keep[1:])
-        x, y = x[keep], y[keep]
-        return _findq_sorted(x, y, np.arange(y.shape[0]), y, probs, tol, xmax, out)
     _, first = np.unique(y, return_index=True)  # duplicated(): keep first occurrences
     keep = np.zeros(y.shape[0], dtype=np.bool_)
     keep[first] = True
@@ -264,7 +263,7 @@ def findq(
 def _findq_sorted(
     x: FloatArray,
     y: FloatArray,
-    pos: npt.NDArray[np.intp],
+    pos: npt.NDArray[np.intp] | None,
     yv: FloatArray,
     probs: FloatArray,
     tol: float,
@@ -272,13 +271,13 @@ def _findq_sorted(
     out: FloatArray,
 ) -> FloatArray:
     """The interpolation step of :func:`findq` once ``y`` is de-duplicated and sorted (``yv``,
-    at positions ``pos`` of ``x``)."""
+    at positions ``pos`` of ``x``; ``pos`` None: the identity)."""
 
     def index(v: FloatArray) -> npt.NDArray[np.float64]:
         k = np.searchsorted(v, probs, side="left")
         valid = (probs >= v[0]) & (probs <= v[-1])
         res = np.full(probs.shape, np.nan)
-        res[valid] = pos[k[valid]]
+        res[valid] = k[valid] if pos is None else pos[k[valid]]
         return res
 
     i1 = index(yv + tol)
@@ -459,7 +458,14 @@ class KaplanMeierResult(ResultMixin):
     @property
     def median(self) -> float:
         """Median survival time (NaN when not reached), R ``quantile(fit, 0.5)``."""
-        return float(self.quantile([0.5]).quantile[0])
+        m = self.time.shape[0]
+        x = np.empty(m + 1)
+        x[0] = 0.0
+        x[1:] = self.time
+        y = np.empty(m + 1)
+        y[0] = 0.0
+        np.subtract(1.0, self.surv, out=y[1:])
+        return float(findq(x, y, _MEDIAN)[0])
 
     def to_frame(self, *, censored: bool = True) -> pl.DataFrame:
         """R-style table: ``time, n.risk, n.event, n.censor, surv, std.err, lower, upper``.
@@ -759,10 +765,6 @@ def kaplan_meier_by(
         check_conf(conf_level, conf_type)
         values, tcodes = grid
         cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
-        if k > 1:  # drop the grid points no group uses once, not in every group
-            used = np.flatnonzero(cnt.reshape(2 * k, -1).sum(axis=0))
-            if used.shape[0] < values.shape[0]:
-                values, cnt = values[used], np.take(cnt, used, axis=2)
         return KaplanMeierByResult(
             groups=labels,
             fits=tuple(
