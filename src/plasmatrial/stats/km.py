@@ -84,15 +84,9 @@ _GRID_CELLS_PER_ROW: Final = 8
 _GRID_SLACK: Final = 1 << 20
 
 
-def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
-    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
-
-    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
-    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
-    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
-    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
-    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
-    compared with ``n``. A grid longer than ``n`` is compressed to the points in use.
+def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, float] | None:
+    """Each time's index on a decimal grid, with the grid's length, origin and scale; None when
+    no grid fits. :func:`time_grid` explains the rule; grid point ``j`` is ``(lo + j) / scale``.
     """
     n = t.shape[0]
     head = t[:_GRID_SAMPLE]
@@ -110,13 +104,37 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     if not bool((q / scale == t).all()):
         return None
     q -= lo
-    codes = q.astype(np.intp)
-    if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
-        used = (np.bincount(codes, minlength=span) > 0).nonzero()[0]
-        rank = np.empty(span, dtype=np.intp)
-        rank[used] = np.arange(used.shape[0])
+    return q.astype(np.intp), span, lo, scale
+
+
+def compress_codes(codes: IntpArray, span: int) -> tuple[IntpArray, IntpArray]:
+    """The grid points in use (sorted) and each code's rank among them."""
+    used = (np.bincount(codes, minlength=span) > 0).nonzero()[0]
+    rank = np.empty(span, dtype=np.intp)
+    rank[used] = np.arange(used.shape[0])
+    return used, rank[codes]
+
+
+def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
+    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
+
+    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
+    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
+    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
+    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
+    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
+    compared with ``n``. A grid longer than ``n`` is compressed to the points in use.
+    """
+    found = grid_codes(t, ncell)
+    if found is None:
+        return None
+    codes, span, lo, scale = found
+    if (
+        span > t.shape[0]
+    ):  # sparse grid (small n): keep only the points in use, so later work is O(n)
+        used, codes = compress_codes(codes, span)
         grid: FloatArray = np.divide(used + lo, scale, dtype=np.float64)  # = full grid's points
-        return grid, rank[codes]
+        return grid, codes
     return (np.arange(span, dtype=np.float64) + lo) / scale, codes
 
 

@@ -17,7 +17,7 @@ RTOL = 1e-12
 
 def _sorted_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(km_mod, "time_grid", lambda t, ncell=1: None)
-    monkeypatch.setattr(lr_mod, "time_grid", lambda t, ncell=1: None)
+    monkeypatch.setattr(lr_mod, "grid_codes", lambda t, ncell=1: None)
 
 
 @st.composite
