@@ -359,9 +359,42 @@ def km_median_unchecked(time: FloatArray, event: BoolArray) -> float:
     if time.shape[0] == 0:
         return float("nan")
     tab = km_table(time, event, None, None)
-    x = np.concatenate([[0.0], tab.time])
-    y = np.concatenate([[0.0], 1.0 - km_survival(tab)])
-    return float(findq(x, y, _MEDIAN)[0])
+    return median_of(tab.time, km_survival(tab))
+
+
+def median_of(time: FloatArray, surv: FloatArray, tol: float = R_TOLERANCE) -> float:
+    """``findq(x, y, [0.5])[0]`` for the curve ``x = (0, time)``, ``y = (0, 1 - surv)``.
+
+    When ``y`` never decreases (always, for a Kaplan-Meier estimate) the two searches of
+    :func:`findq` run with scalars in the short window of ``y`` within ``4 tol`` of 0.5: below it
+    ``y +/- tol < 0.5``, above it ``y +/- tol > 0.5``, so the first index reaching 0.5 is inside
+    it; the same indices and the same result as :func:`findq`, without its array passes.
+    """
+    m = surv.shape[0]
+    y = np.empty(m + 1)
+    y[0] = 0.0
+    np.subtract(1.0, surv, out=y[1:])
+    if not bool((y[1:] >= y[:-1]).all()):
+        return float(findq(np.concatenate([[0.0], time]), y, _MEDIAN)[0])
+    p = 0.5
+    last = float(y[-1])
+    if last < p:
+        return float("nan")
+    lo = int(np.searchsorted(y, p - 4.0 * tol, side="left"))
+    hi = int(np.searchsorted(y, p + 4.0 * tol, side="right"))
+    window = y[lo:hi]
+    i1 = lo + int(np.searchsorted(window + tol, p, side="left"))
+    i2 = lo + int(np.searchsorted(window - tol, p, side="left"))
+    valid1 = float(y[0] + tol) <= p <= float(y[-1] + tol)
+    valid2 = float(y[0] - tol) <= p <= float(y[-1] - tol)
+
+    def x(i: int) -> float:
+        return 0.0 if i == 0 else float(time[i - 1])
+
+    out = (x(i1) + x(i2)) / 2.0 if valid1 and valid2 else float("nan")
+    if abs(p - last) < tol and valid1:
+        out = (x(i1) + x(m)) / 2.0
+    return out
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -476,14 +509,7 @@ class KaplanMeierResult(ResultMixin):
     @property
     def median(self) -> float:
         """Median survival time (NaN when not reached), R ``quantile(fit, 0.5)``."""
-        m = self.time.shape[0]
-        x = np.empty(m + 1)
-        x[0] = 0.0
-        x[1:] = self.time
-        y = np.empty(m + 1)
-        y[0] = 0.0
-        np.subtract(1.0, self.surv, out=y[1:])
-        return float(findq(x, y, _MEDIAN)[0])
+        return median_of(self.time, self.surv)
 
     def to_frame(self, *, censored: bool = True) -> pl.DataFrame:
         """R-style table: ``time, n.risk, n.event, n.censor, surv, std.err, lower, upper``.

@@ -111,3 +111,23 @@ def test_findq_monotone_fast_path_matches_general(steps: list[float], probs: lis
     fast = km_mod.findq(x, y, p)
     general = km_mod.findq(x, y, p, fast=False)
     np.testing.assert_array_equal(fast, general)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.sampled_from([0.0, 0.0, 0.125, 0.25, 0.5, 0.5 - 1e-9, 1e-9, 1.0 / 3.0]),
+        min_size=0,
+        max_size=30,
+    ),
+)
+def test_median_of_matches_findq(steps: list[float]) -> None:
+    """The scalar median search (decision 0357) against the general findq, flats at 0.5 and
+    values within the tolerance of 0.5 included."""
+    y = np.minimum(np.cumsum([0.0, *steps]), 1.0)
+    surv = 1.0 - y[1:]
+    time = np.arange(1, y.shape[0], dtype=np.float64) * 1.5
+    x = np.concatenate([[0.0], time])
+    general = km_mod.findq(x, 1.0 - np.concatenate([[1.0], surv]), np.array([0.5]), fast=False)
+    got = km_mod.median_of(time, surv)
+    assert got == general[0] or (np.isnan(got) and np.isnan(general[0]))
