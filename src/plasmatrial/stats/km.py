@@ -1,7 +1,7 @@
 """Kaplan-Meier estimator matching R ``survival::survfit`` (Greenwood variance, CI types, quantiles).
 
 Counts come from one ``bincount`` over a decimal time grid when the times lie on one (days,
-days to 0.1, ...: :func:`time_grid`), otherwise from sorts plus cumulative sums; there is no Python
+days to 0.1, ...: :func:`grid_codes`), otherwise from sorts plus cumulative sums; there is no Python
 loop over observations. See ``docs/decisions/0301-km-conventions.md`` and
 ``docs/decisions/0355-survival-counting-fast-path.md``.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -75,7 +76,7 @@ def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
     return out
 
 
-#: Decimal grids tried by :func:`time_grid`: times that are exactly ``k / scale``.
+#: Decimal grids tried by :func:`grid_codes`: times that are exactly ``k / scale``.
 _GRID_SCALES: Final = (1.0, 10.0, 100.0, 1000.0)
 #: Leading values used to pick the scale before the whole array is checked.
 _GRID_SAMPLE: Final = 64
@@ -86,7 +87,14 @@ _GRID_SLACK: Final = 1 << 20
 
 def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, float] | None:
     """Each time's index on a decimal grid, with the grid's length, origin and scale; None when
-    no grid fits. :func:`time_grid` explains the rule; grid point ``j`` is ``(lo + j) / scale``.
+    no grid fits. Grid point ``j`` is ``(lo + j) / scale``.
+
+    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
+    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
+    for bit, the grid points reproduce every time exactly, and counting per grid point is one
+    ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time is off the
+    grid or the count table (``ncell`` cells x grid points x 2) would be large compared with
+    ``n``.
     """
     n = t.shape[0]
     head = t[:_GRID_SAMPLE]
@@ -108,68 +116,72 @@ def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, fl
 
 
 def compress_codes(codes: IntpArray, span: int) -> tuple[IntpArray, IntpArray]:
-    """The grid points in use (sorted) and each code's rank among them."""
-    used = (np.bincount(codes, minlength=span) > 0).nonzero()[0]
-    rank = np.empty(span, dtype=np.intp)
-    rank[used] = np.arange(used.shape[0])
-    return used, rank[codes]
+    """The grid points in use (sorted) and each code's rank among them.
+
+    A boolean presence table and a 32-bit rank table (below ``2**31`` points in use) keep the
+    transient memory small, which matters more than it seems: a
+    call that grows the heap by more than the allocator's trim threshold pays the page faults
+    again on every call."""
+    present = np.zeros(span, dtype=np.bool_)
+    present[codes] = True
+    used = present.nonzero()[0]
+    small = np.int32 if used.shape[0] < 2**31 else np.intp
+    rank = np.empty(span, dtype=small)
+    rank[used] = np.arange(used.shape[0], dtype=small)
+    out: IntpArray = rank[codes].astype(np.intp)
+    return used, out
 
 
-def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
-    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
+def grid_tables(
+    time: FloatArray, event: BoolArray, group: IntpArray | None, k: int
+) -> list[KMTable] | None:
+    """One :class:`KMTable` per group code ``0..k-1`` from one count table on the decimal grid;
+    None when the times lie on no grid (:func:`grid_codes`).
 
-    The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
-    :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
-    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
-    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
-    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
-    compared with ``n``. A grid longer than ``n`` is compressed to the points in use.
+    A column is a (group, grid point) pair, in group-then-time order (only the pairs in use
+    when there are more pairs than observations, else the pairs with a stop after counting), so
+    each group's table is a contiguous slice and the integer work (stops, numbers at risk as one
+    ``cumsum`` less the later groups' stops) and the conversions to float run once for all
+    groups. Each group's table holds its own distinct times only; the counts are the same
+    integers as per-group counting gives.
     """
-    found = grid_codes(t, ncell)
+    found = grid_codes(time, k)
     if found is None:
         return None
     codes, span, lo, scale = found
-    if (
-        span > t.shape[0]
-    ):  # sparse grid (small n): keep only the points in use, so later work is O(n)
-        used, codes = compress_codes(codes, span)
-        grid: FloatArray = np.divide(used + lo, scale, dtype=np.float64)  # = full grid's points
-        return grid, codes
-    return (np.arange(span, dtype=np.float64) + lo) / scale, codes
-
-
-def grid_counts(
-    codes: IntpArray, event: BoolArray, cell: IntpArray | None, ncell: int, span: int
-) -> npt.NDArray[np.int64]:
-    """Counts per cell and grid point, shape ``(ncell, 2, span)``: ``[:, 0]`` censored, ``[:, 1]``
-    events."""
-    idx = event * span
-    idx += codes
-    if cell is not None:
-        idx += cell * (2 * span)
-    out: npt.NDArray[np.int64] = np.bincount(idx, minlength=ncell * span * 2).reshape(
-        ncell, 2, span
-    )
-    return out
-
-
-def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
-    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped).
-
-    Counts stay integers until the end (an integer ``cumsum`` is several times faster than a
-    floating one, and the values are the same)."""
+    n = time.shape[0]
+    key = codes
+    if k > 1 and group is not None:
+        key = group * span
+        key += codes
+    width = k * span
+    used: IntpArray | None = None
+    if width > n:  # sparse (small n): only the pairs in use, so the table is O(n)
+        used, key = compress_codes(key, width)
+        width = used.shape[0]
+    idx = event * width
+    idx += key
+    cnt = np.bincount(idx, minlength=2 * width).reshape(2, width)
     stop = cnt[0] + cnt[1]
-    idx = (stop > 0).nonzero()[0]
-    n_stop = stop[idx]
-    n_event = cnt[1, idx]
-    n_risk = int(n_stop.sum()) - np.cumsum(n_stop)
-    n_risk += n_stop
-    return KMTable(
-        values[idx],
-        n_risk.astype(np.float64),
-        n_event.astype(np.float64),
-        (n_stop - n_event).astype(np.float64),
-    )
+    if used is None:
+        used = (stop > 0).nonzero()[0]
+        stop = stop[used]
+        ev = cnt[1, used]
+    else:
+        ev = cnt[1]
+    bounds = np.searchsorted(used, np.arange(k + 1) * span).tolist()
+    cum = np.cumsum(stop)
+    ends = cum[np.maximum(np.array(bounds[1:]) - 1, 0)]
+    at_risk = np.repeat(ends, np.diff(bounds)) - cum  # stops of the group after the column
+    at_risk += stop
+    point = used - np.repeat(np.arange(k) * span, np.diff(bounds)) if k > 1 else used
+    times = np.divide(point + lo, scale, dtype=np.float64)  # = the grid's points, bit for bit
+    n_risk = at_risk.astype(np.float64)
+    n_event = ev.astype(np.float64)
+    n_censor = (stop - ev).astype(np.float64)
+    return [
+        KMTable(times[a:b], n_risk[a:b], n_event[a:b], n_censor[a:b]) for a, b in pairwise(bounds)
+    ]
 
 
 def km_table(
@@ -183,10 +195,9 @@ def km_table(
     """
     n = time.shape[0]
     if weights is None and entry is None:
-        grid = time_grid(time)
-        if grid is not None:
-            values, codes = grid
-            return grid_table(values, grid_counts(codes, event, None, 1, values.shape[0])[0])
+        tabs = grid_tables(time, event, None, 1)
+        if tabs is not None:
+            return tabs[0]
     if weights is None:
         utimes, n_stop = distinct_counts(np.sort(time))
         n_event = counts_on_grid(utimes, time[event])
@@ -804,17 +815,12 @@ def kaplan_meier_by(
     w = check_weights(weights, t.shape[0])
     labels, codes = group_codes(group, t.shape[0])
     k = len(labels)
-    grid = time_grid(t, k) if s is None and w is None else None
-    if grid is not None:
+    tabs = grid_tables(t, e, codes, k) if s is None and w is None else None
+    if tabs is not None:
         check_conf(conf_level, conf_type)
-        values, tcodes = grid
-        cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
         return KaplanMeierByResult(
             groups=labels,
-            fits=tuple(
-                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type, positive_risk=True)
-                for j in range(k)
-            ),
+            fits=tuple(_km_fit_positive(tab, float(conf_level), conf_type) for tab in tabs),
         )
     fits = []
     for k in range(len(labels)):

@@ -163,25 +163,32 @@ def _grid_sums(
         used, key = compress_codes(key, width)
         width = used.shape[0]
         starts = np.searchsorted(used, starts)
-    idx = g * (2 * width)
-    idx += e * width
+    idx = g * 2  # in place from here on: a small transient footprint (see compress_codes)
+    idx += e
+    idx *= width
     idx += key
+    del key
     cnt = np.bincount(idx, minlength=k * 2 * width).reshape(k, 2, width)
+    del idx
     ev = cnt[:, 1]
     stop = cnt[:, 0] + ev
     d_all = ev.sum(axis=0)
     keep = (d_all > 0).nonzero()[0]
-    cum = np.cumsum(stop, axis=1)
-    # at risk at column c of stratum h: the stratum's stops at c or later; np.take along an
-    # axis is several times faster than [:, keep] indexing
+    # np.take along an axis is several times faster than [:, keep] indexing
+    d_ki = np.take(ev, keep, axis=1)
+    stop_keep = np.take(stop, keep, axis=1)
+    del cnt, ev
+    cum = np.cumsum(stop, axis=1, out=stop)
+    # at risk at column c of stratum h: the stratum's stops at c or later
     if n_strata > 1:
         end = np.take(cum, np.maximum(starts[1:] - 1, 0), axis=1)  # (k, strata)
         stratum = np.searchsorted(starts, keep, side="right") - 1
         n_kt = np.take(end, stratum, axis=1) - np.take(cum, keep, axis=1)
     else:
         n_kt = cum[:, -1:] - np.take(cum, keep, axis=1)
-    n_kt += np.take(stop, keep, axis=1)
-    d_kt = np.take(ev, keep, axis=1).astype(np.float64)
+    del cum, stop
+    n_kt += stop_keep
+    d_kt = d_ki.astype(np.float64)
     n_f = n_kt.astype(np.float64)
     d_t = d_all[keep].astype(np.float64)
     n_t = n_kt.sum(axis=0).astype(np.float64)

@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 
 from plasmatrial.stats import km as km_mod
 from plasmatrial.stats import logrank as lr_mod
-from plasmatrial.stats.km import kaplan_meier, kaplan_meier_by, time_grid
+from plasmatrial.stats.km import compress_codes, grid_codes, kaplan_meier, kaplan_meier_by
 from plasmatrial.stats.logrank import logrank_test
 
 RTOL = 1e-12
 
 
 def _sorted_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(km_mod, "time_grid", lambda t, ncell=1: None)
+    monkeypatch.setattr(km_mod, "grid_codes", lambda t, ncell=1: None)
     monkeypatch.setattr(lr_mod, "grid_codes", lambda t, ncell=1: None)
 
 
@@ -84,19 +84,62 @@ def test_logrank_grid_path_matches_sort_path(
     np.testing.assert_allclose(fast.chisq, slow.chisq, rtol=1e-9, atol=1e-12)
 
 
-def test_time_grid_exact_and_refusals() -> None:
+def _values(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    found = grid_codes(t)
+    if found is None:
+        return None
+    codes, span, lo, scale = found
+    used, rank = compress_codes(codes, span)
+    return (used + lo) / scale, rank
+
+
+def test_grid_codes_exact_and_refusals() -> None:
     t = np.round(np.random.default_rng(1).exponential(300.0, 5000), 1)
-    grid = time_grid(t)
+    grid = _values(t)
     assert grid is not None
     values, codes = grid
     assert np.array_equal(values[codes], t)  # bit for bit
-    assert time_grid(t + 1e-9) is None  # off every decimal grid: the caller sorts
-    assert time_grid(np.array([0.0, 1e15])) is None  # the count table would be huge
+    assert bool(np.all(np.diff(values) > 0))
+    assert grid_codes(t + 1e-9) is None  # off every decimal grid: the caller sorts
+    assert grid_codes(np.array([0.0, 1e15])) is None  # the count table would be huge
     ints = np.array([3.0, 1.0, 3.0, 7.0])
-    v, c = time_grid(ints) or (None, None)
+    v, c = _values(ints) or (None, None)
     assert v is not None and c is not None
-    assert np.array_equal(v[c], ints) and bool(np.all(np.diff(v) > 0))
-    assert set(v.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0}
+    assert np.array_equal(v[c], ints) and v.tolist() == [1.0, 3.0, 7.0]
+
+
+def test_sort_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparisons above compare two different paths: with the grid refused, no grid
+    function runs."""
+    _sorted_path(monkeypatch)
+    calls: list[str] = []
+    monkeypatch.setattr(km_mod, "compress_codes", lambda *a: calls.append("km") or (None, None))
+    monkeypatch.setattr(lr_mod, "compress_codes", lambda *a: calls.append("lr") or (None, None))
+    t = np.array([1.0, 2.0, 2.0, 3.0, 5.0, 8.0])
+    e = np.array([1, 0, 1, 1, 0, 1])
+    g = np.array([0, 1, 0, 1, 0, 1])
+    kaplan_meier_by(t, e, g)
+    kaplan_meier(t, e)
+    logrank_test(t, e, g, strata=np.array([0, 0, 0, 1, 1, 1]))
+    assert calls == []
+
+
+def test_logrank_rho_with_an_eventless_stratum_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stratum without events adds nothing (the sort path raised for rho != 0 before 0357)."""
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    e = np.array([1, 1, 0, 1, 0, 0, 0, 0])
+    g = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    s = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    fast = logrank_test(t, e, g, strata=s, rho=1.0)
+    only = logrank_test(t[:4], e[:4], g[:4], rho=1.0)
+    _sorted_path(monkeypatch)
+    slow = logrank_test(t, e, g, strata=s, rho=1.0)
+    for r in (fast, slow):
+        np.testing.assert_allclose(r.observed, only.observed, rtol=1e-15)
+        np.testing.assert_allclose(r.variance, only.variance, rtol=1e-15)
+        assert r.chisq == pytest.approx(only.chisq, rel=1e-13)
 
 
 @settings(max_examples=200, deadline=None)
