@@ -31,6 +31,8 @@ from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
 
 IntpArray = npt.NDArray[np.intp]
+#: Integer codes (grid points, cells): 64-bit, or 32-bit after :func:`compress_codes`.
+CodeArray = npt.NDArray[np.signedinteger[Any]]
 
 if TYPE_CHECKING:
     import polars as pl
@@ -115,28 +117,29 @@ def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, fl
     return q.astype(np.intp), span, lo, scale
 
 
-def compress_codes(codes: IntpArray, span: int) -> tuple[IntpArray, IntpArray]:
+def compress_codes(codes: CodeArray, span: int) -> tuple[IntpArray, CodeArray]:
     """The grid points in use (sorted) and each code's rank among them.
 
     A boolean presence table and a 32-bit rank table (below ``2**31`` points in use) keep the
-    transient memory small, which matters more than it seems: a
-    call that grows the heap by more than the allocator's trim threshold pays the page faults
-    again on every call."""
+    transient memory small, which matters more than it seems: a call that grows the heap by
+    more than the allocator's trim threshold pays the page faults again on every call (decision
+    0357). The codes come back 32-bit; the callers add them to 64-bit indices."""
     present = np.zeros(span, dtype=np.bool_)
     present[codes] = True
     used = present.nonzero()[0]
     small = np.int32 if used.shape[0] < 2**31 else np.intp
-    rank = np.empty(span, dtype=small)
+    rank: CodeArray = np.empty(span, dtype=small)
     rank[used] = np.arange(used.shape[0], dtype=small)
-    out: IntpArray = rank[codes].astype(np.intp)
+    out: CodeArray = rank[codes]
     return used, out
 
 
 def grid_tables(
     time: FloatArray, event: BoolArray, group: IntpArray | None, k: int
-) -> list[KMTable] | None:
-    """One :class:`KMTable` per group code ``0..k-1`` from one count table on the decimal grid;
-    None when the times lie on no grid (:func:`grid_codes`).
+) -> tuple[KMTable, list[int]] | None:
+    """The :class:`KMTable` of every group code ``0..k-1`` from one count table on the decimal
+    grid, stacked: group ``j`` is rows ``bounds[j]:bounds[j + 1]``; None when the times lie on
+    no grid (:func:`grid_codes`).
 
     A column is a (group, grid point) pair, in group-then-time order (only the pairs in use
     when there are more pairs than observations, else the pairs with a stop after counting), so
@@ -150,7 +153,7 @@ def grid_tables(
         return None
     codes, span, lo, scale = found
     n = time.shape[0]
-    key = codes
+    key: CodeArray = codes
     if k > 1 and group is not None:
         key = group * span
         key += codes
@@ -179,9 +182,7 @@ def grid_tables(
     n_risk = at_risk.astype(np.float64)
     n_event = ev.astype(np.float64)
     n_censor = (stop - ev).astype(np.float64)
-    return [
-        KMTable(times[a:b], n_risk[a:b], n_event[a:b], n_censor[a:b]) for a, b in pairwise(bounds)
-    ]
+    return KMTable(times, n_risk, n_event, n_censor), bounds
 
 
 def km_table(
@@ -197,7 +198,7 @@ def km_table(
     if weights is None and entry is None:
         tabs = grid_tables(time, event, None, 1)
         if tabs is not None:
-            return tabs[0]
+            return tabs[0]  # one group: the stacked table is the table
     if weights is None:
         utimes, n_stop = distinct_counts(np.sort(time))
         n_event = counts_on_grid(utimes, time[event])
@@ -654,8 +655,19 @@ def km_fit(
 
 
 def _km_fit_positive(tab: KMTable, conf_level: float, conf_type: ConfType) -> KaplanMeierResult:
-    """:func:`km_fit` when every ``n_risk > 0``: the same values with fewer array passes.
+    """:func:`km_fit` when every ``n_risk > 0``: the same values with fewer array passes."""
+    return km_fits_positive(tab, [0, tab.time.shape[0]], conf_level, conf_type)[0]
 
+
+def km_fits_positive(
+    tab: KMTable, bounds: list[int], conf_level: float, conf_type: ConfType
+) -> list[KaplanMeierResult]:
+    """:func:`km_fit` of every group whose rows are ``tab[bounds[j]:bounds[j + 1]]`` (every
+    ``n_risk > 0``): the same values, with each array pass run once over all groups.
+
+    * Elementwise steps run over the rows of all groups at once; only the running products and
+      sums run per group (into slices of one output), so each group's values are bit for bit
+      those of a fit of that group alone, and each fit's arrays are views of shared buffers.
     * No masks: a time without events gives the factor exactly 1 and the terms exactly 0.
     * The Greenwood and hazard sums run as one complex ``cumsum`` (real part Greenwood, imaginary
       part hazard): complex addition adds the parts separately, so each part is bit for bit the
@@ -666,49 +678,59 @@ def _km_fit_positive(tab: KMTable, conf_level: float, conf_type: ConfType) -> Ka
     """
     d, nr = tab.n_event, tab.n_risk
     m = d.shape[0]
+    segments = [(a, b) for a, b in pairwise(bounds) if b > a]
     sums = np.empty(m, dtype=np.complex128)
     parts = sums.view(np.float64)
+    surv: FloatArray = np.empty(m)
     with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
         alive = nr - d
-        surv: FloatArray = np.cumprod(alive / nr, dtype=np.float64)
+        factor = alive / nr
         alive *= nr
         np.divide(d, alive, out=parts[0::2])
         np.divide(d, nr, out=parts[1::2])
-        np.cumsum(sums, out=sums)
+        var_h = nr * nr
+        np.divide(d, var_h, out=var_h)
+        for a, b in segments:
+            np.cumprod(factor[a:b], out=surv[a:b])
+            np.cumsum(sums[a:b], out=sums[a:b])
+            np.cumsum(var_h[a:b], out=var_h[a:b])
         se = np.sqrt(parts[0::2])
         cumhaz = parts[1::2].copy()
-        std_chaz = np.sqrt(np.cumsum(d / (nr * nr)))
+        std_chaz = np.sqrt(var_h, out=var_h)
         if conf_type == "log-log" or conf_type == "log":
             z = norm_isf((1.0 - conf_level) / 2.0)
             log_s = np.log(surv)
             if conf_type == "log-log":
-                a = np.exp(z * se / log_s)  # NaN at S = 1 (0/0) and at S = 0 (inf/inf)
-                lower, upper = np.exp(log_s / a), np.exp(log_s * a)
+                a_ = np.exp(z * se / log_s)  # NaN at S = 1 (0/0) and at S = 0 (inf/inf)
+                lower, upper = np.exp(log_s / a_), np.exp(log_s * a_)
             else:
                 se2 = z * se
                 lower = np.exp(log_s - se2)
                 upper = np.exp(log_s + se2)
                 np.minimum(upper, 1.0, out=upper)
-            if m and surv[-1] == 0.0:  # NA at S = 0 (a suffix: S never increases)
+            if any(surv[b - 1] == 0.0 for _, b in segments):  # NA at S = 0 (a suffix)
                 zero = surv == 0.0
                 lower[zero] = np.nan
                 upper[zero] = np.nan
         else:
             lower, upper = confint(surv, se, conf_level, conf_type)
-    return KaplanMeierResult(
-        time=tab.time,
-        n_risk=nr,
-        n_event=d,
-        n_censor=tab.n_censor,
-        surv=surv,
-        std_err=se,
-        lower=lower,
-        upper=upper,
-        cumhaz=cumhaz,
-        std_chaz=std_chaz,
-        conf_level=conf_level,
-        conf_type=conf_type,
-    )
+    return [
+        KaplanMeierResult(
+            time=tab.time[a:b],
+            n_risk=nr[a:b],
+            n_event=d[a:b],
+            n_censor=tab.n_censor[a:b],
+            surv=surv[a:b],
+            std_err=se[a:b],
+            lower=lower[a:b],
+            upper=upper[a:b],
+            cumhaz=cumhaz[a:b],
+            std_chaz=std_chaz[a:b],
+            conf_level=conf_level,
+            conf_type=conf_type,
+        )
+        for a, b in pairwise(bounds)
+    ]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -818,10 +840,8 @@ def kaplan_meier_by(
     tabs = grid_tables(t, e, codes, k) if s is None and w is None else None
     if tabs is not None:
         check_conf(conf_level, conf_type)
-        return KaplanMeierByResult(
-            groups=labels,
-            fits=tuple(_km_fit_positive(tab, float(conf_level), conf_type) for tab in tabs),
-        )
+        fits = km_fits_positive(tabs[0], tabs[1], float(conf_level), conf_type)
+        return KaplanMeierByResult(groups=labels, fits=tuple(fits))
     fits = []
     for k in range(len(labels)):
         m = codes == k

@@ -25,7 +25,13 @@ from plasmatrial.stats._checks import (
 )
 from plasmatrial.stats._dist import chi2_sf
 from plasmatrial.stats._types import BoolArray, FloatArray
-from plasmatrial.stats.km import compress_codes, counts_on_grid, distinct_counts, grid_codes
+from plasmatrial.stats.km import (
+    CodeArray,
+    compress_codes,
+    counts_on_grid,
+    distinct_counts,
+    grid_codes,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -154,7 +160,7 @@ def _grid_sums(
     """
     n = codes.shape[0]
     width = n_strata * span
-    key = codes
+    key: CodeArray = codes
     if n_strata > 1:
         key = s_codes * span
         key += codes
