@@ -85,6 +85,8 @@ _GRID_SAMPLE: Final = 64
 #: Largest count table (cells x grid points x 2) allowed, relative to ``n``, and absolute slack.
 _GRID_CELLS_PER_ROW: Final = 8
 _GRID_SLACK: Final = 1 << 20
+#: Block length of the exactness check.
+_GRID_BLOCK: Final = 1 << 14
 
 
 def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, float] | None:
@@ -111,8 +113,9 @@ def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, fl
     span = int(hi - lo) + 1
     if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
         return None
-    if not bool((q / scale == t).all()):
-        return None
+    for i in range(0, n, _GRID_BLOCK):  # in blocks: no n-long temporaries
+        if not bool((q[i : i + _GRID_BLOCK] / scale == t[i : i + _GRID_BLOCK]).all()):
+            return None
     q -= lo
     return q.astype(np.intp), span, lo, scale
 
@@ -153,18 +156,20 @@ def grid_tables(
         return None
     codes, span, lo, scale = found
     n = time.shape[0]
-    key: CodeArray = codes
+    # one index array, built in place: few n-long temporaries (see compress_codes)
+    idx: CodeArray = codes
     if k > 1 and group is not None:
-        key = group * span
-        key += codes
+        idx = group * span
+        idx += codes
+        del codes
     width = k * span
     used: IntpArray | None = None
     if width > n:  # sparse (small n): only the pairs in use, so the table is O(n)
-        used, key = compress_codes(key, width)
+        used, idx = compress_codes(idx, width)
         width = used.shape[0]
-    idx = event * width
-    idx += key
+    np.add(idx, width, out=idx, where=event)
     cnt = np.bincount(idx, minlength=2 * width).reshape(2, width)
+    del idx
     stop = cnt[0] + cnt[1]
     if used is None:
         used = (stop > 0).nonzero()[0]

@@ -164,6 +164,7 @@ def _grid_sums(
     if n_strata > 1:
         key = s_codes * span
         key += codes
+        del codes
     starts = np.arange(n_strata + 1) * span  # first column of each stratum (and the end)
     if width > n:  # sparse (small n): only the pairs in use, so the table is O(n)
         used, key = compress_codes(key, width)
