@@ -179,10 +179,13 @@ def grid_tables(
         ev = cnt[1]
     bounds = np.searchsorted(used, np.arange(k + 1) * span).tolist()
     cum = np.cumsum(stop)
-    ends = cum[np.maximum(np.array(bounds[1:]) - 1, 0)]
-    at_risk = np.repeat(ends, np.diff(bounds)) - cum  # stops of the group after the column
+    at_risk = np.empty_like(cum)
+    point = used.copy() if k > 1 else used
+    for j, (a, b) in enumerate(pairwise(bounds)):
+        if b > a:  # the group's stops at or after the column (np.repeat is slower than this)
+            np.subtract(cum[b - 1], cum[a:b], out=at_risk[a:b])
+            point[a:b] -= j * span
     at_risk += stop
-    point = used - np.repeat(np.arange(k) * span, np.diff(bounds)) if k > 1 else used
     times = np.divide(point + lo, scale, dtype=np.float64)  # = the grid's points, bit for bit
     n_risk = at_risk.astype(np.float64)
     n_event = ev.astype(np.float64)
