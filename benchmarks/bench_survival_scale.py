@@ -70,7 +70,7 @@ def measure(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     first = time.perf_counter() - t0
     batch = max(1, int(BATCH_S / max(first, 1e-9)))
     if first > 2.0:  # slow peers at 1e7: fewer repeats, a few minutes in all
-        repeats = min(repeats, 2)
+        repeats = min(repeats, 2 if first < 10.0 else 1)
     walls, cpus = [], []
     for _ in range(repeats):
         w0, c0 = time.perf_counter(), time.process_time()
@@ -168,7 +168,7 @@ for (name in names(tasks)) {
   f <- tasks[[name]]
   first <- system.time(f())[["elapsed"]]
   batch <- max(1L, as.integer(0.02 / max(first, 1e-4)))
-  reps <- if (first > 2) min(repeats, 2L) else repeats
+  reps <- if (first > 10) 1L else if (first > 2) min(repeats, 2L) else repeats
   wall <- numeric(reps); cpu <- numeric(reps)
   for (r in seq_len(reps)) {
     p0 <- proc.time(); for (i in seq_len(batch)) f(); d <- proc.time() - p0
@@ -228,6 +228,11 @@ def main(argv: list[str] | None = None) -> None:
         help="timed batches per task (default 7; or BENCH_REPEATS)",
     )
     ap.add_argument("--tasks", default=",".join(TASKS), help=f"subset of {','.join(TASKS)}")
+    ap.add_argument(
+        "--peers",
+        default="all",
+        help="comma-separated subset of statsmodels,lifelines,scikit-survival,R (default all)",
+    )
     args = ap.parse_args(argv)
     sizes = [int(float(v)) for v in args.sizes.split(",")]
     tasks = [v for v in args.tasks.split(",") if v]
@@ -241,18 +246,27 @@ def main(argv: list[str] | None = None) -> None:
             f"arm 1 share {g.mean():.2f}; load at start {load()}",
             flush=True,
         )
-        libs = {
-            "plasmatrial": ours(t, e, g, s),
-            "statsmodels": statsmodels_tasks(t, e, g, s),
-            "lifelines": lifelines_tasks(t, e, g, s),
-            "scikit-survival": sksurv_tasks(t, e, g, s),
+        wanted = args.peers.split(",") if args.peers != "all" else None
+        peer_fns = {
+            "statsmodels": statsmodels_tasks,
+            "lifelines": lifelines_tasks,
+            "scikit-survival": sksurv_tasks,
         }
-        for name, fns in libs.items():
-            if not fns:
+        libs = {"plasmatrial": ours(t, e, g, s)}
+        for name, make in peer_fns.items():
+            if wanted is not None and name not in wanted:
+                print(f"  note: {name} left out (--peers)")
+                continue
+            libs[name] = make(t, e, g, s)
+            if not libs[name]:
                 print(f"  note: {name} is not installed (pip install '.[bench]'); skipped")
-        r_res = r_tasks(t, e, g, s, args.repeats)
-        if shutil.which("Rscript") is None:
+        r_res: dict[str, tuple[float, float]] = {}
+        if wanted is not None and "R" not in wanted:
+            print("  note: R survival left out (--peers)")
+        elif shutil.which("Rscript") is None:
             print("  note: Rscript not found; R survival skipped")
+        else:
+            r_res = r_tasks(t, e, g, s, args.repeats)
         names = [k for k, v in libs.items() if v] + (["R survival"] if r_res else [])
         print(f"  {'task':8s} " + " ".join(f"{k:>20s}" for k in names) + "   ours/fastest peer")
         for task in tasks:
