@@ -14,16 +14,19 @@ memory). Tasks, each with the library's defaults otherwise:
   scikit-survival have none).
 
 Method, the same for every library: every input is built once before timing and shared; a task
-runs once as warm-up, then ``repeats`` timed batches of ``B`` calls (``B`` chosen from the warm-up
-so a batch lasts about 20 ms; 1 call for slow tasks); the figure is the median per-call wall time
-of the batches, with the median per-call process CPU time beside it (the reference machine is a
-shared 2-core VM: CPU time is what the other workloads disturb least). R runs in one ``Rscript``
-process per size with the same data (raw doubles) and the same method (``proc.time``). The ratio
-is ours / the fastest peer (by wall time). Missing peers are skipped with a note.
+runs once as warm-up in every library, then ``repeats`` rounds in which each library runs one
+timed batch of ``B`` calls (``B`` chosen from its warm-up so a batch lasts about 20 ms; 1 call
+for slow tasks, which get 1-2 rounds), so that load changes fall on every library alike; the
+figure is the median per-call wall time of the batches, with the median per-call process CPU
+time beside it (the reference machine is a shared 2-core VM: CPU time is what the other
+workloads disturb least). R runs in one ``Rscript`` process per size with the same data (raw
+doubles) and the same method (``proc.time``). The ratio is ours / the fastest peer by wall time,
+with the CPU-time ratio beside it. Missing peers are skipped with a note.
 
-Run: ``python benchmarks/bench_survival_scale.py`` (all four sizes, or ``BENCH_SIZES``; 1e7 takes minutes, peers
-included, and about 2.5 GB) or ``--sizes 1e4,1e5`` for a quick run; ``--repeats`` and ``--tasks``
-narrow it further.
+Run: ``python benchmarks/bench_survival_scale.py`` (all four sizes, or ``BENCH_SIZES``; 1e7
+takes many minutes with every peer, R's formula interface being the slowest, and about 2.5 GB)
+or ``--sizes 1e4,1e5`` for a quick run; ``--repeats``, ``--tasks`` and ``--peers`` narrow it
+further.
 """
 
 from __future__ import annotations
@@ -63,22 +66,34 @@ def data(n: int, seed: int = 15) -> Arrays:
     return t, t_ev <= t_c, arm, stratum
 
 
-def measure(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median per-call wall and CPU seconds of ``repeats`` batches, after one warm-up call."""
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    batch = max(1, int(BATCH_S / max(first, 1e-9)))
-    if first > 2.0:  # slow peers at 1e7: fewer repeats, a few minutes in all
-        repeats = min(repeats, 2 if first < 10.0 else 1)
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        for _ in range(batch):
-            fn()
-        walls.append((time.perf_counter() - w0) / batch)
-        cpus.append((time.process_time() - c0) / batch)
-    return statistics.median(walls), statistics.median(cpus)
+def measure(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float]]:
+    """Median per-call wall and CPU seconds of each library's ``repeats`` batches.
+
+    Every function runs once as warm-up (which sizes its batch); then the rounds interleave the
+    libraries, one batch each per round, so that a change of the machine's load during the run
+    falls on every library alike."""
+    batch: dict[str, int] = {}
+    for name, fn in fns.items():
+        t0 = time.perf_counter()
+        fn()
+        first = time.perf_counter() - t0
+        batch[name] = max(1, int(BATCH_S / max(first, 1e-9)))
+        if first > 2.0:  # slow peers at 1e7: fewer rounds for them, a few minutes in all
+            batch[name] = -(2 if first < 10.0 else 1)
+    walls: dict[str, list[float]] = {k: [] for k in fns}
+    cpus: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(repeats):
+        for name, fn in fns.items():
+            b = batch[name]
+            if b < 0 and r >= -b:
+                continue
+            b = abs(b) if b > 0 else 1
+            w0, c0 = time.perf_counter(), time.process_time()
+            for _ in range(b):
+                fn()
+            walls[name].append((time.perf_counter() - w0) / b)
+            cpus[name].append((time.process_time() - c0) / b)
+    return {k: (statistics.median(walls[k]), statistics.median(cpus[k])) for k in fns}
 
 
 def ours(
@@ -270,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         names = [k for k, v in libs.items() if v] + (["R survival"] if r_res else [])
         print(f"  {'task':8s} " + " ".join(f"{k:>20s}" for k in names) + "   ours/fastest peer")
         for task in tasks:
-            res = {k: measure(fns[task], args.repeats) for k, fns in libs.items() if task in fns}
+            res = measure({k: fns[task] for k, fns in libs.items() if task in fns}, args.repeats)
             if task in r_res:
                 res["R survival"] = r_res[task]
             peers = {k: v for k, v in res.items() if k != "plasmatrial"}
