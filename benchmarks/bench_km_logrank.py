@@ -1,5 +1,9 @@
 """Kaplan-Meier (with CIs) and 2-group log-rank on n = 1,000,000 rows with heavy ties.
 
+Integer days (about 1,500 distinct values) and one group: a quick check of the sort and grid
+paths at one size. The benchmark of issue 15's targets (its data shape, four sizes, every peer,
+CPU time) is ``bench_survival_scale.py`` (decisions 0355 and 0357).
+
 Times our implementation against peers measured in the same run: lifelines, scikit-survival,
 statsmodels, R survival (survfit + survdiff, timed inside R with proc.time) and a numpy
 argsort + cumsum floor. Prints each figure (best of ``REPEATS``) and its ratio to the fastest peer.

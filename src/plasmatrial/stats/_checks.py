@@ -322,8 +322,12 @@ def group_codes(
     if g.dtype.kind == "b":
         g = g.astype(np.int64)
     if g.dtype.kind in "iu" and n > 0:
-        lo = int(g.min())
-        if int(g.max()) - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
+        lo, hi = int(g.min()), int(g.max())
+        if hi - lo <= 1:  # one or two levels: both extremes occur, no count needed
+            levels_12 = (lo,) if hi == lo else (lo, hi)
+            labels = tuple(str(v) for v in levels_12)
+            return labels, (g if lo == 0 else g - lo).astype(np.intp, copy=False)
+        if hi - lo <= 4 * n:  # small integer range: counting beats hashing/sorting
             present = np.bincount(g - lo) > 0
             if lo == 0 and bool(present.all()):  # already codes 0..k-1 (the usual arm coding)
                 labels = tuple(str(v) for v in range(present.shape[0]))

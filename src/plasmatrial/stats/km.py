@@ -1,7 +1,7 @@
 """Kaplan-Meier estimator matching R ``survival::survfit`` (Greenwood variance, CI types, quantiles).
 
 Counts come from one ``bincount`` over a decimal time grid when the times lie on one (days,
-days to 0.1, ...: :func:`time_grid`), otherwise from sorts plus cumulative sums; there is no Python
+days to 0.1, ...: :func:`grid_codes`), otherwise from sorts plus cumulative sums; there is no Python
 loop over observations. See ``docs/decisions/0301-km-conventions.md`` and
 ``docs/decisions/0355-survival-counting-fast-path.md``.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -30,6 +31,8 @@ from plasmatrial.stats._dist import norm_isf
 from plasmatrial.stats._types import BoolArray, ConfType, FloatArray
 
 IntpArray = npt.NDArray[np.intp]
+#: Integer codes (grid points, cells): 64-bit, or 32-bit after :func:`compress_codes`.
+CodeArray = npt.NDArray[np.signedinteger[Any]]
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,24 +78,27 @@ def counts_on_grid(grid: FloatArray, values: FloatArray) -> FloatArray:
     return out
 
 
-#: Decimal grids tried by :func:`time_grid`: times that are exactly ``k / scale``.
+#: Decimal grids tried by :func:`grid_codes`: times that are exactly ``k / scale``.
 _GRID_SCALES: Final = (1.0, 10.0, 100.0, 1000.0)
 #: Leading values used to pick the scale before the whole array is checked.
 _GRID_SAMPLE: Final = 64
 #: Largest count table (cells x grid points x 2) allowed, relative to ``n``, and absolute slack.
 _GRID_CELLS_PER_ROW: Final = 8
 _GRID_SLACK: Final = 1 << 20
+#: Block length of the exactness check.
+_GRID_BLOCK: Final = 1 << 14
 
 
-def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | None:
-    """Decimal grid holding every time exactly, and each time's index on it; None when none fits.
+def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, float] | None:
+    """Each time's index on a decimal grid, with the grid's length, origin and scale; None when
+    no grid fits. Grid point ``j`` is ``(lo + j) / scale``.
 
     The times are exactly ``k / scale`` for integers ``k`` and the first ``scale`` of
     :data:`_GRID_SCALES` that fits the leading values: then ``rint(t * scale) / scale == t`` bit
-    for bit, the grid ``(lo + j) / scale`` reproduces every time exactly, and counting per grid
-    point is one ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time
-    is off the grid or the count table (``ncell`` cells x grid points x 2) would be large
-    compared with ``n``.
+    for bit, the grid points reproduce every time exactly, and counting per grid point is one
+    ``bincount`` instead of a sort. Refused (None, the caller sorts) when any time is off the
+    grid or the count table (``ncell`` cells x grid points x 2) would be large compared with
+    ``n``.
     """
     n = t.shape[0]
     head = t[:_GRID_SAMPLE]
@@ -107,41 +113,87 @@ def time_grid(t: FloatArray, ncell: int = 1) -> tuple[FloatArray, IntpArray] | N
     span = int(hi - lo) + 1
     if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
         return None
-    if not bool((q / scale == t).all()):
-        return None
+    for i in range(0, n, _GRID_BLOCK):  # in blocks: no n-long temporaries
+        if not bool((q[i : i + _GRID_BLOCK] / scale == t[i : i + _GRID_BLOCK]).all()):
+            return None
     q -= lo
-    grid: FloatArray = (np.arange(span, dtype=np.float64) + lo) / scale
-    codes = q.astype(np.intp)
-    if span > n:  # sparse grid (small n): keep only the points in use, so later work is O(n)
-        present = np.bincount(codes, minlength=span) > 0
-        codes = (np.cumsum(present) - 1)[codes]
-        grid = grid[present]
-    return grid, codes
+    return q.astype(np.intp), span, lo, scale
 
 
-def grid_counts(
-    codes: IntpArray, event: BoolArray, cell: IntpArray | None, ncell: int, span: int
-) -> npt.NDArray[np.int64]:
-    """Counts per cell and grid point, shape ``(ncell, 2, span)``: ``[:, 0]`` censored, ``[:, 1]``
-    events."""
-    idx = event * span
-    idx += codes
-    if cell is not None:
-        idx += cell * (2 * span)
-    out: npt.NDArray[np.int64] = np.bincount(idx, minlength=ncell * span * 2).reshape(
-        ncell, 2, span
-    )
-    return out
+def compress_codes(codes: CodeArray, span: int) -> tuple[IntpArray, CodeArray]:
+    """The grid points in use (sorted) and each code's rank among them.
+
+    A boolean presence table and a 32-bit rank table (below ``2**31`` points in use) keep the
+    transient memory small, which matters more than it seems: a call that grows the heap by
+    more than the allocator's trim threshold pays the page faults again on every call (decision
+    0357). The codes come back 32-bit; the callers add them to 64-bit indices."""
+    present = np.zeros(span, dtype=np.bool_)
+    present[codes] = True
+    used = present.nonzero()[0]
+    small = np.int32 if used.shape[0] < 2**31 else np.intp
+    rank: CodeArray = np.empty(span, dtype=small)
+    rank[used] = np.arange(used.shape[0], dtype=small)
+    out: CodeArray = rank[codes]
+    return used, out
 
 
-def grid_table(values: FloatArray, cnt: npt.NDArray[np.int64]) -> KMTable:
-    """:class:`KMTable` of one cell's ``(2, span)`` grid counts (grid points with no stop dropped)."""
+def grid_tables(
+    time: FloatArray, event: BoolArray, group: IntpArray | None, k: int
+) -> tuple[KMTable, list[int]] | None:
+    """The :class:`KMTable` of every group code ``0..k-1`` from one count table on the decimal
+    grid, stacked: group ``j`` is rows ``bounds[j]:bounds[j + 1]``; None when the times lie on
+    no grid (:func:`grid_codes`).
+
+    A column is a (group, grid point) pair, in group-then-time order (only the pairs in use
+    when there are more pairs than observations, else the pairs with a stop after counting), so
+    each group's table is a contiguous slice and the integer work (stops, numbers at risk as one
+    ``cumsum`` less the later groups' stops) and the conversions to float run once for all
+    groups. Each group's table holds its own distinct times only; the counts are the same
+    integers as per-group counting gives.
+    """
+    found = grid_codes(time, k)
+    if found is None:
+        return None
+    codes, span, lo, scale = found
+    del found
+    n = time.shape[0]
+    # few n-long arrays alive at once (see compress_codes); no ufunc where= (10x slower)
+    key: CodeArray = codes
+    if k > 1 and group is not None:
+        key = group * span
+        key += codes
+    del codes
+    width = k * span
+    used: IntpArray | None = None
+    if width > n:  # sparse (small n): only the pairs in use, so the table is O(n)
+        used, key = compress_codes(key, width)
+        width = used.shape[0]
+    idx = event * width
+    idx += key
+    del key
+    cnt = np.bincount(idx, minlength=2 * width).reshape(2, width)
+    del idx
     stop = cnt[0] + cnt[1]
-    present = stop > 0
-    n_stop = stop[present].astype(np.float64)
-    n_event = cnt[1, present].astype(np.float64)
-    n_risk = float(n_stop.sum()) - np.cumsum(n_stop) + n_stop
-    return KMTable(values[present], n_risk, n_event, n_stop - n_event)
+    if used is None:
+        used = (stop > 0).nonzero()[0]
+        stop = stop[used]
+        ev = cnt[1, used]
+    else:
+        ev = cnt[1]
+    bounds = np.searchsorted(used, np.arange(k + 1) * span).tolist()
+    cum = np.cumsum(stop)
+    at_risk = np.empty_like(cum)
+    point = used.copy() if k > 1 else used
+    for j, (a, b) in enumerate(pairwise(bounds)):
+        if b > a:  # the group's stops at or after the column (np.repeat is slower than this)
+            np.subtract(cum[b - 1], cum[a:b], out=at_risk[a:b])
+            point[a:b] -= j * span
+    at_risk += stop
+    times = np.divide(point + lo, scale, dtype=np.float64)  # = the grid's points, bit for bit
+    n_risk = at_risk.astype(np.float64)
+    n_event = ev.astype(np.float64)
+    n_censor = (stop - ev).astype(np.float64)
+    return KMTable(times, n_risk, n_event, n_censor), bounds
 
 
 def km_table(
@@ -155,10 +207,9 @@ def km_table(
     """
     n = time.shape[0]
     if weights is None and entry is None:
-        grid = time_grid(time)
-        if grid is not None:
-            values, codes = grid
-            return grid_table(values, grid_counts(codes, event, None, 1, values.shape[0])[0])
+        tabs = grid_tables(time, event, None, 1)
+        if tabs is not None:
+            return tabs[0]  # one group: the stacked table is the table
     if weights is None:
         utimes, n_stop = distinct_counts(np.sort(time))
         n_event = counts_on_grid(utimes, time[event])
@@ -223,17 +274,16 @@ def findq(
     R's ``approx(na.rm = TRUE)`` does. Flat at exactly ``p`` gives the segment midpoint.
     """
     out = np.full(probs.shape, np.nan)
+    if fast and bool((y[1:] >= y[:-1]).all()):
+        # non-decreasing, hence without NaN after y[0] = 0 (the point estimate 1 - S always
+        # is): the first index with y + tol >= p is already the first occurrence of its value,
+        # so duplicated()'s de-duplication and approx()'s sort change nothing; skip both
+        if y[-1] < probs.min():
+            return out
+        return _findq_sorted(x, y, None, y, probs, tol, float(x[-1]), out)
     if np.all(np.isnan(y)) or np.nanmax(y) < probs.min():
         return out
     xmax = x[-1]
-    if fast and not np.isnan(y).any() and bool(np.all(y[1:] >= y[:-1])):
-        # non-decreasing (the point estimate 1 - S always is): the first occurrences are where
-        # y changes and approx()'s sort is the identity; the same result without two sorts
-        keep = np.empty(y.shape[0], dtype=np.bool_)
-        keep[0] = True
-        np.not_equal(y[1:], y[:-1], out=keep[1:])
-        x, y = x[keep], y[keep]
-        return _findq_sorted(x, y, np.arange(y.shape[0]), y, probs, tol, xmax, out)
     _, first = np.unique(y, return_index=True)  # duplicated(): keep first occurrences
     keep = np.zeros(y.shape[0], dtype=np.bool_)
     keep[first] = True
@@ -254,7 +304,7 @@ def findq(
 def _findq_sorted(
     x: FloatArray,
     y: FloatArray,
-    pos: npt.NDArray[np.intp],
+    pos: npt.NDArray[np.intp] | None,
     yv: FloatArray,
     probs: FloatArray,
     tol: float,
@@ -262,13 +312,13 @@ def _findq_sorted(
     out: FloatArray,
 ) -> FloatArray:
     """The interpolation step of :func:`findq` once ``y`` is de-duplicated and sorted (``yv``,
-    at positions ``pos`` of ``x``)."""
+    at positions ``pos`` of ``x``; ``pos`` None: the identity)."""
 
     def index(v: FloatArray) -> npt.NDArray[np.float64]:
         k = np.searchsorted(v, probs, side="left")
         valid = (probs >= v[0]) & (probs <= v[-1])
         res = np.full(probs.shape, np.nan)
-        res[valid] = pos[k[valid]]
+        res[valid] = k[valid] if pos is None else pos[k[valid]]
         return res
 
     i1 = index(yv + tol)
@@ -332,9 +382,42 @@ def km_median_unchecked(time: FloatArray, event: BoolArray) -> float:
     if time.shape[0] == 0:
         return float("nan")
     tab = km_table(time, event, None, None)
-    x = np.concatenate([[0.0], tab.time])
-    y = np.concatenate([[0.0], 1.0 - km_survival(tab)])
-    return float(findq(x, y, _MEDIAN)[0])
+    return median_of(tab.time, km_survival(tab))
+
+
+def median_of(time: FloatArray, surv: FloatArray, tol: float = R_TOLERANCE) -> float:
+    """``findq(x, y, [0.5])[0]`` for the curve ``x = (0, time)``, ``y = (0, 1 - surv)``.
+
+    When ``y`` never decreases (always, for a Kaplan-Meier estimate) the two searches of
+    :func:`findq` run with scalars in the short window of ``y`` within ``4 tol`` of 0.5: below it
+    ``y +/- tol < 0.5``, above it ``y +/- tol > 0.5``, so the first index reaching 0.5 is inside
+    it; the same indices and the same result as :func:`findq`, without its array passes.
+    """
+    m = surv.shape[0]
+    y = np.empty(m + 1)
+    y[0] = 0.0
+    np.subtract(1.0, surv, out=y[1:])
+    if not bool((y[1:] >= y[:-1]).all()):
+        return float(findq(np.concatenate([[0.0], time]), y, _MEDIAN)[0])
+    p = 0.5
+    last = float(y[-1])
+    if last < p:
+        return float("nan")
+    lo = int(np.searchsorted(y, p - 4.0 * tol, side="left"))
+    hi = int(np.searchsorted(y, p + 4.0 * tol, side="right"))
+    window = y[lo:hi]
+    i1 = lo + int(np.searchsorted(window + tol, p, side="left"))
+    i2 = lo + int(np.searchsorted(window - tol, p, side="left"))
+    valid1 = float(y[0] + tol) <= p <= float(y[-1] + tol)
+    valid2 = float(y[0] - tol) <= p <= float(y[-1] - tol)
+
+    def x(i: int) -> float:
+        return 0.0 if i == 0 else float(time[i - 1])
+
+    out = (x(i1) + x(i2)) / 2.0 if valid1 and valid2 else float("nan")
+    if abs(p - last) < tol and valid1:
+        out = (x(i1) + x(m)) / 2.0
+    return out
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -449,7 +532,7 @@ class KaplanMeierResult(ResultMixin):
     @property
     def median(self) -> float:
         """Median survival time (NaN when not reached), R ``quantile(fit, 0.5)``."""
-        return float(self.quantile([0.5]).quantile[0])
+        return median_of(self.time, self.surv)
 
     def to_frame(self, *, censored: bool = True) -> pl.DataFrame:
         """R-style table: ``time, n.risk, n.event, n.censor, surv, std.err, lower, upper``.
@@ -556,19 +639,14 @@ def km_fit(
     ``positive_risk``: every ``n_risk > 0`` (unweighted data without delayed entry), so a time
     without events gives exactly the neutral factor 1 and term 0 without masking (same values).
     """
-    d, nr = tab.n_event, tab.n_risk
     if positive_risk:
-        with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
-            surv: FloatArray = np.cumprod((nr - d) / nr, dtype=np.float64)
-            greenwood = np.cumsum(d / (nr * (nr - d)))
-            hazard = d / nr
-            var_h = d / (nr * nr)
-    else:
-        surv = km_survival(tab)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
-            hazard = np.where(d > 0, d / nr, 0.0)
-            var_h = np.where(d > 0, d / (nr * nr), 0.0)
+        return _km_fit_positive(tab, conf_level, conf_type)
+    d, nr = tab.n_event, tab.n_risk
+    surv = km_survival(tab)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
+        hazard = np.where(d > 0, d / nr, 0.0)
+        var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
     lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
@@ -585,6 +663,85 @@ def km_fit(
         conf_level=conf_level,
         conf_type=conf_type,
     )
+
+
+def _km_fit_positive(tab: KMTable, conf_level: float, conf_type: ConfType) -> KaplanMeierResult:
+    """:func:`km_fit` when every ``n_risk > 0``: the same values with fewer array passes."""
+    return km_fits_positive(tab, [0, tab.time.shape[0]], conf_level, conf_type)[0]
+
+
+def km_fits_positive(
+    tab: KMTable, bounds: list[int], conf_level: float, conf_type: ConfType
+) -> list[KaplanMeierResult]:
+    """:func:`km_fit` of every group whose rows are ``tab[bounds[j]:bounds[j + 1]]`` (every
+    ``n_risk > 0``): the same values, with each array pass run once over all groups.
+
+    * Elementwise steps run over the rows of all groups at once; only the running products and
+      sums run per group (into slices of one output), so each group's values are bit for bit
+      those of a fit of that group alone, and each fit's arrays are views of shared buffers.
+    * No masks: a time without events gives the factor exactly 1 and the terms exactly 0.
+    * The Greenwood and hazard sums run as one complex ``cumsum`` (real part Greenwood, imaginary
+      part hazard): complex addition adds the parts separately, so each part is bit for bit the
+      floating ``cumsum`` of its terms, and a running sum costs its latency once, not twice.
+    * Limits: S = 1 only before the first event, where the error is 0, and S = 0 only where the
+      Greenwood term is infinite, so ``0/0`` and ``inf/inf`` give R's NA without masks; a
+      survival that underflows to 0 with a finite error (not seen in practice) is masked.
+    """
+    d, nr = tab.n_event, tab.n_risk
+    m = d.shape[0]
+    segments = [(a, b) for a, b in pairwise(bounds) if b > a]
+    sums = np.empty(m, dtype=np.complex128)
+    parts = sums.view(np.float64)
+    surv: FloatArray = np.empty(m)
+    with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
+        alive = nr - d
+        factor = alive / nr
+        alive *= nr
+        np.divide(d, alive, out=parts[0::2])
+        np.divide(d, nr, out=parts[1::2])
+        var_h = nr * nr
+        np.divide(d, var_h, out=var_h)
+        for a, b in segments:
+            np.cumprod(factor[a:b], out=surv[a:b])
+            np.cumsum(sums[a:b], out=sums[a:b])
+            np.cumsum(var_h[a:b], out=var_h[a:b])
+        se = np.sqrt(parts[0::2])
+        cumhaz = parts[1::2].copy()
+        std_chaz = np.sqrt(var_h, out=var_h)
+        if conf_type == "log-log" or conf_type == "log":
+            z = norm_isf((1.0 - conf_level) / 2.0)
+            log_s = np.log(surv)
+            if conf_type == "log-log":
+                a_ = np.exp(z * se / log_s)  # NaN at S = 1 (0/0) and at S = 0 (inf/inf)
+                lower, upper = np.exp(log_s / a_), np.exp(log_s * a_)
+            else:
+                se2 = z * se
+                lower = np.exp(log_s - se2)
+                upper = np.exp(log_s + se2)
+                np.minimum(upper, 1.0, out=upper)
+            if any(surv[b - 1] == 0.0 for _, b in segments):  # NA at S = 0 (a suffix)
+                zero = surv == 0.0
+                lower[zero] = np.nan
+                upper[zero] = np.nan
+        else:
+            lower, upper = confint(surv, se, conf_level, conf_type)
+    return [
+        KaplanMeierResult(
+            time=tab.time[a:b],
+            n_risk=nr[a:b],
+            n_event=d[a:b],
+            n_censor=tab.n_censor[a:b],
+            surv=surv[a:b],
+            std_err=se[a:b],
+            lower=lower[a:b],
+            upper=upper[a:b],
+            cumhaz=cumhaz[a:b],
+            std_chaz=std_chaz[a:b],
+            conf_level=conf_level,
+            conf_type=conf_type,
+        )
+        for a, b in pairwise(bounds)
+    ]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -691,22 +848,11 @@ def kaplan_meier_by(
     w = check_weights(weights, t.shape[0])
     labels, codes = group_codes(group, t.shape[0])
     k = len(labels)
-    grid = time_grid(t, k) if s is None and w is None else None
-    if grid is not None:
+    tabs = grid_tables(t, e, codes, k) if s is None and w is None else None
+    if tabs is not None:
         check_conf(conf_level, conf_type)
-        values, tcodes = grid
-        cnt = grid_counts(tcodes, e, codes if k > 1 else None, k, values.shape[0])
-        if k > 1:  # drop the grid points no group uses once, not in every group
-            used = np.flatnonzero(cnt.reshape(2 * k, -1).sum(axis=0))
-            if used.shape[0] < values.shape[0]:
-                values, cnt = values[used], np.take(cnt, used, axis=2)
-        return KaplanMeierByResult(
-            groups=labels,
-            fits=tuple(
-                km_fit(grid_table(values, cnt[j]), float(conf_level), conf_type, positive_risk=True)
-                for j in range(k)
-            ),
-        )
+        fits = km_fits_positive(tabs[0], tabs[1], float(conf_level), conf_type)
+        return KaplanMeierByResult(groups=labels, fits=tuple(fits))
     fits = []
     for k in range(len(labels)):
         m = codes == k

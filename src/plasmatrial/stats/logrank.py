@@ -8,6 +8,7 @@ See ``docs/decisions/0302-logrank-pvalues-and-entry.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +25,13 @@ from plasmatrial.stats._checks import (
 )
 from plasmatrial.stats._dist import chi2_sf
 from plasmatrial.stats._types import BoolArray, FloatArray
-from plasmatrial.stats.km import counts_on_grid, distinct_counts, grid_counts, time_grid
+from plasmatrial.stats.km import (
+    CodeArray,
+    compress_codes,
+    counts_on_grid,
+    distinct_counts,
+    grid_codes,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -130,17 +137,104 @@ def _sums_from_counts(
     d_t = d_kt.sum(axis=0)
     n_t = n_kt.sum(axis=0)
     keep = d_t > 0
-    d_kt, n_kt, d_t, n_t = d_kt[:, keep], n_kt[:, keep], d_t[keep], n_t[keep]
+    return _event_sums(d_kt[:, keep], n_kt[:, keep], d_t[keep], n_t[keep], rho)
+
+
+def _grid_sums(
+    codes: IntpArray,
+    span: int,
+    e: BoolArray,
+    g: IntpArray,
+    k: int,
+    s_codes: IntpArray,
+    n_strata: int,
+    rho: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Observed, expected and variance summed over strata, from one count table on the grid.
+
+    A column is a (stratum, grid point) pair, in stratum-then-time order (only the pairs in use
+    when there are more pairs than observations); the table is (group, event flag, column), one
+    ``bincount``. The numbers at risk are one integer ``cumsum`` along the columns minus the
+    stops of the later strata; the columns with an event enter survdiff's sums stratum by
+    stratum (:func:`_event_sums`, the same sums in the same order as before).
+    """
+    n = codes.shape[0]
+    width = n_strata * span
+    key: CodeArray = codes
+    if n_strata > 1:
+        key = s_codes * span
+        key += codes
+        del codes
+    starts = np.arange(n_strata + 1) * span  # first column of each stratum (and the end)
+    if width > n:  # sparse (small n): only the pairs in use, so the table is O(n)
+        used, key = compress_codes(key, width)
+        width = used.shape[0]
+        starts = np.searchsorted(used, starts)
+    idx = g * 2  # in place from here on: a small transient footprint (see compress_codes)
+    idx += e
+    idx *= width
+    idx += key
+    del key
+    cnt = np.bincount(idx, minlength=k * 2 * width).reshape(k, 2, width)
+    del idx
+    ev = cnt[:, 1]
+    stop = cnt[:, 0] + ev
+    d_all = ev.sum(axis=0)
+    keep = (d_all > 0).nonzero()[0]
+    # np.take along an axis is several times faster than [:, keep] indexing
+    d_ki = np.take(ev, keep, axis=1)
+    stop_keep = np.take(stop, keep, axis=1)
+    del cnt, ev
+    cum = np.cumsum(stop, axis=1, out=stop)
+    # at risk at column c of stratum h: the stratum's stops at c or later
+    if n_strata > 1:
+        end = np.take(cum, np.maximum(starts[1:] - 1, 0), axis=1)  # (k, strata)
+        stratum = np.searchsorted(starts, keep, side="right") - 1
+        n_kt = np.take(end, stratum, axis=1) - np.take(cum, keep, axis=1)
+    else:
+        n_kt = cum[:, -1:] - np.take(cum, keep, axis=1)
+    del cum, stop
+    n_kt += stop_keep
+    d_kt = d_ki.astype(np.float64)
+    n_f = n_kt.astype(np.float64)
+    d_t = d_all[keep].astype(np.float64)
+    n_t = n_kt.sum(axis=0).astype(np.float64)
+    if n_strata == 1:
+        return _event_sums(d_kt, n_f, d_t, n_t, rho)
+    obs = np.zeros(k)
+    exp = np.zeros(k)
+    var = np.zeros((k, k))
+    # stratum by stratum, as survdiff adds them
+    bounds = np.searchsorted(keep, starts).tolist()
+    for lo, hi in pairwise(bounds):
+        if hi > lo:
+            o, x, v = _event_sums(d_kt[:, lo:hi], n_f[:, lo:hi], d_t[lo:hi], n_t[lo:hi], rho)
+            obs += o
+            exp += x
+            var += v
+    return obs, exp, var
+
+
+def _event_sums(
+    d_kt: FloatArray, n_kt: FloatArray, d_t: FloatArray, n_t: FloatArray, rho: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """survdiff's sums over the event times of one stratum (``d_t > 0``; rows are groups)."""
+    k = d_kt.shape[0]
+    if d_t.shape[0] == 0:  # a stratum without events adds nothing
+        return np.zeros(k), np.zeros(k), np.zeros((k, k))
     if rho != 0.0:
         km = np.cumprod(1.0 - d_t / n_t)
         s_minus = np.concatenate([[1.0], km[:-1]])
         w = s_minus**rho
-    else:
-        w = np.ones_like(d_t)
-    obs = d_kt @ w
-    exp = n_kt @ (w * d_t / n_t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n_t > 1, w * w * d_t * (n_t - d_t) / (n_t * (n_t - 1.0)), 0.0)
+        obs = d_kt @ w
+        exp = n_kt @ (w * d_t / n_t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(n_t > 1, w * w * d_t * (n_t - d_t) / (n_t * (n_t - 1.0)), 0.0)
+    else:  # w = 1: w * d_t and w * w * d_t are d_t exactly
+        obs = d_kt.sum(axis=1)
+        exp = n_kt @ (d_t / n_t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t * (n_t - 1.0)), 0.0)
     var = np.diag(n_kt @ c) - (n_kt * (c / n_t)) @ n_kt.T
     return obs, exp, var
 
@@ -240,35 +334,31 @@ def logrank_test(
     else:
         s_labels, s_codes = group_codes(strata, t.shape[0], "strata")
         n_strata = len(s_labels)
-    obs = np.zeros(k)
-    exp = np.zeros(k)
-    var = np.zeros((k, k))
-    grid = time_grid(t, n_strata * k) if s is None else None
+    grid = grid_codes(t, n_strata * k) if s is None else None
     if grid is not None:
-        values, codes = grid
-        span = values.shape[0]
-        cell = g if n_strata == 1 else s_codes * k + g
-        cnt = grid_counts(codes, e, cell, n_strata * k, span).reshape(n_strata, k, 2, span)
+        obs, exp, var = _grid_sums(grid[0], grid[1], e, g, k, s_codes, n_strata, float(rho))
+    else:
+        obs = np.zeros(k)
+        exp = np.zeros(k)
+        var = np.zeros((k, k))
         for h in range(n_strata):
-            d_kt = cnt[h, :, 1].astype(np.float64)
-            stop = cnt[h, :, 0] + cnt[h, :, 1]
-            n_kt = np.cumsum(stop[:, ::-1], axis=1)[:, ::-1].astype(np.float64)
-            o, x, v = _sums_from_counts(d_kt, n_kt, float(rho))
+            if n_strata == 1:
+                o, x, v = _stratum_sums(t, e, g, s, k, float(rho))
+            else:
+                m = s_codes == h
+                o, x, v = _stratum_sums(
+                    t[m], e[m], g[m], None if s is None else s[m], k, float(rho)
+                )
             obs += o
             exp += x
             var += v
-    for h in range(n_strata if grid is None else 0):
-        if n_strata == 1:
-            o, x, v = _stratum_sums(t, e, g, s, k, float(rho))
-        else:
-            m = s_codes == h
-            o, x, v = _stratum_sums(t[m], e[m], g[m], None if s is None else s[m], k, float(rho))
-        obs += o
-        exp += x
-        var += v
     chisq, df = chisq_from(obs, exp, var)
     p = float(chi2_sf(chisq, df)) if df >= 1 else float("nan")
-    n_per = np.bincount(g, minlength=k).astype(np.float64)
+    if k == 2:  # codes 0/1: one count (a two-bin bincount serialises on one counter)
+        n1 = np.count_nonzero(g)
+        n_per = np.array([t.shape[0] - n1, n1], dtype=np.float64)
+    else:
+        n_per = np.bincount(g, minlength=k).astype(np.float64)
     return LogRankResult(labels, n_per, obs, exp, var, chisq, df, p, float(rho))
 
 

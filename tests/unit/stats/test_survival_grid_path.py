@@ -9,15 +9,15 @@ from hypothesis import strategies as st
 
 from plasmatrial.stats import km as km_mod
 from plasmatrial.stats import logrank as lr_mod
-from plasmatrial.stats.km import kaplan_meier, kaplan_meier_by, time_grid
+from plasmatrial.stats.km import compress_codes, grid_codes, kaplan_meier, kaplan_meier_by
 from plasmatrial.stats.logrank import logrank_test
 
 RTOL = 1e-12
 
 
 def _sorted_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(km_mod, "time_grid", lambda t, ncell=1: None)
-    monkeypatch.setattr(lr_mod, "time_grid", lambda t, ncell=1: None)
+    monkeypatch.setattr(km_mod, "grid_codes", lambda t, ncell=1: None)
+    monkeypatch.setattr(lr_mod, "grid_codes", lambda t, ncell=1: None)
 
 
 @st.composite
@@ -84,19 +84,67 @@ def test_logrank_grid_path_matches_sort_path(
     np.testing.assert_allclose(fast.chisq, slow.chisq, rtol=1e-9, atol=1e-12)
 
 
-def test_time_grid_exact_and_refusals() -> None:
+def _values(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    found = grid_codes(t)
+    if found is None:
+        return None
+    codes, span, lo, scale = found
+    used, rank = compress_codes(codes, span)
+    return (used + lo) / scale, rank
+
+
+def test_grid_codes_exact_and_refusals() -> None:
     t = np.round(np.random.default_rng(1).exponential(300.0, 5000), 1)
-    grid = time_grid(t)
+    grid = _values(t)
     assert grid is not None
     values, codes = grid
     assert np.array_equal(values[codes], t)  # bit for bit
-    assert time_grid(t + 1e-9) is None  # off every decimal grid: the caller sorts
-    assert time_grid(np.array([0.0, 1e15])) is None  # the count table would be huge
+    assert bool(np.all(np.diff(values) > 0))
+    assert grid_codes(t + 1e-9) is None  # off every decimal grid: the caller sorts
+    assert grid_codes(np.array([0.0, 1e15])) is None  # the count table would be huge
     ints = np.array([3.0, 1.0, 3.0, 7.0])
-    v, c = time_grid(ints) or (None, None)
+    v, c = _values(ints) or (None, None)
     assert v is not None and c is not None
-    assert np.array_equal(v[c], ints) and bool(np.all(np.diff(v) > 0))
-    assert set(v.tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0}
+    assert np.array_equal(v[c], ints) and v.tolist() == [1.0, 3.0, 7.0]
+
+
+def test_sort_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparisons above compare two different paths: with the grid refused, no grid
+    function runs."""
+    _sorted_path(monkeypatch)
+    calls: list[str] = []
+
+    def spy(*args: object) -> None:
+        calls.append("compress_codes")
+        raise AssertionError("the grid path ran")
+
+    monkeypatch.setattr(km_mod, "compress_codes", spy)
+    monkeypatch.setattr(lr_mod, "compress_codes", spy)
+    t = np.array([1.0, 2.0, 2.0, 3.0, 5.0, 8.0])
+    e = np.array([1, 0, 1, 1, 0, 1])
+    g = np.array([0, 1, 0, 1, 0, 1])
+    kaplan_meier_by(t, e, g)
+    kaplan_meier(t, e)
+    logrank_test(t, e, g, strata=np.array([0, 0, 0, 1, 1, 1]))
+    assert calls == []
+
+
+def test_logrank_rho_with_an_eventless_stratum_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stratum without events adds nothing (the sort path raised for rho != 0 before 0357)."""
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    e = np.array([1, 1, 0, 1, 0, 0, 0, 0])
+    g = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    s = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    fast = logrank_test(t, e, g, strata=s, rho=1.0)
+    only = logrank_test(t[:4], e[:4], g[:4], rho=1.0)
+    _sorted_path(monkeypatch)
+    slow = logrank_test(t, e, g, strata=s, rho=1.0)
+    for r in (fast, slow):
+        np.testing.assert_allclose(r.observed, only.observed, rtol=1e-15)
+        np.testing.assert_allclose(r.variance, only.variance, rtol=1e-15)
+        assert r.chisq == pytest.approx(only.chisq, rel=1e-13)
 
 
 @settings(max_examples=200, deadline=None)
@@ -111,3 +159,39 @@ def test_findq_monotone_fast_path_matches_general(steps: list[float], probs: lis
     fast = km_mod.findq(x, y, p)
     general = km_mod.findq(x, y, p, fast=False)
     np.testing.assert_array_equal(fast, general)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.sampled_from([0.0, 0.0, 0.125, 0.25, 0.5, 0.5 - 1e-9, 1e-9, 1.0 / 3.0]),
+        min_size=0,
+        max_size=30,
+    ),
+)
+def test_median_of_matches_findq(steps: list[float]) -> None:
+    """The scalar median search (decision 0357) against the general findq, flats at 0.5 and
+    values within the tolerance of 0.5 included."""
+    y = np.minimum(np.cumsum([0.0, *steps]), 1.0)
+    surv = 1.0 - y[1:]
+    time = np.arange(1, y.shape[0], dtype=np.float64) * 1.5
+    x = np.concatenate([[0.0], time])
+    general = km_mod.findq(x, 1.0 - np.concatenate([[1.0], surv]), np.array([0.5]), fast=False)
+    got = km_mod.median_of(time, surv)
+    assert got == general[0] or (np.isnan(got) and np.isnan(general[0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=survival_data(), conf_type=st.sampled_from(["log", "log-log", "plain", "none"]))
+def test_stacked_group_fits_equal_each_group_alone(
+    data: tuple[np.ndarray, ...], conf_type: str
+) -> None:
+    """All groups' fits share their elementwise passes (decision 0357): each group's arrays are
+    still bit for bit those of fitting that group alone."""
+    t, e, g, _ = data
+    by = kaplan_meier_by(t, e, g, conf_type=conf_type)  # type: ignore[arg-type]
+    for label, fit in by:
+        m = g == int(label)
+        alone = kaplan_meier(t[m], e[m], conf_type=conf_type)  # type: ignore[arg-type]
+        for x, y in zip(_km_arrays(fit), _km_arrays(alone), strict=True):
+            np.testing.assert_array_equal(x, y)
