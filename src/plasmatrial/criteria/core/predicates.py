@@ -1401,24 +1401,59 @@ class NearestMiss(_OnItem):
         return concat_text(self.item.explain_as(True), "; ", nearest)
 
     def nearest(self) -> pl.Expr:
-        """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed)."""
-        scores = [
+        """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed).
+
+        Where the engine has fixed this wrapper's :meth:`choice` for the rows being explained
+        (:func:`choosing`), only the chosen alternative's text is built."""
+        chosen = _CHOSEN.get()
+        if chosen is not None and self in chosen:
+            return self._why(chosen[self])
+        picks = self._picks()
+        text: pl.Expr = pl.lit(self.lead)
+        for j in range(len(picks) - 1, -1, -1):
+            text = pl.when(picks[j]).then(self._why(j)).otherwise(text)
+        return text
+
+    def scores(self) -> list[pl.Expr]:
+        """Per alternative: its closeness where it is known to be false, else below any
+        closeness (never null)."""
+        return [
             pl.when(a.when.to_expr().not_().fill_null(False))
             .then(a.when.closeness().fill_null(GATE_FAILED))
             .otherwise(2 * GATE_FAILED)
             for a in self.alternatives
         ]
+
+    def choice(self, scores: Sequence[pl.Expr] | None = None) -> pl.Expr:
+        """Index (Int8) of the alternative that :meth:`nearest` names in each row, -1 where it
+        names none; never null. ``scores``: :meth:`scores`, e.g. as computed columns. The engine
+        explains the rows of each choice separately, so that a row's text is built for its own
+        alternative only (decision 0251)."""
+        expr: pl.Expr = pl.lit(-1, dtype=pl.Int8)
+        picks = self._picks(scores)
+        for j in range(len(picks) - 1, -1, -1):
+            expr = pl.when(picks[j]).then(pl.lit(j, dtype=pl.Int8)).otherwise(expr)
+        return expr
+
+    def _picks(self, scores: Sequence[pl.Expr] | None = None) -> list[pl.Expr]:
+        """Per alternative: where it is the nearest failed one (the first of equal nearest
+        ones is the one named: :meth:`nearest` and :meth:`choice` test them in order)."""
+        if scores is None:
+            scores = self.scores()
         if not scores:
-            return pl.lit(self.lead)
+            return []
         top = pl.max_horizontal(scores)
-        text: pl.Expr = pl.lit(self.lead)
-        for a, score in reversed(list(zip(self.alternatives, scores, strict=True))):
-            why = concat_text(
-                f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
-                a.when.explain_as(False),
-            )
-            text = pl.when((score == top) & (score >= 0.0)).then(why).otherwise(text)
-        return text
+        return [(score == top) & (score >= 0.0) for score in scores]
+
+    def _why(self, j: int) -> pl.Expr:
+        """The text naming alternative ``j`` (``-1``: none, the lead alone)."""
+        if j < 0:
+            return pl.lit(self.lead)
+        a = self.alternatives[j]
+        return concat_text(
+            f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
+            a.when.explain_as(False),
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(
@@ -1430,6 +1465,36 @@ class NearestMiss(_OnItem):
 
     def __str__(self) -> str:
         return str(self.item)
+
+
+#: The :meth:`NearestMiss.choice` fixed for the rows being explained (see :func:`choosing`).
+_CHOSEN: ContextVar[dict[NearestMiss, int] | None] = ContextVar("_CHOSEN", default=None)
+
+
+def choosing(choices: dict[NearestMiss, int] | None) -> Any:
+    """Build explanations for rows where each :class:`NearestMiss` in ``choices`` names the given
+    alternative (its :meth:`~NearestMiss.choice`), until :func:`end_choosing`. The caller must
+    explain only such rows: the text is that alternative's alone."""
+    return _CHOSEN.set(choices)
+
+
+def end_choosing(token: Any) -> None:
+    """Undo :func:`choosing`."""
+    _CHOSEN.reset(token)
+
+
+def nearest_misses(pred: Predicate) -> list[NearestMiss]:
+    """The :class:`NearestMiss` wrappers in ``pred`` (its own alternatives not searched)."""
+    found: list[NearestMiss] = []
+
+    def walk(p: Predicate) -> None:
+        if isinstance(p, NearestMiss):
+            found.append(p)
+        for k in p.children():
+            walk(k)
+
+    walk(pred)
+    return list(dict.fromkeys(found))
 
 
 def nearest_miss(
