@@ -46,6 +46,7 @@ from plasmatrial.criteria.core.predicates import (
     end_sharing,
     in_order,
     nearest_misses,
+    rounded_value_text,
     seg_forward_fill,
     seg_shift,
     shared_expr,
@@ -53,7 +54,7 @@ from plasmatrial.criteria.core.predicates import (
 )
 from plasmatrial.criteria.core.registry import get_rule_set
 from plasmatrial.criteria.core.rules import OptionValue, Overall, Rule, RuleSet, RuleTable
-from plasmatrial.criteria.core.wording import input_number, label
+from plasmatrial.criteria.core.wording import RATIO_COLUMNS, input_text, label
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -569,7 +570,10 @@ def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
     dtype = schema.get(name)
     if dtype == pl.Float64 or dtype == pl.Float32:
         # no float noise (decision 0206): 4.1000000000000005 is written 4.1
-        return input_number(name.partition("__")[0], c).cast(pl.Utf8).fill_null("null")
+        base = name.partition("__")[0]
+        if base in RATIO_COLUMNS:
+            return input_text(base, c)
+        return input_text(base, c, rounded_value_text(name))
     if dtype == pl.Date:
         return date_json(name)
     if dtype == pl.Boolean:

@@ -35,12 +35,14 @@ from plasmatrial.criteria.core import wording
 from plasmatrial.criteria.core.wording import (
     PCT_DECIMALS,
     clean_number,
+    decimal_text,
+    fixed_number,
     guarded_number,
     label,
+    rounded_text,
     threshold_text,
     unit_of,
     unit_text,
-    value_number,
 )
 
 Op = Literal["<", "<=", ">", ">=", "=="]
@@ -184,11 +186,6 @@ def _memo_methods(cls: type) -> None:
 
 def _r(expr: pl.Expr) -> pl.Expr:
     return expr.round(ROUND_DECIMALS)
-
-
-def _num(expr: pl.Expr, column: str = "") -> pl.Expr:
-    """A value's text at its own precision (ratios with 2 decimals), 'missing' when null."""
-    return value_number(column, expr).fill_null("missing")
 
 
 class _Cat(pl.Expr):
@@ -437,12 +434,43 @@ def _change_head(col: str, ref: Ref) -> pl.Expr:
     )
 
 
+def rounded_value_text(column: str) -> pl.Expr:
+    """:func:`~.wording.rounded_text` of a column, computed once per frame (shared) while a
+    :class:`SharedExprs` cache is active: the explanation's number and the INPUTS text both read
+    it."""
+    return _shared(("rounded", column), lambda: rounded_text(pl.col(column)))
+
+
+def _ratio_text(column: str, threshold: float | None) -> pl.Expr:
+    """A ratio column's value with 2 decimals, guarded against reading as ``threshold``
+    (:func:`~.wording.guarded_number`), from texts computed once per frame (shared while a
+    :class:`SharedExprs` cache is active: a ratio is usually compared with two thresholds)."""
+    c = pl.col(column)
+    d = wording.RATIO_DECIMALS
+    shown = _shared(
+        ("fixed", column, d),
+        lambda: fixed_number(c, d, _shared(("decimals", column, d), lambda: decimal_text(c, d))),
+    )
+    if threshold is None:
+        return shown
+    clean = _shared(("clean", column), lambda: clean_number(c, rounded_value_text(column)))
+    return guarded_number(c, d, threshold, shown=shown, clean=clean)
+
+
 def _fmt_col(column: str, unit: str, kind: str | None = None) -> pl.Expr:
     """'240 mg/L' (or 'missing') of a column, as two template pieces (shared while a
     :class:`SharedExprs` cache is active); ``kind``: the analyte whose format applies (a
     reference column formats as its analyte)."""
     c = pl.col(column)
-    text = _shared(("num", column), lambda: _num(c, kind or column))
+    fmt = kind or column
+    if fmt in wording.RATIO_COLUMNS:
+        text = _shared(("num", column), lambda: _ratio_text(column, None).fill_null("missing"))
+    else:
+        # the rounded text is shared with the INPUTS text of the column (engine._json_value)
+        text = _shared(
+            ("num", column),
+            lambda: clean_number(c, rounded_value_text(column)).fill_null("missing"),
+        )
     if not unit:
         return text
     return concat_text(text, _shared(("unit", column, unit), lambda: _unit_piece(c, unit)))
@@ -633,8 +661,7 @@ class Value(Term):
             or not isinstance(right, Const)
         ):
             return Term.explain_cmp(self, cmp, truth)
-        c = pl.col(self.column)
-        shown = guarded_number(c, wording.RATIO_DECIMALS, right.value).fill_null("missing")
+        shown = _ratio_text(self.column, right.value).fill_null("missing")
         return concat_text(label(self.column) + " ", shown, _op_piece(cmp, truth), right.explain())
 
     def inputs(self) -> tuple[Input, ...]:
