@@ -964,14 +964,17 @@ class Cmp(Predicate):
 
     def closeness(self) -> pl.Expr:
         a, b = _r(self.left.to_expr()), _r(self.right.to_expr())
+        # NaN (from NaN or infinite values) reads as 0: filled where it arises, before the clip
+        # (the same values as filling the clipped ratio; filling the whole when/then would
+        # evaluate it twice)
         if self.op in (">", ">="):
-            ratio = pl.when(b > 0).then((a / b).clip(0.0, 1.0)).otherwise(0.0)
+            ratio = pl.when(b > 0).then((a / b).fill_nan(0.0).clip(0.0, 1.0)).otherwise(0.0)
         elif self.op in ("<", "<="):
-            ratio = pl.when(a > 0).then((b / a).clip(0.0, 1.0)).otherwise(0.0)
+            ratio = pl.when(a > 0).then((b / a).fill_nan(0.0).clip(0.0, 1.0)).otherwise(0.0)
         else:
             ratio = pl.lit(0.0)
         truth = self.to_expr()
-        return pl.when(truth).then(1.0).when(truth.not_()).then(ratio.fill_nan(0.0))
+        return pl.when(truth).then(1.0).when(truth.not_()).then(ratio)
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
