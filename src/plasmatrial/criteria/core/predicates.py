@@ -989,10 +989,24 @@ class Cmp(Predicate):
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf(Predicate):
-    """Conjunction (Kleene)."""
+class _Compound(Predicate):
+    """A predicate on several sub-predicates: their inputs, threshold boundary and children."""
 
     items: tuple[Predicate, ...]
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
+
+    def boundary(self) -> pl.Expr | None:
+        return _any_boundary(self.items)
+
+    def children(self) -> tuple[Predicate, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf(_Compound):
+    """Conjunction (Kleene)."""
 
     def to_expr(self) -> pl.Expr:
         return pl.all_horizontal([p.to_expr() for p in self.items])
@@ -1018,28 +1032,17 @@ class AllOf(Predicate):
             ignore_nulls=True,
         )
 
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
-
-    def boundary(self) -> pl.Expr | None:
-        return _any_boundary(self.items)
-
     def closeness(self) -> pl.Expr:
         # the mean of the items (a failed gate, -10, makes it negative: the rule does not apply)
         return pl.mean_horizontal([p.closeness() for p in self.items])
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return " AND ".join(_paren(p) for p in self.items)
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf(Predicate):
+class AnyOf(_Compound):
     """Disjunction (Kleene)."""
-
-    items: tuple[Predicate, ...]
 
     def to_expr(self) -> pl.Expr:
         return pl.any_horizontal([p.to_expr() for p in self.items])
@@ -1062,27 +1065,16 @@ class AnyOf(Predicate):
             ignore_nulls=True,
         )
 
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
-
-    def boundary(self) -> pl.Expr | None:
-        return _any_boundary(self.items)
-
     def closeness(self) -> pl.Expr:
         return pl.max_horizontal([p.closeness() for p in self.items])
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return " OR ".join(_paren(p) for p in self.items)
 
 
 @dataclass(frozen=True, slots=True)
-class FirstOf(Predicate):
+class FirstOf(_Compound):
     """The first sub-predicate that is known decides (e.g. the first troponin assay measured)."""
-
-    items: tuple[Predicate, ...]
 
     def to_expr(self) -> pl.Expr:
         return pl.coalesce([p.to_expr() for p in self.items])
@@ -1092,9 +1084,6 @@ class FirstOf(Predicate):
         for p in reversed(self.items):
             result = pl.when(p.to_expr().is_not_null()).then(p.explain()).otherwise(result)
         return result
-
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
 
     def boundary(self) -> pl.Expr | None:
         parts = [(p.to_expr().is_not_null(), p.boundary()) for p in self.items]
@@ -1112,9 +1101,6 @@ class FirstOf(Predicate):
         return pl.coalesce(
             [pl.when(p.to_expr().is_not_null()).then(p.closeness()) for p in self.items]
         )
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return "first measured of: " + " | ".join(_paren(p) for p in self.items)
