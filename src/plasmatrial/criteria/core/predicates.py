@@ -1440,25 +1440,31 @@ class NearestMiss(_OnItem):
             for a in self.alternatives
         ]
 
-    def choice(self, scores: Sequence[pl.Expr] | None = None) -> pl.Expr:
+    def choice(
+        self, scores: Sequence[pl.Expr] | None = None, top: pl.Expr | None = None
+    ) -> pl.Expr:
         """Index (Int8) of the alternative that :meth:`nearest` names in each row, -1 where it
-        names none; never null. ``scores``: :meth:`scores`, e.g. as computed columns. The engine
-        explains the rows of each choice separately, so that a row's text is built for its own
-        alternative only (decision 0251)."""
+        names none; never null. ``scores``: :meth:`scores`, and ``top`` their maximum, e.g. as
+        computed columns (each is read once per alternative). The engine explains the rows of
+        each choice separately, so that a row's text is built for its own alternative only
+        (decision 0251)."""
         expr: pl.Expr = pl.lit(-1, dtype=pl.Int8)
-        picks = self._picks(scores)
+        picks = self._picks(scores, top)
         for j in range(len(picks) - 1, -1, -1):
             expr = pl.when(picks[j]).then(pl.lit(j, dtype=pl.Int8)).otherwise(expr)
         return expr
 
-    def _picks(self, scores: Sequence[pl.Expr] | None = None) -> list[pl.Expr]:
+    def _picks(
+        self, scores: Sequence[pl.Expr] | None = None, top: pl.Expr | None = None
+    ) -> list[pl.Expr]:
         """Per alternative: where it is the nearest failed one (the first of equal nearest
         ones is the one named: :meth:`nearest` and :meth:`choice` test them in order)."""
         if scores is None:
             scores = self.scores()
         if not scores:
             return []
-        top = pl.max_horizontal(scores)
+        if top is None:
+            top = pl.max_horizontal(scores)
         return [(score == top) & (score >= 0.0) for score in scores]
 
     def _why(self, j: int) -> pl.Expr:
