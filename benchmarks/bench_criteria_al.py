@@ -11,7 +11,8 @@ sensitive to other processes sharing the cores), the peak RSS of the process (re
 ru_maxrss, which includes the ~0.5 GB input frame; tracemalloc does not see polars' allocations),
 and the 1-minute load average before and after, since other processes may share the machine.
 
-Usage: python benchmarks/bench_criteria_al.py [full|hem ...]
+Usage: python benchmarks/bench_criteria_al.py [full|hem ...] [--patients N]
+(``--patients``: 25 visits each, default 40,000 = 1 M subject-visits; e.g. 4000 for a quick run).
 Target (issue): full run in at most 5 s and under 4 GB on a 2-core machine.
 """
 
@@ -32,6 +33,16 @@ from plasmatrial.criteria import adjudicate
 
 N_PATIENTS = 40_000
 N_VISITS = 25
+
+
+def patients_option(argv: list[str]) -> list[str]:
+    """Apply ``--patients N`` (sets :data:`N_PATIENTS`); the option's arguments, to pass on."""
+    global N_PATIENTS
+    if "--patients" not in argv:
+        return []
+    value = argv[argv.index("--patients") + 1]
+    N_PATIENTS = int(value)
+    return ["--patients", value]
 
 
 def synthetic(rng: np.random.Generator) -> pl.DataFrame:
@@ -126,6 +137,7 @@ def child(config: str) -> None:
 
 
 def main() -> None:
+    passed = patients_option(sys.argv)
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         child(sys.argv[2])
         return
@@ -133,7 +145,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPUs, polars {pl.__version__}")
     for config in wanted:
         proc = subprocess.run(
-            [sys.executable, __file__, "--child", config],
+            [sys.executable, __file__, "--child", config, *passed],
             capture_output=True,
             text=True,
             check=True,

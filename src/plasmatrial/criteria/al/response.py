@@ -13,10 +13,10 @@ from typing import Final, Literal
 
 import polars as pl
 
+from plasmatrial.criteria.core.flc import flc_derivations
 from plasmatrial.criteria.core.options import RuleSetOptions, validate_options
 from plasmatrial.criteria.core.predicates import (
     BASELINE,
-    BASELINE_FLAG,
     NADIR,
     NADIR_TO_DATE,
     Alternative,
@@ -222,55 +222,11 @@ FLAG_INFERRED: Final = OutputFlag(
 # ---------------------------------------------------------------------------------- derivations
 
 
-def _bl(expr: pl.Expr) -> pl.Expr:
-    """Value of ``expr`` on the baseline row, broadcast to the subject."""
-    return seg_fill(pl.when(pl.col(BASELINE_FLAG)).then(expr))
-
-
 def al_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
-    ratio = pl.when(pl.col("FLCLAM") > 0).then(pl.col("FLCKAP") / pl.col("FLCLAM"))
-
-    def invlc() -> pl.Expr:
-        given = seg_fill(pl.col("INVLC"))
-        blr = _bl(ratio).round(6)
-        inferred = (
-            pl.when(blr > ratio_high)
-            .then(pl.lit("KAPPA"))
-            .when(blr < ratio_low)
-            .then(pl.lit("LAMBDA"))
-        )
-        return pl.coalesce(given.replace({"K": "KAPPA", "L": "LAMBDA"}), inferred)
-
-    def inferred_fl() -> pl.Expr:
-        given = seg_fill(pl.col("INVLC"))
-        return given.is_null() & pl.col("INVLCD").is_not_null()
-
-    kap = pl.col("INVLCD") == "KAPPA"
-    lam = pl.col("INVLCD") == "LAMBDA"
+    """The FLC derivations (:func:`~plasmatrial.criteria.core.flc.flc_derivations`, shared with
+    myeloma), the ALP excess and the subject-level organ flags."""
     return (
-        Derivation("FLCRATIO", "", "κ/λ = FLCKAP / FLCLAM (null when λ ≤ 0)", lambda: ratio),
-        Derivation(
-            "INVLCD",
-            "",
-            f"INVLC, else inferred from the baseline ratio (> {ratio_high:g} κ, < {ratio_low:g} λ)",
-            invlc,
-        ),
-        Derivation("INVLC_INFERRED", "", "INVLC was missing and was inferred", inferred_fl),
-        Derivation(
-            "IFLC",
-            "mg/L",
-            "involved FLC",
-            lambda: pl.when(kap).then(pl.col("FLCKAP")).when(lam).then(pl.col("FLCLAM")),
-        ),
-        Derivation(
-            "UFLC",
-            "mg/L",
-            "uninvolved FLC",
-            lambda: pl.when(kap).then(pl.col("FLCLAM")).when(lam).then(pl.col("FLCKAP")),
-        ),
-        Derivation(
-            "DFLC", "mg/L", "dFLC = iFLC − uFLC (signed)", lambda: pl.col("IFLC") - pl.col("UFLC")
-        ),
+        *flc_derivations(ratio_low, ratio_high),
         Derivation("ALPEXC", "U/L", "ALP − ALP ULN", lambda: pl.col("ALP") - pl.col("ALP_ULN")),
         *(
             Derivation(fl, "", f"{fl} is subject-level: carried to every row", _subject_level(fl))

@@ -34,14 +34,19 @@ from plasmatrial.criteria.core.predicates import (
     SUBJECT_INDEX,
     DateTexts,
     Input,
+    NearestMiss,
     Predicate,
     Ref,
     SharedExprs,
     blocking_missing,
+    choosing,
     concat_text,
     date_json,
+    end_choosing,
     end_sharing,
     in_order,
+    nearest_misses,
+    rounded_value_text,
     seg_forward_fill,
     seg_shift,
     shared_expr,
@@ -49,7 +54,7 @@ from plasmatrial.criteria.core.predicates import (
 )
 from plasmatrial.criteria.core.registry import get_rule_set
 from plasmatrial.criteria.core.rules import OptionValue, Overall, Rule, RuleSet, RuleTable
-from plasmatrial.criteria.core.wording import input_number, label
+from plasmatrial.criteria.core.wording import RATIO_COLUMNS, input_text, label
 from plasmatrial.errors import RuleError
 from plasmatrial.intake.analytes import ANALYTES
 
@@ -336,7 +341,7 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
         f.when.to_expr().fill_null(False).alias(c) for f, c in zip(t.flags, flag_cols, strict=True)
     ]
     df = _with_cse(df, stage)
-    df = df.with_columns(_winner_expr(t).alias(f"{P}__W"))
+    df = _add_choices(df.with_columns(_winner_expr(t).alias(f"{P}__W")), t)
     w = pl.col(f"{P}__W")
     mapping = {-1: "NE", len(t.rows): "NE"} | {i: r.category for i, r in enumerate(t.rows)}
     bparts = [pl.col(c) if i < 0 else pl.col(c) & (w >= i) for i, c in raw_b]
@@ -385,6 +390,41 @@ def _evaluate_table(df: pl.DataFrame, t: RuleTable, rs: RuleSet) -> pl.DataFrame
             .alias(f"{P}__BEST")
         )
     return df
+
+
+def _add_choices(df: pl.DataFrame, t: RuleTable) -> pl.DataFrame:
+    """Add, per "nothing happened" row ``i`` of ``t``, the column :func:`_choice_column` with
+    the alternative its explanation names (:meth:`NearestMiss.choice`; see :func:`_outcome`).
+
+    Computed only where row ``i`` wins at the table's timepoint (the rows it explains; -1
+    elsewhere): the alternatives' closeness costs several times their truths.
+    """
+    P = t.paramcd
+    at = pl.col(_IS_BL) if t.timepoint == "baseline" else pl.col(_POST)
+    added = []
+    for i, r in enumerate(t.rows):
+        nm = _partition_by(r)
+        if nm is None:
+            continue
+        mask = df.select((at & (pl.col(f"{P}__W") == i)).fill_null(False)).to_series()
+        names = [f"__S{j}" for j in range(len(nm.alternatives))]
+        scores = [e.alias(n) for e, n in zip(nm.scores(), names, strict=True)]
+        roots = dict.fromkeys([f"{P}__W", *(n for e in scores for n in e.meta.root_names())])
+        picked = (
+            df.select(list(roots))
+            .filter(mask)
+            .lazy()
+            .select(scores)
+            .collect(engine="in-memory", optimizations=_CSE)
+            .with_columns(pl.max_horizontal(names).alias("__TOP"))
+            .select(nm.choice([pl.col(n) for n in names], pl.col("__TOP")))
+            .to_series()
+            .to_numpy()
+        )
+        full = np.full(df.height, -1, dtype=np.int8)
+        full[np.flatnonzero(mask.to_numpy())] = picked
+        added.append(pl.Series(_choice_column(P, i), full))
+    return df.with_columns(added) if added else df
 
 
 def _depends_on(t: RuleTable, names: set[str]) -> set[str]:
@@ -531,7 +571,10 @@ def _json_value(name: str, schema: pl.Schema) -> pl.Expr:
     dtype = schema.get(name)
     if dtype == pl.Float64 or dtype == pl.Float32:
         # no float noise (decision 0206): 4.1000000000000005 is written 4.1
-        return input_number(name.partition("__")[0], c).cast(pl.Utf8).fill_null("null")
+        base = name.partition("__")[0]
+        if base in RATIO_COLUMNS:
+            return input_text(base, c)
+        return input_text(base, c, rounded_value_text(name))
     if dtype == pl.Date:
         return date_json(name)
     if dtype == pl.Boolean:
@@ -623,6 +666,46 @@ def _outcome(
     attached once, after all outcomes are stacked (see :func:`_assemble`). Sub-expressions that
     the explanations repeat are computed once, as temporary columns (:class:`SharedExprs`).
     """
+    nm = _partition_by(t.rows[k]) if 0 <= k < len(t.rows) else None
+    if nm is None:
+        return _outcome_part(lf, t, k, code=code, schema=schema, rows=rows, dates=dates)
+    # a "nothing happened" row: its rows are explained per nearest alternative, so that each
+    # row's text is built for the alternative it names only (decision 0251); the stacked rows'
+    # order does not matter (_assemble places them by row index)
+    choice = pl.col(_choice_column(t.paramcd, k))
+    parts = []
+    for j in range(-1, len(nm.alternatives)):
+        only = choice == j if rows is None else rows & (choice == j)
+        token = choosing({nm: j})
+        try:
+            parts.append(_outcome_part(lf, t, k, code=code, schema=schema, rows=only, dates=dates))
+        finally:
+            end_choosing(token)
+    return pl.concat(parts, how="vertical")
+
+
+def _partition_by(rule: Rule) -> NearestMiss | None:
+    """The nearest-miss wrapper whose choice splits the rows of ``rule`` (the first one)."""
+    found = nearest_misses(rule.when)
+    return found[0] if found and found[0].alternatives else None
+
+
+def _choice_column(paramcd: str, i: int) -> str:
+    """Wide-frame column with :meth:`NearestMiss.choice` of row ``i``'s wrapper."""
+    return f"{paramcd}__N{i}"
+
+
+def _outcome_part(
+    lf: pl.LazyFrame,
+    t: RuleTable,
+    k: int,
+    *,
+    code: int,
+    schema: pl.Schema,
+    rows: pl.Expr | None,
+    dates: DateTexts | None,
+) -> pl.LazyFrame:
+    """:func:`_outcome` for the ``rows`` given (every row of the outcome if ``None``)."""
     shared = SharedExprs(dates)
     token = sharing(shared)
     try:
@@ -1071,5 +1154,3 @@ def _confirm_parameters(out: pl.DataFrame, rs: RuleSet, params: Sequence[str]) -
         done = done.select("_CONFROW", flag.alias("_CONFFLAG"))
         confirmed = confirmed.scatter(done["_CONFROW"], done["_CONFFLAG"])
     return out.with_columns(confirmed)
-
-

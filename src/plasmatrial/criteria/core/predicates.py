@@ -35,12 +35,14 @@ from plasmatrial.criteria.core import wording
 from plasmatrial.criteria.core.wording import (
     PCT_DECIMALS,
     clean_number,
+    decimal_text,
+    fixed_number,
     guarded_number,
     label,
+    rounded_text,
     threshold_text,
     unit_of,
     unit_text,
-    value_number,
 )
 
 Op = Literal["<", "<=", ">", ">=", "=="]
@@ -184,11 +186,6 @@ def _memo_methods(cls: type) -> None:
 
 def _r(expr: pl.Expr) -> pl.Expr:
     return expr.round(ROUND_DECIMALS)
-
-
-def _num(expr: pl.Expr, column: str = "") -> pl.Expr:
-    """A value's text at its own precision (ratios with 2 decimals), 'missing' when null."""
-    return value_number(column, expr).fill_null("missing")
 
 
 class _Cat(pl.Expr):
@@ -437,12 +434,43 @@ def _change_head(col: str, ref: Ref) -> pl.Expr:
     )
 
 
+def rounded_value_text(column: str) -> pl.Expr:
+    """:func:`~.wording.rounded_text` of a column, computed once per frame (shared) while a
+    :class:`SharedExprs` cache is active: the explanation's number and the INPUTS text both read
+    it."""
+    return _shared(("rounded", column), lambda: rounded_text(pl.col(column)))
+
+
+def _ratio_text(column: str, threshold: float | None) -> pl.Expr:
+    """A ratio column's value with 2 decimals, guarded against reading as ``threshold``
+    (:func:`~.wording.guarded_number`), from texts computed once per frame (shared while a
+    :class:`SharedExprs` cache is active: a ratio is usually compared with two thresholds)."""
+    c = pl.col(column)
+    d = wording.RATIO_DECIMALS
+    shown = _shared(
+        ("fixed", column, d),
+        lambda: fixed_number(c, d, _shared(("decimals", column, d), lambda: decimal_text(c, d))),
+    )
+    if threshold is None:
+        return shown
+    clean = _shared(("clean", column), lambda: clean_number(c, rounded_value_text(column)))
+    return guarded_number(c, d, threshold, shown=shown, clean=clean)
+
+
 def _fmt_col(column: str, unit: str, kind: str | None = None) -> pl.Expr:
     """'240 mg/L' (or 'missing') of a column, as two template pieces (shared while a
     :class:`SharedExprs` cache is active); ``kind``: the analyte whose format applies (a
     reference column formats as its analyte)."""
     c = pl.col(column)
-    text = _shared(("num", column), lambda: _num(c, kind or column))
+    fmt = kind or column
+    if fmt in wording.RATIO_COLUMNS:
+        text = _shared(("num", column), lambda: _ratio_text(column, None).fill_null("missing"))
+    else:
+        # the rounded text is shared with the INPUTS text of the column (engine._json_value)
+        text = _shared(
+            ("num", column),
+            lambda: clean_number(c, rounded_value_text(column)).fill_null("missing"),
+        )
     if not unit:
         return text
     return concat_text(text, _shared(("unit", column, unit), lambda: _unit_piece(c, unit)))
@@ -633,8 +661,7 @@ class Value(Term):
             or not isinstance(right, Const)
         ):
             return Term.explain_cmp(self, cmp, truth)
-        c = pl.col(self.column)
-        shown = guarded_number(c, wording.RATIO_DECIMALS, right.value).fill_null("missing")
+        shown = _ratio_text(self.column, right.value).fill_null("missing")
         return concat_text(label(self.column) + " ", shown, _op_piece(cmp, truth), right.explain())
 
     def inputs(self) -> tuple[Input, ...]:
@@ -937,14 +964,17 @@ class Cmp(Predicate):
 
     def closeness(self) -> pl.Expr:
         a, b = _r(self.left.to_expr()), _r(self.right.to_expr())
+        # NaN (from NaN or infinite values) reads as 0: filled where it arises, before the clip
+        # (the same values as filling the clipped ratio; filling the whole when/then would
+        # evaluate it twice)
         if self.op in (">", ">="):
-            ratio = pl.when(b > 0).then((a / b).clip(0.0, 1.0)).otherwise(0.0)
+            ratio = pl.when(b > 0).then((a / b).fill_nan(0.0).clip(0.0, 1.0)).otherwise(0.0)
         elif self.op in ("<", "<="):
-            ratio = pl.when(a > 0).then((b / a).clip(0.0, 1.0)).otherwise(0.0)
+            ratio = pl.when(a > 0).then((b / a).fill_nan(0.0).clip(0.0, 1.0)).otherwise(0.0)
         else:
             ratio = pl.lit(0.0)
         truth = self.to_expr()
-        return pl.when(truth).then(1.0).when(truth.not_()).then(ratio.fill_nan(0.0))
+        return pl.when(truth).then(1.0).when(truth.not_()).then(ratio)
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(self.left.inputs() + self.right.inputs())
@@ -959,10 +989,24 @@ class Cmp(Predicate):
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf(Predicate):
-    """Conjunction (Kleene)."""
+class _Compound(Predicate):
+    """A predicate on several sub-predicates: their inputs, threshold boundary and children."""
 
     items: tuple[Predicate, ...]
+
+    def inputs(self) -> tuple[Input, ...]:
+        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
+
+    def boundary(self) -> pl.Expr | None:
+        return _any_boundary(self.items)
+
+    def children(self) -> tuple[Predicate, ...]:
+        return self.items
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf(_Compound):
+    """Conjunction (Kleene)."""
 
     def to_expr(self) -> pl.Expr:
         return pl.all_horizontal([p.to_expr() for p in self.items])
@@ -988,28 +1032,17 @@ class AllOf(Predicate):
             ignore_nulls=True,
         )
 
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
-
-    def boundary(self) -> pl.Expr | None:
-        return _any_boundary(self.items)
-
     def closeness(self) -> pl.Expr:
         # the mean of the items (a failed gate, -10, makes it negative: the rule does not apply)
         return pl.mean_horizontal([p.closeness() for p in self.items])
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return " AND ".join(_paren(p) for p in self.items)
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf(Predicate):
+class AnyOf(_Compound):
     """Disjunction (Kleene)."""
-
-    items: tuple[Predicate, ...]
 
     def to_expr(self) -> pl.Expr:
         return pl.any_horizontal([p.to_expr() for p in self.items])
@@ -1032,27 +1065,16 @@ class AnyOf(Predicate):
             ignore_nulls=True,
         )
 
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
-
-    def boundary(self) -> pl.Expr | None:
-        return _any_boundary(self.items)
-
     def closeness(self) -> pl.Expr:
         return pl.max_horizontal([p.closeness() for p in self.items])
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return " OR ".join(_paren(p) for p in self.items)
 
 
 @dataclass(frozen=True, slots=True)
-class FirstOf(Predicate):
+class FirstOf(_Compound):
     """The first sub-predicate that is known decides (e.g. the first troponin assay measured)."""
-
-    items: tuple[Predicate, ...]
 
     def to_expr(self) -> pl.Expr:
         return pl.coalesce([p.to_expr() for p in self.items])
@@ -1062,9 +1084,6 @@ class FirstOf(Predicate):
         for p in reversed(self.items):
             result = pl.when(p.to_expr().is_not_null()).then(p.explain()).otherwise(result)
         return result
-
-    def inputs(self) -> tuple[Input, ...]:
-        return _dedupe(tuple(i for p in self.items for i in p.inputs()))
 
     def boundary(self) -> pl.Expr | None:
         parts = [(p.to_expr().is_not_null(), p.boundary()) for p in self.items]
@@ -1082,9 +1101,6 @@ class FirstOf(Predicate):
         return pl.coalesce(
             [pl.when(p.to_expr().is_not_null()).then(p.closeness()) for p in self.items]
         )
-
-    def children(self) -> tuple[Predicate, ...]:
-        return self.items
 
     def __str__(self) -> str:
         return "first measured of: " + " | ".join(_paren(p) for p in self.items)
@@ -1401,24 +1417,65 @@ class NearestMiss(_OnItem):
         return concat_text(self.item.explain_as(True), "; ", nearest)
 
     def nearest(self) -> pl.Expr:
-        """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed)."""
-        scores = [
+        """'<lead>; nearest rule <id> (<name>) not met: <why>' (only ``lead`` if none failed).
+
+        Where the engine has fixed this wrapper's :meth:`choice` for the rows being explained
+        (:func:`choosing`), only the chosen alternative's text is built."""
+        chosen = _CHOSEN.get()
+        if chosen is not None and self in chosen:
+            return self._why(chosen[self])
+        picks = self._picks()
+        text: pl.Expr = pl.lit(self.lead)
+        for j in range(len(picks) - 1, -1, -1):
+            text = pl.when(picks[j]).then(self._why(j)).otherwise(text)
+        return text
+
+    def scores(self) -> list[pl.Expr]:
+        """Per alternative: its closeness where it is known to be false, else below any
+        closeness (never null)."""
+        return [
             pl.when(a.when.to_expr().not_().fill_null(False))
             .then(a.when.closeness().fill_null(GATE_FAILED))
             .otherwise(2 * GATE_FAILED)
             for a in self.alternatives
         ]
+
+    def choice(
+        self, scores: Sequence[pl.Expr] | None = None, top: pl.Expr | None = None
+    ) -> pl.Expr:
+        """Index (Int8) of the alternative that :meth:`nearest` names in each row, -1 where it
+        names none; never null. ``scores``: :meth:`scores`, and ``top`` their maximum, e.g. as
+        computed columns (each is read once per alternative). The engine explains the rows of
+        each choice separately, so that a row's text is built for its own alternative only
+        (decision 0251)."""
+        expr: pl.Expr = pl.lit(-1, dtype=pl.Int8)
+        picks = self._picks(scores, top)
+        for j in range(len(picks) - 1, -1, -1):
+            expr = pl.when(picks[j]).then(pl.lit(j, dtype=pl.Int8)).otherwise(expr)
+        return expr
+
+    def _picks(
+        self, scores: Sequence[pl.Expr] | None = None, top: pl.Expr | None = None
+    ) -> list[pl.Expr]:
+        """Per alternative: where it is the nearest failed one (the first of equal nearest
+        ones is the one named: :meth:`nearest` and :meth:`choice` test them in order)."""
+        if scores is None:
+            scores = self.scores()
         if not scores:
+            return []
+        if top is None:
+            top = pl.max_horizontal(scores)
+        return [(score == top) & (score >= 0.0) for score in scores]
+
+    def _why(self, j: int) -> pl.Expr:
+        """The text naming alternative ``j`` (``-1``: none, the lead alone)."""
+        if j < 0:
             return pl.lit(self.lead)
-        top = pl.max_horizontal(scores)
-        text: pl.Expr = pl.lit(self.lead)
-        for a, score in reversed(list(zip(self.alternatives, scores, strict=True))):
-            why = concat_text(
-                f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
-                a.when.explain_as(False),
-            )
-            text = pl.when((score == top) & (score >= 0.0)).then(why).otherwise(text)
-        return text
+        a = self.alternatives[j]
+        return concat_text(
+            f"{self.lead}; nearest rule {a.rule_id} ({a.name}) not met: ",
+            a.when.explain_as(False),
+        )
 
     def inputs(self) -> tuple[Input, ...]:
         return _dedupe(
@@ -1430,6 +1487,36 @@ class NearestMiss(_OnItem):
 
     def __str__(self) -> str:
         return str(self.item)
+
+
+#: The :meth:`NearestMiss.choice` fixed for the rows being explained (see :func:`choosing`).
+_CHOSEN: ContextVar[dict[NearestMiss, int] | None] = ContextVar("_CHOSEN", default=None)
+
+
+def choosing(choices: dict[NearestMiss, int] | None) -> Any:
+    """Build explanations for rows where each :class:`NearestMiss` in ``choices`` names the given
+    alternative (its :meth:`~NearestMiss.choice`), until :func:`end_choosing`. The caller must
+    explain only such rows: the text is that alternative's alone."""
+    return _CHOSEN.set(choices)
+
+
+def end_choosing(token: Any) -> None:
+    """Undo :func:`choosing`."""
+    _CHOSEN.reset(token)
+
+
+def nearest_misses(pred: Predicate) -> list[NearestMiss]:
+    """The :class:`NearestMiss` wrappers in ``pred`` (its own alternatives not searched)."""
+    found: list[NearestMiss] = []
+
+    def walk(p: Predicate) -> None:
+        if isinstance(p, NearestMiss):
+            found.append(p)
+        for k in p.children():
+            walk(k)
+
+    walk(pred)
+    return list(dict.fromkeys(found))
 
 
 def nearest_miss(

@@ -68,10 +68,11 @@ class Builtin:
     kwargs: tuple[tuple[str, OptionValue], ...] = ()
 
     def load(self) -> object:
-        """Import the module and call the builder."""
+        """Import the module and call the builder (or return the attribute itself where it is
+        no builder but the definition, e.g. an eligibility rule set constant)."""
         module, _, attr = self.target.partition(":")
         build = getattr(importlib.import_module(module), attr)
-        return build(**dict(self.kwargs))
+        return build(**dict(self.kwargs)) if callable(build) else build
 
 
 _AL = "plasmatrial.criteria.al.response:build_al_rule_set"
@@ -91,9 +92,17 @@ BUILTIN_RULE_SETS: Final[tuple[Builtin, ...]] = (
     Builtin("IMWG_2011_NADIR", _IMWG, (("pd_reference", "nadir"),)),
 )
 
+_ELIG_MODULE = "plasmatrial.criteria.mm.eligibility"
+#: Trial eligibility rule sets (``EligibilityRuleSet`` constants), by name: the one list that
+#: ``evaluate_eligibility``, ``ELIGIBILITY_RULE_SETS`` and the catalogues below read.
+BUILTIN_ELIGIBILITY: Final[tuple[Builtin, ...]] = (
+    Builtin("MM003_ELIGIBILITY", f"{_ELIG_MODULE}:MM003_ELIGIBILITY"),
+    Builtin("IFM2009_02", f"{_ELIG_MODULE}:IFM2009_02"),
+)
+
 _STAGING = "plasmatrial.criteria.mm.staging:staging_catalogue"
 _CTCAE = "plasmatrial.criteria.ctcae:ctcae_catalogue"
-_ELIG = "plasmatrial.criteria.mm.eligibility:eligibility_catalogue"
+_ELIG = f"{_ELIG_MODULE}:eligibility_catalogue"
 #: Rule rows applied by their own function, listed and documented like rule sets.
 BUILTIN_CATALOGUES: Final[tuple[Builtin, ...]] = (
     Builtin("ISS_2005", _STAGING, (("system", "ISS_2005"),)),
@@ -102,8 +111,7 @@ BUILTIN_CATALOGUES: Final[tuple[Builtin, ...]] = (
     Builtin("IMWG_2016_MRD", "plasmatrial.criteria.mm.mrd:mrd_catalogue"),
     Builtin("CTCAE_5.0", _CTCAE, (("version", "5.0"),)),
     Builtin("CTCAE_6.0", _CTCAE, (("version", "6.0"),)),
-    Builtin("MM003_ELIGIBILITY", _ELIG, (("name", "MM003_ELIGIBILITY"),)),
-    Builtin("IFM2009_02", _ELIG, (("name", "IFM2009_02"),)),
+    *(Builtin(b.name, _ELIG, (("name", b.name),)) for b in BUILTIN_ELIGIBILITY),
 )
 
 #: The rule set a disease (trial-file ``disease``, ``respond --disease``) uses by DEFAULT: the one
@@ -123,6 +131,7 @@ DISEASE_NAMES: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 _BUILTIN_BY_NAME: Final[Mapping[str, Builtin]] = {b.name: b for b in BUILTIN_RULE_SETS}
+_ELIGIBILITY_BY_NAME: Final[Mapping[str, Builtin]] = {b.name: b for b in BUILTIN_ELIGIBILITY}
 _CATALOGUE_BY_NAME: Final[Mapping[str, Builtin]] = {b.name: b for b in BUILTIN_CATALOGUES}
 #: Rule sets added by :func:`register_rule_set` or entry points (name → factory).
 _ADDED: dict[str, Callable[[], RuleSet]] = {}
@@ -237,6 +246,23 @@ def get_catalogue(name: str) -> RuleCatalogue:
     if not isinstance(cat, RuleCatalogue):
         raise RuleError(f"rule table {name!r}: the builder returned {type(cat).__name__}")
     return cat
+
+
+def eligibility_names() -> tuple[str, ...]:
+    """Names of the built-in trial eligibility rule sets, in registry order."""
+    return tuple(_ELIGIBILITY_BY_NAME)
+
+
+def get_eligibility(name: str) -> object:
+    """The eligibility rule set ``name`` (an ``EligibilityRuleSet`` of
+    :mod:`plasmatrial.criteria.mm.eligibility`, which checks the type).
+
+    Raises
+    ------
+    KeyError
+        Unknown name.
+    """
+    return _ELIGIBILITY_BY_NAME[name].load()
 
 
 def list_criteria() -> tuple[RuleSet | RuleCatalogue, ...]:

@@ -223,34 +223,59 @@ def unit_text(unit: str) -> str:
     return f" {unit}" if unit else ""
 
 
-def clean_number(expr: pl.Expr) -> pl.Expr:
+def clean_number(expr: pl.Expr, rounded: pl.Expr | None = None) -> pl.Expr:
     """A measured value at its own precision: rounded to the engine's decimals (no float noise),
     negative zero read as zero, a trailing ``.0`` dropped (``2367.0`` → ``2367``). Null stays null.
+    ``rounded``: :func:`rounded_text` of ``expr`` where it is already computed (shared).
     """
-    return _no_negative_zero(expr.round(ENGINE_DECIMALS)).cast(pl.Utf8).str.strip_suffix(".0")
+    return (rounded_text(expr) if rounded is None else rounded).str.strip_suffix(".0")
+
+
+def rounded_text(expr: pl.Expr) -> pl.Expr:
+    """The value rounded to the engine's decimals, negative zero as zero, as text (``2367.0``):
+    what :func:`clean_number` and the INPUTS text (:func:`input_text`) of a value that is not a
+    ratio both start from, so that one column's text can be computed once for both."""
+    return _no_negative_zero(expr.round(ENGINE_DECIMALS)).cast(pl.Utf8)
 
 
 def _no_negative_zero(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr == 0.0).then(pl.lit(0.0)).otherwise(expr)
 
 
-def fixed_number(expr: pl.Expr, decimals: int) -> pl.Expr:
-    """``expr`` with exactly ``decimals`` decimals (1 or 2). Null stays null."""
-    text = _no_negative_zero(expr.round(decimals)).cast(pl.Utf8)
+def decimal_text(expr: pl.Expr, decimals: int) -> pl.Expr:
+    """``expr`` rounded to ``decimals``, negative zero as zero, as its shortest text."""
+    return _no_negative_zero(expr.round(decimals)).cast(pl.Utf8)
+
+
+def fixed_number(expr: pl.Expr, decimals: int, text: pl.Expr | None = None) -> pl.Expr:
+    """``expr`` with exactly ``decimals`` decimals (1 or 2). Null stays null. ``text``:
+    :func:`decimal_text` of ``expr`` where it is already computed (shared: it is read three
+    times here)."""
+    if text is None:
+        text = decimal_text(expr, decimals)
     if decimals == 1:  # the shortest text of a 1-decimal float has exactly one decimal
         return text
     return pl.when(text.str.contains(r"\.\d$")).then(text + "0").otherwise(text)
 
 
-def guarded_number(expr: pl.Expr, decimals: int, threshold: float | None) -> pl.Expr:
+def guarded_number(
+    expr: pl.Expr,
+    decimals: int,
+    threshold: float | None,
+    *,
+    shown: pl.Expr | None = None,
+    clean: pl.Expr | None = None,
+) -> pl.Expr:
     """:func:`fixed_number`, or :func:`clean_number` where the rounded text would equal
-    ``threshold`` although the value (at the engine's precision) does not."""
-    shown = fixed_number(expr, decimals)
+    ``threshold`` although the value (at the engine's precision) does not. ``shown`` and
+    ``clean``: those two texts of ``expr`` where they are already computed (shared)."""
+    if shown is None:
+        shown = fixed_number(expr, decimals)
     if threshold is None:
         return shown
     exact = expr.round(ENGINE_DECIMALS)
     ambiguous = (expr.round(decimals) == threshold) & (exact != threshold)
-    return pl.when(ambiguous).then(clean_number(expr)).otherwise(shown)
+    return pl.when(ambiguous).then(clean_number(expr) if clean is None else clean).otherwise(shown)
 
 
 def value_number(column: str, expr: pl.Expr, threshold: float | None = None) -> pl.Expr:
@@ -267,6 +292,17 @@ def input_number(column: str, expr: pl.Expr) -> pl.Expr:
     if column in RATIO_COLUMNS:
         v = v.round_sig_figs(RATIO_SIGNIFICANT)
     return v
+
+
+def input_text(column: str, expr: pl.Expr, rounded: pl.Expr | None = None) -> pl.Expr:
+    """JSON text of a value of ``column`` in the INPUTS column: :func:`input_number` as text,
+    ``null`` where missing or not finite. ``rounded``: :func:`rounded_text` of ``expr`` where it
+    is already computed (not for ratios, whose INPUTS text has 6 significant digits)."""
+    if column in RATIO_COLUMNS:
+        return input_number(column, expr).cast(pl.Utf8).fill_null("null")
+    # equal to input_number(...).cast(Utf8): the same rounding and text where finite, else null
+    text = rounded_text(expr) if rounded is None else rounded
+    return pl.when(expr.is_finite()).then(text).fill_null("null")
 
 
 def threshold_text(value: float, unit: str) -> str:

@@ -9,7 +9,7 @@ prior-therapy table (:func:`plasmatrial.criteria.mm.refractory.annotate_prior_th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -17,6 +17,7 @@ import polars as pl
 
 from plasmatrial._results import ResultMixin
 from plasmatrial.criteria.core.predicates import Input
+from plasmatrial.criteria.core.registry import eligibility_names, get_eligibility
 from plasmatrial.criteria.core.rules import RuleCatalogue, RuleGroup
 from plasmatrial.criteria.core.sources import IFM_2009_02, SAN_MIGUEL_2013, CitedAt
 from plasmatrial.criteria.mm.drugs import DRUG_CLASSES
@@ -297,9 +298,28 @@ IFM2009_02: Final = EligibilityRuleSet(
     ),
 )
 
-ELIGIBILITY_RULE_SETS: Final[Mapping[str, EligibilityRuleSet]] = {
-    r.name: r for r in (MM003_ELIGIBILITY, IFM2009_02)
-}
+
+class _RegisteredEligibility(Mapping[str, EligibilityRuleSet]):
+    """The eligibility rule sets named in the registry (``BUILTIN_ELIGIBILITY`` of
+    :mod:`plasmatrial.criteria.core.registry`), read on use."""
+
+    def __getitem__(self, name: str) -> EligibilityRuleSet:
+        rs = get_eligibility(name)  # KeyError for an unknown name
+        if not isinstance(rs, EligibilityRuleSet):
+            raise RuleError(
+                f"eligibility rule set {name!r}: the registry gives {type(rs).__name__}"
+            )
+        return rs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(eligibility_names())
+
+    def __len__(self) -> int:
+        return len(eligibility_names())
+
+
+#: Eligibility rule sets by name: a view of the registry (one list of names).
+ELIGIBILITY_RULE_SETS: Final[Mapping[str, EligibilityRuleSet]] = _RegisteredEligibility()
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from plasmatrial.criteria.al.response import al_derivations
+from plasmatrial.criteria.core.flc import flc_derivations
 from plasmatrial.criteria.core.grading import GradedParameter, any_followed, lowest_level_at_least
 from plasmatrial.criteria.core.options import RuleSetOptions, validate_options
 from plasmatrial.criteria.core.predicates import (
@@ -206,13 +206,8 @@ def _mrdstat() -> pl.Expr:
 
 def mm_derivations(ratio_low: float, ratio_high: float) -> tuple[Derivation, ...]:
     """FLC derivations (shared with AL) plus the myeloma ones."""
-    flc = tuple(
-        d
-        for d in al_derivations(ratio_low, ratio_high)
-        if d.column in ("FLCRATIO", "INVLCD", "INVLC_INFERRED", "IFLC", "UFLC", "DFLC")
-    )
     return (
-        *flc,
+        *flc_derivations(ratio_low, ratio_high),
         Derivation(
             "SIFEADJ",
             "",
