@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._checks import check_survival_data
+from plasmatrial.stats._checks import check_survival_data, group_codes
 
 
 @pytest.mark.parametrize(
@@ -60,3 +62,28 @@ def test_validation_messages(
     else:
         with pytest.raises(StatsError, match=match):
             check_survival_data(time, event, **kwargs)  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(
+        st.sampled_from(["POMLODEX", "HIDEX", "A", "a", "", "é", "B 2", "Z", "1", "10", "9"]),
+        min_size=1,
+    ),
+    st.sampled_from(["U", "S"]),
+)
+def test_group_codes_of_strings_match_numpy_unique(labels: list[str], kind: str) -> None:
+    """The equality-pass path for a few string labels gives np.unique's labels and codes."""
+    g = np.asarray(labels)
+    if kind == "S":
+        g = np.asarray([x.encode("utf-8") for x in labels if x.isascii()] or [b"x"])
+    got_labels, got_codes = group_codes(g, g.shape[0])
+    levels = np.unique(g)
+    assert got_labels == tuple(str(v) for v in levels.tolist())
+    assert got_codes.tolist() == np.searchsorted(levels, g).tolist()
+
+
+def test_group_codes_of_many_string_labels_fall_back_to_sorting() -> None:
+    g = np.asarray([f"L{i % 11:02d}" for i in range(50)])  # 11 labels: more than the fast path
+    labels, codes = group_codes(g, 50)
+    assert labels == tuple(f"L{i:02d}" for i in range(11))
+    assert codes.tolist() == [i % 11 for i in range(50)]
