@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plasmatrial.errors import StatsError
+from plasmatrial.stats._cox_sort import packed_argsort
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -71,22 +72,22 @@ def prepare(
     """Sort once and build the tie-group index structures."""
     n = X.shape[0]
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    # one stable float sort: deaths first within tied times, then (optionally) strata
-    # fast unstable sort by time, then a stable sort of an already nearly sorted integer key
-    # (timsort: linear on runs) puts strata outermost and deaths first within tied times
-    o1 = np.argsort(time)
-    t1 = time[o1]
-    tie_rank = np.cumsum(np.r_[False, t1[1:] != t1[:-1]])
-    key = 2 * tie_rank + (~event[o1])
+    # by time, deaths first within tied times, then row index: one sort of packed integer keys
+    # (ADR 0360); strata go outermost by a stable sort of the (few) stratum codes
+    order, t = packed_argsort(time, (~event).astype(np.int64), 1)
     if strata is not None:
-        key = key + s[o1] * (2 * n + 2)
-    order = o1[np.argsort(key, kind="stable")].astype(np.int64)
-    t = time[order]
+        so = s[order]
+        so = so.astype(np.uint16) if int(so.max()) < 1 << 16 else so  # uint16: radix sort
+        order = order[np.argsort(so, kind="stable")]
+        t = time[order]
     d = event[order]
     ss = np.zeros(n, dtype=np.int64) if strata is None else s[order]
     w = weights[order]
     means = np.einsum("i,ij->j", weights, X) / weights.sum()
-    XT = np.ascontiguousarray(X.T).take(order, axis=1)  # row gathers of (n, p) are slower
+    # one gather per covariate column (a strided source read at random): no (n, p) transpose
+    XT = np.empty((X.shape[1], n))
+    for j in range(X.shape[1]):
+        np.take(X[:, j], order, out=XT[j])
     XT -= means[:, None]
 
     flag = np.empty(n, dtype=bool)
