@@ -405,7 +405,7 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
 def _tied_y(el: _Elements, tied: BoolArray, n: int) -> tuple[float, float]:
     """Weighted pairs of events at the same time (tied.y) and also with equal lp (tied.xy)."""
 
-    def pairs(s1: FloatArray, s2: FloatArray) -> float:
+    def pairs(s1: NumArray, s2: NumArray) -> float:
         return float(((s1 * s1 - s2) / 2.0).sum())
 
     # events are the exits with an odd time key (2g + 1): per-key sums, no compress
