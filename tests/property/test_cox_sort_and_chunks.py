@@ -44,7 +44,7 @@ def values(draw: st.DrawFn) -> np.ndarray:
 def test_packed_argsort_is_lexsort(v: np.ndarray, low_bits: int, seed: int) -> None:
     n = v.shape[0]
     rng = np.random.default_rng(seed)
-    low = rng.integers(0, 1 << low_bits, size=n, dtype=np.int64) if low_bits else None
+    low = np.asarray(rng.integers(0, 1 << low_bits, size=n), dtype=np.int64) if low_bits else None
     order, srt = packed_argsort(v, low, low_bits)
     keys = (np.arange(n),) if low is None else (np.arange(n), low)
     np.testing.assert_array_equal(order, np.lexsort((*keys, v)))
