@@ -189,15 +189,17 @@ def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) 
         return dominance(k, w, is_query, nkey)
     nblk = (m + _BLOCK - 1) // _BLOCK
     unit = bool(np.all(w == 1))
-    q = is_query.astype(np.int64)
-    cell = (np.arange(m, dtype=np.int64) >> (_BLOCK.bit_length() - 1)) * nkey + k
+    cell = np.arange(m, dtype=np.int64)
+    cell >>= _BLOCK.bit_length() - 1
+    cell *= nkey
+    cell += k
     size = nblk * nkey
     if unit:
         hp = np.bincount(cell, minlength=size).reshape(nblk, nkey)
         hq = np.bincount(cell[is_query], minlength=size).reshape(nblk, nkey)
     else:
         hp = np.bincount(cell, w, minlength=size).astype(np.int64).reshape(nblk, nkey)
-        hq = np.bincount(cell, w * q, minlength=size).astype(np.int64).reshape(nblk, nkey)
+        hq = np.bincount(cell, w * is_query, minlength=size).astype(np.int64).reshape(nblk, nkey)
     before = np.cumsum(hp, axis=0) - hp  # point weight of earlier blocks, per key
     below = np.cumsum(before, axis=1) - before  # ... with a strictly smaller key
     after = hq.sum(axis=0) - np.cumsum(hq, axis=0)  # query weight of later blocks, per key
@@ -206,7 +208,8 @@ def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) 
     for c in range(nblk):
         sl = slice(c * _BLOCK, min(m, (c + 1) * _BLOCK))
         kc = k[sl]
-        out[sl] = dominance(kc, w[sl], is_query[sl], nkey) + q[sl] * below[c, kc] + above[c, kc]
+        qc = is_query[sl]
+        out[sl] = dominance(kc, w[sl], qc, nkey) + qc * below[c, kc] + above[c, kc]
     return out
 
 
@@ -375,12 +378,14 @@ def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
     return out
 
 
-def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
-    """Same-stratum weight before each element and query weight after it (on A)."""
+def _margins(el: _Elements, nstrata: int) -> NumArray:
+    """Per element: for a query, the same-stratum weight before it, plus for every element the
+    query weight after it (on A)."""
     dt = el.w.dtype
     if nstrata == 1:
         # queries are exactly the odd time keys (2g + 1: events), so the query histogram is the
-        # point histogram at odd keys; one stratum has nothing above it
+        # point histogram at odd keys, and both margins come from one table of the key (one
+        # gather; the table adds the same two numbers the elements would)
         unit = dt == np.int64 and bool(np.all(el.w == 1))
         if unit:
             hp = np.bincount(el.a, minlength=el.n_a).astype(dt, copy=False)
@@ -389,7 +394,11 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
         hq = hp.copy()
         hq[0::2] = 0
         cq = np.cumsum(hq)
-        return (np.cumsum(hp) - hp)[el.a], (cq[-1] - cq)[el.a]
+        before = np.cumsum(hp) - hp
+        before[0::2] = 0
+        table: NumArray = before + (cq[-1] - cq)
+        out: NumArray = table[el.a]
+        return out
     wq = el.w * el.q
     hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
     hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
@@ -399,7 +408,8 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
     q_from = np.cumsum(qs[::-1])[::-1]
     before = (np.cumsum(hp) - hp)[el.a] - p_above[el.s]
     after = q_from[el.s] - np.cumsum(hq)[el.a]
-    return before, after
+    both: NumArray = el.q * before + after
+    return both
 
 
 def _tied_y(el: _Elements, tied: BoolArray, n: int) -> tuple[float, float]:
@@ -458,11 +468,18 @@ def pair_counts(
         tied = np.zeros(el.a.shape[0], dtype=np.bool_)
     else:
         tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
-    eqx = _tied_x(el, tied)
-    before, after = _margins(el, 1 if strata is None else int(strata.max()) + 1)
-    other = el.q * before + after - dom - eqx
     c = np.empty((3, dom.shape[0]))
-    c[0], c[1], c[2] = dom, other, eqx
+    c[0] = dom
+    # discordant: the margins less the concordant and tied-on-x counts (integer counts are
+    # exact in float64, so the subtraction in place gives the integer result)
+    c[1] = _margins(el, 1 if strata is None else int(strata.max()) + 1)
+    c[1] -= c[0]
+    if tied.any():
+        c[2] = _tied_x(el, tied)
+        c[1] -= c[2]
+    else:
+        c[2] = 0.0
+    del dom
     if entry is not None:
         c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
     tied_y, tied_xy = _tied_y(el, tied, n)
@@ -490,7 +507,13 @@ def concordance(
     tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
     npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
-    dfb = weights * ((c[0] - c[1]) / npair - (somer / npair) * c.sum(axis=0))
+    dfb = c[0] - c[1]
+    dfb /= npair
+    tot_i = c.sum(axis=0)
+    tot_i *= somer / npair
+    dfb -= tot_i
+    dfb *= weights
+    del tot_i
     if cluster is not None:
         dfb = np.bincount(cluster, dfb)
     var = float(np.einsum("i,i->", dfb, dfb)) / 4.0
