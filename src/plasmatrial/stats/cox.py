@@ -352,6 +352,7 @@ def cox_ph(
     var, rscore = naive, None
     if robust:
         var, rscore = _robust(data, fit, ties, w, cl, naive)
+    data.scratch.clear()  # the Newton work arrays: freed before the concordance's own
     return _result(
         fit,
         var,
