@@ -113,7 +113,8 @@ def prepare(
     if strata is not None:
         flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
-    gid = (np.cumsum(flag) - 1).astype(np.int64)
+    gid = np.cumsum(flag, dtype=np.int64)  # in place: every full-length array is page faults
+    gid -= 1
     gtime = t[starts]
     gstrat = ss[starts]
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
@@ -125,15 +126,18 @@ def prepare(
         seg_of_group = np.cumsum(sflag) - 1
         gstart_of_row = sb[:-1][seg_of_group[gid]]
 
-    didx = np.flatnonzero(d).astype(np.int64)
+    didx = np.flatnonzero(d).astype(np.int64, copy=False)
     if didx.shape[0] == 0:
         raise StatsError("event: no events, the Cox model cannot be fitted")
     dgid = gid[didx]
     eflag = np.r_[True, dgid[1:] != dgid[:-1]]
     dstarts = np.flatnonzero(eflag).astype(np.int64)
-    e_of_death = (np.cumsum(eflag) - 1).astype(np.int64)
+    e_of_death = np.cumsum(eflag, dtype=np.int64)
+    e_of_death -= 1
     ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
-    frac = (np.arange(didx.shape[0]) - dstarts[e_of_death]) / ndead[e_of_death]
+    frac = np.arange(didx.shape[0], dtype=np.float64)
+    frac -= dstarts[e_of_death]
+    frac /= ndead[e_of_death]
     wd = w[didx]
     XdT = XT.take(didx, axis=1)
     dw = np.add.reduceat(wd, dstarts)
@@ -152,6 +156,8 @@ def prepare(
         has = k >= gstart_of_row
         ent_rows = np.flatnonzero(has).astype(np.int64)
         ent_g = k[has]
+    gkey = gid * 2
+    gkey += d
     return CoxData(
         order=order,
         XT=XT,
@@ -160,7 +166,7 @@ def prepare(
         time=t,
         event=d,
         gid=gid,
-        gkey=2 * gid + d,
+        gkey=gkey,
         starts=starts,
         gstart_of_row=gstart_of_row,
         seg=seg,
