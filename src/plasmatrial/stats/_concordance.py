@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
+from plasmatrial.stats._cox_sort import packed_argsort
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -188,15 +189,17 @@ def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) 
         return dominance(k, w, is_query, nkey)
     nblk = (m + _BLOCK - 1) // _BLOCK
     unit = bool(np.all(w == 1))
-    q = is_query.astype(np.int64)
-    cell = (np.arange(m, dtype=np.int64) >> (_BLOCK.bit_length() - 1)) * nkey + k
+    cell = np.arange(m, dtype=np.int64)
+    cell >>= _BLOCK.bit_length() - 1
+    cell *= nkey
+    cell += k
     size = nblk * nkey
     if unit:
         hp = np.bincount(cell, minlength=size).reshape(nblk, nkey)
         hq = np.bincount(cell[is_query], minlength=size).reshape(nblk, nkey)
     else:
         hp = np.bincount(cell, w, minlength=size).astype(np.int64).reshape(nblk, nkey)
-        hq = np.bincount(cell, w * q, minlength=size).astype(np.int64).reshape(nblk, nkey)
+        hq = np.bincount(cell, w * is_query, minlength=size).astype(np.int64).reshape(nblk, nkey)
     before = np.cumsum(hp, axis=0) - hp  # point weight of earlier blocks, per key
     below = np.cumsum(before, axis=1) - before  # ... with a strictly smaller key
     after = hq.sum(axis=0) - np.cumsum(hq, axis=0)  # query weight of later blocks, per key
@@ -205,7 +208,8 @@ def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) 
     for c in range(nblk):
         sl = slice(c * _BLOCK, min(m, (c + 1) * _BLOCK))
         kc = k[sl]
-        out[sl] = dominance(kc, w[sl], is_query[sl], nkey) + q[sl] * below[c, kc] + above[c, kc]
+        qc = is_query[sl]
+        out[sl] = dominance(kc, w[sl], qc, nkey) + qc * below[c, kc] + above[c, kc]
     return out
 
 
@@ -214,7 +218,7 @@ class _Elements:
     """Exit elements (one per subject, events are also queries), then entry elements."""
 
     a: IntArray  # time key
-    b: IntArray  # predictor-rank key
+    b: IntArray  # predictor-rank key (empty when every value is distinct and b_order is set)
     s: IntArray  # stratum
     w: NumArray  # weight (entries negative)
     q: IntArray  # 1 for an event exit (a query), else 0
@@ -265,19 +269,31 @@ def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | No
     return g[:n], g[n:], ng
 
 
-def _rank_keys(lp: FloatArray, strata: IntArray | None) -> tuple[IntArray, int, IntArray | None]:
+def _rank_keys(
+    lp: FloatArray, strata: IntArray | None, n_a: int | None
+) -> tuple[IntArray, int, IntArray | None]:
     """Dense rank of the linear predictor, strata in increasing order; without strata also the
-    sort order of ``lp`` (ties in any order), which the dominance count reuses."""
+    sort order of ``lp`` (ties in row order), which the dominance count reuses.
+
+    Without strata the order comes from one sort of packed integer keys (ADR 0360). ``n_a`` is
+    the number of time keys, or None with delayed entry: when every value is distinct, there is
+    no delayed entry and the dominance count will run along the predictor (see
+    :func:`_dominance_both`), the rank (the inverse permutation) is never read and an empty
+    array is returned in its place.
+    """
     if strata is None:
-        order = np.argsort(lp)
-        srt = lp[order]
+        order, srt = packed_argsort(lp)
         new = np.empty(srt.shape[0], dtype=np.int64)
         new[0] = 0
         np.not_equal(srt[1:], srt[:-1], out=new[1:])
-        ranks_sorted = np.cumsum(new)
+        ranks_sorted = np.cumsum(new, out=new)
+        n_b = int(ranks_sorted[-1]) + 1
+        along_b = n_a is not None and (n_a - 1).bit_length() <= (n_b - 1).bit_length()
+        if n_b == lp.shape[0] and along_b:
+            return np.empty(0, dtype=np.int64), n_b, order
         rank = np.empty_like(ranks_sorted)
         rank[order] = ranks_sorted
-        return rank, int(ranks_sorted[-1]) + 1, order.astype(np.int64, copy=False)
+        return rank, n_b, order
     uniq, rank = np.unique(lp, return_inverse=True)
     rank = rank.reshape(-1).astype(np.int64)
     uc, b = np.unique(strata * uniq.shape[0] + rank, return_inverse=True)
@@ -295,7 +311,7 @@ def _elements(
 ) -> _Elements:
     """Exit elements, then (with delayed entry) entry elements, of every subject."""
     g_exit, g_entry, ng = _time_keys(time, entry, strata) if groups is None else groups
-    rank, n_b, b_order = _rank_keys(lp, strata)
+    rank, n_b, b_order = _rank_keys(lp, strata, 2 * ng if entry is None else None)
     q = event.astype(np.int64)
     a = 2 * g_exit + q
     s = np.zeros(time.shape[0], dtype=np.int64) if strata is None else strata
@@ -362,12 +378,14 @@ def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
     return out
 
 
-def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
-    """Same-stratum weight before each element and query weight after it (on A)."""
+def _margins(el: _Elements, nstrata: int) -> NumArray:
+    """Per element: for a query, the same-stratum weight before it, plus for every element the
+    query weight after it (on A)."""
     dt = el.w.dtype
     if nstrata == 1:
         # queries are exactly the odd time keys (2g + 1: events), so the query histogram is the
-        # point histogram at odd keys; one stratum has nothing above it
+        # point histogram at odd keys, and both margins come from one table of the key (one
+        # gather; the table adds the same two numbers the elements would)
         unit = dt == np.int64 and bool(np.all(el.w == 1))
         if unit:
             hp = np.bincount(el.a, minlength=el.n_a).astype(dt, copy=False)
@@ -376,7 +394,11 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
         hq = hp.copy()
         hq[0::2] = 0
         cq = np.cumsum(hq)
-        return (np.cumsum(hp) - hp)[el.a], (cq[-1] - cq)[el.a]
+        before = np.cumsum(hp) - hp
+        before[0::2] = 0
+        table: NumArray = before + (cq[-1] - cq)
+        out: NumArray = table[el.a]
+        return out
     wq = el.w * el.q
     hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
     hq = np.bincount(el.a, wq, minlength=el.n_a).astype(dt)
@@ -386,27 +408,37 @@ def _margins(el: _Elements, nstrata: int) -> tuple[NumArray, NumArray]:
     q_from = np.cumsum(qs[::-1])[::-1]
     before = (np.cumsum(hp) - hp)[el.a] - p_above[el.s]
     after = q_from[el.s] - np.cumsum(hq)[el.a]
-    return before, after
+    both: NumArray = el.q * before + after
+    return both
 
 
-def _tied_y(el: _Elements, tied: BoolArray) -> tuple[float, float]:
+def _tied_y(el: _Elements, tied: BoolArray, n: int) -> tuple[float, float]:
     """Weighted pairs of events at the same time (tied.y) and also with equal lp (tied.xy)."""
-    ev = el.q.astype(bool)
-    qa = el.a[ev]
-    wq = el.w[ev].astype(np.float64)
 
-    def pairs(g: IntArray, wg: FloatArray) -> float:
-        s1 = np.bincount(g, wg)
-        s2 = np.bincount(g, wg * wg)
+    def pairs(s1: NumArray, s2: NumArray) -> float:
         return float(((s1 * s1 - s2) / 2.0).sum())
 
-    alltime = pairs(qa, wq)
-    sel = tied[ev]
+    # events are the exits with an odd time key (2g + 1): per-key sums, no compress
+    a = el.a[:n]
+    if el.w.dtype == np.int64 and bool(np.all(el.w[:n] == 1)):
+        s1 = np.bincount(a, minlength=el.n_a)[1::2].astype(np.float64)
+        alltime = pairs(s1, s1)
+    else:
+        wf = el.w[:n].astype(np.float64)
+        alltime = pairs(
+            np.bincount(a, wf, minlength=el.n_a)[1::2],
+            np.bincount(a, wf * wf, minlength=el.n_a)[1::2],
+        )
     both = 0.0
-    if sel.any():
-        code = qa[sel] * el.n_b + el.b[ev][sel]
-        _, g = np.unique(code, return_inverse=True)
-        both = pairs(g.reshape(-1), wq[sel])
+    if tied.any():
+        ev = el.q.astype(bool)
+        sel = tied[ev]
+        if sel.any():
+            code = el.a[ev][sel] * el.n_b + el.b[ev][sel]
+            _, g = np.unique(code, return_inverse=True)
+            g = g.reshape(-1)
+            wq = el.w[ev][sel].astype(np.float64)
+            both = pairs(np.bincount(g, wq), np.bincount(g, wq * wq))
     return alltime - both, both
 
 
@@ -433,17 +465,24 @@ def pair_counts(
     el = _elements(time, event, lp, entry, strata, _as_exact(weights), time_groups)
     dom = _dominance_both(el)
     if el.n_b == n:  # every predictor value distinct (continuous covariates): nothing tied
-        tied = np.zeros(el.b.shape[0], dtype=np.bool_)
+        tied = np.zeros(el.a.shape[0], dtype=np.bool_)
     else:
         tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
-    eqx = _tied_x(el, tied)
-    before, after = _margins(el, 1 if strata is None else int(strata.max()) + 1)
-    other = el.q * before + after - dom - eqx
     c = np.empty((3, dom.shape[0]))
-    c[0], c[1], c[2] = dom, other, eqx
+    c[0] = dom
+    # discordant: the margins less the concordant and tied-on-x counts (integer counts are
+    # exact in float64, so the subtraction in place gives the integer result)
+    c[1] = _margins(el, 1 if strata is None else int(strata.max()) + 1)
+    c[1] -= c[0]
+    if tied.any():
+        c[2] = _tied_x(el, tied)
+        c[1] -= c[2]
+    else:
+        c[2] = 0.0
+    del dom
     if entry is not None:
         c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
-    tied_y, tied_xy = _tied_y(el, tied)
+    tied_y, tied_xy = _tied_y(el, tied, n)
     return c, tied_y, tied_xy
 
 
@@ -468,7 +507,13 @@ def concordance(
     tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
     npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
-    dfb = weights * ((c[0] - c[1]) / npair - (somer / npair) * c.sum(axis=0))
+    dfb = c[0] - c[1]
+    dfb /= npair
+    tot_i = c.sum(axis=0)
+    tot_i *= somer / npair
+    dfb -= tot_i
+    dfb *= weights
+    del tot_i
     if cluster is not None:
         dfb = np.bincount(cluster, dfb)
     var = float(np.einsum("i,i->", dfb, dfb)) / 4.0

@@ -9,13 +9,14 @@ has no Python loop over subjects or event times (only over covariate pairs and s
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from plasmatrial.errors import StatsError
+from plasmatrial.stats._cox_sort import packed_argsort
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -34,6 +35,7 @@ class CoxData:
     time: FloatArray  # (n,) sorted exit times
     event: BoolArray  # (n,) sorted event indicator
     gid: IntArray  # (n,) tie group (stratum, time) of each sorted row
+    gkey: IntArray  # (n,) 2 x tie group + is-death of each sorted row
     starts: IntArray  # (G,) first sorted row of each tie group
     gstart_of_row: IntArray  # (n,) first tie group of the row's stratum
     seg: tuple[tuple[int, int], ...]  # tie-group ranges [a, b) of each stratum
@@ -57,6 +59,22 @@ class CoxData:
     lower_zero: bool  # no strata, no delayed entry: every row is at risk from the first group
     unit_w: bool  # all case weights are 1
     wd_sum: float  # summed weight of the deaths
+    # working arrays reused by every likelihood evaluation (see _scratch); not part of the data
+    scratch: dict[str, FloatArray] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _scratch(data: CoxData, name: str, size: int) -> FloatArray:
+    """A reusable float64 work array of ``size`` elements held by ``data`` (ADR 0360).
+
+    Each Newton step needs the same few full-length arrays; allocating them afresh costs page
+    faults that, on the reference VM, took more CPU time than the arithmetic at 1e7 rows. A
+    buffer's contents are valid until the next call that asks for the same name.
+    """
+    buf = data.scratch.get(name)
+    if buf is None or buf.shape[0] != size:
+        buf = np.empty(size)
+        data.scratch[name] = buf
+    return buf
 
 
 def prepare(
@@ -71,22 +89,22 @@ def prepare(
     """Sort once and build the tie-group index structures."""
     n = X.shape[0]
     s = np.zeros(n, dtype=np.int64) if strata is None else strata
-    # one stable float sort: deaths first within tied times, then (optionally) strata
-    # fast unstable sort by time, then a stable sort of an already nearly sorted integer key
-    # (timsort: linear on runs) puts strata outermost and deaths first within tied times
-    o1 = np.argsort(time)
-    t1 = time[o1]
-    tie_rank = np.cumsum(np.r_[False, t1[1:] != t1[:-1]])
-    key = 2 * tie_rank + (~event[o1])
+    # by time, deaths first within tied times, then row index: one sort of packed integer keys
+    # (ADR 0360); strata go outermost by a stable sort of the (few) stratum codes
+    order, t = packed_argsort(time, (~event).astype(np.int64), 1)
     if strata is not None:
-        key = key + s[o1] * (2 * n + 2)
-    order = o1[np.argsort(key, kind="stable")].astype(np.int64)
-    t = time[order]
+        so = s[order]
+        so = so.astype(np.uint16) if int(so.max()) < 1 << 16 else so  # uint16: radix sort
+        order = order[np.argsort(so, kind="stable")]
+        t = time[order]
     d = event[order]
     ss = np.zeros(n, dtype=np.int64) if strata is None else s[order]
     w = weights[order]
     means = np.einsum("i,ij->j", weights, X) / weights.sum()
-    XT = np.ascontiguousarray(X.T).take(order, axis=1)  # row gathers of (n, p) are slower
+    # one gather per covariate column (a strided source read at random): no (n, p) transpose
+    XT = np.empty((X.shape[1], n))
+    for j in range(X.shape[1]):
+        np.take(X[:, j], order, out=XT[j])
     XT -= means[:, None]
 
     flag = np.empty(n, dtype=bool)
@@ -95,7 +113,8 @@ def prepare(
     if strata is not None:
         flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
-    gid = (np.cumsum(flag) - 1).astype(np.int64)
+    gid = np.cumsum(flag, dtype=np.int64)  # in place: every full-length array is page faults
+    gid -= 1
     gtime = t[starts]
     gstrat = ss[starts]
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
@@ -107,15 +126,18 @@ def prepare(
         seg_of_group = np.cumsum(sflag) - 1
         gstart_of_row = sb[:-1][seg_of_group[gid]]
 
-    didx = np.flatnonzero(d).astype(np.int64)
+    didx = np.flatnonzero(d).astype(np.int64, copy=False)
     if didx.shape[0] == 0:
         raise StatsError("event: no events, the Cox model cannot be fitted")
     dgid = gid[didx]
     eflag = np.r_[True, dgid[1:] != dgid[:-1]]
     dstarts = np.flatnonzero(eflag).astype(np.int64)
-    e_of_death = (np.cumsum(eflag) - 1).astype(np.int64)
+    e_of_death = np.cumsum(eflag, dtype=np.int64)
+    e_of_death -= 1
     ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
-    frac = (np.arange(didx.shape[0]) - dstarts[e_of_death]) / ndead[e_of_death]
+    frac = np.arange(didx.shape[0], dtype=np.float64)
+    frac -= dstarts[e_of_death]
+    frac /= ndead[e_of_death]
     wd = w[didx]
     XdT = XT.take(didx, axis=1)
     dw = np.add.reduceat(wd, dstarts)
@@ -134,6 +156,8 @@ def prepare(
         has = k >= gstart_of_row
         ent_rows = np.flatnonzero(has).astype(np.int64)
         ent_g = k[has]
+    gkey = gid * 2
+    gkey += d
     return CoxData(
         order=order,
         XT=XT,
@@ -142,6 +166,7 @@ def prepare(
         time=t,
         event=d,
         gid=gid,
+        gkey=gkey,
         starts=starts,
         gstart_of_row=gstart_of_row,
         seg=seg,
@@ -179,29 +204,35 @@ class RiskSums:
     """Risk-set sums at each event group plus the per-death Efron terms."""
 
     eta_shift: float
-    risk: FloatArray  # (n,) exp(eta - shift), sorted
+    risk: FloatArray  # (n,) exp(eta - shift), sorted (a work array of the data)
     r: FloatArray  # (n,) w * risk
     R0: FloatArray  # (E,)
     R1: FloatArray  # (p, E)
     D0: FloatArray  # (E,)
     D1: FloatArray  # (p, E)
-    eta: FloatArray  # (n,) shifted linear predictor
 
 
 def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
-    """Sums of w·r and w·r·x over every risk set and every death set."""
-    p = data.XT.shape[0]
-    eta = beta[0] * data.XT[0]  # no BLAS call: its threads would only spin on 2 cores
+    """Sums of w·r and w·r·x over every risk set and every death set.
+
+    ``risk`` and ``r`` of the result live in ``data``'s work arrays: valid until the next call.
+    """
+    p, n = data.XT.shape
+    eta = _scratch(data, "risk", n)
+    buf = _scratch(data, "prod", n)  # one product buffer for all covariates
+    np.multiply(data.XT[0], beta[0], out=eta)  # no BLAS call: its threads would only spin
     for j in range(1, p):
-        eta += beta[j] * data.XT[j]
+        np.multiply(data.XT[j], beta[j], out=buf)
+        eta += buf
     shift = float(eta.max())
     eta -= shift
-    risk = np.exp(eta)
-    r = risk if data.unit_w else risk * data.w
+    risk = np.exp(eta, out=eta)
+    r = risk if data.unit_w else np.multiply(risk, data.w, out=_scratch(data, "r", n))
     A = np.empty((1 + p, data.starts.shape[0]))
     A[0] = np.add.reduceat(r, data.starts)
     for j in range(p):
-        A[1 + j] = np.add.reduceat(r * data.XT[j], data.starts)
+        np.multiply(r, data.XT[j], out=buf)
+        A[1 + j] = np.add.reduceat(buf, data.starts)
     if data.ent_rows.shape[0]:
         re = r[data.ent_rows]
         G = data.starts.shape[0]
@@ -209,11 +240,14 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
         for j in range(p):
             A[1 + j] -= np.bincount(data.ent_g, re * data.XT[j, data.ent_rows], minlength=G)
     R = _rev_cumsum(A, data.seg)[:, data.eg2g]
-    rd = r[data.didx]
+    nd = data.didx.shape[0]
+    rd = np.take(r, data.didx, out=_scratch(data, "rd", nd))
     Dm = np.empty((1 + p, data.dstarts.shape[0]))
     Dm[0] = np.add.reduceat(rd, data.dstarts)
+    dbuf = _scratch(data, "dprod", nd)
     for j in range(p):
-        Dm[1 + j] = np.add.reduceat(rd * data.XdT[j], data.dstarts)
+        np.multiply(rd, data.XdT[j], out=dbuf)
+        Dm[1 + j] = np.add.reduceat(dbuf, data.dstarts)
     return RiskSums(
         eta_shift=shift,
         risk=risk,
@@ -222,8 +256,11 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
         R1=R[1 : 1 + p],
         D0=Dm[0],
         D1=Dm[1 : 1 + p],
-        eta=eta,
     )
+
+
+#: Rows per block of :func:`_weighted_gram` (its products stay in the CPU caches).
+_GRAM_BLOCK = 1 << 15
 
 
 def _weighted_gram(XT: FloatArray, v: FloatArray) -> FloatArray:
@@ -231,14 +268,23 @@ def _weighted_gram(XT: FloatArray, v: FloatArray) -> FloatArray:
 
     Sums over rows use ``einsum`` (numpy's own loops), not BLAS: for these skinny products
     OpenBLAS starts threads that then spin, doubling the CPU time of the whole fit on a
-    two-core machine for no gain in wall time.
+    two-core machine for no gain in wall time. Rows go in blocks, so the products ``v x_j`` are
+    never a ``(p, n)`` array in memory (ADR 0360).
     """
-    Z = XT * v
-    p = XT.shape[0]
-    out = np.empty((p, p))
+    p, n = XT.shape
+    out = np.zeros((p, p))
+    buf = np.empty((p, min(n, _GRAM_BLOCK)))
+    for a in range(0, n, _GRAM_BLOCK):
+        b = min(n, a + _GRAM_BLOCK)
+        Xb = XT[:, a:b]
+        Z = buf[:, : b - a]
+        np.multiply(Xb, v[a:b], out=Z)
+        for j in range(p):
+            for k in range(j, p):
+                out[j, k] += np.einsum("i,i->", Z[j], Xb[k])
     for j in range(p):
-        for k in range(j, p):
-            out[j, k] = out[k, j] = np.einsum("i,i->", Z[j], XT[k])
+        for k in range(j + 1, p):
+            out[k, j] = out[j, k]
     return out
 
 
@@ -272,6 +318,50 @@ def death_terms(data: CoxData, rs: RiskSums, ties: Ties) -> DeathTerms:
     return DeathTerms(e=e, frac=frac, S0=S0, xbar=S1 / S0, hz=hz)
 
 
+#: Deaths per chunk of :func:`_efron_sums` (chunks end at event-group boundaries).
+_DEATH_CHUNK = 1 << 16
+
+
+def _efron_sums(
+    data: CoxData, R0: FloatArray, D0: FloatArray
+) -> tuple[float, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per event group, the sums over its Efron sub-steps ``k`` (``S0_k = R0 - f_k D0``).
+
+    Returns ``sum mw log S0`` over all deaths and, per group, ``sum mw/S0``, ``sum mw f/S0``,
+    ``sum mw/S0^2``, ``sum mw f/S0^2``, ``sum mw f^2/S0^2``. The per-death terms are computed in
+    chunks of whole event groups (the same operations on the same values, so each group's sums
+    are those of one pass over all deaths) that stay in the CPU caches instead of a dozen
+    death-length arrays per evaluation (ADR 0360).
+    """
+    E = R0.shape[0]
+    ds = data.dstarts
+    nd = data.didx.shape[0]
+    out = [np.empty(E) for _ in range(5)]
+    cuts = np.unique(np.r_[np.searchsorted(ds, np.arange(0, nd, _DEATH_CHUNK)), E])
+    logsum = 0.0
+    for ga, gb in itertools.pairwise(cuts.tolist()):
+        a = int(ds[ga])
+        b = int(ds[gb]) if gb < E else nd
+        e = data.e_of_death[a:b] - ga
+        f = data.frac[a:b]
+        mw = data.mwd[a:b]
+        S0 = R0[ga:gb][e] - f * D0[ga:gb][e]
+        if not S0.min() > 0:
+            raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
+        loc = ds[ga:gb] - a
+        inv = mw / S0
+        logsum += float(np.einsum("i,i->", mw, np.log(S0)))
+        out[0][ga:gb] = np.add.reduceat(inv, loc)
+        out[1][ga:gb] = np.add.reduceat(inv * f, loc)
+        inv /= S0
+        out[2][ga:gb] = np.add.reduceat(inv, loc)
+        inv *= f
+        out[3][ga:gb] = np.add.reduceat(inv, loc)
+        inv *= f
+        out[4][ga:gb] = np.add.reduceat(inv, loc)
+    return logsum, out[0], out[1], out[2], out[3], out[4]
+
+
 def loglik_score_info(
     data: CoxData, beta: FloatArray, ties: Ties, *, second: bool = True
 ) -> tuple[float, FloatArray, FloatArray]:
@@ -284,54 +374,41 @@ def loglik_score_info(
     rs = risk_sums(data, beta)
     p = data.XT.shape[0]
     E = rs.R0.shape[0]
-    if ties == "breslow":
-        e = np.arange(E)
-        S0 = rs.R0
-        mw = data.dw
-        f = np.zeros(E)
-    else:
-        e = data.e_of_death
-        f = data.frac
-        S0 = rs.R0[e] - f * rs.D0[e]
-        mw = data.mwd
-    if not S0.min() > 0:
-        raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
-    inv = mw / S0
     # sum_d w_d eta_d = beta . sum_d w_d x_d - shift sum_d w_d  (no pass over the deaths)
     loglik = float(beta @ data.xw) - rs.eta_shift * data.wd_sum
-    loglik -= float(np.einsum("i,i->", mw, np.log(S0)))
-    c1: FloatArray = inv
-    c2: FloatArray = np.zeros(E)
-    ds = data.dstarts  # deaths are sorted by event group: per-group sums are reduceat's
-    if ties != "breslow":
-        c1 = np.add.reduceat(inv, ds)
-        c2 = np.add.reduceat(inv * f, ds)
+    if ties == "breslow":
+        S0 = rs.R0
+        if not S0.min() > 0:
+            raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
+        c1 = data.dw / S0
+        c2 = np.zeros(E)
+        loglik -= float(np.einsum("i,i->", data.dw, np.log(S0)))
+    else:
+        logsum, c1, c2, ca, cb, cc = _efron_sums(data, rs.R0, rs.D0)
+        loglik -= logsum
     score = data.xw - (rs.R1 @ c1 - rs.D1 @ c2)
     if not second:
         return loglik, score, np.empty((p, p))
-    inv2 = inv / S0
     if ties == "breslow":
-        ca = inv2
+        ca = c1 / S0
         part2 = (rs.R1 * ca) @ rs.R1.T
     else:
-        ca = np.add.reduceat(inv2, ds)
-        inv2 *= f
-        cb = np.add.reduceat(inv2, ds)
-        inv2 *= f
-        cc = np.add.reduceat(inv2, ds)
         cross = (rs.R1 * cb) @ rs.D1.T
         part2 = (rs.R1 * ca) @ rs.R1.T - cross - cross.T + (rs.D1 * cc) @ rs.D1.T
     # sum_k (c1_k R2_k - c2_k D2_k): row i is in the risk sets of the event groups
     # lower_i..gid_i, so it enters with the sum of c1 over those groups, and a death also with
     # -c2 of its own group: one weighted Gram matrix, no per-group x x' sums
-    cg = np.zeros(data.starts.shape[0] + 1)
+    G = data.starts.shape[0]
+    cg = np.zeros(G + 1)
     cg[data.eg2g + 1] = c1
     np.cumsum(cg, out=cg)
-    v = cg[data.gid + 1]
+    # per (tie group, is-death) row weight: one gather from a small table, rows in order
+    tab = np.repeat(cg[1:], 2)
+    if ties != "breslow":
+        tab[2 * data.eg2g + 1] -= c2
+    v = np.take(tab, data.gkey, out=_scratch(data, "prod", data.gkey.shape[0]))
     if not data.lower_zero:
         v -= cg[data.lower]
-    if ties != "breslow":
-        v[data.didx] -= c2[data.e_of_death]
     v *= rs.r
     info = _weighted_gram(data.XT, v) - part2
     return loglik, score, info

@@ -352,6 +352,7 @@ def cox_ph(
     var, rscore = naive, None
     if robust:
         var, rscore = _robust(data, fit, ties, w, cl, naive)
+    data.scratch.clear()  # the Newton work arrays: freed before the concordance's own
     return _result(
         fit,
         var,
@@ -401,10 +402,13 @@ def _result(
         # linear predictor in the fit's sorted order, then one scatter back (not BLAS: see
         # _cox_core._weighted_gram; the same sums, covariate by covariate)
         lp_sorted = data.XT[0] * beta[0]
+        buf = np.empty_like(lp_sorted)
         for j in range(1, p):
-            lp_sorted += data.XT[j] * beta[j]
-        lp = np.empty(tm.shape[0])
+            np.multiply(data.XT[j], beta[j], out=buf)
+            lp_sorted += buf
+        lp = buf  # reused: the scatter back to row order
         lp[data.order] = lp_sorted
+        del lp_sorted
         groups = time_groups_from_sorted(
             data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
         )
