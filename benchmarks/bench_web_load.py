@@ -120,7 +120,7 @@ def prepare(folder: Path, n_users: int, n_subjects: int | None) -> Prepared:
     staging = data_dir / "staging" / secrets.token_hex(16)
     staging.mkdir(parents=True)
     staged = {}
-    for domain in ("DM", "LB", "EX", "RS"):
+    for domain in ("DM", "LB", "EX", "RS", "AE"):
         frame: pl.DataFrame = getattr(data, domain.lower())
         path = staging / f"{domain.lower()}.csv"
         frame.filter(pl.col("USUBJID").is_in(keep.implode())).write_csv(path)
