@@ -72,7 +72,7 @@ def test_security_headers_on_pages(app: FastAPI) -> None:
 def test_failed_logins_from_one_address_are_throttled(app: FastAPI) -> None:
     from plasmatrial.web.security import LoginThrottle
 
-    app.state.throttle = LoginThrottle(max_failures=3, window_s=60)
+    app.state.throttle = LoginThrottle(app.state.factory, max_failures=3, window_s=60)
     client = TestClient(app)
     for i in range(3):  # different unknown accounts: no account lockout involved
         data = {"username": f"nobody{i}", "password": "x", "csrf": csrf(client)}
@@ -82,7 +82,7 @@ def test_failed_logins_from_one_address_are_throttled(app: FastAPI) -> None:
     with app.state.factory() as s:
         last = s.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert last is not None and last.action == "failed_login" and "too many" in (last.reason or "")
-    app.state.throttle = LoginThrottle()  # once the window has passed, the right password works
+    app.state.throttle = LoginThrottle(app.state.factory)  # below the default limit: logs in
     login(TestClient(app), ADMIN, ADMIN_PW)
 
 

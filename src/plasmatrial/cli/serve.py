@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--workers", min=1, max=MAX_WORKERS,
                 help="Server processes (SQLite in WAL mode on a local disk, or PostgreSQL); "
-                     "the login throttle per client address counts in each process",
+                     "they share the login throttle per client address through the database",
             ),
         ] = 1,
         access_log: Annotated[

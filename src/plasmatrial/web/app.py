@@ -157,7 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     templates.env.auto_reload = False  # no stat() per template and include (decision 1009)
     app.state.templates = templates
     app.state.criteria_note = default_criteria_note()
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle(app.state.factory)  # shared by processes (decision 1012)
     app.state.jobs = JobRunner(settings.database_url, settings.data_dir, app.state.factory)
     app.state.jobs.recover()  # jobs a stopped server left running fail; queued ones start
     app.add_middleware(

@@ -249,3 +249,18 @@ class AnalysisJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """One failed login from a client address (revision 1006, decision 1012): the login throttle
+    counts an address's rows in its sliding window, so every server process sees the same count.
+    Rows older than the window are pruned; nothing else reads them (the audit trail keeps logins)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_address_at", "address", "failed_at"),
+        Index("ix_login_failures_at", "failed_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from plasmatrial.web.models import User, utcnow
+from plasmatrial.web.models import LoginFailure, User, utcnow
 
 #: Failed logins in a row that lock an account, and for how long.
 MAX_FAILED_LOGINS: Final = 5
@@ -66,28 +66,59 @@ def same_token(expected: str | None, given: str | None) -> bool:
 
 
 class LoginThrottle:
-    """Failed logins per client address in a sliding window (in memory, per server process):
-    past ``max_failures`` in ``window_s`` seconds, that address may not try again until the
-    oldest failure leaves the window. Complements the per-account lockout."""
+    """Failed logins per client address in a sliding window, kept in the database (table
+    ``login_failures``, decision 1012) so that every server process sharing it counts the same
+    failures: past ``max_failures`` in ``window_s`` seconds, that address may not try again until
+    the oldest failure leaves the window. A successful login does not clear an address's
+    failures. Complements the per-account lockout.
 
-    def __init__(self, max_failures: int = 20, window_s: float = 300.0) -> None:
+    ``clock`` gives the current time in UTC (the wall clock: processes share no monotonic one);
+    tests pass their own to move the window.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        max_failures: int = 20,
+        window_s: float = 300.0,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        if max_failures < 1 or window_s <= 0:
+            raise ValueError("the login throttle needs max_failures >= 1 and window_s > 0")
+        self.factory = factory
         self.max_failures = max_failures
         self.window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.clock = clock
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        stamps = self._failures.setdefault(address, deque())
-        while stamps and stamps[0] <= now - self.window_s:
-            stamps.popleft()
-        return stamps
+    def _window_start(self, now: dt.datetime) -> dt.datetime:
+        return now - dt.timedelta(seconds=self.window_s)
+
+    def failures(self, address: str) -> int:
+        """Failed logins from ``address`` in the window ending now."""
+        since = self._window_start(self.clock())
+        with self.factory() as session:
+            count = session.scalar(
+                select(func.count()).select_from(LoginFailure).where(
+                    LoginFailure.address == _address_key(address),
+                    LoginFailure.failed_at > since,
+                )
+            )
+        return int(count or 0)
 
     def allowed(self, address: str) -> bool:
         """Whether ``address`` may try to log in now."""
-        with self._lock:
-            return len(self._recent(address, time.monotonic())) < self.max_failures
+        return self.failures(address) < self.max_failures
 
     def failure(self, address: str) -> None:
-        """Count a failed login from ``address``."""
-        with self._lock:
-            self._recent(address, time.monotonic()).append(time.monotonic())
+        """Count a failed login from ``address`` (and prune every stamp past the window)."""
+        now = self.clock()
+        with self.factory.begin() as session:
+            session.execute(delete(LoginFailure).where(
+                LoginFailure.failed_at <= self._window_start(now)
+            ))
+            session.add(LoginFailure(address=_address_key(address), failed_at=now))
+
+
+def _address_key(address: str) -> str:
+    """The address as stored (the column holds 64 characters; an IPv6 address has at most 45)."""
+    return address[:64]
