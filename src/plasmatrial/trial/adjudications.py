@@ -6,6 +6,14 @@ those categories into ADRS *before* anything reads it, so best response, confirm
 rates, time to response, duration of response and PFS are all recomputed from the adjudicated
 calls; ADRS keeps the source of every call (``SRCTYPE`` ``COMPUTED`` / ``ADJUDICATED``), the
 computed category (``COMPAVALC``) and the rule id that produced it (``RULEID``, unchanged).
+
+A reviewer may also decide a subject's best overall response (``PARAMCD = "BOR"`` rows of the
+same frame, decision 1011): :func:`split_adjudications` separates them,
+:func:`check_best_adjudications` refuses bad ones, :func:`apply_best_adjudications` puts them into
+the subject-level response summary *after* best response is derived from the (adjudicated)
+per-visit calls, so the responder flag and every best-response rate use them, and
+:func:`mark_best_sources` records the source on ADRS's ``BOR`` rows. Time to response and
+duration of response stay derived from the per-visit calls.
 """
 
 from __future__ import annotations
@@ -25,18 +33,33 @@ ADJUDICATION_DETAILS: Final[tuple[str, ...]] = ("ADJREAS", "ADJBY", "ADJDTC")
 SOURCE_COMPUTED: Final = "COMPUTED"
 SOURCE_ADJUDICATED: Final = "ADJUDICATED"
 _KEY: Final = ("USUBJID", "PARAMCD", "ADT")
+#: ``PARAMCD`` of a subject-level (best overall response) adjudication.
+BEST_PARAMCD: Final = "BOR"
 #: At most this many unmatched keys are named in an error.
 _MAX_LISTED: Final = 10
 
 
-def _prepared(adjudications: pl.DataFrame, categories: Sequence[str]) -> pl.DataFrame:
-    """The adjudications with ``ADT`` as a date and every detail column, checked."""
-    missing = [c for c in ADJUDICATION_COLUMNS if c not in adjudications.columns]
+def _require(adjudications: pl.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in adjudications.columns]
     if missing:
         raise PlasmatrialError(
             f"adjudications: missing column(s) {', '.join(missing)}; "
             f"found {', '.join(adjudications.columns)}"
         )
+
+
+def _check_categories(frame: pl.DataFrame, categories: Sequence[str]) -> None:
+    unknown = sorted(set(frame["AVALC"].to_list()) - set(categories), key=str)
+    if unknown:
+        raise PlasmatrialError(
+            f"adjudications: categor(ies) {', '.join(map(str, unknown))} are not on the rule "
+            f"set's scale ({', '.join(categories)})"
+        )
+
+
+def _prepared(adjudications: pl.DataFrame, categories: Sequence[str]) -> pl.DataFrame:
+    """The adjudications with ``ADT`` as a date and every detail column, checked."""
+    _require(adjudications, ADJUDICATION_COLUMNS)
     frame = adjudications.select(
         pl.col("USUBJID").cast(pl.Utf8),
         pl.col("PARAMCD").cast(pl.Utf8),
@@ -53,12 +76,7 @@ def _prepared(adjudications: pl.DataFrame, categories: Sequence[str]) -> pl.Data
             f"adjudications: {bad_dates.height} row(s) without a complete ADT date "
             f"(first: {bad_dates['USUBJID'][0]})"
         )
-    unknown = sorted(set(frame["AVALC"].to_list()) - set(categories), key=str)
-    if unknown:
-        raise PlasmatrialError(
-            f"adjudications: categor(ies) {', '.join(map(str, unknown))} are not on the rule "
-            f"set's scale ({', '.join(categories)})"
-        )
+    _check_categories(frame, categories)
     dupes = frame.filter(pl.struct(*_KEY).is_duplicated())
     if dupes.height:
         raise PlasmatrialError(
@@ -164,3 +182,150 @@ def apply_adjudications(
     )
     keep = [*adrs.columns, "SRCTYPE", "COMPAVALC", *ADJUDICATION_DETAILS]
     return out.sort("_ROW").select(keep)
+
+
+def split_adjudications(adjudications: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-visit decisions and the subject-level ones (``PARAMCD = "BOR"``) of one frame.
+
+    Raises
+    ------
+    PlasmatrialError
+        The frame lacks ``USUBJID``, ``PARAMCD`` or ``AVALC``.
+    """
+    _require(adjudications, ("USUBJID", "PARAMCD", "AVALC"))
+    is_best = (pl.col("PARAMCD").cast(pl.Utf8) == BEST_PARAMCD).fill_null(value=False)
+    return adjudications.filter(~is_best), adjudications.filter(is_best)
+
+
+def check_best_adjudications(
+    best: pl.DataFrame, *, subjects: Sequence[str], categories: Sequence[str]
+) -> pl.DataFrame:
+    """Subject-level decisions (``USUBJID, AVALC`` and the detail columns), checked.
+
+    ``ADT`` is ignored: a best overall response belongs to the subject, not to a visit.
+
+    Raises
+    ------
+    PlasmatrialError
+        A subject the analysis does not have (up to ten listed), a category off the scale, or
+        two decisions for one subject's best response.
+    """
+    _require(best, ("USUBJID", "AVALC"))
+    frame = best.select(
+        pl.col("USUBJID").cast(pl.Utf8),
+        pl.col("AVALC").cast(pl.Utf8),
+        *[
+            (pl.col(c) if c in best.columns else pl.lit(None)).cast(pl.Utf8).alias(c)
+            for c in ADJUDICATION_DETAILS
+        ],
+    )
+    _check_categories(frame, categories)
+    unknown = frame.filter(~pl.col("USUBJID").is_in(list(subjects)))["USUBJID"].to_list()
+    if unknown:
+        raise PlasmatrialError(
+            f"adjudications: {len(unknown)} best-response decision(s) name a subject the "
+            f"analysis does not have: {', '.join(map(str, unknown[:_MAX_LISTED]))}"
+        )
+    dupes = sorted(set(frame.filter(pl.col("USUBJID").is_duplicated())["USUBJID"].to_list()))
+    if dupes:
+        raise PlasmatrialError(
+            "adjudications: more than one best-response decision for "
+            + ", ".join(dupes)
+            + " (pass each subject's latest decision only)"
+        )
+    return frame
+
+
+def apply_best_adjudications(
+    subjects: pl.DataFrame, best: pl.DataFrame, *, responder: Sequence[str]
+) -> pl.DataFrame:
+    """The subject-level response summary with the adjudicated best overall responses.
+
+    ``BESTRSP`` becomes the reviewer's category, ``RSPFL`` follows it (``responder``) and
+    ``BESTEXPL`` is prefixed with the decision; ``BESTRSDT``, ``FRSPDT`` and the time-to-response
+    columns stay derived from the per-visit calls (decision 1011). ``best`` is the output of
+    :func:`check_best_adjudications`.
+    """
+    joined = subjects.join(
+        best.select("USUBJID", pl.col("AVALC").alias("_ADJ"), "ADJREAS", "ADJBY"),
+        on="USUBJID",
+        how="left",
+    )
+    hit = pl.col("_ADJ").is_not_null()
+    out = joined.with_columns(
+        pl.when(hit)
+        .then(
+            pl.format(
+                "ADJUDICATED {} by {}: {}; derived {}: {}",
+                "_ADJ",
+                pl.col("ADJBY").fill_null("reviewer"),
+                pl.col("ADJREAS").fill_null("no reason given"),
+                pl.col("BESTRSP").fill_null("missing"),
+                pl.col("BESTEXPL").fill_null(""),
+            )
+        )
+        .otherwise(pl.col("BESTEXPL"))
+        .alias("BESTEXPL"),
+        pl.coalesce("_ADJ", "BESTRSP").alias("BESTRSP"),
+    ).with_columns(
+        pl.when(hit)
+        .then(
+            pl.when(pl.col("BESTRSP").is_in(list(responder)))
+            .then(pl.lit("Y"))
+            .otherwise(pl.lit("N"))
+        )
+        .otherwise(pl.col("RSPFL"))
+        .alias("RSPFL"),
+    )
+    return out.select(subjects.columns)
+
+
+def mark_best_sources(
+    adrs: pl.DataFrame, derived: pl.DataFrame, best: pl.DataFrame
+) -> pl.DataFrame:
+    """ADRS with the source of every ``BOR`` row: ``SRCTYPE`` (``ADJUDICATED`` where a reviewer
+    decided the subject's best response, else ``COMPUTED``), ``COMPAVALC`` (the best derived
+    from the per-visit calls, ``derived``'s ``BESTRSP``) and the decision's ``ADJREAS``,
+    ``ADJBY``, ``ADJDTC``. Other rows and the row order are kept."""
+    cols = [*adrs.columns, *[c for c in ("SRCTYPE", "COMPAVALC", *ADJUDICATION_DETAILS)
+                             if c not in adrs.columns]]  # fmt: skip
+    frame = adrs.with_columns(
+        *[pl.lit(None, dtype=pl.Utf8).alias(c) for c in cols if c not in adrs.columns]
+    ).with_row_index("_ROW")
+    info = derived.select("USUBJID", pl.col("BESTRSP").alias("_DER")).join(
+        best.select(
+            "USUBJID",
+            pl.lit(value=True).alias("_HIT"),
+            *[pl.col(c).alias(f"_{c}") for c in ADJUDICATION_DETAILS],
+        ),
+        on="USUBJID",
+        how="left",
+    )
+    is_bor = pl.col("PARAMCD") == BEST_PARAMCD
+    hit = is_bor & pl.col("_HIT").fill_null(value=False)
+    out = frame.join(info, on="USUBJID", how="left").with_columns(
+        pl.when(hit)
+        .then(pl.lit(SOURCE_ADJUDICATED))
+        .when(is_bor)
+        .then(pl.lit(SOURCE_COMPUTED))
+        .otherwise(pl.col("SRCTYPE"))
+        .alias("SRCTYPE"),
+        pl.when(is_bor).then(pl.col("_DER")).otherwise(pl.col("COMPAVALC")).alias("COMPAVALC"),
+        *[
+            pl.when(is_bor).then(pl.col(f"_{c}")).otherwise(pl.col(c)).alias(c)
+            for c in ADJUDICATION_DETAILS
+        ],
+    )
+    return out.sort("_ROW").select(cols)
+
+
+def unsupported_best(adrs: pl.DataFrame, best: pl.DataFrame, *, parameter: str) -> list[str]:
+    """Subjects whose adjudicated best overall response has no post-baseline call of
+    ``parameter`` with that category in ``adrs`` (sorted); NE needs no supporting call."""
+    calls = adrs.filter((pl.col("PARAMCD") == parameter) & (pl.col("ABLFL") != "Y")).select(
+        "USUBJID", pl.col("AVALC").cast(pl.Utf8)
+    )
+    lacking = best.filter(pl.col("AVALC") != "NE").join(
+        calls.unique(), on=["USUBJID", "AVALC"], how="anti"
+    )
+    return sorted(str(u) for u in lacking["USUBJID"].to_list())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import polars as pl
@@ -21,7 +21,14 @@ from plasmatrial.design.protocol import Endpoint, Trial
 from plasmatrial.endpoints.tte import DAYS_PER_MONTH
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake import check_frames
-from plasmatrial.trial.adjudications import apply_adjudications
+from plasmatrial.trial.adjudications import (
+    apply_adjudications,
+    apply_best_adjudications,
+    check_best_adjudications,
+    mark_best_sources,
+    split_adjudications,
+    unsupported_best,
+)
 from plasmatrial.trial.analyse import (
     EndpointResult,
     ResponseRateResult,
@@ -424,7 +431,10 @@ def run_trial(
         Reviewers' categories for per-visit calls (``USUBJID, ADT, PARAMCD, AVALC``; optionally
         ``ADJREAS, ADJBY, ADJDTC``): they replace the computed calls before best response,
         confirmation and every time to event are derived, and ADRS records each call's source
-        (:func:`plasmatrial.trial.adjudications.apply_adjudications`, decision 1002).
+        (:func:`plasmatrial.trial.adjudications.apply_adjudications`, decision 1002). Rows with
+        ``PARAMCD = "BOR"`` (``ADT`` ignored) decide a subject's best overall response: they
+        replace the derived best in ADSL, ADRS's ``BOR`` row and every best-response rate
+        (decision 1011).
 
     Returns
     -------
@@ -464,13 +474,13 @@ def run_trial(
     # The time origin is needed for ADY before ADSL exists: randomisation date, else first dose.
     fdt = time_origin(bundle.dm, bundle.ex)
     adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
+    scale = criteria.response.scale
+    categories = (*scale.ranking, scale.progression, scale.not_evaluable)
+    best_adj: pl.DataFrame | None = None
     if adjudications is not None:
-        scale = criteria.response.scale
+        visit_adj, best_adj = split_adjudications(adjudications)
         adrs = apply_adjudications(
-            adrs,
-            adjudications,
-            categories=(*scale.ranking, scale.progression, scale.not_evaluable),
-            progression=criteria.response.progression,
+            adrs, visit_adj, categories=categories, progression=criteria.response.progression
         )
     step("adsl")
     adsl = derive_trial_adsl(
@@ -486,7 +496,27 @@ def run_trial(
     )
     # One derivation of best response, first response and time to response (sap.md 2-3).
     summary = derive_response(trial, adrs, adsl, responder=responder)
+    derived = summary.subjects
+    adj_notes: list[str] = []
+    if best_adj is not None:
+        # Subject-level decisions replace the derived best (decision 1011); TTR/DOR stay derived.
+        best_adj = check_best_adjudications(
+            best_adj, subjects=derived["USUBJID"].to_list(), categories=categories
+        )
+        summary = replace(
+            summary,
+            subjects=apply_best_adjudications(derived, best_adj, responder=summary.responder),
+        )
+        lacking = unsupported_best(adrs, best_adj, parameter=response_spec(trial).parameter)
+        if lacking:
+            adj_notes.append(
+                "adjudicated best overall response without a per-visit call of that category "
+                f"(time to response and duration of response stay derived from the per-visit "
+                f"calls, decision 1011): {', '.join(lacking)}"
+            )
     adrs = annotate_adrs(trial, adrs, summary)
+    if best_adj is not None:
+        adrs = mark_best_sources(adrs, derived, best_adj)
     adsl = adsl.join(
         summary.subjects.select(
             "USUBJID",
@@ -504,6 +534,7 @@ def run_trial(
     step("safety")
     datasets: dict[str, pl.DataFrame] = {"ADSL": adsl, "ADRS": adrs, "ADTTE": adtte}
     extra, notes = _safety_datasets(trial, data, bundle.lb, bundle.ex, adsl)
+    notes = [*adj_notes, *notes]
     datasets |= extra
     step("analyse")
     rsp_days = first_response_days(adtte)

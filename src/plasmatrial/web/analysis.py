@@ -4,8 +4,8 @@ The trial analysis is the public API's (:func:`plasmatrial.api.read_trial_data`,
 :func:`plasmatrial.api.run_trial`) with the reviewers' latest decisions passed as
 ``adjudications`` (the pipeline applies them, decision 1002); this module only gathers the
 decisions and writes the outputs: the HTML (and PDF) report, ``results.json``, every ADaM dataset
-as CSV and Dataset-JSON, and ``adjudicated.csv`` (the adjudicated calls with the subject's best
-response).
+as CSV and Dataset-JSON, and ``adjudicated.csv`` (the adjudicated calls, per-visit and
+subject-level best responses, with the subject's best response).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plasmatrial._results import jsonable
@@ -26,6 +26,7 @@ from plasmatrial.intake.io import write_frame, write_text
 from plasmatrial.report.html import html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.trial import TrialResults, to_dataset_json
+from plasmatrial.trial.adjudications import BEST_PARAMCD
 from plasmatrial.web.models import Decision, ResponseCall, User
 
 #: Labels of the Dataset-JSON files (as ``plasmatrial run`` writes them).
@@ -67,14 +68,16 @@ def adjudications(session: Session, run_id: int, until: dt.datetime) -> pl.DataF
     """The latest decision recorded up to ``until`` on each response call of a run, as the
     pipeline's ``adjudications`` frame (``USUBJID, ADT, PARAMCD, AVALC, ADJREAS, ADJBY,
     ADJDTC``). Accepted calls are included: their category is the computed one, only their
-    source becomes ``ADJUDICATED``."""
+    source becomes ``ADJUDICATED``. Subject-level best-response items (``PARAMCD = "BOR"``,
+    decision 1007) are included as ``BOR`` rows: the pipeline applies them to the subject's best
+    overall response (decision 1011)."""
     rows = session.execute(
         select(ResponseCall, Decision, User.username)
         .join(Decision, Decision.call_id == ResponseCall.id)
         .join(User, User.id == Decision.reviewer_id)
         .where(
             ResponseCall.run_id == run_id,
-            ResponseCall.is_response.is_(True),
+            or_(ResponseCall.is_response.is_(True), ResponseCall.paramcd == BEST_PARAMCD),
             Decision.created_at <= until,
         )
         .order_by(ResponseCall.id, Decision.seq)

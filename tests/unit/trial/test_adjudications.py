@@ -13,7 +13,11 @@ from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.synth import simulate_trial_data
 from plasmatrial.trial import TrialInputs, TrialResults
-from plasmatrial.trial.adjudications import apply_adjudications
+from plasmatrial.trial.adjudications import (
+    apply_adjudications,
+    check_best_adjudications,
+    split_adjudications,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 AL_CATEGORIES = ("CR", "VGPR", "PR", "LDPR", "NR", "PROG", "NE")
@@ -223,3 +227,110 @@ def test_every_call_respond_emits_names_a_call_of_the_analysis(trial_file: str) 
     assert adrs.filter(pl.col("SRCTYPE") == "ADJUDICATED").height == accepted.height
     for a, b in zip(plain.endpoints, res.endpoints, strict=True):
         assert a.to_frame().equals(b.to_frame()), a.endpoint
+
+
+def _bor(res: TrialResults, subject: str) -> dict[str, object]:
+    rows = res.datasets["ADRS"].filter(
+        (pl.col("USUBJID") == subject) & (pl.col("PARAMCD") == "BOR")
+    )
+    assert rows.height == 1
+    return rows.row(0, named=True)
+
+
+def test_a_best_response_override_turns_a_non_responder_into_a_responder(
+    inputs: tuple[Trial, TrialInputs], computed: TrialResults
+) -> None:
+    """Decision 1011: the adjudicated best is what ADSL, ADRS's BOR row and the rates use."""
+    trial, inp = inputs
+    non = computed.adsl.filter(~pl.col("BESTRSP").is_in(["CR", "VGPR", "PR", "LDPR"]))
+    assert non.height, "the simulated subset needs a non-responder"
+    subject = str(non["USUBJID"][0])
+    derived = str(non["BESTRSP"][0])
+    adj = pl.DataFrame({
+        "USUBJID": [subject], "ADT": [None], "PARAMCD": ["BOR"], "AVALC": ["VGPR"],
+        "ADJREAS": ["committee: organ response documented"], "ADJBY": ["rev2"],
+        "ADJDTC": ["2026-12-07T02:00:00"],
+    }, schema_overrides={"ADT": pl.String})  # fmt: skip
+    res = pt.run_trial(trial, inp, adjudications=adj)
+
+    row = res.adsl.filter(pl.col("USUBJID") == subject).row(0, named=True)
+    assert row["BESTRSP"] == "VGPR" and row["BRSPFL"] == "Y"
+    x0, n0 = _overall(computed, "HEMRESP")
+    x1, n1 = _overall(res, "HEMRESP")
+    assert (x1, n1) == (x0 + 1, n0)
+    bor = _bor(res, subject)
+    assert bor["AVALC"] == "VGPR" and bor["SRCTYPE"] == "ADJUDICATED"
+    assert bor["COMPAVALC"] == derived
+    assert bor["ADJREAS"] == "committee: organ response documented" and bor["ADJBY"] == "rev2"
+    assert bor["ADJDTC"] == "2026-12-07T02:00:00"
+    assert str(bor["EXPLAIN"]).startswith("ADJUDICATED VGPR by rev2")
+    # Every other BOR row is computed, no per-visit call changes source or category.
+    adrs = res.datasets["ADRS"]
+    others = adrs.filter((pl.col("PARAMCD") == "BOR") & (pl.col("USUBJID") != subject))
+    assert set(others["SRCTYPE"].to_list()) == {"COMPUTED"}
+    assert others["AVALC"].to_list() == others["COMPAVALC"].to_list()
+    visits = adrs.filter((pl.col("PARAMCD") == "HEMRESP") & (pl.col("ABLFL") != "Y"))
+    assert set(visits["SRCTYPE"].to_list()) == {"COMPUTED"}
+    # Time to response stays derived from the per-visit calls; the note names the subject.
+    for name in ("ADTTE",):
+        assert res.datasets[name].equals(computed.datasets[name]), name
+    has_call = visits.filter((pl.col("USUBJID") == subject) & (pl.col("AVALC") == "VGPR")).height
+    named = [n for n in res.notes if "decision 1011" in n and subject in n]
+    assert bool(named) == (has_call == 0)
+
+
+def test_a_best_response_decision_of_the_same_category_changes_only_the_source(
+    inputs: tuple[Trial, TrialInputs], computed: TrialResults
+) -> None:
+    trial, inp = inputs
+    first = computed.adsl.row(0, named=True)
+    subject = str(first["USUBJID"])
+    adj = pl.DataFrame({
+        "USUBJID": [subject], "ADT": ["2099-01-01"], "PARAMCD": ["BOR"],
+        "AVALC": [first["BESTRSP"]], "ADJREAS": ["accepted"],
+    })  # fmt: skip
+    res = pt.run_trial(trial, inp, adjudications=adj)
+    assert _bor(res, subject)["SRCTYPE"] == "ADJUDICATED"
+    for name, frame in computed.datasets.items():
+        new = res.datasets[name]
+        if name == "ADRS":
+            new = new.drop("SRCTYPE", "COMPAVALC", "ADJREAS", "ADJBY", "ADJDTC", "EXPLAIN")
+            frame = frame.drop("EXPLAIN")
+        assert new.equals(frame), name
+    for a, b in zip(computed.endpoints, res.endpoints, strict=True):
+        assert a.to_frame().equals(b.to_frame()), a.endpoint
+
+
+@pytest.mark.parametrize(
+    ("adj", "message"),
+    [
+        ({"USUBJID": ["S9"], "AVALC": ["PR"]}, "subject the analysis does not have: S9"),
+        ({"USUBJID": ["S1"], "AVALC": ["sCR"]}, "not on the rule set's scale"),
+        ({"USUBJID": ["S1", "S1"], "AVALC": ["PR", "CR"]}, "more than one best-response"),
+        ({"USUBJID": ["S1"]}, "missing column"),
+    ],
+)
+def test_bad_best_response_decisions_are_refused(
+    adj: dict[str, list[object]], message: str
+) -> None:
+    with pytest.raises(PlasmatrialError, match=message):
+        check_best_adjudications(pl.DataFrame(adj), subjects=["S1", "S2"], categories=AL_CATEGORIES)
+
+
+def test_a_run_refuses_a_best_response_decision_for_an_unknown_subject(
+    inputs: tuple[Trial, TrialInputs],
+) -> None:
+    trial, inp = inputs
+    adj = pl.DataFrame({"USUBJID": ["NOBODY"], "PARAMCD": ["BOR"], "ADT": [None],
+                        "AVALC": ["PR"]}, schema_overrides={"ADT": pl.String})  # fmt: skip
+    with pytest.raises(PlasmatrialError, match="NOBODY"):
+        pt.run_trial(trial, inp, adjudications=adj)
+
+
+def test_split_keeps_visit_and_subject_decisions_apart() -> None:
+    frame = pl.DataFrame({
+        "USUBJID": ["S1", "S1"], "PARAMCD": ["HEMRESP", "BOR"], "ADT": ["2024-02-01", None],
+        "AVALC": ["PR", "CR"],
+    })  # fmt: skip
+    visits, best = split_adjudications(frame)
+    assert visits["PARAMCD"].to_list() == ["HEMRESP"] and best["AVALC"].to_list() == ["CR"]
