@@ -243,8 +243,12 @@ def test_large_versions_get_their_responses_computed_by_a_worker(
 def test_an_analysis_that_fails_shows_why_and_lists_nothing(
     app: FastAPI, wf: Workflow, study_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    """RS with RSORRES only passes the upload (the workbench reads either) but not the trial
-    analysis, which needs RSSTRESC: the job fails with the intake's message."""
+    """An RS file with RSORRES only is refused at upload (decision 1006: the upload checks RS as
+    the trial analysis does). A version whose stored RS file was replaced on disk afterwards
+    (outside the workbench) passes the upload check but not the trial analysis: the job fails
+    with the intake's message and lists no files."""
+    import stat
+
     from tests.web.workflow import upload
 
     files = dict(study_files)
@@ -252,15 +256,15 @@ def test_an_analysis_that_fails_shows_why_and_lists_nothing(
     rs = rs.rename({"RSSTRESC": "RSORRES"}) if "RSORRES" not in rs.columns else rs.drop("RSSTRESC")
     rs.write_csv(tmp_path / "rs_orres.csv")
     files["rs"] = tmp_path / "rs_orres.csv"
-    assert upload(wf.clients["dm"], wf.study_id, files).status_code == 303  # type: ignore[attr-defined]
+    refused = upload(wf.clients["dm"], wf.study_id, files)  # type: ignore[attr-defined]
+    assert refused.status_code == 422 and "RSSTRESC" in refused.text
     with app.state.factory() as s:
-        version = s.scalars(
-            select(DataVersion)
-            .where(DataVersion.study_id == wf.study_id)
-            .order_by(DataVersion.id.desc())
-        ).first()
-        assert version is not None and version.id != wf.version_id
-    r = form(wf.clients["stat"], f"/studies/{wf.study_id}/versions/{version.id}/analyses", {})
+        version = s.get(DataVersion, wf.version_id)
+        assert version is not None
+        stored = Path(version.folder) / json.loads(version.files)["RS"]["stored"]
+    os.chmod(stored, stat.S_IRUSR | stat.S_IWUSR)
+    stored.write_bytes((tmp_path / "rs_orres.csv").read_bytes())
+    r = form(wf.clients["stat"], f"/studies/{wf.study_id}/versions/{wf.version_id}/analyses", {})
     assert r.status_code == 303
     job_id = int(r.headers["location"].rsplit("/", 1)[1])
     page = wait_for(wf.clients["stat"], wf.study_id, job_id)

@@ -261,9 +261,13 @@ class JobRunner:
                 self.factory, self.data_dir, job_id,
                 f"the worker process ended (exit code {proc.exitcode}) before finishing",
             )  # fmt: skip
-        except Exception:  # the server may be shutting down; recover() handles it next start
-            logger.exception("job %s: could not record the end of its worker", job_id)
-        self.dispatch()
+        except Exception as exc:  # the server may be shutting down; recover() handles it next start
+            logger.warning("job %s: could not record the end of its worker: %s", job_id, exc)
+            return
+        try:
+            self.dispatch()
+        except Exception as exc:  # same: a queued job is claimed when one is started or at start-up
+            logger.warning("job %s: could not start the next queued job: %s", job_id, exc)
 
 
 # -- the worker process -----------------------------------------------------------------------
