@@ -35,7 +35,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -429,12 +429,34 @@ def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> l
     return [groups.get(i, empty) for i in range(n)]
 
 
+def _batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a domain in batches of about :data:`SPLIT_BATCH_ROWS`, in file order.
+
+    Parquet: whole row groups (consecutive ones joined up to the batch size), each read by a
+    slice of the scan, so memory holds one batch (or one row group larger than it).
+    ``collect_batches`` of a Parquet scan reads ahead of its consumer: 1.1 GiB at 13M LB rows,
+    1.7 GiB at 130M (decision 0901). Other formats: ``collect_batches``.
+    """
+    if path.suffix.lower() not in {".parquet", ".pq"}:
+        yield from lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS)
+        return
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    meta = pq.ParquetFile(path).metadata
+    start = length = 0
+    for group in range(meta.num_row_groups):
+        length += meta.row_group(group).num_rows
+        if length >= SPLIT_BATCH_ROWS or group == meta.num_row_groups - 1:
+            yield lazy.slice(start, length).collect()
+            start, length = start + length, 0
+
+
 def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> list[_Split]:
     """Write a domain once, streaming in batches, as one Parquet file per partition.
 
-    Batches of :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row group
-    per batch and partition) to the partitions' files, so memory holds one batch, whatever the
-    size of the file (``polars.PartitionBy`` held a growing share of the input).
+    Batches of about :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row
+    group per batch and partition) to the partitions' files, so memory holds one batch, whatever
+    the size of the file (``polars.PartitionBy`` held a growing share of the input).
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -445,7 +467,7 @@ def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> li
     base.mkdir(parents=True, exist_ok=True)
     writers: dict[int, Any] = {}
     try:
-        for batch in lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS):
+        for batch in _batches(lazy, path):
             tagged = batch.with_columns(_part_expr(key, bounds))
             for (index,), rows in tagged.group_by(_PART, maintain_order=True):
                 table = rows.drop(_PART).to_arrow()
