@@ -2,26 +2,29 @@
 
 For each size (subject-visits: distinct subject and assessment date, about 13 LB rows each) the
 script writes a synthetic AL cohort with ``plasmatrial synth al --format parquet`` (in chunks, so
-the input never sits in memory) and runs ``plasmatrial respond`` on it, each configuration in its
-own process, timed from outside with ``os.wait4`` (wall time, CPU time and peak RSS of that
-process alone):
+the input never sits in memory; or, with ``--replicate``, renamed copies of the 1M cohort) and
+runs ``plasmatrial respond`` on it, each configuration in its own process. Measured from outside:
+wall time; CPU time (user + system, ``os.wait4``: the process and every descendant it waited
+for); peak RSS of the whole process tree (sampled every 0.2 s, summed over the process and its
+live descendants, never below ``ru_maxrss``). Configurations:
 
 * ``memory``: today's in-memory run (``--partition-size`` not given; LB is below the automatic
   threshold at these sizes);
 * ``partitions``: ``--partition-size 5000`` (subjects), partitions one after another;
-* ``dask1`` / ``dask2``: ``--scheduler local --workers 1|2`` (a LocalCluster of threads, so the
-  peak RSS still covers every worker).
+  ``pN``: ``--partition-size N``; ``memN``: ``--memory-limit N`` MiB;
+* ``dask1`` / ``dask2``: ``--scheduler local --workers 1|2`` (a LocalCluster of threads).
 
 Every configuration writes Parquet; a result hash (an order-free sum of row hashes of the calls
 and subject summaries, computed afterwards in another process) must be the same for all of them.
 
 Usage::
 
-    python benchmarks/bench_scale.py [--sizes 1e6,3e6] [--with-10m] [--configs memory,partitions]
-                                     [--work DIR] [--keep]
+    python benchmarks/bench_scale.py [--sizes 1e6,3e6] [--with-10m] [--configs memory,p10000]
+                                     [--replicate] [--work DIR] [--keep] [--json FILE]
 
 ``--with-10m`` adds 10 million visits (and leaves out ``memory`` there: it needs far more than the
-machine has). Figures and the paper calculation are in ``docs/scale.md``.
+machine has). Quick check: ``--sizes 1e5 --configs memory,p2500``. Figures and the paper
+calculation are in ``docs/scale.md``.
 """
 
 from __future__ import annotations

@@ -74,8 +74,10 @@ __all__ = [
     "write_outputs",
 ]
 
-#: Subjects per partition unless told: about 50,000 AL visits (10 per subject), a few hundred MB.
-DEFAULT_PARTITION_SIZE: Final = 5_000
+#: Subjects per partition unless told: about 100,000 AL visits (10 per subject), 1.8 GiB peak
+#: RSS for the run, and few enough partitions that their fixed cost (about 1 CPU-second each)
+#: stays small (docs/scale.md, decision 0901).
+DEFAULT_PARTITION_SIZE: Final = 10_000
 #: ``respond`` without ``--partition-size`` partitions by itself when LB is larger than this.
 AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
 
@@ -92,10 +94,10 @@ Location = str | Path
 
 #: ``--memory-limit``: what one partition costs at its peak, per LB row it holds (calls with
 #: explanations and inputs, the wide frame, the validated LB), measured (docs/scale.md).
-BYTES_PER_LB_ROW: Final = 2_000
+BYTES_PER_LB_ROW: Final = 1_000
 #: ``--memory-limit``: the process before any partition (interpreter, polars, the split's
 #: batches) ...
-BASE_BYTES: Final = 700 * 2**20
+BASE_BYTES: Final = 450 * 2**20
 #: ... and DM, held whole and sliced, per subject.
 DM_BYTES_PER_SUBJECT: Final = 600
 _UNITS: Final = {
