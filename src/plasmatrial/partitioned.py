@@ -74,10 +74,9 @@ __all__ = [
     "write_outputs",
 ]
 
-#: Subjects per partition unless told: about 100,000 AL visits (10 per subject), 1.8 GiB peak
-#: RSS for the run, and few enough partitions that their fixed cost (about 1 CPU-second each)
-#: stays small (docs/scale.md, decision 0901).
-DEFAULT_PARTITION_SIZE: Final = 10_000
+#: Subjects per partition unless told: about 50,000 AL visits (10 per subject); the 1M-visit run
+#: peaked at 1.2 GiB, the 10M-visit run at 1.5 GiB (docs/scale.md).
+DEFAULT_PARTITION_SIZE: Final = 5_000
 #: ``respond`` without ``--partition-size`` partitions by itself when LB is larger than this.
 AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
 
@@ -94,7 +93,7 @@ Location = str | Path
 
 #: ``--memory-limit``: what one partition costs at its peak, per LB row it holds (calls with
 #: explanations and inputs, the wide frame, the validated LB), measured (docs/scale.md).
-BYTES_PER_LB_ROW: Final = 1_000
+BYTES_PER_LB_ROW: Final = 1_200
 #: ``--memory-limit``: the process before any partition (interpreter, polars, the split's
 #: batches) ...
 BASE_BYTES: Final = 450 * 2**20
