@@ -285,6 +285,11 @@ def main() -> None:
                     fh.write(json.dumps(row) + "\n")
             out.unlink(missing_ok=True)
             out.with_name(f"{out.stem}.subjects{out.suffix}").unlink(missing_ok=True)
+            for hidden in out.parent.glob(f".{out.stem}.*"):  # the output set's generations
+                if hidden.is_dir() and not hidden.is_symlink():
+                    shutil.rmtree(hidden, ignore_errors=True)
+                else:
+                    hidden.unlink(missing_ok=True)
         if not args.keep:
             shutil.rmtree(data, ignore_errors=True)
         hashes = {r["hash"] for r in rows if r["visits"] == size}
