@@ -29,9 +29,13 @@ nothing partial reaches the output path.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import re
+import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -59,13 +63,19 @@ from plasmatrial.intake.validate import raise_if
 __all__ = [
     "AUTO_PARTITION_BYTES",
     "DEFAULT_PARTITION_SIZE",
+    "Location",
     "Partition",
     "PartitionedRun",
+    "location",
+    "parse_bytes",
+    "partition_size_for",
+    "publish",
     "respond_partitioned",
     "write_outputs",
 ]
 
-#: Subjects per partition unless told: about 50,000 AL visits (10 per subject), a few hundred MB.
+#: Subjects per partition unless told: about 50,000 AL visits (10 per subject); the 1M-visit run
+#: peaked at 1.2 GiB, the 10M-visit run at 1.5 GiB (docs/scale.md).
 DEFAULT_PARTITION_SIZE: Final = 5_000
 #: ``respond`` without ``--partition-size`` partitions by itself when LB is larger than this.
 AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
@@ -73,8 +83,161 @@ AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
 _PART: Final = "_PART"
 #: Rows read at a time when a domain is split into partitions.
 SPLIT_BATCH_ROWS: Final = 500_000
+#: Rows per row group of the final Parquet outputs.
+_ROW_GROUP_ROWS: Final = 128 * 1024
 Disease = Literal["al", "mm"]
 Progress = Callable[[int, int], None]
+#: A local path, or an fsspec URL (``file:///data/lb.parquet``, ``memory://x/lb.csv``,
+#: ``s3://bucket/lb.parquet``).
+Location = str | Path
+
+#: ``--memory-limit``: what one partition costs at its peak, per LB row it holds (calls with
+#: explanations and inputs, the wide frame, the validated LB), measured (docs/scale.md).
+BYTES_PER_LB_ROW: Final = 1_200
+#: ``--memory-limit``: the process before any partition (interpreter, polars, the split's
+#: batches) ...
+BASE_BYTES: Final = 450 * 2**20
+#: ... and DM, held whole and sliced, per subject.
+DM_BYTES_PER_SUBJECT: Final = 600
+_UNITS: Final = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "kib": 2**10,
+    "m": 10**6,
+    "mb": 10**6,
+    "mib": 2**20,
+    "g": 10**9,
+    "gb": 10**9,
+    "gib": 2**30,
+    "t": 10**12,
+    "tb": 10**12,
+    "tib": 2**40,
+}
+_URL: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):/(/?)(.*)$")
+_COPY_BLOCK: Final = 16 * 2**20
+
+
+def parse_bytes(text: str, option: str = "--memory-limit") -> int:
+    """``"4GiB"``, ``"3.5G"``, ``"500MB"``, ``"1e9"`` as bytes (G = 10^9, GiB = 2^30)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise PlasmatrialError(
+            f"{option}: expected a size such as 4GiB, 3.5G or 500MB, got '{text}'"
+        )
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def partition_size_for(
+    memory_limit: int, *, n_subjects: int, lb_rows: int, workers: int = 1
+) -> int:
+    """Subjects per partition so that the run's peak RSS stays under ``memory_limit`` bytes.
+
+    ``workers`` partitions are in memory at once (a local Dask cluster of threads); the
+    constants :data:`BASE_BYTES`, :data:`DM_BYTES_PER_SUBJECT` and :data:`BYTES_PER_LB_ROW` were
+    measured on synthetic AL data with explanations (docs/scale.md). It is an estimate: data
+    with far longer explanations or far more columns per row need a margin.
+
+    Raises
+    ------
+    PlasmatrialError
+        The limit does not leave room for one subject per worker.
+    """
+    per_subject = BYTES_PER_LB_ROW * max(lb_rows, 1) / max(n_subjects, 1)
+    budget = memory_limit - BASE_BYTES - DM_BYTES_PER_SUBJECT * n_subjects
+    size = int(budget // (per_subject * max(workers, 1))) if budget > 0 else 0
+    if size < 1:
+        need = BASE_BYTES + DM_BYTES_PER_SUBJECT * n_subjects + per_subject * max(workers, 1)
+        raise PlasmatrialError(
+            f"--memory-limit {memory_limit / 2**20:.0f} MiB is too small for this input "
+            f"({n_subjects} subjects, {lb_rows} LB rows, {workers} worker(s)): it needs at least "
+            f"{math.ceil(need / 2**20)} MiB"
+        )
+    return size
+
+
+def location(path: Location) -> tuple[str, str]:
+    """``(protocol, path)`` of a local path or an fsspec URL (protocol ``""``: a local path).
+
+    ``file://`` URLs are local paths. A URL that went through :class:`pathlib.Path` (which
+    folds ``memory://x`` into ``memory:/x``, as a command-line option typed ``Path`` does) is
+    recognised when its scheme is a protocol fsspec knows.
+    """
+    text = str(path)
+    match = _URL.match(text)
+    if match is None:
+        return "", text
+    scheme, rest = match.group(1).lower(), match.group(3)
+    if "://" not in text:  # folded by Path: only a protocol fsspec knows counts as a URL
+        try:
+            import fsspec  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover - fsspec comes with dask
+            return "", text
+        if scheme not in fsspec.available_protocols():
+            return "", text
+    if scheme in ("file", "local"):
+        return "", "/" + rest.lstrip("/")
+    return scheme, f"{scheme}://{rest}"
+
+
+def _fs(url: str) -> tuple[Any, str]:
+    try:
+        import fsspec  # type: ignore[import-untyped]
+
+        return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
+    except (ImportError, ValueError) as exc:
+        raise PlasmatrialError(f"cannot open {url}: {exc}") from None
+
+
+def _local_input(path: Location | None, domain: str, work: Path) -> Path | None:
+    """A local path for an input: as given, ``file://`` unwrapped, or (another file system)
+    copied into ``work`` block by block (memory: one block)."""
+    if path is None:
+        return None
+    protocol, name = location(path)
+    if not protocol:
+        return Path(name)
+    fs, inner = _fs(name)
+    if not fs.isfile(inner):
+        raise PlasmatrialError(f"{domain} file not found: {name}")
+    target = work / "inputs" / f"{domain.lower()}{Path(inner).suffix.lower()}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with fs.open(inner, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, _COPY_BLOCK)
+    except OSError as exc:
+        raise PlasmatrialError(f"cannot read {name}: {exc}") from None
+    return target
+
+
+def publish(files: Sequence[tuple[Path, Location]]) -> None:
+    """Copy finished local files to their locations (local paths are renamed into place).
+
+    Each file is uploaded to a hidden temporary sibling and then moved onto its name, so it
+    appears whole or not at all; a failure removes what this call wrote. The files appear one
+    after another, not together (the local output set of decision 0765 does that).
+    """
+    done: list[tuple[Any, str]] = []
+    try:
+        for local, target in files:
+            protocol, name = location(target)
+            if not protocol:
+                os.replace(local, name)
+                continue
+            fs, inner = _fs(name)
+            parent, base = inner.rsplit("/", 1) if "/" in inner else ("", inner)
+            tmp = f"{parent}/.{base}.{os.getpid()}.tmp"
+            fs.put_file(str(local), tmp)
+            done.append((fs, tmp))
+            fs.mv(tmp, inner)
+            done[-1] = (fs, inner)
+    except Exception as exc:
+        for fs, inner in done:
+            with contextlib.suppress(Exception):
+                fs.rm(inner)
+        raise PlasmatrialError(f"could not write the outputs: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +326,8 @@ class PartitionedRun:
         As :class:`plasmatrial.api.ResponseResult`.
     seconds : tuple of float
         Each partition's time in its worker.
+    partition_size : int
+        Subjects per partition (as given, or derived from a memory limit).
     """
 
     parts: tuple[Partition, ...]
@@ -176,6 +341,7 @@ class PartitionedRun:
     version: str
     disease: str
     seconds: tuple[float, ...] = field(default=())
+    partition_size: int = DEFAULT_PARTITION_SIZE
 
     def visits(self) -> pl.LazyFrame:
         """Every partition's calls, lazily, in subject order."""
@@ -212,6 +378,12 @@ def _scan(path: Path, domain: str) -> pl.LazyFrame:
         raise PlasmatrialError(f"cannot read {path}: {first}") from None
     # XPT and SAS7BDAT have no lazy reader: read whole (the same reader as the in-memory run).
     return read_domain(path, domain).lazy()  # type: ignore[arg-type]
+
+
+def _count_rows(path: Path, domain: str) -> int:
+    """Rows of a domain file (Parquet: from its metadata; CSV: one streaming pass)."""
+    count = _scan(path, domain).select(pl.len()).collect(engine="streaming").item()
+    return int(count)
 
 
 def _key(names: Sequence[str], path: Path, domain: str) -> str:
@@ -258,12 +430,34 @@ def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> l
     return [groups.get(i, empty) for i in range(n)]
 
 
+def _batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of a domain in batches of about :data:`SPLIT_BATCH_ROWS`, in file order.
+
+    Parquet: whole row groups (consecutive ones joined up to the batch size), each read by a
+    slice of the scan, so memory holds one batch (or one row group larger than it).
+    ``collect_batches`` of a Parquet scan reads ahead of its consumer: 1.1 GiB at 13M LB rows,
+    1.7 GiB at 130M (decision 0901). Other formats: ``collect_batches``.
+    """
+    if path.suffix.lower() not in {".parquet", ".pq"}:
+        yield from lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS)
+        return
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    meta = pq.ParquetFile(path).metadata
+    start = length = 0
+    for group in range(meta.num_row_groups):
+        length += meta.row_group(group).num_rows
+        if length >= SPLIT_BATCH_ROWS or group == meta.num_row_groups - 1:
+            yield lazy.slice(start, length).collect()
+            start, length = start + length, 0
+
+
 def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> list[_Split]:
     """Write a domain once, streaming in batches, as one Parquet file per partition.
 
-    Batches of :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row group
-    per batch and partition) to the partitions' files, so memory holds one batch, whatever the
-    size of the file (``polars.PartitionBy`` held a growing share of the input).
+    Batches of about :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row
+    group per batch and partition) to the partitions' files, so memory holds one batch, whatever
+    the size of the file (``polars.PartitionBy`` held a growing share of the input).
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -274,7 +468,7 @@ def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> li
     base.mkdir(parents=True, exist_ok=True)
     writers: dict[int, Any] = {}
     try:
-        for batch in lazy.collect_batches(chunk_size=SPLIT_BATCH_ROWS):
+        for batch in _batches(lazy, path):
             tagged = batch.with_columns(_part_expr(key, bounds))
             for (index,), rows in tagged.group_by(_PART, maintain_order=True):
                 table = rows.drop(_PART).to_arrow()
@@ -372,14 +566,14 @@ def _raise_failed(out: _PartOutput) -> None:
 
 
 def respond_partitioned(
-    dm: Path,
-    lb: Path,
-    ex: Path | None = None,
+    dm: Location,
+    lb: Location,
+    ex: Location | None = None,
     *,
     workdir: Path,
-    tu: Path | None = None,
-    tr: Path | None = None,
-    cm: Path | None = None,
+    tu: Location | None = None,
+    tr: Location | None = None,
+    cm: Location | None = None,
     criteria: str | None = None,
     disease: Disease = "al",
     responder: Sequence[str] | None = None,
@@ -390,15 +584,17 @@ def respond_partitioned(
     scheduler: str | None = None,
     n_workers: int = 2,
     processes: bool = False,
+    memory_limit: int | None = None,
     progress: Progress | None = None,
 ) -> PartitionedRun:
     """Adjudicate response per subject-visit in partitions of subjects (see the module notes).
 
     Parameters
     ----------
-    dm, lb, ex, tu, tr, cm : Path
+    dm, lb, ex, tu, tr, cm : Path or str
         The domain files, as ``plasmatrial respond`` takes them (LB: CSV or Parquet is read
-        lazily; other formats whole).
+        lazily; other formats whole): local paths or fsspec URLs (:func:`location`; a URL of
+        another file system than ``file://`` is first copied into ``workdir``, block by block).
     workdir : Path
         An empty or new folder for the split LB and the per-partition results; on a Dask cluster
         it must be visible to every worker (shared storage). The caller removes it.
@@ -413,6 +609,9 @@ def respond_partitioned(
         one Dask task per partition (:func:`plasmatrial._dask.dask_client`).
     n_workers, processes : int, bool
         The local cluster's workers (``scheduler="local"`` only).
+    memory_limit : int, optional
+        Bytes: ``partition_size`` is then derived from it, the number of subjects and of LB
+        rows (:func:`partition_size_for`).
     progress : callable, optional
         ``progress(done_partitions, total_partitions)``.
 
@@ -435,25 +634,37 @@ def respond_partitioned(
     check_rule_set(disease, rule_set)
     cats = check_responder(responder, rule_set)
     rs = get_rule_set(rule_set)
-    dm_frame = read_domain(dm, "DM")
+    names = {"DM": dm, "LB": lb, "EX": ex, "TU": tu, "TR": tr, "CM": cm}
+    workdir.mkdir(parents=True, exist_ok=True)
+    local = {domain: _local_input(path, domain, workdir) for domain, path in names.items()}
+    dm_path, lb_path = local["DM"], local["LB"]
+    assert dm_path is not None and lb_path is not None
+    dm_frame = read_domain(dm_path, "DM")
     if "USUBJID" not in dm_frame.columns:
         raise PlasmatrialError(f"{dm}: the DM file has no USUBJID column")
     if check_disease:
         check_organ_flags(dm_frame, rs, disease)
+    if memory_limit is not None:
+        partition_size = partition_size_for(
+            memory_limit,
+            n_subjects=dm_frame.height,
+            lb_rows=_count_rows(lb_path, "LB"),
+            workers=n_workers if scheduler == "local" else 1,
+        )
     parts, bounds = _bounds(dm_frame, partition_size)
     n = len(parts)
     dm_parts = _slice(dm_frame, "USUBJID", bounds, n)
+    del dm_frame
     cm_parts: list[Any] = [None] * n
-    if cm is not None:
-        cm_frame = read_table(cm)
+    if local["CM"] is not None:
+        cm_frame = read_table(local["CM"])
         cm_key = next((c for c in cm_frame.columns if c.upper() == "USUBJID"), "")
         # Without USUBJID every partition gets it whole and the respond check reports it.
         cm_parts = _slice(cm_frame, cm_key, bounds, n) if cm_key else [cm_frame] * n
-    workdir.mkdir(parents=True, exist_ok=True)
     splits = [
         _split(path, domain, bounds, workdir, n)
-        for path, domain in ((lb, "LB"), (ex, "EX"), (tu, "TU"), (tr, "TR"))
-        if path is not None
+        for domain in ("LB", "EX", "TU", "TR")
+        if (path := local[domain]) is not None
     ]
     out_dir = workdir / "out"
     out_dir.mkdir(exist_ok=True)
@@ -465,10 +676,10 @@ def respond_partitioned(
                 split=tuple(domain[part.index] for domain in splits),
                 dm=dm_parts[part.index],
                 cm=cm_parts[part.index],
-                files=(str(dm), str(lb), str(ex) if ex is not None else "EX"),
+                files=(location(dm)[1], location(lb)[1], location(ex)[1] if ex else "EX"),
                 imaging_files=(
-                    str(tu) if tu is not None else "TU",
-                    str(tr) if tr is not None else "TR",
+                    location(tu)[1] if tu is not None else "TU",
+                    location(tr)[1] if tr is not None else "TR",
                 ),
                 rule_set=rule_set,
                 disease=disease,
@@ -506,6 +717,7 @@ def respond_partitioned(
         version=rs.version,
         disease=disease,
         seconds=tuple(o.seconds for o in outputs),
+        partition_size=partition_size,
     )
 
 
@@ -587,8 +799,31 @@ def _write_one(
             fh.flush()
             os.fsync(fh.fileno())
         return
-    _concat(files, schema).sink_parquet(target)
+    _write_parquet(files, schema, target)
     _fsync(target)
+
+
+def _write_parquet(files: Sequence[str], schema: pl.Schema, target: Path) -> None:
+    """One Parquet file from the parts, a part at a time (one or more row groups each).
+
+    ``pyarrow.parquet.ParquetWriter`` holds one part's table, never the whole output; polars'
+    ``sink_parquet`` over a concatenation of many scans gave no such bound (decision 0901).
+    """
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    writer: Any = None
+    try:
+        for name in files:
+            table = _conform(pl.scan_parquet(name), schema).collect().to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema, compression="zstd")
+            writer.write_table(table, row_group_size=_ROW_GROUP_ROWS)
+            del table
+        if writer is None:
+            pl.DataFrame(schema=schema).write_parquet(target)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def write_outputs(

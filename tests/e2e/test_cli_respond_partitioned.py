@@ -97,3 +97,23 @@ def test_chunked_synth_parquet_feeds_a_partitioned_respond(tmp_path: Path) -> No
     assert mem.returncode == 0 and part.returncode == 0, mem.stderr + part.stderr
     want = (tmp_path / "mem.csv").read_text().splitlines()
     assert sorted((tmp_path / "part.csv").read_text().splitlines()) == sorted(want)
+
+
+def test_memory_limit_and_file_urls(data: Path, tmp_path: Path) -> None:
+    """``--memory-limit`` picks the partition size; inputs and ``-o`` as ``file://`` URLs."""
+    _respond(data, tmp_path / "mem.csv")
+    out = tmp_path / "url" / "calls.csv"
+    res = run_cli(
+        "respond", "--dm", (data / "dm.csv").as_uri(), "--lb", (data / "lb.csv").as_uri(),
+        "--ex", str(data / "ex.csv"), "-o", out.as_uri(), "--show", "0", "--memory-limit", "1GiB",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "1 partitions of up to" in res.stdout  # 1 GiB holds these 12 subjects at once
+    want = (tmp_path / "mem.csv").read_text().splitlines()
+    assert sorted(out.read_text().splitlines()) == sorted(want)
+    assert (tmp_path / "url" / "calls.subjects.csv").is_file()
+    both = run_cli(
+        "respond", "--dm", str(data / "dm.csv"), "--lb", str(data / "lb.csv"),
+        "-o", str(tmp_path / "x.csv"), "--memory-limit", "1G", "--partition-size", "3",
+    )  # fmt: skip
+    assert both.returncode != 0 and "not both" in both.stdout + both.stderr

@@ -13,7 +13,17 @@ from plasmatrial.api import read_sdtm, respond
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake import write_frame
 from plasmatrial.intake.egfr import egfr_ckd_epi_expr
-from plasmatrial.partitioned import PartitionedRun, respond_partitioned, write_outputs
+from plasmatrial.partitioned import (
+    BASE_BYTES,
+    BYTES_PER_LB_ROW,
+    DM_BYTES_PER_SUBJECT,
+    PartitionedRun,
+    parse_bytes,
+    partition_size_for,
+    publish,
+    respond_partitioned,
+    write_outputs,
+)
 from plasmatrial.synth import generate_al_cohort
 
 MM = Path(__file__).resolve().parents[1] / "e2e" / "data" / "mm_imaging"
@@ -21,14 +31,15 @@ MM = Path(__file__).resolve().parents[1] / "e2e" / "data" / "mm_imaging"
 
 @pytest.fixture(scope="module")
 def al_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 24-subject AL cohort with LB rows shuffled (no subject's visits are contiguous)."""
+    """A 24-subject AL cohort with DM, LB and EX rows shuffled (no subject's visits are
+    contiguous, and DM is not in subject order)."""
     folder = tmp_path_factory.mktemp("al")
     cohort = generate_al_cohort(24, seed=11)
     lb = cohort.lb.sample(fraction=1.0, shuffle=True, seed=5)
-    write_frame(cohort.dm, folder / "dm.csv")
+    write_frame(cohort.dm.sample(fraction=1.0, shuffle=True, seed=6), folder / "dm.csv")
     write_frame(lb, folder / "lb.csv")
     write_frame(lb, folder / "lb.parquet")
-    write_frame(cohort.ex, folder / "ex.csv")
+    write_frame(cohort.ex.sample(fraction=1.0, shuffle=True, seed=7), folder / "ex.csv")
     return folder
 
 
@@ -60,6 +71,116 @@ def test_fixture_scatters_a_subjects_visits(al_files: Path) -> None:
     ids = pl.read_csv(al_files / "lb.csv").get_column("USUBJID")
     rows = ids.eq(ids[0]).arg_true()
     assert rows.len() > 2 and rows.diff().drop_nulls().max() > 1  # not one contiguous block
+    dm = pl.read_csv(al_files / "dm.csv").get_column("USUBJID")
+    assert not dm.equals(dm.sort())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_local_cluster_equals_in_memory(
+    al_files: Path, al_expected: tuple[pl.DataFrame, pl.DataFrame], tmp_path: Path, workers: int
+) -> None:
+    """``scheduler="local"``: the LocalCluster made by ``plasmatrial._dask.dask_client``."""
+    pytest.importorskip("distributed")
+    run = respond_partitioned(
+        al_files / "dm.csv",
+        al_files / "lb.parquet",
+        al_files / "ex.csv",
+        workdir=tmp_path / "work",
+        partition_size=5,
+        scheduler="local",
+        n_workers=workers,
+    )
+    assert len(run.parts) == 5
+    _same(run, *al_expected)
+
+
+def test_fsspec_urls_in_and_out(
+    al_files: Path, al_expected: tuple[pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    """Inputs as ``file://`` and ``memory://`` URLs (one also folded by ``Path``, as a command
+    line option reads it); the outputs published to ``memory://`` and to a ``file://`` URL."""
+    fsspec = pytest.importorskip("fsspec")
+    memory = fsspec.filesystem("memory")
+    memory.put_file(str(al_files / "lb.parquet"), "/t_urls/in/lb.parquet")
+    memory.put_file(str(al_files / "ex.csv"), "/t_urls/in/ex.csv")
+    try:
+        run = respond_partitioned(
+            (al_files / "dm.csv").as_uri(),
+            Path("memory://t_urls/in/lb.parquet"),  # Path folds it to memory:/t_urls/...
+            "memory://t_urls/in/ex.csv",
+            workdir=tmp_path / "work",
+            partition_size=7,
+        )
+        _same(run, *al_expected)
+        write_outputs(run, tmp_path / "calls.parquet", tmp_path / "subjects.parquet")
+        publish(
+            [
+                (tmp_path / "calls.parquet", "memory://t_urls/out/calls.parquet"),
+                (tmp_path / "subjects.parquet", (tmp_path / "published.parquet").as_uri()),
+            ]
+        )
+        with memory.open("/t_urls/out/calls.parquet", "rb") as fh:
+            calls = pl.read_parquet(fh)
+        assert calls.sort(calls.columns).equals(al_expected[0].sort(calls.columns))
+        assert memory.ls("/t_urls/out", detail=False) == ["/t_urls/out/calls.parquet"]
+        assert (
+            pl.read_parquet(tmp_path / "published.parquet")
+            .sort("USUBJID")
+            .equals(al_expected[1].sort("USUBJID"))
+        )
+        with pytest.raises(PlasmatrialError, match=r"EX file not found: memory://t_urls/no\.csv"):
+            respond_partitioned(
+                al_files / "dm.csv",
+                al_files / "lb.csv",
+                "memory://t_urls/no.csv",
+                workdir=tmp_path / "work2",
+            )
+    finally:
+        memory.rm("/t_urls", recursive=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("4GiB", 4 * 2**30), ("3.5G", 3_500_000_000), ("500 MB", 500_000_000), ("1e9", 10**9)],
+)
+def test_parse_bytes(text: str, expected: int) -> None:
+    assert parse_bytes(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "4 parsecs", "GiB", "-1G"])
+def test_parse_bytes_refuses(text: str) -> None:
+    with pytest.raises(PlasmatrialError, match="--memory-limit: expected a size"):
+        parse_bytes(text)
+
+
+def test_partition_size_for_a_memory_limit() -> None:
+    """Grows with the limit, shrinks with rows per subject and with workers, and refuses a limit
+    without room for one subject."""
+    kw = {"n_subjects": 100_000, "lb_rows": 13_000_000}
+    small = partition_size_for(2 * 2**30, **kw)
+    large = partition_size_for(4 * 2**30, **kw)
+    assert 1 <= small < large
+    assert partition_size_for(4 * 2**30, **kw, workers=2) == pytest.approx(large / 2, abs=1)
+    assert partition_size_for(4 * 2**30, n_subjects=100_000, lb_rows=26_000_000) < large
+    with pytest.raises(PlasmatrialError, match=r"--memory-limit 100 MiB is too small .* at least"):
+        partition_size_for(100 * 2**20, **kw)
+
+
+def test_memory_limit_sets_the_partition_size(
+    al_files: Path, al_expected: tuple[pl.DataFrame, pl.DataFrame], tmp_path: Path
+) -> None:
+    lb_rows = pl.read_parquet(al_files / "lb.parquet").height
+    limit = BASE_BYTES + DM_BYTES_PER_SUBJECT * 24 + BYTES_PER_LB_ROW * lb_rows // 3
+    run = respond_partitioned(
+        al_files / "dm.csv",
+        al_files / "lb.parquet",
+        al_files / "ex.csv",
+        workdir=tmp_path / "work",
+        memory_limit=limit,
+    )
+    assert run.partition_size == partition_size_for(limit, n_subjects=24, lb_rows=lb_rows)
+    assert 1 < len(run.parts) == -(-24 // run.partition_size)
+    _same(run, *al_expected)
 
 
 @pytest.mark.parametrize(("size", "lb_name"), [(1, "lb.csv"), (5, "lb.parquet"), (100, "lb.csv")])

@@ -9,6 +9,9 @@ beside it.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -42,6 +45,9 @@ from plasmatrial.intake.tumor import IMAGING_WINDOW_DAYS
 from plasmatrial.partitioned import (
     AUTO_PARTITION_BYTES,
     DEFAULT_PARTITION_SIZE,
+    location,
+    parse_bytes,
+    publish,
     respond_partitioned,
     write_outputs,
 )
@@ -188,6 +194,14 @@ def register(app: typer.Typer) -> None:
         workers: Annotated[
             int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
         ] = 2,
+        memory_limit: Annotated[
+            str | None,
+            typer.Option(
+                "--memory-limit",
+                help="Instead of --partition-size: the partition size that keeps the run under "
+                "this much memory (4GiB, 3.5G, 500MB; an estimate, docs/scale.md)",
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", help=QUIET_HELP)] = False,
     ) -> None:
         """Adjudicate response and progression per subject-visit, with explanations."""
@@ -198,9 +212,20 @@ def register(app: typer.Typer) -> None:
             raise PlasmatrialError(f"--out must end in .csv or .parquet, got '{out.name}'")
         rule_set = criteria or default_rule_set(disease)
         check_rule_set(disease, rule_set)
+        # fsspec URLs (decision 0901): file:// is a local path; other file systems run in
+        # partitions, which read and write through fsspec.
+        dm, lb, out = _local(dm), _local(lb), _local(out)
+        ex, cm, tu, tr = (_local(p) if p is not None else None for p in (ex, cm, tu, tr))
+        remote = any(location(p)[0] for p in (dm, lb, ex, cm, tu, tr, out) if p is not None)
         _check_outputs(out, [dm, lb, ex, cm, tu, tr])
+        limit = parse_bytes(memory_limit) if memory_limit is not None else None
+        if limit is not None and partition_size is not None:
+            raise PlasmatrialError("give --memory-limit or --partition-size, not both")
         if partition_size is None and (
-            scheduler is not None or (lb.is_file() and lb.stat().st_size > AUTO_PARTITION_BYTES)
+            scheduler is not None
+            or limit is not None
+            or remote
+            or (lb.is_file() and lb.stat().st_size > AUTO_PARTITION_BYTES)
         ):
             partition_size = DEFAULT_PARTITION_SIZE
         if partition_size is not None:
@@ -221,6 +246,7 @@ def register(app: typer.Typer) -> None:
                 partition_size=partition_size,
                 scheduler=scheduler,
                 workers=workers,
+                memory_limit=limit,
                 neutralise=not no_csv_neutralise,
                 show=show,
                 quiet=quiet,
@@ -284,13 +310,14 @@ def _respond_in_partitions(
     partition_size: int,
     scheduler: str | None,
     workers: int,
+    memory_limit: int | None,
     neutralise: bool,
     show: int,
     quiet: bool,
 ) -> None:
     """``respond`` in partitions of subjects (decision 0900), published as one output set."""
     with (
-        output_files([out, summary_path(out)]) as (calls_tmp, subjects_tmp),
+        _staged_outputs(out) as (calls_tmp, subjects_tmp),
         stderr_progress(quiet=quiet) as progress,
     ):
         task = progress.add_task("adjudicating partitions", total=None)
@@ -315,6 +342,7 @@ def _respond_in_partitions(
             partition_size=partition_size,
             scheduler=scheduler,
             n_workers=workers,
+            memory_limit=memory_limit,
             progress=on_part,
         )
         progress.update(task, description="writing the outputs")
@@ -325,8 +353,29 @@ def _respond_in_partitions(
     console.print(
         f"Wrote {run.n_visits} subject-visit calls to {out} and {run.n_subjects} subject "
         f"summaries to {summary_path(out)} using {rule_set} v{run.version} "
-        f"({len(run.parts)} partitions of up to {partition_size} subjects"
+        f"({len(run.parts)} partitions of up to {run.partition_size} subjects"
         + (f", Dask scheduler {scheduler}" if scheduler else "")
         + ")."
     )
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _local(path: Path) -> Path:
+    """A ``file://`` URL as its local path; anything else as given (decision 0901)."""
+    protocol, name = location(path)
+    return path if protocol else Path(name)
+
+
+@contextlib.contextmanager
+def _staged_outputs(out: Path) -> Iterator[list[Path]]:
+    """Where to write the calls and the summaries: the local output set (decision 0765), or
+    for another file system a local temporary folder uploaded when the run succeeds."""
+    if not location(out)[0]:
+        with output_files([out, summary_path(out)]) as staged_files:
+            yield staged_files
+        return
+    with tempfile.TemporaryDirectory(prefix="plasmatrial-respond-") as tmp:
+        local = [Path(tmp) / "calls" / out.name, Path(tmp) / "calls" / summary_path(out).name]
+        local[0].parent.mkdir()
+        yield local
+        publish([(local[0], out), (local[1], summary_path(out))])
