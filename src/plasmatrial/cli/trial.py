@@ -30,24 +30,10 @@ from plasmatrial.intake.outputs import output_folder, refuse_inside
 from plasmatrial.report.html import PAPER_SIZES, html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
-from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial, to_dataset_json
+from plasmatrial.trial import STAGES, TrialInputs, TrialResults, adam_dataset_json, run_trial
 from plasmatrial.trial.files import read_trial, read_trial_data, sha256
 
 console = Console(stderr=True)
-DATASET_LABELS: Final = {
-    "ADSL": "Subject-Level Analysis Dataset",
-    "ADRS": "Response Analysis Dataset",
-    "ADTTE": "Time-to-Event Analysis Dataset",
-    "ADEX": "Exposure Analysis Dataset",
-    "ADAE": "Adverse Events Analysis Dataset",
-    "ADLB": "Laboratory Toxicity Grades",
-    "ADQS": "Questionnaire (EQ-5D-5L) Analysis Dataset",
-}
-DATASET_KEYS: Final = {
-    "ADSL": ("USUBJID",),
-    "ADRS": ("USUBJID", "PARAMCD", "ADT"),
-    "ADTTE": ("USUBJID", "PARAMCD"),
-}
 DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
 #: What a ``simulate-data`` folder holds: one CSV per domain and ``generator.json``; such a
 #: folder is replaced as a whole by the next ``simulate-data`` on it (decision 0765).
@@ -115,14 +101,7 @@ def write_outputs(
     for name, frame in res.datasets.items():
         pq = adam / f"{name.lower()}.parquet"
         write_frame(frame, pq)
-        doc = to_dataset_json(
-            frame,
-            name=name,
-            label=DATASET_LABELS.get(name, name),
-            study_oid=res.trial.id,
-            keys=DATASET_KEYS.get(name, ()),
-            created=created,
-        )
+        doc = adam_dataset_json(frame, name=name, study_oid=res.trial.id, created=created)
         js = adam / f"{name.lower()}.json"
         write_text(js, json.dumps(doc, allow_nan=False))
         written += [pq, js]

@@ -6,7 +6,7 @@ Entry point: :func:`run_trial`.
 """
 
 from plasmatrial.trial.analyse import ResponseRateResult, TableResult, TimeToEventResult
-from plasmatrial.trial.dataset_json import from_dataset_json, to_dataset_json
+from plasmatrial.trial.dataset_json import adam_dataset_json, from_dataset_json, to_dataset_json
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
 from plasmatrial.trial.pipeline import STAGES, TrialResults, run_trial
 
@@ -18,6 +18,7 @@ __all__ = [
     "TimeToEventResult",
     "TrialInputs",
     "TrialResults",
+    "adam_dataset_json",
     "from_dataset_json",
     "resolve_criteria",
     "run_trial",

@@ -63,6 +63,40 @@ def _cell(value: Any, kind: str) -> Any:
     return value
 
 
+#: Labels of the ADaM datasets the trial pipeline writes (their Dataset-JSON ``label``).
+ADAM_LABELS: Final[dict[str, str]] = {
+    "ADSL": "Subject-Level Analysis Dataset",
+    "ADRS": "Response Analysis Dataset",
+    "ADTTE": "Time-to-Event Analysis Dataset",
+    "ADEX": "Exposure Analysis Dataset",
+    "ADAE": "Adverse Events Analysis Dataset",
+    "ADLB": "Laboratory Toxicity Grades",
+    "ADQS": "Questionnaire (EQ-5D-5L) Analysis Dataset",
+}
+#: Key variables of those datasets (Dataset-JSON ``keySequence``).
+ADAM_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "ADSL": ("USUBJID",),
+    "ADRS": ("USUBJID", "PARAMCD", "ADT"),
+    "ADTTE": ("USUBJID", "PARAMCD"),
+}
+
+
+def adam_dataset_json(
+    frame: pl.DataFrame, *, name: str, study_oid: str, created: dt.datetime | None = None
+) -> dict[str, Any]:
+    """:func:`to_dataset_json` of one ADaM dataset of the trial pipeline, with its label and
+    keys (:data:`ADAM_LABELS`, :data:`ADAM_KEYS`), as ``plasmatrial run`` and the workbench's
+    analyses write it."""
+    return to_dataset_json(
+        frame,
+        name=name,
+        label=ADAM_LABELS.get(name, name),
+        study_oid=study_oid,
+        keys=ADAM_KEYS.get(name, ()),
+        created=created,
+    )
+
+
 def to_dataset_json(
     frame: pl.DataFrame,
     *,

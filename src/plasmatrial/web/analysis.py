@@ -11,7 +11,6 @@ subject-level best responses, with the subject's best response).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,25 +24,11 @@ from plasmatrial._results import jsonable
 from plasmatrial.intake.io import write_frame, write_text
 from plasmatrial.report.html import html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
-from plasmatrial.trial import TrialResults, to_dataset_json
+from plasmatrial.trial import TrialResults, adam_dataset_json
 from plasmatrial.trial.adjudications import BEST_PARAMCD
+from plasmatrial.trial.files import sha256
 from plasmatrial.web.models import Decision, ResponseCall, User
 
-#: Labels of the Dataset-JSON files (as ``plasmatrial run`` writes them).
-DATASET_LABELS: Final[dict[str, str]] = {
-    "ADSL": "Subject-Level Analysis Dataset",
-    "ADRS": "Response Analysis Dataset",
-    "ADTTE": "Time-to-Event Analysis Dataset",
-    "ADEX": "Exposure Analysis Dataset",
-    "ADAE": "Adverse Events Analysis Dataset",
-    "ADLB": "Laboratory Toxicity Grades",
-    "ADQS": "Questionnaire (EQ-5D-5L) Analysis Dataset",
-}
-DATASET_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "ADSL": ("USUBJID",),
-    "ADRS": ("USUBJID", "PARAMCD", "ADT"),
-    "ADTTE": ("USUBJID", "PARAMCD"),
-}
 ADJUDICATED_FILE: Final = "adjudicated.csv"
 ADJUDICATED_COLUMNS: Final[tuple[str, ...]] = (
     "USUBJID", "PARAMCD", "VISIT", "ADT", "COMPAVALC", "AVALC", "SRCTYPE", "RULEID", "ADJREAS",
@@ -93,14 +78,6 @@ def adjudications(session: Session, run_id: int, until: dt.datetime) -> pl.DataF
     return pl.DataFrame(list(latest.values()), schema=ADJ_SCHEMA)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def adjudicated_rows(res: TrialResults) -> pl.DataFrame:
     """ADRS rows whose category came from a reviewer, with the subject's best response."""
@@ -138,14 +115,11 @@ def write_analysis(
     )
     for name, frame in res.datasets.items():
         written.append(write_frame(frame, adam / f"{name.lower()}.csv"))
-        doc_json = to_dataset_json(
-            frame, name=name, label=DATASET_LABELS.get(name, name), study_oid=res.trial.id,
-            keys=DATASET_KEYS.get(name, ()),
-        )  # fmt: skip
+        doc_json = adam_dataset_json(frame, name=name, study_oid=res.trial.id)
         written.append(
             write_text(adam / f"{name.lower()}.json", json.dumps(doc_json, allow_nan=False))
         )
     written.append(write_frame(adjudicated_rows(res), folder / ADJUDICATED_FILE))
     return [
-        OutputFile(str(p.relative_to(folder)), p.stat().st_size, sha256_file(p)) for p in written
+        OutputFile(str(p.relative_to(folder)), p.stat().st_size, sha256(p)) for p in written
     ]

@@ -25,6 +25,7 @@ from plasmatrial.criteria import get_rule_set
 from plasmatrial.criteria.mm.concordance import concordance
 from plasmatrial.errors import IntakeError, PlasmatrialError
 from plasmatrial.intake.io import read_table
+from plasmatrial.trial.files import sha256
 from plasmatrial.web import audit
 from plasmatrial.web.db import transaction
 from plasmatrial.web.forms import as_disease
@@ -249,14 +250,6 @@ def create_study(session: Session, actor: User, name: str, trial_file: str) -> S
 # -- uploads ----------------------------------------------------------------------------------
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def _problem_row(d: Mapping[str, object], names: Mapping[str, str]) -> ProblemRow:
     """An intake problem (``Problem.as_dict``) with the user's file name."""
@@ -329,7 +322,7 @@ def accept_upload(
             )
         return UploadOutcome(None, problems)
     files = {
-        d: {"name": original, "sha256": sha256_file(p), "bytes": p.stat().st_size,
+        d: {"name": original, "sha256": sha256(p), "bytes": p.stat().st_size,
             "stored": p.name}
         for d, (original, p) in sorted(staged.items())
     }
