@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.web.conftest import ADMIN, ADMIN_PW, make_app, sqlite_settings
+from tests.web.served import serving
 from tests.web.workflow import PASSWORDS, Workflow, queued_call, set_up
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,34 +25,16 @@ pytestmark = pytest.mark.skipif(
 REASON = "central review: iFLC repeated"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def served(
     tmp_path_factory: pytest.TempPathFactory, study_files: dict[str, Path]
 ) -> Iterator[tuple[str, FastAPI, Workflow]]:
     """The app with a computed study, served by uvicorn on 127.0.0.1 in a thread."""
-    import uvicorn
-
     app = make_app(sqlite_settings(tmp_path_factory.mktemp("browser-analysis")))
     wf = set_up(app, study_files)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", app, wf
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(app) as base:
+        yield base, app, wf
 
 
 def _log_in(page: object, base: str, user: str, password: str) -> None:
