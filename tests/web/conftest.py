@@ -1,9 +1,12 @@
-"""Workbench fixtures: a small simulated study on disk, an app on a temporary SQLite database,
-and helpers that log in and post forms with the session's CSRF token."""
+"""Workbench fixtures: a small simulated study on disk, an app on a fresh database (SQLite, and
+again on PostgreSQL: one throwaway server per session, one database per app), and helpers that
+log in and post forms with the session's CSRF token."""
 
 from __future__ import annotations
 
+import dataclasses
 import glob
+import itertools
 import os
 import re
 import shutil
@@ -72,6 +75,9 @@ def pg_server() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+_pg_names = itertools.count()
+
+
 def new_pg_database(sock: str, name: str) -> str:
     """Create database ``name`` on the test server; its SQLAlchemy URL."""
     import psycopg
@@ -116,10 +122,44 @@ def make_app(settings: Settings) -> FastAPI:
     return app
 
 
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def database_url(request: pytest.FixtureRequest, folder: Path, name: str) -> str:
+    """A fresh database for the backend ``request.param`` names: a SQLite file in ``folder``, or
+    database ``name`` plus a session-unique number on the session's PostgreSQL server."""
+    if request.param == "postgresql":
+        return new_pg_database(request.getfixturevalue("pg_server"), f"{name}_{next(_pg_names)}")
+    return sqlite_settings(folder).database_url
+
+
+def backend_settings(request: pytest.FixtureRequest, folder: Path, name: str) -> Settings:
+    """:func:`sqlite_settings` on the backend ``request.param`` names (see :func:`database_url`)."""
+    return dataclasses.replace(
+        sqlite_settings(folder), database_url=database_url(request, folder, name)
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, once on SQLite and once on PostgreSQL."""
+    return database_url(request, tmp_path, "test")
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> FastAPI:
-    """The workbench on a fresh database, with an admin account."""
-    return make_app(sqlite_settings(tmp_path))
+def app(db_url: str, tmp_path: Path) -> Iterator[FastAPI]:
+    """The workbench on a fresh database (SQLite, then PostgreSQL), with an admin account."""
+    web = make_app(dataclasses.replace(sqlite_settings(tmp_path), database_url=db_url))
+    yield web
+    web.state.engine.dispose()  # PostgreSQL: give the server's connections back
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[FastAPI]:
+    """The workbench on a fresh SQLite database only, for tests with nothing database-specific."""
+    web = make_app(sqlite_settings(tmp_path))
+    yield web
+    web.state.engine.dispose()
 
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')

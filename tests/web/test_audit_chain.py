@@ -1,9 +1,8 @@
 """The hash-chained audit trail: intact after normal use; a changed, deleted or truncated row is
-found; rows written before revision 1001 are chained by the upgrade."""
+found; rows written before revision 1001 are chained by the upgrade. Each test runs on SQLite
+and on PostgreSQL (the ``app`` and ``db_url`` fixtures); the tampering is plain SQL."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from alembic import command
 from fastapi import FastAPI
@@ -64,8 +63,8 @@ def test_dropping_the_newest_rows_is_found(app: FastAPI) -> None:
     assert problems and all("head counts 5 rows" in p for p in problems)
 
 
-def test_upgrade_chains_rows_written_before_the_chain(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+def test_upgrade_chains_rows_written_before_the_chain(db_url: str) -> None:
+    engine = make_engine(db_url)
     cfg = alembic_config(str(engine.url))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -81,3 +80,4 @@ def test_upgrade_chains_rows_written_before_the_chain(tmp_path: Path) -> None:
         check = audit.verify_chain(s)
         assert check.ok and check.n_rows == 3
         assert [e.seq for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))] == [1, 2, 3]
+    engine.dispose()

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from plasmatrial.web.app import CSP, SECURITY_HEADERS
 
 
-def test_every_kind_of_response_carries_the_headers(app: FastAPI) -> None:
-    client = TestClient(app)
+def test_every_kind_of_response_carries_the_headers(sqlite_app: FastAPI) -> None:
+    client = TestClient(sqlite_app)
     responses = {
         "page": client.get("/login"),
         "redirect": client.get("/studies", follow_redirects=False),
@@ -28,8 +28,8 @@ def test_every_kind_of_response_carries_the_headers(app: FastAPI) -> None:
         assert r.headers.get_list("x-frame-options") == ["DENY"], what  # set once
 
 
-def test_docs_have_no_csp(app: FastAPI) -> None:
-    r = TestClient(app).get("/docs")
+def test_docs_have_no_csp(sqlite_app: FastAPI) -> None:
+    r = TestClient(sqlite_app).get("/docs")
     assert r.status_code == 200
     assert "content-security-policy" not in r.headers
     assert r.headers["x-frame-options"] == "DENY"

@@ -15,14 +15,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from plasmatrial.web.models import AnalysisJob, ResponseCall
-from tests.web.conftest import login, make_app, sqlite_settings
+from tests.web.conftest import BACKENDS, backend_settings, login, make_app
 from tests.web.test_analysis import STAT_PW, start, wait_for
 from tests.web.workflow import PASSWORDS, Workflow, form, set_up
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    web = make_app(sqlite_settings(tmp_path_factory.mktemp("web")))
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    web = make_app(backend_settings(request, tmp_path_factory.mktemp("web"), "adjudication"))
     yield web
     web.state.engine.dispose()
 

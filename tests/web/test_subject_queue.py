@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from plasmatrial.web import pages
 from plasmatrial.web.models import AuditEvent, ResponseCall, SubjectSummary
-from tests.web.conftest import csrf, make_app, sqlite_settings
+from tests.web.conftest import BACKENDS, backend_settings, csrf, make_app
 from tests.web.workflow import PASSWORDS, Workflow, form, set_up
 
 
@@ -45,9 +45,11 @@ def files(study_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
     return {"dm": out / "dm.csv", "lb": out / "lb.csv", "ex": out / "ex.csv", "rs": out / "rs.csv"}
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
-    web = make_app(sqlite_settings(tmp_path_factory.mktemp("web")))
+@pytest.fixture(scope="module", params=BACKENDS)
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FastAPI]:
+    web = make_app(backend_settings(request, tmp_path_factory.mktemp("web"), "subjects"))
     yield web
     web.state.engine.dispose()
 

@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 
 from plasmatrial import api
 from plasmatrial.web.models import AuditEvent, DataVersion
-from tests.web.conftest import ADMIN, ADMIN_PW, ROOT, csrf, login, make_app, sqlite_settings
+from tests.web.conftest import (
+    ADMIN,
+    ADMIN_PW,
+    BACKENDS,
+    ROOT,
+    backend_settings,
+    csrf,
+    login,
+    make_app,
+)
 from tests.web.workflow import form, upload
 
 ALL = ("dm", "lb", "ex", "rs", "ae", "ds", "qs", "pr", "cm")
@@ -49,10 +58,12 @@ class Site:
     clients: dict[str, TestClient]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """An app with a study, a data manager and a viewer."""
-    app = make_app(sqlite_settings(tmp_path_factory.mktemp("web")))
+    app = make_app(backend_settings(request, tmp_path_factory.mktemp("web"), "domains"))
     admin = login(TestClient(app), ADMIN, ADMIN_PW)
     r = form(admin, "/studies", {"name": "domains", "trial_file": "al_pomdex_phase2.yaml"})
     study_id = int(re.search(r"/studies/(\d+)", r.headers["location"]).group(1))  # type: ignore[union-attr]

@@ -15,9 +15,11 @@ from tests.web.workflow import form, upload
 
 
 def test_oversize_file_is_refused_and_nothing_is_kept(
-    tmp_path: Path, study_files: dict[str, Path]
+    tmp_path: Path, study_files: dict[str, Path], db_url: str
 ) -> None:
-    settings = dataclasses.replace(sqlite_settings(tmp_path), max_upload_bytes=2000)
+    settings = dataclasses.replace(
+        sqlite_settings(tmp_path), database_url=db_url, max_upload_bytes=2000
+    )
     app = make_app(settings)
     admin = login(TestClient(app), ADMIN, ADMIN_PW)
     r = form(admin, "/studies", {"name": "limits", "trial_file": "al_pomdex_phase2.yaml"})
@@ -28,6 +30,7 @@ def test_oversize_file_is_refused_and_nothing_is_kept(
     assert "too_large" in r.text and "lb.csv" in r.text  # type: ignore[attr-defined]
     with app.state.factory() as s:
         assert s.scalar(select(func.count(DataVersion.id))) == 0
+    app.state.engine.dispose()
     assert not any((settings.data_dir / "staging").iterdir())
     assert not (settings.data_dir / "studies").exists()
     assert csrf(admin, f"/studies/{study_id}")  # the study page still works
