@@ -3,6 +3,7 @@ the response run is one transaction, and a data version's files appear by one at
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -29,8 +30,8 @@ CHILD = textwrap.dedent(
     from plasmatrial.web.models import DataVersion, Study, User
     from plasmatrial.web.settings import Settings
 
-    db, data, step, files = sys.argv[1], Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
-    app = create_app(Settings(f"sqlite:///{db}", data, "k"))
+    url, data, step, files = sys.argv[1], Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
+    app = create_app(Settings(url, data, "k"))
     f = app.state.factory
     with f() as s:
         user = s.scalar(select(User))
@@ -56,19 +57,19 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(db: Path, data: Path, step: str, files: Path) -> int:
+def _child(url: str, data: Path, step: str, files: Path) -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
     res = subprocess.run(
-        [sys.executable, "-c", CHILD, str(db), str(data), step, str(files)],
+        [sys.executable, "-c", CHILD, url, str(data), step, str(files)],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     return res.returncode
 
 
 def test_killed_computation_and_upload_leave_nothing_half_written(
-    tmp_path: Path, study_files: dict[str, Path]
+    tmp_path: Path, study_files: dict[str, Path], db_url: str
 ) -> None:
-    settings = sqlite_settings(tmp_path)
+    settings = dataclasses.replace(sqlite_settings(tmp_path), database_url=db_url)
     app = make_app(settings)
     f = app.state.factory
     files = tmp_path / "files"
@@ -85,12 +86,11 @@ def test_killed_computation_and_upload_leave_nothing_half_written(
         shutil.copy(files / f"{d.lower()}.csv", p)
     first = accept_upload(f, settings.data_dir, study.id, admin, staged, staging)
     assert first.version is not None
-    db = tmp_path / "web.db"
-    assert _child(db, settings.data_dir, "compute", files) == 9
+    assert _child(db_url, settings.data_dir, "compute", files) == 9
     with f() as s:
         assert s.scalar(select(func.count(ResponseRun.id))) == 0
         assert s.scalar(select(func.count(ResponseCall.id))) == 0
-    assert _child(db, settings.data_dir, "upload", files) == 9
+    assert _child(db_url, settings.data_dir, "upload", files) == 9
     with f() as s:
         assert s.scalar(select(func.count(DataVersion.id))) == 1  # the killed one is not there
     # the files moved before the kill are reused when the same files are uploaded again
@@ -107,3 +107,4 @@ def test_killed_computation_and_upload_leave_nothing_half_written(
     with f() as s:
         n = s.scalar(select(func.count(ResponseCall.id)).where(ResponseCall.run_id == run.id))
     assert n == run.n_calls > 0
+    app.state.engine.dispose()
