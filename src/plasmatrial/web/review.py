@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,15 +82,17 @@ def queue(
     return [QueueItem(c, d) for c, d in session.execute(query)]
 
 
+_SUBJECT_ITEM = and_(ResponseCall.paramcd == SUBJECT_PARAM, ResponseCall.is_response.is_(False))
+#: Built once: the queue's size and its subject-level items of run ``:run_id``.
+_QUEUE_COUNTS = select(
+    func.count(ResponseCall.id), func.sum(case((_SUBJECT_ITEM, 1), else_=0))
+).where(ResponseCall.run_id == bindparam("run_id"), ResponseCall.queue_reason.is_not(None))
+
+
 def queue_counts(session: Session, run: ResponseRun) -> tuple[int, int]:
     """The number of items in the run's review queue and, of them, subject-level items (best
     responses; decision 1007): :func:`queue_size` both ways in one query."""
-    subject = and_(ResponseCall.paramcd == SUBJECT_PARAM, ResponseCall.is_response.is_(False))
-    total, subjects = session.execute(
-        select(func.count(ResponseCall.id), func.sum(case((subject, 1), else_=0))).where(
-            ResponseCall.run_id == run.id, ResponseCall.queue_reason.is_not(None)
-        )
-    ).one()
+    total, subjects = session.execute(_QUEUE_COUNTS, {"run_id": run.id}).one()
     return int(total or 0), int(subjects or 0)
 
 
