@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,9 +59,19 @@ def queue(
 ) -> list[QueueItem]:
     """Every response call of the run that is discordant, at a threshold or not evaluable, and
     every subject whose best response is discordant or not evaluable (decision 1007); by subject
-    and date, ``offset`` / ``limit``: one page of them."""
+    and date, ``offset`` / ``limit``: one page of them. One query: each call with its latest
+    decision (decision 1009 addendum)."""
+    latest_seq = (
+        select(func.max(Decision.seq))
+        .where(Decision.call_id == ResponseCall.id)
+        .correlate(ResponseCall)
+        .scalar_subquery()
+    )
     query = (
-        select(ResponseCall)
+        select(ResponseCall, Decision)
+        .outerjoin(
+            Decision, and_(Decision.call_id == ResponseCall.id, Decision.seq == latest_seq)
+        )
         .where(ResponseCall.run_id == run.id, ResponseCall.queue_reason.is_not(None))
         .order_by(ResponseCall.usubjid, ResponseCall.adt, ResponseCall.id)
     )
@@ -69,9 +79,21 @@ def queue(
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    calls = list(session.scalars(query))
-    latest = latest_decisions(session, [c.id for c in calls])
-    return [QueueItem(c, latest.get(c.id)) for c in calls]
+    return [QueueItem(c, d) for c, d in session.execute(query)]
+
+
+_SUBJECT_ITEM = and_(ResponseCall.paramcd == SUBJECT_PARAM, ResponseCall.is_response.is_(False))
+#: Built once: the queue's size and its subject-level items of run ``:run_id``.
+_QUEUE_COUNTS = select(
+    func.count(ResponseCall.id), func.sum(case((_SUBJECT_ITEM, 1), else_=0))
+).where(ResponseCall.run_id == bindparam("run_id"), ResponseCall.queue_reason.is_not(None))
+
+
+def queue_counts(session: Session, run: ResponseRun) -> tuple[int, int]:
+    """The number of items in the run's review queue and, of them, subject-level items (best
+    responses; decision 1007): :func:`queue_size` both ways in one query."""
+    total, subjects = session.execute(_QUEUE_COUNTS, {"run_id": run.id}).one()
+    return int(total or 0), int(subjects or 0)
 
 
 def queue_size(session: Session, run: ResponseRun, *, subjects_only: bool = False) -> int:
