@@ -262,21 +262,26 @@ def test_an_analysis_that_fails_shows_why_and_lists_nothing(
         version = s.get(DataVersion, wf.version_id)
         assert version is not None
         stored = Path(version.folder) / json.loads(version.files)["RS"]["stored"]
+    original, mode = stored.read_bytes(), stored.stat().st_mode
     os.chmod(stored, stat.S_IRUSR | stat.S_IWUSR)
     stored.write_bytes((tmp_path / "rs_orres.csv").read_bytes())
-    r = form(wf.clients["stat"], f"/studies/{wf.study_id}/versions/{wf.version_id}/analyses", {})
-    assert r.status_code == 303
-    job_id = int(r.headers["location"].rsplit("/", 1)[1])
-    page = wait_for(wf.clients["stat"], wf.study_id, job_id)
-    assert 'id="job-state">failed<' in page and "RSSTRESC" in page, page
-    assert 'id="job-files"' not in page
-    with app.state.factory() as s:
-        actions = s.scalars(
-            select(AuditEvent.action).where(
-                AuditEvent.entity == "analysis_job", AuditEvent.entity_id == str(job_id)
-            ).order_by(AuditEvent.id)
-        ).all()
-    assert actions == ["start_analysis", "fail_analysis"]
+    try:
+        r = form(wf.clients["stat"], f"/studies/{wf.study_id}/versions/{wf.version_id}/analyses", {})
+        assert r.status_code == 303
+        job_id = int(r.headers["location"].rsplit("/", 1)[1])
+        page = wait_for(wf.clients["stat"], wf.study_id, job_id)
+        assert 'id="job-state">failed<' in page and "RSSTRESC" in page, page
+        assert 'id="job-files"' not in page
+        with app.state.factory() as s:
+            actions = s.scalars(
+                select(AuditEvent.action).where(
+                    AuditEvent.entity == "analysis_job", AuditEvent.entity_id == str(job_id)
+                ).order_by(AuditEvent.id)
+            ).all()
+        assert actions == ["start_analysis", "fail_analysis"]
+    finally:  # the version is the module's: later tests analyse it again
+        stored.write_bytes(original)
+        os.chmod(stored, mode)
 
 
 def test_json_api_starts_an_analysis_and_reports_its_files(app: FastAPI, wf: Workflow) -> None:
