@@ -66,7 +66,9 @@ def staged(label: str, total: int) -> Callable[[_F], _F]:
                         bar.stop()
                         return
                     done += 1
-                    bar.update(task, description=f"{label}: {text}", completed=done)
+                    # drawn now, not at the next tick of the refresh thread: a stage shorter
+                    # than a tick (or a busy machine) would otherwise never show its name
+                    bar.update(task, description=f"{label}: {text}", completed=done, refresh=True)
 
                 token = _STEP.set(step)
                 try:
