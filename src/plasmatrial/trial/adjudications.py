@@ -87,6 +87,19 @@ def _prepared(adjudications: pl.DataFrame, categories: Sequence[str]) -> pl.Data
     return frame
 
 
+def _adjudicated_text(origin: str, category: str, explanation: str) -> pl.Expr:
+    """The explanation of an adjudicated call: the decided category (``_ADJ``), who and why,
+    then the ``origin`` ("computed" / "derived") category and its explanation."""
+    return pl.format(
+        "ADJUDICATED {} by {}: {}; " + origin + " {}: {}",
+        "_ADJ",
+        pl.col("ADJBY").fill_null("reviewer"),
+        pl.col("ADJREAS").fill_null("no reason given"),
+        pl.col(category).fill_null("missing"),
+        pl.col(explanation).fill_null(""),
+    )
+
+
 def apply_adjudications(
     adrs: pl.DataFrame,
     adjudications: pl.DataFrame,
@@ -155,14 +168,7 @@ def apply_adjudications(
         pl.when(hit).then(pl.col("_ADJ")).otherwise(pl.col("AVALC")).alias("AVALC"),
         pl.when(hit)
         .then(
-            pl.format(
-                "ADJUDICATED {} by {}: {}; computed {}: {}",
-                "_ADJ",
-                pl.col("ADJBY").fill_null("reviewer"),
-                pl.col("ADJREAS").fill_null("no reason given"),
-                pl.col("AVALC").fill_null("missing"),
-                pl.col("EXPLAIN").fill_null(""),
-            )
+            _adjudicated_text("computed", "AVALC", "EXPLAIN")
         )
         .otherwise(pl.col("EXPLAIN"))
         .alias("EXPLAIN"),
@@ -255,14 +261,7 @@ def apply_best_adjudications(
     out = joined.with_columns(
         pl.when(hit)
         .then(
-            pl.format(
-                "ADJUDICATED {} by {}: {}; derived {}: {}",
-                "_ADJ",
-                pl.col("ADJBY").fill_null("reviewer"),
-                pl.col("ADJREAS").fill_null("no reason given"),
-                pl.col("BESTRSP").fill_null("missing"),
-                pl.col("BESTEXPL").fill_null(""),
-            )
+            _adjudicated_text("derived", "BESTRSP", "BESTEXPL")
         )
         .otherwise(pl.col("BESTEXPL"))
         .alias("BESTEXPL"),

@@ -89,15 +89,21 @@ def start_analysis(
     """Queue a trial analysis of a data version with the reviewers' decisions (statisticians,
     data managers, admins); the worker starts at once when a slot is free."""
     check_csrf(request, csrf)
+    job = _queue_analysis(request, study_id, version_id, pdf=bool(pdf))
+    return RedirectResponse(f"/studies/{study_id}/analyses/{job.job_id}", status_code=303)
+
+
+def _queue_analysis(request: Request, study_id: int, version_id: int, *, pdf: bool) -> JobOut:
+    """Create a queued analysis job of a version of the study (analysts only), then let the
+    runner start it when a slot is free; the page and the JSON API both start one here."""
     with transaction(factory_of(request)) as session:
         user, study, _ = _study_access(request, session, study_id, ANALYSTS)
         version = session.get(DataVersion, version_id)
         if version is None or version.study_id != study_id:
             raise ForbiddenError("no such data version in this study")
-        job = create_job(session, user, study, version, "analysis", pdf=bool(pdf))
-        job_id = job.id
+        out = _job_out(create_job(session, user, study, version, "analysis", pdf=pdf))
     runner_of(request).dispatch()
-    return RedirectResponse(f"/studies/{study_id}/analyses/{job_id}", status_code=303)
+    return out
 
 
 @router.get("/studies/{study_id}/analyses", response_class=HTMLResponse)
@@ -224,15 +230,7 @@ def api_start_analysis(
     """Queue a trial analysis of a data version (statisticians, data managers, admins); poll
     ``GET /api/studies/{study_id}/analyses/{job_id}`` until ``done`` or ``failed``."""
     check_csrf(request, None)
-    with transaction(factory_of(request)) as session:
-        user, study, _ = _study_access(request, session, study_id, ANALYSTS)
-        version = session.get(DataVersion, version_id)
-        if version is None or version.study_id != study_id:
-            raise ForbiddenError("no such data version in this study")
-        job = create_job(session, user, study, version, "analysis", pdf=pdf)
-        out = _job_out(job)
-    runner_of(request).dispatch()
-    return out
+    return _queue_analysis(request, study_id, version_id, pdf=pdf)
 
 
 @router.get("/api/studies/{study_id}/analyses/{job_id}", response_model=JobOut, tags=["api"])
