@@ -104,6 +104,9 @@ class ResultMixin:
     __slots__ = ()
     #: Fields shown by ``repr`` and ``summary()`` (default: every field with a scalar value).
     _repr_fields: ClassVar[tuple[str, ...]] = ()
+    #: Properties computed on access that count as fields for ``repr``, ``to_frame()`` and
+    #: ``to_dict()`` (values a fit rarely needs, derived from its fields; decision 0358).
+    _derived_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,8 +114,8 @@ class ResultMixin:
 
     def _field_names(self) -> list[str]:
         if dataclasses.is_dataclass(self):
-            return [f.name for f in dataclasses.fields(self)]
-        return []
+            return [f.name for f in dataclasses.fields(self)] + list(self._derived_fields)
+        return list(self._derived_fields)
 
     def _key_numbers(self) -> dict[str, Any]:
         """The fields ``repr`` and ``summary()`` show: ``_repr_fields`` or the scalar ones."""

@@ -110,13 +110,16 @@ def grid_codes(t: FloatArray, ncell: int = 1) -> tuple[IntpArray, int, float, fl
     q = t * scale
     np.rint(q, out=q)
     lo, hi = float(q.min()), float(q.max())
+    if 0.0 <= lo <= hi - lo + 1.0:  # a grid from 0 at most twice as long: no shift (one pass)
+        lo = 0.0
     span = int(hi - lo) + 1
     if hi >= 2.0**52 or ncell * span * 2 > _GRID_CELLS_PER_ROW * n + _GRID_SLACK:
         return None
     for i in range(0, n, _GRID_BLOCK):  # in blocks: no n-long temporaries
         if not bool((q[i : i + _GRID_BLOCK] / scale == t[i : i + _GRID_BLOCK]).all()):
             return None
-    q -= lo
+    if lo != 0.0:
+        q -= lo
     return q.astype(np.intp), span, lo, scale
 
 
@@ -183,13 +186,16 @@ def grid_tables(
     bounds = np.searchsorted(used, np.arange(k + 1) * span).tolist()
     cum = np.cumsum(stop)
     at_risk = np.empty_like(cum)
-    point = used.copy() if k > 1 else used
+    point = np.empty_like(used) if k > 1 else used
     for j, (a, b) in enumerate(pairwise(bounds)):
         if b > a:  # the group's stops at or after the column (np.repeat is slower than this)
             np.subtract(cum[b - 1], cum[a:b], out=at_risk[a:b])
-            point[a:b] -= j * span
+            if k > 1:
+                np.subtract(used[a:b], j * span, out=point[a:b])
     at_risk += stop
-    times = np.divide(point + lo, scale, dtype=np.float64)  # = the grid's points, bit for bit
+    if lo != 0.0:
+        point = point + lo
+    times = np.divide(point, scale, dtype=np.float64)  # = the grid's points, bit for bit
     n_risk = at_risk.astype(np.float64)
     n_event = ev.astype(np.float64)
     n_censor = (stop - ev).astype(np.float64)
@@ -434,10 +440,11 @@ class KaplanMeierResult(ResultMixin):
         Greenwood standard error of ``-log S`` (R ``fit$std.err``; ``inf`` once S = 0).
     lower, upper : numpy.ndarray
         Pointwise confidence limits (NaN where R gives NA).
-    cumhaz, std_chaz : numpy.ndarray
-        Nelson-Aalen cumulative hazard and its standard error (R ``fit$cumhaz``, ``fit$std.chaz``).
     conf_level, conf_type : float, str
         Interval settings.
+    cumhaz, std_chaz : numpy.ndarray
+        Nelson-Aalen cumulative hazard and its standard error (R ``fit$cumhaz``, ``fit$std.chaz``),
+        computed on access from the counts (properties, listed by ``to_dict()``; decision 0358).
     """
 
     time: FloatArray
@@ -448,11 +455,29 @@ class KaplanMeierResult(ResultMixin):
     std_err: FloatArray
     lower: FloatArray
     upper: FloatArray
-    cumhaz: FloatArray
-    std_chaz: FloatArray
     conf_level: float
     conf_type: ConfType
     _repr_fields = ("n", "events", "median", "conf_level", "conf_type")
+    _derived_fields = ("cumhaz", "std_chaz")
+
+    def _hazard_terms(self, power: int) -> FloatArray:
+        """``d / n_risk ** power`` where there are events, else 0 (no term where n_risk is 0)."""
+        d, nr = self.n_event, self.n_risk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out: FloatArray = np.where(d > 0, d / (nr if power == 1 else nr * nr), 0.0)
+        return out
+
+    @property
+    def cumhaz(self) -> FloatArray:
+        """Nelson-Aalen cumulative hazard ``sum d / n`` (R ``fit$cumhaz``)."""
+        out: FloatArray = np.cumsum(self._hazard_terms(1))
+        return out
+
+    @property
+    def std_chaz(self) -> FloatArray:
+        """Standard error of the cumulative hazard, ``sqrt(sum d / n^2)`` (R ``fit$std.chaz``)."""
+        out: FloatArray = np.sqrt(np.cumsum(self._hazard_terms(2)))
+        return out
 
     @property
     def events(self) -> float:
@@ -645,8 +670,6 @@ def km_fit(
     surv = km_survival(tab)
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(np.where(d > 0, d / (nr * (nr - d)), 0.0))
-        hazard = np.where(d > 0, d / nr, 0.0)
-        var_h = np.where(d > 0, d / (nr * nr), 0.0)
     se = np.sqrt(greenwood)
     lower, upper = confint(surv, se, conf_level, conf_type)
     return KaplanMeierResult(
@@ -658,8 +681,6 @@ def km_fit(
         std_err=se,
         lower=lower,
         upper=upper,
-        cumhaz=np.cumsum(hazard),
-        std_chaz=np.sqrt(np.cumsum(var_h)),
         conf_level=conf_level,
         conf_type=conf_type,
     )
@@ -680,9 +701,8 @@ def km_fits_positive(
       sums run per group (into slices of one output), so each group's values are bit for bit
       those of a fit of that group alone, and each fit's arrays are views of shared buffers.
     * No masks: a time without events gives the factor exactly 1 and the terms exactly 0.
-    * The Greenwood and hazard sums run as one complex ``cumsum`` (real part Greenwood, imaginary
-      part hazard): complex addition adds the parts separately, so each part is bit for bit the
-      floating ``cumsum`` of its terms, and a running sum costs its latency once, not twice.
+    * The Nelson-Aalen hazard and its error are left to :attr:`KaplanMeierResult.cumhaz` and
+      :attr:`~KaplanMeierResult.std_chaz`, computed on access (decision 0358).
     * Limits: S = 1 only before the first event, where the error is 0, and S = 0 only where the
       Greenwood term is infinite, so ``0/0`` and ``inf/inf`` give R's NA without masks; a
       survival that underflows to 0 with a finite error (not seen in practice) is masked.
@@ -690,30 +710,27 @@ def km_fits_positive(
     d, nr = tab.n_event, tab.n_risk
     m = d.shape[0]
     segments = [(a, b) for a, b in pairwise(bounds) if b > a]
-    sums = np.empty(m, dtype=np.complex128)
-    parts = sums.view(np.float64)
     surv: FloatArray = np.empty(m)
     with np.errstate(divide="ignore", invalid="ignore"):  # d == n_risk: inf, as R
         alive = nr - d
         factor = alive / nr
         alive *= nr
-        np.divide(d, alive, out=parts[0::2])
-        np.divide(d, nr, out=parts[1::2])
-        var_h = nr * nr
-        np.divide(d, var_h, out=var_h)
+        greenwood = np.divide(d, alive, out=alive)
         for a, b in segments:
             np.cumprod(factor[a:b], out=surv[a:b])
-            np.cumsum(sums[a:b], out=sums[a:b])
-            np.cumsum(var_h[a:b], out=var_h[a:b])
-        se = np.sqrt(parts[0::2])
-        cumhaz = parts[1::2].copy()
-        std_chaz = np.sqrt(var_h, out=var_h)
+            np.cumsum(greenwood[a:b], out=greenwood[a:b])
+        se = np.sqrt(greenwood, out=greenwood)
         if conf_type == "log-log" or conf_type == "log":
             z = norm_isf((1.0 - conf_level) / 2.0)
             log_s = np.log(surv)
-            if conf_type == "log-log":
-                a_ = np.exp(z * se / log_s)  # NaN at S = 1 (0/0) and at S = 0 (inf/inf)
-                lower, upper = np.exp(log_s / a_), np.exp(log_s * a_)
+            if conf_type == "log-log":  # a = exp(z se / log S): NaN at S = 1 and S = 0
+                a_ = np.multiply(se, z)
+                np.divide(a_, log_s, out=a_)
+                np.exp(a_, out=a_)
+                lower = np.divide(log_s, a_)
+                np.exp(lower, out=lower)
+                upper = np.multiply(log_s, a_, out=a_)
+                np.exp(upper, out=upper)
             else:
                 se2 = z * se
                 lower = np.exp(log_s - se2)
@@ -735,8 +752,6 @@ def km_fits_positive(
             std_err=se[a:b],
             lower=lower[a:b],
             upper=upper[a:b],
-            cumhaz=cumhaz[a:b],
-            std_chaz=std_chaz[a:b],
             conf_level=conf_level,
             conf_type=conf_type,
         )

@@ -106,6 +106,37 @@ def test_grid_codes_exact_and_refusals() -> None:
     v, c = _values(ints) or (None, None)
     assert v is not None and c is not None
     assert np.array_equal(v[c], ints) and v.tolist() == [1.0, 3.0, 7.0]
+    assert grid_codes(ints) is not None and grid_codes(ints)[2] == 0.0  # type: ignore[index]
+    late = np.array([1003.2, 1000.5, 1001.0, 1003.2])  # far from 0: the grid starts at the first
+    found = grid_codes(late)
+    assert found is not None and found[2] == 10005.0 and found[1] == 28
+    v, c = _values(late) or (None, None)
+    assert v is not None and c is not None and np.array_equal(v[c], late)
+
+
+def test_late_grid_gives_the_same_fit_as_the_sort_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    t = np.round(5000.0 + rng.exponential(40.0, 300), 1)
+    e = rng.random(300) < 0.6
+    g = rng.integers(0, 2, 300)
+    fast = kaplan_meier_by(t, e, g, conf_type="log-log")
+    _sorted_path(monkeypatch)
+    slow = kaplan_meier_by(t, e, g, conf_type="log-log")
+    for a, b in zip(fast.fits, slow.fits, strict=True):
+        for x, y in zip(_km_arrays(a), _km_arrays(b), strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_cumulative_hazard_is_listed_as_a_field() -> None:
+    """cumhaz and std_chaz are computed on access (decision 0358) yet still part of the
+    result's dict and table, with R's values (Nelson-Aalen sum d/n and sqrt(sum d/n^2))."""
+    fit = kaplan_meier([1.0, 2.0, 2.0, 3.0, 4.0], [1, 1, 0, 1, 0])
+    d = {k: v for k, v in fit.to_dict().items() if k in ("cumhaz", "std_chaz")}
+    assert d["cumhaz"] == pytest.approx([1 / 5, 1 / 5 + 1 / 4, 1 / 5 + 1 / 4 + 1 / 2, 0.95])
+    assert d["std_chaz"] == pytest.approx(
+        np.sqrt(np.cumsum([1 / 25, 1 / 16, 1 / 4, 0.0])).tolist()
+    )
+    assert "cumhaz" in repr(fit.to_dict()) and len(d) == 2
 
 
 def test_sort_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> None:
