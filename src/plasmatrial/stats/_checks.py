@@ -24,6 +24,7 @@ The rules, and where they follow R's ``survival`` package:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -78,9 +79,10 @@ def check_float_vector(x: ArrayLikeIn, name: str, *, n: int | None = None) -> Fl
         raise StatsError(f"{name}: expected a 1-D array, got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise StatsError(f"{name}: expected length {n} (same as time), got {arr.shape[0]}")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        raise StatsError(f"{name}: values must be finite, got {_first_bad(arr, bad)}")
+    if arr.shape[0] and not math.isfinite(float(arr.sum())):  # NaN/inf, or a sum overflowing
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise StatsError(f"{name}: values must be finite, got {_first_bad(arr, bad)}")
     return arr
 
 
@@ -144,9 +146,8 @@ def check_times(
     n = t.shape[0]
     if n == 0:
         raise StatsError("time: expected at least one observation, got an empty array")
-    neg = t < 0
-    if neg.any():
-        raise StatsError(f"time: values must be >= 0, got {_first_bad(t, neg)}")
+    if float(t.min()) < 0.0:
+        raise StatsError(f"time: values must be >= 0, got {_first_bad(t, t < 0)}")
     if entry is None:
         return t, None
     s = check_float_vector(entry, "entry", n=n)
@@ -272,9 +273,8 @@ def check_survival_batch(time: ArrayLikeIn, event: ArrayLikeIn) -> tuple[FloatAr
     bad = ~np.isfinite(t)
     if bad.any():
         raise StatsError(f"time: values must be finite, got {_first_bad(t, bad)}")
-    neg = t < 0
-    if neg.any():
-        raise StatsError(f"time: values must be >= 0, got {_first_bad(t, neg)}")
+    if float(t.min()) < 0.0:
+        raise StatsError(f"time: values must be >= 0, got {_first_bad(t, t < 0)}")
     return t, check_event_matrix(event, "event", t.shape)
 
 
