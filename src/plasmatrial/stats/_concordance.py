@@ -155,7 +155,7 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
         bm -= c0
         bm *= bit
         bm += c0  # rank among the elements with the same bit
-        np.take(offs[b], u, out=newpos)
+        np.take(offs[b], u, out=newpos, mode="clip")  # no buffered copy of out
         newpos += bm
         s2, w2, a2 = spare
         s2[newpos] = state

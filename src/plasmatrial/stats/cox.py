@@ -33,6 +33,7 @@ from plasmatrial.stats._cox_core import (
     Ties,
     loglik_score_info,
     prepare,
+    release_scratch,
     score_residuals,
 )
 from plasmatrial.stats._cox_exact import exact_loglik_score_info
@@ -336,7 +337,9 @@ def cox_ph(
     if ties == "exact" and (weights is not None or robust):
         raise StatsError("ties='exact': case weights and robust variance are not supported")
 
-    data = prepare(tm, ev, Xm, entry=ent, strata=st, weights=w)
+    data = prepare(
+        tm, ev, Xm, entry=ent, strata=st, weights=w, unit_weights=True if wv is None else None
+    )
     if ties == "exact":
 
         def fn(b: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -352,7 +355,7 @@ def cox_ph(
     var, rscore = naive, None
     if robust:
         var, rscore = _robust(data, fit, ties, w, cl, naive)
-    data.scratch.clear()  # the Newton work arrays: freed before the concordance's own
+    release_scratch(data)  # the Newton work arrays: reused by the concordance
     return _result(
         fit,
         var,
@@ -437,7 +440,7 @@ def _result(
         robust_score_test=rscore,
         concordance=conc,
         n=int(tm.shape[0]),
-        n_events=int(data.didx.shape[0]),
+        n_events=data.n_events,
         n_iter=fit.n_iter,
         converged=fit.converged,
         ties=ties,
