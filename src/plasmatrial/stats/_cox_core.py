@@ -150,15 +150,15 @@ def prepare(
     if ss is not None:
         flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
+    gtime = t[starts]
+    pool.give(t)
     # tie group of each row (cumulative count of group starts), then 2 x group + is-death
-    gkey = pool.take(n, np.int64)
+    gkey = pool.take(n, np.int64)  # the memory of t
     np.cumsum(flag, dtype=np.int64, out=gkey)
     del flag
     gkey -= 1
     gkey <<= 1
     gkey += d
-    gtime = t[starts]
-    pool.give(t)
     gstrat = np.zeros(starts.shape[0], dtype=np.int64) if ss is None else ss[starts]
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
     sb = np.r_[np.flatnonzero(sflag), gtime.shape[0]].astype(np.int64)

@@ -35,31 +35,45 @@ class WorkPool:
 
     glibc returns every large array to the kernel when it is freed (``munmap``), so a fresh
     full-length temporary pays its page faults again; on the reference VM that system time
-    was two thirds of a 1e7 fit. A buffer given back here is reused by the next request of the
-    same byte size (any dtype of that size). The caller must not use an array after giving it
-    back. Dropping the pool frees everything.
+    was two thirds of a 1e7 fit. A buffer given back here is reused by the next request that
+    fits in it (the smallest such buffer; any dtype). The caller must not use an array after
+    giving it back. Dropping the pool frees everything.
     """
 
-    __slots__ = ("_free",)
+    __slots__ = ("_free", "_roots")
 
     def __init__(self) -> None:
-        self._free: list[npt.NDArray[np.uint8]] = []
+        self._free: list[npt.NDArray[Any]] = []  # buffers not in use
+        self._roots: dict[int, npt.NDArray[Any]] = {}  # every buffer this pool has lent, by id
 
     def take(self, shape: int | tuple[int, ...], dtype: npt.DTypeLike = np.float64) -> Any:
-        """An uninitialised array of ``shape`` and ``dtype``, reused when one of its size is free."""
+        """An uninitialised array of ``shape`` and ``dtype``, reusing a free buffer if one fits."""
         dt = np.dtype(dtype)
         shp = (shape,) if isinstance(shape, int) else shape
         nbytes = int(np.prod(shp)) * dt.itemsize
-        for i, buf in enumerate(self._free):
-            if buf.nbytes == nbytes:
-                return self._free.pop(i).view(dt).reshape(shp)
-        return np.empty(shp, dtype=dt)
+        fits = [i for i, buf in enumerate(self._free) if buf.nbytes >= nbytes]
+        if not fits:
+            root = np.empty(nbytes, dtype=np.uint8)
+            if nbytes >= _POOL_MIN_BYTES:
+                self._roots[id(root)] = root
+        else:
+            root = self._free.pop(min(fits, key=lambda i: self._free[i].nbytes))
+        return root.reshape(-1).view(np.uint8)[:nbytes].view(dt).reshape(shp)
 
     def give(self, *arrays: npt.NDArray[Any]) -> None:
-        """Hand arrays back (contiguous arrays that own their memory; others are ignored)."""
+        """Hand arrays back: those this pool lent, and large contiguous arrays that own their
+        memory (views of anything else are ignored)."""
         for a in arrays:
-            if a.nbytes >= _POOL_MIN_BYTES and a.base is None and a.flags.c_contiguous:
-                self._free.append(a.reshape(-1).view(np.uint8))
+            root = a
+            while isinstance(root.base, np.ndarray) and id(root) not in self._roots:
+                root = root.base
+            if id(root) not in self._roots:
+                big = a.nbytes >= _POOL_MIN_BYTES and a.flags.c_contiguous and a.flags.owndata
+                if root is not a or not big:
+                    continue
+                self._roots[id(a)] = a
+            if not any(f is root for f in self._free):
+                self._free.append(root)
 
 
 def _sortable_into(bits: IntArray, out: IntArray) -> None:

@@ -330,7 +330,7 @@ def cox_ph(
     st = None if strata is None else group_codes(strata, n, "strata")[1].astype(np.int64)
     cl = None if cluster is None else group_codes(cluster, n, "cluster")[1].astype(np.int64)
     if robust is None:
-        robust = cl is not None or bool(np.any(w != np.round(w)))
+        robust = cl is not None or (wv is not None and bool(np.any(wv != np.round(wv))))
     elif cl is not None and not robust:
         raise StatsError("robust: cluster= requires the robust variance; got robust=False")
     labels = _names(names, p)
@@ -403,20 +403,39 @@ def _result(
     conc = None
     if compute_concordance:
         # linear predictor in the fit's sorted order, then one scatter back (not BLAS: see
-        # _cox_core._weighted_gram; the same sums, covariate by covariate)
-        lp_sorted = data.XT[0] * beta[0]
-        buf = np.empty_like(lp_sorted)
+        # _cox_core._weighted_gram; the same sums, covariate by covariate); the full-length
+        # arrays come from the fit's work pool (ADR 0361)
+        pool = data.pool
+        n = data.order.shape[0]
+        lp_sorted = pool.take(n, np.float64)
+        np.multiply(data.XT[0], beta[0], out=lp_sorted)
+        buf = pool.take(n, np.float64)
         for j in range(1, p):
             np.multiply(data.XT[j], beta[j], out=buf)
             lp_sorted += buf
         lp = buf  # reused: the scatter back to row order
         lp[data.order] = lp_sorted
-        del lp_sorted
+        # the sorted covariates are not read again: their memory goes to the concordance
+        pool.give(lp_sorted, data.XT)
         groups = time_groups_from_sorted(
-            data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
+            data.order,
+            data.gkey,
+            data.event,
+            None if ent is None else data.lower,
+            data.starts.shape[0],
+            pool,
         )
+        pool.give(data.order, data.gkey)  # not read again either
         conc = concordance(
-            tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl, time_groups=groups
+            tm,
+            ev.astype(bool, copy=False),
+            lp,
+            entry=ent,
+            strata=st,
+            weights=None if data.unit_w else w,
+            cluster=cl,
+            time_groups=groups,
+            pool=pool,
         )
     return CoxResult(
         names=labels,
