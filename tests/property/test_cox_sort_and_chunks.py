@@ -88,10 +88,15 @@ def test_tiny_chunks_and_blocks_give_the_same_fit(kw: dict[str, object]) -> None
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(core, "_DEATH_CHUNK", 3)
         mp.setattr(core, "_GRAM_BLOCK", 7)
+        mp.setattr(core, "_ROW_CHUNK", 5)
         tiny = cox_ph(**kw)  # type: ignore[arg-type]
     assert tiny.n_iter == ref.n_iter
     for name in ("coef", "naive_var", "var"):
-        np.testing.assert_allclose(getattr(tiny, name), getattr(ref, name), rtol=1e-12, atol=0)
+        # blocks and chunks change the order of the Gram and Efron sums: 1e-12 of the largest
+        # element (a coefficient near zero carries the rounding of the others)
+        want = getattr(ref, name)
+        atol = 1e-12 * float(np.max(np.abs(want)))
+        np.testing.assert_allclose(getattr(tiny, name), want, rtol=1e-12, atol=atol)
     np.testing.assert_allclose(tiny.loglik, ref.loglik, rtol=1e-13)
     assert tiny.concordance is not None and ref.concordance is not None
 

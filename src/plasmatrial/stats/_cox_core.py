@@ -259,18 +259,45 @@ class RiskSums:
     D1: FloatArray  # (p, E)
 
 
+#: Rows per chunk of the covariate passes of :func:`risk_sums` (chunks end at tie-group
+#: boundaries, so a chunk can be longer when one tie group is).
+_ROW_CHUNK = 1 << 16
+
+
+def _row_chunks(data: CoxData) -> list[tuple[int, int, int, int, int, int]]:
+    """Chunks of whole tie groups: (first group, end group, first row, end row, first event
+    group, end event group), about :data:`_ROW_CHUNK` rows each."""
+    starts = data.starts
+    G = starts.shape[0]
+    n = data.XT.shape[1]
+    gcut = np.unique(np.r_[np.searchsorted(starts, np.arange(0, n, _ROW_CHUNK)), G]).tolist()
+    ecut = np.searchsorted(data.eg2g, gcut).tolist()
+    out = []
+    for k in range(len(gcut) - 1):
+        ga, gb = gcut[k], gcut[k + 1]
+        ra = int(starts[ga])
+        rb = int(starts[gb]) if gb < G else n
+        out.append((ga, gb, ra, rb, ecut[k], ecut[k + 1]))
+    return out
+
+
 def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
     """Sums of w·r and w·r·x over every risk set and every death set.
 
     ``risk`` and ``r`` of the result live in ``data``'s work arrays: valid until the next call.
+    The products ``x_j beta_j`` and ``r x_j`` are formed chunk by chunk of whole tie groups in
+    one small buffer (ADR 0361): each group's sums are those of one pass over all rows.
     """
     p, n = data.XT.shape
+    chunks = _row_chunks(data)
     eta = _scratch(data, "risk", n)
-    buf = _scratch(data, "prod", n)  # one product buffer for all covariates
+    buf = _scratch(data, "prod", max(rb - ra for _, _, ra, rb, _, _ in chunks))
     np.multiply(data.XT[0], beta[0], out=eta)  # no BLAS call: its threads would only spin
     for j in range(1, p):
-        np.multiply(data.XT[j], beta[j], out=buf)
-        eta += buf
+        for _, _, ra, rb, _, _ in chunks:
+            t = buf[: rb - ra]
+            np.multiply(data.XT[j, ra:rb], beta[j], out=t)
+            eta[ra:rb] += t
     shift = float(eta.max())
     eta -= shift
     risk = np.exp(eta, out=eta)
@@ -279,10 +306,18 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
     Dm = np.empty((1 + p, data.dstarts.shape[0]))
     A[0] = np.add.reduceat(r, data.starts)
     Dm[0] = data.death_sums(r)
-    for j in range(p):
-        np.multiply(r, data.XT[j], out=buf)
-        A[1 + j] = np.add.reduceat(buf, data.starts)
-        Dm[1 + j] = data.death_sums(buf)
+    nc = data.dcut.shape[0]
+    for ga, gb, ra, rb, ea, eb in chunks:
+        loc = data.starts[ga:gb] - ra
+        dloc = data.dcut[2 * ea : min(2 * eb, nc)] - ra
+        if dloc.shape[0] and dloc[-1] == rb - ra:
+            dloc = dloc[:-1]  # the chunk's last deaths end the chunk
+        t = buf[: rb - ra]
+        for j in range(p):
+            np.multiply(r[ra:rb], data.XT[j, ra:rb], out=t)
+            A[1 + j, ga:gb] = np.add.reduceat(t, loc)
+            if eb > ea:
+                Dm[1 + j, ea:eb] = np.add.reduceat(t, dloc)[0::2]
     if data.ent_rows.shape[0]:
         re = r[data.ent_rows]
         G = data.starts.shape[0]
@@ -305,22 +340,36 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
 _GRAM_BLOCK = 1 << 15
 
 
-def _weighted_gram(XT: FloatArray, v: FloatArray) -> FloatArray:
-    """``sum_i v_i x_i x_i'`` for the columns ``x_i`` of ``XT``.
+def _weighted_gram(
+    XT: FloatArray,
+    tab: FloatArray,
+    key: IntArray,
+    sub: tuple[FloatArray, IntArray] | None,
+    r: FloatArray,
+) -> FloatArray:
+    """``sum_i v_i x_i x_i'`` for the columns ``x_i`` of ``XT``, ``v = (tab[key] - c[low]) r``
+    with ``(c, low) = sub`` (nothing subtracted when None).
 
     Sums over rows use ``einsum`` (numpy's own loops), not BLAS: for these skinny products
     OpenBLAS starts threads that then spin, doubling the CPU time of the whole fit on a
-    two-core machine for no gain in wall time. Rows go in blocks, so the products ``v x_j`` are
-    never a ``(p, n)`` array in memory (ADR 0360).
+    two-core machine for no gain in wall time. Rows go in blocks, so neither the row weights
+    ``v`` nor the products ``v x_j`` are full-length arrays (ADRs 0360, 0361).
     """
     p, n = XT.shape
     out = np.zeros((p, p))
-    buf = np.empty((p, min(n, _GRAM_BLOCK)))
+    m = min(n, _GRAM_BLOCK)
+    buf = np.empty((p, m))
+    vb = np.empty(m)
     for a in range(0, n, _GRAM_BLOCK):
         b = min(n, a + _GRAM_BLOCK)
+        v = vb[: b - a]
+        np.take(tab, key[a:b], out=v, mode="clip")  # valid indices: no buffered copy of out
+        if sub is not None:
+            v -= sub[0][sub[1][a:b]]
+        v *= r[a:b]
         Xb = XT[:, a:b]
         Z = buf[:, : b - a]
-        np.multiply(Xb, v[a:b], out=Z)
+        np.multiply(Xb, v, out=Z)
         for j in range(p):
             for k in range(j, p):
                 out[j, k] += np.einsum("i,i->", Z[j], Xb[k])
@@ -452,11 +501,8 @@ def loglik_score_info(
     tab = np.repeat(cg[1:], 2)
     if ties != "breslow":
         tab[2 * data.eg2g + 1] -= c2
-    v = np.take(tab, data.gkey, out=_scratch(data, "prod", data.gkey.shape[0]), mode="clip")
-    if not data.lower_zero:
-        v -= cg[data.lower]
-    v *= rs.r
-    info = _weighted_gram(data.XT, v) - part2
+    sub = None if data.lower_zero else (cg, data.lower)
+    info = _weighted_gram(data.XT, tab, data.gkey, sub, rs.r) - part2
     return loglik, score, info
 
 
