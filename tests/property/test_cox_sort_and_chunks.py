@@ -165,3 +165,24 @@ def test_death_sums_match_gathered_deaths() -> None:
     assert data.n_events == int(event.sum()) == didx.shape[0]
     np.testing.assert_array_equal(np.bincount(e_of_death), data.ndead)
     assert np.all((frac >= 0) & (frac < 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.booleans(), st.integers(1, 40))
+def test_concordance_unit_weights_as_none(seed: int, entry: bool, strata: bool, nlp: int) -> None:
+    """``weights=None`` (the broadcast unit weight, ADR 0361) counts as weights of ones."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 200))
+    time = rng.integers(1, 30, n).astype(float) + 1.0
+    kw = {
+        "time": time,
+        "event": rng.random(n) < 0.6,
+        "lp": rng.integers(0, nlp, n) * 0.5,
+        "entry": np.floor(time * rng.random(n) * 0.6) if entry else None,
+        "strata": rng.integers(0, 3, n) if strata else None,
+        "cluster": None,
+    }
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ones = concordance(**kw, weights=np.ones(n))  # type: ignore[arg-type]
+        none = concordance(**kw, weights=None)  # type: ignore[arg-type]
+    assert ones == none or (np.isnan(ones.concordance) and np.isnan(none.concordance))
