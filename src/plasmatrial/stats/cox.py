@@ -326,7 +326,8 @@ def cox_ph(
     p = Xm.shape[1]
     check_choice(ties, "ties", TIES)
     check_conf_level(conf_level)
-    w = np.ones(n) if wv is None else wv
+    # unit weights: a read-only broadcast 1.0, no full-length array (ADR 0361)
+    w = np.broadcast_to(np.float64(1.0), (n,)) if wv is None else wv
     st = None if strata is None else group_codes(strata, n, "strata")[1].astype(np.int64)
     cl = None if cluster is None else group_codes(cluster, n, "cluster")[1].astype(np.int64)
     if robust is None:
