@@ -113,7 +113,7 @@ def test_concordance_matches_pairwise_reference(data: dict[str, Any]) -> None:
         weights=data["weights"],
     )
     lower = None if data["entry"] is None else fit.lower
-    groups = time_groups_from_sorted(fit.order, fit.gid, lower, fit.starts.shape[0])
+    groups = time_groups_from_sorted(fit.order, fit.gkey, fit.event, lower, fit.starts.shape[0])
     for time_groups in (None, groups):
         with np.errstate(invalid="ignore", divide="ignore"):
             got = concordance(**data, time_groups=time_groups)

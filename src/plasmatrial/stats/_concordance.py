@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plasmatrial._results import ResultMixin
-from plasmatrial.stats._cox_sort import packed_argsort
+from plasmatrial.stats._cox_sort import WorkPool, packed_argsort
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -155,7 +155,7 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
         bm -= c0
         bm *= bit
         bm += c0  # rank among the elements with the same bit
-        np.take(offs[b], u, out=newpos)
+        np.take(offs[b], u, out=newpos, mode="clip")  # no buffered copy of out
         newpos += bm
         s2, w2, a2 = spare
         s2[newpos] = state
@@ -173,8 +173,13 @@ def dominance(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumAr
 #: Elements per block of :func:`dominance_blocked` (its arrays stay in the CPU caches).
 _BLOCK = 1 << 16
 
+#: Subjects per chunk of the final pass of :func:`concordance` (ADR 0361).
+_CHUNK = 1 << 16
 
-def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) -> NumArray:
+
+def dominance_blocked(
+    k: IntArray, w: NumArray, is_query: BoolArray, nkey: int, pool: WorkPool | None = None
+) -> NumArray:
     """:func:`dominance` block by block along the sequence, for integer weights and few keys.
 
     Each block of :data:`_BLOCK` elements is counted on its own (cache-resident arrays: at 1e7
@@ -182,29 +187,32 @@ def dominance_blocked(k: IntArray, w: NumArray, is_query: BoolArray, nkey: int) 
     from per-block key histograms: a query adds the point weight of earlier blocks below its key,
     every element the query weight of later blocks above its key. Integer sums, so the result
     is identical to :func:`dominance`. Falls back to it for float weights, many keys (the
-    histograms would outgrow the blocks) or few elements.
+    histograms would outgrow the blocks) or few elements. With ``pool`` the result is taken
+    from it.
     """
     m = k.shape[0]
     if w.dtype != np.int64 or nkey > _BLOCK // 4 or m <= 2 * _BLOCK:
         return dominance(k, w, is_query, nkey)
     nblk = (m + _BLOCK - 1) // _BLOCK
     unit = bool(np.all(w == 1))
-    cell = np.arange(m, dtype=np.int64)
-    cell >>= _BLOCK.bit_length() - 1
-    cell *= nkey
-    cell += k
-    size = nblk * nkey
-    if unit:
-        hp = np.bincount(cell, minlength=size).reshape(nblk, nkey)
-        hq = np.bincount(cell[is_query], minlength=size).reshape(nblk, nkey)
-    else:
-        hp = np.bincount(cell, w, minlength=size).astype(np.int64).reshape(nblk, nkey)
-        hq = np.bincount(cell, w * is_query, minlength=size).astype(np.int64).reshape(nblk, nkey)
+    # per-block key histograms of the points and of the queries (no full-length cell index)
+    hp = np.empty((nblk, nkey), dtype=np.int64)
+    hq = np.empty((nblk, nkey), dtype=np.int64)
+    for c in range(nblk):
+        sl = slice(c * _BLOCK, min(m, (c + 1) * _BLOCK))
+        kc, qc = k[sl], is_query[sl]
+        if unit:
+            hp[c] = np.bincount(kc, minlength=nkey)
+            hq[c] = np.bincount(kc[qc], minlength=nkey)
+        else:
+            wc = w[sl]
+            hp[c] = np.bincount(kc, wc, minlength=nkey).astype(np.int64)
+            hq[c] = np.bincount(kc, wc * qc, minlength=nkey).astype(np.int64)
     before = np.cumsum(hp, axis=0) - hp  # point weight of earlier blocks, per key
     below = np.cumsum(before, axis=1) - before  # ... with a strictly smaller key
     after = hq.sum(axis=0) - np.cumsum(hq, axis=0)  # query weight of later blocks, per key
     above = after.sum(axis=1)[:, None] - np.cumsum(after, axis=1)  # ... strictly larger key
-    out = np.empty(m, dtype=np.int64)
+    out: NumArray = np.empty(m, dtype=np.int64) if pool is None else pool.take(m, np.int64)
     for c in range(nblk):
         sl = slice(c * _BLOCK, min(m, (c + 1) * _BLOCK))
         kc = k[sl]
@@ -221,37 +229,54 @@ class _Elements:
     b: IntArray  # predictor-rank key (empty when every value is distinct and b_order is set)
     s: IntArray  # stratum
     w: NumArray  # weight (entries negative)
-    q: IntArray  # 1 for an event exit (a query), else 0
+    q: BoolArray  # an event exit (a query)
     n_a: int
     n_b: int
     b_order: IntArray | None = None  # the elements sorted by ``b`` (ties in any order), if known
 
 
-#: Time group of every exit and every entry (strata reversed, then time descending) and the
-#: number of group indices used.
+#: Time key of every exit (``2 g + is-event`` for its time group ``g``, strata reversed, then
+#: time descending), time group of every entry, and the number of group indices used.
 TimeGroups: TypeAlias = tuple[IntArray, IntArray, int]
 
 
 def time_groups_from_sorted(
-    order: IntArray, gid: IntArray, lower: IntArray | None, ngroups: int
+    order: IntArray,
+    gkey: IntArray,
+    event_sorted: BoolArray,
+    lower: IntArray | None,
+    ngroups: int,
+    pool: WorkPool | None = None,
 ) -> TimeGroups:
-    """Time groups from the Cox fit's sort (rows by stratum, then time; ``gid`` their tie group).
+    """Time keys from the Cox fit's sort (rows by stratum, then time; ``gkey`` is 2 x their tie
+    group + is-death, ``event_sorted`` the event indicator in that order).
 
     ``lower`` is, per sorted row, the first tie group at which it is at risk (delayed entry): its
     entry then sorts with the last exit time at or before it, or just after the stratum's
-    earliest exit time (index ``ngroups`` at most), which is what the time key needs.
+    earliest exit time (index ``ngroups`` at most), which is what the time key needs. With
+    ``pool`` the exit keys are taken from it.
     """
-    g_exit = np.empty(order.shape[0], dtype=np.int64)
-    g_exit[order] = ngroups - 1 - gid
+    n = order.shape[0]
+    # 2 (ngroups - 1 - g) + d = 2 ngroups - 2 - (2 g + d) + 2 d, in sorted order, then scattered
+    a_sorted = np.empty(n, dtype=np.int64) if pool is None else pool.take(n, np.int64)
+    np.subtract(2 * ngroups - 2, gkey, out=a_sorted)
+    a_sorted += event_sorted
+    a_sorted += event_sorted
+    a_exit = np.empty(n, dtype=np.int64) if pool is None else pool.take(n, np.int64)
+    a_exit[order] = a_sorted
+    if pool is not None:
+        pool.give(a_sorted)
     if lower is None:
-        return g_exit, np.empty(0, dtype=np.int64), ngroups
-    g_entry = np.empty(order.shape[0], dtype=np.int64)
+        return a_exit, np.empty(0, dtype=np.int64), ngroups
+    g_entry = np.empty(n, dtype=np.int64)
     g_entry[order] = ngroups - lower
-    return g_exit, g_entry, ngroups + 1
+    return a_exit, g_entry, ngroups + 1
 
 
-def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | None) -> TimeGroups:
-    """Group index of each exit and entry time: strata reversed, then time descending."""
+def _time_keys(
+    time: FloatArray, event: BoolArray, entry: FloatArray | None, strata: IntArray | None
+) -> TimeGroups:
+    """Time key of each exit and group of each entry: strata reversed, then time descending."""
     n = time.shape[0]
     tv = time if entry is None else np.concatenate([time, entry])
     uniq, inv = np.unique(tv, return_inverse=True)
@@ -266,11 +291,11 @@ def _time_keys(time: FloatArray, entry: FloatArray | None, strata: IntArray | No
         uc, g = np.unique(code, return_inverse=True)
         g = g.reshape(-1).astype(np.int64)
         ng = uc.shape[0]
-    return g[:n], g[n:], ng
+    return 2 * g[:n] + event, g[n:], ng
 
 
 def _rank_keys(
-    lp: FloatArray, strata: IntArray | None, n_a: int | None
+    lp: FloatArray, strata: IntArray | None, n_a: int | None, pool: WorkPool | None = None
 ) -> tuple[IntArray, int, IntArray | None]:
     """Dense rank of the linear predictor, strata in increasing order; without strata also the
     sort order of ``lp`` (ties in row order), which the dominance count reuses.
@@ -282,17 +307,22 @@ def _rank_keys(
     array is returned in its place.
     """
     if strata is None:
-        order, srt = packed_argsort(lp)
-        new = np.empty(srt.shape[0], dtype=np.int64)
-        new[0] = 0
-        np.not_equal(srt[1:], srt[:-1], out=new[1:])
-        ranks_sorted = np.cumsum(new, out=new)
-        n_b = int(ranks_sorted[-1]) + 1
+        n = lp.shape[0]
+        order, srt = packed_argsort(lp, pool=pool)
+        neq = srt[1:] != srt[:-1]
+        n_b = int(np.count_nonzero(neq)) + 1
         along_b = n_a is not None and (n_a - 1).bit_length() <= (n_b - 1).bit_length()
-        if n_b == lp.shape[0] and along_b:
+        if n_b == n and along_b:
+            if pool is not None:
+                pool.give(srt)
             return np.empty(0, dtype=np.int64), n_b, order
-        rank = np.empty_like(ranks_sorted)
+        ranks_sorted = srt.view(np.int64)  # srt is not read again: its memory holds the ranks
+        ranks_sorted[0] = 0
+        np.cumsum(neq, out=ranks_sorted[1:])
+        rank = np.empty(n, dtype=np.int64) if pool is None else pool.take(n, np.int64)
         rank[order] = ranks_sorted
+        if pool is not None:
+            pool.give(srt)
         return rank, n_b, order
     uniq, rank = np.unique(lp, return_inverse=True)
     rank = rank.reshape(-1).astype(np.int64)
@@ -308,27 +338,26 @@ def _elements(
     strata: IntArray | None,
     w: NumArray,
     groups: TimeGroups | None,
+    pool: WorkPool | None = None,
 ) -> _Elements:
     """Exit elements, then (with delayed entry) entry elements, of every subject."""
-    g_exit, g_entry, ng = _time_keys(time, entry, strata) if groups is None else groups
-    rank, n_b, b_order = _rank_keys(lp, strata, 2 * ng if entry is None else None)
-    q = event.astype(np.int64)
-    a = 2 * g_exit + q
+    a, g_entry, ng = _time_keys(time, event, entry, strata) if groups is None else groups
+    rank, n_b, b_order = _rank_keys(lp, strata, 2 * ng if entry is None else None, pool)
     s = np.zeros(time.shape[0], dtype=np.int64) if strata is None else strata
     if entry is None:
-        return _Elements(a=a, b=rank, s=s, w=w, q=q, n_a=2 * ng, n_b=n_b, b_order=b_order)
+        return _Elements(a=a, b=rank, s=s, w=w, q=event, n_a=2 * ng, n_b=n_b, b_order=b_order)
     return _Elements(
         a=np.concatenate([a, 2 * g_entry]),
         b=np.concatenate([rank, rank]),
         s=np.concatenate([s, s]),
         w=np.concatenate([w, -w]),
-        q=np.concatenate([q, np.zeros_like(q)]),
+        q=np.concatenate([event, np.zeros_like(event)]),
         n_a=2 * ng,
         n_b=n_b,
     )
 
 
-def _dominance_both(el: _Elements) -> NumArray:
+def _dominance_both(el: _Elements, pool: WorkPool | None = None) -> NumArray:
     """Dominance margins, sorting along the axis with more keys and radix-counting the other."""
     if int(el.n_a - 1).bit_length() <= int(el.n_b - 1).bit_length():
         seq, key, nkey = el.b, el.a, el.n_a
@@ -344,13 +373,16 @@ def _dominance_both(el: _Elements) -> NumArray:
             order = order[np.argsort(sub, kind="stable")]
     else:
         order = np.argsort(seq * nkey + (nkey - 1 - key))
-    ks = key[order]
-    # the time key is 2 x group + is-event: the query flag is its low bit (no gather needed);
-    # unit weights are the same in any order
-    qs = (ks & 1).astype(bool) if key is el.a else el.q[order].astype(bool)
+    m = order.shape[0]
+    ks = np.empty(m, dtype=np.int64) if pool is None else pool.take(m, np.int64)
+    np.take(key, order, out=ks, mode="clip")  # indices are valid: no buffered copy of out
+    qs = el.q[order]
     unit = el.w.dtype == np.int64 and bool(np.all(el.w == 1))
-    out = np.empty(order.shape[0], dtype=el.w.dtype)
-    out[order] = dominance_blocked(ks, el.w if unit else el.w[order], qs, nkey)
+    out = np.empty(m, dtype=el.w.dtype) if pool is None else pool.take(m, el.w.dtype)
+    dom = dominance_blocked(ks, el.w if unit else el.w[order], qs, nkey, pool)
+    out[order] = dom
+    if pool is not None:
+        pool.give(ks, dom)
     return out
 
 
@@ -378,7 +410,7 @@ def _tied_x(el: _Elements, tied: BoolArray) -> NumArray:
     return out
 
 
-def _margins(el: _Elements, nstrata: int) -> NumArray:
+def _margins(el: _Elements, nstrata: int, pool: WorkPool | None = None) -> NumArray:
     """Per element: for a query, the same-stratum weight before it, plus for every element the
     query weight after it (on A)."""
     dt = el.w.dtype
@@ -397,7 +429,9 @@ def _margins(el: _Elements, nstrata: int) -> NumArray:
         before = np.cumsum(hp) - hp
         before[0::2] = 0
         table: NumArray = before + (cq[-1] - cq)
-        out: NumArray = table[el.a]
+        m = el.a.shape[0]
+        out: NumArray = np.empty(m, dtype=dt) if pool is None else pool.take(m, dt)
+        np.take(table, el.a, out=out, mode="clip")
         return out
     wq = el.w * el.q
     hp = np.bincount(el.a, el.w, minlength=el.n_a).astype(dt)
@@ -431,7 +465,7 @@ def _tied_y(el: _Elements, tied: BoolArray, n: int) -> tuple[float, float]:
         )
     both = 0.0
     if tied.any():
-        ev = el.q.astype(bool)
+        ev = el.q
         sel = tied[ev]
         if sel.any():
             code = el.a[ev][sel] * el.n_b + el.b[ev][sel]
@@ -442,11 +476,72 @@ def _tied_y(el: _Elements, tied: BoolArray, n: int) -> tuple[float, float]:
     return alltime - both, both
 
 
-def _as_exact(weights: FloatArray) -> NumArray:
-    """Integer case weights as int64 (exact, faster cumulative sums); others unchanged."""
+def _as_exact(weights: FloatArray | None, n: int) -> NumArray:
+    """Integer case weights as int64 (exact, faster cumulative sums); others unchanged.
+
+    None (every weight 1) gives a read-only broadcast int64 1 (no full-length array).
+    """
+    if weights is None:
+        return np.broadcast_to(np.int64(1), (n,))
     if np.all(weights == np.round(weights)) and float(np.abs(weights).sum()) < 2.0**52:
         return weights.astype(np.int64)
     return weights
+
+
+@dataclass(frozen=True, slots=True)
+class _Margins:
+    """Per element: concordant weight, all comparable weight, tied-on-x weight (or None)."""
+
+    dom: NumArray
+    marg: NumArray
+    tx: NumArray | None
+    n: int
+    entry: bool
+
+    def chunk(self, a: int, b: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Concordant, discordant and tied-on-x weights of subjects ``a..b`` in both roles.
+
+        The entry element removes what the subject was not at risk for. Integer counts are
+        exact in float64, so the subtractions give the integer results.
+        """
+        c = np.empty((3, b - a))
+        c[0] = self.dom[a:b]
+        c[1] = self.marg[a:b]
+        c[1] -= c[0]
+        if self.tx is not None:
+            c[2] = self.tx[a:b]
+            c[1] -= c[2]
+        else:
+            c[2] = 0.0
+        if self.entry:
+            e = _Margins(self.dom, self.marg, self.tx, self.n, False).chunk(self.n + a, self.n + b)
+            for k in range(3):
+                c[k] -= e[k]
+        return c[0], c[1], c[2]
+
+
+def _pair_margins(
+    time: FloatArray,
+    event: BoolArray,
+    lp: FloatArray,
+    *,
+    entry: FloatArray | None,
+    strata: IntArray | None,
+    weights: FloatArray | None,
+    time_groups: TimeGroups | None,
+    pool: WorkPool | None,
+) -> tuple[_Margins, float, float]:
+    n = time.shape[0]
+    el = _elements(time, event, lp, entry, strata, _as_exact(weights, n), time_groups, pool)
+    dom = _dominance_both(el, pool)
+    if el.n_b == n:  # every predictor value distinct (continuous covariates): nothing tied
+        tied = np.zeros(el.a.shape[0], dtype=np.bool_)
+    else:
+        tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
+    marg = _margins(el, 1 if strata is None else int(strata.max()) + 1, pool)
+    tx = _tied_x(el, tied) if tied.any() else None
+    tied_y, tied_xy = _tied_y(el, tied, n)
+    return _Margins(dom, marg, tx, n, entry is not None), tied_y, tied_xy
 
 
 def pair_counts(
@@ -456,34 +551,22 @@ def pair_counts(
     *,
     entry: FloatArray | None,
     strata: IntArray | None,
-    weights: FloatArray,
+    weights: FloatArray | None,
     time_groups: TimeGroups | None = None,
 ) -> tuple[FloatArray, float, float]:
     """Per subject: weight of its concordant, discordant and tied-on-x partners (3, n) in both
     roles; and the tied.y, tied.xy totals."""
-    n = time.shape[0]
-    el = _elements(time, event, lp, entry, strata, _as_exact(weights), time_groups)
-    dom = _dominance_both(el)
-    if el.n_b == n:  # every predictor value distinct (continuous covariates): nothing tied
-        tied = np.zeros(el.a.shape[0], dtype=np.bool_)
-    else:
-        tied = np.bincount(el.b[:n], minlength=el.n_b)[el.b] > 1  # shared predictor value
-    c = np.empty((3, dom.shape[0]))
-    c[0] = dom
-    # discordant: the margins less the concordant and tied-on-x counts (integer counts are
-    # exact in float64, so the subtraction in place gives the integer result)
-    c[1] = _margins(el, 1 if strata is None else int(strata.max()) + 1)
-    c[1] -= c[0]
-    if tied.any():
-        c[2] = _tied_x(el, tied)
-        c[1] -= c[2]
-    else:
-        c[2] = 0.0
-    del dom
-    if entry is not None:
-        c = c[:, :n] - c[:, n:]  # the entry element removes what the subject was not at risk for
-    tied_y, tied_xy = _tied_y(el, tied, n)
-    return c, tied_y, tied_xy
+    m, tied_y, tied_xy = _pair_margins(
+        time,
+        event,
+        lp,
+        entry=entry,
+        strata=strata,
+        weights=weights,
+        time_groups=time_groups,
+        pool=None,
+    )
+    return np.stack(m.chunk(0, m.n)), tied_y, tied_xy
 
 
 def concordance(
@@ -493,30 +576,62 @@ def concordance(
     *,
     entry: FloatArray | None,
     strata: IntArray | None,
-    weights: FloatArray,
+    weights: FloatArray | None,
     cluster: IntArray | None,
     time_groups: TimeGroups | None = None,
+    pool: WorkPool | None = None,
 ) -> Concordance:
     """Concordance of ``lp`` with survival, counted within strata (higher lp = shorter survival).
 
-    ``time_groups`` (from :func:`time_groups_from_sorted`) saves sorting the times again.
+    ``weights`` None means every case weight is 1. ``time_groups`` (from
+    :func:`time_groups_from_sorted`) saves sorting the times again; ``pool`` lends full-length
+    work arrays (ADR 0361). The totals and the jackknife terms are summed over chunks of
+    subjects, so no ``(3, n)`` count array is built.
     """
-    c, tied_y, tied_xy = pair_counts(
-        time, event, lp, entry=entry, strata=strata, weights=weights, time_groups=time_groups
+    n = time.shape[0]
+    m, tied_y, tied_xy = _pair_margins(
+        time,
+        event,
+        lp,
+        entry=entry,
+        strata=strata,
+        weights=weights,
+        time_groups=time_groups,
+        pool=pool,
     )
-    tot = np.einsum("ki,i->k", c, weights) / 2.0  # each pair is counted from both ends
+    chunks = [(a, min(n, a + _CHUNK)) for a in range(0, n, _CHUNK)]
+    tot = np.zeros(3)
+    for a, b in chunks:
+        c = m.chunk(a, b)
+        if weights is None:
+            tot += [float(v.sum()) for v in c]
+        else:
+            tot += [float(np.einsum("i,i->", v, weights[a:b])) for v in c]
+    tot /= 2.0  # each pair is counted from both ends
     npair = tot.sum()
     somer = (tot[0] - tot[1]) / npair
-    dfb = c[0] - c[1]
-    dfb /= npair
-    tot_i = c.sum(axis=0)
-    tot_i *= somer / npair
-    dfb -= tot_i
-    dfb *= weights
-    del tot_i
+    ncl = 0 if cluster is None else int(cluster.max()) + 1
+    dfb_cl = np.zeros(ncl)
+    var = 0.0
+    for a, b in chunks:
+        c0, c1, c2 = m.chunk(a, b)
+        dfb = c0 - c1
+        dfb /= npair
+        tot_i = c0 + c1
+        tot_i += c2
+        tot_i *= somer / npair
+        dfb -= tot_i
+        if weights is not None:
+            dfb *= weights[a:b]
+        if cluster is None:
+            var += float(np.einsum("i,i->", dfb, dfb))
+        else:
+            dfb_cl += np.bincount(cluster[a:b], dfb, minlength=ncl)
     if cluster is not None:
-        dfb = np.bincount(cluster, dfb)
-    var = float(np.einsum("i,i->", dfb, dfb)) / 4.0
+        var = float(np.einsum("i,i->", dfb_cl, dfb_cl))
+    var /= 4.0
+    if pool is not None:
+        pool.give(m.dom, m.marg)
     return Concordance(
         concordant=float(tot[0]),
         discordant=float(tot[1]),

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from plasmatrial.errors import StatsError
-from plasmatrial.stats._cox_sort import packed_argsort
+from plasmatrial.stats._cox_sort import WorkPool, packed_argsort
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -31,27 +31,20 @@ class CoxData:
     order: IntArray  # sorted position -> original row
     XT: FloatArray  # (p, n) centred covariates, sorted
     means: FloatArray  # (p,) weighted covariate means used for centring
-    w: FloatArray  # (n,) case weights, sorted
-    time: FloatArray  # (n,) sorted exit times
+    w: FloatArray  # (n,) case weights, sorted (a read-only broadcast 1.0 when unit_w)
     event: BoolArray  # (n,) sorted event indicator
-    gid: IntArray  # (n,) tie group (stratum, time) of each sorted row
-    gkey: IntArray  # (n,) 2 x tie group + is-death of each sorted row
+    gkey: IntArray  # (n,) 2 x tie group (stratum, time) + is-death of each sorted row
     starts: IntArray  # (G,) first sorted row of each tie group
-    gstart_of_row: IntArray  # (n,) first tie group of the row's stratum
     seg: tuple[tuple[int, int], ...]  # tie-group ranges [a, b) of each stratum
     gtime: FloatArray  # (G,) time of each tie group
-    # deaths
-    didx: IntArray  # (D,) sorted rows with an event (contiguous within a tie group)
-    dstarts: IntArray  # (E,) first death (index into didx) of each event group
-    e_of_death: IntArray  # (D,) event group of each death
-    frac: FloatArray  # (D,) Efron fraction k/m of each death within its tie group
+    # deaths: those of a tie group are its first rows (see ``dcut``)
+    n_events: int
+    dstarts: IntArray  # (E,) first death (in death order) of each event group
     ndead: FloatArray  # (E,) deaths per event group
     eg2g: IntArray  # (E,) tie group of each event group
+    dcut: IntArray  # reduceat cuts: [first death row, first row after the deaths] per event group
     dw: FloatArray  # (E,) summed case weights of the deaths
-    XdT: FloatArray  # (p, D)
     xw: FloatArray  # (p,) sum of w x over the deaths
-    mwd: FloatArray  # (D,) Efron weight of each death: its group's death weight / deaths
-    wd: FloatArray  # (D,)
     # delayed entry: rows whose entry time is at/after some tie-group time of their stratum
     ent_rows: IntArray  # sorted rows
     ent_g: IntArray  # last tie group with gtime <= entry
@@ -59,8 +52,39 @@ class CoxData:
     lower_zero: bool  # no strata, no delayed entry: every row is at risk from the first group
     unit_w: bool  # all case weights are 1
     wd_sum: float  # summed weight of the deaths
-    # working arrays reused by every likelihood evaluation (see _scratch); not part of the data
+    # work arrays reused by every likelihood evaluation (see _scratch) and full-length arrays
+    # handed back for reuse within the fit (ADR 0361); not part of the data
     scratch: dict[str, FloatArray] = field(default_factory=dict, compare=False, repr=False)
+    pool: WorkPool = field(default_factory=WorkPool, compare=False, repr=False)
+
+    @property
+    def gid(self) -> IntArray:
+        """(n,) tie group of each sorted row (a new array)."""
+        return self.gkey >> 1
+
+    @property
+    def didx(self) -> IntArray:
+        """(D,) sorted rows with an event (a new array; contiguous within a tie group)."""
+        return np.flatnonzero(self.event).astype(np.int64, copy=False)
+
+    def death_sums(self, x: FloatArray) -> FloatArray:
+        """Per event group, the sum of ``x`` (sorted rows, last axis) over its deaths.
+
+        The deaths of a group are contiguous, so this is one ``reduceat``: the same sums, in
+        the same order, as over the gathered death rows.
+        """
+        out: FloatArray = np.add.reduceat(x, self.dcut, axis=-1)[..., 0::2]
+        return out
+
+
+def death_index(data: CoxData) -> tuple[IntArray, FloatArray]:
+    """(D,) event group of each death and its Efron fraction k/m within the group."""
+    nd = data.n_events
+    e_of_death = np.repeat(np.arange(data.dstarts.shape[0]), data.ndead.astype(np.int64))
+    frac = np.arange(nd, dtype=np.float64)
+    frac -= data.dstarts[e_of_death]
+    frac /= data.ndead[e_of_death]
+    return e_of_death, frac
 
 
 def _scratch(data: CoxData, name: str, size: int) -> FloatArray:
@@ -72,9 +96,15 @@ def _scratch(data: CoxData, name: str, size: int) -> FloatArray:
     """
     buf = data.scratch.get(name)
     if buf is None or buf.shape[0] != size:
-        buf = np.empty(size)
+        buf = data.pool.take(size, np.float64)
         data.scratch[name] = buf
     return buf
+
+
+def release_scratch(data: CoxData) -> None:
+    """Hand the Newton work arrays to ``data.pool`` (for the concordance to reuse)."""
+    data.pool.give(*data.scratch.values())
+    data.scratch.clear()
 
 
 def prepare(
@@ -85,109 +115,126 @@ def prepare(
     entry: FloatArray | None,
     strata: IntArray | None,
     weights: FloatArray,
+    unit_weights: bool | None = None,
 ) -> CoxData:
-    """Sort once and build the tie-group index structures."""
+    """Sort once and build the tie-group index structures.
+
+    ``unit_weights`` says that every weight is 1 (checked when None); the weights are then
+    not gathered into sorted order.
+    """
     n = X.shape[0]
-    s = np.zeros(n, dtype=np.int64) if strata is None else strata
+    pool = WorkPool()
+    unit_w = bool(np.all(weights == 1.0)) if unit_weights is None else unit_weights
     # by time, deaths first within tied times, then row index: one sort of packed integer keys
     # (ADR 0360); strata go outermost by a stable sort of the (few) stratum codes
-    order, t = packed_argsort(time, (~event).astype(np.int64), 1)
+    order, t = packed_argsort(time, ~event, 1, pool=pool)
+    ss: IntArray | None = None
     if strata is not None:
-        so = s[order]
+        so = strata[order]
         so = so.astype(np.uint16) if int(so.max()) < 1 << 16 else so  # uint16: radix sort
         order = order[np.argsort(so, kind="stable")]
-        t = time[order]
+        np.take(time, order, out=t, mode="clip")
+        ss = strata[order]
     d = event[order]
-    ss = np.zeros(n, dtype=np.int64) if strata is None else s[order]
-    w = weights[order]
+    w: FloatArray = np.broadcast_to(np.float64(1.0), (n,)) if unit_w else weights[order]
     means = np.einsum("i,ij->j", weights, X) / weights.sum()
     # one gather per covariate column (a strided source read at random): no (n, p) transpose
     XT = np.empty((X.shape[1], n))
     for j in range(X.shape[1]):
-        np.take(X[:, j], order, out=XT[j])
+        np.take(X[:, j], order, out=XT[j], mode="clip")
     XT -= means[:, None]
 
     flag = np.empty(n, dtype=bool)
     flag[0] = True
     np.not_equal(t[1:], t[:-1], out=flag[1:])
-    if strata is not None:
+    if ss is not None:
         flag[1:] |= ss[1:] != ss[:-1]
     starts = np.flatnonzero(flag).astype(np.int64)
-    gid = np.cumsum(flag, dtype=np.int64)  # in place: every full-length array is page faults
-    gid -= 1
     gtime = t[starts]
-    gstrat = ss[starts]
+    pool.give(t)
+    # tie group of each row (cumulative count of group starts), then 2 x group + is-death
+    gkey = pool.take(n, np.int64)  # the memory of t
+    np.cumsum(flag, dtype=np.int64, out=gkey)
+    del flag
+    gkey -= 1
+    gkey <<= 1
+    gkey += d
+    gstrat = np.zeros(starts.shape[0], dtype=np.int64) if ss is None else ss[starts]
     sflag = np.r_[True, gstrat[1:] != gstrat[:-1]]
     sb = np.r_[np.flatnonzero(sflag), gtime.shape[0]].astype(np.int64)
     seg = tuple((int(a), int(b)) for a, b in itertools.pairwise(sb))
-    if strata is None:
-        gstart_of_row = np.zeros(n, dtype=np.int64)
-    else:
-        seg_of_group = np.cumsum(sflag) - 1
-        gstart_of_row = sb[:-1][seg_of_group[gid]]
-
-    didx = np.flatnonzero(d).astype(np.int64, copy=False)
-    if didx.shape[0] == 0:
+    # deaths per tie group: they are its first rows (deaths sort first within a time)
+    nd_g = np.add.reduceat(d, starts, dtype=np.int64)
+    eg2g = np.flatnonzero(nd_g).astype(np.int64)
+    if eg2g.shape[0] == 0:
         raise StatsError("event: no events, the Cox model cannot be fitted")
-    dgid = gid[didx]
-    eflag = np.r_[True, dgid[1:] != dgid[:-1]]
-    dstarts = np.flatnonzero(eflag).astype(np.int64)
-    e_of_death = np.cumsum(eflag, dtype=np.int64)
-    e_of_death -= 1
-    ndead = np.diff(np.r_[dstarts, didx.shape[0]]).astype(np.float64)
-    frac = np.arange(didx.shape[0], dtype=np.float64)
-    frac -= dstarts[e_of_death]
-    frac /= ndead[e_of_death]
-    wd = w[didx]
-    XdT = XT.take(didx, axis=1)
-    dw = np.add.reduceat(wd, dstarts)
+    nd_e = nd_g[eg2g]
+    n_events = int(nd_e.sum())
+    dstarts = np.cumsum(nd_e) - nd_e
+    ndead = nd_e.astype(np.float64)
+    dcut = np.empty(2 * eg2g.shape[0], dtype=np.int64)
+    dcut[0::2] = starts[eg2g]
+    dcut[1::2] = dcut[0::2] + nd_e
+    if dcut[-1] == n:
+        dcut = dcut[:-1]  # the last group's deaths end the array
 
-    if entry is None:
+    if strata is None and entry is None:
+        lower = np.zeros(1, dtype=np.int64)  # never read (lower_zero)
         ent_rows = np.empty(0, dtype=np.int64)
         ent_g = np.empty(0, dtype=np.int64)
-        lower = gstart_of_row
     else:
-        ent = entry[order]
-        k = np.empty(n, dtype=np.int64)
-        for a, b in seg:
-            rows = slice(int(starts[a]), int(starts[b]) if b < starts.shape[0] else n)
-            k[rows] = a + np.searchsorted(gtime[a:b], ent[rows], side="right") - 1
-        lower = k + 1
-        has = k >= gstart_of_row
-        ent_rows = np.flatnonzero(has).astype(np.int64)
-        ent_g = k[has]
-    gkey = gid * 2
-    gkey += d
+        gid = gkey >> 1
+        seg_of_group = np.cumsum(sflag) - 1
+        gstart_of_row = sb[:-1][seg_of_group[gid]]
+        if entry is None:
+            ent_rows = np.empty(0, dtype=np.int64)
+            ent_g = np.empty(0, dtype=np.int64)
+            lower = gstart_of_row
+        else:
+            ent = entry[order]
+            k = np.empty(n, dtype=np.int64)
+            for a, b in seg:
+                rows = slice(int(starts[a]), int(starts[b]) if b < starts.shape[0] else n)
+                k[rows] = a + np.searchsorted(gtime[a:b], ent[rows], side="right") - 1
+            lower = k + 1
+            has = k >= gstart_of_row
+            ent_rows = np.flatnonzero(has).astype(np.int64)
+            ent_g = k[has]
+    if unit_w:
+        dw = ndead.copy()
+        xw = np.array([float(np.add.reduceat(XT[j], dcut)[0::2].sum()) for j in range(XT.shape[0])])
+    else:
+        dw = np.add.reduceat(w, dcut)[0::2]
+        buf = pool.take(n, np.float64)
+        xw = np.empty(XT.shape[0])
+        for j in range(XT.shape[0]):
+            np.multiply(XT[j], w, out=buf)
+            xw[j] = float(np.add.reduceat(buf, dcut)[0::2].sum())
+        pool.give(buf)
     return CoxData(
         order=order,
         XT=XT,
         means=means,
         w=w,
-        time=t,
         event=d,
-        gid=gid,
         gkey=gkey,
         starts=starts,
-        gstart_of_row=gstart_of_row,
         seg=seg,
         gtime=gtime,
-        didx=didx,
+        n_events=n_events,
         dstarts=dstarts,
-        e_of_death=e_of_death,
-        frac=frac,
         ndead=ndead,
-        eg2g=dgid[dstarts],
+        eg2g=eg2g,
+        dcut=dcut,
         dw=dw,
-        XdT=XdT,
-        xw=np.einsum("ji,i->j", XdT, wd),
-        mwd=(dw / ndead)[e_of_death],
-        wd=wd,
+        xw=xw,
         ent_rows=ent_rows,
         ent_g=ent_g,
         lower=lower,
         lower_zero=strata is None and entry is None,
-        unit_w=bool(np.all(weights == 1.0)),
-        wd_sum=float(wd.sum()),
+        unit_w=unit_w,
+        wd_sum=float(dw.sum()),
+        pool=pool,
     )
 
 
@@ -212,27 +259,65 @@ class RiskSums:
     D1: FloatArray  # (p, E)
 
 
+#: Rows per chunk of the covariate passes of :func:`risk_sums` (chunks end at tie-group
+#: boundaries, so a chunk can be longer when one tie group is).
+_ROW_CHUNK = 1 << 16
+
+
+def _row_chunks(data: CoxData) -> list[tuple[int, int, int, int, int, int]]:
+    """Chunks of whole tie groups: (first group, end group, first row, end row, first event
+    group, end event group), about :data:`_ROW_CHUNK` rows each."""
+    starts = data.starts
+    G = starts.shape[0]
+    n = data.XT.shape[1]
+    gcut = np.unique(np.r_[np.searchsorted(starts, np.arange(0, n, _ROW_CHUNK)), G]).tolist()
+    ecut = np.searchsorted(data.eg2g, gcut).tolist()
+    out = []
+    for k in range(len(gcut) - 1):
+        ga, gb = gcut[k], gcut[k + 1]
+        ra = int(starts[ga])
+        rb = int(starts[gb]) if gb < G else n
+        out.append((ga, gb, ra, rb, ecut[k], ecut[k + 1]))
+    return out
+
+
 def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
     """Sums of w·r and w·r·x over every risk set and every death set.
 
     ``risk`` and ``r`` of the result live in ``data``'s work arrays: valid until the next call.
+    The products ``x_j beta_j`` and ``r x_j`` are formed chunk by chunk of whole tie groups in
+    one small buffer (ADR 0361): each group's sums are those of one pass over all rows.
     """
     p, n = data.XT.shape
+    chunks = _row_chunks(data)
     eta = _scratch(data, "risk", n)
-    buf = _scratch(data, "prod", n)  # one product buffer for all covariates
+    buf = _scratch(data, "prod", max(rb - ra for _, _, ra, rb, _, _ in chunks))
     np.multiply(data.XT[0], beta[0], out=eta)  # no BLAS call: its threads would only spin
     for j in range(1, p):
-        np.multiply(data.XT[j], beta[j], out=buf)
-        eta += buf
+        for _, _, ra, rb, _, _ in chunks:
+            t = buf[: rb - ra]
+            np.multiply(data.XT[j, ra:rb], beta[j], out=t)
+            eta[ra:rb] += t
     shift = float(eta.max())
     eta -= shift
     risk = np.exp(eta, out=eta)
     r = risk if data.unit_w else np.multiply(risk, data.w, out=_scratch(data, "r", n))
     A = np.empty((1 + p, data.starts.shape[0]))
+    Dm = np.empty((1 + p, data.dstarts.shape[0]))
     A[0] = np.add.reduceat(r, data.starts)
-    for j in range(p):
-        np.multiply(r, data.XT[j], out=buf)
-        A[1 + j] = np.add.reduceat(buf, data.starts)
+    Dm[0] = data.death_sums(r)
+    nc = data.dcut.shape[0]
+    for ga, gb, ra, rb, ea, eb in chunks:
+        loc = data.starts[ga:gb] - ra
+        dloc = data.dcut[2 * ea : min(2 * eb, nc)] - ra
+        if dloc.shape[0] and dloc[-1] == rb - ra:
+            dloc = dloc[:-1]  # the chunk's last deaths end the chunk
+        t = buf[: rb - ra]
+        for j in range(p):
+            np.multiply(r[ra:rb], data.XT[j, ra:rb], out=t)
+            A[1 + j, ga:gb] = np.add.reduceat(t, loc)
+            if eb > ea:
+                Dm[1 + j, ea:eb] = np.add.reduceat(t, dloc)[0::2]
     if data.ent_rows.shape[0]:
         re = r[data.ent_rows]
         G = data.starts.shape[0]
@@ -240,14 +325,6 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
         for j in range(p):
             A[1 + j] -= np.bincount(data.ent_g, re * data.XT[j, data.ent_rows], minlength=G)
     R = _rev_cumsum(A, data.seg)[:, data.eg2g]
-    nd = data.didx.shape[0]
-    rd = np.take(r, data.didx, out=_scratch(data, "rd", nd))
-    Dm = np.empty((1 + p, data.dstarts.shape[0]))
-    Dm[0] = np.add.reduceat(rd, data.dstarts)
-    dbuf = _scratch(data, "dprod", nd)
-    for j in range(p):
-        np.multiply(rd, data.XdT[j], out=dbuf)
-        Dm[1 + j] = np.add.reduceat(dbuf, data.dstarts)
     return RiskSums(
         eta_shift=shift,
         risk=risk,
@@ -263,22 +340,36 @@ def risk_sums(data: CoxData, beta: FloatArray) -> RiskSums:
 _GRAM_BLOCK = 1 << 15
 
 
-def _weighted_gram(XT: FloatArray, v: FloatArray) -> FloatArray:
-    """``sum_i v_i x_i x_i'`` for the columns ``x_i`` of ``XT``.
+def _weighted_gram(
+    XT: FloatArray,
+    tab: FloatArray,
+    key: IntArray,
+    sub: tuple[FloatArray, IntArray] | None,
+    r: FloatArray,
+) -> FloatArray:
+    """``sum_i v_i x_i x_i'`` for the columns ``x_i`` of ``XT``, ``v = (tab[key] - c[low]) r``
+    with ``(c, low) = sub`` (nothing subtracted when None).
 
     Sums over rows use ``einsum`` (numpy's own loops), not BLAS: for these skinny products
     OpenBLAS starts threads that then spin, doubling the CPU time of the whole fit on a
-    two-core machine for no gain in wall time. Rows go in blocks, so the products ``v x_j`` are
-    never a ``(p, n)`` array in memory (ADR 0360).
+    two-core machine for no gain in wall time. Rows go in blocks, so neither the row weights
+    ``v`` nor the products ``v x_j`` are full-length arrays (ADRs 0360, 0361).
     """
     p, n = XT.shape
     out = np.zeros((p, p))
-    buf = np.empty((p, min(n, _GRAM_BLOCK)))
+    m = min(n, _GRAM_BLOCK)
+    buf = np.empty((p, m))
+    vb = np.empty(m)
     for a in range(0, n, _GRAM_BLOCK):
         b = min(n, a + _GRAM_BLOCK)
+        v = vb[: b - a]
+        np.take(tab, key[a:b], out=v, mode="clip")  # valid indices: no buffered copy of out
+        if sub is not None:
+            v -= sub[0][sub[1][a:b]]
+        v *= r[a:b]
         Xb = XT[:, a:b]
         Z = buf[:, : b - a]
-        np.multiply(Xb, v[a:b], out=Z)
+        np.multiply(Xb, v, out=Z)
         for j in range(p):
             for k in range(j, p):
                 out[j, k] += np.einsum("i,i->", Z[j], Xb[k])
@@ -308,8 +399,7 @@ def death_terms(data: CoxData, rs: RiskSums, ties: Ties) -> DeathTerms:
         S1 = rs.R1
         hz = data.dw / S0
     else:
-        e = data.e_of_death
-        frac = data.frac
+        e, frac = death_index(data)
         S0 = rs.R0[e] - frac * rs.D0[e]
         S1 = rs.R1[:, e] - frac * rs.D1[:, e]
         hz = (data.dw / data.ndead)[e] / S0
@@ -335,16 +425,21 @@ def _efron_sums(
     """
     E = R0.shape[0]
     ds = data.dstarts
-    nd = data.didx.shape[0]
+    nd = data.n_events
+    nd_e = data.ndead.astype(np.int64)
+    mw_e = data.dw / data.ndead  # Efron weight of each death: its group's death weight / deaths
     out = [np.empty(E) for _ in range(5)]
     cuts = np.unique(np.r_[np.searchsorted(ds, np.arange(0, nd, _DEATH_CHUNK)), E])
     logsum = 0.0
     for ga, gb in itertools.pairwise(cuts.tolist()):
         a = int(ds[ga])
         b = int(ds[gb]) if gb < E else nd
-        e = data.e_of_death[a:b] - ga
-        f = data.frac[a:b]
-        mw = data.mwd[a:b]
+        # event group (within the chunk) and Efron fraction k/m of each death
+        e = np.repeat(np.arange(gb - ga), nd_e[ga:gb])
+        f = np.arange(a, b, dtype=np.float64)
+        f -= ds[ga:gb][e]
+        f /= data.ndead[ga:gb][e]
+        mw = mw_e[ga:gb][e]
         S0 = R0[ga:gb][e] - f * D0[ga:gb][e]
         if not S0.min() > 0:
             raise StatsError("cox_ph: risk-set sum underflowed to zero; rescale the covariates")
@@ -406,11 +501,8 @@ def loglik_score_info(
     tab = np.repeat(cg[1:], 2)
     if ties != "breslow":
         tab[2 * data.eg2g + 1] -= c2
-    v = np.take(tab, data.gkey, out=_scratch(data, "prod", data.gkey.shape[0]))
-    if not data.lower_zero:
-        v -= cg[data.lower]
-    v *= rs.r
-    info = _weighted_gram(data.XT, v) - part2
+    sub = None if data.lower_zero else (cg, data.lower)
+    info = _weighted_gram(data.XT, tab, data.gkey, sub, rs.r) - part2
     return loglik, score, info
 
 
@@ -455,7 +547,7 @@ def score_residuals(data: CoxData, beta: FloatArray, ties: Ties) -> FloatArray:
     ec = e_row[cens]
     res[:, cens] -= risk[cens] * (X[:, cens] * H1[ec] - XH1[:, ec])
     di = data.didx
-    ed = data.e_of_death
+    ed = death_index(data)[0]
     res[:, di] += X[:, di] - M3[:, ed] - risk[di] * (X[:, di] * H2[ed] - XH2[:, ed])
     out = np.empty((n, p))
     out[data.order] = res.T

@@ -70,7 +70,7 @@ def exact_loglik_score_info(
     # row range [lo, hi) of each stratum segment, for the risk sets
     starts = np.r_[data.starts, n]
     loglik = float(eta[data.didx].sum())
-    score = data.XdT.sum(axis=1)
+    score = data.XT[:, data.didx].sum(axis=1)
     info = np.zeros((p, p))
     seg_end = {}
     for a, b in data.seg:

@@ -33,6 +33,7 @@ from plasmatrial.stats._cox_core import (
     Ties,
     loglik_score_info,
     prepare,
+    release_scratch,
     score_residuals,
 )
 from plasmatrial.stats._cox_exact import exact_loglik_score_info
@@ -325,18 +326,21 @@ def cox_ph(
     p = Xm.shape[1]
     check_choice(ties, "ties", TIES)
     check_conf_level(conf_level)
-    w = np.ones(n) if wv is None else wv
+    # unit weights: a read-only broadcast 1.0, no full-length array (ADR 0361)
+    w = np.broadcast_to(np.float64(1.0), (n,)) if wv is None else wv
     st = None if strata is None else group_codes(strata, n, "strata")[1].astype(np.int64)
     cl = None if cluster is None else group_codes(cluster, n, "cluster")[1].astype(np.int64)
     if robust is None:
-        robust = cl is not None or bool(np.any(w != np.round(w)))
+        robust = cl is not None or (wv is not None and bool(np.any(wv != np.round(wv))))
     elif cl is not None and not robust:
         raise StatsError("robust: cluster= requires the robust variance; got robust=False")
     labels = _names(names, p)
     if ties == "exact" and (weights is not None or robust):
         raise StatsError("ties='exact': case weights and robust variance are not supported")
 
-    data = prepare(tm, ev, Xm, entry=ent, strata=st, weights=w)
+    data = prepare(
+        tm, ev, Xm, entry=ent, strata=st, weights=w, unit_weights=True if wv is None else None
+    )
     if ties == "exact":
 
         def fn(b: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -352,7 +356,7 @@ def cox_ph(
     var, rscore = naive, None
     if robust:
         var, rscore = _robust(data, fit, ties, w, cl, naive)
-    data.scratch.clear()  # the Newton work arrays: freed before the concordance's own
+    release_scratch(data)  # the Newton work arrays: reused by the concordance
     return _result(
         fit,
         var,
@@ -400,20 +404,39 @@ def _result(
     conc = None
     if compute_concordance:
         # linear predictor in the fit's sorted order, then one scatter back (not BLAS: see
-        # _cox_core._weighted_gram; the same sums, covariate by covariate)
-        lp_sorted = data.XT[0] * beta[0]
-        buf = np.empty_like(lp_sorted)
+        # _cox_core._weighted_gram; the same sums, covariate by covariate); the full-length
+        # arrays come from the fit's work pool (ADR 0361)
+        pool = data.pool
+        n = data.order.shape[0]
+        lp_sorted = pool.take(n, np.float64)
+        np.multiply(data.XT[0], beta[0], out=lp_sorted)
+        buf = pool.take(n, np.float64)
         for j in range(1, p):
             np.multiply(data.XT[j], beta[j], out=buf)
             lp_sorted += buf
         lp = buf  # reused: the scatter back to row order
         lp[data.order] = lp_sorted
-        del lp_sorted
+        # the sorted covariates are not read again: their memory goes to the concordance
+        pool.give(lp_sorted, data.XT)
         groups = time_groups_from_sorted(
-            data.order, data.gid, None if ent is None else data.lower, data.starts.shape[0]
+            data.order,
+            data.gkey,
+            data.event,
+            None if ent is None else data.lower,
+            data.starts.shape[0],
+            pool,
         )
+        pool.give(data.order, data.gkey)  # not read again either
         conc = concordance(
-            tm, ev.astype(bool), lp, entry=ent, strata=st, weights=w, cluster=cl, time_groups=groups
+            tm,
+            ev.astype(bool, copy=False),
+            lp,
+            entry=ent,
+            strata=st,
+            weights=None if data.unit_w else w,
+            cluster=cl,
+            time_groups=groups,
+            pool=pool,
         )
     return CoxResult(
         names=labels,
@@ -437,7 +460,7 @@ def _result(
         robust_score_test=rscore,
         concordance=conc,
         n=int(tm.shape[0]),
-        n_events=int(data.didx.shape[0]),
+        n_events=data.n_events,
         n_iter=fit.n_iter,
         converged=fit.converged,
         ties=ties,
