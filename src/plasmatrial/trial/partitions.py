@@ -49,7 +49,7 @@ from plasmatrial.intake.analytes import ALIAS_TO_CODE
 from plasmatrial.intake.lbprep import prepare_lb
 from plasmatrial.intake.mixup import FLC_CODES, flc_unit_mixups
 from plasmatrial.intake.validate import LB_REQUIRED
-from plasmatrial.trial.derive import derive_adrs, time_origin
+from plasmatrial.trial.derive import CTCAE_GRADED_CODES, derive_adrs, time_origin
 from plasmatrial.trial.inputs import TrialInputs, resolve_criteria
 
 __all__ = ["DEFAULT_PARTITION_SIZE", "VisitDerivations", "derive_visits"]
@@ -58,6 +58,9 @@ __all__ = ["DEFAULT_PARTITION_SIZE", "VisitDerivations", "derive_visits"]
 DEFAULT_PARTITION_SIZE: Final = 5_000
 #: The domains cut by subject, by the file names :func:`check_frames` gives their problems.
 _DOMAINS: Final = ("DM", "LB", "EX", "TU", "TR")
+#: The standardised LB rows :func:`~plasmatrial.trial.derive.derive_adlb_grades` grades (its
+#: first step keeps only these); the partitions keep no others.
+ADLB_ROWS: Final = pl.col("LBTESTCD").is_in(list(CTCAE_GRADED_CODES)) & pl.col("AVAL").is_not_null()
 _DATA_ROW: Final = re.compile(r"data row (\d+)")
 PartitionProgress = Callable[[int, int], None]
 
@@ -69,8 +72,9 @@ class VisitDerivations:
     Attributes
     ----------
     bundle : SdtmBundle
-        DM, EX, TU and TR as given; the standardised LB and the wide assessment frame of every
-        partition, in subject order.
+        DM, EX, TU and TR as given; the wide assessment frame of every partition, in subject
+        order; of the standardised LB only the rows that ADLB grades (:data:`ADLB_ROWS`), which
+        is all that ``run_trial`` reads of it.
     adrs : polars.DataFrame
         :func:`plasmatrial.trial.derive.derive_adrs` of every partition, in subject order.
     parts : tuple of Partition
@@ -154,8 +158,9 @@ def _derive_part(task: _Task) -> _Result:
         criteria = resolve_criteria(task.trial)
         first_dose = time_origin(bundle.dm, bundle.ex)
         adrs = derive_adrs(task.trial, bundle.assessments, criteria, first_dose=first_dose)
+        # Only the rows derive_adlb_grades reads are kept (its first step is this filter).
         rows = task.rows["LB"]
-        std = bundle.lb.with_columns(
+        std = bundle.lb.filter(ADLB_ROWS).with_columns(
             (pl.lit(rows).gather(pl.col("SRCROW") - 1).cast(pl.Int64) + 1).alias("SRCROW")
         )
         return _Result(
