@@ -22,6 +22,10 @@ Steps
    output (columns unified over the parts: a column all null in one partition keeps the type the
    others give it).
 
+The subject ranges, the cut of a frame by range and the loop over the partitions (here or on
+Dask) are :mod:`plasmatrial._partitions`, shared with the partitioned ``run``
+(:mod:`plasmatrial.trial.partitions`, decision 0902).
+
 A partition that fails (bad data, an engine error) fails the run with its subject range named;
 the caller writes into a staging folder (:func:`plasmatrial.intake.outputs.output_files`), so
 nothing partial reaches the output path.
