@@ -26,12 +26,13 @@ from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import write_frame
-from plasmatrial.intake.io import write_text
+from plasmatrial.intake.io import write_text, write_text_pieces
 from plasmatrial.intake.outputs import output_folder, refuse_inside
 from plasmatrial.report.html import PAPER_SIZES, html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
-from plasmatrial.trial import STAGES, TrialInputs, TrialResults, adam_dataset_json, run_trial
+from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial
+from plasmatrial.trial.dataset_json import dataset_json_text
 from plasmatrial.trial.files import read_trial, read_trial_data, sha256
 from plasmatrial.trial.partitions import DEFAULT_PARTITION_SIZE
 
@@ -123,9 +124,10 @@ def write_outputs(
     for name, frame in res.datasets.items():
         pq = adam / f"{name.lower()}.parquet"
         write_frame(frame, pq)
-        doc = adam_dataset_json(frame, name=name, study_oid=res.trial.id, created=created)
         js = adam / f"{name.lower()}.json"
-        write_text(js, json.dumps(doc, allow_nan=False))
+        # Streamed: the whole document of ADRS was the run's peak memory (decision 0902).
+        text = dataset_json_text(frame, name=name, study_oid=res.trial.id, created=created)
+        write_text_pieces(js, text)
         written += [pq, js]
     payload = _jsonable(res.to_dict())
     rev = git_revision()
