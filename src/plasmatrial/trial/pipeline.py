@@ -492,6 +492,7 @@ def run_trial(
     if visits is not None:
         step("adjudicate")
         bundle, adrs = visits.bundle, visits.adrs
+        del visits  # ADRS is rebound below; the first frame must not stay alive through it
     else:
         problems, checked = check_frames(
             data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
