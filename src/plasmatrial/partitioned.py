@@ -22,6 +22,10 @@ Steps
    output (columns unified over the parts: a column all null in one partition keeps the type the
    others give it).
 
+The subject ranges, the cut of a frame by range and the loop over the partitions (here or on
+Dask) are :mod:`plasmatrial._partitions`, shared with the partitioned ``run``
+(:mod:`plasmatrial.trial.partitions`, decision 0902).
+
 A partition that fails (bad data, an engine error) fails the run with its subject range named;
 the caller writes into a staging folder (:func:`plasmatrial.intake.outputs.output_files`), so
 nothing partial reaches the output path.
@@ -42,6 +46,14 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from plasmatrial._partitions import (
+    PART,
+    Partition,
+    map_partitions,
+    partition_expr,
+    slice_frame,
+    subject_ranges,
+)
 from plasmatrial.api import (
     check_organ_flags,
     check_responder,
@@ -80,7 +92,7 @@ DEFAULT_PARTITION_SIZE: Final = 5_000
 #: ``respond`` without ``--partition-size`` partitions by itself when LB is larger than this.
 AUTO_PARTITION_BYTES: Final = 256 * 1024 * 1024
 
-_PART: Final = "_PART"
+_PART: Final = PART
 #: Rows read at a time when a domain is split into partitions.
 SPLIT_BATCH_ROWS: Final = 500_000
 #: Rows per row group of the final Parquet outputs.
@@ -241,21 +253,6 @@ def publish(files: Sequence[tuple[Path, Location]]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Partition:
-    """One range of subjects: the ``index``-th, ``first`` to ``last`` by ``USUBJID``."""
-
-    index: int
-    first: str
-    last: str
-    n_subjects: int
-
-    @property
-    def label(self) -> str:
-        """``partition 3 (subjects S0101 .. S0150)`` for messages."""
-        return f"partition {self.index + 1} (subjects {self.first} .. {self.last})"
-
-
-@dataclass(frozen=True, slots=True)
 class _Split:
     """One domain's rows of one partition: its Parquet files (none: no rows) and columns."""
 
@@ -393,43 +390,6 @@ def _key(names: Sequence[str], path: Path, domain: str) -> str:
     raise PlasmatrialError(f"{path}: the {domain} file has no USUBJID column")
 
 
-def _bounds(dm: pl.DataFrame, size: int) -> tuple[list[Partition], pl.Series]:
-    """Subject ranges of ``size`` DM subjects and the first ``USUBJID`` of each but the first."""
-    ids = dm.get_column("USUBJID").drop_nulls().unique().sort()
-    if ids.len() == 0:
-        return [Partition(0, "", "", 0)], pl.Series("USUBJID", [], dtype=pl.String)
-    parts = []
-    for index, start in enumerate(range(0, ids.len(), size)):
-        chunk = ids.slice(start, size)
-        parts.append(Partition(index, str(chunk[0]), str(chunk[-1]), chunk.len()))
-    bounds = pl.Series("USUBJID", [p.first for p in parts[1:]], dtype=pl.String)
-    return parts, bounds
-
-
-def _part_expr(key: str, bounds: pl.Series) -> pl.Expr:
-    """The partition of each row: the range its ``USUBJID`` falls in (outside DM: a neighbour,
-    where validation reports it as it would in one piece)."""
-    if bounds.len() == 0:
-        return pl.lit(0, dtype=pl.UInt32).alias(_PART)
-    return (
-        pl.lit(bounds)
-        .search_sorted(pl.col(key).cast(pl.String), side="right")
-        .fill_null(0)
-        .cast(pl.UInt32)
-        .alias(_PART)
-    )
-
-
-def _slice(frame: pl.DataFrame | None, key: str, bounds: pl.Series, n: int) -> list[Any]:
-    """``frame`` cut into ``n`` partitions by ``key`` (``None`` stays ``None``)."""
-    if frame is None:
-        return [None] * n
-    tagged = frame.with_columns(_part_expr(key, bounds))
-    groups = {k[0]: g.drop(_PART) for k, g in tagged.group_by(_PART, maintain_order=True)}
-    empty = frame.clear()
-    return [groups.get(i, empty) for i in range(n)]
-
-
 def _batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
     """The rows of a domain in batches of about :data:`SPLIT_BATCH_ROWS`, in file order.
 
@@ -469,7 +429,7 @@ def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> li
     writers: dict[int, Any] = {}
     try:
         for batch in _batches(lazy, path):
-            tagged = batch.with_columns(_part_expr(key, bounds))
+            tagged = batch.with_columns(partition_expr(key, bounds))
             for (index,), rows in tagged.group_by(_PART, maintain_order=True):
                 table = rows.drop(_PART).to_arrow()
                 writer = writers.get(int(index))  # type: ignore[call-overload]
@@ -651,16 +611,16 @@ def respond_partitioned(
             lb_rows=_count_rows(lb_path, "LB"),
             workers=n_workers if scheduler == "local" else 1,
         )
-    parts, bounds = _bounds(dm_frame, partition_size)
+    parts, bounds = subject_ranges(dm_frame, partition_size)
     n = len(parts)
-    dm_parts = _slice(dm_frame, "USUBJID", bounds, n)
+    dm_parts = slice_frame(dm_frame, "USUBJID", bounds, n)
     del dm_frame
     cm_parts: list[Any] = [None] * n
     if local["CM"] is not None:
         cm_frame = read_table(local["CM"])
         cm_key = next((c for c in cm_frame.columns if c.upper() == "USUBJID"), "")
         # Without USUBJID every partition gets it whole and the respond check reports it.
-        cm_parts = _slice(cm_frame, cm_key, bounds, n) if cm_key else [cm_frame] * n
+        cm_parts = slice_frame(cm_frame, cm_key, bounds, n) if cm_key else [cm_frame] * n
     splits = [
         _split(path, domain, bounds, workdir, n)
         for domain in ("LB", "EX", "TU", "TR")
@@ -690,16 +650,16 @@ def respond_partitioned(
                 out_dir=str(out_dir),
             )
         )
-    if scheduler is None:
-        outputs = []
-        for done, task in enumerate(tasks, start=1):
-            out = _run_part(task)
-            _raise_failed(out)
-            outputs.append(out)
-            if progress is not None:
-                progress(done, n)
-    else:
-        outputs = _run_dask(tasks, scheduler, n_workers, processes, progress)
+    outputs = map_partitions(
+        _run_part,
+        tasks,
+        n,
+        check=_raise_failed,
+        scheduler=scheduler,
+        n_workers=n_workers,
+        processes=processes,
+        progress=progress,
+    )
     if check_disease and rs.response_spec().measurable is not None:
         counts = [o.measurable for o in outputs if o.measurable is not None]
         if counts:
@@ -719,32 +679,6 @@ def respond_partitioned(
         seconds=tuple(o.seconds for o in outputs),
         partition_size=partition_size,
     )
-
-
-def _run_dask(
-    tasks: list[_Task],
-    scheduler: str,
-    n_workers: int,
-    processes: bool,
-    progress: Progress | None,
-) -> list[_PartOutput]:
-    from plasmatrial._dask import dask_client, distributed_module
-
-    distributed = distributed_module()
-    with dask_client(
-        scheduler, n_workers=n_workers, processes=processes, option="--scheduler"
-    ) as client:
-        futures = client.map(_run_part, tasks, pure=False)
-        results: dict[int, _PartOutput] = {}
-        for done, future in enumerate(distributed.as_completed(futures), start=1):
-            out: _PartOutput = future.result()
-            if out.error is not None:
-                client.cancel(futures)
-                _raise_failed(out)
-            results[out.part.index] = out
-            if progress is not None:
-                progress(done, len(tasks))
-    return [results[t.part.index] for t in tasks]
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,17 +21,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from plasmatrial import DISCLAIMER
+from plasmatrial._dask import DEFAULT_LOCAL_WORKERS
 from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import write_frame
-from plasmatrial.intake.io import write_text
+from plasmatrial.intake.io import write_text, write_text_pieces
 from plasmatrial.intake.outputs import output_folder, refuse_inside
 from plasmatrial.report.html import PAPER_SIZES, html_to_pdf, render_html
 from plasmatrial.report.trial_report import build_trial_report
 from plasmatrial.synth.trial_types import TrialData
-from plasmatrial.trial import STAGES, TrialInputs, TrialResults, adam_dataset_json, run_trial
+from plasmatrial.trial import STAGES, TrialInputs, TrialResults, run_trial
+from plasmatrial.trial.dataset_json import dataset_json_text
 from plasmatrial.trial.files import read_trial, read_trial_data, sha256
+from plasmatrial.trial.partitions import DEFAULT_PARTITION_SIZE
 
 console = Console(stderr=True)
 DEMO_TRIAL: Final = "al_pomdex_phase2.yaml"
@@ -70,9 +73,17 @@ def git_revision(path: Path | None = None) -> str | None:
 
 
 def run_with_progress(
-    trial: Trial, inputs: TrialInputs, *, quiet: bool = False, accept_units: bool = False
+    trial: Trial,
+    inputs: TrialInputs,
+    *,
+    quiet: bool = False,
+    accept_units: bool = False,
+    partition_size: int | None = None,
+    scheduler: str | None = None,
+    workers: int = DEFAULT_LOCAL_WORKERS,
 ) -> TrialResults:
-    """Run the pipeline with a Rich progress bar over :data:`plasmatrial.trial.STAGES`."""
+    """Run the pipeline with a Rich progress bar over :data:`plasmatrial.trial.STAGES` (and,
+    with ``partition_size`` or ``scheduler``, over the partitions of subjects; decision 0902)."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -86,7 +97,19 @@ def run_with_progress(
         def progress(stage: str, index: int, total: int) -> None:
             bar.update(task, completed=index, description=f"{trial.id}: {stage}")
 
-        res = run_trial(trial, inputs, progress=progress, accept_units=accept_units)
+        def partitions(done: int, total: int) -> None:
+            bar.update(task, description=f"{trial.id}: validate + adjudicate {done}/{total}")
+
+        res = run_trial(
+            trial,
+            inputs,
+            progress=progress,
+            accept_units=accept_units,
+            partition_size=partition_size,
+            scheduler=scheduler,
+            n_workers=workers,
+            partition_progress=partitions,
+        )
         bar.update(task, completed=len(STAGES))
     return res
 
@@ -101,9 +124,10 @@ def write_outputs(
     for name, frame in res.datasets.items():
         pq = adam / f"{name.lower()}.parquet"
         write_frame(frame, pq)
-        doc = adam_dataset_json(frame, name=name, study_oid=res.trial.id, created=created)
         js = adam / f"{name.lower()}.json"
-        write_text(js, json.dumps(doc, allow_nan=False))
+        # Streamed: the whole document of ADRS was the run's peak memory (decision 0902).
+        text = dataset_json_text(frame, name=name, study_oid=res.trial.id, created=created)
+        write_text_pieces(js, text)
         written += [pq, js]
     payload = _jsonable(res.to_dict())
     rev = git_revision()
@@ -183,6 +207,27 @@ def _command(
         accept_units: Annotated[
             bool, typer.Option("--accept-units", help=ACCEPT_UNITS_HELP)
         ] = False,
+        partition_size: Annotated[
+            int | None,
+            typer.Option(
+                "--partition-size",
+                min=1,
+                help="Validate and adjudicate this many subjects at a time (memory of those "
+                "steps bounded by the partition; same results; default: all at once, or "
+                f"{DEFAULT_PARTITION_SIZE} with --scheduler)",
+            ),
+        ] = None,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                help="Run the partitions on Dask: 'local' (a LocalCluster of --workers) or a "
+                "scheduler address (tcp://host:8786)",
+            ),
+        ] = None,
+        workers: Annotated[
+            int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
+        ] = DEFAULT_LOCAL_WORKERS,
     ) -> None:
         if paper.lower() not in PAPER_SIZES:
             raise PlasmatrialError(f"--paper must be a4 or letter, not {paper!r}")
@@ -192,7 +237,14 @@ def _command(
         # goes to a staging folder: the previous --out set stays whole until the new one is
         # complete, then the two are swapped (decision 0765).
         with output_folder(out) as staging:
-            res = run_with_progress(trial, read_inputs(data), accept_units=accept_units)
+            res = run_with_progress(
+                trial,
+                read_inputs(data),
+                accept_units=accept_units,
+                partition_size=partition_size,
+                scheduler=scheduler,
+                workers=workers,
+            )
             written = write_outputs(res, staging)
             if with_report:
                 write_report(res, staging, pdf=pdf, paper=paper)

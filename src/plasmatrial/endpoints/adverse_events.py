@@ -279,7 +279,9 @@ def ae_overview(
     if "AESDTH" in data.columns:
         fatal = fatal | (pl.col("AESDTH") == "Y")
     categories: list[tuple[str, pl.Expr]] = [
-        ("Any TEAE", pl.lit(True)),
+        # Not pl.lit(True): polars 2.1 refuses a literal predicate with fill_null on 16,384 rows
+        # or more ("filter predicate length of 2 doesn't match", decision 0902).
+        ("Any TEAE", pl.repeat(True, pl.len())),
         ("TEAE grade >= 3", pl.col("ATOXGR") >= 3),
         ("Serious TEAE", pl.col("AESER") == "Y"),
         ("TEAE leading to discontinuation", pl.col("AEACN") == "DRUG WITHDRAWN"),

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -123,6 +123,16 @@ def write_text(path: Path, text: str) -> Path:
     Raises :class:`PlasmatrialError` on failure; an existing ``path`` is then untouched.
     """
     return _atomic_write(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def write_text_pieces(path: Path, pieces: Iterable[str]) -> Path:
+    """:func:`write_text` of ``"".join(pieces)``, one piece in memory at a time."""
+
+    def write(fh: BinaryIO) -> None:
+        for piece in pieces:
+            fh.write(piece.encode("utf-8"))
+
+    return _atomic_write(path, write)
 
 
 def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> Path:

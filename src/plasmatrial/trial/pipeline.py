@@ -10,6 +10,7 @@ from typing import Any, Final
 import polars as pl
 
 from plasmatrial import __version__
+from plasmatrial._dask import DEFAULT_LOCAL_WORKERS
 from plasmatrial._results import ResultMixin, jsonable
 from plasmatrial.design.endpoint_options import (
     OrganResponseOptions,
@@ -60,6 +61,7 @@ from plasmatrial.trial.derive import (
 )
 from plasmatrial.trial.inputs import ResolvedCriteria, TrialInputs, resolve_criteria
 from plasmatrial.trial.mrd import analyse_mrd
+from plasmatrial.trial.partitions import DEFAULT_PARTITION_SIZE, derive_visits
 
 logger = logging.getLogger(__name__)
 
@@ -413,6 +415,10 @@ def run_trial(
     progress: Progress | None = None,
     accept_units: bool = False,
     adjudications: pl.DataFrame | None = None,
+    partition_size: int | None = None,
+    scheduler: str | None = None,
+    n_workers: int = DEFAULT_LOCAL_WORKERS,
+    partition_progress: Callable[[int, int], None] | None = None,
 ) -> TrialResults:
     """Run a trial's whole analysis: validate, adjudicate, derive ADaM, analyse, compare.
 
@@ -435,6 +441,16 @@ def run_trial(
         ``PARAMCD = "BOR"`` (``ADT`` ignored) decide a subject's best overall response: they
         replace the derived best in ADSL, ADRS's ``BOR`` row and every best-response rate
         (decision 1011).
+    partition_size:
+        Validate and adjudicate this many subjects at a time (decision 0902): peak memory of those
+        steps follows the partition, not the input; the results are the same. ``None`` (the
+        default): in one piece, unless ``scheduler`` is given (then
+        :data:`~plasmatrial.trial.partitions.DEFAULT_PARTITION_SIZE`).
+    scheduler, n_workers:
+        Run the partitions on Dask: ``"local"`` (a cluster of ``n_workers`` threads) or a
+        scheduler address (:func:`plasmatrial._dask.dask_client`).
+    partition_progress:
+        ``partition_progress(done, total)`` after each partition.
 
     Returns
     -------
@@ -446,7 +462,8 @@ def run_trial(
     IntakeError
         DM/LB/EX fail validation (every problem listed).
     PlasmatrialError
-        Criteria not installed (IMWG), arms that match no trial arm, unsupported options.
+        Criteria not installed (IMWG), arms that match no trial arm, unsupported options, a
+        failed partition (its subject range named).
 
     Notes
     -----
@@ -464,16 +481,31 @@ def run_trial(
 
     step("validate")
     criteria = resolve_criteria(trial)
-    problems, bundle = check_frames(
-        data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
-    )
-    if problems or bundle is None:
-        raise IntakeError(problems)
-    step("adjudicate")
+    if partition_size is None and scheduler is not None:
+        partition_size = DEFAULT_PARTITION_SIZE
+    visits = None
+    if partition_size is not None:
+        visits = derive_visits(
+            trial, data, partition_size=partition_size, accept_units=accept_units,
+            scheduler=scheduler, n_workers=n_workers, progress=partition_progress,
+        )  # fmt: skip
+    if visits is not None:
+        step("adjudicate")
+        bundle, adrs = visits.bundle, visits.adrs
+        del visits  # ADRS is rebound below; the first frame must not stay alive through it
+    else:
+        problems, checked = check_frames(
+            data.dm, data.lb, data.ex, tu=data.tu, tr=data.tr, accept_units=accept_units
+        )
+        if problems or checked is None:
+            raise IntakeError(problems)
+        bundle = checked
+        step("adjudicate")
+        # The time origin is needed for ADY before ADSL exists: randomisation date, else first
+        # dose.
+        fdt = time_origin(bundle.dm, bundle.ex)
+        adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
     dm_arms = bundle.dm
-    # The time origin is needed for ADY before ADSL exists: randomisation date, else first dose.
-    fdt = time_origin(bundle.dm, bundle.ex)
-    adrs = derive_adrs(trial, bundle.assessments, criteria, first_dose=fdt)
     scale = criteria.response.scale
     categories = (*scale.ranking, scale.progression, scale.not_evaluable)
     best_adj: pl.DataFrame | None = None
