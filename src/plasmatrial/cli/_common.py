@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
+import typer
 
 from plasmatrial.cli._json import _jsonable as _jsonable
 from plasmatrial.cli._json import echo_json as echo_json
@@ -25,6 +26,20 @@ ACCEPT_UNITS_HELP = (
     "(use only after checking the labels with the laboratory)."
 )
 
+
+#: ``--scheduler`` of the commands that run subject partitions on Dask (respond, run, report).
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Run the partitions on Dask: 'local' (a LocalCluster of --workers) or a scheduler "
+        "address (tcp://host:8786; for respond the output folder must be shared storage)",
+    ),
+]
+#: ``--workers`` of ``--scheduler local``.
+WorkersOption = Annotated[
+    int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
+]
 
 #: Help of ``--cnsr`` on the survival commands.
 CNSR_HELP = "ADaM censoring-flag column (CNSR: 1 = censored, 0 = event); instead of --event."

@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plasmatrial import DISCLAIMER
+from plasmatrial._dask import DEFAULT_LOCAL_WORKERS
 from plasmatrial.api import (
     AL_ORGAN_FLAGS,
     check_responder,
@@ -32,6 +33,8 @@ from plasmatrial.api import respond as respond_study
 from plasmatrial.cli._common import (
     ACCEPT_UNITS_HELP,
     NO_CSV_NEUTRALISE_HELP,
+    SchedulerOption,
+    WorkersOption,
     read_table,
     require_columns,
 )
@@ -183,17 +186,8 @@ def register(app: typer.Typer) -> None:
                 f"{AUTO_PARTITION_BYTES // 2**20} MiB or --scheduler is given)",
             ),
         ] = None,
-        scheduler: Annotated[
-            str | None,
-            typer.Option(
-                "--scheduler",
-                help="Run the partitions on Dask: 'local' (a LocalCluster of --workers) or a "
-                "scheduler address (tcp://host:8786; the output folder must be shared storage)",
-            ),
-        ] = None,
-        workers: Annotated[
-            int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
-        ] = 2,
+        scheduler: SchedulerOption = None,
+        workers: WorkersOption = DEFAULT_LOCAL_WORKERS,
         memory_limit: Annotated[
             str | None,
             typer.Option(

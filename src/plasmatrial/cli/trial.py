@@ -22,7 +22,12 @@ from rich.progress import BarColumn, Progress, TextColumn
 
 from plasmatrial import DISCLAIMER
 from plasmatrial._dask import DEFAULT_LOCAL_WORKERS
-from plasmatrial.cli._common import ACCEPT_UNITS_HELP, _jsonable
+from plasmatrial.cli._common import (
+    ACCEPT_UNITS_HELP,
+    SchedulerOption,
+    WorkersOption,
+    _jsonable,
+)
 from plasmatrial.design.protocol import Trial
 from plasmatrial.errors import PlasmatrialError
 from plasmatrial.intake import write_frame
@@ -217,17 +222,8 @@ def _command(
                 f"{DEFAULT_PARTITION_SIZE} with --scheduler)",
             ),
         ] = None,
-        scheduler: Annotated[
-            str | None,
-            typer.Option(
-                "--scheduler",
-                help="Run the partitions on Dask: 'local' (a LocalCluster of --workers) or a "
-                "scheduler address (tcp://host:8786)",
-            ),
-        ] = None,
-        workers: Annotated[
-            int, typer.Option("--workers", min=1, help="Workers of --scheduler local")
-        ] = DEFAULT_LOCAL_WORKERS,
+        scheduler: SchedulerOption = None,
+        workers: WorkersOption = DEFAULT_LOCAL_WORKERS,
     ) -> None:
         if paper.lower() not in PAPER_SIZES:
             raise PlasmatrialError(f"--paper must be a4 or letter, not {paper!r}")
