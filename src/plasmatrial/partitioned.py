@@ -475,7 +475,9 @@ def _split(path: Path, domain: str, bounds: pl.Series, work: Path, n: int) -> li
 
     Batches of about :data:`SPLIT_BATCH_ROWS` rows are cut by subject range and appended (one row
     group per batch and partition) to the partitions' files, so memory holds one batch, whatever
-    the size of the file (``polars.PartitionBy`` held a growing share of the input).
+    the size of the file (``polars.PartitionBy`` held a growing share of the input). A domain that
+    is not Parquet is first converted into the work folder (:func:`_as_parquet`), and that copy is
+    removed afterwards.
     """
     import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
