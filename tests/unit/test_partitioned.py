@@ -282,6 +282,33 @@ def test_bad_partition_names_its_subject_range(al_files: Path, tmp_path: Path) -
     assert all(p.file == str(tmp_path / "lb.csv") for p in info.value.problems)
 
 
+def test_csv_is_split_through_one_parquet_copy_that_is_removed(
+    al_files: Path, tmp_path: Path
+) -> None:
+    """A CSV domain is converted once into the work folder (decision 0905), then removed."""
+    work = tmp_path / "work"
+    run = respond_partitioned(
+        al_files / "dm.csv", al_files / "lb.csv", al_files / "ex.csv", workdir=work,
+        partition_size=7,
+    )  # fmt: skip
+    assert run.n_subjects == 24
+    assert sorted(p.name for p in (work / "lb").iterdir()) == [f"{i}.parquet" for i in range(4)]
+    assert not list(work.rglob("*.from-csv.parquet"))
+
+
+def test_a_malformed_csv_names_its_file(al_files: Path, tmp_path: Path) -> None:
+    text = (al_files / "lb.csv").read_text()
+    (tmp_path / "lb.csv").write_text(text + "A,LB,S1,1,X,y,1,g/L,,2024-01-01,V1,1,extra,extra\n")
+    with pytest.raises(PlasmatrialError, match=r"cannot read .*lb\.csv: .*fields"):
+        respond_partitioned(
+            al_files / "dm.csv",
+            tmp_path / "lb.csv",
+            al_files / "ex.csv",
+            workdir=tmp_path / "work",
+            partition_size=5,
+        )
+
+
 def test_refuses_a_partition_size_below_one(al_files: Path, tmp_path: Path) -> None:
     with pytest.raises(PlasmatrialError, match="partition-size"):
         respond_partitioned(
