@@ -100,7 +100,7 @@ class _Task:
 
 
 @dataclass(frozen=True, slots=True)
-class _Result:
+class _PartOutput:
     part: Partition
     lb: pl.DataFrame | None = None
     assessments: pl.DataFrame | None = None
@@ -144,7 +144,7 @@ def _in_file_rows(problems: list[Problem], rows: Mapping[str, pl.Series]) -> tup
     return tuple(out)
 
 
-def _derive_part(task: _Task) -> _Result:
+def _derive_part(task: _Task) -> _PartOutput:
     """Validate and adjudicate one partition (never raises: failures are returned)."""
     t0 = time.perf_counter()
     f = task.frames
@@ -154,7 +154,7 @@ def _derive_part(task: _Task) -> _Result:
         # The FLC unit checks run over the whole LB (module notes).
         problems, bundle = check_frames(dm, lb, f["EX"], tu=f["TU"], tr=f["TR"], accept_units=True)
         if problems or bundle is None:
-            return _Result(task.part, problems=_in_file_rows(problems, task.rows))
+            return _PartOutput(task.part, problems=_in_file_rows(problems, task.rows))
         criteria = resolve_criteria(task.trial)
         first_dose = time_origin(bundle.dm, bundle.ex)
         adrs = derive_adrs(task.trial, bundle.assessments, criteria, first_dose=first_dose)
@@ -163,7 +163,7 @@ def _derive_part(task: _Task) -> _Result:
         std = bundle.lb.filter(ADLB_ROWS).with_columns(
             (pl.lit(rows).gather(pl.col("SRCROW") - 1).cast(pl.Int64) + 1).alias("SRCROW")
         )
-        return _Result(
+        return _PartOutput(
             task.part,
             lb=std,
             assessments=bundle.assessments,
@@ -171,12 +171,12 @@ def _derive_part(task: _Task) -> _Result:
             seconds=time.perf_counter() - t0,
         )
     except IntakeError as exc:
-        return _Result(task.part, problems=_in_file_rows(list(exc.problems), task.rows))
+        return _PartOutput(task.part, problems=_in_file_rows(list(exc.problems), task.rows))
     except Exception as exc:  # reported with the subject range by the caller
-        return _Result(task.part, error=f"{type(exc).__name__}: {exc}")
+        return _PartOutput(task.part, error=f"{type(exc).__name__}: {exc}")
 
 
-def _raise_error(out: _Result) -> None:
+def _raise_error(out: _PartOutput) -> None:
     """Stop the run at a partition that failed other than by its data (intake problems are
     collected over every partition)."""
     if out.error is not None:
