@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,13 @@ from plasmatrial.web import services, uploads
 from plasmatrial.web.app import ForbiddenError, check_csrf, factory_of, settings_of
 from plasmatrial.web.db import transaction
 from plasmatrial.web.models import DataVersion, Decision, ResponseCall, ResponseRun
-from plasmatrial.web.pages import REVIEWERS, UPLOADERS, _latest_run, _study_access
+from plasmatrial.web.pages import (
+    REVIEWERS,
+    UPLOADERS,
+    UploadedDomains,
+    _latest_run,
+    _study_access,
+)
 from plasmatrial.web.review import QueueItem, SignatureError, decide, latest_decisions, queue
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -219,9 +225,6 @@ def api_compute(request: Request, study_id: int, version_id: int) -> RunOut:
     )
 
 
-UploadField = Annotated[UploadFile | None, File()]
-
-
 @router.post(
     "/studies/{study_id}/versions",
     response_model=VersionOut,
@@ -234,15 +237,7 @@ UploadField = Annotated[UploadFile | None, File()]
 def api_upload(
     request: Request,
     study_id: int,
-    dm: UploadField = None,
-    lb: UploadField = None,
-    ex: UploadField = None,
-    rs: UploadField = None,
-    ae: UploadField = None,
-    ds: UploadField = None,
-    qs: UploadField = None,
-    pr: UploadField = None,
-    cm: UploadField = None,
+    domains: Annotated[UploadedDomains, Depends()],
 ) -> object:
     """Upload DM and LB (EX, RS, AE, DS, QS, PR, CM optional) as multipart fields named by the
     domain in lower case; validated as on the study page (data managers and admins)."""
@@ -251,13 +246,11 @@ def api_upload(
     factory = factory_of(request)
     with factory() as session:
         user, _study, _ = _study_access(request, session, study_id, UPLOADERS)
-    given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
-             "CM": cm}
-    files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
     try:
         outcome = uploads.receive_upload(
-            factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
-        )
+            factory, settings.data_dir, study_id, user, domains.files(),
+            limit=settings.max_upload_bytes,
+        )  # fmt: skip
     except services.ConflictError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=409)
     if outcome.version is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, BinaryIO, Final
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy import Select, and_, bindparam, func, select
@@ -355,19 +355,40 @@ def set_member(
 UploadField = Annotated[UploadFile | None, File()]
 
 
+class UploadedDomains:
+    """The files of an upload, as multipart fields named by the domain in lower case (DM and LB
+    required by the checks; EX, RS, AE, DS, QS, PR and CM optional): a FastAPI dependency of
+    the upload page and of ``POST /api/studies/{id}/versions``."""
+
+    def __init__(
+        self,
+        dm: UploadField = None,
+        lb: UploadField = None,
+        ex: UploadField = None,
+        rs: UploadField = None,
+        ae: UploadField = None,
+        ds: UploadField = None,
+        qs: UploadField = None,
+        pr: UploadField = None,
+        cm: UploadField = None,
+    ) -> None:
+        self.given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs,
+                      "PR": pr, "CM": cm}  # fmt: skip
+
+    def files(self) -> dict[str, tuple[str, BinaryIO]]:
+        """The fields given, with a file name: domain -> (file name, stream)."""
+        return {
+            d: (up.filename, up.file)
+            for d, up in self.given.items()
+            if up is not None and up.filename
+        }
+
+
 @router.post("/studies/{study_id}/uploads", response_class=HTMLResponse)
 def upload(
     request: Request,
     study_id: int,
-    dm: UploadField = None,
-    lb: UploadField = None,
-    ex: UploadField = None,
-    rs: UploadField = None,
-    ae: UploadField = None,
-    ds: UploadField = None,
-    qs: UploadField = None,
-    pr: UploadField = None,
-    cm: UploadField = None,
+    domains: Annotated[UploadedDomains, Depends()],
     csrf: CSRF = "",
 ) -> Response:
     """Validate uploaded DM/LB (EX, RS, AE, DS, QS, PR, CM); every problem in a table, else a new
@@ -377,13 +398,11 @@ def upload(
     factory = factory_of(request)
     with factory() as session:
         user, study, _ = _study_access(request, session, study_id, UPLOADERS)
-    given = {"DM": dm, "LB": lb, "EX": ex, "RS": rs, "AE": ae, "DS": ds, "QS": qs, "PR": pr,
-             "CM": cm}
-    files = {d: (up.filename, up.file) for d, up in given.items() if up is not None and up.filename}
     try:
         outcome = uploads.receive_upload(
-            factory, settings.data_dir, study_id, user, files, limit=settings.max_upload_bytes
-        )
+            factory, settings.data_dir, study_id, user, domains.files(),
+            limit=settings.max_upload_bytes,
+        )  # fmt: skip
     except services.ConflictError as exc:  # the same files accepted at the same instant
         return render(request, "error.html", {"message": str(exc)}, status_code=409)
     if outcome.version is None:
